@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The one executable: server, migrations, imports and operator commands.
+// TypeScript runs through tsx's loader, so there is no build step to forget.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli.ts');

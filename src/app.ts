@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { requestId } from 'hono/request-id';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import { apiRoutes } from './api/routes.ts';
+import { pageRoutes } from './web/routes.ts';
+import { notFound, serverError } from './web/errors.tsx';
+
+/** What every handler can reach through `c.var`. */
+export interface AppEnv {
+  Variables: { db: Db; config: Config; requestId: string };
+}
+
+/** The whole web application: one middleware chain, then the route tables. */
+export function createApp(deps: { db: Db; config: Config }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false });
+
+  app.use(requestId());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        styleSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set('db', deps.db);
+    c.set('config', deps.config);
+    await next();
+  });
+
+  app.route('/', apiRoutes());
+  app.route('/', pageRoutes());
+  app.notFound(notFound);
+  app.onError(serverError);
+  return app;
+}

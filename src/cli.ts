@@ -1,0 +1,91 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config.ts';
+import { DatabaseError, migrateToLatest, openDatabase, type Db } from './db/database.ts';
+import { importHfPath, type ImportSummary } from './ingest/hf-import.ts';
+import { startServer } from './server.ts';
+
+/** Runs one command with the config and database, turning known failures into one clear line. */
+async function withDb(action: (config: Config, db: Db) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const db = openDatabase(config.DATABASE_URL);
+  try {
+    await action(config, db);
+  } finally {
+    await db.close();
+  }
+}
+
+function printSummary(s: ImportSummary): void {
+  for (const p of s.problems) console.error(`rejected ${p.position}: ${p.reason}`);
+  if (s.rejected > s.problems.length) console.error(`… and ${s.rejected - s.problems.length} more rejected`);
+  console.log(`import: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+}
+
+const program = new Command('dailypapers')
+  .description('Community-curated research papers: daily feed, paper pages, API.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('start the web server (migrates the database first)')
+  .option('--seed', 'on an empty database, import recent papers (or the demo data) first')
+  .option('--no-migrate', 'refuse to start on a schema that is behind instead of migrating')
+  .action(async (opts: { seed?: boolean; migrate: boolean }) => {
+    await startServer(loadConfig(), { seed: Boolean(opts.seed), migrate: opts.migrate });
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(() =>
+    withDb(async (_config, db) => {
+      const applied = await migrateToLatest(db);
+      console.log(applied.length ? `migrate: applied ${applied.join(', ')}` : 'migrate: schema is up to date');
+    }),
+  );
+
+program
+  .command('config')
+  .description('print the resolved configuration (secrets masked)')
+  .action(() => {
+    const rows = describeConfig(loadConfig());
+    const width = Math.max(...rows.map((r) => r.key.length));
+    for (const r of rows) console.log(`${r.key.padEnd(width)}  ${r.value}    # ${r.help}`);
+  });
+
+const importCmd = program.command('import').description('import papers from files');
+importCmd
+  .command('hf <path>')
+  .description("import Hugging Face daily-papers data: a day's JSON array, a folder of them, or a .jsonl[.gz] archive")
+  .action((inputPath: string) =>
+    withDb(async (_config, db) => {
+      await migrateToLatest(db);
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: 'import |{bar}| {percentage}% | {records} records | {rate}/s | ETA {eta}s', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      const started = Date.now();
+      bar?.start(100, 0, { records: 0, rate: 0 });
+      const summary = await importHfPath(db, inputPath, ({ records, fraction }) => {
+        const rate = Math.round(records / Math.max((Date.now() - started) / 1000, 0.001));
+        bar?.update(Math.round(fraction * 100), { records, rate });
+      });
+      bar?.update(100);
+      bar?.stop();
+      printSummary(summary);
+      if (summary.new + summary.updated + summary.unchanged === 0 && summary.rejected > 0) process.exitCode = 1;
+    }),
+  );
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof DatabaseError || (err instanceof Error && /^[a-z]+: /.test(err.message))) {
+    console.error(`dailypapers: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the product reads, in one typed table over the environment.
+ * `describe()` is the help text `dailypapers config` prints beside each value.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Interface the server listens on'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port of the web server'),
+  BASE_URL: z.url({ protocol: /^https?$/ }).optional().describe('Public URL of the site (links in feeds and mails)'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:|postgres:|postgresql:|file:|\.|\/)/, 'must be sqlite:<path>, a file path, or postgres://…')
+    .default('sqlite:./data/dailypapers.db')
+    .describe('sqlite:<path> (embedded, default) or postgres://… '),
+  SITE_NAME: z.string().min(1).max(60).default('Daily Papers').describe('Name shown in the header and titles'),
+  HF_API_URL: z.url({ protocol: /^https?$/ }).default('https://huggingface.co').describe('Hugging Face base URL for the first-start import'),
+  SEED_DAYS: z.coerce.number().int().min(0).max(60).default(7).describe('Days imported from HF on first start (0: demo data only)'),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of every request to an upstream'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Names of settings whose values are never printed. */
+const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET']);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`config: ${problems.length} invalid setting(s):\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Reads and validates the configuration, listing every bad field at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/** The resolved configuration as printable rows, secrets masked. */
+export function describeConfig(config: Config): { key: string; value: string; help: string }[] {
+  return Object.entries(schema.shape).map(([key, field]) => {
+    const value = config[key as keyof Config];
+    const shown =
+      value === undefined ? '(unset)' : SECRET_KEYS.has(key as keyof Config) ? '********' : maskUrl(String(value));
+    return { key, value: shown, help: field.description ?? '' };
+  });
+}
+
+/** Hides a password inside a connection URL. */
+function maskUrl(value: string): string {
+  return value.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, '$1:********@');
+}

@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { jsonError, zodDetails } from '../web/respond.ts';
+import { hfEnvelope } from '../papers/hf-format.ts';
+import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';
+import { listings, trendingListings, userByUsername } from './queries.ts';
+
+/** A query parameter holding a whole number within bounds. */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const dailyPapersQuery = z
+  .strictObject({
+    date: z.string().refine((s) => parseDay(s) !== null, 'must be a calendar day, YYYY-MM-DD').optional(),
+    week: z.string().refine((s) => parseWeek(s) !== null, 'must be an ISO week, YYYY-Www').optional(),
+    month: z.string().refine((s) => parseMonth(s) !== null, 'must be a month, YYYY-MM').optional(),
+    submitter: z.string().min(1).max(100).optional(),
+    sort: z.enum(['publishedAt', 'trending']).default('publishedAt'),
+    p: wholeNumber(0, 100_000).default(0),
+    limit: wholeNumber(1, 100).default(50),
+  })
+  .refine((q) => [q.date, q.week, q.month].filter(Boolean).length <= 1, 'give at most one of date, week and month');
+
+/** `GET /api/daily_papers`: featured papers as Hugging Face returns them. */
+export async function getDailyPapers(c: Context<AppEnv>) {
+  const parsed = dailyPapersQuery.safeParse(c.req.query());
+  if (!parsed.success) return jsonError(c, 400, 'invalid query parameters', zodDetails(parsed.error));
+  const q = parsed.data;
+  const db = c.var.db.kysely;
+  const period: Period | null = q.date ? dayPeriod(q.date) : q.week ? parseWeek(q.week) : q.month ? parseMonth(q.month) : null;
+
+  let submitterId: number | undefined;
+  if (q.submitter) {
+    const user = await userByUsername(db, q.submitter);
+    if (!user) return c.json([]);
+    submitterId = user.id;
+  }
+  const offset = q.p * q.limit;
+  const views =
+    q.sort === 'trending' && !period && submitterId === undefined
+      ? await trendingListings(db, q.limit, offset)
+      : await listings(db, { first: period?.first, last: period?.last, submitterId, sort: q.sort, limit: q.limit, offset });
+  return c.json(views.map(hfEnvelope));
+}

@@ -1,0 +1,202 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { Layout, type Tab } from '../web/layout.tsx';
+import { PaperList } from '../web/components.tsx';
+import { formatLongDay, formatMonth, formatShortDate, plural } from '../web/format.ts';
+import {
+  dayPeriod,
+  monthKeyOf,
+  parseDay,
+  parseMonth,
+  parseWeek,
+  weekKeyOf,
+  type Period,
+} from './periods.ts';
+import { latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
+
+const PAGE_SIZE = 50;
+const DAY_LIMIT = 500;
+
+/** `/papers`: the latest day that has papers. */
+export async function showLatestDay(c: Context<AppEnv>) {
+  const day = await latestDay(c.var.db.kysely);
+  if (!day) return c.html(<EmptySite siteName={c.var.config.SITE_NAME} />);
+  return renderPeriod(c, dayPeriod(day));
+}
+
+/** `/papers/date/YYYY-MM-DD`, and the date picker's `?date=` form. */
+export async function showDay(c: Context<AppEnv>) {
+  const picked = c.req.query('date');
+  if (picked !== undefined) {
+    const day = parseDay(picked);
+    return day ? c.redirect(`/papers/date/${day}`) : badPeriod(c, `“${picked}” is not a date. Use YYYY-MM-DD.`);
+  }
+  const day = parseDay(c.req.param('day') ?? '');
+  if (!day) return badPeriod(c, `“${c.req.param('day')}” is not a date. Use YYYY-MM-DD, e.g. /papers/date/2026-06-18.`);
+  return renderPeriod(c, dayPeriod(day));
+}
+
+/** `/papers/week/YYYY-Www`; without a week, the latest one with papers. */
+export async function showWeek(c: Context<AppEnv>) {
+  const key = c.req.param('week');
+  if (!key) return redirectToLatest(c, (day) => `/papers/week/${weekKeyOf(day)}`);
+  const period = parseWeek(key);
+  if (!period) return badPeriod(c, `“${key}” is not an ISO week. Use YYYY-Www, e.g. /papers/week/2026-W25.`);
+  return renderPeriod(c, period);
+}
+
+/** `/papers/month/YYYY-MM`; without a month, the latest one with papers. */
+export async function showMonth(c: Context<AppEnv>) {
+  const key = c.req.param('month');
+  if (!key) return redirectToLatest(c, (day) => `/papers/month/${monthKeyOf(day)}`);
+  const period = parseMonth(key);
+  if (!period) return badPeriod(c, `“${key}” is not a month. Use YYYY-MM, e.g. /papers/month/2026-06.`);
+  return renderPeriod(c, period);
+}
+
+/** `/papers/trending`: upvotes decayed by age (papers/trending.ts). */
+export async function showTrending(c: Context<AppEnv>) {
+  const page = pageNumber(c);
+  const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
+  const { SITE_NAME } = c.var.config;
+  return c.html(
+    <Layout siteName={SITE_NAME} title="Trending papers" tab="trending" description="Papers gaining upvotes right now.">
+      <header class="period-head">
+        <h1>Trending papers</h1>
+        <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
+      </header>
+      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} />
+      <Pager page={page} hasMore={views.length > PAGE_SIZE} base="/papers/trending" />
+    </Layout>,
+  );
+}
+
+async function redirectToLatest(c: Context<AppEnv>, path: (day: string) => string) {
+  const day = await latestDay(c.var.db.kysely);
+  return c.redirect(day ? path(day) : '/papers');
+}
+
+async function renderPeriod(c: Context<AppEnv>, period: Period) {
+  const db = c.var.db.kysely;
+  const page = period.kind === 'day' ? 0 : pageNumber(c);
+  const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
+  const [views, around] = await Promise.all([
+    listings(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
+    neighbourDays(db, period.first, period.last),
+  ]);
+  const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
+  const { SITE_NAME } = c.var.config;
+  const heading = periodHeading(period);
+  const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
+  const link = (day: string | undefined) =>
+    !day
+      ? undefined
+      : period.kind === 'day'
+        ? `/papers/date/${day}`
+        : period.kind === 'week'
+          ? `/papers/week/${weekKeyOf(day)}`
+          : `/papers/month/${monthKeyOf(day)}`;
+  return c.html(
+    <Layout siteName={SITE_NAME} title={heading} tab={tab} description={`${plural(shown.length, 'paper')} featured: ${heading}.`}>
+      <header class="period-head">
+        <nav class="period-nav" aria-label="Dates">
+          <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
+          <h1>{heading}</h1>
+          <PeriodLink href={link(around.next)} rel="next" label="Next" />
+        </nav>
+        {period.kind === 'day' && (
+          <form class="date-picker" action="/papers/date" method="get">
+            <label for="date">Go to date</label>
+            <input type="date" id="date" name="date" value={period.first} required />
+            <button type="submit">Go</button>
+          </form>
+        )}
+      </header>
+      {shown.length === 0 ? (
+        <section class="empty">
+          <p>No papers were featured {period.kind === 'day' ? 'on this day' : `in this ${period.kind}`}.</p>
+          <p>
+            {around.previous && <a href={link(around.previous)}>← Earlier papers</a>}{' '}
+            {around.next && <a href={link(around.next)}>Later papers →</a>}
+          </p>
+        </section>
+      ) : (
+        <>
+          <p class="muted count">
+            {plural(shown.length + page * PAGE_SIZE, 'paper')}
+            {views.length > PAGE_SIZE && period.kind !== 'day' ? '+' : ''}, ranked by upvotes
+          </p>
+          <PaperList views={shown} start={page * PAGE_SIZE} />
+          {period.kind !== 'day' && (
+            <Pager page={page} hasMore={views.length > PAGE_SIZE} base={link(period.first)!} />
+          )}
+        </>
+      )}
+    </Layout>,
+  );
+}
+
+function periodHeading(period: Period): string {
+  if (period.kind === 'day') return formatLongDay(period.first);
+  if (period.kind === 'week') return `Week of ${formatShortDate(period.first)}`;
+  return formatMonth(period.key);
+}
+
+function PeriodLink({ href, rel, label }: { href?: string; rel: 'prev' | 'next'; label: string }) {
+  const arrow = rel === 'prev' ? '←' : '→';
+  return href ? (
+    <a class="period-step" href={href} rel={rel} aria-label={label}>
+      {arrow}
+    </a>
+  ) : (
+    <span class="period-step disabled" aria-hidden="true">
+      {arrow}
+    </span>
+  );
+}
+
+function Pager({ page, hasMore, base }: { page: number; hasMore: boolean; base: string }) {
+  if (page === 0 && !hasMore) return null;
+  return (
+    <nav class="pager" aria-label="Pages">
+      {page > 0 ? <a href={page === 1 ? base : `${base}?p=${page - 1}`}>← Previous page</a> : <span />}
+      {hasMore && <a href={`${base}?p=${page + 1}`}>Next page →</a>}
+    </nav>
+  );
+}
+
+function pageNumber(c: Context): number {
+  const p = Number(c.req.query('p') ?? 0);
+  return Number.isInteger(p) && p >= 0 && p <= 10_000 ? p : 0;
+}
+
+function badPeriod(c: Context<AppEnv>, message: string) {
+  return c.html(
+    <Layout siteName={c.var.config.SITE_NAME} title="Not a date">
+      <section class="empty">
+        <h1>Not a date</h1>
+        <p>{message}</p>
+        <p>
+          <a href="/papers">Go to the latest papers</a>
+        </p>
+      </section>
+    </Layout>,
+    400,
+  );
+}
+
+function EmptySite({ siteName }: { siteName: string }) {
+  return (
+    <Layout siteName={siteName} title={siteName} tab="daily">
+      <section class="empty">
+        <h1>No papers yet</h1>
+        <p>
+          Import some with <code>dailypapers import hf &lt;file&gt;</code>, or start with <code>npm start</code> to load
+          recent papers.
+        </p>
+      </section>
+    </Layout>
+  );
+}
+
+export type { ListingView };

@@ -1,0 +1,172 @@
+import type { Kysely } from 'kysely';
+import type { Database, DailyListing, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import { authorsOfPapers, organizationsById, usersById } from '../papers/queries.ts';
+
+type Q = Kysely<Database>;
+
+/** A paper as featured on one day, with everything a card or an API envelope shows. */
+export interface ListingView {
+  listing: DailyListing;
+  paper: Paper;
+  authors: PaperAuthor[];
+  organization: Organization | null;
+  submitter: User | null;
+  /** Users linked to authors of this paper, by id. */
+  authorUsers: Map<number, User>;
+}
+
+export type ListingSort = 'upvotes' | 'publishedAt' | 'trending';
+
+export interface ListingQuery {
+  first?: string;
+  last?: string;
+  submitterId?: number;
+  sort: ListingSort;
+  limit: number;
+  offset: number;
+}
+
+/** Listings in a span of days, ranked, with their papers, authors, organizations and submitters. */
+export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
+  let query = db
+    .selectFrom('daily_listings as l')
+    .innerJoin('papers as p', 'p.id', 'l.paper_id')
+    .selectAll('l')
+    .select(paperColumns);
+  if (q.first) query = query.where('l.day', '>=', q.first);
+  if (q.last) query = query.where('l.day', '<=', q.last);
+  if (q.submitterId !== undefined) query = query.where('l.submitter_id', '=', q.submitterId);
+  query =
+    q.sort === 'upvotes'
+      ? query.orderBy('p.upvotes', 'desc').orderBy('l.submitted_at', 'desc')
+      : q.sort === 'trending'
+        ? query.orderBy('p.trending_score', 'desc')
+        : query.orderBy('l.submitted_at', 'desc');
+  const rows = await query.orderBy('l.id', 'desc').limit(q.limit).offset(q.offset).execute();
+  return hydrate(db, rows.map(splitRow));
+}
+
+/** Trending papers: each paper once, by stored trending score, with its latest listing. */
+export async function trendingListings(db: Q, limit: number, offset: number): Promise<ListingView[]> {
+  const rows = await db
+    .selectFrom('daily_listings as l')
+    .innerJoin('papers as p', 'p.id', 'l.paper_id')
+    .selectAll('l')
+    .select(paperColumns)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('daily_listings as newer')
+            .select('newer.id')
+            .whereRef('newer.paper_id', '=', 'l.paper_id')
+            .whereRef('newer.submitted_at', '>', 'l.submitted_at'),
+        ),
+      ),
+    )
+    .orderBy('p.trending_score', 'desc')
+    .orderBy('l.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return hydrate(db, rows.map(splitRow));
+}
+
+/** The newest listing of a paper, if it was ever featured. */
+export async function latestListingOfPaper(db: Q, paperId: string): Promise<ListingView | undefined> {
+  const rows = await db
+    .selectFrom('daily_listings as l')
+    .innerJoin('papers as p', 'p.id', 'l.paper_id')
+    .selectAll('l')
+    .select(paperColumns)
+    .where('l.paper_id', '=', paperId)
+    .orderBy('l.submitted_at', 'desc')
+    .limit(1)
+    .execute();
+  return (await hydrate(db, rows.map(splitRow)))[0];
+}
+
+/** Days a paper was featured on, oldest first. */
+export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<string[]> {
+  const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).orderBy('day').execute();
+  return rows.map((r) => r.day);
+}
+
+/** The most recent day with at least one listing. */
+export async function latestDay(db: Q): Promise<string | undefined> {
+  const row = await db.selectFrom('daily_listings').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+  return row?.day ?? undefined;
+}
+
+/** The nearest days with listings before and after `first..last` (empty days are skipped). */
+export async function neighbourDays(db: Q, first: string, last: string): Promise<{ previous?: string; next?: string }> {
+  const [prev, next] = await Promise.all([
+    db.selectFrom('daily_listings').select((eb) => eb.fn.max('day').as('day')).where('day', '<', first).executeTakeFirst(),
+    db.selectFrom('daily_listings').select((eb) => eb.fn.min('day').as('day')).where('day', '>', last).executeTakeFirst(),
+  ]);
+  return { previous: prev?.day ?? undefined, next: next?.day ?? undefined };
+}
+
+/** The user with this handle. */
+export function userByUsername(db: Q, username: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+// Papers' columns under a prefix, so one joined row holds a listing and its paper.
+const paperColumns = [
+  'p.id as p_id',
+  'p.version as p_version',
+  'p.title as p_title',
+  'p.abstract as p_abstract',
+  'p.primary_category as p_primary_category',
+  'p.published_at as p_published_at',
+  'p.updated_at as p_updated_at',
+  'p.comment as p_comment',
+  'p.journal_ref as p_journal_ref',
+  'p.doi as p_doi',
+  'p.pdf_url as p_pdf_url',
+  'p.github_repo as p_github_repo',
+  'p.github_stars as p_github_stars',
+  'p.project_page as p_project_page',
+  'p.withdrawn_at as p_withdrawn_at',
+  'p.organization_id as p_organization_id',
+  'p.upvotes_source as p_upvotes_source',
+  'p.upvotes as p_upvotes',
+  'p.comments_source as p_comments_source',
+  'p.discussion_id as p_discussion_id',
+  'p.ai_summary as p_ai_summary',
+  'p.ai_keywords as p_ai_keywords',
+  'p.thumbnail_url as p_thumbnail_url',
+  'p.trending_score as p_trending_score',
+  'p.created_at as p_created_at',
+  'p.modified_at as p_modified_at',
+] as const;
+
+function splitRow(row: Record<string, unknown>): { listing: DailyListing; paper: Paper } {
+  const listing: Record<string, unknown> = {};
+  const paper: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key.startsWith('p_')) paper[key.slice(2)] = value;
+    else listing[key] = value;
+  }
+  return { listing: listing as unknown as DailyListing, paper: paper as unknown as Paper };
+}
+
+/** Loads authors, organizations and submitters for a page of listings: one query each. */
+export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper }[]): Promise<ListingView[]> {
+  const paperIds = [...new Set(rows.map((r) => r.paper.id))];
+  const [authors, organizations, users] = await Promise.all([
+    authorsOfPapers(db, paperIds),
+    organizationsById(db, rows.map((r) => r.paper.organization_id)),
+    usersById(db, rows.map((r) => r.listing.submitter_id)),
+  ]);
+  const authorUserIds = [...authors.values()].flat().map((a) => a.user_id);
+  const authorUsers = await usersById(db, authorUserIds);
+  return rows.map(({ listing, paper }) => ({
+    listing,
+    paper,
+    authors: authors.get(paper.id) ?? [],
+    organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
+    submitter: listing.submitter_id !== null ? (users.get(listing.submitter_id) ?? null) : null,
+    authorUsers,
+  }));
+}

@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Db } from '../db/database.ts';
+import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
+import { parseDay } from '../feed/periods.ts';
+import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
+
+/** One raw envelope and where it came from. */
+export interface SourceItem {
+  /** Human-readable position for error reports: `file.jsonl.gz:12 #3`. */
+  position: string;
+  /** The featured day the container states, if any. */
+  day: string | null;
+  raw: unknown;
+}
+
+export interface ImportSummary {
+  new: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  problems: { position: string; reason: string }[];
+}
+
+export interface ImportProgress {
+  records: number;
+  /** Share of the input read, 0..1. */
+  fraction: number;
+}
+
+const BATCH = 500;
+const MAX_PROBLEMS_KEPT = 1000;
+
+/**
+ * Imports Hugging Face daily-papers data from a file or folder: the JSON array
+ * one `GET /api/daily_papers` returns, a folder of such files named by day, or
+ * the JSON-lines archive (`{"date", "items"}` per line, optionally gzipped).
+ */
+export async function importHfPath(
+  db: Db,
+  inputPath: string,
+  onProgress?: (p: ImportProgress) => void,
+): Promise<ImportSummary> {
+  const files = listInputFiles(inputPath);
+  const totalBytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0) || 1;
+  let doneBytes = 0;
+  const summary = emptySummary();
+  const reader = async function* (): AsyncGenerator<SourceItem | RecordProblem> {
+    for (const file of files) {
+      const base = doneBytes;
+      yield* readFile(file, (bytes) => (doneBytes = base + bytes));
+      doneBytes = base + fs.statSync(file).size;
+    }
+  };
+  await importItems(db, reader(), summary, (records) => onProgress?.({ records, fraction: doneBytes / totalBytes }));
+  return summary;
+}
+
+/** Imports envelopes already in memory (one day's API answer, the demo data). */
+export async function importHfItems(db: Db, items: unknown[], day: string | null, label: string): Promise<ImportSummary> {
+  const summary = emptySummary();
+  const source = async function* (): AsyncGenerator<SourceItem> {
+    for (const [i, raw] of items.entries()) yield { position: `${label} #${i}`, day, raw };
+  };
+  await importItems(db, source(), summary);
+  return summary;
+}
+
+class RecordProblem {
+  constructor(
+    readonly position: string,
+    readonly reason: string,
+  ) {}
+}
+
+function emptySummary(): ImportSummary {
+  return { new: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
+}
+
+function reject(summary: ImportSummary, position: string, reason: string): void {
+  summary.rejected++;
+  if (summary.problems.length < MAX_PROBLEMS_KEPT) summary.problems.push({ position, reason });
+}
+
+async function importItems(
+  db: Db,
+  items: AsyncIterable<SourceItem | RecordProblem>,
+  summary: ImportSummary,
+  onBatch?: (records: number) => void,
+): Promise<void> {
+  const cache = new ImportCache();
+  let batch: ImportedListing[] = [];
+  let seen = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    const now = new Date().toISOString();
+    // One transaction per batch: a crash loses at most the batch in flight, never half a record.
+    const outcomes = await db.kysely.transaction().execute(async (trx) => {
+      const out: SaveOutcome[] = [];
+      for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
+      return out;
+    });
+    for (const o of outcomes) summary[o]++;
+    onBatch?.(seen);
+  };
+  for await (const item of items) {
+    seen++;
+    if (item instanceof RecordProblem) {
+      reject(summary, item.position, item.reason);
+      continue;
+    }
+    try {
+      batch.push(mapHfEnvelope(item.raw, item.day));
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      reject(summary, item.position, err.message);
+      continue;
+    }
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+}
+
+function listInputFiles(inputPath: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(inputPath);
+  } catch {
+    throw new Error(`import: no such file or folder: ${inputPath}`);
+  }
+  if (!stat.isDirectory()) return [inputPath];
+  const files = fs
+    .readdirSync(inputPath)
+    .filter((name) => /\.(json|jsonl|jsonl\.gz|json\.gz)$/.test(name))
+    .sort()
+    .map((name) => path.join(inputPath, name));
+  if (files.length === 0) throw new Error(`import: no .json or .jsonl files in ${inputPath}`);
+  return files;
+}
+
+async function* readFile(file: string, onBytes: (n: number) => void): AsyncGenerator<SourceItem | RecordProblem> {
+  const name = path.basename(file);
+  const raw = fs.createReadStream(file);
+  raw.on('data', () => onBytes(raw.bytesRead));
+  const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  if (/\.jsonl(\.gz)?$/.test(name)) {
+    yield* readJsonLines(stream, name);
+    return;
+  }
+  // A day's API answer: one JSON array of bounded size, its day in the file name.
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+  } catch (err) {
+    yield new RecordProblem(name, `unreadable: ${(err as Error).message}`);
+    return;
+  }
+  let items: unknown;
+  try {
+    items = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    yield new RecordProblem(name, `invalid JSON: ${(err as Error).message}`);
+    return;
+  }
+  if (!Array.isArray(items)) {
+    yield new RecordProblem(name, 'expected a JSON array of daily-paper records');
+    return;
+  }
+  const day = parseDay(/(\d{4}-\d{2}-\d{2})/.exec(name)?.[1] ?? '');
+  for (const [i, item] of items.entries()) yield { position: `${name} #${i}`, day, raw: item };
+}
+
+async function* readJsonLines(stream: NodeJS.ReadableStream, name: string): AsyncGenerator<SourceItem | RecordProblem> {
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      const where = `${name}:${lineNo}`;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (err) {
+        yield new RecordProblem(where, `invalid JSON: ${(err as Error).message}`);
+        continue;
+      }
+      const { date, items } = (parsed ?? {}) as { date?: unknown; items?: unknown };
+      const day = typeof date === 'string' ? parseDay(date) : null;
+      if (!day || !Array.isArray(items)) {
+        yield new RecordProblem(where, 'expected {"date": "YYYY-MM-DD", "items": [...]}');
+        continue;
+      }
+      for (const [i, item] of items.entries()) yield { position: `${where} #${i}`, day, raw: item };
+    }
+  } catch (err) {
+    yield new RecordProblem(`${name}:${lineNo + 1}`, `unreadable: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,16 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { jsonError } from '../web/respond.ts';
+import { latestListingOfPaper } from '../feed/queries.ts';
+import { parseArxivId } from './arxiv-id.ts';
+import { hfPaper } from './hf-format.ts';
+
+/** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */
+export async function getPaper(c: Context<AppEnv>) {
+  const raw = c.req.param('id') ?? '';
+  const arxiv = parseArxivId(raw);
+  if (!arxiv) return jsonError(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
+  const view = await latestListingOfPaper(c.var.db.kysely, arxiv.id);
+  if (!view) return jsonError(c, 404, `paper not found: ${arxiv.id}`);
+  return c.json(hfPaper(view));
+}

@@ -1,0 +1,101 @@
+import type { ListingView } from '../feed/queries.ts';
+import type { User } from '../db/schema.ts';
+
+/**
+ * The Hugging Face API shapes (`/api/daily_papers`, `/api/papers/{id}`), built from
+ * the product's model. An imported listing starts from the record its source
+ * sent, so the source's own fields come back as they were; everything the
+ * product models (title, votes, authors, links, …) is then set from the database,
+ * which is the truth (docs/decisions/004-api-shape.md).
+ */
+type Json = Record<string, unknown>;
+
+/** The `paper` object of an envelope, and the body of `GET /api/papers/{id}`. */
+export function hfPaper(view: ListingView): Json {
+  const { paper, listing, organization } = view;
+  const source = sourceOf(view);
+  const sourcePaper = (source.paper ?? {}) as Json;
+  const sourceAuthors = Array.isArray(sourcePaper.authors) ? (sourcePaper.authors as Json[]) : [];
+  const submitter = view.submitter;
+  return withoutNulls({
+    ...sourcePaper,
+    id: paper.id,
+    authors: view.authors.map((a, i) => {
+      const from = sourceAuthors[i]?._id === a.hf_id ? sourceAuthors[i]! : {};
+      const user = a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined;
+      return withoutNulls({
+        ...from,
+        _id: a.hf_id ?? `${paper.id}:${a.position}`,
+        name: a.name,
+        hidden: a.hidden === 1,
+        user: user ? ((from.user as Json | undefined) ?? hfUserRef(user)) : undefined,
+      });
+    }),
+    publishedAt: paper.published_at,
+    submittedOnDailyAt: listing.submitted_at,
+    title: paper.title,
+    submittedOnDailyBy: submitter ? ((sourcePaper.submittedOnDailyBy as Json | undefined) ?? hfUserRef(submitter)) : undefined,
+    summary: paper.abstract,
+    upvotes: paper.upvotes,
+    discussionId: paper.discussion_id,
+    githubRepo: paper.github_repo,
+    githubStars: paper.github_stars,
+    projectPage: paper.project_page,
+    ai_summary: paper.ai_summary,
+    ai_keywords: paper.ai_keywords ? (JSON.parse(paper.ai_keywords) as string[]) : undefined,
+    organization: organization ? hfOrganization(view) : undefined,
+  });
+}
+
+/** One element of `GET /api/daily_papers`. */
+export function hfEnvelope(view: ListingView): Json {
+  const { paper, listing, organization, submitter } = view;
+  const source = sourceOf(view);
+  return withoutNulls({
+    ...source,
+    paper: hfPaper(view),
+    publishedAt: (source.publishedAt as string | undefined) ?? listing.submitted_at,
+    // Hugging Face gives the envelope's title with arXiv's line wraps collapsed.
+    title: paper.title.replace(/\s+/g, ' ').trim(),
+    summary: paper.abstract,
+    thumbnail: paper.thumbnail_url,
+    numComments: paper.comments_source,
+    submittedBy: submitter ? ((source.submittedBy as Json | undefined) ?? hfSubmittedBy(submitter)) : undefined,
+    organization: organization ? hfOrganization(view) : undefined,
+    isAuthorParticipating: (source.isAuthorParticipating as boolean | undefined) ?? false,
+  });
+}
+
+function sourceOf(view: ListingView): Json {
+  return view.listing.source_record ? (JSON.parse(view.listing.source_record) as Json) : {};
+}
+
+function hfOrganization(view: ListingView): Json {
+  const org = view.organization!;
+  const source = sourceOf(view);
+  const from = ((source.paper as Json | undefined)?.organization ?? source.organization ?? {}) as Json;
+  return withoutNulls({ ...(from.name === org.name ? from : {}), _id: org.hf_id, name: org.name, fullname: org.fullname, avatar: org.avatar_url });
+}
+
+function hfUserRef(user: User): Json {
+  return withoutNulls({ _id: user.hf_id, avatarUrl: user.avatar_url, isPro: false, fullname: user.fullname, user: user.username, type: 'user' });
+}
+
+function hfSubmittedBy(user: User): Json {
+  return withoutNulls({
+    _id: user.hf_id,
+    avatarUrl: user.avatar_url,
+    fullname: user.fullname,
+    name: user.username,
+    type: 'user',
+    isPro: false,
+    isHf: false,
+    isMod: false,
+  });
+}
+
+/** Hugging Face leaves out absent fields rather than sending null. */
+function withoutNulls(obj: Json): Json {
+  for (const key of Object.keys(obj)) if (obj[key] === null || obj[key] === undefined) delete obj[key];
+  return obj;
+}

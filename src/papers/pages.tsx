@@ -1,0 +1,202 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { featuredDaysOfPaper, latestListingOfPaper, type ListingView } from '../feed/queries.ts';
+import { Layout } from '../web/layout.tsx';
+import { MathText, Upvotes } from '../web/components.tsx';
+import { formatCount, formatShortDate } from '../web/format.ts';
+import { stripMath } from '../web/math.ts';
+import { parseArxivId } from './arxiv-id.ts';
+import { categoriesOfPapers } from './queries.ts';
+
+/** `/papers/{id}` and `/papers/{id}.md`. */
+export async function showPaper(c: Context<AppEnv>) {
+  const path = c.req.param('id') ?? '';
+  const markdown = path.endsWith('.md');
+  const arxiv = parseArxivId(markdown ? path.slice(0, -3) : path);
+  if (!arxiv) return c.notFound();
+  if (arxiv.version !== null) return c.redirect(`/papers/${arxiv.id}${markdown ? '.md' : ''}`, 301);
+  const db = c.var.db.kysely;
+  const view = await latestListingOfPaper(db, arxiv.id);
+  if (!view) return c.notFound();
+  if (markdown) {
+    return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
+  }
+  const [days, categories] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id])]);
+  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} siteName={c.var.config.SITE_NAME} />);
+}
+
+function PaperPage({ view, days, categories, siteName }: { view: ListingView; days: string[]; categories: string[]; siteName: string }) {
+  const { paper, authors, organization, submitter } = view;
+  const links = arxivLinks(paper.id, paper.pdf_url);
+  return (
+    <Layout siteName={siteName} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)}>
+      <article class="paper">
+        <header class="paper-head">
+          <p class="paper-kicker">
+            <a href={`/papers/date/${days[days.length - 1]}`}>Featured {formatShortDate(days[days.length - 1]!)}</a>
+            {submitter && <> · submitted by {submitter.fullname}</>}
+          </p>
+          <h1 class="paper-title">
+            <MathText text={paper.title} />
+          </h1>
+          {organization && (
+            <p class="paper-org">
+              {organization.avatar_url && <img src={organization.avatar_url} alt="" width="20" height="20" />}
+              {organization.fullname}
+            </p>
+          )}
+          <ul class="authors" aria-label="Authors">
+            {authors.map((a) => (
+              <li>
+                {a.name}
+                {a.affiliation && <span class="muted"> ({a.affiliation})</span>}
+              </li>
+            ))}
+          </ul>
+          <dl class="facts">
+            <div>
+              <dt>Published on arXiv</dt>
+              <dd>
+                <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time>
+              </dd>
+            </div>
+            {paper.updated_at && paper.updated_at !== paper.published_at && (
+              <div>
+                <dt>Updated</dt>
+                <dd>
+                  <time datetime={paper.updated_at}>{formatShortDate(paper.updated_at)}</time>
+                </dd>
+              </div>
+            )}
+            <div>
+              <dt>Featured</dt>
+              <dd>
+                {days.map((d, i) => (
+                  <>
+                    {i > 0 && ', '}
+                    <a href={`/papers/date/${d}`}>{formatShortDate(d)}</a>
+                  </>
+                ))}
+              </dd>
+            </div>
+            {categories.length > 0 && (
+              <div>
+                <dt>Categories</dt>
+                <dd>{[paper.primary_category, ...categories.filter((cat) => cat !== paper.primary_category)].filter(Boolean).join(', ')}</dd>
+              </div>
+            )}
+            {paper.journal_ref && (
+              <div>
+                <dt>Journal</dt>
+                <dd>{paper.journal_ref}</dd>
+              </div>
+            )}
+            {paper.doi && (
+              <div>
+                <dt>DOI</dt>
+                <dd>
+                  <a href={`https://doi.org/${paper.doi}`}>{paper.doi}</a>
+                </dd>
+              </div>
+            )}
+          </dl>
+          <div class="actions">
+            <Upvotes count={paper.upvotes} />
+            <a class="button" href={links.abs}>
+              arXiv page
+            </a>
+            <a class="button" href={links.pdf}>
+              PDF
+            </a>
+            {paper.github_repo && (
+              <a class="button" href={paper.github_repo} rel="nofollow noopener">
+                Code{paper.github_stars ? ` ★ ${formatCount(paper.github_stars)}` : ''}
+              </a>
+            )}
+            {paper.project_page && (
+              <a class="button" href={paper.project_page} rel="nofollow noopener">
+                Project page
+              </a>
+            )}
+            <a class="button" href={`/papers/${paper.id}.md`}>
+              Markdown
+            </a>
+          </div>
+        </header>
+        <section class="abstract" aria-labelledby="abstract-h">
+          <h2 id="abstract-h">Abstract</h2>
+          <p>
+            <MathText text={paper.abstract} />
+          </p>
+        </section>
+        {paper.ai_summary && (
+          <section class="ai-summary" aria-labelledby="ai-h">
+            <h2 id="ai-h">In short</h2>
+            <p>
+              <MathText text={paper.ai_summary} />
+            </p>
+            <p class="muted small">Summary generated automatically by the import source.</p>
+          </section>
+        )}
+        <section class="cite" aria-labelledby="cite-h">
+          <details>
+            <summary id="cite-h">Cite (BibTeX)</summary>
+            <pre>{bibtex(view)}</pre>
+          </details>
+        </section>
+        <section id="discussion" class="discussion" aria-label="Discussion">
+          <p class="muted">
+            {paper.comments_source === 1 ? '1 comment' : `${paper.comments_source} comments`} on the source site.
+          </p>
+        </section>
+      </article>
+    </Layout>
+  );
+}
+
+function arxivLinks(id: string, pdfUrl: string | null) {
+  return { abs: `https://arxiv.org/abs/${id}`, pdf: pdfUrl ?? `https://arxiv.org/pdf/${id}` };
+}
+
+/** A BibTeX entry in arXiv's own style (`@misc` with eprint and archivePrefix). */
+export function bibtex({ paper, authors }: ListingView): string {
+  const year = paper.published_at.slice(0, 4);
+  const first = (authors[0]?.name.split(/\s+/).pop() ?? 'anon').toLowerCase().replace(/[^a-z]/g, '');
+  const titleWord = stripMath(paper.title).toLowerCase().split(/\W+/).find((w) => w.length > 3) ?? 'paper';
+  return [
+    `@misc{${first}${year}${titleWord},`,
+    `  title={${stripMath(paper.title).replace(/\s+/g, ' ')}},`,
+    `  author={${authors.map((a) => a.name).join(' and ')}},`,
+    `  year={${year}},`,
+    `  eprint={${paper.id}},`,
+    `  archivePrefix={arXiv},`,
+    ...(paper.primary_category ? [`  primaryClass={${paper.primary_category}},`] : []),
+    `  url={https://arxiv.org/abs/${paper.id}},`,
+    `}`,
+  ].join('\n');
+}
+
+/** The paper as Markdown, for readers and tools that want text. */
+export function paperMarkdown({ paper, authors, organization }: ListingView, baseUrl?: string): string {
+  const links = arxivLinks(paper.id, paper.pdf_url);
+  const lines = [
+    `# ${paper.title.replace(/\s+/g, ' ')}`,
+    '',
+    `**Authors:** ${authors.map((a) => a.name).join(', ')}`,
+    ...(organization ? [`**Organization:** ${organization.fullname}`] : []),
+    `**Published on arXiv:** ${paper.published_at.slice(0, 10)}`,
+    `**Upvotes:** ${paper.upvotes}`,
+    '',
+    `- arXiv: ${links.abs}`,
+    `- PDF: ${links.pdf}`,
+    ...(paper.github_repo ? [`- Code: ${paper.github_repo}`] : []),
+    ...(paper.project_page ? [`- Project page: ${paper.project_page}`] : []),
+    ...(baseUrl ? [`- Page: ${new URL(`/papers/${paper.id}`, baseUrl).href}`] : []),
+    '',
+    '## Abstract',
+    '',
+    paper.abstract.replace(/\s*\n\s*/g, ' ').trim(),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,225 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import type { ImportedListing, ImportedOrganization, ImportedUser } from '../ingest/hf-record.ts';
+import { trendingScore } from './trending.ts';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export type SaveOutcome = 'new' | 'updated' | 'unchanged';
+
+/** The paper with this arXiv id, or undefined. */
+export function paperById(db: Q, id: string): Promise<Paper | undefined> {
+  return db.selectFrom('papers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Authors of many papers in one query, grouped by paper and in order. */
+export async function authorsOfPapers(db: Q, paperIds: string[]): Promise<Map<string, PaperAuthor[]>> {
+  const byPaper = new Map<string, PaperAuthor[]>(paperIds.map((id) => [id, []]));
+  if (paperIds.length === 0) return byPaper;
+  const rows = await db
+    .selectFrom('paper_authors')
+    .selectAll()
+    .where('paper_id', 'in', paperIds)
+    .orderBy('paper_id')
+    .orderBy('position')
+    .execute();
+  for (const row of rows) byPaper.get(row.paper_id)!.push(row);
+  return byPaper;
+}
+
+/** Categories of many papers in one query. */
+export async function categoriesOfPapers(db: Q, paperIds: string[]): Promise<Map<string, string[]>> {
+  const byPaper = new Map<string, string[]>(paperIds.map((id) => [id, []]));
+  if (paperIds.length === 0) return byPaper;
+  const rows = await db.selectFrom('paper_categories').selectAll().where('paper_id', 'in', paperIds).execute();
+  for (const row of rows) byPaper.get(row.paper_id)!.push(row.category);
+  return byPaper;
+}
+
+/** Organizations by id, one query. */
+export async function organizationsById(db: Q, ids: (number | null)[]): Promise<Map<number, Organization>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('organizations').selectAll().where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Users by id, one query. */
+export async function usersById(db: Q, ids: (number | null)[]): Promise<Map<number, User>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('users').selectAll().where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Remembers ids of users and organizations already written during one import. */
+export class ImportCache {
+  readonly users = new Map<string, { id: number; key: string }>();
+  readonly organizations = new Map<string, { id: number; key: string }>();
+}
+
+/**
+ * Writes one imported listing and its paper, idempotently: a record identical to
+ * what is stored changes nothing, and paper fields are taken only from the
+ * paper's most recent listing, so replaying older days never rolls data back.
+ */
+export async function saveImportedListing(
+  trx: Transaction<Database>,
+  rec: ImportedListing,
+  cache: ImportCache,
+  now: string,
+): Promise<SaveOutcome> {
+  const organizationId = rec.organization ? await ensureOrganization(trx, rec.organization, cache, now) : null;
+  const submitterId = rec.submitter ? await ensureUser(trx, rec.submitter, cache, now) : null;
+  const authorUserIds: (number | null)[] = [];
+  for (const a of rec.authors) authorUserIds.push(a.user ? await ensureUser(trx, a.user, cache, now) : null);
+
+  const existing = await paperById(trx, rec.paper.id);
+  const latest = await trx
+    .selectFrom('daily_listings')
+    .select((eb) => eb.fn.max('submitted_at').as('at'))
+    .where('paper_id', '=', rec.paper.id)
+    .executeTakeFirst();
+  const isLatest = !latest?.at || rec.submittedAt >= latest.at;
+  let changed = false;
+
+  if (!existing || isLatest) {
+    const localVotes = existing ? existing.upvotes - existing.upvotes_source : 0;
+    const upvotes = rec.paper.upvotes + localVotes;
+    const fields = {
+      version: rec.paper.version ?? existing?.version ?? null,
+      title: rec.paper.title,
+      abstract: rec.paper.abstract,
+      published_at: rec.paper.publishedAt,
+      github_repo: rec.paper.githubRepo,
+      github_stars: rec.paper.githubStars,
+      project_page: rec.paper.projectPage,
+      organization_id: organizationId,
+      upvotes_source: rec.paper.upvotes,
+      upvotes,
+      comments_source: rec.paper.comments,
+      discussion_id: rec.paper.discussionId,
+      ai_summary: rec.paper.aiSummary,
+      ai_keywords: rec.paper.aiKeywords ? JSON.stringify(rec.paper.aiKeywords) : null,
+      thumbnail_url: rec.paper.thumbnailUrl,
+      trending_score: trendingScore(upvotes, new Date(latest?.at && latest.at > rec.submittedAt ? latest.at : rec.submittedAt)),
+    };
+    if (!existing) {
+      await trx
+        .insertInto('papers')
+        .values({ id: rec.paper.id, ...fields, created_at: now, modified_at: now })
+        .execute();
+      changed = true;
+    } else if (Object.entries(fields).some(([k, v]) => existing[k as keyof Paper] !== v)) {
+      await trx.updateTable('papers').set({ ...fields, modified_at: now }).where('id', '=', rec.paper.id).execute();
+      changed = true;
+    }
+
+    const authors = rec.authors.map((a, position) => ({
+      paper_id: rec.paper.id,
+      position,
+      name: a.name,
+      affiliation: null,
+      hf_id: a.hfId,
+      hidden: a.hidden ? 1 : 0,
+      user_id: authorUserIds[position] ?? null,
+    }));
+    const stored = existing ? ((await authorsOfPapers(trx, [rec.paper.id])).get(rec.paper.id) ?? []) : [];
+    if (JSON.stringify(stored) !== JSON.stringify(authors)) {
+      await trx.deleteFrom('paper_authors').where('paper_id', '=', rec.paper.id).execute();
+      if (authors.length > 0) await trx.insertInto('paper_authors').values(authors).execute();
+      changed = true;
+    }
+  }
+
+  const sourceRecord = JSON.stringify(rec.sourceRecord);
+  const listing = await trx
+    .selectFrom('daily_listings')
+    .select(['id', 'submitted_at', 'submitter_id', 'source_record'])
+    .where('day', '=', rec.day)
+    .where('paper_id', '=', rec.paper.id)
+    .executeTakeFirst();
+  if (!listing) {
+    await trx
+      .insertInto('daily_listings')
+      .values({
+        day: rec.day,
+        paper_id: rec.paper.id,
+        submitted_at: rec.submittedAt,
+        submitter_id: submitterId,
+        source: 'hf',
+        source_record: sourceRecord,
+        created_at: now,
+      })
+      .execute();
+    return 'new';
+  }
+  if (listing.submitted_at !== rec.submittedAt || listing.submitter_id !== submitterId || listing.source_record !== sourceRecord) {
+    await trx
+      .updateTable('daily_listings')
+      .set({ submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord })
+      .where('id', '=', listing.id)
+      .execute();
+    changed = true;
+  }
+  return changed ? 'updated' : 'unchanged';
+}
+
+async function ensureUser(trx: Transaction<Database>, u: ImportedUser, cache: ImportCache, now: string): Promise<number> {
+  const key = JSON.stringify([u.fullname, u.avatarUrl, u.hfId]);
+  const cached = cache.users.get(u.username);
+  if (cached?.key === key) return cached.id;
+  const row = await trx.selectFrom('users').selectAll().where('username', '=', u.username).executeTakeFirst();
+  let id: number;
+  if (!row) {
+    const inserted = await trx
+      .insertInto('users')
+      .values({ username: u.username, fullname: u.fullname, avatar_url: u.avatarUrl, hf_id: u.hfId, kind: 'user', created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    id = inserted.id;
+  } else {
+    id = row.id;
+    // An imported profile refreshes what the source knows; a missing value never erases one.
+    const avatar = u.avatarUrl ?? row.avatar_url;
+    const hfId = u.hfId ?? row.hf_id;
+    if (row.fullname !== u.fullname || row.avatar_url !== avatar || row.hf_id !== hfId) {
+      await trx.updateTable('users').set({ fullname: u.fullname, avatar_url: avatar, hf_id: hfId }).where('id', '=', id).execute();
+    }
+  }
+  cache.users.set(u.username, { id, key });
+  return id;
+}
+
+async function ensureOrganization(
+  trx: Transaction<Database>,
+  o: ImportedOrganization,
+  cache: ImportCache,
+  now: string,
+): Promise<number> {
+  const key = JSON.stringify([o.fullname, o.avatarUrl, o.hfId]);
+  const cached = cache.organizations.get(o.name);
+  if (cached?.key === key) return cached.id;
+  const row = await trx.selectFrom('organizations').selectAll().where('name', '=', o.name).executeTakeFirst();
+  let id: number;
+  if (!row) {
+    const inserted = await trx
+      .insertInto('organizations')
+      .values({ name: o.name, fullname: o.fullname, avatar_url: o.avatarUrl, hf_id: o.hfId, created_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    id = inserted.id;
+  } else {
+    id = row.id;
+    const avatar = o.avatarUrl ?? row.avatar_url;
+    if (row.fullname !== o.fullname || row.avatar_url !== avatar || row.hf_id !== (o.hfId ?? row.hf_id)) {
+      await trx
+        .updateTable('organizations')
+        .set({ fullname: o.fullname, avatar_url: avatar, hf_id: o.hfId ?? row.hf_id })
+        .where('id', '=', id)
+        .execute();
+    }
+  }
+  cache.organizations.set(o.name, { id, key });
+  return id;
+}
