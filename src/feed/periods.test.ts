@@ -16,7 +16,8 @@ describe('periods', () => {
     expect(weekKeyOf('2021-01-03')).toBe('2020-W53');
     expect(parseWeek('2026-W25')).toMatchObject({ first: '2026-06-15', last: '2026-06-21' });
     expect(parseWeek('2020-W53')).toMatchObject({ first: '2020-12-28', last: '2021-01-03' });
-    expect(parseWeek('2026-W53')).toBeNull();
+    expect(parseWeek('2026-W53')).toMatchObject({ first: '2026-12-28' });
+    expect(parseWeek('2025-W53')).toBeNull();
     expect(parseWeek('2026-W00')).toBeNull();
   });
 

@@ -13,6 +13,8 @@ export interface ListingView {
   submitter: User | null;
   /** Users linked to authors of this paper, by id. */
   authorUsers: Map<number, User>;
+  /** The source record of the paper's newest listing: paper-level fields come from there. */
+  paperSource: string | null;
 }
 
 export type ListingSort = 'upvotes' | 'publishedAt' | 'trending';
@@ -160,7 +162,7 @@ export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper
     usersById(db, rows.map((r) => r.listing.submitter_id)),
   ]);
   const authorUserIds = [...authors.values()].flat().map((a) => a.user_id);
-  const authorUsers = await usersById(db, authorUserIds);
+  const [authorUsers, newest] = await Promise.all([usersById(db, authorUserIds), newestSourceRecords(db, rows)]);
   return rows.map(({ listing, paper }) => ({
     listing,
     paper,
@@ -168,5 +170,31 @@ export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper
     organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
     submitter: listing.submitter_id !== null ? (users.get(listing.submitter_id) ?? null) : null,
     authorUsers,
+    paperSource: newest.get(paper.id) ?? listing.source_record,
   }));
+}
+
+/**
+ * For listings that are not their paper's newest (a paper featured on two days),
+ * the newest listing's source record. One grouped query, and one more only when needed.
+ */
+async function newestSourceRecords(db: Q, rows: { listing: DailyListing; paper: Paper }[]): Promise<Map<string, string | null>> {
+  const result = new Map<string, string | null>();
+  if (rows.length === 0) return result;
+  const latest = await db
+    .selectFrom('daily_listings')
+    .select(['paper_id', (eb) => eb.fn.max('submitted_at').as('at')])
+    .where('paper_id', 'in', [...new Set(rows.map((r) => r.paper.id))])
+    .groupBy('paper_id')
+    .execute();
+  const latestAt = new Map(latest.map((r) => [r.paper_id, r.at]));
+  const stale = rows.filter((r) => latestAt.get(r.paper.id) !== r.listing.submitted_at).map((r) => r.paper.id);
+  if (stale.length === 0) return result;
+  const newer = await db
+    .selectFrom('daily_listings')
+    .select(['paper_id', 'submitted_at', 'source_record'])
+    .where('paper_id', 'in', stale)
+    .execute();
+  for (const row of newer) if (row.submitted_at === latestAt.get(row.paper_id)) result.set(row.paper_id, row.source_record);
+  return result;
 }

@@ -13,8 +13,8 @@ type Json = Record<string, unknown>;
 /** The `paper` object of an envelope, and the body of `GET /api/papers/{id}`. */
 export function hfPaper(view: ListingView): Json {
   const { paper, listing, organization } = view;
-  const source = sourceOf(view);
-  const sourcePaper = (source.paper ?? {}) as Json;
+  const ownPaper = (sourceOf(view).paper ?? {}) as Json;
+  const sourcePaper = (view.paperSource ? ((JSON.parse(view.paperSource) as Json).paper ?? {}) : {}) as Json;
   const sourceAuthors = Array.isArray(sourcePaper.authors) ? (sourcePaper.authors as Json[]) : [];
   const submitter = view.submitter;
   return withoutNulls({
@@ -34,7 +34,7 @@ export function hfPaper(view: ListingView): Json {
     publishedAt: paper.published_at,
     submittedOnDailyAt: listing.submitted_at,
     title: paper.title,
-    submittedOnDailyBy: submitter ? ((sourcePaper.submittedOnDailyBy as Json | undefined) ?? hfUserRef(submitter)) : undefined,
+    submittedOnDailyBy: submitter ? ((ownPaper.submittedOnDailyBy as Json | undefined) ?? hfUserRef(submitter)) : undefined,
     summary: paper.abstract,
     upvotes: paper.upvotes,
     discussionId: paper.discussion_id,
@@ -55,8 +55,12 @@ export function hfEnvelope(view: ListingView): Json {
     ...source,
     paper: hfPaper(view),
     publishedAt: (source.publishedAt as string | undefined) ?? listing.submitted_at,
-    // Hugging Face gives the envelope's title with arXiv's line wraps collapsed.
-    title: paper.title.replace(/\s+/g, ' ').trim(),
+    // The envelope's title is the source's own rendering (line wraps collapsed, sometimes
+    // other markup); it stands while the paper's title is still the one the source sent.
+    title:
+      typeof source.title === 'string' && (source.paper as Json | undefined)?.title === paper.title
+        ? source.title
+        : paper.title.replace(/\s+/g, ' ').trim(),
     summary: paper.abstract,
     thumbnail: paper.thumbnail_url,
     numComments: paper.comments_source,
@@ -72,9 +76,11 @@ function sourceOf(view: ListingView): Json {
 
 function hfOrganization(view: ListingView): Json {
   const org = view.organization!;
-  const source = sourceOf(view);
+  const source = view.paperSource ? (JSON.parse(view.paperSource) as Json) : {};
   const from = ((source.paper as Json | undefined)?.organization ?? source.organization ?? {}) as Json;
-  return withoutNulls({ ...(from.name === org.name ? from : {}), _id: org.hf_id, name: org.name, fullname: org.fullname, avatar: org.avatar_url });
+  // Like user objects, an organization comes back as that record's source described it.
+  if (from.name === org.name) return from;
+  return withoutNulls({ _id: org.hf_id, name: org.name, fullname: org.fullname, avatar: org.avatar_url });
 }
 
 function hfUserRef(user: User): Json {

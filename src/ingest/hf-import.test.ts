@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../app.ts';
+import type { Db } from '../db/database.ts';
+import { HF_ARCHIVE, HF_JUNE, hasFixtures, testApp } from '../../test/helpers.ts';
+import { importHfPath } from './hf-import.ts';
+
+type Json = Record<string, any>;
+
+async function readArchive(): Promise<{ date: string; items: Json[] }[]> {
+  const lines = readline.createInterface({ input: fs.createReadStream(HF_ARCHIVE).pipe(createGunzip()) });
+  const days = [];
+  for await (const line of lines) if (line.trim()) days.push(JSON.parse(line));
+  return days;
+}
+
+// Needs ../shared/fixtures (the real Hugging Face archive); skips itself where it is absent.
+describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
+  let db: Db;
+  let app: Hono<AppEnv>;
+  let archive: { date: string; items: Json[] }[];
+
+  beforeAll(async () => {
+    ({ db, app } = await testApp());
+    archive = await readArchive();
+  }, 120_000);
+  afterAll(() => db.close());
+
+  it('imports every paper and listing of the archive', async () => {
+    const summary = await importHfPath(db, HF_ARCHIVE);
+    expect(summary).toMatchObject({ new: 9538, updated: 0, unchanged: 0, rejected: 0 });
+    const count = async (table: 'papers' | 'daily_listings') =>
+      Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    expect(await count('papers')).toBe(9534);
+    expect(await count('daily_listings')).toBe(9538);
+    const days = await db.kysely.selectFrom('daily_listings').select('day').distinct().execute();
+    expect(days.length).toBe(556);
+  }, 120_000);
+
+  it('changes nothing on a second run, nor when the same days come as a folder of API files', async () => {
+    const before = await db.kysely.selectFrom('papers').select(['id', 'modified_at']).execute();
+    expect(await importHfPath(db, HF_ARCHIVE)).toMatchObject({ new: 0, updated: 0, unchanged: 9538, rejected: 0 });
+    expect(await importHfPath(db, HF_JUNE)).toMatchObject({ new: 0, updated: 0, unchanged: 619, rejected: 0 });
+    const after = await db.kysely.selectFrom('papers').select(['id', 'modified_at']).execute();
+    expect(after).toEqual(before);
+  }, 120_000);
+
+  it('gives back what the source said, field for field, through /api/daily_papers', async () => {
+    // A paper featured on two days keeps its newest record's paper fields; each listing keeps its own day's.
+    const latest = new Map<string, Json>();
+    for (const day of archive) for (const item of day.items) latest.set(item.paper.id, item);
+
+    let compared = 0;
+    for (const day of archive) {
+      const res = await app.request(`/api/daily_papers?date=${day.date}&limit=100`);
+      expect(res.status).toBe(200);
+      const served = new Map(((await res.json()) as Json[]).map((e) => [e.paper.id, e]));
+      expect(served.size, day.date).toBe(day.items.length);
+      for (const source of day.items) {
+        const newest = latest.get(source.paper.id)!;
+        const expected: Json = { ...source };
+        if (newest !== source) {
+          expected.paper = { ...newest.paper, submittedOnDailyAt: source.paper.submittedOnDailyAt, submittedOnDailyBy: source.paper.submittedOnDailyBy };
+          for (const key of ['numComments', 'organization', 'thumbnail'] as const) expected[key] = newest[key];
+          for (const key of Object.keys(expected.paper)) if (expected.paper[key] === undefined) delete expected.paper[key];
+          for (const key of Object.keys(expected)) if (expected[key] === undefined) delete expected[key];
+        }
+        const got = served.get(source.paper.id)!;
+        for (const key of Object.keys(expected)) {
+          if (key === 'paper') continue;
+          expect(got[key], `${day.date} ${source.paper.id} ${key}`).toEqual(expected[key]);
+        }
+        for (const key of Object.keys(expected.paper)) {
+          expect(got.paper[key], `${day.date} ${source.paper.id} paper.${key}`).toEqual(expected.paper[key]);
+        }
+        compared++;
+      }
+    }
+    expect(compared).toBe(9538);
+  }, 300_000);
+
+  it('serves the paper object at /api/papers/{id} as its newest record says', async () => {
+    const item = archive.at(-1)!.items[0]!;
+    const res = await app.request(`/api/papers/${item.paper.id}`);
+    expect(res.status).toBe(200);
+    const paper = (await res.json()) as Json;
+    for (const key of Object.keys(item.paper)) expect(paper[key], key).toEqual(item.paper[key]);
+  });
+});
+
+describe('bad records', () => {
+  it('reports each bad record with its position and imports the rest', async () => {
+    const { db } = await testApp();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hf-bad-'));
+    const good = (id: string) => ({
+      paper: { id, title: `Paper ${id}`, summary: 'An abstract.', publishedAt: '2026-01-01T00:00:00.000Z', upvotes: 3, authors: [{ _id: 'a1', name: 'Ada', hidden: false }] },
+      publishedAt: '2026-01-02T10:00:00.000Z',
+      title: `Paper ${id}`,
+      numComments: 0,
+    });
+    const lines = [
+      JSON.stringify({ date: '2026-01-02', items: [good('2601.00001'), { paper: { id: 'not-an-id' } }, good('2601.00002')] }),
+      '{"date": "2026-01-03", "items": [',
+      JSON.stringify({ date: '2026-13-45', items: [] }),
+      JSON.stringify({ date: '2026-01-04', items: [{ ...good('2601.00003'), paper: { ...good('2601.00003').paper, title: '' } }, good('2601.00004')] }),
+    ];
+    const file = path.join(dir, 'archive.jsonl');
+    fs.writeFileSync(file, lines.join('\n'));
+    const summary = await importHfPath(db, file);
+    expect(summary).toMatchObject({ new: 3, rejected: 4 });
+    expect(summary.problems.map((p) => p.position)).toEqual(['archive.jsonl:1 #1', 'archive.jsonl:2', 'archive.jsonl:3', 'archive.jsonl:4 #0']);
+    expect(summary.problems[0]!.reason).toMatch(/arXiv id/);
+    expect(summary.problems[3]!.reason).toMatch(/empty title/);
+
+    fs.writeFileSync(path.join(dir, 'broken.json'), '[{"paper": ');
+    const folder = await importHfPath(db, dir);
+    expect(folder.problems.some((p) => p.position === 'broken.json' && /invalid JSON/.test(p.reason))).toBe(true);
+    await db.close();
+  });
+
+  it('takes the featured day from the file name, else from submittedOnDailyAt, else from publishedAt', async () => {
+    const { db } = await testApp();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hf-day-'));
+    const item = (id: string, extra: Json = {}) => ({
+      paper: { id, title: 't', summary: 's', publishedAt: '2026-01-01T00:00:00.000Z', upvotes: 0, authors: [], ...extra },
+      publishedAt: '2026-01-05T23:30:00.000Z',
+    });
+    fs.writeFileSync(path.join(dir, '2026-01-06.json'), JSON.stringify([item('2601.00011')]));
+    fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify([item('2601.00012', { submittedOnDailyAt: '2026-01-07T08:00:00.000Z' }), item('2601.00013')]));
+    await importHfPath(db, dir);
+    const rows = await db.kysely.selectFrom('daily_listings').select(['paper_id', 'day']).orderBy('paper_id').execute();
+    expect(rows).toEqual([
+      { paper_id: '2601.00011', day: '2026-01-06' },
+      { paper_id: '2601.00012', day: '2026-01-07' },
+      { paper_id: '2601.00013', day: '2026-01-05' },
+    ]);
+    await db.close();
+  });
+});

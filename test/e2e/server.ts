@@ -1,0 +1,151 @@
+// Runs the real executable (`bin/dailypapers.js`) as child processes for end-to-end tests:
+// the server on a SQLite file of its own, and CLI commands against the same file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/dailypapers.js');
+const STARTUP_TIMEOUT_MS = 30_000;
+const CLI_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  baseUrl: string;
+  /** The temporary folder holding the database; removed by `stop()`. */
+  dir: string;
+  /** Runs `dailypapers <args>` against the server's database. */
+  cli(args: string[]): Promise<CliResult>;
+  /** What the server wrote so far, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the OS picks it; closed again before returning). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment of every child: ours minus settings that would change what the pages show. */
+function childEnv(dbFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of ['BASE_URL', 'SITE_NAME', 'HF_API_URL', 'SESSION_SECRET', 'PORT', 'HOST']) delete env[key];
+  return { ...env, NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbFile}`, SEED_DAYS: '0', ...extra };
+}
+
+/** Runs one CLI command to completion (bounded), collecting its output. */
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`dailypapers ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}${stderr}`));
+    }, CLI_TIMEOUT_MS);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
+  if ((await Promise.race([exited(child), timer])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+}
+
+/** Polls `/healthz` until it answers 200; rejects early if the child exits, and after a bounded wait. */
+async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`);
+    }
+    try {
+      const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+      lastProblem = `GET /healthz answered ${res.status}`;
+    } catch (err) {
+      lastProblem = (err as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server was not healthy after ${STARTUP_TIMEOUT_MS} ms (${lastProblem}):\n${output()}`);
+}
+
+/**
+ * Starts `dailypapers serve --seed` on a fresh SQLite file in a temporary folder, with
+ * SEED_DAYS=0 so the seed is the demo data and nothing touches the network.
+ */
+export async function startServer(): Promise<RunningServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-'));
+  const dbFile = path.join(dir, 'e2e.db');
+  // The port is free when probed but could be taken before the server binds it: retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, [BIN, 'serve', '--seed'], {
+      cwd: ROOT,
+      env: childEnv(dbFile, { PORT: String(port), HOST: '127.0.0.1' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const output = () => `--- stdout ---\n${stdout}--- stderr ---\n${stderr}`;
+    try {
+      await waitUntilHealthy(baseUrl, child, output);
+    } catch (err) {
+      await stopChild(child);
+      if (attempt < 3 && /EADDRINUSE/.test(stderr)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      baseUrl,
+      dir,
+      output,
+      cli: (args) => runCli(args, childEnv(dbFile)),
+      stop: async () => {
+        await stopChild(child);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
