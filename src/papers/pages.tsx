@@ -3,7 +3,7 @@ import type { AppEnv } from '../app.ts';
 import { featuredDaysOfPaper, latestListingOfPaper, type ListingView } from '../feed/queries.ts';
 import { Layout } from '../web/layout.tsx';
 import { MathText, Upvotes } from '../web/components.tsx';
-import { formatCount, formatShortDate } from '../web/format.ts';
+import { formatCount, formatShortDate, safeHttpUrl } from '../web/format.ts';
 import { stripMath } from '../web/math.ts';
 import { parseArxivId } from './arxiv-id.ts';
 import { categoriesOfPapers } from './queries.ts';
@@ -28,6 +28,9 @@ export async function showPaper(c: Context<AppEnv>) {
 function PaperPage({ view, days, categories, siteName }: { view: ListingView; days: string[]; categories: string[]; siteName: string }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
+  const code = safeHttpUrl(paper.github_repo);
+  const project = safeHttpUrl(paper.project_page);
+  const avatar = safeHttpUrl(organization?.avatar_url);
   return (
     <Layout siteName={siteName} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)}>
       <article class="paper">
@@ -41,7 +44,7 @@ function PaperPage({ view, days, categories, siteName }: { view: ListingView; da
           </h1>
           {organization && (
             <p class="paper-org">
-              {organization.avatar_url && <img src={organization.avatar_url} alt="" width="20" height="20" />}
+              {avatar && <img src={avatar} alt="" width="20" height="20" />}
               {organization.fullname}
             </p>
           )}
@@ -108,13 +111,13 @@ function PaperPage({ view, days, categories, siteName }: { view: ListingView; da
             <a class="button" href={links.pdf}>
               PDF
             </a>
-            {paper.github_repo && (
-              <a class="button" href={paper.github_repo} rel="nofollow noopener">
+            {code && (
+              <a class="button" href={code} rel="nofollow noopener">
                 Code{paper.github_stars ? ` ★ ${formatCount(paper.github_stars)}` : ''}
               </a>
             )}
-            {paper.project_page && (
-              <a class="button" href={paper.project_page} rel="nofollow noopener">
+            {project && (
+              <a class="button" href={project} rel="nofollow noopener">
                 Project page
               </a>
             )}
@@ -155,7 +158,7 @@ function PaperPage({ view, days, categories, siteName }: { view: ListingView; da
 }
 
 function arxivLinks(id: string, pdfUrl: string | null) {
-  return { abs: `https://arxiv.org/abs/${id}`, pdf: pdfUrl ?? `https://arxiv.org/pdf/${id}` };
+  return { abs: `https://arxiv.org/abs/${id}`, pdf: safeHttpUrl(pdfUrl) ?? `https://arxiv.org/pdf/${id}` };
 }
 
 /** A BibTeX entry in arXiv's own style (`@misc` with eprint and archivePrefix). */
@@ -189,8 +192,8 @@ export function paperMarkdown({ paper, authors, organization }: ListingView, bas
     '',
     `- arXiv: ${links.abs}`,
     `- PDF: ${links.pdf}`,
-    ...(paper.github_repo ? [`- Code: ${paper.github_repo}`] : []),
-    ...(paper.project_page ? [`- Project page: ${paper.project_page}`] : []),
+    ...(safeHttpUrl(paper.github_repo) ? [`- Code: ${safeHttpUrl(paper.github_repo)}`] : []),
+    ...(safeHttpUrl(paper.project_page) ? [`- Project page: ${safeHttpUrl(paper.project_page)}`] : []),
     ...(baseUrl ? [`- Page: ${new URL(`/papers/${paper.id}`, baseUrl).href}`] : []),
     '',
     '## Abstract',

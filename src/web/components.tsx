@@ -1,7 +1,7 @@
 import { raw } from 'hono/html';
 import type { ListingView } from '../feed/queries.ts';
 import { renderMath } from './math.ts';
-import { formatCount, formatShortDate, plural } from './format.ts';
+import { formatCount, formatShortDate, plural, safeHttpUrl } from './format.ts';
 
 /** Text with its LaTeX typeset; everything else escaped (see math.ts). */
 export function MathText({ text }: { text: string }) {
@@ -29,6 +29,8 @@ export function Upvotes({ count }: { count: number }) {
 /** One paper on a list: votes, title, the abstract's first lines, and its meta line. */
 export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) {
   const { paper, organization, submitter, authors } = view;
+  const code = safeHttpUrl(paper.github_repo);
+  const project = safeHttpUrl(paper.project_page);
   return (
     <article class="card" aria-labelledby={`t-${rank ?? paper.id}`}>
       <Upvotes count={paper.upvotes} />
@@ -44,7 +46,7 @@ export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) 
         <div class="card-meta">
           {organization ? (
             <span class="org" title={organization.name}>
-              {organization.avatar_url && <img src={organization.avatar_url} alt="" width="16" height="16" loading="lazy" />}
+              {safeHttpUrl(organization.avatar_url) && <img src={safeHttpUrl(organization.avatar_url)} alt="" width="16" height="16" loading="lazy" />}
               {organization.fullname}
             </span>
           ) : (
@@ -52,13 +54,13 @@ export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) 
           )}
           <span aria-hidden="true">·</span>
           <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time>
-          {paper.github_repo && (
-            <a class="badge" href={paper.github_repo} rel="nofollow noopener">
+          {code && (
+            <a class="badge" href={code} rel="nofollow noopener">
               Code{paper.github_stars ? ` ★ ${formatCount(paper.github_stars)}` : ''}
             </a>
           )}
-          {paper.project_page && (
-            <a class="badge" href={paper.project_page} rel="nofollow noopener">
+          {project && (
+            <a class="badge" href={project} rel="nofollow noopener">
               Project page
             </a>
           )}

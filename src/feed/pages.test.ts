@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../app.ts';
+import type { Db } from '../db/database.ts';
+import { testApp } from '../../test/helpers.ts';
+import { importDemoData } from '../ingest/seed.ts';
+import { importHfItems } from '../ingest/hf-import.ts';
+
+const hostile = {
+  paper: {
+    id: 'astro-ph/0601001',
+    title: '<script>alert(1)</script> "><img src=x onerror=alert(2)> costs $5 and $\\frac{1$',
+    summary: 'An abstract with <b>markup</b> and $x^2$ math.',
+    publishedAt: '2006-01-01T00:00:00.000Z',
+    upvotes: 1,
+    authors: [{ _id: 'h1', name: '<i>Mallory</i>', hidden: false }],
+    githubRepo: 'javascript:alert(3)',
+  },
+  publishedAt: '2026-11-18T09:00:00.000Z',
+  title: 'hostile',
+  numComments: 0,
+};
+
+describe('pages', () => {
+  let db: Db;
+  let app: Hono<AppEnv>;
+  beforeAll(async () => {
+    ({ db, app } = await testApp());
+    await importDemoData(db);
+    await importHfItems(db, [hostile], '2026-11-18', 'hostile');
+  });
+  afterAll(() => db.close());
+
+  const page = async (path: string) => {
+    const res = await app.request(path);
+    return { status: res.status, html: await res.text(), res };
+  };
+
+  it('/papers shows the latest day, ranked by upvotes, with a link to the previous day with papers', async () => {
+    const { status, html } = await page('/papers');
+    expect(status).toBe(200);
+    expect(html).toContain('Monday, November 23, 2026');
+    // The weekend had no papers: "previous" skips it.
+    expect(html).toContain('href="/papers/date/2026-11-20" rel="prev"');
+    const counts = [...html.matchAll(/class="upvote-count">(\d+)</g)].map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThan(3);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  });
+
+  it('a day page links both ways, skipping empty days', async () => {
+    const { html } = await page('/papers/date/2026-11-20');
+    expect(html).toContain('Friday, November 20, 2026');
+    expect(html).toContain('href="/papers/date/2026-11-19" rel="prev"');
+    expect(html).toContain('href="/papers/date/2026-11-23" rel="next"');
+    const empty = await page('/papers/date/2026-11-21');
+    expect(empty.status).toBe(200);
+    expect(empty.html).toContain('No papers were featured on this day');
+    expect(empty.html).toContain('href="/papers/date/2026-11-23"');
+  });
+
+  it('the date picker redirects to the day, and bad dates get a 400 page', async () => {
+    const res = await app.request('/papers/date?date=2026-11-17');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/papers/date/2026-11-17');
+    for (const bad of ['/papers/date/2025-13-40', '/papers/date?date=yesterday', '/papers/week/2026-W99', '/papers/month/2026-13']) {
+      const { status, html } = await page(bad);
+      expect(status, bad).toBe(400);
+      expect(html).toContain('Go to the latest papers');
+    }
+  });
+
+  it('weekly and monthly views gather their days', async () => {
+    const latestWeek = await app.request('/papers/week');
+    expect(latestWeek.headers.get('location')).toBe('/papers/week/2026-W48');
+    const week = await page('/papers/week/2026-W47');
+    expect(week.html).toContain('Week of Nov 16, 2026');
+    expect(week.html).toContain('33 papers');
+    expect(week.html).toContain('href="/papers/week/2026-W48" rel="next"');
+    const month = await page('/papers/month/2026-11');
+    expect(month.html).toContain('November 2026');
+    expect(month.html).toContain('41 papers');
+    expect(month.html).not.toContain('Next page');
+  });
+
+  it('trending ranks the newest popular papers first', async () => {
+    const { status, html } = await page('/papers/trending');
+    expect(status).toBe(200);
+    expect(html).toContain('Trending papers');
+    expect((html.match(/<article class="card"/g) ?? []).length).toBe(41);
+  });
+
+  it('the paper page shows everything and typesets math', async () => {
+    const list = (await (await app.request('/api/daily_papers?month=2026-11&limit=100')).json()) as { paper: { id: string; title: string } }[];
+    const withMath = list.find((e) => /\$[^$]+\$/.test(e.paper.title))!;
+    const { status, html } = await page(`/papers/${withMath.paper.id}`);
+    expect(status).toBe(200);
+    expect(html).toContain('class="katex"');
+    expect(html).not.toContain(withMath.paper.title.match(/\$[^$]+\$/)![0]);
+    expect(html).toContain(`href="https://arxiv.org/abs/${withMath.paper.id}"`);
+    expect(html).toContain(`href="https://arxiv.org/pdf/${withMath.paper.id}"`);
+    expect(html).toContain('Cite (BibTeX)');
+    expect(html).toContain('<link rel="stylesheet" href="/static/katex/katex.min.css"/>');
+  });
+
+  it('a versioned id redirects to the paper, and the paper is available as Markdown', async () => {
+    const res = await app.request('/papers/astro-ph/0601001v2');
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/papers/astro-ph/0601001');
+    const md = await page('/papers/astro-ph/0601001.md');
+    expect(md.status).toBe(200);
+    expect(md.res.headers.get('content-type')).toMatch(/text\/markdown/);
+    expect(md.html).toMatch(/^# <script>/);
+    expect(md.html).toContain('- arXiv: https://arxiv.org/abs/astro-ph/0601001');
+  });
+
+  it('renders hostile titles, abstracts and authors as text', async () => {
+    for (const path of ['/papers/date/2026-11-18', '/papers/astro-ph/0601001']) {
+      const { html } = await page(path);
+      expect(html).not.toContain('<script>alert');
+      expect(html).not.toContain('<img src=x');
+      expect(html).not.toContain('<b>markup');
+      expect(html).not.toContain('<i>Mallory');
+      expect(html).not.toContain('href="javascript:');
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(html).toContain('costs $5 and $\\frac{1$');
+    }
+  });
+
+  it('answers unknown pages with a helpful 404', async () => {
+    for (const path of ['/papers/2401.99999', '/nowhere', '/papers/not-an-id']) {
+      const { status, html } = await page(path);
+      expect(status, path).toBe(404);
+      expect(html).toContain('Nothing here');
+      expect(html).toContain('href="/papers/trending"');
+    }
+  });
+
+  it('serves its assets and security headers', async () => {
+    const css = await app.request('/static/style.css');
+    expect(css.status).toBe(200);
+    expect(await app.request('/static/katex/katex.min.css').then((r) => r.status)).toBe(200);
+    expect(await app.request('/static/katex/fonts/KaTeX_Main-Regular.woff2').then((r) => r.status)).toBe(200);
+    expect(await app.request('/static/../package.json').then((r) => r.status)).toBe(404);
+    const { res } = await page('/papers');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('/healthz checks the database', async () => {
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', database: 'sqlite' });
+  });
+});
