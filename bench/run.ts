@@ -18,10 +18,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase, type Db } from '../src/db/database.ts';
+import { migrateToLatest, openDatabase } from '../src/db/database.ts';
 import { importHfPath, type ImportSummary } from '../src/ingest/hf-import.ts';
 import { importDemoData } from '../src/ingest/seed.ts';
-import { weekKeyOf } from '../src/feed/periods.ts';
+import { parseWeek, weekKeyOf } from '../src/feed/periods.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const ARCHIVE = path.resolve(repoRoot, '../shared/fixtures/hf-api/hf_daily_papers_2024-05-27_to_2026-08-20.by_date.jsonl.gz');
@@ -197,7 +197,6 @@ function report(opts: {
   dayCount: number;
   week: string;
   weekCount: number;
-  paperId: string;
   results: RouteResult[];
   seconds: number;
 }): string {
@@ -282,7 +281,7 @@ async function main(): Promise<void> {
 
   try {
     // 1. Import, twice, into a fresh database.
-    let db: Db = openDatabase(`sqlite:${dbFile}`);
+    const db = openDatabase(`sqlite:${dbFile}`);
     await migrateToLatest(db);
     const sqliteVersion = (await sql<{ v: string }>`select sqlite_version() as v`.execute(db.kysely)).rows[0]!.v;
     const imports: ImportRun[] = [];
@@ -319,18 +318,15 @@ async function main(): Promise<void> {
       .orderBy('p.upvotes', 'desc')
       .limit(1)
       .executeTakeFirstOrThrow();
-    const monday = new Date(`${day}T00:00:00Z`);
-    monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7));
-    const sunday = new Date(monday.getTime() + 6 * 86_400_000);
+    const weekPeriod = parseWeek(week)!;
     const weekCount = await db.kysely
       .selectFrom('daily_listings')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('day', '>=', monday.toISOString().slice(0, 10))
-      .where('day', '<=', sunday.toISOString().slice(0, 10))
+      .where('day', '>=', weekPeriod.first)
+      .where('day', '<=', weekPeriod.last)
       .executeTakeFirstOrThrow();
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db.kysely);
     await db.close();
-    db = undefined as unknown as Db;
 
     // 2. The real server in its own process.
     const port = await freePort();
@@ -380,7 +376,6 @@ async function main(): Promise<void> {
       dayCount: Number(busiest.n),
       week,
       weekCount: Number(weekCount.n),
-      paperId: top.id,
       results,
       seconds: (performance.now() - t0) / 1000,
     });

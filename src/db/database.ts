@@ -30,9 +30,9 @@ export function sqlitePath(url: string): string {
 }
 
 function openSqlite(file: string): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let native: SQLite.Database;
   try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     native = new SQLite(file);
   } catch (err) {
     throw new DatabaseError(`db: cannot open SQLite database ${file}: ${(err as Error).message}`);

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HF_JUNE, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
+import { seedIfEmpty } from './seed.ts';
+
+const count = async (db: Awaited<ReturnType<typeof freshDb>>) =>
+  Number((await db.kysely.selectFrom('daily_listings').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('first start', () => {
+  it('loads the demo data when the Hugging Face API is unreachable, and only once', async () => {
+    const db = await freshDb();
+    // A closed port on loopback: connection refused at once.
+    const config = testConfig({ HF_API_URL: 'http://127.0.0.1:9', SEED_DAYS: '3' });
+    expect(await seedIfEmpty(db, config)).toMatch(/demo data: 40 fictional papers/);
+    expect(await count(db)).toBe(40);
+    expect(await seedIfEmpty(db, config)).toBeNull();
+    expect(await count(db)).toBe(40);
+    await db.close();
+  });
+
+  // Needs ../shared/fixtures: a local server answers /api/daily_papers?date= with the recorded June 2026 days.
+  describe.skipIf(!hasFixtures)('when the Hugging Face API answers', () => {
+    let server: http.Server;
+    let baseUrl: string;
+    const asked: string[] = [];
+    beforeAll(async () => {
+      server = http.createServer((req, res) => {
+        const url = new URL(req.url!, 'http://localhost');
+        asked.push(url.searchParams.get('date') ?? '');
+        const file = path.join(HF_JUNE, `${url.searchParams.get('date')}.json`);
+        if (url.pathname !== '/api/daily_papers') return res.writeHead(404).end();
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        // Hugging Face answers a day without papers with an empty array.
+        res.end(fs.existsSync(file) ? fs.readFileSync(file) : '[]');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('imports the latest days, skipping days without papers', async () => {
+      const db = await freshDb();
+      const outcome = await seedIfEmpty(db, testConfig({ HF_API_URL: baseUrl, SEED_DAYS: '3' }), new Date('2026-06-28T12:00:00Z'));
+      // 2026-06-28 and 06-27 are a weekend; the three latest days with papers are June 24–26.
+      expect(asked.slice(0, 5)).toEqual(['2026-06-28', '2026-06-27', '2026-06-26', '2026-06-25', '2026-06-24']);
+      const days = await db.kysely.selectFrom('daily_listings').select('day').distinct().orderBy('day').execute();
+      expect(days.map((d) => d.day)).toEqual(['2026-06-24', '2026-06-25', '2026-06-26']);
+      const expected = ['24', '25', '26']
+        .map((d) => (JSON.parse(fs.readFileSync(path.join(HF_JUNE, `2026-06-${d}.json`), 'utf8')) as unknown[]).length)
+        .reduce((a, b) => a + b);
+      expect(await count(db)).toBe(expected);
+      expect(outcome).toContain(`imported ${expected} papers from 3 recent days`);
+      await db.close();
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '../bin/dailypapers.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-cli-'));
+
+/** Runs the real executable; resolves with its exit code and output. */
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    // A clean environment: the test runner's own variables (vite sets BASE_URL=/) are not settings.
+    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...base, ...env }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('dailypapers CLI', () => {
+  it('prints the resolved configuration with secrets masked', async () => {
+    const { code, stdout } = await cli(['config'], { SESSION_SECRET: 's'.repeat(40), PORT: '4123' });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^PORT\s+4123\s+#/m);
+    expect(stdout).toMatch(/^SESSION_SECRET\s+\*{8}/m);
+    expect(stdout).not.toContain('s'.repeat(40));
+  });
+
+  it('reports every bad setting in one message, without a stack trace', async () => {
+    const { code, stderr } = await cli(['config'], { PORT: 'x', DATABASE_URL: 'mysql://nope' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT:');
+    expect(stderr).toContain('DATABASE_URL:');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('migrates, imports a day file with a summary, and refuses to serve a schema that is behind', async () => {
+    const db = `sqlite:${path.join(tmp, 'cli.db')}`;
+    const behind = await cli(['serve', '--no-migrate'], { DATABASE_URL: db, PORT: '0' });
+    expect(behind.code).toBe(1);
+    expect(behind.stderr).toMatch(/schema is behind .* run `dailypapers migrate`/);
+
+    expect((await cli(['migrate'], { DATABASE_URL: db })).stdout).toMatch(/applied 001_initial/);
+    expect((await cli(['migrate'], { DATABASE_URL: db })).stdout).toMatch(/up to date/);
+
+    const day = path.join(tmp, '2026-01-05.json');
+    const item = (id: string) => ({
+      paper: { id, title: `T ${id}`, summary: 'S', publishedAt: '2026-01-01T00:00:00.000Z', upvotes: 1, authors: [] },
+      publishedAt: '2026-01-05T00:00:00.000Z',
+    });
+    fs.writeFileSync(day, JSON.stringify([item('2601.00001'), { paper: { id: 'nope' } }, item('2601.00002')]));
+    const first = await cli(['import', 'hf', day], { DATABASE_URL: db });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('import: 2 new, 0 updated, 0 unchanged, 1 rejected');
+    expect(first.stderr).toContain('rejected 2026-01-05.json #1: paper.id: not an arXiv id');
+    const second = await cli(['import', 'hf', day], { DATABASE_URL: db });
+    expect(second.stdout).toContain('import: 0 new, 0 updated, 2 unchanged, 1 rejected');
+
+    const missing = await cli(['import', 'hf', path.join(tmp, 'nope.json')], { DATABASE_URL: db });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`dailypapers: import: no such file or folder: ${path.join(tmp, 'nope.json')}`);
+  });
+
+  it('fails with one clear line when the database cannot be opened', async () => {
+    const { code, stderr } = await cli(['migrate'], { DATABASE_URL: 'sqlite:/dev/null/x.db' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^dailypapers: db: /);
+  });
+});
