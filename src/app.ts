@@ -6,6 +6,10 @@ import type { Db } from './db/database.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
+import { pageCache } from './web/page-cache.ts';
+
+/** Changes with each start, so a new build never serves an ETag minted by the old one. */
+const BUILD_ID = Date.now().toString(36);
 
 /** What every handler can reach through `c.var`. */
 export interface AppEnv {
@@ -23,6 +27,8 @@ export function createApp(deps: { db: Db; config: Config }): Hono<AppEnv> {
         defaultSrc: ["'self'"],
         imgSrc: ["'self'", 'data:', 'https:'],
         styleSrc: ["'self'"],
+        // KaTeX positions glyphs with style attributes; <style> elements stay blocked.
+        styleSrcAttr: ["'unsafe-inline'"],
         fontSrc: ["'self'", 'data:'],
         scriptSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -39,6 +45,10 @@ export function createApp(deps: { db: Db; config: Config }): Hono<AppEnv> {
     await next();
   });
 
+  // Pages and API answers change only when the content version does (web/page-cache.ts).
+  app.use('/papers/*', pageCache(BUILD_ID));
+  app.use('/papers', pageCache(BUILD_ID));
+  app.use('/api/*', pageCache(BUILD_ID));
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());
   app.notFound(notFound);

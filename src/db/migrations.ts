@@ -100,6 +100,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('daily_listings_paper').on('daily_listings').column('paper_id').execute();
         await db.schema.createIndex('daily_listings_submitted').on('daily_listings').column('submitted_at').execute();
         await db.schema.createIndex('daily_listings_submitter').on('daily_listings').column('submitter_id').execute();
+
+        // One counter bumped by every write that changes what pages show; caches compare it.
+        await db.schema
+          .createTable('site_state')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.insertInto('site_state').values({ key: 'content_version', value: 0 }).execute();
       },
     },
   };

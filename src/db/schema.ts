@@ -12,6 +12,12 @@ export interface Database {
   paper_authors: PaperAuthorTable;
   paper_categories: PaperCategoryTable;
   daily_listings: DailyListingTable;
+  site_state: SiteStateTable;
+}
+
+export interface SiteStateTable {
+  key: string;
+  value: number;
 }
 
 export interface OrganizationTable {

@@ -4,7 +4,7 @@ import type { AppEnv } from '../app.ts';
 import { jsonError, zodDetails } from '../web/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';
-import { listings, trendingListings, userByUsername } from './queries.ts';
+import { listings, trendingListings, userByUsername, withSourceRecords } from './queries.ts';
 
 /** A query parameter holding a whole number within bounds. */
 const wholeNumber = (min: number, max: number) =>
@@ -45,5 +45,5 @@ export async function getDailyPapers(c: Context<AppEnv>) {
     q.sort === 'trending' && !period && submitterId === undefined
       ? await trendingListings(db, q.limit, offset)
       : await listings(db, { first: period?.first, last: period?.last, submitterId, sort: q.sort, limit: q.limit, offset });
-  return c.json(views.map(hfEnvelope));
+  return c.json((await withSourceRecords(db, views)).map(hfEnvelope));
 }

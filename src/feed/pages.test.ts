@@ -138,13 +138,29 @@ describe('pages', () => {
   it('serves its assets and security headers', async () => {
     const css = await app.request('/static/style.css');
     expect(css.status).toBe(200);
-    expect(await app.request('/static/katex/katex.min.css').then((r) => r.status)).toBe(200);
-    expect(await app.request('/static/katex/fonts/KaTeX_Main-Regular.woff2').then((r) => r.status)).toBe(200);
-    expect(await app.request('/static/../package.json').then((r) => r.status)).toBe(404);
+    expect((await app.request('/static/katex/katex.min.css')).status).toBe(200);
+    expect((await app.request('/static/katex/fonts/KaTeX_Main-Regular.woff2')).status).toBe(200);
+    expect((await app.request('/static/../package.json')).status).toBe(404);
     const { res } = await page('/papers');
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('answers conditional requests and shows new imports at once', async () => {
+    const first = await app.request('/papers/date/2026-11-19');
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await app.request('/papers/date/2026-11-19', { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    expect((await app.request('/papers/date/2026-11-19')).headers.get('etag')).toBe(etag);
+
+    const fresh = { ...hostile, paper: { ...hostile.paper, id: '2611.09999', title: 'A freshly imported paper', githubRepo: undefined } };
+    await importHfItems(db, [fresh], '2026-11-19', 'fresh');
+    const changed = await app.request('/papers/date/2026-11-19', { headers: { 'If-None-Match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect(await changed.text()).toContain('A freshly imported paper');
   });
 
   it('/healthz checks the database', async () => {

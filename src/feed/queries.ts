@@ -13,7 +13,7 @@ export interface ListingView {
   submitter: User | null;
   /** Users linked to authors of this paper, by id. */
   authorUsers: Map<number, User>;
-  /** The source record of the paper's newest listing: paper-level fields come from there. */
+  /** The source record of the paper's newest listing, once loaded by `withSourceRecords`. */
   paperSource: string | null;
 }
 
@@ -33,7 +33,7 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   let query = db
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .selectAll('l')
+    .select(listingColumns)
     .select(paperColumns);
   if (q.first) query = query.where('l.day', '>=', q.first);
   if (q.last) query = query.where('l.day', '<=', q.last);
@@ -53,7 +53,7 @@ export async function trendingListings(db: Q, limit: number, offset: number): Pr
   const rows = await db
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .selectAll('l')
+    .select(listingColumns)
     .select(paperColumns)
     .where(({ not, exists, selectFrom }) =>
       not(
@@ -78,7 +78,7 @@ export async function latestListingOfPaper(db: Q, paperId: string): Promise<List
   const rows = await db
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .selectAll('l')
+    .select(listingColumns)
     .select(paperColumns)
     .where('l.paper_id', '=', paperId)
     .orderBy('l.submitted_at', 'desc')
@@ -113,6 +113,9 @@ export function userByUsername(db: Q, username: string): Promise<User | undefine
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }
 
+// A listing's columns but its source record, which only the API needs (see withSourceRecords).
+const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.source', 'l.created_at'] as const;
+
 // Papers' columns under a prefix, so one joined row holds a listing and its paper.
 const paperColumns = [
   'p.id as p_id',
@@ -144,7 +147,7 @@ const paperColumns = [
 ] as const;
 
 function splitRow(row: Record<string, unknown>): { listing: DailyListing; paper: Paper } {
-  const listing: Record<string, unknown> = {};
+  const listing: Record<string, unknown> = { source_record: null };
   const paper: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {
     if (key.startsWith('p_')) paper[key.slice(2)] = value;
@@ -162,7 +165,7 @@ export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper
     usersById(db, rows.map((r) => r.listing.submitter_id)),
   ]);
   const authorUserIds = [...authors.values()].flat().map((a) => a.user_id);
-  const [authorUsers, newest] = await Promise.all([usersById(db, authorUserIds), newestSourceRecords(db, rows)]);
+  const authorUsers = await usersById(db, authorUserIds);
   return rows.map(({ listing, paper }) => ({
     listing,
     paper,
@@ -170,31 +173,32 @@ export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper
     organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
     submitter: listing.submitter_id !== null ? (users.get(listing.submitter_id) ?? null) : null,
     authorUsers,
-    paperSource: newest.get(paper.id) ?? listing.source_record,
+    paperSource: null,
   }));
 }
 
 /**
- * For listings that are not their paper's newest (a paper featured on two days),
- * the newest listing's source record. One grouped query, and one more only when needed.
+ * Loads the source records the API shapes are built from: each listing's own, and
+ * for the paper-level fields, the one of the paper's newest listing (a paper
+ * featured on two days keeps its newest record's paper fields). Two queries.
  */
-async function newestSourceRecords(db: Q, rows: { listing: DailyListing; paper: Paper }[]): Promise<Map<string, string | null>> {
-  const result = new Map<string, string | null>();
-  if (rows.length === 0) return result;
-  const latest = await db
+export async function withSourceRecords(db: Q, views: ListingView[]): Promise<ListingView[]> {
+  if (views.length === 0) return views;
+  const paperIds = [...new Set(views.map((v) => v.paper.id))];
+  const rows = await db
     .selectFrom('daily_listings')
-    .select(['paper_id', (eb) => eb.fn.max('submitted_at').as('at')])
-    .where('paper_id', 'in', [...new Set(rows.map((r) => r.paper.id))])
-    .groupBy('paper_id')
+    .select(['id', 'paper_id', 'submitted_at', 'source_record'])
+    .where('paper_id', 'in', paperIds)
     .execute();
-  const latestAt = new Map(latest.map((r) => [r.paper_id, r.at]));
-  const stale = rows.filter((r) => latestAt.get(r.paper.id) !== r.listing.submitted_at).map((r) => r.paper.id);
-  if (stale.length === 0) return result;
-  const newer = await db
-    .selectFrom('daily_listings')
-    .select(['paper_id', 'submitted_at', 'source_record'])
-    .where('paper_id', 'in', stale)
-    .execute();
-  for (const row of newer) if (row.submitted_at === latestAt.get(row.paper_id)) result.set(row.paper_id, row.source_record);
-  return result;
+  const own = new Map(rows.map((r) => [r.id, r.source_record]));
+  const newest = new Map<string, { at: string; source: string | null }>();
+  for (const r of rows) {
+    const seen = newest.get(r.paper_id);
+    if (!seen || r.submitted_at > seen.at) newest.set(r.paper_id, { at: r.submitted_at, source: r.source_record });
+  }
+  return views.map((v) => ({
+    ...v,
+    listing: { ...v.listing, source_record: own.get(v.listing.id) ?? null },
+    paperSource: newest.get(v.paper.id)?.source ?? null,
+  }));
 }

@@ -4,6 +4,7 @@ import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
+import { bumpContentVersion } from '../db/content-version.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
@@ -102,6 +103,7 @@ async function importItems(
     const outcomes = await db.kysely.transaction().execute(async (trx) => {
       const out: SaveOutcome[] = [];
       for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
+      if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
       return out;
     });
     for (const o of outcomes) summary[o]++;

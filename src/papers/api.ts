@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { jsonError } from '../web/respond.ts';
-import { latestListingOfPaper } from '../feed/queries.ts';
+import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
 import { parseArxivId } from './arxiv-id.ts';
 import { hfPaper } from './hf-format.ts';
 
@@ -12,5 +12,6 @@ export async function getPaper(c: Context<AppEnv>) {
   if (!arxiv) return jsonError(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
   const view = await latestListingOfPaper(c.var.db.kysely, arxiv.id);
   if (!view) return jsonError(c, 404, `paper not found: ${arxiv.id}`);
-  return c.json(hfPaper(view));
+  const [full] = await withSourceRecords(c.var.db.kysely, [view]);
+  return c.json(hfPaper(full!));
 }

@@ -1,6 +1,6 @@
 import { raw } from 'hono/html';
 import type { ListingView } from '../feed/queries.ts';
-import { renderMath } from './math.ts';
+import { renderMath, renderMathExcerpt } from './math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from './format.ts';
 
 /** Text with its LaTeX typeset; everything else escaped (see math.ts). */
@@ -40,9 +40,7 @@ export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) 
             <MathText text={paper.title} />
           </a>
         </h2>
-        <p class="card-abstract">
-          <MathText text={paper.abstract} />
-        </p>
+        <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
         <div class="card-meta">
           {organization ? (
             <span class="org" title={organization.name}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasMath, renderMath, stripMath } from './math.ts';
+import { hasMath, renderMath, stripMath, renderMathExcerpt } from './math.ts';
 
 // Counts rendered KaTeX spans (display spans wrap one too).
 const spans = (html: string) => html.split('<span class="katex">').length - 1;
@@ -133,5 +133,31 @@ describe('stripMath', () => {
     expect(stripMath('costs $200k & $300k')).toBe('costs $200k & $300k');
     expect(stripMath('\\$5')).toBe('$5');
     expect(stripMath('$\\frac{1$ <b>')).toBe('$\\frac{1$ <b>');
+  });
+});
+
+describe('renderMathExcerpt', () => {
+  it('keeps short text whole', () => {
+    expect(renderMathExcerpt('Short $x$ text.', 100)).toBe(renderMath('Short $x$ text.'));
+  });
+
+  it('cuts at a word boundary and marks the cut', () => {
+    const out = renderMathExcerpt('one two three four five six seven', 15);
+    expect(out).toBe('one two three…');
+  });
+
+  it('never cuts inside a math span', () => {
+    const text = 'We bound the error by $\\mathcal{O}(n \\log n)$ in the worst case and more words follow here.';
+    const out = renderMathExcerpt(text, 30);
+    expect(out).not.toContain('class="katex"');
+    expect(out).not.toContain('$');
+    expect(out.endsWith('…')).toBe(true);
+    const longer = renderMathExcerpt(text, 50);
+    expect(longer).toContain('class="katex"');
+    expect(longer).not.toContain('worst case and more words');
+  });
+
+  it('escapes what it keeps', () => {
+    expect(renderMathExcerpt('<b>bold</b> and a long tail of words here', 12)).toBe('&lt;b&gt;bold&lt;/b&gt;…');
   });
 });

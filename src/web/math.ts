@@ -15,7 +15,11 @@ interface Rendered {
   html: string;
   plain: string;
   math: boolean;
+  /** The text in pieces: plain runs and typeset spans, for excerpts. */
+  parts: Part[];
 }
+
+type Part = { text: string } | { html: string; tex: string };
 
 interface Span {
   tex: string;
@@ -37,6 +41,35 @@ export function hasMath(text: string): boolean {
   return cached(text).math;
 }
 
+/**
+ * The first `maxChars` (as plain text) of `text`, rendered like renderMath and cut
+ * at a word boundary between math spans, never inside one; `…` marks the cut.
+ */
+export function renderMathExcerpt(text: string, maxChars: number): string {
+  const { parts, plain, html } = cached(text);
+  if (plain.length <= maxChars) return html;
+  let out = '';
+  let used = 0;
+  for (const part of parts) {
+    if ('html' in part) {
+      if (used + part.tex.length > maxChars) break;
+      out += part.html;
+      used += part.tex.length;
+      continue;
+    }
+    if (used + part.text.length <= maxChars) {
+      out += escapeHtml(part.text);
+      used += part.text.length;
+      continue;
+    }
+    const room = part.text.slice(0, maxChars - used);
+    const cut = room.lastIndexOf(' ');
+    out += escapeHtml(cut > 0 ? room.slice(0, cut) : room);
+    break;
+  }
+  return `${out.trimEnd()}…`;
+}
+
 /** Plain text for <title>, feeds and meta tags: math delimiters dropped, TeX source kept. */
 export function stripMath(text: string): string {
   return cached(text).plain;
@@ -48,7 +81,7 @@ const CACHE_MAX = 2000;
 const cache = new Map<string, Rendered>();
 
 function cached(text: string): Rendered {
-  if (!/[$\\]/.test(text)) return { html: escapeHtml(text), plain: text, math: false };
+  if (!/[$\\]/.test(text)) return { html: escapeHtml(text), plain: text, math: false, parts: [{ text }] };
   let hit = cache.get(text);
   if (hit) {
     cache.delete(text);
@@ -65,9 +98,11 @@ function render(text: string): Rendered {
   let plain = '';
   let buf = '';
   let math = false;
+  const parts: Part[] = [];
   const flush = () => {
     html += escapeHtml(buf);
     plain += buf;
+    if (buf) parts.push({ text: buf });
     buf = '';
   };
   let i = 0;
@@ -78,6 +113,7 @@ function render(text: string): Rendered {
       flush();
       html += out;
       plain += span.tex;
+      parts.push({ html: out, tex: span.tex });
       math = true;
       i = span.end;
     } else if (span) {
@@ -97,7 +133,7 @@ function render(text: string): Rendered {
     }
   }
   flush();
-  return { html, plain, math };
+  return { html, plain, math, parts };
 }
 
 function mathAt(text: string, i: number): Span | null {

@@ -187,11 +187,8 @@ describe('daily feed', () => {
     }, PHONE);
   });
 
-  // Known issue: a long unbreakable word (here `onerror="window.__pwned=2">`) in a card title
-  // widens the `.cards` grid track past the screen, because grid items keep `min-width: auto`.
-  // Fix in style.css: `overflow-wrap: anywhere` on titles and abstracts (or `min-width: 0` on
-  // `.cards > li`). When that lands this test fails: turn `it.fails` into `it`.
-  it.fails('wraps long unbreakable words in titles on a phone', async () => {
+  // A long unbreakable word (here `onerror="window.__pwned=2">`) must wrap, not widen the page.
+  it('wraps long unbreakable words in titles on a phone', async () => {
     await withPage(async (page) => {
       for (const url of [`/papers/date/${HOSTILE_DAY}`, `/papers/${HOSTILE_ID}`]) {
         await page.goto(`${base}${url}`);
@@ -229,12 +226,9 @@ describe('paper page', () => {
     });
   });
 
-  // Known issue: the CSP's `style-src 'self'` also governs style attributes, and KaTeX positions
-  // radicals, superscripts and spacing with inline `style="…"`. Chromium drops them all, so
-  // `1/\sqrt{t}` loses its radical and `L^2` its raised 2. Fix in src/app.ts: add
-  // `styleSrcAttr: ["'unsafe-inline'"]` (style attributes only; <style> elements stay blocked).
-  // When that lands this test fails: turn `it.fails` into `it`.
-  it.fails('typesets math without Content Security Policy violations', async () => {
+  // KaTeX positions radicals, superscripts and spacing with inline `style="…"` attributes,
+  // which the CSP must allow (attributes only: <style> elements stay blocked).
+  it('typesets math without Content Security Policy violations', async () => {
     await withPage(async (page, seen) => {
       await page.goto(`${base}/papers/2611.06907`);
       expect(await page.locator('h1.paper-title .katex').count()).toBeGreaterThan(0);

@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { contentVersion } from '../db/content-version.ts';
+
+interface Entry {
+  version: number;
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+const MAX_ENTRIES = 500;
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Caches rendered GET responses (pages and API answers) by URL until the content
+ * version changes (db/content-version.ts), and answers conditional requests:
+ * the ETag is the content version, so a reader whose copy is current gets a 304.
+ * Only successful HTML and JSON responses are kept, as bytes ready to send.
+ */
+export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
+  const entries = new Map<string, Entry>();
+  return async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
+    const version = await contentVersion(c.var.db.kysely);
+    const key = c.req.url;
+    const etag = `W/"${buildId}-${version}"`;
+    const cacheHeaders = { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' };
+
+    if (c.req.header('If-None-Match') === etag && entries.get(key)?.version === version) {
+      return c.body(null, 304, cacheHeaders);
+    }
+    const hit = entries.get(key);
+    if (hit && hit.version === version) {
+      // Re-insert to keep the Map in least-recently-used order.
+      entries.delete(key);
+      entries.set(key, hit);
+      return c.body(hit.body as Uint8Array<ArrayBuffer>, hit.status as 200, { ...cacheHeaders, 'Content-Type': hit.contentType });
+    }
+
+    await next();
+    const contentType = c.res.headers.get('Content-Type') ?? '';
+    if (c.res.status !== 200 || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
+    const body = new Uint8Array(await c.res.clone().arrayBuffer());
+    if (body.byteLength > MAX_BODY_BYTES) return;
+    entries.delete(key);
+    entries.set(key, { version, status: 200, contentType, body });
+    if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
+    for (const [name, value] of Object.entries(cacheHeaders)) c.res.headers.set(name, value);
+  };
+}
