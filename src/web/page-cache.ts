@@ -9,7 +9,9 @@ interface Entry {
   body: Uint8Array;
 }
 
-const MAX_ENTRIES = 500;
+// Bounded by count and by bytes: any query string makes a new key.
+const MAX_ENTRIES = 1000;
+const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /**
@@ -20,6 +22,12 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
  */
 export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
   const entries = new Map<string, Entry>();
+  let totalBytes = 0;
+  const remove = (key: string) => {
+    const old = entries.get(key);
+    if (old) totalBytes -= old.body.byteLength;
+    entries.delete(key);
+  };
   return async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
     const version = await contentVersion(c.var.db.kysely);
@@ -43,9 +51,10 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
     if (c.res.status !== 200 || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
     const body = new Uint8Array(await c.res.clone().arrayBuffer());
     if (body.byteLength > MAX_BODY_BYTES) return;
-    entries.delete(key);
+    remove(key);
     entries.set(key, { version, status: 200, contentType, body });
-    if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
+    totalBytes += body.byteLength;
+    while (entries.size > MAX_ENTRIES || totalBytes > MAX_TOTAL_BYTES) remove(entries.keys().next().value!);
     for (const [name, value] of Object.entries(cacheHeaders)) c.res.headers.set(name, value);
   };
 }
