@@ -18,7 +18,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '../src/db/database.ts';
+import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
 import { importHfPath, type ImportSummary } from '../src/ingest/hf-import.ts';
 import { importDemoData } from '../src/ingest/seed.ts';
 import { parseWeek, weekKeyOf } from '../src/feed/periods.ts';
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
 
   try {
     // 1. Import, twice, into a fresh database.
-    const db = openDatabase(`sqlite:${dbFile}`);
+    const db = await connectDatabase(`sqlite:${dbFile}`);
     await migrateToLatest(db);
     const sqliteVersion = (await sql<{ v: string }>`select sqlite_version() as v`.execute(db.kysely)).rows[0]!.v;
     const imports: ImportRun[] = [];

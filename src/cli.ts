@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.ts';
-import { DatabaseError, migrateToLatest, openDatabase, type Db } from './db/database.ts';
+import { DatabaseError, connectDatabase, migrateToLatest, type Db } from './db/database.ts';
 import { importHfPath, type ImportSummary } from './ingest/hf-import.ts';
 import { startServer } from './server.ts';
 
 /** Runs one command with the config and database, turning known failures into one clear line. */
 async function withDb(action: (config: Config, db: Db) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const db = openDatabase(config.DATABASE_URL);
+  const db = await connectDatabase(config.DATABASE_URL);
   try {
     await action(config, db);
   } finally {

@@ -58,6 +58,6 @@ export function describeConfig(config: Config): { key: string; value: string; he
 }
 
 /** Hides a password inside a connection URL. */
-function maskUrl(value: string): string {
+export function maskUrl(value: string): string {
   return value.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, '$1:********@');
 }

@@ -1,12 +1,12 @@
 import { serve } from '@hono/node-server';
 import type { Config } from './config.ts';
-import { assertSchemaCurrent, migrateToLatest, openDatabase } from './db/database.ts';
+import { assertSchemaCurrent, connectDatabase, migrateToLatest } from './db/database.ts';
 import { createApp } from './app.ts';
 import { seedIfEmpty } from './ingest/seed.ts';
 
 /** Opens the database, brings it up to date, and serves the site until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
-  const db = openDatabase(config.DATABASE_URL);
+  const db = await connectDatabase(config.DATABASE_URL);
   if (opts.migrate) await migrateToLatest(db);
   await assertSchemaCurrent(db);
   if (opts.seed) {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { emptyDatabaseUrl } from './helpers.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '../bin/dailypapers.js');
@@ -40,7 +41,7 @@ describe('dailypapers CLI', () => {
   });
 
   it('migrates, imports a day file with a summary, and refuses to serve a schema that is behind', async () => {
-    const db = `sqlite:${path.join(tmp, 'cli.db')}`;
+    const db = await emptyDatabaseUrl();
     const behind = await cli(['serve', '--no-migrate'], { DATABASE_URL: db, PORT: '0' });
     expect(behind.code).toBe(1);
     expect(behind.stderr).toMatch(/schema is behind .* run `dailypapers migrate`/);

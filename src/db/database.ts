@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { maskUrl } from '../config.ts';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -16,13 +18,31 @@ export interface Db {
 
 export class DatabaseError extends Error {}
 
-/** Opens the database a `DATABASE_URL` names. */
-export function openDatabase(url: string): Db {
-  if (/^postgres(ql)?:/.test(url)) {
-    throw new DatabaseError('db: PostgreSQL is not supported by this build yet; use a sqlite: DATABASE_URL');
+/**
+ * Opens the database a `DATABASE_URL` names and checks that it answers, so a bad
+ * URL fails at start with one clear line rather than on the first request.
+ */
+export async function connectDatabase(url: string, opts: { poolSize?: number } = {}): Promise<Db> {
+  const db = /^postgres(ql)?:/.test(url) ? openPostgres(url, opts.poolSize ?? 10) : openSqlite(sqlitePath(url));
+  try {
+    await sql`select 1`.execute(db.kysely);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new DatabaseError(`db: cannot connect to ${maskUrl(url)}: ${(err as Error).message}`);
   }
-  return openSqlite(sqlitePath(url));
+  return db;
 }
+
+function openPostgres(url: string, max: number): Db {
+  // int8 (counts, sums) as JS numbers: every count here fits in 2^53.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+}
+
 
 /** `sqlite:./data/x.db`, `file:x.db`, `./x.db` and `:memory:` all name a SQLite file. */
 export function sqlitePath(url: string): string {

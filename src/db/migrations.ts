@@ -9,7 +9,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   // The only dialect twin so far: an auto-numbered primary key.
   const id = (db: Kysely<any>, table: string) =>
     dialect === 'postgres'
-      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
       : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 
   return {

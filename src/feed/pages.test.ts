@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import type { Db } from '../db/database.ts';
-import { testApp } from '../../test/helpers.ts';
+import { testApp, testDialect } from '../../test/helpers.ts';
 import { importDemoData } from '../ingest/seed.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 
@@ -166,6 +166,6 @@ describe('pages', () => {
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: 'sqlite' });
+    expect(await res.json()).toEqual({ status: 'ok', database: testDialect });
   });
 });

@@ -1,5 +1,6 @@
 // Runs the real executable (`bin/dailypapers.js`) as child processes for end-to-end tests:
-// the server on a SQLite file of its own, and CLI commands against the same file.
+// the server on a fresh database of its own, and CLI commands against the same database.
+import { freshDatabaseUrl } from '../helpers.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -44,10 +45,10 @@ export function freePort(): Promise<number> {
 }
 
 /** The environment of every child: ours minus settings that would change what the pages show. */
-function childEnv(dbFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function childEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['BASE_URL', 'SITE_NAME', 'HF_API_URL', 'SESSION_SECRET', 'PORT', 'HOST']) delete env[key];
-  return { ...env, NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbFile}`, SEED_DAYS: '0', ...extra };
+  return { ...env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, SEED_DAYS: '0', ...extra };
 }
 
 /** Runs one CLI command to completion (bounded), collecting its output. */
@@ -114,14 +115,14 @@ async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: ()
  */
 export async function startServer(): Promise<RunningServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-'));
-  const dbFile = path.join(dir, 'e2e.db');
+  const databaseUrl = await freshDatabaseUrl();
   // The port is free when probed but could be taken before the server binds it: retry a few times.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const child = spawn(process.execPath, [BIN, 'serve', '--seed'], {
       cwd: ROOT,
-      env: childEnv(dbFile, { PORT: String(port), HOST: '127.0.0.1' }),
+      env: childEnv(databaseUrl, { PORT: String(port), HOST: '127.0.0.1' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -141,7 +142,7 @@ export async function startServer(): Promise<RunningServer> {
       baseUrl,
       dir,
       output,
-      cli: (args) => runCli(args, childEnv(dbFile)),
+      cli: (args) => runCli(args, childEnv(databaseUrl)),
       stop: async () => {
         await stopChild(child);
         fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,48 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Name of the migrated PostgreSQL template database of this run, when testing on PostgreSQL. */
+    pgTemplate: string | null;
+  }
+}
+
+/**
+ * With TEST_DATABASE_URL=postgres://… (an account that may create databases), the
+ * whole suite runs on PostgreSQL: one template database is migrated here, each test
+ * gets a copy of it (test/helpers.ts), and all of them are dropped at the end.
+ */
+export default async function setup(project: TestProject) {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    project.provide('pgTemplate', null);
+    return;
+  }
+  const run = `dp_t_${Date.now().toString(36)}`;
+  const template = `${run}_template`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`tests: PostgreSQL at ${adminUrl} is not reachable (${(err as Error).message}); start it or unset TEST_DATABASE_URL`);
+  }
+  // Leftovers of runs that were killed before their teardown.
+  const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'dp\\_t\\_%'");
+  for (const { datname } of stale.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+  await admin.query(`create database "${template}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${template}`;
+  const db = await connectDatabase(url.href, { poolSize: 1 });
+  await migrateToLatest(db);
+  await db.close();
+  console.log(`tests: running on PostgreSQL (${url.host}), template ${template}`);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    const created = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${run}%`]);
+    for (const { datname } of created.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+    await admin.end();
+  };
+}
