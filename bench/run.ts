@@ -77,6 +77,7 @@ function startServer(dbFile: string, port: number): Promise<ChildProcess> {
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      HF_SYNC_INTERVAL_SECONDS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

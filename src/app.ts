@@ -7,20 +7,23 @@ import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
+import { observe } from './web/observe.ts';
+import { silentLogger, type Logger } from './log.ts';
 
 /** Changes with each start, so a new build never serves an ETag minted by the old one. */
 const BUILD_ID = Date.now().toString(36);
 
 /** What every handler can reach through `c.var`. */
 export interface AppEnv {
-  Variables: { db: Db; config: Config; requestId: string };
+  Variables: { db: Db; config: Config; requestId: string; log: Logger };
 }
 
 /** The whole web application: one middleware chain, then the route tables. */
-export function createApp(deps: { db: Db; config: Config }): Hono<AppEnv> {
+export function createApp(deps: { db: Db; config: Config; log?: Logger }): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
 
   app.use(requestId());
+  app.use(observe(deps.log ?? silentLogger));
   app.use(
     secureHeaders({
       contentSecurityPolicy: {

@@ -4,6 +4,9 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config.t
 import { DatabaseError, connectDatabase, migrateToLatest, type Db } from './db/database.ts';
 import { importHfPath, type ImportSummary } from './ingest/hf-import.ts';
 import { startServer } from './server.ts';
+import { scheduledJobs } from './jobs/jobs.ts';
+import { runIfDue } from './jobs/scheduler.ts';
+import { silentLogger } from './log.ts';
 
 /** Runs one command with the config and database, turning known failures into one clear line. */
 async function withDb(action: (config: Config, db: Db) => Promise<void>): Promise<void> {
@@ -53,6 +56,39 @@ program
     const width = Math.max(...rows.map((r) => r.key.length));
     for (const r of rows) console.log(`${r.key.padEnd(width)}  ${r.value}    # ${r.help}`);
   });
+
+const jobsCmd = program.command('jobs').description('scheduled jobs (they also run inside `serve`)');
+jobsCmd
+  .command('list')
+  .description('the scheduled jobs this configuration turns on, and their last runs')
+  .action(() =>
+    withDb(async (config, db) => {
+      for (const job of scheduledJobs(db, config)) {
+        const last = await db.kysely
+          .selectFrom('job_runs')
+          .selectAll()
+          .where('job', '=', job.name)
+          .orderBy('period_start', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        const when = last ? `${last.outcome} at ${last.started_at} on ${last.instance}: ${last.detail ?? ''}` : 'never ran';
+        console.log(`${job.name}  every ${job.everyMs / 1000}s  last: ${when}`);
+      }
+    }),
+  );
+jobsCmd
+  .command('run <name>')
+  .description('run a job now if its current period has not run yet anywhere (for cron)')
+  .action((name: string) =>
+    withDb(async (config, db) => {
+      const job = scheduledJobs(db, config).find((j) => j.name === name);
+      if (!job) throw new Error(`jobs: no job named ${name} is turned on (see \`dailypapers jobs list\`)`);
+      const outcome = await runIfDue(db.kysely, job, silentLogger);
+      if (!outcome.ran) console.log(`jobs: ${name} already ran in this period`);
+      else console.log(`jobs: ${name} ${outcome.ok ? 'ok' : 'failed'}: ${outcome.detail}`);
+      if (outcome.ran && !outcome.ok) process.exitCode = 1;
+    }),
+  );
 
 const importCmd = program.command('import').description('import papers from files');
 importCmd

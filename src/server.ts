@@ -3,24 +3,34 @@ import type { Config } from './config.ts';
 import { assertSchemaCurrent, connectDatabase, migrateToLatest } from './db/database.ts';
 import { createApp } from './app.ts';
 import { seedIfEmpty } from './ingest/seed.ts';
+import { scheduledJobs } from './jobs/jobs.ts';
+import { startScheduler } from './jobs/scheduler.ts';
+import { createLogger } from './log.ts';
 
-/** Opens the database, brings it up to date, and serves the site until stopped. */
+/** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL);
   const db = await connectDatabase(config.DATABASE_URL);
-  if (opts.migrate) await migrateToLatest(db);
+  if (opts.migrate) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, 'migrated');
+  }
   await assertSchemaCurrent(db);
   if (opts.seed) {
     const outcome = await seedIfEmpty(db, config);
-    if (outcome) console.log(`seed: ${outcome}`);
+    if (outcome) log.info(`seed: ${outcome}`);
   }
-  const app = createApp({ db, config });
+  const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, config), log) : async () => {};
+  const app = createApp({ db, config, log });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    console.log(`dailypapers: listening on http://${config.HOST}:${info.port}`);
+    log.info({ port: info.port, database: db.dialect }, `listening on http://${config.HOST}:${info.port}`);
   });
-  const stop = () => {
+  const stop = async () => {
     server.close();
-    void db.close().then(() => process.exit(0));
+    await stopScheduler();
+    await db.close();
+    process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 }

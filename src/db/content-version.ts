@@ -19,3 +19,18 @@ export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Dat
     .where('key', '=', 'content_version')
     .execute();
 }
+
+/**
+ * Starts a write transaction that changes content: takes the content-version row's
+ * write lock first, so concurrent writers (an import in one process, a sync in
+ * another) queue instead of colliding: on SQLite it turns the transaction into a
+ * writer before it reads anything (no stale-snapshot BUSY), on PostgreSQL it holds
+ * a row lock until commit.
+ */
+export async function lockContent(trx: Transaction<Database>): Promise<void> {
+  await trx
+    .updateTable('site_state')
+    .set({ value: sql<number>`value` })
+    .where('key', '=', 'content_version')
+    .execute();
+}

@@ -110,5 +110,21 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.insertInto('site_state').values({ key: 'content_version', value: 0 }).execute();
       },
     },
+    // Scheduled jobs claim each period here: the primary key lets exactly one instance win it.
+    '002_job_runs': {
+      async up(db) {
+        await db.schema
+          .createTable('job_runs')
+          .addColumn('job', 'text', (c) => c.notNull())
+          .addColumn('period_start', 'text', (c) => c.notNull())
+          .addColumn('instance', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull().defaultTo('running'))
+          .addColumn('detail', 'text')
+          .addPrimaryKeyConstraint('job_runs_pk', ['job', 'period_start'])
+          .execute();
+      },
+    },
   };
 }

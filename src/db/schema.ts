@@ -13,6 +13,21 @@ export interface Database {
   paper_categories: PaperCategoryTable;
   daily_listings: DailyListingTable;
   site_state: SiteStateTable;
+  job_runs: JobRunTable;
+}
+
+export interface JobRunTable {
+  job: string;
+  /** Start of the period this run claimed, ISO timestamp. */
+  period_start: string;
+  /** Which process ran it: host and pid. */
+  instance: string;
+  started_at: string;
+  finished_at: string | null;
+  /** `running`, `ok` or `failed`. */
+  outcome: string;
+  /** What the run did, or why it failed. */
+  detail: string | null;
 }
 
 export interface SiteStateTable {

@@ -4,7 +4,8 @@ import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
-import { bumpContentVersion } from '../db/content-version.ts';
+import { bumpContentVersion, lockContent } from '../db/content-version.ts';
+import { importedRecords } from '../metrics.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
@@ -82,6 +83,7 @@ function emptySummary(): ImportSummary {
 
 function reject(summary: ImportSummary, position: string, reason: string): void {
   summary.rejected++;
+  importedRecords.inc({ source: 'hf', outcome: 'rejected' });
   if (summary.problems.length < MAX_PROBLEMS_KEPT) summary.problems.push({ position, reason });
 }
 
@@ -101,12 +103,16 @@ async function importItems(
     const now = new Date().toISOString();
     // One transaction per batch: a crash loses at most the batch in flight, never half a record.
     const outcomes = await db.kysely.transaction().execute(async (trx) => {
+      await lockContent(trx);
       const out: SaveOutcome[] = [];
       for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
       if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
       return out;
     });
-    for (const o of outcomes) summary[o]++;
+    for (const o of outcomes) {
+      summary[o]++;
+      importedRecords.inc({ source: 'hf', outcome: o });
+    }
     onBatch?.(seen);
   };
   for await (const item of items) {

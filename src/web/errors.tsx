@@ -33,7 +33,7 @@ export function serverError(err: Error, c: Context<AppEnv>) {
     if (wantsJson(c)) return c.json({ error: err.message || 'request failed' }, status);
     return err.getResponse();
   }
-  console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, path: c.req.path, error: String(err.stack ?? err) }));
+  c.var.log?.error({ err, path: c.req.path }, 'request failed');
   if (wantsJson(c)) return jsonError(c, 500, 'internal error');
   return c.html(
     <Layout siteName={c.var.config?.SITE_NAME ?? 'Daily Papers'} title="Something went wrong">

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { sql } from 'kysely';
 import type { AppEnv } from '../app.ts';
+import { registry } from '../metrics.ts';
 
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */
 export async function healthz(c: Context<AppEnv>) {
@@ -10,4 +11,9 @@ export async function healthz(c: Context<AppEnv>) {
   } catch (err) {
     return c.json({ status: 'unavailable', error: `database: ${(err as Error).message}` }, 503);
   }
+}
+
+/** `GET /metrics`: this process's metrics in Prometheus's text format. */
+export async function metrics(c: Context<AppEnv>) {
+  return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
 }

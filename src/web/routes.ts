@@ -6,7 +6,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { AppEnv } from '../app.ts';
 import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../feed/pages.tsx';
 import { showPaper } from '../papers/pages.tsx';
-import { healthz } from './health.ts';
+import { healthz, metrics } from './health.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -16,6 +16,7 @@ export function pageRoutes(): Hono<AppEnv> {
   const pages = new Hono<AppEnv>();
   pages.get('/', (c) => c.redirect('/papers'));
   pages.get('/healthz', healthz);
+  pages.get('/metrics', metrics);
   pages.get('/papers', showLatestDay);
   pages.get('/papers/date', showDay);
   pages.get('/papers/date/:day', showDay);

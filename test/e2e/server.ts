@@ -48,7 +48,7 @@ export function freePort(): Promise<number> {
 function childEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['BASE_URL', 'SITE_NAME', 'HF_API_URL', 'SESSION_SECRET', 'PORT', 'HOST']) delete env[key];
-  return { ...env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, SEED_DAYS: '0', ...extra };
+  return { ...env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, SEED_DAYS: '0', HF_SYNC_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn', ...extra };
 }
 
 /** Runs one CLI command to completion (bounded), collecting its output. */
@@ -110,19 +110,19 @@ async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: ()
 }
 
 /**
- * Starts `dailypapers serve --seed` on a fresh SQLite file in a temporary folder, with
+ * Starts `dailypapers serve --seed` on a fresh database (or the one given), with
  * SEED_DAYS=0 so the seed is the demo data and nothing touches the network.
  */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-'));
-  const databaseUrl = await freshDatabaseUrl();
+  const databaseUrl = opts.databaseUrl ?? (await freshDatabaseUrl());
   // The port is free when probed but could be taken before the server binds it: retry a few times.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const child = spawn(process.execPath, [BIN, 'serve', '--seed'], {
       cwd: ROOT,
-      env: childEnv(databaseUrl, { PORT: String(port), HOST: '127.0.0.1' }),
+      env: childEnv(databaseUrl, { PORT: String(port), HOST: '127.0.0.1', ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,42 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { addDays, dayOf } from '../feed/periods.ts';
+import { importHfItems, type ImportSummary } from './hf-import.ts';
+
+/** Fetches one day's list from Hugging Face's `GET /api/daily_papers?date=`. */
+export async function fetchHfDay(config: Config, day: string): Promise<unknown[]> {
+  const url = new URL('/api/daily_papers', config.HF_API_URL);
+  url.searchParams.set('date', day);
+  const response = await fetch(url, {
+    signal: AbortSignal.timeout(config.UPSTREAM_TIMEOUT_MS),
+    headers: { 'User-Agent': 'dailypapers (self-hosted instance)', Accept: 'application/json' },
+  });
+  if (!response.ok) throw new Error(`hf: ${url.href} answered ${response.status}`);
+  const items = (await response.json()) as unknown;
+  if (!Array.isArray(items)) throw new Error(`hf: ${url.href} did not return a JSON array`);
+  return items;
+}
+
+/**
+ * Imports the most recent days from the Hugging Face API, newest first, until
+ * `wanted` days with papers are in or `lookBack` days were asked (weekends and
+ * holidays have no list). Idempotent: days already imported come back unchanged.
+ */
+export async function importRecentHfDays(
+  db: Db,
+  config: Config,
+  opts: { wanted: number; lookBack: number; today?: Date },
+): Promise<{ days: number; summary: ImportSummary }> {
+  const total: ImportSummary = { new: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
+  let days = 0;
+  for (let back = 0; back < opts.lookBack && days < opts.wanted; back++) {
+    const day = addDays(dayOf(opts.today ?? new Date()), -back);
+    const items = await fetchHfDay(config, day);
+    if (items.length === 0) continue;
+    const summary = await importHfItems(db, items, day, `/api/daily_papers?date=${day}`);
+    for (const key of ['new', 'updated', 'unchanged', 'rejected'] as const) total[key] += summary[key];
+    total.problems.push(...summary.problems);
+    days++;
+  }
+  return { days, summary: total };
+}

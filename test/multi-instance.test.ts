@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../src/db/database.ts';
+import { freshDatabaseUrl, testDialect } from './helpers.ts';
+import { startServer, type RunningServer } from './e2e/server.ts';
+
+/**
+ * Three app processes on one database (PostgreSQL on the PostgreSQL pass, one SQLite
+ * file on the SQLite pass), all running the scheduler: a stand-in for Hugging Face's
+ * API answers the scheduled sync, and counts how often it is asked.
+ */
+describe(`three instances on one ${testDialect} database`, () => {
+  const PERIOD_SECONDS = 2;
+  let upstream: http.Server;
+  const upstreamCalls: number[] = [];
+  let servers: RunningServer[] = [];
+  let db: Db;
+
+  beforeAll(async () => {
+    // Every call answers today's list with one more upvote than the call before.
+    upstream = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://localhost');
+      upstreamCalls.push(Date.now());
+      const day = url.searchParams.get('date')!;
+      const items = [1, 2, 3].map((n) => ({
+        paper: {
+          id: `2611.0${n}000`,
+          title: `Synced paper ${n}`,
+          summary: 'Kept fresh by the scheduled sync.',
+          publishedAt: '2026-11-01T00:00:00.000Z',
+          submittedOnDailyAt: `${day}T08:00:00.000Z`,
+          upvotes: upstreamCalls.length * n,
+          authors: [{ _id: `a${n}`, name: `Author ${n}`, hidden: false }],
+        },
+        publishedAt: `${day}T08:00:00.000Z`,
+        title: `Synced paper ${n}`,
+        numComments: 0,
+      }));
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(items));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const hfUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+
+    const databaseUrl = await freshDatabaseUrl();
+    const env = { HF_API_URL: hfUrl, HF_SYNC_INTERVAL_SECONDS: String(PERIOD_SECONDS), HF_SYNC_DAYS: '1' };
+    servers = await Promise.all([1, 2, 3].map(() => startServer({ databaseUrl, env })));
+    db = await connectDatabase(databaseUrl, { poolSize: 2 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await db?.close();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  it('runs the scheduled job exactly once per period while all three read and import', async () => {
+    // Reads on every instance and imports through two of them, for about four periods.
+    const until = Date.now() + PERIOD_SECONDS * 4 * 1000;
+    const readers = servers.map(async (server) => {
+      let reads = 0;
+      while (Date.now() < until) {
+        for (const path of ['/papers', '/api/daily_papers?limit=5', '/papers/trending']) {
+          const res = await fetch(`${server.baseUrl}${path}`);
+          expect(res.status, `${server.baseUrl}${path}`).toBe(200);
+          await res.arrayBuffer();
+          reads++;
+        }
+      }
+      return reads;
+    });
+    // Two demo days as API answers under new ids, imported at the same time from two processes.
+    const demo = JSON.parse(fs.readFileSync('src/ingest/demo-papers.json', 'utf8')) as { days: { date: string; items: unknown[] }[] };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-multi-'));
+    const files = demo.days.slice(0, 2).map((d) => {
+      const file = path.join(dir, `${d.date}.json`);
+      fs.writeFileSync(file, JSON.stringify(d.items).replaceAll('"2611.', '"2612.'));
+      return { file, count: d.items.length };
+    });
+    const imports = files.map(({ file }, i) => servers[i]!.cli(['import', 'hf', file]));
+    const [reads, importResults] = await Promise.all([Promise.all(readers), Promise.all(imports)]);
+    expect(reads.every((n) => n > 0)).toBe(true);
+    importResults.forEach((result, i) => {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`import: ${files[i]!.count} new`);
+    });
+
+    // Let the period in flight finish.
+    await new Promise((resolve) => setTimeout(resolve, PERIOD_SECONDS * 1000));
+    const runs = await db.kysely.selectFrom('job_runs').selectAll().where('job', '=', 'hf-sync').orderBy('period_start').execute();
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.every((r) => r.outcome === 'ok')).toBe(true);
+    const finished = runs.filter((r) => r.finished_at !== null).length;
+    // One upstream call per run: a period claimed twice would have called twice.
+    expect(upstreamCalls.length).toBe(finished);
+    expect(new Set(runs.map((r) => r.period_start)).size).toBe(runs.length);
+    // Periods follow each other without gaps.
+    const starts = runs.map((r) => Date.parse(r.period_start));
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBe(PERIOD_SECONDS * 1000);
+  }, 60_000);
+
+  it('leaves the data consistent and every instance serving the same answers', async () => {
+    const papers = await db.kysely.selectFrom('papers').select(['id', 'upvotes']).execute();
+    const synced = papers.filter((p) => p.id.endsWith('000') && p.id.startsWith('2611.0'));
+    expect(synced).toHaveLength(3);
+    // The last sync's votes are what is stored.
+    const last = upstreamCalls.length;
+    expect(synced.find((p) => p.id === '2611.03000')!.upvotes).toBe(last * 3);
+
+    const listings = await db.kysely.selectFrom('daily_listings').select(['day', 'paper_id']).execute();
+    // The seeded demo (40), the two imported days (13) and the three synced papers.
+    expect(listings).toHaveLength(56);
+    expect(new Set(listings.map((l) => `${l.day} ${l.paper_id}`)).size).toBe(listings.length);
+
+    for (const path of ['/api/daily_papers?limit=100', '/papers/trending', '/api/papers/2611.03000']) {
+      const bodies = await Promise.all(servers.map(async (s) => (await fetch(`${s.baseUrl}${path}`)).text()));
+      expect(new Set(bodies).size, path).toBe(1);
+    }
+  });
+});
