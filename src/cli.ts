@@ -90,6 +90,17 @@ jobsCmd
     }),
   );
 
+program
+  .command('copy')
+  .description('copy every row into another, empty database (e.g. SQLite to PostgreSQL) and verify it')
+  .requiredOption('--from <url>', 'the database to copy, as a DATABASE_URL')
+  .requiredOption('--to <url>', 'an empty database to copy into; migrated first')
+  .action(async (opts: { from: string; to: string }) => {
+    // Loaded on use, so this block is the whole of the command's footprint here.
+    const { copyCommand } = await import('./db/copy-cli.ts');
+    await copyCommand(opts.from, opts.to);
+  });
+
 const importCmd = program.command('import').description('import papers from files');
 importCmd
   .command('hf <path>')

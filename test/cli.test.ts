@@ -67,6 +67,14 @@ describe('dailypapers CLI', () => {
     expect(missing.stderr.trim()).toBe(`dailypapers: import: no such file or folder: ${path.join(tmp, 'nope.json')}`);
   });
 
+  it('fails at start with one clear line when PostgreSQL is unreachable, password masked', async () => {
+    const { code, stderr } = await cli(['serve'], { DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/papers', PORT: '0' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^dailypapers: db: cannot connect to postgres:\/\/app:\*{8}@127\.0\.0\.1:1\/papers: .*ECONNREFUSED/);
+    expect(stderr).not.toContain('hunter2');
+  });
+
   it('fails with one clear line when the database cannot be opened', async () => {
     const { code, stderr } = await cli(['migrate'], { DATABASE_URL: 'sqlite:/dev/null/x.db' });
     expect(code).toBe(1);

@@ -26,7 +26,8 @@ export function observe(log: Logger): MiddlewareHandler<AppEnv> {
 }
 
 function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
-  const handler = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+  // The first route handler matching is the one that answers (or would have, on a cache hit).
+  const handler = matchedRoutes(c).find((r) => r.method !== 'ALL');
   if (handler) return handler.path;
   return c.req.path.startsWith('/static/') ? '/static/*' : 'unmatched';
 }
