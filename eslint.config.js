@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', '*.tmp.mjs'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', '*.tmp.mjs', 'src/web/static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -35,6 +35,7 @@ export function Layout({ siteName, title, description, tab = null, canonical, ch
         <link rel="stylesheet" href="/static/style.css" />
         <link rel="stylesheet" href="/static/katex/katex.min.css" />
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+        <script src="/static/keys.js" defer />
       </head>
       <body>
         <a class="skip" href="#main">

@@ -164,6 +164,20 @@ describe('daily feed', () => {
     });
   });
 
+  it('moves between cards with j and k and opens one with o', async () => {
+    await withPage(async (page, seen) => {
+      await page.goto(`${base}/papers`);
+      const hrefs = await page.locator('article.card .card-title a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      await page.keyboard.press('j');
+      await page.keyboard.press('k');
+      await expect.poll(() => page.locator('article.card.focused').count()).toBe(1);
+      await Promise.all([page.waitForURL(`${base}${hrefs[1]}`), page.keyboard.press('o')]);
+      expect(seen.errors).toEqual([]);
+    });
+  });
+
   it('goes to the day picked in the date form', async () => {
     await withPage(async (page) => {
       await page.goto(`${base}/papers`);
