@@ -74,7 +74,7 @@ describe('pages', () => {
     expect(latestWeek.headers.get('location')).toBe('/papers/week/2026-W48');
     const week = await page('/papers/week/2026-W47');
     expect(week.html).toContain('Week of Nov 16, 2026');
-    expect(week.html).toContain('33 papers');
+    expect(week.html).toContain('33 papers, ranked by upvotes');
     expect(week.html).toContain('href="/papers/week/2026-W48" rel="next"');
     const month = await page('/papers/month/2026-11');
     expect(month.html).toContain('November 2026');

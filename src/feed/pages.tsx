@@ -12,7 +12,7 @@ import {
   weekKeyOf,
   type Period,
 } from './periods.ts';
-import { latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
+import { countListings, latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
@@ -80,10 +80,12 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const db = c.var.db.kysely;
   const page = period.kind === 'day' ? 0 : pageNumber(c);
   const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
-  const [views, around] = await Promise.all([
+  const [views, around, total] = await Promise.all([
     listings(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
     neighbourDays(db, period.first, period.last),
+    countListings(db, period.first, period.last),
   ]);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
   const { SITE_NAME } = c.var.config;
   const heading = periodHeading(period);
@@ -97,7 +99,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   return c.html(
-    <Layout siteName={SITE_NAME} title={heading} tab={tab} description={`${plural(shown.length, 'paper')} featured: ${heading}.`}>
+    <Layout siteName={SITE_NAME} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -123,8 +125,8 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
       ) : (
         <>
           <p class="muted count">
-            {plural(shown.length + page * PAGE_SIZE, 'paper')}
-            {views.length > PAGE_SIZE && period.kind !== 'day' ? '+' : ''}, ranked by upvotes
+            {plural(total, 'paper')}, ranked by upvotes
+            {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
           </p>
           <PaperList views={shown} start={page * PAGE_SIZE} />
           {period.kind !== 'day' && (

@@ -48,6 +48,17 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   return hydrate(db, rows.map(splitRow));
 }
 
+/** How many listings a span of days holds. */
+export async function countListings(db: Q, first: string, last: string): Promise<number> {
+  const row = await db
+    .selectFrom('daily_listings')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('day', '>=', first)
+    .where('day', '<=', last)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** Trending papers: each paper once, by stored trending score, with its latest listing. */
 export async function trendingListings(db: Q, limit: number, offset: number): Promise<ListingView[]> {
   const rows = await db
