@@ -127,7 +127,10 @@ describe('pages', () => {
   });
 
   it('answers unknown pages with a helpful 404', async () => {
-    for (const path of ['/papers/2401.99999', '/nowhere', '/papers/not-an-id']) {
+    const unknownPaper = await page('/papers/2401.99999');
+    expect(unknownPaper.status).toBe(404);
+    expect(unknownPaper.html).toContain('href="https://arxiv.org/abs/2401.99999"');
+    for (const path of ['/nowhere', '/papers/not-an-id']) {
       const { status, html } = await page(path);
       expect(status, path).toBe(404);
       expect(html).toContain('Nothing here');

@@ -17,12 +17,30 @@ export async function showPaper(c: Context<AppEnv>) {
   if (arxiv.version !== null) return c.redirect(`/papers/${arxiv.id}${markdown ? '.md' : ''}`, 301);
   const db = c.var.db.kysely;
   const view = await latestListingOfPaper(db, arxiv.id);
-  if (!view) return c.notFound();
+  if (!view) return c.html(<UnknownPaper id={arxiv.id} siteName={c.var.config.SITE_NAME} />, 404);
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
   const [days, categories] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id])]);
   return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} siteName={c.var.config.SITE_NAME} />);
+}
+
+/** A well-formed arXiv id that was never featured here: point to arXiv. */
+function UnknownPaper({ id, siteName }: { id: string; siteName: string }) {
+  return (
+    <Layout siteName={siteName} title="Paper not found">
+      <section class="empty">
+        <h1>Not featured here yet</h1>
+        <p>
+          <code>{id}</code> has not been featured on {siteName}.
+        </p>
+        <p>
+          Read it <a href={`https://arxiv.org/abs/${id}`}>on arXiv</a>, or go back to{' '}
+          <a href="/papers">today's papers</a>.
+        </p>
+      </section>
+    </Layout>
+  );
 }
 
 function PaperPage({ view, days, categories, siteName }: { view: ListingView; days: string[]; categories: string[]; siteName: string }) {
