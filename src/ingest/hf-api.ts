@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { addDays, dayOf } from '../feed/periods.ts';
 import { importHfItems, type ImportSummary } from './hf-import.ts';
+import { addSummary, emptySummary } from './summary.ts';
 
 /** Fetches one day's list from Hugging Face's `GET /api/daily_papers?date=`. */
 export async function fetchHfDay(config: Config, day: string): Promise<unknown[]> {
@@ -27,15 +28,14 @@ export async function importRecentHfDays(
   config: Config,
   opts: { wanted: number; lookBack: number; today?: Date },
 ): Promise<{ days: number; summary: ImportSummary }> {
-  const total: ImportSummary = { new: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
+  const total = emptySummary();
   let days = 0;
   for (let back = 0; back < opts.lookBack && days < opts.wanted; back++) {
     const day = addDays(dayOf(opts.today ?? new Date()), -back);
     const items = await fetchHfDay(config, day);
     if (items.length === 0) continue;
     const summary = await importHfItems(db, items, day, `/api/daily_papers?date=${day}`);
-    for (const key of ['new', 'updated', 'unchanged', 'rejected'] as const) total[key] += summary[key];
-    total.problems.push(...summary.problems);
+    addSummary(total, summary);
     days++;
   }
   return { days, summary: total };

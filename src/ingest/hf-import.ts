@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
 import { bumpContentVersion, lockContent } from '../db/content-version.ts';
-import { importedRecords } from '../metrics.ts';
+import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
@@ -18,14 +18,6 @@ export interface SourceItem {
   raw: unknown;
 }
 
-export interface ImportSummary {
-  new: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-  problems: { position: string; reason: string }[];
-}
-
 export interface ImportProgress {
   records: number;
   /** Share of the input read, 0..1. */
@@ -33,7 +25,8 @@ export interface ImportProgress {
 }
 
 const BATCH = 500;
-const MAX_PROBLEMS_KEPT = 1000;
+
+export type { ImportSummary };
 
 /**
  * Imports Hugging Face daily-papers data from a file or folder: the JSON array
@@ -70,23 +63,6 @@ export async function importHfItems(db: Db, items: unknown[], day: string | null
   return summary;
 }
 
-class RecordProblem {
-  constructor(
-    readonly position: string,
-    readonly reason: string,
-  ) {}
-}
-
-function emptySummary(): ImportSummary {
-  return { new: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
-}
-
-function reject(summary: ImportSummary, position: string, reason: string): void {
-  summary.rejected++;
-  importedRecords.inc({ source: 'hf', outcome: 'rejected' });
-  if (summary.problems.length < MAX_PROBLEMS_KEPT) summary.problems.push({ position, reason });
-}
-
 async function importItems(
   db: Db,
   items: AsyncIterable<SourceItem | RecordProblem>,
@@ -109,23 +85,20 @@ async function importItems(
       if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
       return out;
     });
-    for (const o of outcomes) {
-      summary[o]++;
-      importedRecords.inc({ source: 'hf', outcome: o });
-    }
+    for (const o of outcomes) count(summary, 'hf', o);
     onBatch?.(seen);
   };
   for await (const item of items) {
     seen++;
     if (item instanceof RecordProblem) {
-      reject(summary, item.position, item.reason);
+      reject(summary, 'hf', item.position, item.reason);
       continue;
     }
     try {
       batch.push(mapHfEnvelope(item.raw, item.day));
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
-      reject(summary, item.position, err.message);
+      reject(summary, 'hf', item.position, err.message);
       continue;
     }
     if (batch.length >= BATCH) await flush();

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { importHfItems, type ImportSummary } from './hf-import.ts';
+import { addSummary, emptySummary } from './summary.ts';
 import { importRecentHfDays } from './hf-api.ts';
 
 const DEMO_FILE = fileURLToPath(new URL('./demo-papers.json', import.meta.url));
@@ -37,11 +38,10 @@ export async function seedIfEmpty(db: Db, config: Config, today = new Date()): P
 /** Loads the demo data shipped with the project (fictional papers, written for it). */
 export async function importDemoData(db: Db): Promise<ImportSummary> {
   const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as { days: { date: string; items: unknown[] }[] };
-  const total: ImportSummary = { new: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
+  const total = emptySummary();
   for (const { date, items } of demo.days) {
     const summary = await importHfItems(db, items, date, `demo ${date}`);
-    for (const key of ['new', 'updated', 'unchanged', 'rejected'] as const) total[key] += summary[key];
-    total.problems.push(...summary.problems);
+    addSummary(total, summary);
   }
   return total;
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import type { Database, NewPaper, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import type { ImportedListing, ImportedOrganization, ImportedUser } from '../ingest/hf-record.ts';
 import { trendingScore } from './trending.ts';
 
@@ -222,4 +223,131 @@ async function ensureOrganization(
   }
   cache.organizations.set(o.name, { id, key });
   return id;
+}
+
+// Columns arXiv owns; Hugging Face's (votes, code links, organization) are never touched by an arXiv ingest.
+type ArxivColumns = Pick<
+  Paper,
+  'version' | 'title' | 'abstract' | 'primary_category' | 'published_at' | 'updated_at' | 'comment' | 'journal_ref' | 'doi' | 'pdf_url' | 'withdrawn_at'
+>;
+
+function arxivColumns(rec: ArxivRecord): ArxivColumns {
+  return {
+    version: rec.version,
+    title: rec.title,
+    abstract: rec.abstract,
+    primary_category: rec.primaryCategory,
+    published_at: rec.publishedAt,
+    updated_at: rec.updatedAt,
+    comment: rec.comment,
+    journal_ref: rec.journalRef,
+    doi: rec.doi,
+    pdf_url: rec.pdfUrl,
+    withdrawn_at: rec.withdrawnAt,
+  };
+}
+
+// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
+const INSERT_CHUNK = 400;
+
+/**
+ * Stores a batch of arXiv records in a few set-based queries (one read of what
+ * exists, multi-row inserts, an update per changed paper), idempotently: the
+ * newest version wins, an older or identical record changes nothing. Returns
+ * each record's outcome in order. Call inside a transaction.
+ */
+export async function saveArxivRecords(trx: Transaction<Database>, records: ArxivRecord[], now: string): Promise<SaveOutcome[]> {
+  // Within a batch, the last record of an id is the one that counts.
+  const byId = new Map<string, ArxivRecord>();
+  for (const rec of records) {
+    const seen = byId.get(rec.id);
+    if (!seen || (rec.version ?? 0) >= (seen.version ?? 0)) byId.set(rec.id, rec);
+  }
+  const ids = [...byId.keys()];
+  const existing = new Map<string, Paper>();
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const rows = await trx.selectFrom('papers').selectAll().where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+    for (const row of rows) existing.set(row.id, row);
+  }
+  const [authors, categories] = await Promise.all([
+    authorsOfPapers(trx, [...existing.keys()]),
+    categoriesOfPapers(trx, [...existing.keys()]),
+  ]);
+
+  const outcome = new Map<string, SaveOutcome>();
+  const inserts: NewPaper[] = [];
+  const rewriteChildren: ArxivRecord[] = [];
+  for (const rec of byId.values()) {
+    const old = existing.get(rec.id);
+    const cols = arxivColumns(rec);
+    if (!old) {
+      inserts.push({ id: rec.id, ...cols, upvotes_source: 0, upvotes: 0, comments_source: 0, trending_score: 0, created_at: now, modified_at: now });
+      rewriteChildren.push(rec);
+      outcome.set(rec.id, 'new');
+      continue;
+    }
+    if (old.version !== null && rec.version !== null && rec.version < old.version) {
+      outcome.set(rec.id, 'unchanged');
+      continue;
+    }
+    const merged = mergeAuthors(authors.get(rec.id) ?? [], rec.authors);
+    const colsChanged = (Object.keys(cols) as (keyof ArxivColumns)[]).some((k) => old[k] !== cols[k]);
+    const authorsChanged = JSON.stringify(merged) !== JSON.stringify((authors.get(rec.id) ?? []).map(authorKey));
+    const categoriesChanged = JSON.stringify([...(categories.get(rec.id) ?? [])].sort()) !== JSON.stringify([...new Set(rec.categories)].sort());
+    if (!colsChanged && !authorsChanged && !categoriesChanged) {
+      outcome.set(rec.id, 'unchanged');
+      continue;
+    }
+    if (colsChanged) await trx.updateTable('papers').set({ ...cols, modified_at: now }).where('id', '=', rec.id).execute();
+    if (authorsChanged || categoriesChanged) rewriteChildren.push(rec);
+    outcome.set(rec.id, 'updated');
+  }
+
+  for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
+    await trx.insertInto('papers').values(inserts.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  await rewriteAuthorsAndCategories(trx, rewriteChildren, authors);
+  return records.map((rec) => (byId.get(rec.id) === rec ? outcome.get(rec.id)! : 'unchanged'));
+}
+
+type AuthorKey = { name: string; affiliation: string | null; hf_id: string | null; hidden: number; user_id: number | null };
+
+function authorKey(a: PaperAuthor): AuthorKey {
+  return { name: a.name, affiliation: a.affiliation, hf_id: a.hf_id, hidden: a.hidden, user_id: a.user_id };
+}
+
+/**
+ * arXiv's author list, keeping what the product knows beyond it (Hugging Face's
+ * author ids, hidden flags and linked users) for authors at the same position
+ * with the same name.
+ */
+function mergeAuthors(stored: PaperAuthor[], incoming: ArxivRecord['authors']): AuthorKey[] {
+  return incoming.map((a, i) => {
+    const same = stored[i]?.name === a.name ? stored[i] : undefined;
+    return { name: a.name, affiliation: a.affiliation, hf_id: same?.hf_id ?? null, hidden: same?.hidden ?? 0, user_id: same?.user_id ?? null };
+  });
+}
+
+async function rewriteAuthorsAndCategories(
+  trx: Transaction<Database>,
+  records: ArxivRecord[],
+  stored: Map<string, PaperAuthor[]>,
+): Promise<void> {
+  if (records.length === 0) return;
+  const ids = records.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const chunk = ids.slice(i, i + INSERT_CHUNK);
+    await trx.deleteFrom('paper_authors').where('paper_id', 'in', chunk).execute();
+    await trx.deleteFrom('paper_categories').where('paper_id', 'in', chunk).execute();
+  }
+  const authorRows = records.flatMap((rec) =>
+    mergeAuthors(stored.get(rec.id) ?? [], rec.authors).map((a, position) => ({ paper_id: rec.id, position, ...a })),
+  );
+  const categoryRows = records.flatMap((rec) => [...new Set(rec.categories)].map((category) => ({ paper_id: rec.id, category })));
+  for (let i = 0; i < authorRows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('paper_authors').values(authorRows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  for (let i = 0; i < categoryRows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('paper_categories').values(categoryRows.slice(i, i + INSERT_CHUNK)).execute();
+  }
 }
