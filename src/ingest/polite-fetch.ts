@@ -1,0 +1,89 @@
+import type { Logger } from '../log.ts';
+
+/**
+ * HTTP GETs to arXiv on arXiv's terms (https://info.arxiv.org/help/api/tou.html):
+ * one request at a time, at least `minIntervalMs` apart, a descriptive
+ * User-Agent with the operator's contact, a timeout on every request, `503` +
+ * `Retry-After` honoured, and other transient failures retried with exponential
+ * backoff and jitter up to a limit. Bodies that are errors in disguise (arXiv's
+ * plain "Rate exceeded." with status 200) are caught by `isError` and retried too.
+ */
+export interface PoliteFetchOptions {
+  minIntervalMs: number;
+  maxRetries: number;
+  timeoutMs: number;
+  userAgent: string;
+  log: Logger;
+  /** Recognises a 200 answer that is really an error; returns why, or null. */
+  isError?: (body: string) => string | null;
+  /** First backoff step, doubled per retry (tests make it small). */
+  backoffBaseMs?: number;
+}
+
+export class UpstreamError extends Error {}
+
+export class PoliteFetcher {
+  private lastStart = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: PoliteFetchOptions) {}
+
+  /** GETs `url` and returns its body as text, or throws an UpstreamError once retries are spent. */
+  get(url: string): Promise<string> {
+    // Chain on the previous request so there is never more than one in flight.
+    const run = this.queue.then(() => this.getWithRetries(url));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async getWithRetries(url: string): Promise<string> {
+    const { maxRetries, log } = this.opts;
+    const base = this.opts.backoffBaseMs ?? 2000;
+    for (let attempt = 0; ; attempt++) {
+      let waitMs: number;
+      let reason: string;
+      try {
+        await this.spacing();
+        const response = await fetch(url, {
+          headers: { 'User-Agent': this.opts.userAgent, Accept: 'application/atom+xml, application/xml, text/xml' },
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
+        const body = await response.text();
+        const disguised = response.ok ? (this.opts.isError?.(body) ?? null) : null;
+        if (response.ok && !disguised) return body;
+        reason = disguised ?? `answered ${response.status}`;
+        const retryAfter = Number(response.headers.get('Retry-After'));
+        if (!response.ok && response.status < 500 && response.status !== 429) {
+          throw new UpstreamError(`arxiv: ${url} ${reason}: ${body.slice(0, 200).replace(/\s+/g, ' ')}`);
+        }
+        waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(base, attempt);
+      } catch (err) {
+        if (err instanceof UpstreamError) throw err;
+        reason = (err as Error).name === 'TimeoutError' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
+        waitMs = backoff(base, attempt);
+      }
+      if (attempt >= maxRetries) throw new UpstreamError(`arxiv: ${url} failed after ${attempt + 1} attempt(s): ${reason}`);
+      log.warn({ url, attempt: attempt + 1, reason, retryInMs: waitMs }, 'arxiv: request failed, retrying');
+      await sleep(waitMs);
+    }
+  }
+
+  private async spacing(): Promise<void> {
+    const wait = this.lastStart + this.opts.minIntervalMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    this.lastStart = Date.now();
+  }
+}
+
+/** Exponential backoff with full jitter: a random wait up to base·2^attempt, at least base/2. */
+function backoff(baseMs: number, attempt: number): number {
+  const cap = baseMs * 2 ** attempt;
+  return Math.max(baseMs / 2, Math.round(Math.random() * cap));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The User-Agent arXiv asks for: who we are and how to reach the operator. */
+export function arxivUserAgent(contact: string | undefined): string {
+  return `dailypapers/0.1 (self-hosted research paper feed${contact ? `; mailto:${contact}` : ''})`;
+}
