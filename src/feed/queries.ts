@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, DailyListing, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
-import { authorsOfPapers, organizationsById, usersById } from '../papers/queries.ts';
+import { authorsOfPapers, organizationsById, paperById, usersById } from '../papers/queries.ts';
 
 type Q = Kysely<Database>;
 
@@ -96,6 +96,31 @@ export async function latestListingOfPaper(db: Q, paperId: string): Promise<List
     .limit(1)
     .execute();
   return (await hydrate(db, rows.map(splitRow)))[0];
+}
+
+/** A paper with or without a listing: papers ingested from arXiv need not have been featured. */
+export type PaperView = Omit<ListingView, 'listing'> & { listing: DailyListing | null };
+
+/** The paper with its newest listing if it has one; undefined when the paper is unknown. */
+export async function paperView(db: Q, paperId: string): Promise<PaperView | undefined> {
+  const featured = await latestListingOfPaper(db, paperId);
+  if (featured) return featured;
+  const paper = await paperById(db, paperId);
+  if (!paper) return undefined;
+  const [authors, organizations] = await Promise.all([
+    authorsOfPapers(db, [paperId]),
+    organizationsById(db, [paper.organization_id]),
+  ]);
+  const own = authors.get(paperId) ?? [];
+  return {
+    listing: null,
+    paper,
+    authors: own,
+    organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
+    submitter: null,
+    authorUsers: await usersById(db, own.map((a) => a.user_id)),
+    paperSource: null,
+  };
 }
 
 /** Days a paper was featured on, oldest first. */

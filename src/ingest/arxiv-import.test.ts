@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freshDb } from '../../test/helpers.ts';
+import { freshDb, testApp } from '../../test/helpers.ts';
 import { importHfItems } from './hf-import.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
@@ -99,6 +99,27 @@ describe('importArxivRecords', () => {
       ['Ada Lovelace', 'hf-ada', 'Analytical Engines Ltd'],
       ['Alan Turing', 'hf-alan', null],
     ]);
+    await db.close();
+  });
+});
+
+describe('a paper known only from arXiv', () => {
+  it('has a page and an API object, without a featured day', async () => {
+    const { db, app } = await testApp();
+    await importArxivRecords(db, [record('2401.00004', 2, { comment: 'This paper has been withdrawn', withdrawnAt: '2024-01-04T00:00:00.000Z' })], 'test');
+    const page = await app.request('/papers/2401.00004');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Title of 2401.00004 v2');
+    expect(html).toContain('cs.LG, stat.ML');
+    expect(html).toContain('Withdrawn');
+    expect(html).toContain('Analytical Engines Ltd');
+    expect(html).not.toContain('<dt>Featured</dt>');
+    const api = await app.request('/api/papers/2401.00004');
+    expect(api.status).toBe(200);
+    const paper = (await api.json()) as Record<string, unknown>;
+    expect(paper).toMatchObject({ id: '2401.00004', title: 'Title of 2401.00004 v2', upvotes: 0, publishedAt: '2024-01-02T00:00:00.000Z' });
+    expect(paper.submittedOnDailyAt).toBeUndefined();
     await db.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { jsonError } from '../web/respond.ts';
-import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
+import { paperView, withSourceRecords } from '../feed/queries.ts';
 import { parseArxivId } from './arxiv-id.ts';
 import { hfPaper } from './hf-format.ts';
 
@@ -10,8 +10,9 @@ export async function getPaper(c: Context<AppEnv>) {
   const raw = c.req.param('id') ?? '';
   const arxiv = parseArxivId(raw);
   if (!arxiv) return jsonError(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
-  const view = await latestListingOfPaper(c.var.db.kysely, arxiv.id);
+  const view = await paperView(c.var.db.kysely, arxiv.id);
   if (!view) return jsonError(c, 404, `paper not found: ${arxiv.id}`);
-  const [full] = await withSourceRecords(c.var.db.kysely, [view]);
+  if (!view.listing) return c.json(hfPaper(view));
+  const [full] = await withSourceRecords(c.var.db.kysely, [{ ...view, listing: view.listing }]);
   return c.json(hfPaper(full!));
 }

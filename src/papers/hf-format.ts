@@ -1,4 +1,4 @@
-import type { ListingView } from '../feed/queries.ts';
+import type { ListingView, PaperView } from '../feed/queries.ts';
 import type { User } from '../db/schema.ts';
 
 /**
@@ -11,7 +11,7 @@ import type { User } from '../db/schema.ts';
 type Json = Record<string, unknown>;
 
 /** The `paper` object of an envelope, and the body of `GET /api/papers/{id}`. */
-export function hfPaper(view: ListingView): Json {
+export function hfPaper(view: PaperView): Json {
   const { paper, listing, organization } = view;
   const ownPaper = (sourceOf(view).paper ?? {}) as Json;
   const sourcePaper = (view.paperSource ? ((JSON.parse(view.paperSource) as Json).paper ?? {}) : {}) as Json;
@@ -32,7 +32,7 @@ export function hfPaper(view: ListingView): Json {
       });
     }),
     publishedAt: paper.published_at,
-    submittedOnDailyAt: listing.submitted_at,
+    submittedOnDailyAt: listing?.submitted_at,
     title: paper.title,
     submittedOnDailyBy: submitter ? ((ownPaper.submittedOnDailyBy as Json | undefined) ?? hfUserRef(submitter)) : undefined,
     summary: paper.abstract,
@@ -70,11 +70,11 @@ export function hfEnvelope(view: ListingView): Json {
   });
 }
 
-function sourceOf(view: ListingView): Json {
-  return view.listing.source_record ? (JSON.parse(view.listing.source_record) as Json) : {};
+function sourceOf(view: PaperView): Json {
+  return view.listing?.source_record ? (JSON.parse(view.listing.source_record) as Json) : {};
 }
 
-function hfOrganization(view: ListingView): Json {
+function hfOrganization(view: PaperView): Json {
   const org = view.organization!;
   const source = view.paperSource ? (JSON.parse(view.paperSource) as Json) : {};
   const from = ((source.paper as Json | undefined)?.organization ?? source.organization ?? {}) as Json;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { featuredDaysOfPaper, latestListingOfPaper, type ListingView } from '../feed/queries.ts';
+import { featuredDaysOfPaper, paperView, type PaperView } from '../feed/queries.ts';
 import { Layout } from '../web/layout.tsx';
 import { MathText, Upvotes } from '../web/components.tsx';
 import { formatCount, formatShortDate, safeHttpUrl } from '../web/format.ts';
@@ -16,7 +16,7 @@ export async function showPaper(c: Context<AppEnv>) {
   if (!arxiv) return c.notFound();
   if (arxiv.version !== null) return c.redirect(`/papers/${arxiv.id}${markdown ? '.md' : ''}`, 301);
   const db = c.var.db.kysely;
-  const view = await latestListingOfPaper(db, arxiv.id);
+  const view = await paperView(db, arxiv.id);
   if (!view) return c.html(<UnknownPaper id={arxiv.id} siteName={c.var.config.SITE_NAME} />, 404);
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
@@ -30,9 +30,9 @@ function UnknownPaper({ id, siteName }: { id: string; siteName: string }) {
   return (
     <Layout siteName={siteName} title="Paper not found">
       <section class="empty">
-        <h1>Not featured here yet</h1>
+        <h1>Not here yet</h1>
         <p>
-          <code>{id}</code> has not been featured on {siteName}.
+          <code>{id}</code> is not in {siteName}'s collection.
         </p>
         <p>
           Read it <a href={`https://arxiv.org/abs/${id}`}>on arXiv</a>, or go back to{' '}
@@ -43,7 +43,7 @@ function UnknownPaper({ id, siteName }: { id: string; siteName: string }) {
   );
 }
 
-function PaperPage({ view, days, categories, siteName }: { view: ListingView; days: string[]; categories: string[]; siteName: string }) {
+function PaperPage({ view, days, categories, siteName }: { view: PaperView; days: string[]; categories: string[]; siteName: string }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
@@ -54,7 +54,11 @@ function PaperPage({ view, days, categories, siteName }: { view: ListingView; da
       <article class="paper">
         <header class="paper-head">
           <p class="paper-kicker">
-            <a href={`/papers/date/${days[days.length - 1]}`}>Featured {formatShortDate(days[days.length - 1]!)}</a>
+            {days.length > 0 ? (
+              <a href={`/papers/date/${days[days.length - 1]}`}>Featured {formatShortDate(days[days.length - 1]!)}</a>
+            ) : (
+              <span>{paper.primary_category ?? 'arXiv'}</span>
+            )}
             {submitter && <> · submitted by {submitter.fullname}</>}
           </p>
           <h1 class="paper-title">
@@ -89,17 +93,33 @@ function PaperPage({ view, days, categories, siteName }: { view: ListingView; da
                 </dd>
               </div>
             )}
-            <div>
-              <dt>Featured</dt>
-              <dd>
-                {days.map((d, i) => (
-                  <>
-                    {i > 0 && ', '}
-                    <a href={`/papers/date/${d}`}>{formatShortDate(d)}</a>
-                  </>
-                ))}
-              </dd>
-            </div>
+            {days.length > 0 && (
+              <div>
+                <dt>Featured</dt>
+                <dd>
+                  {days.map((d, i) => (
+                    <>
+                      {i > 0 && ', '}
+                      <a href={`/papers/date/${d}`}>{formatShortDate(d)}</a>
+                    </>
+                  ))}
+                </dd>
+              </div>
+            )}
+            {paper.withdrawn_at && (
+              <div>
+                <dt>Withdrawn</dt>
+                <dd>
+                  <time datetime={paper.withdrawn_at}>{formatShortDate(paper.withdrawn_at)}</time>
+                </dd>
+              </div>
+            )}
+            {paper.comment && (
+              <div>
+                <dt>Comment</dt>
+                <dd>{paper.comment}</dd>
+              </div>
+            )}
             {categories.length > 0 && (
               <div>
                 <dt>Categories</dt>
@@ -180,7 +200,7 @@ function arxivLinks(id: string, pdfUrl: string | null) {
 }
 
 /** A BibTeX entry in arXiv's own style (`@misc` with eprint and archivePrefix). */
-export function bibtex({ paper, authors }: ListingView): string {
+export function bibtex({ paper, authors }: PaperView): string {
   const year = paper.published_at.slice(0, 4);
   const first = (authors[0]?.name.split(/\s+/).pop() ?? 'anon').toLowerCase().replace(/[^a-z]/g, '');
   const titleWord = stripMath(paper.title).toLowerCase().split(/\W+/).find((w) => w.length > 3) ?? 'paper';
@@ -198,7 +218,7 @@ export function bibtex({ paper, authors }: ListingView): string {
 }
 
 /** The paper as Markdown, for readers and tools that want text. */
-export function paperMarkdown({ paper, authors, organization }: ListingView, baseUrl?: string): string {
+export function paperMarkdown({ paper, authors, organization }: PaperView, baseUrl?: string): string {
   const links = arxivLinks(paper.id, paper.pdf_url);
   const lines = [
     `# ${paper.title.replace(/\s+/g, ' ')}`,
