@@ -72,7 +72,8 @@ jobsCmd
           .limit(1)
           .executeTakeFirst();
         const when = last ? `${last.outcome} at ${last.started_at} on ${last.instance}: ${last.detail ?? ''}` : 'never ran';
-        console.log(`${job.name}  every ${job.everyMs / 1000}s  last: ${when}`);
+        const schedule = 'everyMs' in job.schedule ? `every ${job.schedule.everyMs / 1000}s` : `at "${job.schedule.cron}" ${job.schedule.tz}`;
+        console.log(`${job.name}  ${schedule}  last: ${when}`);
       }
     }),
   );
@@ -122,6 +123,20 @@ importCmd
       });
       bar?.update(100);
       bar?.stop();
+      printSummary(summary);
+      if (summary.new + summary.updated + summary.unchanged === 0 && summary.rejected > 0) process.exitCode = 1;
+    }),
+  );
+
+importCmd
+  .command('snapshot <file>')
+  .description("import arXiv's bulk metadata snapshot: one JSON object per line, optionally gzipped (.gz)")
+  .action((file: string) =>
+    withDb(async (_config, db) => {
+      await migrateToLatest(db);
+      // Loaded on use, so this block is the whole of the command's footprint here.
+      const { importSnapshotFile } = await import('./ingest/arxiv-snapshot-cli.ts');
+      const summary = await importSnapshotFile(db, file);
       printSummary(summary);
       if (summary.new + summary.updated + summary.unchanged === 0 && summary.rejected > 0) process.exitCode = 1;
     }),

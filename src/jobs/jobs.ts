@@ -9,7 +9,7 @@ export function scheduledJobs(db: Db, config: Config): Job[] {
   if (config.HF_SYNC_INTERVAL_SECONDS > 0) {
     jobs.push({
       name: 'hf-sync',
-      everyMs: config.HF_SYNC_INTERVAL_SECONDS * 1000,
+      schedule: { everyMs: config.HF_SYNC_INTERVAL_SECONDS * 1000 },
       // Today's and yesterday's lists: new papers arrive all day, and votes keep moving after.
       async run() {
         const { days, summary } = await importRecentHfDays(db, config, { wanted: config.HF_SYNC_DAYS, lookBack: config.HF_SYNC_DAYS });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { CronExpressionParser } from 'cron-parser';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -8,8 +9,12 @@ import { jobRuns } from '../metrics.ts';
 /** A job that runs once per period, whatever the number of app instances. */
 export interface Job {
   name: string;
-  /** Length of a period in milliseconds; periods are aligned to the Unix epoch. */
-  everyMs: number;
+  /**
+   * When it runs: every `everyMs` milliseconds (periods aligned to the Unix epoch),
+   * or at the times of a cron expression in a time zone (a period lasts from one
+   * fire time to the next).
+   */
+  schedule: { everyMs: number } | { cron: string; tz: string };
   /** Does the work; returns a one-line account of it. */
   run(): Promise<string>;
 }
@@ -27,7 +32,7 @@ export const INSTANCE = `${os.hostname()}:${process.pid}`;
  * A failed run is recorded and not retried before the next period.
  */
 export async function runIfDue(db: Kysely<Database>, job: Job, log: Logger, now = new Date()): Promise<RunOutcome> {
-  const periodStart = new Date(Math.floor(now.getTime() / job.everyMs) * job.everyMs).toISOString();
+  const periodStart = currentPeriodStart(job.schedule, now).toISOString();
   const claim = await db
     .insertInto('job_runs')
     .values({ job: job.name, period_start: periodStart, instance: INSTANCE, started_at: new Date().toISOString(), outcome: 'running' })
@@ -54,10 +59,28 @@ export async function runIfDue(db: Kysely<Database>, job: Job, log: Logger, now 
   return { ran: true, ok, detail };
 }
 
+/** The start of the period containing `now`: the latest fire time not after it. */
+export function currentPeriodStart(schedule: Job['schedule'], now: Date): Date {
+  if ('everyMs' in schedule) return new Date(Math.floor(now.getTime() / schedule.everyMs) * schedule.everyMs);
+  // cron-parser's prev() is strictly before currentDate; a fire time exactly at `now` counts.
+  const at = new Date(now.getTime() + 1);
+  return CronExpressionParser.parse(schedule.cron, { currentDate: at, tz: schedule.tz }).prev().toDate();
+}
+
+/** Throws a clear error for a cron expression or time zone that does not parse. */
+export function validateCron(cron: string, tz: string): string | null {
+  try {
+    CronExpressionParser.parse(cron, { tz });
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Ticks in this process and runs each job when its period comes round. Returns a stop function. */
 export function startScheduler(db: Db, jobs: Job[], log: Logger): () => Promise<void> {
   if (jobs.length === 0) return async () => {};
-  const tickMs = Math.max(50, Math.min(5_000, ...jobs.map((j) => j.everyMs / 4)));
+  const tickMs = Math.max(50, Math.min(5_000, ...jobs.map((j) => ('everyMs' in j.schedule ? j.schedule.everyMs / 4 : 5_000))));
   const running = new Set<Promise<unknown>>();
   const busy = new Set<string>();
   const tick = () => {
@@ -76,7 +99,7 @@ export function startScheduler(db: Db, jobs: Job[], log: Logger): () => Promise<
   const timer = setInterval(tick, tickMs);
   timer.unref();
   tick();
-  log.info({ jobs: jobs.map((j) => ({ name: j.name, everyMs: j.everyMs })), instance: INSTANCE }, 'scheduler started');
+  log.info({ jobs: jobs.map((j) => ({ name: j.name, schedule: j.schedule })), instance: INSTANCE }, 'scheduler started');
   return async () => {
     clearInterval(timer);
     await Promise.allSettled([...running]);
