@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, DailyListing, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
-import { authorsOfPapers, organizationsById, paperById, usersById } from '../papers/queries.ts';
+import { authorsOfPapers, categoriesOfPapers, organizationsById, paperById, usersById } from '../papers/queries.ts';
+import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
 
@@ -237,4 +238,56 @@ export async function withSourceRecords(db: Q, views: ListingView[]): Promise<Li
     listing: { ...v.listing, source_record: own.get(v.listing.id) ?? null },
     paperSource: newest.get(v.paper.id)?.source ?? null,
   }));
+}
+
+const SYSTEM_SUBMITTER = 'featuring-rules';
+
+/**
+ * Papers among `ids` never featured on any day, with what the rules look at, and
+ * how many papers the rules already featured on `day`.
+ */
+export async function papersForFeaturing(
+  trx: Transaction<Database>,
+  ids: string[],
+  day: string,
+): Promise<{ candidates: { id: string; title: string; abstract: string; categories: string[] }[]; alreadyByRules: number }> {
+  const rows = await trx
+    .selectFrom('papers as p')
+    .select(['p.id', 'p.title', 'p.abstract', 'p.published_at'])
+    .where('p.id', 'in', ids)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('daily_listings as l').select('l.id').whereRef('l.paper_id', '=', 'p.id'))))
+    .orderBy('p.published_at', 'desc')
+    .orderBy('p.id')
+    .execute();
+  const categories = await categoriesOfPapers(trx, rows.map((r) => r.id));
+  const already = await trx
+    .selectFrom('daily_listings')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('day', '=', day)
+    .where('source', '=', 'rule')
+    .executeTakeFirst();
+  return {
+    candidates: rows.map((r) => ({ ...r, categories: categories.get(r.id) ?? [] })),
+    alreadyByRules: Number(already?.n ?? 0),
+  };
+}
+
+/** Lists papers on a day as featured by the rules, under the system submitter. */
+export async function featureOnDay(trx: Transaction<Database>, ids: string[], day: string, at: string): Promise<void> {
+  let submitter = await trx.selectFrom('users').select('id').where('username', '=', SYSTEM_SUBMITTER).executeTakeFirst();
+  submitter ??= await trx
+    .insertInto('users')
+    .values({ username: SYSTEM_SUBMITTER, fullname: 'Featuring rules', avatar_url: null, hf_id: null, kind: 'system', created_at: at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('daily_listings')
+    .values(ids.map((paper_id) => ({ day, paper_id, submitted_at: at, submitter_id: submitter.id, source: 'rule', source_record: null, created_at: at })))
+    .onConflict((oc) => oc.columns(['day', 'paper_id']).doNothing())
+    .execute();
+  // Featured papers rank in trending from the moment they are listed.
+  const papers = await trx.selectFrom('papers').select(['id', 'upvotes']).where('id', 'in', ids).execute();
+  for (const p of papers) {
+    await trx.updateTable('papers').set({ trending_score: trendingScore(p.upvotes, new Date(at)) }).where('id', '=', p.id).execute();
+  }
 }
