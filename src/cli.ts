@@ -142,6 +142,30 @@ importCmd
     }),
   );
 
+const ingestCmd = program.command('ingest').description('fetch papers from arXiv (politely: one request at a time, spaced)');
+ingestCmd
+  .command('arxiv')
+  .description('papers first submitted to the given categories in the last days')
+  .option('--categories <list>', 'comma-separated arXiv categories', 'cs.LG,cs.CL,cs.AI')
+  .option('--days <n>', 'how many days back, by first-version date', '2')
+  .action((opts: { categories: string; days: string }) =>
+    withDb(async (config, db) => (await import('./ingest/arxiv-cli.ts')).ingestArxivCommand(config, db, opts)),
+  );
+ingestCmd
+  .command('ids <ids...>')
+  .description('the given arXiv ids (e.g. 2401.01234, 2401.01234v2, astro-ph/0601001)')
+  .action((ids: string[]) => withDb(async (config, db) => (await import('./ingest/arxiv-cli.ts')).ingestIdsCommand(config, db, ids)));
+ingestCmd
+  .command('oai')
+  .description("harvest arXiv's OAI-PMH ListRecords page by page; an interrupted harvest resumes, a finished one continues from its last datestamp")
+  .option('--set <set>', 'OAI set, e.g. cs, math, physics:hep-ex')
+  .option('--from <day>', 'YYYY-MM-DD (default: the last datestamp of the previous harvest)')
+  .option('--until <day>', 'YYYY-MM-DD')
+  .option('--prefix <prefix>', 'metadata format: arXiv or arXivRaw', 'arXiv')
+  .action((opts: { set?: string; from?: string; until?: string; prefix: string }) =>
+    withDb(async (config, db) => (await import('./ingest/arxiv-oai-cli.ts')).ingestOaiCommand(config, db, opts)),
+  );
+
 try {
   await program.parseAsync();
 } catch (err) {

@@ -19,6 +19,8 @@ export const COPIED_TABLES = [
   { table: 'site_state', key: ['key'] },
   // Claimed job periods: copied so a moved site does not run a digest for a period twice.
   { table: 'job_runs', key: ['job', 'period_start'] },
+  // OAI-PMH harvest checkpoints: copied so a moved site resumes its harvests.
+  { table: 'harvest_state', key: ['key'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

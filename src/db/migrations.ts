@@ -126,5 +126,20 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // OAI-PMH harvest checkpoints: the resumption token of the page to fetch next, stored with each page.
+    '003_harvest_state': {
+      async up(db) {
+        await db.schema
+          .createTable('harvest_state')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('resumption_token', 'text')
+          .addColumn('from_date', 'text')
+          .addColumn('until_date', 'text')
+          .addColumn('last_datestamp', 'text')
+          .addColumn('completed_at', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

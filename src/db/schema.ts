@@ -14,6 +14,20 @@ export interface Database {
   daily_listings: DailyListingTable;
   site_state: SiteStateTable;
   job_runs: JobRunTable;
+  harvest_state: HarvestStateTable;
+}
+
+/** Checkpoint of an OAI-PMH harvest, one row per `${baseUrl}|${metadataPrefix}|${set}`. */
+export interface HarvestStateTable {
+  key: string;
+  /** Token for the next page; null once the list is complete. */
+  resumption_token: string | null;
+  from_date: string | null;
+  until_date: string | null;
+  /** Largest header datestamp seen: the next incremental harvest asks from it. */
+  last_datestamp: string | null;
+  completed_at: string | null;
+  updated_at: string;
 }
 
 export interface JobRunTable {

@@ -306,7 +306,7 @@ export async function saveArxivRecords(trx: Transaction<Database>, records: Arxi
   for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
     await trx.insertInto('papers').values(inserts.slice(i, i + INSERT_CHUNK)).execute();
   }
-  await rewriteAuthorsAndCategories(trx, rewriteChildren, authors);
+  await rewriteAuthorsAndCategories(trx, rewriteChildren, authors, existing);
   return records.map((rec) => (byId.get(rec.id) === rec ? outcome.get(rec.id)! : 'unchanged'));
 }
 
@@ -332,9 +332,11 @@ async function rewriteAuthorsAndCategories(
   trx: Transaction<Database>,
   records: ArxivRecord[],
   stored: Map<string, PaperAuthor[]>,
+  existing: Map<string, unknown>,
 ): Promise<void> {
   if (records.length === 0) return;
-  const ids = records.map((r) => r.id);
+  // A paper inserted just now has no rows to delete.
+  const ids = records.filter((r) => existing.has(r.id)).map((r) => r.id);
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
     const chunk = ids.slice(i, i + INSERT_CHUNK);
     await trx.deleteFrom('paper_authors').where('paper_id', 'in', chunk).execute();

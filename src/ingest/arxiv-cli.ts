@@ -1,0 +1,50 @@
+import pino from 'pino';
+import type { Config } from '../config.ts';
+import { migrateToLatest, type Db } from '../db/database.ts';
+import { parseArxivId } from '../papers/arxiv-id.ts';
+import { arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
+import { importArxivRecords } from './arxiv-import.ts';
+import type { ArxivRecord } from './arxiv-record.ts';
+import { RecordProblem, type ImportSummary } from './summary.ts';
+
+/** Retry warnings go to stderr, so stdout carries only the summary line. */
+function stderrLogger(config: Config) {
+  return pino({ level: config.LOG_LEVEL, base: { service: 'dailypapers' } }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** `dailypapers ingest arxiv --categories cs.LG,cs.CL --days 2`. */
+export async function ingestArxivCommand(config: Config, db: Db, opts: { categories: string; days: string }): Promise<void> {
+  const categories = opts.categories.split(',').map((c) => c.trim()).filter(Boolean);
+  categoryQuery(categories); // validates before anything is fetched
+  const days = Number(opts.days);
+  if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new Error(`ingest: --days must be a number of days above 0, not ${JSON.stringify(opts.days)}`);
+  await migrateToLatest(db);
+  const fetcher = arxivFetcher(config, stderrLogger(config));
+  const summary = await importArxivRecords(db, searchArxiv({ fetcher, apiUrl: config.ARXIV_API_URL, categories, days }), 'arxiv-api');
+  finish(summary);
+}
+
+/** `dailypapers ingest ids <ids...>`: bad ids are reported, the rest fetched. */
+export async function ingestIdsCommand(config: Config, db: Db, ids: string[]): Promise<void> {
+  const good: string[] = [];
+  const bad: RecordProblem[] = [];
+  for (const raw of ids) {
+    const parsed = parseArxivId(raw);
+    if (parsed) good.push(`${parsed.id}${parsed.version ? `v${parsed.version}` : ''}`);
+    else bad.push(new RecordProblem(raw, 'not an arXiv id'));
+  }
+  await migrateToLatest(db);
+  const fetcher = arxivFetcher(config, stderrLogger(config));
+  async function* all(): AsyncGenerator<ArxivRecord | RecordProblem> {
+    yield* bad;
+    if (good.length) yield* fetchArxivIds(fetcher, config.ARXIV_API_URL, good);
+  }
+  finish(await importArxivRecords(db, all(), 'arxiv-api'));
+}
+
+function finish(s: ImportSummary): void {
+  for (const p of s.problems) console.error(`rejected ${p.position}: ${p.reason}`);
+  if (s.rejected > s.problems.length) console.error(`… and ${s.rejected - s.problems.length} more rejected`);
+  console.log(`ingest: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  if (s.new + s.updated + s.unchanged === 0 && s.rejected > 0) process.exitCode = 1;
+}
