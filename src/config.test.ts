@@ -21,6 +21,12 @@ describe('config', () => {
     for (const key of ['PORT', 'BASE_URL', 'DATABASE_URL', 'SESSION_SECRET']) expect(problems).toContain(`${key}:`);
   });
 
+  it('checks the cron expression of the arXiv ingest', () => {
+    expect(() => loadConfig({ ARXIV_INGEST_CRON: 'every day' })).toThrow(/ARXIV_INGEST_CRON/);
+    expect(() => loadConfig({ ARXIV_INGEST_TZ: 'Mars/Olympus' })).toThrow(/ARXIV_INGEST_CRON\/ARXIV_INGEST_TZ/);
+    expect(loadConfig({ ARXIV_INGEST_CRON: '0 6 * * 1-5', ARXIV_INGEST_TZ: 'Europe/Paris' }).ARXIV_INGEST_CRON).toBe('0 6 * * 1-5');
+  });
+
   it('masks secrets and passwords when printed', () => {
     const rows = describeConfig(
       loadConfig({ SESSION_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/papers' }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
 
 /**
  * Every setting the product reads, in one typed table over the environment.
@@ -39,6 +40,16 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Checks across fields: the cron expression must parse in its time zone. */
+function crossCheck(config: Config): string[] {
+  try {
+    CronExpressionParser.parse(config.ARXIV_INGEST_CRON, { tz: config.ARXIV_INGEST_TZ }).next();
+    return [];
+  } catch (err) {
+    return [`ARXIV_INGEST_CRON/ARXIV_INGEST_TZ: ${(err as Error).message}`];
+  }
+}
+
 /** Names of settings whose values are never printed. */
 const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET']);
 
@@ -59,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
+  const problems = crossCheck(result.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
 

@@ -20,7 +20,7 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
     const outcome = await seedIfEmpty(db, config);
     if (outcome) log.info(`seed: ${outcome}`);
   }
-  const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, config), log) : async () => {};
+  const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, config, log), log) : async () => {};
   const app = createApp({ db, config, log });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log.info({ port: info.port, database: db.dialect }, `listening on http://${config.HOST}:${info.port}`);

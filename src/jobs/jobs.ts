@@ -1,11 +1,36 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { importRecentHfDays } from '../ingest/hf-api.ts';
+import { arxivFetcher, searchArxiv } from '../ingest/arxiv-api.ts';
+import { importArxivRecords } from '../ingest/arxiv-import.ts';
+import { RecordProblem } from '../ingest/summary.ts';
+import { featureByRules, featuringRules } from '../feed/featuring.ts';
+import type { Logger } from '../log.ts';
 import type { Job } from './scheduler.ts';
 
 /** The scheduled jobs this configuration turns on. */
-export function scheduledJobs(db: Db, config: Config): Job[] {
+export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
   const jobs: Job[] = [];
+  const categories = config.ARXIV_INGEST_CATEGORIES.split(',').map((c) => c.trim()).filter(Boolean);
+  if (categories.length > 0) {
+    jobs.push({
+      name: 'arxiv-ingest',
+      schedule: { cron: config.ARXIV_INGEST_CRON, tz: config.ARXIV_INGEST_TZ },
+      // The last two days of submissions: enough to bridge a missed run, and idempotent.
+      async run() {
+        const seen: string[] = [];
+        const records = async function* () {
+          for await (const rec of searchArxiv({ fetcher: arxivFetcher(config, log), apiUrl: config.ARXIV_API_URL, categories, days: 2 })) {
+            if (!(rec instanceof RecordProblem)) seen.push(rec.id);
+            yield rec;
+          }
+        };
+        const summary = await importArxivRecords(db, records(), 'arxiv-api');
+        const featured = await featureByRules(db, featuringRules(config), seen);
+        return `${categories.join(',')}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ${featured.length} featured by rules`;
+      },
+    });
+  }
   if (config.HF_SYNC_INTERVAL_SECONDS > 0) {
     jobs.push({
       name: 'hf-sync',

@@ -67,16 +67,6 @@ export function currentPeriodStart(schedule: Job['schedule'], now: Date): Date {
   return CronExpressionParser.parse(schedule.cron, { currentDate: at, tz: schedule.tz }).prev().toDate();
 }
 
-/** Throws a clear error for a cron expression or time zone that does not parse. */
-export function validateCron(cron: string, tz: string): string | null {
-  try {
-    CronExpressionParser.parse(cron, { tz });
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 /** Ticks in this process and runs each job when its period comes round. Returns a stop function. */
 export function startScheduler(db: Db, jobs: Job[], log: Logger): () => Promise<void> {
   if (jobs.length === 0) return async () => {};
