@@ -49,12 +49,16 @@ export class PoliteFetcher {
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
         const body = await response.text();
+        // Space the next request from the end of this one: arXiv sees the full interval between them.
+        this.lastStart = Date.now();
         const disguised = response.ok ? (this.opts.isError?.(body) ?? null) : null;
         if (response.ok && !disguised) return body;
         reason = disguised ?? `answered ${response.status}`;
         const retryAfter = Number(response.headers.get('Retry-After'));
         if (!response.ok && response.status < 500 && response.status !== 429) {
-          throw new UpstreamError(`arxiv: ${url} ${reason}: ${body.slice(0, 200).replace(/\s+/g, ' ')}`);
+          // A refusal is final; say what the server said (an Atom error entry's summary when there is one).
+          const said = /<summary[^>]*>([^<]*)<\/summary>/.exec(body)?.[1] ?? body.slice(0, 200);
+          throw new UpstreamError(`arxiv: ${url} ${reason}: ${said.replace(/\s+/g, ' ').trim()}`);
         }
         waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(base, attempt);
       } catch (err) {
