@@ -22,6 +22,8 @@ export interface Reply {
   body: string;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Sends the headers and this many bytes of the body, then resets the connection. */
+  resetAfterBytes?: number;
 }
 
 export interface SeenRequest {
@@ -76,6 +78,11 @@ export class ReplayServer {
     const send = () => {
       if (res.destroyed) return;
       res.writeHead(reply.status, reply.headers ?? { 'Content-Type': 'application/atom+xml; charset=utf-8' });
+      if (reply.resetAfterBytes !== undefined) {
+        // Chunked, so the client cannot know the body is short until the connection dies.
+        res.write(reply.body.slice(0, reply.resetAfterBytes), () => res.socket?.resetAndDestroy());
+        return;
+      }
       res.end(reply.body);
     };
     if (!reply.delayMs) return send();

@@ -27,8 +27,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 /**
- * The fetcher spaces the moments it starts requests; the server sees each one
- * after a delivery delay that varies on a busy machine (measured here: up to
+ * The fetcher spaces each request from the end of the previous answer; the server
+ * sees each one after a delivery delay that varies on a busy machine (measured here: up to
  * ~40 ms with the load average at 10-12 and this server in the test process).
  * Unspaced requests would arrive a few milliseconds apart, so this slack still
  * shows the spacing.
@@ -85,6 +85,21 @@ describe('the fetcher under faults, against a local server', () => {
     const got = await collect(fetchArxivIds(fetcher(), server.url, ['2401.00002']));
     expect(got).toEqual([expect.objectContaining({ id: '2401.00002' })]);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('retries a connection reset in the middle of the body, and fails cleanly when it keeps happening', async () => {
+    const feed = syntheticFeed(['2401.00003']);
+    server.script.push({ status: 200, body: feed, resetAfterBytes: 200 });
+    server.script.push({ status: 200, body: feed });
+    const got = await collect(fetchArxivIds(fetcher(), server.url, ['2401.00003']));
+    expect(got).toEqual([expect.objectContaining({ id: '2401.00003' })]);
+    expect(server.requests).toHaveLength(2);
+
+    const db = await freshDb();
+    for (let i = 0; i < 3; i++) server.script.push({ status: 200, body: feed, resetAfterBytes: 200 });
+    await expect(importArxivRecords(db, fetchArxivIds(fetcher(), server.url, ['2401.00003']), 'test')).rejects.toThrow(/arxiv: .* failed after 3 attempt\(s\)/);
+    expect(await db.kysely.selectFrom('papers').select('id').execute()).toEqual([]);
+    await db.close();
   });
 
   it('fails cleanly on truncated or malformed XML, with nothing of the run written', async () => {
