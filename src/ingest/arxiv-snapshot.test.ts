@@ -310,6 +310,22 @@ describe('importing snapshot lines', () => {
     expect(splitAuthors('A. One (1), B. Two (2) and C. Three ((1) Univ. X, (2) Univ. Y)').map((a) => a.name)).toEqual(['A. One', 'B. Two', 'C. Three']);
   });
 
+  it('keeps what it read of a truncated gzip file and reports where it broke off', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ ...lines[1]!, id: `0704.${String(i + 1).padStart(4, '0')}`, abstract: `Abstract ${i} `.repeat(40) }));
+    const whole = gzipSync(many.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const file = path.join(tmp, 'truncated.json.gz');
+    fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+    const db = await freshDb();
+    try {
+      const summary = await importFile(db, file);
+      expect(summary.new).toBeGreaterThan(100);
+      expect(summary.new).toBeLessThan(2000);
+      expect(summary).toMatchObject({ rejected: 1, problems: [{ position: `truncated.json.gz:${summary.new + 1}`, reason: expect.stringMatching(/^unreadable: /) }] });
+    } finally {
+      await db.close();
+    }
+  });
+
   it('says which file it cannot read', async () => {
     const db = await freshDb();
     try {
