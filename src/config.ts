@@ -30,6 +30,7 @@ const schema = z.object({
   ARXIV_INGEST_CATEGORIES: z.string().regex(/^[a-zA-Z.\-, ]*$/, 'must be a comma-separated list of arXiv categories').default('').describe('Categories the scheduled arXiv ingest asks for (empty: off), e.g. cs.LG,cs.CL'),
   ARXIV_INGEST_CRON: z.string().default('30 20 * * 0-4').describe("When the scheduled arXiv ingest runs (cron), by default after arXiv's announcement"),
   ARXIV_INGEST_TZ: z.string().default('America/New_York').describe('Time zone of ARXIV_INGEST_CRON'),
+  ARXIV_OAI_SET: z.string().regex(/^[a-z-]*(:[a-z-]+)?(:[A-Z]{2})?$/i, 'must be an OAI set such as cs or physics:hep-ex').default('').describe('OAI-PMH set harvested incrementally on ARXIV_INGEST_CRON (empty: off); the first run starts 7 days back'),
   FEATURE_CATEGORIES: z.string().default('').describe('Newly ingested papers in these categories are featured automatically (comma-separated)'),
   FEATURE_KEYWORDS: z.string().default('').describe('…or whose title or abstract contains one of these words or phrases (comma-separated)'),
   FEATURE_MAX_PER_DAY: z.coerce.number().int().min(0).max(1000).default(30).describe('Most papers the featuring rules add to one day'),

@@ -433,6 +433,8 @@ export interface HarvestOptions {
   metadataPrefix: OaiPrefix;
   /** `YYYY-MM-DD`; without it, the day of the last datestamp a previous harvest of the same key saw. */
   from?: string | null;
+  /** Where a harvest of a key never harvested before starts, when `from` is not given. */
+  firstFrom?: string | null;
   until?: string | null;
   log: Logger;
   /** Called after each page is stored. */
@@ -482,7 +484,7 @@ export async function harvestOai(opts: HarvestOptions): Promise<HarvestSummary> 
     untilDate = state.until_date;
     log.info({ key, token }, 'oai: resuming an interrupted harvest');
   } else {
-    fromDate = opts.from || (state?.last_datestamp ? state.last_datestamp.slice(0, 10) : null);
+    fromDate = opts.from || (state?.last_datestamp ? state.last_datestamp.slice(0, 10) : (opts.firstFrom ?? null));
   }
 
   const summary: HarvestSummary = { ...emptySummary(), pages: 0, deleted: 0, from: fromDate, resumed: token !== null };

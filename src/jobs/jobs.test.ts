@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freshDb, testConfig } from '../../test/helpers.ts';
@@ -68,6 +70,40 @@ describe('the scheduled arXiv ingest', () => {
     expect(listings).toEqual([{ paper_id: '2611.20001', source: 'rule' }]);
     // The same period does not run twice.
     expect(await runIfDue(db.kysely, job, silentLogger)).toEqual({ ran: false });
+    await db.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe('the scheduled OAI-PMH harvest', () => {
+  it('starts a week back, then asks only from the last datestamp it saw', async () => {
+    // A project-made arXivRaw page without a resumption token: a complete list.
+    const page = fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/oai-pmh/arXivRaw-cs-page3.xml'), 'utf8');
+    const asked: URLSearchParams[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(new URL(req.url!, 'http://localhost').searchParams);
+      res.writeHead(200, { 'Content-Type': 'text/xml' });
+      res.end(page);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const config = testConfig({
+      ARXIV_OAI_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/oai2`,
+      ARXIV_MIN_INTERVAL_MS: '0',
+      ARXIV_OAI_SET: 'cs',
+      HF_SYNC_INTERVAL_SECONDS: '0',
+    });
+    const db = await freshDb();
+    const job = scheduledJobs(db, config).find((j) => j.name === 'arxiv-oai')!;
+    const first = await runIfDue(db.kysely, job, silentLogger, new Date('2026-11-26T02:00:00Z'));
+    expect(first).toMatchObject({ ran: true, ok: true });
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+    expect(Object.fromEntries(asked[0]!)).toMatchObject({ verb: 'ListRecords', metadataPrefix: 'arXivRaw', set: 'cs', from: weekAgo });
+    const papers = await db.kysely.selectFrom('papers').select('id').execute();
+    expect(papers.length).toBeGreaterThan(0);
+
+    await runIfDue(db.kysely, job, silentLogger, new Date('2026-11-27T02:00:00Z'));
+    const state = await db.kysely.selectFrom('harvest_state').selectAll().executeTakeFirstOrThrow();
+    expect(asked[1]!.get('from')).toBe(state.last_datestamp!.slice(0, 10));
     await db.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });

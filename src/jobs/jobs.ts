@@ -5,7 +5,9 @@ import { arxivFetcher, searchArxiv } from '../ingest/arxiv-api.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import { featureByRules, featuringRules } from '../feed/featuring.ts';
-import type { Logger } from '../log.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { harvestOai, oaiFetcher } from '../ingest/arxiv-oai.ts';
+import { addDays, dayOf } from '../feed/periods.ts';
 import type { Job } from './scheduler.ts';
 
 /** The scheduled jobs this configuration turns on. */
@@ -28,6 +30,25 @@ export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
         const summary = await importArxivRecords(db, records(), 'arxiv-api');
         const featured = await featureByRules(db, featuringRules(config), seen);
         return `${categories.join(',')}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ${featured.length} featured by rules`;
+      },
+    });
+  }
+  if (config.ARXIV_OAI_SET) {
+    jobs.push({
+      name: 'arxiv-oai',
+      schedule: { cron: config.ARXIV_INGEST_CRON, tz: config.ARXIV_INGEST_TZ },
+      // Incremental: each run asks from the last datestamp the previous one saw (checkpointed per page).
+      async run() {
+        const summary = await harvestOai({
+          db,
+          fetcher: oaiFetcher(config, log ?? silentLogger),
+          baseUrl: config.ARXIV_OAI_URL,
+          set: config.ARXIV_OAI_SET,
+          metadataPrefix: 'arXivRaw',
+          firstFrom: addDays(dayOf(new Date()), -7),
+          log: log ?? silentLogger,
+        });
+        return `set ${config.ARXIV_OAI_SET} from ${summary.from ?? 'the start'}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected (${summary.pages} pages, ${summary.deleted} deleted)`;
       },
     });
   }
