@@ -30,8 +30,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import SQLite from 'better-sqlite3';
 import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
 import { importArxivRecords } from '../src/ingest/arxiv-import.ts';
-import type { ArxivRecord } from '../src/ingest/arxiv-record.ts';
-import { readArxivSnapshot, splitAuthors } from '../src/ingest/arxiv-snapshot.ts';
+import { splitAuthors, type ArxivRecord } from '../src/ingest/arxiv-record.ts';
+import { readArxivSnapshot } from '../src/ingest/arxiv-snapshot.ts';
 import { RecordProblem, type ImportSummary } from '../src/ingest/summary.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');

@@ -1,4 +1,5 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { arxivXmlParser } from './xml.ts';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { collapseWhitespace, type ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem } from './summary.ts';
@@ -16,18 +17,7 @@ export interface AtomFeed {
 // 2016 format on each element, and the names (arxiv:*, opensearch:*) never clash
 // with Atom's own.
 const ARRAYS = new Set(['entry', 'author', 'affiliation', 'category', 'link']);
-const parser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  // Numeric character references (&#233;) as well as the XML five.
-  htmlEntities: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ARRAYS.has(name),
-});
+const parser = arxivXmlParser(ARRAYS);
 
 type Node = Record<string, unknown>;
 

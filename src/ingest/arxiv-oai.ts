@@ -1,11 +1,12 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { arxivXmlParser } from './xml.ts';
 import type { Config } from '../config.ts';
 import { lockContent, bumpContentVersion } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { saveArxivRecords } from '../papers/queries.ts';
-import { collapseWhitespace, type ArxivRecord } from './arxiv-record.ts';
+import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { PoliteFetcher, arxivUserAgent, type PoliteFetchOptions } from './polite-fetch.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
 
@@ -74,17 +75,7 @@ export interface OaiIdentify {
 }
 
 const ARRAYS = new Set(['record', 'header', 'author', 'version', 'setSpec', 'adminEmail', 'description', 'error']);
-const parser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  htmlEntities: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ARRAYS.has(name),
-});
+const parser = arxivXmlParser(ARRAYS);
 
 type Node = Record<string, unknown>;
 
@@ -235,7 +226,7 @@ function mapArxivRaw(m: Node, where: string): { record: ArxivRecord; license: st
   const last = versions[versions.length - 1]!;
   return finish(common, {
     version: last.number,
-    authors: splitAuthorLine(text(m.authors)),
+    authors: splitAuthors(text(m.authors)),
     publishedAt: first.date,
     updatedAt: last.date,
   });
@@ -295,44 +286,6 @@ function finish(
   };
 }
 
-/**
- * Splits arXivRaw's author line ("A. One, B. Two (Univ. X) and C. Three") at
- * commas and " and " outside parentheses; a trailing parenthesised part is the
- * author's affiliation.
- */
-export function splitAuthorLine(line: string): ArxivRecord['authors'] {
-  const s = collapseWhitespace(line);
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (depth === 0 && c === ',') {
-      parts.push(s.slice(start, i));
-      start = i + 1;
-    } else if (depth === 0 && c === ' ' && /^ and /i.test(s.slice(i, i + 5))) {
-      parts.push(s.slice(start, i));
-      start = i + 5;
-      i += 4;
-    }
-  }
-  parts.push(s.slice(start));
-  const out: ArxivRecord['authors'] = [];
-  for (const raw of parts) {
-    let name = raw.trim().replace(/^and\s+/i, '');
-    if (!name || name.startsWith('(')) continue;
-    let affiliation: string | null = null;
-    const aff = /^(.*?)\s*\((.*)\)$/.exec(name);
-    if (aff) {
-      name = aff[1]!.trim();
-      affiliation = aff[2]!.trim() || null;
-    }
-    if (name) out.push({ name, affiliation });
-  }
-  return out;
-}
 
 // --- small readers over fast-xml-parser's output ---
 

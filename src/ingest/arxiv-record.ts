@@ -32,3 +32,45 @@ export interface ArxivRecord {
 export function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * Splits arXiv's author line ("A. One, B. Two (Univ. X) and C. Three") at commas
+ * and " and " outside parentheses; a trailing parenthesised part is the
+ * author's affiliation, and a part that is all parentheses (arXiv's numbered
+ * affiliation list at the end) is dropped.
+ */
+export function splitAuthors(text: string): ArxivRecord['authors'] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  const s = collapseWhitespace(text);
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0) {
+      if (c === ',') {
+        parts.push(s.slice(start, i));
+        start = i + 1;
+      } else if (c === ' ' && /^ and /i.test(s.slice(i, i + 5))) {
+        parts.push(s.slice(start, i));
+        start = i + 5;
+        i += 4;
+      }
+    }
+  }
+  parts.push(s.slice(start));
+  const out: ArxivRecord['authors'] = [];
+  for (const raw of parts) {
+    let part = raw.trim().replace(/^and\s+/i, '');
+    if (!part || part.startsWith('(')) continue;
+    let affiliation: string | null = null;
+    const aff = /^(.*?)\s*\((.*)\)$/.exec(part);
+    if (aff) {
+      part = aff[1]!.trim();
+      affiliation = aff[2]!.trim() || null;
+    }
+    if (part) out.push({ name: part, affiliation });
+  }
+  return out;
+}

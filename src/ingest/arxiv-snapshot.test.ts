@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
 import { FIXTURES, emptyDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { importArxivRecords } from './arxiv-import.ts';
-import { readArxivSnapshot, splitAuthors } from './arxiv-snapshot.ts';
+import { readArxivSnapshot } from './arxiv-snapshot.ts';
+import { splitAuthors } from './arxiv-record.ts';
 import type { ImportSummary } from './summary.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-snapshot-'));

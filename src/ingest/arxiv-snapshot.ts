@@ -3,7 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { parseArxivId } from '../papers/arxiv-id.ts';
-import type { ArxivRecord } from './arxiv-record.ts';
+import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem } from './summary.ts';
 
 /**
@@ -88,13 +88,6 @@ export function parseSnapshotLine(line: string, position: string): ArxivRecord |
   return mapSnapshotRecord(parsed as SnapshotLine, position);
 }
 
-/**
- * `collapseWhitespace` with the same result, faster on long text: single spaces,
- * most of an abstract's whitespace, are left alone instead of each replaced.
- */
-function collapseWhitespace(text: string): string {
-  return text.replace(/ ?[^\S ]\s*| {2,}\s*/g, ' ').trim();
-}
 
 // arXiv's withdrawal notes open the latest version's comments: "This paper has been withdrawn …",
 // "withdrawn by arXiv administrators …", "paper withdrawn by author", "This has been withdrawn …".
@@ -183,44 +176,3 @@ function readAuthors(parsed: unknown, text: unknown): ArxivRecord['authors'] {
   return typeof text === 'string' ? splitAuthors(text) : [];
 }
 
-/**
- * Splits arXiv's author line ("A. One, B. Two (Univ. X) and C. Three") at commas
- * and " and " outside parentheses; a trailing parenthesised part is the
- * author's affiliation, and a part that is all parentheses (arXiv's numbered
- * affiliation list at the end) is dropped.
- */
-export function splitAuthors(text: string): ArxivRecord['authors'] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  const s = collapseWhitespace(text);
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (depth === 0) {
-      if (c === ',') {
-        parts.push(s.slice(start, i));
-        start = i + 1;
-      } else if (c === ' ' && /^ and /i.test(s.slice(i, i + 5))) {
-        parts.push(s.slice(start, i));
-        start = i + 5;
-        i += 4;
-      }
-    }
-  }
-  parts.push(s.slice(start));
-  const out: ArxivRecord['authors'] = [];
-  for (const raw of parts) {
-    let part = raw.trim().replace(/^and\s+/i, '');
-    if (!part || part.startsWith('(')) continue;
-    let affiliation: string | null = null;
-    const aff = /^(.*?)\s*\((.*)\)$/.exec(part);
-    if (aff) {
-      part = aff[1]!.trim();
-      affiliation = aff[2]!.trim() || null;
-    }
-    if (part) out.push({ name: part, affiliation });
-  }
-  return out;
-}
