@@ -10,8 +10,8 @@ import { pageCache } from './web/page-cache.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
 
-/** Changes with each start, so a new build never serves an ETag minted by the old one. */
-const BUILD_ID = Date.now().toString(36);
+/** Without RELEASE_ID, each start mints its own ETags, so a new build never answers 304 for the old one's pages. */
+const START_ID = Date.now().toString(36);
 
 /** What every handler can reach through `c.var`. */
 export interface AppEnv {
@@ -49,9 +49,11 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger }): Hono<
   });
 
   // Pages and API answers change only when the content version does (web/page-cache.ts).
-  app.use('/papers/*', pageCache(BUILD_ID));
-  app.use('/papers', pageCache(BUILD_ID));
-  app.use('/api/*', pageCache(BUILD_ID));
+  // Instances of one release share ETags when RELEASE_ID names it (docs/deploy.md).
+  const buildId = deps.config.RELEASE_ID ?? START_ID;
+  app.use('/papers/*', pageCache(buildId));
+  app.use('/papers', pageCache(buildId));
+  app.use('/api/*', pageCache(buildId));
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());
   app.notFound(notFound);

@@ -36,6 +36,7 @@ const schema = z.object({
   FEATURE_MAX_PER_DAY: z.coerce.number().int().min(0).max(1000).default(30).describe('Most papers the featuring rules add to one day'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of every request to an upstream'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
+  RELEASE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dots and dashes').optional().describe('Names the deployed release (e.g. the commit) so instances share ETags'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity'),
 });
 

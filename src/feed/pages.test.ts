@@ -166,6 +166,17 @@ describe('pages', () => {
     expect(await changed.text()).toContain('A freshly imported paper');
   });
 
+  it('shares ETags between instances of one release', async () => {
+    const { createApp } = await import('../app.ts');
+    const { testConfig } = await import('../../test/helpers.ts');
+    const config = testConfig({ RELEASE_ID: 'abc123' });
+    const [a, b] = [createApp({ db, config }), createApp({ db, config })];
+    const tagA = (await a.request('/papers')).headers.get('etag');
+    // The second instance never rendered the page, and still knows the reader's copy is current.
+    expect((await b.request('/papers', { headers: { 'If-None-Match': tagA! } })).status).toBe(304);
+    expect((await b.request('/papers')).headers.get('etag')).toBe(tagA);
+  });
+
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
