@@ -28,9 +28,13 @@ export default async function setup(project: TestProject) {
   } catch (err) {
     throw new Error(`tests: PostgreSQL at ${adminUrl} is not reachable (${(err as Error).message}); start it or unset TEST_DATABASE_URL`);
   }
-  // Leftovers of runs that were killed before their teardown.
+  // Leftovers of runs killed before their teardown: a run's name holds its start time, and a run
+  // a few hours old is over; younger ones may be another suite running beside this one.
   const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'dp\\_t\\_%'");
-  for (const { datname } of stale.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+  for (const { datname } of stale.rows) {
+    const started = parseInt(/^dp_t_([0-9a-z]+)/.exec(datname)?.[1] ?? '', 36);
+    if (Number.isFinite(started) && Date.now() - started > 6 * 3_600_000) await admin.query(`drop database if exists "${datname}" with (force)`);
+  }
   await admin.query(`create database "${template}"`);
   const url = new URL(adminUrl);
   url.pathname = `/${template}`;

@@ -141,5 +141,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The license a paper is distributed under (arXiv's OAI metadata and snapshot carry it).
+    '004_paper_license': {
+      async up(db) {
+        await db.schema.alterTable('papers').addColumn('license', 'text').execute();
+      },
+    },
   };
 }

@@ -91,6 +91,8 @@ export interface PaperTable {
   github_stars: number | null;
   project_page: string | null;
   withdrawn_at: string | null;
+  /** License URL, as arXiv gives it. */
+  license: string | null;
   organization_id: number | null;
   /** Upvotes the import source reported: a baseline refreshed by later imports. */
   upvotes_source: number;

@@ -106,11 +106,18 @@ describe('importArxivRecords', () => {
 describe('a paper known only from arXiv', () => {
   it('has a page and an API object, without a featured day', async () => {
     const { db, app } = await testApp();
-    await importArxivRecords(db, [record('2401.00004', 2, { comment: 'This paper has been withdrawn', withdrawnAt: '2024-01-04T00:00:00.000Z' })], 'test');
+    await importArxivRecords(
+      db,
+      [record('2401.00004', 2, { comment: 'This paper has been withdrawn', withdrawnAt: '2024-01-04T00:00:00.000Z', license: 'http://creativecommons.org/licenses/by/4.0/' })],
+      'test',
+    );
+    // A later source without license information (the Atom API) keeps the license stored.
+    await importArxivRecords(db, [record('2401.00004', 2, { comment: 'This paper has been withdrawn', withdrawnAt: '2024-01-04T00:00:00.000Z', title: 'Retitled' })], 'test');
     const page = await app.request('/papers/2401.00004');
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(html).toContain('Title of 2401.00004 v2');
+    expect(html).toContain('Retitled');
+    expect(html).toContain('<a href="http://creativecommons.org/licenses/by/4.0/" rel="license">CC BY 4.0</a>');
     expect(html).toContain('cs.LG, stat.ML');
     expect(html).toContain('Withdrawn');
     expect(html).toContain('Analytical Engines Ltd');
@@ -118,7 +125,7 @@ describe('a paper known only from arXiv', () => {
     const api = await app.request('/api/papers/2401.00004');
     expect(api.status).toBe(200);
     const paper = (await api.json()) as Record<string, unknown>;
-    expect(paper).toMatchObject({ id: '2401.00004', title: 'Title of 2401.00004 v2', upvotes: 0, publishedAt: '2024-01-02T00:00:00.000Z' });
+    expect(paper).toMatchObject({ id: '2401.00004', title: 'Retitled', upvotes: 0, publishedAt: '2024-01-02T00:00:00.000Z' });
     expect(paper.submittedOnDailyAt).toBeUndefined();
     await db.close();
   });

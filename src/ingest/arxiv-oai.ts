@@ -140,7 +140,7 @@ export function parseOaiPage(xml: string): OaiPage {
       } else {
         entry.record = mapped.record;
         entry.license = mapped.license;
-        page.records.push(mapped.record);
+        page.records.push({ ...mapped.record, license: mapped.license });
       }
     }
     page.entries.push(entry);

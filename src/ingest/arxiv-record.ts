@@ -26,6 +26,8 @@ export interface ArxivRecord {
   pdfUrl: string | null;
   /** Set when the latest version withdraws the paper. */
   withdrawnAt: string | null;
+  /** License URL; undefined where the format does not carry one (the Atom API), which keeps what is stored. */
+  license?: string | null;
 }
 
 /** Collapses runs of whitespace (arXiv wraps titles and abstracts) and trims. */

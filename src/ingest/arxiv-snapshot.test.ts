@@ -118,6 +118,7 @@ describe.skipIf(!hasFixtures)('importing an arXiv metadata snapshot built from r
         journal_ref: r.journal_ref ? collapse(r.journal_ref) : null,
         doi: r.doi ? collapse(r.doi) : null,
         pdf_url: `https://arxiv.org/pdf/${r.id}${last.version}`,
+        license: r.license ?? null,
       });
     }
   });

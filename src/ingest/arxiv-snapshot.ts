@@ -19,6 +19,7 @@ export interface SnapshotLine {
   title?: unknown;
   comments?: unknown;
   'journal-ref'?: unknown;
+  license?: unknown;
   doi?: unknown;
   /** Space-separated, primary first. */
   categories?: unknown;
@@ -122,6 +123,7 @@ export function mapSnapshotRecord(o: SnapshotLine, position: string): ArxivRecor
     updatedAt,
     comment,
     journalRef: optionalText(o['journal-ref']),
+    license: optionalText(o.license),
     doi: optionalText(o.doi),
     pdfUrl: `https://arxiv.org/pdf/${id}v${last.number}`,
     withdrawnAt: comment !== null && WITHDRAWN.test(comment) ? updatedAt : null,

@@ -114,6 +114,16 @@ function PaperPage({ view, days, categories, siteName }: { view: PaperView; days
                 </dd>
               </div>
             )}
+            {safeHttpUrl(paper.license) && (
+              <div>
+                <dt>License</dt>
+                <dd>
+                  <a href={safeHttpUrl(paper.license)} rel="license">
+                    {licenseName(paper.license!)}
+                  </a>
+                </dd>
+              </div>
+            )}
             {paper.comment && (
               <div>
                 <dt>Comment</dt>
@@ -193,6 +203,14 @@ function PaperPage({ view, days, categories, siteName }: { view: PaperView; days
       </article>
     </Layout>
   );
+}
+
+/** `CC BY 4.0` for a Creative Commons URL, arXiv's own license by name, else the URL. */
+function licenseName(url: string): string {
+  const cc = /creativecommons\.org\/(?:licenses|publicdomain)\/([a-z-]+)\/([\d.]+)/.exec(url);
+  if (cc) return cc[1] === 'zero' ? `CC0 ${cc[2]}` : `CC ${cc[1]!.toUpperCase()} ${cc[2]}`;
+  if (/arxiv\.org\/licenses\/nonexclusive-distrib/.test(url)) return 'arXiv non-exclusive license';
+  return url;
 }
 
 function arxivLinks(id: string, pdfUrl: string | null) {

@@ -229,7 +229,7 @@ async function ensureOrganization(
 type ArxivColumns = Pick<
   Paper,
   'version' | 'title' | 'abstract' | 'primary_category' | 'published_at' | 'updated_at' | 'comment' | 'journal_ref' | 'doi' | 'pdf_url' | 'withdrawn_at'
->;
+> & { license?: string | null };
 
 function arxivColumns(rec: ArxivRecord): ArxivColumns {
   return {
@@ -244,6 +244,7 @@ function arxivColumns(rec: ArxivRecord): ArxivColumns {
     doi: rec.doi,
     pdf_url: rec.pdfUrl,
     withdrawn_at: rec.withdrawnAt,
+    ...(rec.license !== undefined ? { license: rec.license } : {}),
   };
 }
 
