@@ -93,10 +93,13 @@ describe(`three instances on one ${testDialect} database`, () => {
     await new Promise((resolve) => setTimeout(resolve, PERIOD_SECONDS * 1000));
     const runs = await db.kysely.selectFrom('job_runs').selectAll().where('job', '=', 'hf-sync').orderBy('period_start').execute();
     expect(runs.length).toBeGreaterThanOrEqual(3);
-    expect(runs.every((r) => r.outcome === 'ok')).toBe(true);
-    const finished = runs.filter((r) => r.finished_at !== null).length;
-    // One upstream call per run: a period claimed twice would have called twice.
-    expect(upstreamCalls.length).toBe(finished);
+    // The newest period's run may still be in flight; every finished one succeeded.
+    const finished = runs.filter((r) => r.finished_at !== null);
+    expect(runs.length - finished.length).toBeLessThanOrEqual(1);
+    expect(finished.map((r) => r.outcome)).toEqual(finished.map(() => 'ok'));
+    // One upstream call per run: a period run twice would have called more often than there are runs.
+    expect(upstreamCalls.length).toBeGreaterThanOrEqual(finished.length);
+    expect(upstreamCalls.length).toBeLessThanOrEqual(runs.length);
     expect(new Set(runs.map((r) => r.period_start)).size).toBe(runs.length);
     // Periods follow each other without gaps.
     const starts = runs.map((r) => Date.parse(r.period_start));
@@ -104,12 +107,19 @@ describe(`three instances on one ${testDialect} database`, () => {
   }, 60_000);
 
   it('leaves the data consistent and every instance serving the same answers', async () => {
+    // Between two periods: every run finished, and as many upstream calls as runs.
+    for (let tries = 0; tries < 100; tries++) {
+      const runs = await db.kysely.selectFrom('job_runs').select(['finished_at']).where('job', '=', 'hf-sync').execute();
+      if (runs.every((r) => r.finished_at !== null) && upstreamCalls.length === runs.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const callsBefore = upstreamCalls.length;
     const papers = await db.kysely.selectFrom('papers').select(['id', 'upvotes']).execute();
     const synced = papers.filter((p) => p.id.endsWith('000') && p.id.startsWith('2611.0'));
     expect(synced).toHaveLength(3);
-    // The last sync's votes are what is stored.
-    const last = upstreamCalls.length;
-    expect(synced.find((p) => p.id === '2611.03000')!.upvotes).toBe(last * 3);
+    // The last sync's votes are what is stored (one more sync may have landed meanwhile).
+    const upvotes = synced.find((p) => p.id === '2611.03000')!.upvotes;
+    expect([callsBefore * 3, upstreamCalls.length * 3]).toContain(upvotes);
 
     const listings = await db.kysely.selectFrom('daily_listings').select(['day', 'paper_id']).execute();
     // The seeded demo (40), the two imported days (13) and the three synced papers.
@@ -117,8 +127,13 @@ describe(`three instances on one ${testDialect} database`, () => {
     expect(new Set(listings.map((l) => `${l.day} ${l.paper_id}`)).size).toBe(listings.length);
 
     for (const path of ['/api/daily_papers?limit=100', '/papers/trending', '/api/papers/2611.03000']) {
-      const bodies = await Promise.all(servers.map(async (s) => (await fetch(`${s.baseUrl}${path}`)).text()));
-      expect(new Set(bodies).size, path).toBe(1);
+      // A sync landing between the three requests changes the answer; ask again then.
+      let distinct = 0;
+      for (let tries = 0; tries < 5 && distinct !== 1; tries++) {
+        const bodies = await Promise.all(servers.map(async (s) => (await fetch(`${s.baseUrl}${path}`)).text()));
+        distinct = new Set(bodies).size;
+      }
+      expect(distinct, path).toBe(1);
     }
   });
 });
