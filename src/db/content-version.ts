@@ -34,3 +34,24 @@ export async function lockContent(trx: Transaction<Database>): Promise<void> {
     .where('key', '=', 'content_version')
     .execute();
 }
+
+/**
+ * Runs a write that may change content in one transaction: takes the content
+ * lock first (lockContent), and bumps the content version before commit when
+ * `changed` says the work changed something. Every importer writes through this.
+ */
+export async function writeContent<T>(
+  db: Kysely<Database>,
+  work: (trx: Transaction<Database>) => Promise<T>,
+  changed: (result: T) => boolean,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await lockContent(trx);
+    const result = await work(trx);
+    if (changed(result)) await bumpContentVersion(trx);
+    return result;
+  });
+}
+
+/** For `writeContent`: whether any record of a batch was new or updated. */
+export const anyChanged = (outcomes: readonly string[]): boolean => outcomes.some((o) => o !== 'unchanged');

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import type { Config } from '../config.ts';
-import { bumpContentVersion, lockContent } from '../db/content-version.ts';
+import { writeContent } from '../db/content-version.ts';
 import { dayOf } from './periods.ts';
 import { featureOnDay, papersForFeaturing } from './queries.ts';
 
@@ -41,13 +41,14 @@ export function matchesRules(paper: { title: string; abstract: string; categorie
 export async function featureByRules(db: Db, rules: FeaturingRules, paperIds: string[], now = new Date()): Promise<string[]> {
   if (paperIds.length === 0 || (rules.categories.length === 0 && rules.keywords.length === 0) || rules.maxPerDay === 0) return [];
   const day = dayOf(now);
-  return db.kysely.transaction().execute(async (trx) => {
-    await lockContent(trx);
-    const { candidates, alreadyByRules } = await papersForFeaturing(trx, paperIds, day);
-    const picked = candidates.filter((p) => matchesRules(p, rules)).slice(0, Math.max(0, rules.maxPerDay - alreadyByRules));
-    if (picked.length === 0) return [];
-    await featureOnDay(trx, picked.map((p) => p.id), day, now.toISOString());
-    await bumpContentVersion(trx);
-    return picked.map((p) => p.id);
-  });
+  return writeContent(
+    db.kysely,
+    async (trx) => {
+      const { candidates, alreadyByRules } = await papersForFeaturing(trx, paperIds, day);
+      const picked = candidates.filter((p) => matchesRules(p, rules)).slice(0, Math.max(0, rules.maxPerDay - alreadyByRules));
+      if (picked.length > 0) await featureOnDay(trx, picked.map((p) => p.id), day, now.toISOString());
+      return picked.map((p) => p.id);
+    },
+    (ids) => ids.length > 0,
+  );
 }

@@ -4,7 +4,7 @@ import { silentLogger } from '../log.ts';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { parseAtomFeed, type AtomFeed } from './arxiv-atom.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
-import { PoliteFetcher, arxivUserAgent, type PoliteFetchOptions } from './polite-fetch.ts';
+import { configuredArxivFetcher, type PoliteFetcher, type PoliteFetchOptions } from './polite-fetch.ts';
 import { RecordProblem } from './summary.ts';
 
 /** arXiv refuses `start` beyond this in the search API (its documented limit). */
@@ -30,15 +30,7 @@ export function arxivBodyError(body: string): string | null {
 
 /** The fetcher for the arXiv API, on the configured terms (interval, retries, timeout, contact). */
 export function arxivFetcher(config: Config, log: Logger = silentLogger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
-  return new PoliteFetcher({
-    minIntervalMs: config.ARXIV_MIN_INTERVAL_MS,
-    maxRetries: config.ARXIV_MAX_RETRIES,
-    timeoutMs: config.ARXIV_TIMEOUT_MS,
-    userAgent: arxivUserAgent(config.CONTACT_EMAIL),
-    log,
-    isError: arxivBodyError,
-    ...overrides,
-  });
+  return configuredArxivFetcher(config, log, arxivBodyError, overrides);
 }
 
 const CATEGORY = /^[a-z-]+(?:\.[A-Za-z-]+)?$/;

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { bumpContentVersion, lockContent } from '../db/content-version.ts';
+import { anyChanged, writeContent } from '../db/content-version.ts';
 import { saveArxivRecords } from '../papers/queries.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
@@ -25,12 +25,7 @@ export async function importArxivRecords(
     const records = batch;
     batch = [];
     const now = new Date().toISOString();
-    const outcomes = await db.kysely.transaction().execute(async (trx) => {
-      await lockContent(trx);
-      const out = await saveArxivRecords(trx, records, now);
-      if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
-      return out;
-    });
+    const outcomes = await writeContent(db.kysely, (trx) => saveArxivRecords(trx, records, now), anyChanged);
     for (const o of outcomes) count(summary, source, o);
     onBatch?.(seen);
   };

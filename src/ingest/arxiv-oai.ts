@@ -1,13 +1,13 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { arxivXmlParser } from './xml.ts';
 import type { Config } from '../config.ts';
-import { lockContent, bumpContentVersion } from '../db/content-version.ts';
+import { anyChanged, writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { saveArxivRecords } from '../papers/queries.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
-import { PoliteFetcher, arxivUserAgent, type PoliteFetchOptions } from './polite-fetch.ts';
+import { configuredArxivFetcher, type PoliteFetcher, type PoliteFetchOptions } from './polite-fetch.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
 
 /**
@@ -345,15 +345,7 @@ export function oaiBodyError(body: string): string | null {
 
 /** The fetcher for arXiv's OAI-PMH endpoint, on the configured terms. */
 export function oaiFetcher(config: Config, log: Logger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
-  return new PoliteFetcher({
-    minIntervalMs: config.ARXIV_MIN_INTERVAL_MS,
-    maxRetries: config.ARXIV_MAX_RETRIES,
-    timeoutMs: config.ARXIV_TIMEOUT_MS,
-    userAgent: arxivUserAgent(config.CONTACT_EMAIL),
-    log,
-    isError: oaiBodyError,
-    ...overrides,
-  });
+  return configuredArxivFetcher(config, log, oaiBodyError, overrides);
 }
 
 function oaiUrl(baseUrl: string, params: Record<string, string | null | undefined>): string {
@@ -460,10 +452,9 @@ export async function harvestOai(opts: HarvestOptions): Promise<HarvestSummary> 
     }
     const next = page.resumption?.token ?? null;
     const now = new Date().toISOString();
-    const outcomes = await db.kysely.transaction().execute(async (trx) => {
-      await lockContent(trx);
+    // The page's records and the checkpoint that moves past them commit together.
+    const outcomes = await writeContent(db.kysely, async (trx) => {
       const out = page.records.length ? await saveArxivRecords(trx, page.records, now) : [];
-      if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
       const stored = await trx.selectFrom('harvest_state').select('last_datestamp').where('key', '=', key).executeTakeFirst();
       const last = [stored?.last_datestamp ?? null, page.maxDatestamp].filter((d): d is string => Boolean(d)).sort().at(-1) ?? null;
       const row = {
@@ -480,7 +471,7 @@ export async function harvestOai(opts: HarvestOptions): Promise<HarvestSummary> 
         .onConflict((oc) => oc.column('key').doUpdateSet(row))
         .execute();
       return out;
-    });
+    }, anyChanged);
     summary.pages++;
     summary.deleted += page.deleted;
     for (const o of outcomes) count(summary, 'arxiv-oai', o);

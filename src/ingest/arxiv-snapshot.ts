@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import { parseArxivId } from '../papers/arxiv-id.ts';
+import { openInputFile } from './input-file.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem } from './summary.ts';
 
@@ -41,24 +41,12 @@ export interface SnapshotOptions {
  */
 export async function* readArxivSnapshot(file: string, opts: SnapshotOptions = {}): AsyncGenerator<ArxivRecord | RecordProblem> {
   const name = path.basename(file);
-  let raw: fs.ReadStream;
   try {
     await fs.promises.access(file, fs.constants.R_OK);
-    raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   } catch {
     throw new Error(`import: cannot read ${file}`);
   }
-  if (opts.onBytes) {
-    const onBytes = opts.onBytes;
-    raw.on('data', () => onBytes(raw.bytesRead));
-  }
-  let stream: NodeJS.ReadableStream = raw;
-  if (file.endsWith('.gz')) {
-    const gunzip = createGunzip();
-    // pipe() does not pass a read error on; do, so that the loop below sees it.
-    raw.on('error', (err) => gunzip.destroy(err));
-    stream = raw.pipe(gunzip);
-  }
+  const stream = openInputFile(file, opts.onBytes);
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
   try {
@@ -71,7 +59,7 @@ export async function* readArxivSnapshot(file: string, opts: SnapshotOptions = {
     yield new RecordProblem(`${name}:${lineNo + 1}`, `unreadable: ${(err as Error).message}`);
   } finally {
     lines.close();
-    raw.destroy();
+    stream.destroy();
   }
 }
 

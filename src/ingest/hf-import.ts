@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
-import { bumpContentVersion, lockContent } from '../db/content-version.ts';
+import { anyChanged, writeContent } from '../db/content-version.ts';
+import { openInputFile } from './input-file.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
@@ -78,13 +78,15 @@ async function importItems(
     batch = [];
     const now = new Date().toISOString();
     // One transaction per batch: a crash loses at most the batch in flight, never half a record.
-    const outcomes = await db.kysely.transaction().execute(async (trx) => {
-      await lockContent(trx);
-      const out: SaveOutcome[] = [];
-      for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
-      if (out.some((o) => o !== 'unchanged')) await bumpContentVersion(trx);
-      return out;
-    });
+    const outcomes = await writeContent(
+      db.kysely,
+      async (trx) => {
+        const out: SaveOutcome[] = [];
+        for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
+        return out;
+      },
+      anyChanged,
+    );
     for (const o of outcomes) count(summary, 'hf', o);
     onBatch?.(seen);
   };
@@ -125,9 +127,7 @@ function listInputFiles(inputPath: string): string[] {
 
 async function* readFile(file: string, onBytes: (n: number) => void): AsyncGenerator<SourceItem | RecordProblem> {
   const name = path.basename(file);
-  const raw = fs.createReadStream(file);
-  raw.on('data', () => onBytes(raw.bytesRead));
-  const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const stream = openInputFile(file, onBytes);
   if (/\.jsonl(\.gz)?$/.test(name)) {
     yield* readJsonLines(stream, name);
     return;

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -90,4 +91,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The User-Agent arXiv asks for: who we are and how to reach the operator. */
 export function arxivUserAgent(contact: string | undefined): string {
   return `dailypapers/0.1 (self-hosted research paper feed${contact ? `; mailto:${contact}` : ''})`;
+}
+
+/** A fetcher for one of arXiv's interfaces on the configured terms (interval, retries, timeout, contact). */
+export function configuredArxivFetcher(
+  config: Config,
+  log: Logger,
+  isError: (body: string) => string | null,
+  overrides: Partial<PoliteFetchOptions> = {},
+): PoliteFetcher {
+  return new PoliteFetcher({
+    minIntervalMs: config.ARXIV_MIN_INTERVAL_MS,
+    maxRetries: config.ARXIV_MAX_RETRIES,
+    timeoutMs: config.ARXIV_TIMEOUT_MS,
+    userAgent: arxivUserAgent(config.CONTACT_EMAIL),
+    log,
+    isError,
+    ...overrides,
+  });
 }
