@@ -29,9 +29,3 @@ export const importedRecords = new Counter({
   registers: [registry],
 });
 
-export const mailsSent = new Counter({
-  name: 'dailypapers_mails_total',
-  help: 'Mails handed to the mail server, by kind and outcome',
-  labelNames: ['kind', 'outcome'] as const,
-  registers: [registry],
-});
