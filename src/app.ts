@@ -9,18 +9,24 @@ import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
+import { authenticate, csrfProtection, type Auth } from './auth/middleware.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
+import { bodyLimit } from 'hono/body-limit';
+
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** Without RELEASE_ID, each start mints its own ETags, so a new build never answers 304 for the old one's pages. */
 const START_ID = Date.now().toString(36);
 
 /** What every handler can reach through `c.var`. */
 export interface AppEnv {
-  Variables: { db: Db; config: Config; requestId: string; log: Logger };
+  Variables: { db: Db; config: Config; requestId: string; log: Logger; mailer: Mailer; auth: Auth };
 }
 
 /** The whole web application: one middleware chain, then the route tables. */
-export function createApp(deps: { db: Db; config: Config; log?: Logger }): Hono<AppEnv> {
+export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?: Mailer }): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
+  const mailer = deps.mailer ?? createMailer(deps.config);
 
   app.use(requestId());
   app.use(observe(deps.log ?? silentLogger));
@@ -45,8 +51,18 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger }): Hono<
   app.use(async (c, next) => {
     c.set('db', deps.db);
     c.set('config', deps.config);
+    c.set('mailer', mailer);
     await next();
   });
+  // Forms and JSON bodies are small; anything bigger is refused before it is read.
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `request body larger than ${MAX_BODY_BYTES / 1024} KiB` }, 413),
+    }),
+  );
+  app.use(authenticate());
+  app.use(csrfProtection());
 
   // Pages and API answers change only when the content version does (web/page-cache.ts).
   // Instances of one release share ETags when RELEASE_ID names it (docs/deploy.md).

@@ -36,6 +36,12 @@ const schema = z.object({
   FEATURE_MAX_PER_DAY: z.coerce.number().int().min(0).max(1000).default(30).describe('Most papers the featuring rules add to one day'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of every request to an upstream'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional().describe('Mail server, e.g. smtp://user:pass@mail.example.org:587 (unset: mails go to MAIL_OUTBOX_DIR)'),
+  MAIL_FROM: z.string().min(3).default('Daily Papers <no-reply@localhost>').describe('Sender of every mail'),
+  MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox').describe('Where mails are written when SMTP_URL is unset (development)'),
+  TRUST_PROXY: z.stringbool().default(false).describe('Trust X-Forwarded-For and X-Forwarded-Proto (behind a load balancer)'),
+  RATE_LIMIT_SCALE: z.coerce.number().min(0).max(1000).default(1).describe('Multiplies every rate limit (0: no limits, for load tests)'),
+  SUBMISSIONS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(10).describe('Papers one user may submit per day'),
   RELEASE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dots and dashes').optional().describe('Names the deployed release (e.g. the commit) so instances share ETags'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity'),
 });
@@ -53,7 +59,7 @@ function crossCheck(config: Config): string[] {
 }
 
 /** Names of settings whose values are never printed. */
-const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET']);
+const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET', 'SMTP_URL']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -63,7 +63,7 @@ export async function freshDb(): Promise<Db> {
 
 /** A config for tests: defaults, plus what a test overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', MAIL_OUTBOX_DIR: path.join(tmpRoot, 'outbox'), ...overrides });
 }
 
 /** The app on a fresh database, driven through `app.request()` without a port. */

@@ -21,6 +21,16 @@ export const COPIED_TABLES = [
   { table: 'job_runs', key: ['job', 'period_start'] },
   // OAI-PMH harvest checkpoints: copied so a moved site resumes its harvests.
   { table: 'harvest_state', key: ['key'] },
+  { table: 'sessions', key: ['token_hash'] },
+  { table: 'email_tokens', key: ['token_hash'] },
+  { table: 'api_tokens', key: ['id'] },
+  { table: 'upvotes', key: ['user_id', 'paper_id'] },
+  { table: 'comments', key: ['id'] },
+  { table: 'organization_members', key: ['organization_id', 'user_id'] },
+  { table: 'authorship_claims', key: ['id'] },
+  { table: 'reports', key: ['id'] },
+  { table: 'audit_log', key: ['id'] },
+  { table: 'rate_limits', key: ['key'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

@@ -147,5 +147,140 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('papers').addColumn('license', 'text').execute();
       },
     },
+    // The community: accounts and sessions, votes, comments, claims, reports, moderation.
+    '005_community': {
+      async up(db) {
+        for (const column of [
+          db.schema.alterTable('users').addColumn('email', 'text'),
+          db.schema.alterTable('users').addColumn('password_hash', 'text'),
+          db.schema.alterTable('users').addColumn('role', 'text', (c) => c.notNull().defaultTo('user')),
+          db.schema.alterTable('users').addColumn('banned_at', 'text'),
+          db.schema.alterTable('users').addColumn('bio', 'text'),
+          db.schema.alterTable('papers').addColumn('hidden_at', 'text'),
+          db.schema.alterTable('papers').addColumn('comments', 'integer', (c) => c.notNull().defaultTo(0)),
+          db.schema.alterTable('daily_listings').addColumn('hidden_at', 'text'),
+        ]) {
+          await column.execute();
+        }
+        await db.schema.createIndex('users_email').on('users').column('email').unique().execute();
+        // Imported comment counts are the baseline, as upvotes_source is for votes.
+        await db.updateTable('papers').set((eb) => ({ comments: eb.ref('comments_source') })).execute();
+
+        // Server-side sessions, found by the SHA-256 of the cookie's token.
+        await db.schema
+          .createTable('sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('last_seen_at', 'text', (c) => c.notNull())
+          .addColumn('user_agent', 'text')
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+
+        // One-time e-mailed links (sign in, sign up), stored hashed, used once.
+        await db.schema
+          .createTable('email_tokens')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          /** JSON: what the link does when used (e.g. the username chosen at sign-up). */
+          .addColumn('payload', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .execute();
+
+        await id(db, 'api_tokens')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_tokens_user').on('api_tokens').column('user_id').execute();
+
+        await db.schema
+          .createTable('upvotes')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('paper_id', 'text', (c) => c.notNull().references('papers.id').onDelete('cascade'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('upvotes_pk', ['user_id', 'paper_id'])
+          .execute();
+        await db.schema.createIndex('upvotes_paper').on('upvotes').column('paper_id').execute();
+
+        await id(db, 'comments')
+          .addColumn('paper_id', 'text', (c) => c.notNull().references('papers.id').onDelete('cascade'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('parent_id', 'integer', (c) => c.references('comments.id').onDelete('cascade'))
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('edited_at', 'text')
+          .addColumn('deleted_at', 'text')
+          .addColumn('hidden_at', 'text')
+          .execute();
+        await db.schema.createIndex('comments_paper').on('comments').columns(['paper_id', 'created_at']).execute();
+        await db.schema.createIndex('comments_user').on('comments').column('user_id').execute();
+
+        await db.schema
+          .createTable('organization_members')
+          .addColumn('organization_id', 'integer', (c) => c.notNull().references('organizations.id').onDelete('cascade'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('member'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('organization_members_pk', ['organization_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('organization_members_user').on('organization_members').column('user_id').execute();
+
+        await id(db, 'authorship_claims')
+          .addColumn('paper_id', 'text', (c) => c.notNull().references('papers.id').onDelete('cascade'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          /** Which author on the paper the user says they are. */
+          .addColumn('author_position', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('decided_at', 'text')
+          .addColumn('decided_by', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          .addUniqueConstraint('authorship_claims_paper_user', ['paper_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('authorship_claims_status').on('authorship_claims').column('status').execute();
+
+        await id(db, 'reports')
+          .addColumn('reporter_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          /** `comment`, `paper`, `listing` or `user`. */
+          .addColumn('target_type', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('resolved_at', 'text')
+          .addColumn('resolved_by', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('resolution', 'text')
+          .execute();
+        await db.schema.createIndex('reports_open').on('reports').columns(['resolved_at', 'created_at']).execute();
+
+        // Every moderation action, kept: who did what to which target, and why.
+        await id(db, 'audit_log')
+          .addColumn('actor_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          /** Who acted when there is no user: `cli:<os user>`. */
+          .addColumn('actor_label', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target_type', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_log_created').on('audit_log').column('created_at').execute();
+
+        // Per-key counters for rate limits, shared by every instance on the database.
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('window_start', 'text', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

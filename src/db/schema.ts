@@ -15,6 +15,126 @@ export interface Database {
   site_state: SiteStateTable;
   job_runs: JobRunTable;
   harvest_state: HarvestStateTable;
+  sessions: SessionTable;
+  email_tokens: EmailTokenTable;
+  api_tokens: ApiTokenTable;
+  upvotes: UpvoteTable;
+  comments: CommentTable;
+  organization_members: OrganizationMemberTable;
+  authorship_claims: AuthorshipClaimTable;
+  reports: ReportTable;
+  audit_log: AuditLogTable;
+  rate_limits: RateLimitTable;
+}
+
+/** A signed-in browser. The cookie holds a random token; only its SHA-256 is stored. */
+export interface SessionTable {
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  user_agent: string | null;
+}
+
+/** A one-time link sent by e-mail (`signin`, `signup`); only the token's SHA-256 is stored. */
+export interface EmailTokenTable {
+  token_hash: string;
+  email: string;
+  purpose: string;
+  /** JSON: what using the link does, e.g. `{"username": "ada"}` at sign-up. */
+  payload: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** A personal API token: `Authorization: Bearer dp_…`. */
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  /** `read` or `read write`. */
+  scopes: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One person's vote on a paper; the primary key makes it one per person. */
+export interface UpvoteTable {
+  user_id: number;
+  paper_id: string;
+  created_at: string;
+}
+
+export interface CommentTable {
+  id: Generated<number>;
+  paper_id: string;
+  user_id: number;
+  /** The comment this one replies to. */
+  parent_id: number | null;
+  /** Markdown, as written. */
+  body: string;
+  created_at: string;
+  edited_at: string | null;
+  /** Deleted by its author: the thread keeps a placeholder so replies stay in place. */
+  deleted_at: string | null;
+  /** Hidden by a moderator. */
+  hidden_at: string | null;
+}
+
+export interface OrganizationMemberTable {
+  organization_id: number;
+  user_id: number;
+  /** `member` or `admin`. */
+  role: string;
+  created_at: string;
+}
+
+export interface AuthorshipClaimTable {
+  id: Generated<number>;
+  paper_id: string;
+  user_id: number;
+  author_position: number;
+  /** `pending`, `approved` or `rejected`. */
+  status: string;
+  created_at: string;
+  decided_at: string | null;
+  decided_by: number | null;
+}
+
+export interface ReportTable {
+  id: Generated<number>;
+  reporter_id: number | null;
+  /** `comment`, `paper`, `listing` or `user`. */
+  target_type: string;
+  target_id: string;
+  reason: string;
+  created_at: string;
+  resolved_at: string | null;
+  resolved_by: number | null;
+  resolution: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  actor_id: number | null;
+  /** Who acted when no user did, e.g. `cli:root`. */
+  actor_label: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  detail: string | null;
+  created_at: string;
+}
+
+/** A fixed-window counter per (action, client) key, shared by every instance. */
+export interface RateLimitTable {
+  key: string;
+  window_start: string;
+  count: number;
 }
 
 /** Checkpoint of an OAI-PMH harvest, one row per `${baseUrl}|${metadataPrefix}|${set}`. */
@@ -70,6 +190,14 @@ export interface UserTable {
   /** `user` for a person, `system` for rule-based featuring. */
   kind: string;
   created_at: string;
+  /** Set for accounts that sign in here; imported users have none. */
+  email: string | null;
+  /** argon2id, when the user set a password. */
+  password_hash: string | null;
+  /** `user`, `moderator` or `admin`. */
+  role: Generated<string>;
+  banned_at: string | null;
+  bio: string | null;
 }
 
 export interface PaperTable {
@@ -100,6 +228,10 @@ export interface PaperTable {
   upvotes: number;
   /** Comments the import source reported. */
   comments_source: number;
+  /** `comments_source` plus the visible comments written here. */
+  comments: Generated<number>;
+  /** Hidden by a moderator: gone from lists, search and the API. */
+  hidden_at: string | null;
   discussion_id: string | null;
   ai_summary: string | null;
   /** JSON array of strings. */
@@ -143,6 +275,8 @@ export interface DailyListingTable {
    */
   source_record: string | null;
   created_at: string;
+  /** Hidden by a moderator: the paper no longer shows on that day. */
+  hidden_at: string | null;
 }
 
 export type Paper = Selectable<PaperTable>;
@@ -152,3 +286,4 @@ export type PaperAuthor = Selectable<PaperAuthorTable>;
 export type DailyListing = Selectable<DailyListingTable>;
 export type Organization = Selectable<OrganizationTable>;
 export type User = Selectable<UserTable>;
+export type Comment = Selectable<CommentTable>;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { Layout, type Tab } from '../web/layout.tsx';
+import { Layout, chromeOf, type Chrome, type Tab } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../web/format.ts';
 import {
@@ -20,7 +20,7 @@ const DAY_LIMIT = 500;
 /** `/papers`: the latest day that has papers. */
 export async function showLatestDay(c: Context<AppEnv>) {
   const day = await latestDay(c.var.db.kysely);
-  if (!day) return c.html(<EmptySite siteName={c.var.config.SITE_NAME} />);
+  if (!day) return c.html(<EmptySite chrome={chromeOf(c)} />);
   return renderPeriod(c, dayPeriod(day));
 }
 
@@ -58,9 +58,8 @@ export async function showMonth(c: Context<AppEnv>) {
 export async function showTrending(c: Context<AppEnv>) {
   const page = pageNumber(c);
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
-  const { SITE_NAME } = c.var.config;
   return c.html(
-    <Layout siteName={SITE_NAME} title="Trending papers" tab="trending" description="Papers gaining upvotes right now.">
+    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now.">
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
@@ -99,7 +98,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   return c.html(
-    <Layout siteName={SITE_NAME} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`}>
+    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -174,7 +173,7 @@ function pageNumber(c: Context): number {
 
 function badPeriod(c: Context<AppEnv>, message: string) {
   return c.html(
-    <Layout siteName={c.var.config.SITE_NAME} title="Not a date">
+    <Layout chrome={chromeOf(c)} title="Not a date">
       <section class="empty">
         <h1>Not a date</h1>
         <p>{message}</p>
@@ -187,9 +186,10 @@ function badPeriod(c: Context<AppEnv>, message: string) {
   );
 }
 
-function EmptySite({ siteName }: { siteName: string }) {
+function EmptySite({ chrome }: { chrome: Chrome }) {
+  const { siteName } = chrome;
   return (
-    <Layout siteName={siteName} title={siteName} tab="daily">
+    <Layout chrome={chrome} title={siteName} tab="daily">
       <section class="empty">
         <h1>No papers yet</h1>
         <p>

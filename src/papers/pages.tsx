@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { featuredDaysOfPaper, paperView, type PaperView } from '../feed/queries.ts';
-import { Layout } from '../web/layout.tsx';
+import { Layout, chromeOf, type Chrome } from '../web/layout.tsx';
 import { MathText, Upvotes } from '../web/components.tsx';
 import { formatCount, formatShortDate, safeHttpUrl } from '../web/format.ts';
 import { stripMath } from '../web/math.ts';
@@ -17,18 +17,19 @@ export async function showPaper(c: Context<AppEnv>) {
   if (arxiv.version !== null) return c.redirect(`/papers/${arxiv.id}${markdown ? '.md' : ''}`, 301);
   const db = c.var.db.kysely;
   const view = await paperView(db, arxiv.id);
-  if (!view) return c.html(<UnknownPaper id={arxiv.id} siteName={c.var.config.SITE_NAME} />, 404);
+  if (!view) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
   const [days, categories] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id])]);
-  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} siteName={c.var.config.SITE_NAME} />);
+  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} chrome={chromeOf(c)} />);
 }
 
 /** A well-formed arXiv id that was never featured here: point to arXiv. */
-function UnknownPaper({ id, siteName }: { id: string; siteName: string }) {
+function UnknownPaper({ id, chrome }: { id: string; chrome: Chrome }) {
+  const { siteName } = chrome;
   return (
-    <Layout siteName={siteName} title="Paper not found">
+    <Layout chrome={chrome} title="Paper not found">
       <section class="empty">
         <h1>Not here yet</h1>
         <p>
@@ -43,14 +44,14 @@ function UnknownPaper({ id, siteName }: { id: string; siteName: string }) {
   );
 }
 
-function PaperPage({ view, days, categories, siteName }: { view: PaperView; days: string[]; categories: string[]; siteName: string }) {
+function PaperPage({ view, days, categories, chrome }: { view: PaperView; days: string[]; categories: string[]; chrome: Chrome }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
   const avatar = safeHttpUrl(organization?.avatar_url);
   return (
-    <Layout siteName={siteName} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)}>
+    <Layout chrome={chrome} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)}>
       <article class="paper">
         <header class="paper-head">
           <p class="paper-kicker">

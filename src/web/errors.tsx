@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app.ts';
 import { jsonError } from './respond.ts';
-import { Layout } from './layout.tsx';
+import { Layout, chromeOf } from './layout.tsx';
 
 const wantsJson = (c: Context) => c.req.path.startsWith('/api/');
 
@@ -10,7 +10,7 @@ const wantsJson = (c: Context) => c.req.path.startsWith('/api/');
 export function notFound(c: Context<AppEnv>) {
   if (wantsJson(c)) return jsonError(c, 404, `no such endpoint: ${c.req.method} ${c.req.path}`);
   return c.html(
-    <Layout siteName={c.var.config?.SITE_NAME ?? 'Daily Papers'} title="Not found">
+    <Layout chrome={chromeOf(c)} title="Not found">
       <section class="empty">
         <h1>Nothing here</h1>
         <p>
@@ -36,7 +36,7 @@ export function serverError(err: Error, c: Context<AppEnv>) {
   c.var.log?.error({ err, path: c.req.path }, 'request failed');
   if (wantsJson(c)) return jsonError(c, 500, 'internal error');
   return c.html(
-    <Layout siteName={c.var.config?.SITE_NAME ?? 'Daily Papers'} title="Something went wrong">
+    <Layout chrome={chromeOf(c)} title="Something went wrong">
       <section class="empty">
         <h1>Something went wrong</h1>
         <p>The error was logged (request {c.var.requestId}). Please try again.</p>

@@ -1,10 +1,27 @@
+import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
+import type { AppEnv } from '../app.ts';
+import { csrfToken, viewerOf } from '../auth/middleware.ts';
+import { isModerator, type Viewer } from '../auth/sessions.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
-interface LayoutProps {
+/** What every page's frame needs from the request: the site, and who is reading. */
+export interface Chrome {
   siteName: string;
+  viewer: Viewer | null;
+  /** The CSRF token for the header's sign-out form; empty for anonymous readers (their pages are cached). */
+  csrf: string;
+}
+
+export function chromeOf(c: Context<AppEnv>): Chrome {
+  const viewer = c.var.auth ? viewerOf(c) : null;
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '' };
+}
+
+interface LayoutProps {
+  chrome: Chrome;
   title: string;
   description?: string;
   tab?: Tab;
@@ -14,7 +31,8 @@ interface LayoutProps {
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ siteName, title, description, tab = null, canonical, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, children }: LayoutProps) {
+  const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
     ['weekly', 'Weekly', '/papers/week'],
@@ -55,6 +73,21 @@ export function Layout({ siteName, title, description, tab = null, canonical, ch
                   {label}
                 </a>
               ))}
+            </nav>
+            <nav class="account" aria-label="Account">
+              {viewer ? (
+                <>
+                  <a href="/submit" class="tab">Submit</a>
+                  {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
+                  <a href={`/users/${viewer.username}`} class="tab">{viewer.username}</a>
+                  <form method="post" action="/signout" class="inline-form">
+                    <input type="hidden" name="_csrf" value={chrome.csrf} />
+                    <button type="submit" class="link-button">Sign out</button>
+                  </form>
+                </>
+              ) : (
+                <a href="/signin" class="tab">Sign in</a>
+              )}
             </nav>
           </div>
         </header>

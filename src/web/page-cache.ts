@@ -30,6 +30,12 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
   };
   return async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
+    // Signed-in readers see their own votes and forms: their pages are never shared.
+    if (c.var.auth?.kind !== 'anonymous') {
+      await next();
+      c.res.headers.set('Cache-Control', 'private, no-store');
+      return;
+    }
     const version = await contentVersion(c.var.db.kysely);
     const key = c.req.url;
     const etag = `W/"${buildId}-${version}"`;
@@ -49,7 +55,7 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
 
     await next();
     const contentType = c.res.headers.get('Content-Type') ?? '';
-    if (c.res.status !== 200 || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
+    if (c.res.status !== 200 || c.res.headers.has('Set-Cookie') || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
     const body = new Uint8Array(await c.res.clone().arrayBuffer());
     if (body.byteLength > MAX_BODY_BYTES) return;
     remove(key);

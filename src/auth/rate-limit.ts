@@ -1,0 +1,65 @@
+import type { Context } from 'hono';
+import { sql, type Kysely } from 'kysely';
+import type { AppEnv } from '../app.ts';
+import type { Database } from '../db/schema.ts';
+import { viewerOf, wantsJson } from './middleware.ts';
+
+/**
+ * The limits, per action: at most `limit` requests per `windowSeconds` for one
+ * client (the signed-in user, else the IP address). Counters live in the
+ * database, so several instances share them.
+ */
+export const RATE_LIMITS = {
+  signin: { limit: 10, windowSeconds: 600 },
+  signup: { limit: 5, windowSeconds: 3600 },
+  emailLink: { limit: 5, windowSeconds: 3600 },
+  vote: { limit: 600, windowSeconds: 600 },
+  comment: { limit: 20, windowSeconds: 600 },
+  submit: { limit: 30, windowSeconds: 3600 },
+  report: { limit: 20, windowSeconds: 3600 },
+} as const satisfies Record<string, { limit: number; windowSeconds: number }>;
+
+export type LimitedAction = keyof typeof RATE_LIMITS;
+
+/** Counts one request against `key`'s fixed window; says how long to wait once over the limit. */
+export async function hit(db: Kysely<Database>, key: string, limit: number, windowSeconds: number, now = new Date()): Promise<{ allowed: boolean; retryAfter: number }> {
+  const windowStart = new Date(Math.floor(now.getTime() / (windowSeconds * 1000)) * windowSeconds * 1000).toISOString();
+  const row = await db
+    .insertInto('rate_limits')
+    .values({ key, window_start: windowStart, count: 1 })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        count: sql<number>`case when rate_limits.window_start = ${windowStart} then rate_limits.count + 1 else 1 end`,
+        window_start: windowStart,
+      }),
+    )
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  const allowed = Number(row.count) <= limit;
+  const retryAfter = Math.max(1, Math.ceil((Date.parse(windowStart) + windowSeconds * 1000 - now.getTime()) / 1000));
+  return { allowed, retryAfter };
+}
+
+/** The client a limit counts against: the user when signed in, else the address. */
+export function clientKey(c: Context<AppEnv>): string {
+  const viewer = viewerOf(c);
+  if (viewer) return `u:${viewer.id}`;
+  const forwarded = c.var.config.TRUST_PROXY ? c.req.header('X-Forwarded-For')?.split(',')[0]?.trim() : undefined;
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  return `ip:${forwarded || incoming || 'unknown'}`;
+}
+
+/**
+ * Counts this request against `action`'s limit; returns the 429 response to send
+ * when over it (with `Retry-After`), or null to go on.
+ */
+export async function overLimit(c: Context<AppEnv>, action: LimitedAction, extraKey = ''): Promise<Response | null> {
+  const { limit, windowSeconds } = RATE_LIMITS[action];
+  const scale = c.var.config.RATE_LIMIT_SCALE;
+  if (scale === 0) return null;
+  const { allowed, retryAfter } = await hit(c.var.db.kysely, `${action}:${clientKey(c)}${extraKey}`, Math.ceil(limit * scale), windowSeconds);
+  if (allowed) return null;
+  const message = `too many requests; try again in ${retryAfter} s`;
+  c.header('Retry-After', String(retryAfter));
+  return wantsJson(c) ? c.json({ error: message }, 429) : c.text(`429 Too Many Requests: ${message}`, 429);
+}

@@ -1,0 +1,72 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
+import type { Config } from '../config.ts';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
+}
+
+/** Sends mail: over SMTP when `SMTP_URL` is set, else into a local outbox folder (development). */
+export interface Mailer {
+  send(mail: Mail): Promise<{ messageId: string }>;
+  /** Where mails go, for logs: `smtp://host:port` or the outbox folder. */
+  readonly target: string;
+  close(): void;
+}
+
+export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'MAIL_OUTBOX_DIR'>): Mailer {
+  return config.SMTP_URL ? smtpMailer(config.SMTP_URL, config.MAIL_FROM) : outboxMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM);
+}
+
+function smtpMailer(url: string, from: string): Mailer {
+  const parsed = new URL(url);
+  const transport: Transporter = nodemailer.createTransport({
+    url,
+    pool: true,
+    // smtps:// is TLS from the first byte; smtp:// upgrades with STARTTLS when the server offers it.
+    secure: parsed.protocol === 'smtps:',
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as TransportOptions);
+  return {
+    target: `${parsed.protocol}//${parsed.host}`,
+    async send(mail) {
+      const info = await transport.sendMail({ from, ...mail });
+      return { messageId: String(info.messageId) };
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** Development: each mail becomes an `.eml` file, newest last, listed at `/dev/outbox`. */
+function outboxMailer(dir: string, from: string): Mailer {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    target: path.resolve(dir),
+    async send(mail) {
+      const info = await transport.sendMail({ from, ...mail });
+      await fs.mkdir(dir, { recursive: true });
+      const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(info.messageId).replace(/[^\w.-]/g, '')}.eml`;
+      await fs.writeFile(path.join(dir, name), info.message as Buffer);
+      return { messageId: String(info.messageId) };
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** The mails in a development outbox, newest first. */
+export async function outboxFiles(dir: string): Promise<{ name: string; mtime: Date }[]> {
+  try {
+    const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.eml'));
+    const stats = await Promise.all(names.map(async (name) => ({ name, mtime: (await fs.stat(path.join(dir, name))).mtime })));
+    return stats.sort((a, b) => b.name.localeCompare(a.name));
+  } catch {
+    return [];
+  }
+}
