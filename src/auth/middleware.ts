@@ -67,13 +67,18 @@ export function viewerOf(c: Context<AppEnv>): Viewer | null {
  */
 export function csrfToken(c: Context<AppEnv>): string {
   const auth = c.var.auth;
-  if (auth?.kind === 'session') return hashToken(`csrf:${auth.sessionToken}`).slice(0, 43);
+  if (auth?.kind === 'session') return sessionCsrfToken(auth.sessionToken);
   let token = getCookie(c, ANON_CSRF_COOKIE);
   if (!token || !/^[\w-]{43}$/.test(token)) {
     token = newToken();
     setCookie(c, ANON_CSRF_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: new URL(c.req.url).protocol === 'https:' });
   }
   return token;
+}
+
+/** The CSRF token of a session: derived from its secret token, so it needs no storage. */
+export function sessionCsrfToken(sessionToken: string): string {
+  return hashToken(`csrf:${sessionToken}`).slice(0, 43);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -86,7 +86,6 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   ]);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
-  const { SITE_NAME } = c.var.config;
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
   const link = (day: string | undefined) =>

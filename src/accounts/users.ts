@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { hashPassword } from '../auth/passwords.ts';
+
+/** Handles are URL segments (`/users/{name}`): letters, digits, `-` and `_`, 2 to 30 of them. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{1,29}$/;
+
+/** Names that would shadow pages or mislead readers. */
+const RESERVED = new Set(['admin', 'administrator', 'moderator', 'root', 'system', 'api', 'settings', 'signin', 'signup', 'signout', 'featuring-rules', 'support', 'help']);
+
+export function usernameProblem(username: string): string | null {
+  if (!USERNAME_PATTERN.test(username)) return 'a username has 2 to 30 letters, digits, - or _, and starts with a letter or digit';
+  if (RESERVED.has(username.toLowerCase())) return `“${username}” is reserved`;
+  return null;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface NewAccount {
+  username: string;
+  email: string;
+  fullname?: string;
+  password?: string;
+  role?: 'user' | 'moderator' | 'admin';
+}
+
+/**
+ * Creates an account that can sign in. Fails with a message when the username is
+ * malformed or taken, or the address already has an account.
+ */
+export async function createAccount(db: Kysely<Database>, account: NewAccount): Promise<number> {
+  const problem = usernameProblem(account.username);
+  if (problem) throw new Error(`account: ${problem}`);
+  const email = normalizeEmail(account.email);
+  const taken = await db
+    .selectFrom('users')
+    .select(['username', 'email'])
+    .where((eb) => eb.or([eb(eb.fn('lower', ['username']), '=', account.username.toLowerCase()), eb('email', '=', email)]))
+    .executeTakeFirst();
+  if (taken) throw new Error(taken.email === email ? 'account: that address already has an account' : `account: the username “${account.username}” is taken`);
+  const row = await db
+    .insertInto('users')
+    .values({
+      username: account.username,
+      fullname: account.fullname?.trim() || account.username,
+      email,
+      password_hash: account.password ? await hashPassword(account.password) : null,
+      role: account.role ?? 'user',
+      kind: 'user',
+      avatar_url: null,
+      hf_id: null,
+      banned_at: null,
+      bio: null,
+      created_at: new Date().toISOString(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

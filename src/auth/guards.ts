@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../app.ts';
+import { viewerOf, wantsJson } from './middleware.ts';
+import { isModerator, type Viewer } from './sessions.ts';
+
+/**
+ * The signed-in viewer, or the request ends here: an API client gets 401 (403 when
+ * its token lacks the `write` scope a write needs), a reader is sent to sign in and back.
+ */
+export function needViewer(c: Context<AppEnv>, access: 'read' | 'write' = 'write'): Viewer {
+  const viewer = viewerOf(c);
+  const auth = c.var.auth;
+  if (!viewer) {
+    if (wantsJson(c)) throw jsonFailure(401, 'sign in or send an API token (Authorization: Bearer …)');
+    const back = c.req.method === 'GET' ? c.req.path : (c.req.header('Referer') ? new URL(c.req.header('Referer')!).pathname : '/papers');
+    throw new HTTPException(303, { res: c.redirect(`/signin?next=${encodeURIComponent(back)}`, 303) });
+  }
+  if (auth.kind === 'token' && !auth.scopes.has(access)) {
+    throw jsonFailure(403, `this API token lacks the "${access}" scope`);
+  }
+  return viewer;
+}
+
+/** The viewer, who must be a moderator or an admin. */
+export function needModerator(c: Context<AppEnv>): Viewer {
+  const viewer = needViewer(c);
+  if (!isModerator(viewer)) throw failure(c, 403, 'only moderators can do this');
+  return viewer;
+}
+
+/** The viewer, who must be an admin. */
+export function needAdmin(c: Context<AppEnv>): Viewer {
+  const viewer = needViewer(c);
+  if (viewer.role !== 'admin') throw failure(c, 403, 'only admins can do this');
+  return viewer;
+}
+
+/** Ends the request with `status` and a message: JSON for the API and scripts, plain text otherwise. */
+export function failure(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429, message: string): HTTPException {
+  if (wantsJson(c)) return jsonFailure(status, message);
+  return new HTTPException(status, { res: new Response(`${status}: ${message}`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }) });
+}
+
+function jsonFailure(status: 401 | 403 | 400 | 404 | 409 | 410 | 413 | 422 | 429, message: string): HTTPException {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return new HTTPException(status, { res: new Response(JSON.stringify({ error: message }), { status, headers }) });
+}
