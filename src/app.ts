@@ -46,6 +46,9 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?:
         formAction: ["'self'"],
       },
       crossOriginEmbedderPolicy: false,
+      // Not `no-referrer` (the default): under it browsers send `Origin: null` on same-site form
+      // POSTs, which the CSRF check must refuse. `same-origin` still keeps URLs (and tokens in them) on this site.
+      referrerPolicy: 'same-origin',
     }),
   );
   app.use(async (c, next) => {

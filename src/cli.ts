@@ -166,6 +166,90 @@ ingestCmd
     withDb(async (config, db) => (await import('./ingest/arxiv-oai-cli.ts')).ingestOaiCommand(config, db, opts)),
   );
 
+const userCmd = program.command('user').description('accounts and roles');
+userCmd
+  .command('create-admin <username> <email>')
+  .description('create an admin account, or make an existing user an admin')
+  .option('--password-stdin', 'read a password from the first line of stdin (else the admin signs in by e-mailed link)')
+  .action((username: string, email: string, opts: { passwordStdin?: boolean }) =>
+    withDb(async (_config, db) => {
+      const cli = await import('./accounts/user-cli.ts');
+      const password = opts.passwordStdin ? await cli.readPasswordStdin() : undefined;
+      console.log(await cli.createAdmin(db, username, email, password));
+    }),
+  );
+userCmd
+  .command('set-role <username> <role>')
+  .description('make a user a user, moderator or admin (audited)')
+  .action((username: string, role: string) =>
+    withDb(async (_config, db) => console.log(await (await import('./accounts/user-cli.ts')).setUserRole(db, username, role))),
+  );
+userCmd
+  .command('list')
+  .description('accounts that can sign in')
+  .option('--role <role>', 'only users, moderators or admins')
+  .action((opts: { role?: string }) =>
+    withDb(async (_config, db) => {
+      for (const line of await (await import('./accounts/user-cli.ts')).listUsers(db, opts.role)) console.log(line);
+    }),
+  );
+
+const moderateCmd = program.command('moderate').description('hide, ban and review reports; every action goes into the audit log as cli:<os user>');
+for (const [kind, args] of [['paper', '<id>'], ['listing', '<day> <id>'], ['comment', '<id>']] as const) {
+  for (const hidden of [true, false]) {
+    moderateCmd
+      .command(`${hidden ? 'hide' : 'unhide'}-${kind} ${args}`)
+      .description(`${hidden ? 'hide' : 'show again'} a ${kind === 'listing' ? 'paper on one day' : kind}`)
+      .option('--reason <text>', 'why, for the audit log')
+      .action((...params: unknown[]) =>
+        withDb(async (_config, db) => {
+          const { hideableOf, visibilityCommand } = await import('./moderation/cli.ts');
+          const opts = params[kind === 'listing' ? 2 : 1] as { reason?: string };
+          await visibilityCommand(db, hideableOf(kind, params.slice(0, kind === 'listing' ? 2 : 1) as string[]), hidden, opts.reason);
+        }),
+      );
+  }
+}
+for (const ban of [true, false]) {
+  moderateCmd
+    .command(`${ban ? 'ban' : 'unban'} <username>`)
+    .description(ban ? 'ban a user: signed out everywhere, API tokens revoked' : 'lift a ban')
+    .option('--reason <text>', 'why, for the audit log')
+    .action((username: string, opts: { reason?: string }) => withDb(async (_config, db) => (await import('./moderation/cli.ts')).banCommand(db, username, ban, opts.reason)));
+}
+moderateCmd
+  .command('reports')
+  .description('open reports, oldest first')
+  .action(() => withDb(async (_config, db) => (await import('./moderation/cli.ts')).reportsCommand(db)));
+moderateCmd
+  .command('audit')
+  .description('the audit log, newest first')
+  .option('--limit <n>', 'how many entries', '50')
+  .action((opts: { limit: string }) =>
+    withDb(async (_config, db) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new Error('moderate: --limit is a whole number from 1 to 100000');
+      await (await import('./moderation/cli.ts')).auditCommand(db, limit);
+    }),
+  );
+
+const orgCmd = program.command('org').description('organizations: create them, add members, assign papers');
+orgCmd
+  .command('create <name> <fullname>')
+  .description('create an organization with a URL handle and a display name')
+  .action((name: string, fullname: string) => withDb(async (_config, db) => (await import('./organizations/cli.ts')).createOrganizationCommand(db, name, fullname)));
+orgCmd
+  .command('add-member <org> <username>')
+  .description("add a user to an organization (or change their role there)")
+  .option('--role <role>', 'admin or member', 'member')
+  .action((org: string, username: string, opts: { role: string }) =>
+    withDb(async (_config, db) => (await import('./organizations/cli.ts')).addMemberCommand(db, org, username, opts.role)),
+  );
+orgCmd
+  .command('set-paper <paperId> [org]')
+  .description('assign a paper to an organization; without one, to none')
+  .action((paper: string, org: string | undefined) => withDb(async (_config, db) => (await import('./organizations/cli.ts')).setPaperCommand(db, paper, org ?? null)));
+
 try {
   await program.parseAsync();
 } catch (err) {

@@ -23,6 +23,8 @@ export interface NewAccount {
   email: string;
   fullname?: string;
   password?: string;
+  /** An argon2id hash made earlier (a sign-up link carries it, never the password). */
+  passwordHash?: string;
   role?: 'user' | 'moderator' | 'admin';
 }
 
@@ -46,7 +48,7 @@ export async function createAccount(db: Kysely<Database>, account: NewAccount): 
       username: account.username,
       fullname: account.fullname?.trim() || account.username,
       email,
-      password_hash: account.password ? await hashPassword(account.password) : null,
+      password_hash: account.passwordHash ?? (account.password ? await hashPassword(account.password) : null),
       role: account.role ?? 'user',
       kind: 'user',
       avatar_url: null,

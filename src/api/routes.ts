@@ -2,11 +2,27 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { getDailyPapers } from '../feed/api.ts';
 import { getPaper } from '../papers/api.ts';
+import { getOrganization } from '../organizations/pages.tsx';
+import { createComment, getComments, patchComment, removeComment } from '../comments/api.ts';
+import { upvotePaper, withdrawUpvote } from '../votes/routes.ts';
+import { submitPaperApi } from '../submissions/routes.tsx';
+import { getOpenApi } from './openapi.ts';
+import { getUser } from '../accounts/profile.tsx';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
+  api.get('/api/openapi.json', getOpenApi);
   api.get('/api/daily_papers', getDailyPapers);
+  api.post('/api/daily_papers', submitPaperApi);
+  api.post('/api/papers/:id{.+}/upvote', upvotePaper);
+  api.delete('/api/papers/:id{.+}/upvote', withdrawUpvote);
+  api.get('/api/papers/:id{.+}/comments', getComments);
+  api.post('/api/papers/:id{.+}/comments', createComment);
+  api.patch('/api/comments/:id', patchComment);
+  api.delete('/api/comments/:id', removeComment);
   api.get('/api/papers/:id{.+}', getPaper);
+  api.get('/api/organizations/:name', getOrganization);
+  api.get('/api/users/:name', getUser);
   return api;
 }

@@ -12,6 +12,7 @@ import {
   weekKeyOf,
   type Period,
 } from './periods.ts';
+import { viewerVotes } from '../votes/routes.ts';
 import { countListings, latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
 
 const PAGE_SIZE = 50;
@@ -58,13 +59,14 @@ export async function showMonth(c: Context<AppEnv>) {
 export async function showTrending(c: Context<AppEnv>) {
   const page = pageNumber(c);
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
+  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   return c.html(
     <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now.">
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
       </header>
-      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} />
+      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} votes={votes} />
       <Pager page={page} hasMore={views.length > PAGE_SIZE} base="/papers/trending" />
     </Layout>,
   );
@@ -86,6 +88,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   ]);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
+  const votes = await viewerVotes(c, shown.map((v) => v.paper.id));
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
   const link = (day: string | undefined) =>
@@ -126,7 +129,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
             {plural(total, 'paper')}, ranked by upvotes
             {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
           </p>
-          <PaperList views={shown} start={page * PAGE_SIZE} />
+          <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />
           {period.kind !== 'day' && (
             <Pager page={page} hasMore={views.length > PAGE_SIZE} base={link(period.first)!} />
           )}

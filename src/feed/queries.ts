@@ -35,7 +35,9 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
     .select(listingColumns)
-    .select(paperColumns);
+    .select(paperColumns)
+    .where('l.hidden_at', 'is', null)
+    .where('p.hidden_at', 'is', null);
   if (q.first) query = query.where('l.day', '>=', q.first);
   if (q.last) query = query.where('l.day', '<=', q.last);
   if (q.submitterId !== undefined) query = query.where('l.submitter_id', '=', q.submitterId);
@@ -51,11 +53,10 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
 
 /** How many listings a span of days holds. */
 export async function countListings(db: Q, first: string, last: string): Promise<number> {
-  const row = await db
-    .selectFrom('daily_listings')
+  const row = await visibleListings(db)
     .select((eb) => eb.fn.countAll().as('n'))
-    .where('day', '>=', first)
-    .where('day', '<=', last)
+    .where('l.day', '>=', first)
+    .where('l.day', '<=', last)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
@@ -73,10 +74,13 @@ export async function trendingListings(db: Q, limit: number, offset: number): Pr
           selectFrom('daily_listings as newer')
             .select('newer.id')
             .whereRef('newer.paper_id', '=', 'l.paper_id')
-            .whereRef('newer.submitted_at', '>', 'l.submitted_at'),
+            .whereRef('newer.submitted_at', '>', 'l.submitted_at')
+            .where('newer.hidden_at', 'is', null),
         ),
       ),
     )
+    .where('l.hidden_at', 'is', null)
+    .where('p.hidden_at', 'is', null)
     .orderBy('p.trending_score', 'desc')
     .orderBy('l.id', 'desc')
     .limit(limit)
@@ -93,6 +97,7 @@ export async function latestListingOfPaper(db: Q, paperId: string): Promise<List
     .select(listingColumns)
     .select(paperColumns)
     .where('l.paper_id', '=', paperId)
+    .where('l.hidden_at', 'is', null)
     .orderBy('l.submitted_at', 'desc')
     .limit(1)
     .execute();
@@ -126,21 +131,30 @@ export async function paperView(db: Q, paperId: string): Promise<PaperView | und
 
 /** Days a paper was featured on, oldest first. */
 export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<string[]> {
-  const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).orderBy('day').execute();
+  const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).where('hidden_at', 'is', null).orderBy('day').execute();
   return rows.map((r) => r.day);
 }
 
 /** The most recent day with at least one listing. */
 export async function latestDay(db: Q): Promise<string | undefined> {
-  const row = await db.selectFrom('daily_listings').select((eb) => eb.fn.max('day').as('day')).executeTakeFirst();
+  const row = await visibleListings(db).select((eb) => eb.fn.max('l.day').as('day')).executeTakeFirst();
   return row?.day ?? undefined;
+}
+
+/** Listings readers see: neither the listing nor its paper hidden by a moderator. */
+function visibleListings(db: Q) {
+  return db
+    .selectFrom('daily_listings as l')
+    .innerJoin('papers as p', 'p.id', 'l.paper_id')
+    .where('l.hidden_at', 'is', null)
+    .where('p.hidden_at', 'is', null);
 }
 
 /** The nearest days with listings before and after `first..last` (empty days are skipped). */
 export async function neighbourDays(db: Q, first: string, last: string): Promise<{ previous?: string; next?: string }> {
   const [prev, next] = await Promise.all([
-    db.selectFrom('daily_listings').select((eb) => eb.fn.max('day').as('day')).where('day', '<', first).executeTakeFirst(),
-    db.selectFrom('daily_listings').select((eb) => eb.fn.min('day').as('day')).where('day', '>', last).executeTakeFirst(),
+    visibleListings(db).select((eb) => eb.fn.max('l.day').as('day')).where('l.day', '<', first).executeTakeFirst(),
+    visibleListings(db).select((eb) => eb.fn.min('l.day').as('day')).where('l.day', '>', last).executeTakeFirst(),
   ]);
   return { previous: prev?.day ?? undefined, next: next?.day ?? undefined };
 }
@@ -170,10 +184,12 @@ const paperColumns = [
   'p.github_stars as p_github_stars',
   'p.project_page as p_project_page',
   'p.withdrawn_at as p_withdrawn_at',
+  'p.hidden_at as p_hidden_at',
   'p.organization_id as p_organization_id',
   'p.upvotes_source as p_upvotes_source',
   'p.upvotes as p_upvotes',
   'p.comments_source as p_comments_source',
+  'p.comments as p_comments',
   'p.discussion_id as p_discussion_id',
   'p.ai_summary as p_ai_summary',
   'p.ai_keywords as p_ai_keywords',
@@ -255,6 +271,7 @@ export async function papersForFeaturing(
     .selectFrom('papers as p')
     .select(['p.id', 'p.title', 'p.abstract', 'p.published_at'])
     .where('p.id', 'in', ids)
+    .where('p.hidden_at', 'is', null)
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('daily_listings as l').select('l.id').whereRef('l.paper_id', '=', 'p.id'))))
     .orderBy('p.published_at', 'desc')
     .orderBy('p.id')

@@ -11,7 +11,7 @@ export async function getPaper(c: Context<AppEnv>) {
   const arxiv = parseArxivId(raw);
   if (!arxiv) return jsonError(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
   const view = await paperView(c.var.db.kysely, arxiv.id);
-  if (!view) return jsonError(c, 404, `paper not found: ${arxiv.id}`);
+  if (!view || view.paper.hidden_at) return jsonError(c, 404, `paper not found: ${arxiv.id}`);
   if (!view.listing) return c.json(hfPaper(view));
   const [full] = await withSourceRecords(c.var.db.kysely, [{ ...view, listing: view.listing }]);
   return c.json(hfPaper(full!));

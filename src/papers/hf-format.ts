@@ -63,7 +63,7 @@ export function hfEnvelope(view: ListingView): Json {
         : paper.title.replace(/\s+/g, ' ').trim(),
     summary: paper.abstract,
     thumbnail: paper.thumbnail_url,
-    numComments: paper.comments_source,
+    numComments: paper.comments,
     submittedBy: submitter ? ((source.submittedBy as Json | undefined) ?? hfSubmittedBy(submitter)) : undefined,
     organization: organization ? hfOrganization(view) : undefined,
     isAuthorParticipating: (source.isAuthorParticipating as boolean | undefined) ?? false,

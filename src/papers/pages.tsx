@@ -2,11 +2,14 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { featuredDaysOfPaper, paperView, type PaperView } from '../feed/queries.ts';
 import { Layout, chromeOf, type Chrome } from '../web/layout.tsx';
-import { MathText, Upvotes } from '../web/components.tsx';
+import { MathText, Upvotes, type VoteState } from '../web/components.tsx';
 import { formatCount, formatShortDate, safeHttpUrl } from '../web/format.ts';
 import { stripMath } from '../web/math.ts';
 import { parseArxivId } from './arxiv-id.ts';
 import { categoriesOfPapers } from './queries.ts';
+import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
+import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
+import { viewerVotes } from '../votes/routes.ts';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
 export async function showPaper(c: Context<AppEnv>) {
@@ -18,11 +21,12 @@ export async function showPaper(c: Context<AppEnv>) {
   const db = c.var.db.kysely;
   const view = await paperView(db, arxiv.id);
   if (!view) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
+  if (view.paper.hidden_at) return c.html(<RemovedPaper id={arxiv.id} chrome={chromeOf(c)} />, 410);
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
-  const [days, categories] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id])]);
-  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} chrome={chromeOf(c)} />);
+  const [days, categories, votes, discussion] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerVotes(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source)]);
+  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} chrome={chromeOf(c)} />);
 }
 
 /** A well-formed arXiv id that was never featured here: point to arXiv. */
@@ -44,7 +48,7 @@ function UnknownPaper({ id, chrome }: { id: string; chrome: Chrome }) {
   );
 }
 
-function PaperPage({ view, days, categories, chrome }: { view: PaperView; days: string[]; categories: string[]; chrome: Chrome }) {
+function PaperPage({ view, days, categories, votes, discussion, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; chrome: Chrome }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
@@ -68,13 +72,13 @@ function PaperPage({ view, days, categories, chrome }: { view: PaperView; days: 
           {organization && (
             <p class="paper-org">
               {avatar && <img src={avatar} alt="" width="20" height="20" />}
-              {organization.fullname}
+              <a href={`/organizations/${encodeURIComponent(organization.name)}`}>{organization.fullname}</a>
             </p>
           )}
           <ul class="authors" aria-label="Authors">
             {authors.map((a) => (
               <li>
-                {a.name}
+                <VerifiedAuthor name={a.name} user={a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined} />
                 {a.affiliation && <span class="muted"> ({a.affiliation})</span>}
               </li>
             ))}
@@ -153,7 +157,7 @@ function PaperPage({ view, days, categories, chrome }: { view: PaperView; days: 
             )}
           </dl>
           <div class="actions">
-            <Upvotes count={paper.upvotes} />
+            <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
             <a class="button" href={links.abs}>
               arXiv page
             </a>
@@ -196,11 +200,8 @@ function PaperPage({ view, days, categories, chrome }: { view: PaperView; days: 
             <pre>{bibtex(view)}</pre>
           </details>
         </section>
-        <section id="discussion" class="discussion" aria-label="Discussion">
-          <p class="muted">
-            {paper.comments_source === 1 ? '1 comment' : `${paper.comments_source} comments`} on the source site.
-          </p>
-        </section>
+        <Discussion {...discussion} />
+        <PaperModerationForms paperId={paper.id} authors={authors} chrome={chrome} />
       </article>
     </Layout>
   );

@@ -86,6 +86,7 @@ export async function saveImportedListing(
 
   if (!existing || isLatest) {
     const localVotes = existing ? existing.upvotes - existing.upvotes_source : 0;
+    const localComments = existing ? existing.comments - existing.comments_source : 0;
     const upvotes = rec.paper.upvotes + localVotes;
     const fields = {
       version: rec.paper.version ?? existing?.version ?? null,
@@ -99,6 +100,7 @@ export async function saveImportedListing(
       upvotes_source: rec.paper.upvotes,
       upvotes,
       comments_source: rec.paper.comments,
+      comments: rec.paper.comments + localComments,
       discussion_id: rec.paper.discussionId,
       ai_summary: rec.paper.aiSummary,
       ai_keywords: rec.paper.aiKeywords ? JSON.stringify(rec.paper.aiKeywords) : null,

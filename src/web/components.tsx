@@ -13,27 +13,58 @@ export function paperPath(id: string): string {
   return `/papers/${id}`;
 }
 
-/** The upvote count in its box. */
-export function Upvotes({ count }: { count: number }) {
-  return (
-    <div class="upvotes" title={plural(count, 'upvote')}>
+/** What a page's upvote buttons need for a signed-in viewer (see votes/routes.ts viewerVotes). */
+export interface VoteState {
+  csrf: string;
+  /** Ids of the papers on the page that the viewer upvoted. */
+  voted: ReadonlySet<string>;
+}
+
+/**
+ * The upvote count in a box you press: a form that works without JavaScript
+ * (static/vote.js makes it instant). Anonymous readers' pages are shared, so
+ * theirs carries no token and leads to sign-in, then back to the paper.
+ */
+export function Upvotes({ paperId, count, votes }: { paperId: string; count: number; votes?: VoteState }) {
+  const upvoted = votes?.voted.has(paperId) ?? false;
+  const inner = (
+    <>
       <span class="upvote-arrow" aria-hidden="true">
         ▲
       </span>
       <span class="upvote-count">{formatCount(count)}</span>
       <span class="visually-hidden"> upvotes</span>
-    </div>
+    </>
+  );
+  if (!votes) {
+    return (
+      <form class="upvotes" method="get" action="/signin">
+        <input type="hidden" name="next" value={paperPath(paperId)} />
+        <button type="submit" class="upvote-button" title={`${plural(count, 'upvote')} · sign in to upvote`}>
+          {inner}
+        </button>
+      </form>
+    );
+  }
+  return (
+    <form class="upvotes" method="post" action={`${paperPath(paperId)}/upvote`} data-vote="" data-count={String(count)}>
+      <input type="hidden" name="_csrf" value={votes.csrf} />
+      <input type="hidden" name="action" value={upvoted ? 'down' : 'up'} />
+      <button type="submit" class="upvote-button" title={`${plural(count, 'upvote')} · ${upvoted ? 'withdraw your upvote' : 'upvote'}`} aria-pressed={upvoted ? 'true' : 'false'}>
+        {inner}
+      </button>
+    </form>
   );
 }
 
 /** One paper on a list: votes, title, the abstract's first lines, and its meta line. */
-export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) {
+export function PaperCard({ view, rank, votes }: { view: ListingView; rank?: number; votes?: VoteState }) {
   const { paper, organization, submitter, authors } = view;
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
   return (
     <article class="card" aria-labelledby={`t-${rank ?? paper.id}`}>
-      <Upvotes count={paper.upvotes} />
+      <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
       <div class="card-body">
         <h2 class="card-title" id={`t-${rank ?? paper.id}`}>
           <a href={paperPath(paper.id)}>
@@ -43,10 +74,10 @@ export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) 
         <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
         <div class="card-meta">
           {organization ? (
-            <span class="org" title={organization.name}>
+            <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
               {safeHttpUrl(organization.avatar_url) && <img src={safeHttpUrl(organization.avatar_url)} alt="" width="16" height="16" loading="lazy" />}
               {organization.fullname}
-            </span>
+            </a>
           ) : (
             <span title={authors.map((a) => a.name).join(', ')}>{plural(authors.length, 'author')}</span>
           )}
@@ -62,8 +93,8 @@ export function PaperCard({ view, rank }: { view: ListingView; rank?: number }) 
               Project page
             </a>
           )}
-          <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={plural(paper.comments_source, 'comment')}>
-            <CommentIcon /> {paper.comments_source}
+          <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={plural(paper.comments, 'comment')}>
+            <CommentIcon /> {paper.comments}
           </a>
           {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
         </div>
@@ -80,12 +111,12 @@ function CommentIcon() {
   );
 }
 
-export function PaperList({ views, start = 0 }: { views: ListingView[]; start?: number }) {
+export function PaperList({ views, start = 0, votes }: { views: ListingView[]; start?: number; votes?: VoteState }) {
   return (
     <ol class="cards">
       {views.map((view, i) => (
         <li>
-          <PaperCard view={view} rank={start + i + 1} />
+          <PaperCard view={view} rank={start + i + 1} votes={votes} />
         </li>
       ))}
     </ol>

@@ -30,6 +30,8 @@ export function notFound(c: Context<AppEnv>) {
 export function serverError(err: Error, c: Context<AppEnv>) {
   if (err instanceof HTTPException) {
     const status = err.status;
+    // A response built by the thrower (guards' JSON failures, 429s) is the answer as is.
+    if (err.res) return err.getResponse();
     if (wantsJson(c)) return c.json({ error: err.message || 'request failed' }, status);
     return err.getResponse();
   }

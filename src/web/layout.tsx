@@ -54,6 +54,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, chil
         <link rel="stylesheet" href="/static/katex/katex.min.css" />
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
+        <script src="/static/vote.js" defer />
       </head>
       <body>
         <a class="skip" href="#main">

@@ -21,7 +21,8 @@ interface Rendered {
 
 type Part = { text: string } | { html: string; tex: string };
 
-interface Span {
+/** A math span found at some position: its TeX, whether it is display math, and where it ends. */
+export interface MathSpan {
   tex: string;
   display: boolean;
   end: number;
@@ -136,7 +137,8 @@ function render(text: string): Rendered {
   return { html, plain, math, parts };
 }
 
-function mathAt(text: string, i: number): Span | null {
+/** The math span that opens at `text[i]` under the rules above, or null (comments' Markdown reuses them). */
+export function mathAt(text: string, i: number): MathSpan | null {
   if (text.startsWith('$$', i)) return delimited(text, i + 2, '$$', true);
   if (text.startsWith('\\[', i)) return delimited(text, i + 2, '\\]', true);
   if (text.startsWith('\\(', i)) return delimited(text, i + 2, '\\)', false);
@@ -144,14 +146,14 @@ function mathAt(text: string, i: number): Span | null {
   return null;
 }
 
-function delimited(text: string, start: number, close: string, display: boolean): Span | null {
+function delimited(text: string, start: number, close: string, display: boolean): MathSpan | null {
   const j = findClose(text, start, close);
   if (j < 0) return null;
   const tex = text.slice(start, j);
   return tex.trim() ? { tex, display, end: j + close.length } : null;
 }
 
-function inlineDollar(text: string, i: number): Span | null {
+function inlineDollar(text: string, i: number): MathSpan | null {
   const j = findClose(text, i + 1, '$');
   if (j < 0) return null;
   const tex = text.slice(i + 1, j);
@@ -170,7 +172,8 @@ function findClose(text: string, start: number, close: string): number {
   return -1;
 }
 
-function toHtml(span: Span): string | null {
+/** KaTeX's HTML for a span, or null when KaTeX rejects it (the caller keeps the source). */
+export function toHtml(span: MathSpan): string | null {
   try {
     // trust: false turns \href, \url, \includegraphics and \html* into inert text.
     return katex.renderToString(span.tex, {

@@ -1,0 +1,268 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { csrfToken } from '../auth/middleware.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { overLimit } from '../auth/rate-limit.ts';
+import { endSession, startSession } from '../auth/sessions.ts';
+import { hashToken } from '../auth/tokens.ts';
+import type { Mail } from '../mail/mailer.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
+import { liveEmailToken } from './queries.ts';
+import { passwordSignin, requestSignup, requestSigninLink, safeNext, useLink } from './sign-in.ts';
+import { usernameProblem } from './users.ts';
+
+type C = Context<AppEnv>;
+
+/** The site's origin for links in mails: `BASE_URL` when set, else the request's. */
+export function siteOrigin(c: C): string {
+  return (c.var.config.BASE_URL ?? new URL(c.req.url).origin).replace(/\/+$/, '');
+}
+
+/**
+ * Sends a mail without waiting for the mail server: the answer takes as long
+ * whether or not a mail went out, so its timing tells nothing about accounts.
+ */
+function deliver(c: C, mail: Mail | null): void {
+  if (!mail) return;
+  const log = c.var.log;
+  c.var.mailer.send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'accounts: mail not sent'));
+}
+
+async function formOf(c: C): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+const email = z.string().trim().max(254, 'that address is too long').pipe(z.email('enter an e-mail address like ada@example.org'));
+const optionalPassword = z
+  .string()
+  .max(MAX_PASSWORD_LENGTH, `a password has at most ${MAX_PASSWORD_LENGTH} characters`)
+  .refine((p) => p === '' || p.length >= MIN_PASSWORD_LENGTH, `a password has at least ${MIN_PASSWORD_LENGTH} characters`)
+  .default('');
+
+const signupForm = z.object({
+  username: z.string().trim().refine((u) => !usernameProblem(u), { error: (issue) => usernameProblem(String(issue.input)) ?? 'invalid username' }),
+  email,
+  fullname: z.string().trim().max(100, 'a name has at most 100 characters').default(''),
+  password: optionalPassword,
+  next: z.string().optional(),
+});
+
+const signinForm = z.object({
+  email,
+  password: z.string().max(MAX_PASSWORD_LENGTH).default(''),
+  method: z.enum(['password', 'link']).default('password'),
+  next: z.string().optional(),
+});
+
+function fieldErrors(error: z.ZodError): FormErrors {
+  const errors: FormErrors = {};
+  for (const issue of error.issues) errors[String(issue.path[0] ?? 'form')] ??= issue.message;
+  return errors;
+}
+
+// ---- sign up
+
+/** `GET /signup` */
+export function showSignup(c: C) {
+  return c.html(<SignupPage c={c} values={{ next: safeNext(c.req.query('next')) ?? '' }} />);
+}
+
+/** `POST /signup`: always "check your inbox" once the form is valid, whether or not the address has an account. */
+export async function signup(c: C) {
+  const limited = (await overLimit(c, 'signup')) ?? (await overLimit(c, 'emailLink'));
+  if (limited) return limited;
+  const values = await formOf(c);
+  const parsed = signupForm.safeParse(values);
+  if (!parsed.success) return c.html(<SignupPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
+  const form = parsed.data;
+  const outcome = await requestSignup(c.var.db.kysely, linkContext(c), {
+    username: form.username,
+    email: form.email,
+    fullname: form.fullname,
+    password: form.password || undefined,
+    next: safeNext(form.next),
+  });
+  if ('usernameTaken' in outcome) {
+    return c.html(<SignupPage c={c} values={values} errors={{ username: `the username “${form.username}” is taken; choose another` }} />, 409);
+  }
+  deliver(c, outcome.mail);
+  return c.html(<CheckInbox c={c} email={form.email} />);
+}
+
+function SignupPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
+  const next = safeNext(values.next);
+  return (
+    <Layout chrome={chromeOf(c)} title="Create an account">
+      <AuthPanel title="Create an account" lead="Upvote, submit and discuss papers. We e-mail you a link to confirm your address.">
+        <FormAlert errors={errors} />
+        <form method="post" action="/signup" class="stack-form" novalidate>
+          <CsrfField token={csrfToken(c)} />
+          {next && <input type="hidden" name="next" value={next} />}
+          <Field name="username" label="Username" value={values.username} autocomplete="username" required errors={errors} maxlength={30} hint="Your public handle: 2 to 30 letters, digits, - or _." autofocus={!errors} />
+          <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} hint="Never shown to anyone." />
+          <Field name="fullname" label="Full name" value={values.fullname} autocomplete="name" errors={errors} maxlength={100} />
+          <Field name="password" label="Password" type="password" autocomplete="new-password" errors={errors} minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters. Without one, you sign in with e-mailed links.`} />
+          <button type="submit" class="button primary wide">Create account</button>
+        </form>
+        <p class="auth-switch">
+          Already have an account? <a href={next ? `/signin?next=${encodeURIComponent(next)}` : '/signin'}>Sign in</a>
+        </p>
+      </AuthPanel>
+    </Layout>
+  );
+}
+
+// ---- sign in
+
+/** `GET /signin` */
+export function showSignin(c: C) {
+  return c.html(<SigninPage c={c} values={{ next: safeNext(c.req.query('next')) ?? '' }} />);
+}
+
+/** `POST /signin`: a password, or "e-mail me a link". */
+export async function signin(c: C) {
+  const limited = await overLimit(c, 'signin');
+  if (limited) return limited;
+  const values = await formOf(c);
+  const parsed = signinForm.safeParse(values);
+  if (!parsed.success) return c.html(<SigninPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
+  const form = parsed.data;
+  const next = safeNext(form.next);
+  if (form.method === 'link') {
+    const mailLimited = await overLimit(c, 'emailLink');
+    if (mailLimited) return mailLimited;
+    deliver(c, await requestSigninLink(c.var.db.kysely, linkContext(c), form.email, next));
+    return c.html(<CheckInbox c={c} email={form.email} />);
+  }
+  if (!form.password) {
+    return c.html(<SigninPage c={c} values={values} errors={{ password: 'enter your password, or have a sign-in link e-mailed to you' }} />, 422);
+  }
+  const outcome = await passwordSignin(c.var.db.kysely, form.email, form.password);
+  if ('failure' in outcome) {
+    const message =
+      outcome.failure === 'banned'
+        ? 'This account is suspended.'
+        : 'That e-mail and password do not match an account. Check both, or have a sign-in link e-mailed to you.';
+    return c.html(<SigninPage c={c} values={values} errors={{ form: message }} />, outcome.failure === 'banned' ? 403 : 401);
+  }
+  await startSession(c, c.var.db.kysely, outcome.userId);
+  return c.redirect(next ?? '/papers', 303);
+}
+
+function SigninPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
+  const next = safeNext(values.next);
+  return (
+    <Layout chrome={chromeOf(c)} title="Sign in">
+      <AuthPanel title="Sign in" lead="With your password, or with a link we e-mail you.">
+        <FormAlert errors={errors} />
+        <form method="post" action="/signin" class="stack-form" novalidate>
+          <CsrfField token={csrfToken(c)} />
+          {next && <input type="hidden" name="next" value={next} />}
+          <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} autofocus={!errors} />
+          <Field name="password" label="Password" type="password" autocomplete="current-password" markOptional={false} errors={errors} hint="Leave it empty to sign in with an e-mailed link." />
+          <button type="submit" name="method" value="password" class="button primary wide">Sign in</button>
+          <div class="or" aria-hidden="true"><span>or</span></div>
+          <button type="submit" name="method" value="link" class="button wide">E-mail me a sign-in link</button>
+        </form>
+        <p class="auth-switch">
+          New here? <a href={next ? `/signup?next=${encodeURIComponent(next)}` : '/signup'}>Create an account</a>
+        </p>
+      </AuthPanel>
+    </Layout>
+  );
+}
+
+/** The same page for every valid request, so it never tells whether an address has an account. */
+function CheckInbox({ c, email }: { c: C; email: string }) {
+  const devOutbox = !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production';
+  return (
+    <Layout chrome={chromeOf(c)} title="Check your inbox">
+      <AuthPanel title="Check your inbox">
+        <p class="inbox-icon" aria-hidden="true">✉</p>
+        <p>
+          We sent a link to <strong>{email.trim().toLowerCase()}</strong>. Open it within 30 minutes to continue.
+        </p>
+        <p class="muted small">Nothing there after a few minutes? Look in your spam folder, or <a href="/signin">try again</a>.</p>
+        {devOutbox && (
+          <p class="dev-note small">
+            Development: no mail server is set (<code>SMTP_URL</code>), so mails are kept in the <a href="/dev/outbox">outbox</a>.
+          </p>
+        )}
+      </AuthPanel>
+    </Layout>
+  );
+}
+
+// ---- e-mailed links
+
+const tokenParam = z.string().regex(/^[\w-]{43}$/);
+
+/** `GET /signin/link?token=`: a page with a button. Mail scanners fetch links; only the POST uses one. */
+export async function showLink(c: C) {
+  const token = tokenParam.safeParse(c.req.query('token'));
+  const row = token.success ? await liveEmailToken(c.var.db.kysely, hashToken(token.data), new Date()) : undefined;
+  if (!row) return c.html(<DeadLink c={c} />, 410);
+  const payload = JSON.parse(row.payload ?? '{}') as { username?: string };
+  const signup = row.purpose === 'signup';
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={signup ? 'Confirm your account' : 'Sign in'}>
+      <AuthPanel title={signup ? 'Confirm your account' : 'Sign in'} lead={signup ? <>Create the account <strong>@{payload.username}</strong> for {row.email}.</> : <>Sign in as {row.email}.</>}>
+        <form method="post" action="/signin/link" class="stack-form">
+          <CsrfField token={csrfToken(c)} />
+          <input type="hidden" name="token" value={token.data} />
+          <button type="submit" class="button primary wide" autofocus>
+            {signup ? 'Create my account' : 'Sign in'}
+          </button>
+        </form>
+      </AuthPanel>
+    </Layout>,
+  );
+}
+
+/** `POST /signin/link`: uses the link once and signs this browser in. */
+export async function confirmLink(c: C) {
+  const token = tokenParam.safeParse((await formOf(c)).token);
+  if (!token.success) return c.html(<DeadLink c={c} />, 410);
+  const outcome = await useLink(c.var.db.kysely, token.data);
+  if ('failure' in outcome) {
+    if (outcome.failure === 'invalid') return c.html(<DeadLink c={c} />, 410);
+    const message = outcome.failure === 'banned' ? 'This account is suspended.' : 'Someone took that username in the meantime. Please sign up again with another one.';
+    return c.html(
+      <Layout chrome={chromeOf(c)} title="Could not sign in">
+        <AuthPanel title="Could not sign in">
+          <div class="form-alert" role="alert">{message}</div>
+          <p class="auth-switch"><a href="/signup">Sign up</a> · <a href="/papers">Today's papers</a></p>
+        </AuthPanel>
+      </Layout>,
+      outcome.failure === 'banned' ? 403 : 409,
+    );
+  }
+  await startSession(c, c.var.db.kysely, outcome.userId);
+  return c.redirect(outcome.next ?? (outcome.created ? '/settings?done=welcome' : '/papers'), 303);
+}
+
+function DeadLink({ c }: { c: C }) {
+  return (
+    <Layout chrome={chromeOf(c)} title="Link expired">
+      <AuthPanel title="This link no longer works">
+        <p>Sign-in links work once, for 30 minutes. This one has expired or was already used.</p>
+        <p class="auth-switch">
+          <a href="/signin" class="button primary">Get a new link</a>
+        </p>
+      </AuthPanel>
+    </Layout>
+  );
+}
+
+/** `POST /signout`: this browser only. */
+export async function signout(c: C) {
+  await endSession(c, c.var.db.kysely);
+  return c.redirect('/papers', 303);
+}
+
+function linkContext(c: C) {
+  return { origin: siteOrigin(c), siteName: c.var.config.SITE_NAME };
+}

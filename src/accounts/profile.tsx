@@ -1,0 +1,109 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import type { User } from '../db/schema.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { PaperList } from '../web/components.tsx';
+import { formatShortDate, plural, safeHttpUrl } from '../web/format.ts';
+import { jsonError } from '../web/respond.ts';
+import type { ListingView } from '../feed/queries.ts';
+import { viewerVotes } from '../votes/routes.ts';
+import { profileCounts, profilePapers, userByHandle, type ProfileTab } from './queries.ts';
+
+type C = Context<AppEnv>;
+
+const TABS: [ProfileTab, string][] = [
+  ['submitted', 'Submitted'],
+  ['upvoted', 'Upvoted'],
+  ['authored', 'Authored'],
+];
+const PAGE_SIZE = 30;
+
+/** A user as anyone may see them: never the address, the password or the ban details. */
+function publicUser(user: User) {
+  return {
+    name: user.username,
+    fullname: user.fullname,
+    avatarUrl: safeHttpUrl(user.avatar_url) ?? null,
+    type: user.kind === 'system' ? 'system' : 'user',
+    role: user.role,
+    bio: user.bio,
+    createdAt: user.created_at,
+  };
+}
+
+/** `GET /users/:name`: who they are, and the papers they submitted, upvoted and wrote. */
+export async function showProfile(c: C) {
+  const db = c.var.db.kysely;
+  const user = await userByHandle(db, c.req.param('name')!);
+  if (!user) return c.notFound();
+  const asked = c.req.query('tab');
+  const tab = TABS.find(([key]) => key === asked)?.[0] ?? 'submitted';
+  const [counts, views] = await Promise.all([profileCounts(db, user.id), profilePapers(db, user.id, tab, PAGE_SIZE)]);
+  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
+  const avatar = safeHttpUrl(user.avatar_url);
+  const viewer = c.var.auth.kind === 'anonymous' ? null : c.var.auth.viewer;
+  const own = viewer?.id === user.id;
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`}>
+      <header class="profile-head">
+        {avatar ? (
+          <img class="avatar" src={avatar} alt="" width="72" height="72" />
+        ) : (
+          <span class="avatar avatar-initial" aria-hidden="true">
+            {initialOf(user)}
+          </span>
+        )}
+        <div class="profile-id">
+          <h1>
+            {user.fullname}
+            {user.role !== 'user' && <span class={`role-badge role-${user.role}`}>{user.role === 'admin' ? 'Admin' : 'Moderator'}</span>}
+          </h1>
+          <p class="muted">
+            @{user.username} · joined {formatShortDate(user.created_at)}
+            {user.banned_at && <span class="role-badge role-banned">Suspended</span>}
+          </p>
+          {user.bio && <p class="profile-bio">{user.bio}</p>}
+          {own && (
+            <p class="small">
+              <a href="/settings">Edit profile and settings</a>
+            </p>
+          )}
+        </div>
+      </header>
+      <nav class="profile-tabs" aria-label="Papers">
+        {TABS.map(([key, label]) => (
+          <a href={`/users/${user.username}?tab=${key}`} class={key === tab ? 'tab active' : 'tab'} aria-current={key === tab ? 'page' : undefined}>
+            {label} <span class="tab-count">{counts[key]}</span>
+          </a>
+        ))}
+      </nav>
+      {views.length ? (
+        // Cards never read the listing, and upvoted or authored papers need not have one.
+        <PaperList views={views as ListingView[]} votes={votes} />
+      ) : (
+        <p class="empty-note muted">{emptyNote(tab, own)}</p>
+      )}
+      {counts[tab] > PAGE_SIZE && <p class="muted small">Showing the latest {PAGE_SIZE} of {plural(counts[tab], 'paper')}.</p>}
+    </Layout>,
+  );
+}
+
+/** `GET /api/users/:name`: the public profile and how many papers each list holds. */
+export async function getUser(c: C) {
+  const db = c.var.db.kysely;
+  const user = await userByHandle(db, c.req.param('name')!);
+  if (!user) return jsonError(c, 404, `no user named ${c.req.param('name')}`);
+  const counts = await profileCounts(db, user.id);
+  return c.json({ ...publicUser(user), numSubmitted: counts.submitted, numUpvoted: counts.upvoted, numPapers: counts.authored });
+}
+
+function initialOf(user: User): string {
+  return [...(user.fullname.trim() || user.username)][0]!.toUpperCase();
+}
+
+function emptyNote(tab: ProfileTab, own: boolean): string {
+  const who = own ? 'You have' : 'No papers';
+  if (tab === 'submitted') return own ? `${who} not submitted a paper yet.` : 'No papers submitted yet.';
+  if (tab === 'upvoted') return own ? `${who} not upvoted a paper yet.` : 'No upvoted papers yet.';
+  return own ? 'No authored papers yet: claim your papers from their pages, and a moderator confirms them.' : 'No authored papers confirmed yet.';
+}

@@ -1,0 +1,273 @@
+import type { Context } from 'hono';
+import { deleteCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { failure, needViewer } from '../auth/guards.ts';
+import { csrfToken } from '../auth/middleware.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { overLimit } from '../auth/rate-limit.ts';
+import { SESSION_COOKIE, endAllSessions, type Viewer } from '../auth/sessions.ts';
+import { hashToken } from '../auth/tokens.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { formatShortDate } from '../web/format.ts';
+import { CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
+import { apiTokensOfUser, sessionsOfUser, userById } from './queries.ts';
+import { MAX_API_TOKENS, changePassword, createApiToken, revokeOwnApiToken, saveProfile } from './settings.ts';
+
+type C = Context<AppEnv>;
+
+const profileForm = z.object({
+  fullname: z.string().trim().max(100, 'a name has at most 100 characters').default(''),
+  bio: z.string().trim().max(1000, 'a bio has at most 1,000 characters').default(''),
+});
+const passwordForm = z.object({
+  current: z.string().max(MAX_PASSWORD_LENGTH).default(''),
+  password: z.string().min(MIN_PASSWORD_LENGTH, `a password has at least ${MIN_PASSWORD_LENGTH} characters`).max(MAX_PASSWORD_LENGTH, `a password has at most ${MAX_PASSWORD_LENGTH} characters`),
+});
+const tokenForm = z.object({
+  name: z.string().trim().min(1, 'name the token, e.g. “laptop script”').max(60, 'a token name has at most 60 characters'),
+  scopes: z.enum(['read', 'read write'], 'choose read, or read and write'),
+});
+
+/** What a finished action says at the top of the page (`?done=`). */
+const DONE: Record<string, string> = {
+  welcome: 'Welcome! Your account is ready. Add a name and a few words about yourself, if you like.',
+  profile: 'Profile saved.',
+  password: 'Password saved. Your other browsers were signed out.',
+  revoked: 'Token revoked: it no longer works.',
+};
+
+/** Settings are changed from a signed-in browser; API tokens may only edit the profile. */
+function needSession(c: C): Viewer {
+  const viewer = needViewer(c, c.req.method === 'GET' ? 'read' : 'write');
+  if (c.var.auth.kind !== 'session') throw failure(c, 403, 'account settings need a browser session, not an API token');
+  return viewer;
+}
+
+async function form(c: C): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function errorsOf(error: z.ZodError, prefix = ''): FormErrors {
+  const errors: FormErrors = {};
+  for (const issue of error.issues) errors[prefix + String(issue.path[0] ?? 'form')] ??= issue.message;
+  return errors;
+}
+
+/** `GET /settings` */
+export async function showSettings(c: C) {
+  const viewer = needSession(c);
+  return renderSettings(c, viewer, {});
+}
+
+/** `POST /settings/profile` (also with a `write` API token). */
+export async function saveProfileForm(c: C) {
+  const viewer = needViewer(c, 'write');
+  const parsed = profileForm.safeParse(await form(c));
+  if (!parsed.success) {
+    if (c.var.auth.kind !== 'session') throw failure(c, 422, parsed.error.issues[0]!.message);
+    return renderSettings(c, viewer, { errors: errorsOf(parsed.error) }, 422);
+  }
+  await saveProfile(c.var.db.kysely, viewer.id, parsed.data);
+  return c.redirect('/settings?done=profile', 303);
+}
+
+/** `POST /settings/password` */
+export async function savePassword(c: C) {
+  const viewer = needSession(c);
+  const limited = await overLimit(c, 'signin');
+  if (limited) return limited;
+  const parsed = passwordForm.safeParse(await form(c));
+  if (!parsed.success) return renderSettings(c, viewer, { errors: errorsOf(parsed.error, 'pw-') }, 422);
+  const auth = c.var.auth;
+  const keep = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
+  const outcome = await changePassword(c.var.db.kysely, viewer.id, parsed.data.current, parsed.data.password, keep);
+  if (outcome === 'wrong-current') return renderSettings(c, viewer, { errors: { 'pw-current': 'that is not your current password' } }, 403);
+  return c.redirect('/settings?done=password', 303);
+}
+
+/** `POST /settings/sessions/end-all`: "sign out everywhere", this browser included. */
+export async function signOutEverywhere(c: C) {
+  const viewer = needSession(c);
+  await endAllSessions(c.var.db.kysely, viewer.id);
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+  return c.redirect('/signin', 303);
+}
+
+/** `POST /settings/tokens`: the new token is shown on this answer only. */
+export async function createToken(c: C) {
+  const viewer = needSession(c);
+  const parsed = tokenForm.safeParse(await form(c));
+  if (!parsed.success) return renderSettings(c, viewer, { errors: errorsOf(parsed.error, 'token-') }, 422);
+  const token = await createApiToken(c.var.db.kysely, viewer.id, parsed.data.name, parsed.data.scopes);
+  if (token === 'too-many') return renderSettings(c, viewer, { errors: { 'token-name': `you have ${MAX_API_TOKENS} tokens already; revoke one first` } }, 409);
+  return renderSettings(c, viewer, { newToken: { name: parsed.data.name, token } }, 201);
+}
+
+/** `POST /settings/tokens/:id/revoke` */
+export async function revokeToken(c: C) {
+  const viewer = needSession(c);
+  const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
+  if (!id.success || !(await revokeOwnApiToken(c.var.db.kysely, viewer.id, id.data))) throw failure(c, 404, 'no such token');
+  return c.redirect('/settings?done=revoked', 303);
+}
+
+interface SettingsState {
+  errors?: FormErrors;
+  newToken?: { name: string; token: string };
+}
+
+async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status: 200 | 201 | 403 | 409 | 422 = 200) {
+  const db = c.var.db.kysely;
+  const now = new Date();
+  const [user, sessions, tokens] = await Promise.all([userById(db, viewer.id), sessionsOfUser(db, viewer.id, now), apiTokensOfUser(db, viewer.id)]);
+  if (!user) throw failure(c, 404, 'no such user');
+  const auth = c.var.auth;
+  const current = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
+  const csrf = csrfToken(c);
+  const errors = state.errors ?? {};
+  const done = DONE[c.req.query('done') ?? ''];
+  const pick = (prefix: string) => Object.fromEntries(Object.entries(errors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const pwErrors = pick('pw-');
+  const tokenErrors = pick('token-');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="Settings">
+      <div class="settings">
+        <header class="settings-head">
+          <h1>Settings</h1>
+          <a href={`/users/${user.username}`}>View your profile</a>
+        </header>
+        {done && !state.errors && (
+          <p class="form-notice" role="status">
+            {done}
+          </p>
+        )}
+
+        <section class="settings-section" aria-labelledby="s-profile">
+          <h2 id="s-profile">Profile</h2>
+          <p class="muted small">
+            Shown on your public page, <a href={`/users/${user.username}`}>/users/{user.username}</a>. Signed in as {user.email}.
+          </p>
+          <form method="post" action="/settings/profile" class="stack-form">
+            <CsrfField token={csrf} />
+            <FormAlert errors={errors} />
+            <Field name="fullname" label="Full name" value={user.fullname} autocomplete="name" maxlength={100} errors={errors} />
+            <div class={errors.bio ? 'field has-error' : 'field'}>
+              <label for="f-bio">
+                Bio<span class="optional"> (optional)</span>
+              </label>
+              <textarea id="f-bio" name="bio" rows={4} maxlength={1000} aria-invalid={errors.bio ? 'true' : undefined} aria-describedby={errors.bio ? 'bio-error' : 'bio-hint'}>
+                {user.bio ?? ''}
+              </textarea>
+              <p class="field-hint" id="bio-hint">
+                A few words: what you work on, where. Plain text, up to 1,000 characters.
+              </p>
+              {errors.bio && (
+                <p class="field-error" id="bio-error">
+                  {errors.bio}
+                </p>
+              )}
+            </div>
+            <button type="submit" class="button primary">Save profile</button>
+          </form>
+        </section>
+
+        <section class="settings-section" aria-labelledby="s-password">
+          <h2 id="s-password">{user.password_hash ? 'Change password' : 'Set a password'}</h2>
+          <p class="muted small">
+            {user.password_hash
+              ? 'Saving a new password signs out your other browsers.'
+              : 'You sign in with e-mailed links. A password lets you sign in without waiting for mail.'}
+          </p>
+          <form method="post" action="/settings/password" class="stack-form">
+            <CsrfField token={csrf} />
+            {/* Password managers file the new password under this account. */}
+            <input type="text" name="username" value={user.email ?? user.username} autocomplete="username" hidden />
+            {user.password_hash && <Field name="current" label="Current password" type="password" autocomplete="current-password" required errors={pwErrors} />}
+            <Field name="password" label="New password" type="password" autocomplete="new-password" required minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters.`} errors={pwErrors} />
+            <button type="submit" class="button primary">{user.password_hash ? 'Change password' : 'Set password'}</button>
+          </form>
+        </section>
+
+        <section class="settings-section" aria-labelledby="s-sessions">
+          <h2 id="s-sessions">Where you are signed in</h2>
+          <ul class="session-list">
+            {sessions.map((s) => (
+              <li>
+                <span class="session-agent">{describeAgent(s.user_agent)}</span>
+                {s.token_hash === current && <span class="badge this-browser">This browser</span>}
+                <span class="muted small">
+                  signed in {formatShortDate(s.created_at)} · last seen {formatShortDate(s.last_seen_at)}
+                </span>
+              </li>
+            ))}
+          </ul>
+          <form method="post" action="/settings/sessions/end-all">
+            <CsrfField token={csrf} />
+            <button type="submit" class="button danger">Sign out everywhere</button>
+          </form>
+        </section>
+
+        <section class="settings-section" aria-labelledby="s-tokens">
+          <h2 id="s-tokens">API tokens</h2>
+          <p class="muted small">
+            For scripts and clients of the <a href="/api/daily_papers">JSON API</a>: send <code>Authorization: Bearer dp_…</code>. A read token
+            sees what you see; a read-and-write token can also upvote, submit and comment as you.
+          </p>
+          {state.newToken && (
+            <div class="new-token" role="status">
+              <p>
+                <strong>Your new token “{state.newToken.name}”.</strong> Copy it now: it is not shown again.
+              </p>
+              <input type="text" readonly value={state.newToken.token} aria-label="New API token" class="token-value" />
+            </div>
+          )}
+          {tokens.length > 0 && (
+            <ul class="token-list">
+              {tokens.map((t) => (
+                <li>
+                  <div>
+                    <strong>{t.name}</strong> <span class="badge">{t.scopes === 'read' ? 'read' : 'read, write'}</span>
+                    <div class="muted small">
+                      created {formatShortDate(t.created_at)} · {t.last_used_at ? `last used ${formatShortDate(t.last_used_at)}` : 'never used'}
+                    </div>
+                  </div>
+                  <form method="post" action={`/settings/tokens/${t.id}/revoke`}>
+                    <CsrfField token={csrf} />
+                    <button type="submit" class="button small-button" aria-label={`Revoke token ${t.name}`}>
+                      Revoke
+                    </button>
+                  </form>
+                </li>
+              ))}
+            </ul>
+          )}
+          <form method="post" action="/settings/tokens" class="token-form">
+            <CsrfField token={csrf} />
+            <Field name="name" label="Token name" maxlength={60} required errors={tokenErrors} autocomplete="off" />
+            <fieldset class="scopes">
+              <legend>Access</legend>
+              <label>
+                <input type="radio" name="scopes" value="read" checked /> Read
+              </label>
+              <label>
+                <input type="radio" name="scopes" value="read write" /> Read and write
+              </label>
+            </fieldset>
+            <button type="submit" class="button primary">Create token</button>
+          </form>
+        </section>
+      </div>
+    </Layout>,
+    status,
+  );
+}
+
+/** "Firefox on Linux" from a User-Agent header; enough to recognise one's devices. */
+function describeAgent(agent: string | null): string {
+  if (!agent) return 'Unknown browser';
+  const browser = /Edg\//.test(agent) ? 'Edge' : /Firefox\//.test(agent) ? 'Firefox' : /Chrom(e|ium)\//.test(agent) ? 'Chrome' : /Safari\//.test(agent) ? 'Safari' : /curl|python|node|undici/i.test(agent) ? 'Script' : 'Browser';
+  const os = /Android/.test(agent) ? 'Android' : /iPhone|iPad/.test(agent) ? 'iOS' : /Mac OS X/.test(agent) ? 'macOS' : /Windows/.test(agent) ? 'Windows' : /Linux/.test(agent) ? 'Linux' : '';
+  return os ? `${browser} on ${os}` : browser;
+}

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../db/database.ts';
+import { verifyPassword } from '../auth/passwords.ts';
+import { freshDatabaseUrl } from '../../test/helpers.ts';
+import { signedInUser } from '../../test/community.ts';
+import { createAdmin, listUsers, setUserRole } from './user-cli.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
+
+/** Runs the real executable with `input` on stdin. */
+function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+let url: string;
+let db: Db;
+beforeAll(async () => {
+  url = await freshDatabaseUrl();
+  db = await connectDatabase(url);
+});
+afterAll(() => db.close());
+
+describe('dailypapers user …', () => {
+  it('create-admin through the real executable, with a password from stdin', async () => {
+    const run = await cli(['user', 'create-admin', 'root-admin', 'Root@Example.org', '--password-stdin'], { DATABASE_URL: url }, 'an admin password\n');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/created admin root-admin <root@example.org>.*with a password/);
+    const row = await db.kysely.selectFrom('users').selectAll().where('username', '=', 'root-admin').executeTakeFirstOrThrow();
+    expect(row.role).toBe('admin');
+    expect(await verifyPassword(row.password_hash!, 'an admin password')).toBe(true);
+
+    const listed = await cli(['user', 'list', '--role', 'admin'], { DATABASE_URL: url });
+    expect(listed.stdout).toMatch(/^root-admin\s+admin\s+root@example.org/m);
+    const bad = await cli(['user', 'set-role', 'root-admin', 'king'], { DATABASE_URL: url });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('dailypapers: user: the role is one of user, moderator, admin');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('promotes an existing user, sets roles with an audit row, and lists', async () => {
+    const someone = await signedInUser(db, { username: 'promote-me' });
+    expect(await createAdmin(db, 'promote-me', 'promote-me@example.org')).toBe('user: promote-me is now an admin (was user)');
+    await expect(createAdmin(db, 'promote-me', 'other@example.org')).rejects.toThrow(/another e-mail address/);
+    expect(await setUserRole(db, 'promote-me', 'moderator')).toBe('user: promote-me is now a moderator (was admin)');
+    expect(await setUserRole(db, 'promote-me', 'moderator')).toBe('user: promote-me is already a moderator');
+    await expect(setUserRole(db, 'nobody', 'admin')).rejects.toThrow('user: no user named nobody');
+    const audit = await db.kysely.selectFrom('audit_log').selectAll().where('target_id', '=', String(someone.id)).orderBy('id').execute();
+    expect(audit.map((a) => a.detail)).toEqual(['user → admin', 'admin → moderator']);
+    expect(audit[0]!.actor_label).toMatch(/^cli:/);
+    expect((await listUsers(db, 'moderator')).join('\n')).toContain('promote-me');
+    await expect(listUsers(db, 'king')).rejects.toThrow(/role is one of/);
+    await expect(createAdmin(db, 'x', 'x@example.org')).rejects.toThrow(/^user: a username has/);
+  });
+});

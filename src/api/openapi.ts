@@ -1,0 +1,384 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+
+/**
+ * The OpenAPI 3.1 description of the JSON API, served at `/api/openapi.json`.
+ * Hand-written: one entry per line of api/routes.ts (a test checks that none is
+ * missing). Paths with `{id}` take arXiv ids; old-style ids keep their slash
+ * (`/api/papers/hep-th/9901001`), which the server accepts although OpenAPI
+ * cannot express it.
+ */
+type Schema = Record<string, unknown>;
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+
+const errors = {
+  400: error('The request is malformed: an invalid id, parameter or body. `details` lists each problem.'),
+  401: error('No credentials, or an invalid or revoked API token.'),
+  403: error('The token lacks the scope this needs, or a browser request failed the CSRF check.'),
+  404: error('No such paper.'),
+  409: error('Conflicts with what exists, e.g. the paper is already featured.'),
+  413: error('The request body is larger than 64 KiB.'),
+  429: {
+    ...error('Too many requests; `Retry-After` says how many seconds to wait.'),
+    headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } },
+  },
+} as const;
+const pick = <K extends keyof typeof errors>(...codes: K[]) => Object.fromEntries(codes.map((c) => [c, errors[c]]));
+
+const paperId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'arXiv id without or with version: `2401.01234`, `2401.01234v2`, or old-style `hep-th/9901001`.',
+  schema: { type: 'string', examples: ['2401.01234'] },
+};
+
+const commentId = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+
+const readAccess = [{}, { bearerAuth: ['read'] }];
+const writeAccess = [{ bearerAuth: ['write'] }, { sessionCookie: [] }];
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'dailypapers API',
+    version: '1.0.0',
+    summary: 'Community-curated research papers, compatible with the Hugging Face papers API.',
+    description:
+      'Reading needs no credentials. Writing needs a personal API token with the `write` scope ' +
+      '(`Authorization: Bearer dp_…`), or, from this site\'s own pages, the session cookie plus the ' +
+      'page\'s CSRF token in `X-CSRF-Token`. Errors are JSON: `{"error": "…", "details": ["…"]}`.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  servers: [{ url: '/' }],
+  tags: [
+    { name: 'papers', description: 'Daily lists and papers (read)' },
+    { name: 'votes', description: 'Upvotes (write)' },
+    { name: 'submissions', description: 'Submitting papers to today\'s list (write)' },
+    { name: 'comments', description: 'Discussion on a paper' },
+  ],
+  paths: {
+    '/api/openapi.json': {
+      get: {
+        operationId: 'getOpenApi',
+        summary: 'This document',
+        tags: ['papers'],
+        security: [{}],
+        responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/api/daily_papers': {
+      get: {
+        operationId: 'getDailyPapers',
+        summary: 'Featured papers, newest first or by trending score',
+        description: 'Give at most one of `date`, `week` and `month`; without any, all days.',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [
+          { name: 'date', in: 'query', description: 'A calendar day.', schema: { type: 'string', format: 'date', examples: ['2026-06-17'] } },
+          { name: 'week', in: 'query', description: 'An ISO week.', schema: { type: 'string', pattern: '^\\d{4}-W\\d{2}$', examples: ['2026-W25'] } },
+          { name: 'month', in: 'query', description: 'A month.', schema: { type: 'string', pattern: '^\\d{4}-\\d{2}$', examples: ['2026-06'] } },
+          { name: 'submitter', in: 'query', description: 'Only papers submitted by this username.', schema: { type: 'string', maxLength: 100 } },
+          { name: 'sort', in: 'query', schema: { type: 'string', enum: ['publishedAt', 'trending'], default: 'publishedAt' } },
+          { name: 'p', in: 'query', description: 'Page number, from 0.', schema: { type: 'integer', minimum: 0, maximum: 100000, default: 0 } },
+          { name: 'limit', in: 'query', description: 'Papers per page.', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+        ],
+        responses: { 200: json({ type: 'array', items: ref('DailyPaper') }, 'The listings.'), ...pick(400, 429) },
+      },
+      post: {
+        operationId: 'submitPaper',
+        summary: "Submit a paper to today's list (UTC day)",
+        description:
+          'A paper unknown here is fetched from arXiv first. A paper featured on any day before is refused (409). ' +
+          'Each user may submit `SUBMISSIONS_PER_DAY` papers a day (429).',
+        tags: ['submissions'],
+        security: writeAccess,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  { type: 'object', required: ['paper'], additionalProperties: false, properties: { paper: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 300 } } } } },
+                  { type: 'object', required: ['arxivId'], additionalProperties: false, properties: { arxivId: { type: 'string', maxLength: 300 } } },
+                ],
+              },
+              examples: {
+                hf: { summary: 'Hugging Face shape', value: { paper: { id: '2401.01234' } } },
+                link: { summary: 'An arXiv link', value: { arxivId: 'https://arxiv.org/abs/2401.01234v2' } },
+              },
+            },
+          },
+        },
+        responses: {
+          201: { ...json(ref('DailyPaper'), 'Submitted: the new listing.'), headers: { Location: { schema: { type: 'string' }, description: 'The paper in the API.' } } },
+          ...pick(400, 401, 403, 409, 413, 429),
+          404: error('arXiv does not know this paper.'),
+          410: error('The paper was removed by a moderator.'),
+          502: error('arXiv could not be reached or answered badly; nothing was saved.'),
+        },
+      },
+    },
+    '/api/papers/{id}': {
+      get: {
+        operationId: 'getPaper',
+        summary: 'One paper',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('Paper'), 'The paper.'), ...pick(400, 404, 429) },
+      },
+    },
+    '/api/papers/{id}/upvote': {
+      post: {
+        operationId: 'upvotePaper',
+        summary: 'Upvote a paper',
+        description: 'One upvote per person per paper: repeating it changes nothing.',
+        tags: ['votes'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('VoteState'), 'Your vote and the new count.'), ...pick(400, 401, 403, 404, 429), 410: error('The paper was removed by a moderator.') },
+      },
+      delete: {
+        operationId: 'withdrawUpvote',
+        summary: 'Withdraw your upvote',
+        description: 'Repeating it changes nothing.',
+        tags: ['votes'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('VoteState'), 'Your vote and the new count.'), ...pick(400, 401, 403, 404, 429), 410: error('The paper was removed by a moderator.') },
+      },
+    },
+    '/api/papers/{id}/comments': {
+      get: {
+        operationId: 'getComments',
+        summary: "A paper's discussion, oldest first; replies carry `parentId`",
+        tags: ['comments'],
+        security: readAccess,
+        parameters: [paperId],
+        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments.'), ...pick(400, 404, 429) },
+      },
+      post: {
+        operationId: 'postComment',
+        summary: 'Comment on a paper, or reply to a comment',
+        tags: ['comments'],
+        security: writeAccess,
+        parameters: [paperId],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['comment'],
+                properties: {
+                  comment: { type: 'string', minLength: 1, description: 'Markdown, with $math$; raw HTML is not rendered.' },
+                  parentId: { type: 'integer', description: 'The comment this replies to.' },
+                },
+              },
+              examples: { reply: { value: { comment: 'Does this hold for $n > 2$?', parentId: 12 } } },
+            },
+          },
+        },
+        responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 413, 429) },
+      },
+    },
+    '/api/comments/{id}': {
+      patch: {
+        operationId: 'editComment',
+        summary: 'Edit your comment',
+        tags: ['comments'],
+        security: writeAccess,
+        parameters: [commentId],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { type: 'string', minLength: 1 } } } } } },
+        responses: { 200: json(ref('Comment'), 'The edited comment.'), ...pick(400, 401, 403, 404, 413, 429) },
+      },
+      delete: {
+        operationId: 'deleteComment',
+        summary: 'Delete your comment (moderators: any comment)',
+        tags: ['comments'],
+        security: writeAccess,
+        parameters: [commentId],
+        responses: { 204: { description: 'Deleted.' }, ...pick(400, 401, 403, 404, 429) },
+      },
+    },
+    '/api/organizations/{name}': {
+      get: {
+        operationId: 'getOrganization',
+        summary: 'An organization, its members and its papers',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'sort', in: 'query', schema: { type: 'string', enum: ['upvotes', 'newest'], default: 'upvotes' } },
+          { name: 'p', in: 'query', description: 'Page number, from 0.', schema: { type: 'integer', minimum: 0, default: 0 } },
+        ],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                fullname: { type: 'string' },
+                avatarUrl: { type: ['string', 'null'] },
+                numPapers: { type: 'integer' },
+                members: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, fullname: { type: 'string' }, role: { type: 'string' } } } },
+                papers: {
+                  type: 'array',
+                  items: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, upvotes: { type: 'integer' }, numComments: { type: 'integer' }, publishedAt: { type: 'string', format: 'date-time' } } },
+                },
+              },
+            },
+            'The organization.',
+          ),
+          ...pick(404, 429),
+        },
+      },
+    },
+    '/api/users/{name}': {
+      get: {
+        operationId: 'getUser',
+        summary: 'A user\'s public profile',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                fullname: { type: 'string' },
+                avatarUrl: { type: ['string', 'null'] },
+                type: { type: 'string', enum: ['user', 'system'] },
+                role: { type: 'string', enum: ['user', 'moderator', 'admin'] },
+                bio: { type: ['string', 'null'] },
+                createdAt: { type: 'string', format: 'date-time' },
+                numSubmitted: { type: 'integer' },
+                numUpvoted: { type: 'integer' },
+                numPapers: { type: 'integer', description: 'Papers confirmed as authored.' },
+              },
+            },
+            'The user.',
+          ),
+          ...pick(404, 429),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A personal API token (`dp_…`), made on your account page. Scopes: `read` (reading, the same as anonymous but ' +
+          'counted against you rather than your address) and `write` (voting, submitting, commenting). A token without ' +
+          '`write` gets 403 on writes.',
+      },
+      sessionCookie: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'dp_session',
+        description: "The site's own pages: the session cookie, plus the page's CSRF token in the `X-CSRF-Token` header.",
+      },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: { error: { type: 'string' }, details: { type: 'array', items: { type: 'string' } } },
+      },
+      VoteState: {
+        type: 'object',
+        required: ['upvoted', 'upvotes'],
+        properties: {
+          upvoted: { type: 'boolean', description: 'Whether you now upvote the paper.' },
+          upvotes: { type: 'integer', description: "The paper's count: its import source's upvotes plus the votes cast here." },
+        },
+      },
+      UserRef: {
+        type: 'object',
+        properties: {
+          _id: { type: 'string' },
+          user: { type: 'string', description: 'Username.' },
+          fullname: { type: 'string' },
+          avatarUrl: { type: 'string' },
+          isPro: { type: 'boolean' },
+          type: { type: 'string' },
+        },
+      },
+      Organization: {
+        type: 'object',
+        properties: { _id: { type: 'string' }, name: { type: 'string' }, fullname: { type: 'string' }, avatar: { type: 'string' } },
+      },
+      Author: {
+        type: 'object',
+        required: ['_id', 'name', 'hidden'],
+        properties: { _id: { type: 'string' }, name: { type: 'string' }, hidden: { type: 'boolean' }, user: ref('UserRef') },
+      },
+      Paper: {
+        type: 'object',
+        description: 'A paper as the Hugging Face API gives it; fields without a value are left out. Imported papers may carry more of their source\'s fields.',
+        required: ['id', 'authors', 'publishedAt', 'title', 'summary', 'upvotes'],
+        properties: {
+          id: { type: 'string', examples: ['2401.01234'] },
+          authors: { type: 'array', items: ref('Author') },
+          publishedAt: { type: 'string', format: 'date-time', description: 'First arXiv version.' },
+          submittedOnDailyAt: { type: 'string', format: 'date-time' },
+          submittedOnDailyBy: ref('UserRef'),
+          title: { type: 'string' },
+          summary: { type: 'string', description: 'The abstract, LaTeX kept.' },
+          upvotes: { type: 'integer' },
+          discussionId: { type: 'string' },
+          githubRepo: { type: 'string', format: 'uri' },
+          githubStars: { type: 'integer' },
+          projectPage: { type: 'string', format: 'uri' },
+          ai_summary: { type: 'string' },
+          ai_keywords: { type: 'array', items: { type: 'string' } },
+          organization: ref('Organization'),
+        },
+      },
+      DailyPaper: {
+        type: 'object',
+        description: 'One listing: a paper as featured on a day.',
+        required: ['paper', 'publishedAt', 'title', 'summary', 'numComments', 'isAuthorParticipating'],
+        properties: {
+          paper: ref('Paper'),
+          publishedAt: { type: 'string', format: 'date-time', description: 'When it was submitted to the list.' },
+          title: { type: 'string' },
+          summary: { type: 'string' },
+          thumbnail: { type: 'string', format: 'uri' },
+          numComments: { type: 'integer' },
+          submittedBy: {
+            type: 'object',
+            properties: { _id: { type: 'string' }, name: { type: 'string' }, fullname: { type: 'string' }, avatarUrl: { type: 'string' }, type: { type: 'string' } },
+          },
+          organization: ref('Organization'),
+          isAuthorParticipating: { type: 'boolean' },
+        },
+      },
+      Comment: {
+        type: 'object',
+        required: ['id', 'paperId', 'parentId', 'author', 'body', 'html', 'createdAt', 'editedAt'],
+        properties: {
+          id: { type: 'integer' },
+          paperId: { type: 'string' },
+          parentId: { type: ['integer', 'null'] },
+          author: { type: 'object', required: ['user', 'fullname'], properties: { user: { type: 'string' }, fullname: { type: 'string' } } },
+          body: { type: 'string', description: 'Markdown, as written.' },
+          html: { type: 'string', description: 'Rendered and sanitized.' },
+          createdAt: { type: 'string', format: 'date-time' },
+          editedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** `GET /api/openapi.json`. */
+export function getOpenApi(c: Context<AppEnv>) {
+  return c.json(openApiDocument);
+}

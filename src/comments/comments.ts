@@ -1,0 +1,168 @@
+// The discussion's rules: who may post, edit, delete and report, and what each
+// write changes. Every visible change goes through writeContent (one transaction,
+// content version bumped) and keeps papers.comments right.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { writeContent } from '../db/content-version.ts';
+import { isModerator, type Viewer } from '../auth/sessions.ts';
+import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
+import {
+  auditCommentAction,
+  commentById,
+  commentsOfPaper,
+  hasOpenReport,
+  insertComment,
+  insertReport,
+  markCommentDeleted,
+  paperForComments,
+  refreshCommentCount,
+  updateCommentBody,
+  type CommentRow,
+} from './queries.ts';
+import { buildThread, flatten, stateOf, type ThreadNode } from './thread.ts';
+
+/** A refusal with the HTTP status it maps to. */
+export class CommentError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 404 | 410 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Report reasons offered by the form; anything else is `other`. */
+export const REPORT_REASONS = ['spam', 'abuse', 'off-topic', 'other'] as const;
+
+/** A comment as the JSON API returns it. Placeholders of deleted or removed comments have no author, body or html. */
+export interface CommentJson {
+  id: number;
+  paperId: string;
+  parentId: number | null;
+  author: { user: string; fullname: string } | null;
+  body: string;
+  html: string;
+  createdAt: string;
+  editedAt: string | null;
+  /** Only on placeholders: `deleted` by its author or `removed` by a moderator. */
+  state?: 'deleted' | 'removed';
+}
+
+export function commentJson(c: CommentRow): CommentJson {
+  const state = stateOf(c);
+  const json: CommentJson = {
+    id: c.id,
+    paperId: c.paper_id,
+    parentId: c.parent_id,
+    author: state === 'visible' ? { user: c.username, fullname: c.fullname } : null,
+    body: state === 'visible' ? c.body : '',
+    html: state === 'visible' ? renderMarkdown(c.body) : '',
+    createdAt: c.created_at,
+    editedAt: c.edited_at,
+  };
+  if (state !== 'visible') json.state = state;
+  return json;
+}
+
+/** The paper's discussion as threads; unknown and hidden papers are a 404. */
+export async function discussionOf(db: Kysely<Database>, paperId: string): Promise<ThreadNode[]> {
+  await visiblePaper(db, paperId);
+  return buildThread(await commentsOfPaper(db, paperId));
+}
+
+/** The discussion as a flat list in reading order, each comment with its parentId. */
+export async function discussionJson(db: Kysely<Database>, paperId: string): Promise<CommentJson[]> {
+  return flatten(await discussionOf(db, paperId)).map((n) => commentJson(n.comment));
+}
+
+/** Checks a comment's text: not blank, not too long. Line endings become `\n`. */
+export function checkBody(body: string | undefined): string {
+  const text = (body ?? '').replace(/\r\n?/g, '\n');
+  if (!text.trim()) throw new CommentError(400, 'the comment is empty');
+  if (text.length > MAX_COMMENT_CHARS) throw new CommentError(413, `a comment has at most ${MAX_COMMENT_CHARS.toLocaleString('en-US')} characters`);
+  return text;
+}
+
+/** Posts a comment (a reply when `parentId` is set) and returns it. */
+export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId: string, body: string | undefined, parentId: number | null): Promise<CommentRow> {
+  const text = checkBody(body);
+  const id = await writeContent(
+    db,
+    async (trx) => {
+      await visiblePaper(trx, paperId);
+      if (parentId !== null) {
+        const parent = await commentById(trx, parentId);
+        if (!parent || parent.paper_id !== paperId) throw new CommentError(400, `parentId ${parentId} is not a comment on this paper`);
+        if (parent.deleted_at || parent.hidden_at) throw new CommentError(400, `comment ${parentId} was deleted; reply to the thread instead`);
+      }
+      const id = await insertComment(trx, { paperId, userId: viewer.id, parentId, body: text, now: new Date().toISOString() });
+      await refreshCommentCount(trx, paperId);
+      return id;
+    },
+    () => true,
+  );
+  return (await commentById(db, id))!;
+}
+
+/** Replaces the text of one's own comment. */
+export async function editComment(db: Kysely<Database>, viewer: Viewer, id: number, body: string | undefined): Promise<CommentRow> {
+  const text = checkBody(body);
+  await writeContent(
+    db,
+    async (trx) => {
+      const comment = await liveComment(trx, id);
+      if (comment.user_id !== viewer.id) throw new CommentError(403, 'you can only edit your own comments');
+      if (comment.hidden_at) throw new CommentError(403, 'this comment was removed by a moderator');
+      await updateCommentBody(trx, id, text, new Date().toISOString());
+    },
+    () => true,
+  );
+  return (await commentById(db, id))!;
+}
+
+/** Deletes a comment: one's own, or any as a moderator (written to the audit log). */
+export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: number): Promise<CommentRow> {
+  return writeContent(
+    db,
+    async (trx) => {
+      const comment = await liveComment(trx, id);
+      const own = comment.user_id === viewer.id;
+      if (!own && !isModerator(viewer)) throw new CommentError(403, 'you can only delete your own comments');
+      const now = new Date().toISOString();
+      await markCommentDeleted(trx, id, now);
+      if (!own) await auditCommentAction(trx, { actorId: viewer.id, action: 'comment.delete', commentId: id, detail: `paper ${comment.paper_id}, by ${comment.username}`, now });
+      await refreshCommentCount(trx, comment.paper_id);
+      return comment;
+    },
+    () => true,
+  );
+}
+
+/** Reports a comment to the moderators; a second open report by the same person adds nothing. */
+export async function reportComment(db: Kysely<Database>, viewer: Viewer, id: number, reason: string | undefined, detail: string | undefined): Promise<CommentRow> {
+  const kind = REPORT_REASONS.find((r) => r === reason) ?? 'other';
+  const note = (detail ?? '').trim().slice(0, 1000);
+  if (kind === 'other' && !note) throw new CommentError(400, 'say what is wrong with the comment');
+  return db.transaction().execute(async (trx) => {
+    const comment = await liveComment(trx, id);
+    if (comment.hidden_at) throw new CommentError(404, 'comment not found');
+    if (!(await hasOpenReport(trx, viewer.id, id))) {
+      await insertReport(trx, { reporterId: viewer.id, commentId: id, reason: note ? `${kind}: ${note}` : kind, now: new Date().toISOString() });
+    }
+    return comment;
+  });
+}
+
+async function visiblePaper(db: Parameters<typeof paperForComments>[0], paperId: string): Promise<void> {
+  const paper = await paperForComments(db, paperId);
+  if (!paper) throw new CommentError(404, `paper not found: ${paperId}`);
+  if (paper.hidden_at) throw new CommentError(410, `paper ${paperId} was removed by a moderator`);
+}
+
+// A comment that exists, is not deleted, and sits on a visible paper.
+async function liveComment(db: Parameters<typeof commentById>[0], id: number): Promise<CommentRow> {
+  const comment = await commentById(db, id);
+  if (!comment || comment.deleted_at) throw new CommentError(404, 'comment not found');
+  await visiblePaper(db, comment.paper_id);
+  return comment;
+}

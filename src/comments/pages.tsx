@@ -1,0 +1,295 @@
+import type { Context } from 'hono';
+import { raw } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { csrfToken, viewerOf } from '../auth/middleware.ts';
+import { failure, needViewer } from '../auth/guards.ts';
+import { overLimit } from '../auth/rate-limit.ts';
+import { isModerator, type Viewer } from '../auth/sessions.ts';
+import { parseArxivId } from '../papers/arxiv-id.ts';
+import { paperPath } from '../web/components.tsx';
+import { plural } from '../web/format.ts';
+import { CommentError, REPORT_REASONS, deleteComment, editComment, postComment, reportComment } from './comments.ts';
+import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
+import { commentsOfPaper } from './queries.ts';
+import { buildThread, flatten, type ThreadNode } from './thread.ts';
+
+/** Replies nest this deep on the page; deeper ones line up at the last level. */
+const MAX_DEPTH = 4;
+
+/** What the paper page's discussion section needs. */
+export interface DiscussionProps {
+  paperId: string;
+  threads: ThreadNode[];
+  /** Visible comments written here. */
+  count: number;
+  /** Comments the import source reported, which live there. */
+  sourceCount: number;
+  viewer: Viewer | null;
+  /** Empty for anonymous readers, whose pages are cached and carry no forms. */
+  csrf: string;
+}
+
+/** Loads the discussion of a paper page for this viewer. */
+export async function loadDiscussion(c: Context<AppEnv>, paperId: string, sourceCount: number): Promise<DiscussionProps> {
+  const viewer = viewerOf(c);
+  const threads = buildThread(await commentsOfPaper(c.var.db.kysely, paperId));
+  const count = flatten(threads).filter((n) => n.state === 'visible').length;
+  return { paperId, threads, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '' };
+}
+
+/** The threaded discussion under a paper: comments, replies, and the forms to join in. */
+export function Discussion(props: DiscussionProps) {
+  const { paperId, threads, count, sourceCount, viewer } = props;
+  const names = new Map(flatten(threads).map((n) => [n.comment.id, n.comment.username]));
+  return (
+    <section id="discussion" class="discussion" aria-labelledby="discussion-h">
+      <h2 id="discussion-h">
+        Discussion {count > 0 && <span class="discussion-count">{count}</span>}
+      </h2>
+      {sourceCount > 0 && <p class="muted small">{plural(sourceCount, 'more comment')} on the source site.</p>}
+      {threads.length > 0 ? (
+        <Comments nodes={threads} depth={1} props={props} names={names} />
+      ) : (
+        <p class="muted">No comments yet.{viewer ? ' Start the discussion.' : ''}</p>
+      )}
+      {viewer ? (
+        <CommentForm paperId={paperId} csrf={props.csrf} label="Add a comment" submit="Post" />
+      ) : (
+        <p class="comment-signin">
+          <a href={`/signin?next=${paperPath(paperId)}%23discussion`}>Sign in to comment</a>
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Comments({ nodes, depth, props, names }: { nodes: ThreadNode[]; depth: number; props: DiscussionProps; names: Map<number, string> }) {
+  return (
+    <ol class={depth === 1 ? 'comments' : 'comments replies'}>
+      {nodes.map((node) =>
+        depth < MAX_DEPTH ? (
+          <li>
+            <CommentItem node={node} props={props} />
+            {node.replies.length > 0 && <Comments nodes={node.replies} depth={depth + 1} props={props} names={names} />}
+          </li>
+        ) : (
+          // At the last level a reply says whom it answers, since indentation no longer does.
+          [node, ...flatten(node.replies)].map((n, i) => (
+            <li>
+              <CommentItem node={n} props={props} replyTo={i > 0 ? names.get(n.comment.parent_id!) : undefined} />
+            </li>
+          ))
+        ),
+      )}
+    </ol>
+  );
+}
+
+function CommentItem({ node, props, replyTo }: { node: ThreadNode; props: DiscussionProps; replyTo?: string }) {
+  const { comment, state } = node;
+  const anchor = `c${comment.id}`;
+  if (state !== 'visible') {
+    return (
+      <article class="comment placeholder" id={anchor}>
+        <p class="muted">{state === 'deleted' ? '[deleted]' : '[removed by a moderator]'}</p>
+      </article>
+    );
+  }
+  const { viewer, csrf, paperId } = props;
+  const own = viewer?.id === comment.user_id;
+  return (
+    <article class="comment" id={anchor}>
+      <header class="comment-head">
+        <a class="comment-author" href={`/users/${encodeURIComponent(comment.username)}`}>
+          {comment.fullname}
+        </a>
+        {comment.fullname !== comment.username && <span class="muted">@{comment.username}</span>}
+        {replyTo && <span class="muted">↪ @{replyTo}</span>}
+        <a class="comment-date muted" href={`#${anchor}`}>
+          <time datetime={comment.created_at} title={fullDate.format(new Date(comment.created_at))}>
+            {shortDate(comment.created_at)}
+          </time>
+        </a>
+        {comment.edited_at && (
+          <span class="muted" title={`edited ${fullDate.format(new Date(comment.edited_at))}`}>
+            · edited
+          </span>
+        )}
+      </header>
+      <div class="comment-body">{raw(renderMarkdown(comment.body))}</div>
+      {viewer && (
+        <div class="comment-actions">
+          <details>
+            <summary>Reply</summary>
+            <CommentForm paperId={paperId} csrf={csrf} parentId={comment.id} label={`Reply to ${comment.fullname}`} submit="Reply" />
+          </details>
+          {own && (
+            <details>
+              <summary>Edit</summary>
+              <form method="post" action={`/comments/${comment.id}/edit`} class="comment-form">
+                <input type="hidden" name="_csrf" value={csrf} />
+                <label class="visually-hidden" for={`edit-${comment.id}`}>
+                  Edit your comment
+                </label>
+                <textarea id={`edit-${comment.id}`} name="comment" rows={5} required maxlength={MAX_COMMENT_CHARS}>
+                  {comment.body}
+                </textarea>
+                <div class="comment-form-row">
+                  <button type="submit" class="button primary">
+                    Save
+                  </button>
+                </div>
+              </form>
+            </details>
+          )}
+          {(own || isModerator(viewer)) && (
+            <details>
+              <summary>Delete</summary>
+              <form method="post" action={`/comments/${comment.id}/delete`} class="comment-form">
+                <input type="hidden" name="_csrf" value={csrf} />
+                <p class="small">
+                  {own ? 'Delete your comment? Replies stay, under a placeholder.' : `Delete ${comment.username}'s comment as a moderator? This is logged.`}
+                </p>
+                <button type="submit" class="button danger">
+                  Delete comment
+                </button>
+              </form>
+            </details>
+          )}
+          {!own && (
+            <details>
+              <summary>Report</summary>
+              <form method="post" action={`/comments/${comment.id}/report`} class="comment-form">
+                <input type="hidden" name="_csrf" value={csrf} />
+                <label class="small">
+                  Reason{' '}
+                  <select name="reason">
+                    {REPORT_REASONS.map((r) => (
+                      <option value={r}>{r}</option>
+                    ))}
+                  </select>
+                </label>
+                <label class="visually-hidden" for={`report-${comment.id}`}>
+                  Details
+                </label>
+                <input id={`report-${comment.id}`} type="text" name="detail" maxlength={1000} placeholder="What is wrong (optional unless “other”)" />
+                <div class="comment-form-row">
+                  <button type="submit" class="button">
+                    Send report
+                  </button>
+                </div>
+              </form>
+            </details>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}
+
+function CommentForm({ paperId, csrf, parentId, label, submit }: { paperId: string; csrf: string; parentId?: number; label: string; submit: string }) {
+  const fieldId = parentId ? `reply-${parentId}` : 'new-comment';
+  return (
+    <form method="post" action={`${paperPath(paperId)}/comments`} class="comment-form">
+      <input type="hidden" name="_csrf" value={csrf} />
+      {parentId && <input type="hidden" name="parentId" value={String(parentId)} />}
+      <label for={fieldId} class={parentId ? 'visually-hidden' : 'comment-form-label'}>
+        {label}
+      </label>
+      <textarea id={fieldId} name="comment" rows={parentId ? 3 : 4} required maxlength={MAX_COMMENT_CHARS} placeholder="Markdown and $math$ welcome" />
+      <div class="comment-form-row">
+        <span class="muted small">Markdown, `code`, $\LaTeX$ math. Be kind.</span>
+        <button type="submit" class="button primary">
+          {submit}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const fullDate = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC', timeZoneName: 'short' });
+const dayMonth = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const dayMonthYear = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+
+// Absolute, not "3 hours ago": anonymous pages are cached until the content changes.
+function shortDate(iso: string): string {
+  const d = new Date(iso);
+  return d.getUTCFullYear() === new Date().getUTCFullYear() ? dayMonth.format(d) : dayMonthYear.format(d);
+}
+
+/** Ids are 32-bit on PostgreSQL; a larger one names no comment (and must not reach the database). */
+export const MAX_ID = 2_147_483_647;
+
+const commentForm = z.object({
+  comment: z.string().optional(),
+  parentId: z.union([z.literal(''), z.coerce.number().int().positive().max(MAX_ID)]).optional(),
+});
+const reportForm = z.object({ reason: z.string().optional(), detail: z.string().optional() });
+
+/** `POST /papers/{id}/comments`: a comment or, with `parentId`, a reply. */
+export async function postCommentForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c);
+  const paperId = paperParam(c);
+  const form = commentForm.safeParse(await c.req.parseBody());
+  if (!form.success) throw failure(c, 400, 'parentId must be a comment id');
+  const limited = await overLimit(c, 'comment');
+  if (limited) throw new HTTPException(429, { res: limited });
+  const parentId = form.data.parentId || null;
+  const comment = await attempt(c, () => postComment(c.var.db.kysely, viewer, paperId, form.data.comment, parentId));
+  return c.redirect(`${paperPath(paperId)}#c${comment.id}`, 303);
+}
+
+/** `POST /comments/{id}/edit`. */
+export async function editCommentForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c);
+  const id = commentParam(c);
+  const form = commentForm.safeParse(await c.req.parseBody());
+  const comment = await attempt(c, () => editComment(c.var.db.kysely, viewer, id, form.data?.comment));
+  return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
+}
+
+/** `POST /comments/{id}/delete`: back to the thread (the comment may be gone from it). */
+export async function deleteCommentForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c);
+  const id = commentParam(c);
+  const comment = await attempt(c, () => deleteComment(c.var.db.kysely, viewer, id));
+  return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
+}
+
+/** `POST /comments/{id}/report`: a report for the moderators' queue. */
+export async function reportCommentForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c);
+  const id = commentParam(c);
+  const form = reportForm.safeParse(await c.req.parseBody());
+  const limited = await overLimit(c, 'report');
+  if (limited) throw new HTTPException(429, { res: limited });
+  const comment = await attempt(c, () => reportComment(c.var.db.kysely, viewer, id, form.data?.reason, form.data?.detail));
+  return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
+}
+
+/** The arXiv id in the path, without version; a malformed one is a 404. */
+export function paperParam(c: Context<AppEnv>): string {
+  const arxiv = parseArxivId(c.req.param('id') ?? '');
+  if (!arxiv) throw failure(c, 404, `not an arXiv id: ${(c.req.param('id') ?? '').slice(0, 100)}`);
+  return arxiv.id;
+}
+
+/** The comment id in the path; anything but a positive integer is a 404. */
+export function commentParam(c: Context<AppEnv>): number {
+  const raw = c.req.param('id') ?? '';
+  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!(id <= MAX_ID)) throw failure(c, 404, 'comment not found');
+  return id;
+}
+
+/** Runs a domain call; its refusals become the request's 4xx. */
+export async function attempt<T>(c: Context<AppEnv>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof CommentError) throw failure(c, err.status, err.message);
+    throw err;
+  }
+}

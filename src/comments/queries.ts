@@ -1,0 +1,103 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Comment, Database } from '../db/schema.ts';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** A comment with what a thread shows of its author. */
+export interface CommentRow extends Comment {
+  username: string;
+  fullname: string;
+}
+
+/** The paper's state as comments see it: whether it exists and is visible. */
+export function paperForComments(db: Q, paperId: string): Promise<{ id: string; hidden_at: string | null } | undefined> {
+  return db.selectFrom('papers').select(['id', 'hidden_at']).where('id', '=', paperId).executeTakeFirst();
+}
+
+/** Every comment of a paper (deleted and hidden ones too: threads keep their shape), oldest first. */
+export function commentsOfPaper(db: Q, paperId: string): Promise<CommentRow[]> {
+  return db
+    .selectFrom('comments as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .selectAll('c')
+    .select(['u.username', 'u.fullname'])
+    .where('c.paper_id', '=', paperId)
+    .orderBy('c.created_at')
+    .orderBy('c.id')
+    .execute();
+}
+
+/** One comment with its author, or undefined. */
+export function commentById(db: Q, id: number): Promise<CommentRow | undefined> {
+  return db
+    .selectFrom('comments as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .selectAll('c')
+    .select(['u.username', 'u.fullname'])
+    .where('c.id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function insertComment(trx: Q, values: { paperId: string; userId: number; parentId: number | null; body: string; now: string }): Promise<number> {
+  const row = await trx
+    .insertInto('comments')
+    .values({ paper_id: values.paperId, user_id: values.userId, parent_id: values.parentId, body: values.body, created_at: values.now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function updateCommentBody(trx: Q, id: number, body: string, now: string): Promise<void> {
+  await trx.updateTable('comments').set({ body, edited_at: now }).where('id', '=', id).execute();
+}
+
+/** Marks a comment deleted; its body goes too, so nothing deleted lingers in the database. */
+export async function markCommentDeleted(trx: Q, id: number, now: string): Promise<void> {
+  await trx.updateTable('comments').set({ deleted_at: now, body: '' }).where('id', '=', id).execute();
+}
+
+/**
+ * Sets `papers.comments` to the imported baseline plus the visible comments written
+ * here (neither deleted nor hidden). Call it in every transaction that changes
+ * which comments are visible: posting, deleting, hiding, unhiding.
+ */
+export async function refreshCommentCount(trx: Q, paperId: string): Promise<void> {
+  const visible = trx
+    .selectFrom('comments')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('paper_id', '=', paperId)
+    .where('deleted_at', 'is', null)
+    .where('hidden_at', 'is', null);
+  await trx
+    .updateTable('papers')
+    .set({ comments: sql<number>`comments_source + (${visible})` })
+    .where('id', '=', paperId)
+    .execute();
+}
+
+/** Whether `reporterId` already has an open report on this comment (a second one adds nothing). */
+export async function hasOpenReport(db: Q, reporterId: number, commentId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('reports')
+    .select('id')
+    .where('reporter_id', '=', reporterId)
+    .where('target_type', '=', 'comment')
+    .where('target_id', '=', String(commentId))
+    .where('resolved_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertReport(db: Q, values: { reporterId: number; commentId: number; reason: string; now: string }): Promise<void> {
+  await db
+    .insertInto('reports')
+    .values({ reporter_id: values.reporterId, target_type: 'comment', target_id: String(values.commentId), reason: values.reason, created_at: values.now })
+    .execute();
+}
+
+export async function auditCommentAction(trx: Q, values: { actorId: number; action: string; commentId: number; detail: string | null; now: string }): Promise<void> {
+  await trx
+    .insertInto('audit_log')
+    .values({ actor_id: values.actorId, actor_label: null, action: values.action, target_type: 'comment', target_id: String(values.commentId), detail: values.detail, created_at: values.now })
+    .execute();
+}

@@ -1,0 +1,54 @@
+import os from 'node:os';
+import type { Db } from '../db/database.ts';
+import { arxivIdFromInput } from '../papers/arxiv-id.ts';
+import { parseDay } from '../feed/periods.ts';
+import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
+
+/** The CLI's operator, as the audit log names them. */
+export function cliActor(): Actor {
+  return { actorLabel: `cli:${os.userInfo().username}` };
+}
+
+function paperIdOf(text: string): string {
+  const id = arxivIdFromInput(text)?.id;
+  if (!id) throw new Error(`moderate: not an arXiv id: ${text}`);
+  return id;
+}
+
+/** The target a `moderate hide-…`/`unhide-…` command names. */
+export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
+  if (kind === 'paper') return { type: 'paper', id: paperIdOf(args[0]!) };
+  if (kind === 'listing') {
+    const day = parseDay(args[0]!);
+    if (!day) throw new Error(`moderate: not a day (YYYY-MM-DD): ${args[0]}`);
+    return { type: 'listing', day, paperId: paperIdOf(args[1]!) };
+  }
+  if (!/^\d{1,15}$/.test(args[0]!)) throw new Error(`moderate: not a comment number: ${args[0]}`);
+  return { type: 'comment', id: Number(args[0]) };
+}
+
+export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<void> {
+  const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason);
+  const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
+  console.log(changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`);
+}
+
+export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<void> {
+  const changed = ban ? await banUser(db.kysely, cliActor(), username, reason) : await unbanUser(db.kysely, cliActor(), username, reason);
+  console.log(changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`);
+}
+
+export async function reportsCommand(db: Db): Promise<void> {
+  const reports = await openReports(db.kysely, 1000);
+  if (reports.length === 0) console.log('moderate: no open reports');
+  for (const r of reports) {
+    const text = (r.excerpt ?? '').replace(/\s+/g, ' ').slice(0, 80);
+    console.log(`#${r.id}  ${r.createdAt.slice(0, 16)}  ${r.targetType} ${r.targetId}  by ${r.reporter ?? '?'}: ${r.reason}${text ? `  — "${text}"` : ''}`);
+  }
+}
+
+export async function auditCommand(db: Db, limit: number): Promise<void> {
+  for (const r of await auditLog(db.kysely, limit)) {
+    console.log(`${r.createdAt}  ${r.actor}  ${r.action}  ${r.targetType} ${r.targetId}${r.detail ? `  ${r.detail}` : ''}`);
+  }
+}

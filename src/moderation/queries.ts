@@ -1,0 +1,379 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { writeContent } from '../db/content-version.ts';
+import { refreshCommentCount } from '../comments/queries.ts';
+
+type Q = Kysely<Database>;
+type Trx = Transaction<Database>;
+
+/** Who acts: a signed-in moderator (with their role), or an operator at the CLI (`cli:<os user>`). */
+export type Actor = { actorId: number; role: 'user' | 'moderator' | 'admin' } | { actorLabel: string };
+
+/** A moderation action refused: the status says why (unknown target, conflict, not allowed). */
+export class ModerationError extends Error {
+  constructor(
+    readonly status: 403 | 404 | 409 | 422,
+    message: string,
+  ) {
+    super(`moderation: ${message}`);
+  }
+}
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId: string;
+  detail?: string | null;
+}
+
+/** Writes one audit row; call inside the transaction of the action it records. */
+export async function recordAudit(trx: Trx, entry: ({ actorId: number } | { actorLabel: string }) & AuditEntry): Promise<void> {
+  await trx
+    .insertInto('audit_log')
+    .values({
+      actor_id: 'actorId' in entry ? entry.actorId : null,
+      actor_label: 'actorLabel' in entry ? entry.actorLabel : null,
+      action: entry.action,
+      target_type: entry.targetType,
+      target_id: entry.targetId,
+      detail: entry.detail?.trim() || null,
+      created_at: new Date().toISOString(),
+    })
+    .execute();
+}
+
+/** `recordAudit` for an `Actor`. */
+export const audit = (trx: Trx, actor: Actor, entry: AuditEntry) =>
+  recordAudit(trx, 'actorId' in actor ? { actorId: actor.actorId, ...entry } : { actorLabel: actor.actorLabel, ...entry });
+
+/** Something a moderator can hide. A listing is a paper on one day, written `YYYY-MM-DD/<paper id>`. */
+export type Hideable = { type: 'paper'; id: string } | { type: 'listing'; day: string; paperId: string } | { type: 'comment'; id: number };
+
+export const targetId = (t: Hideable): string => (t.type === 'listing' ? `${t.day}/${t.paperId}` : String(t.id));
+
+/** Parses `2026-11-23/2401.01234` (paper ids may hold a slash themselves: `astro-ph/0601001`). */
+export function parseListingId(s: string): { day: string; paperId: string } | null {
+  const m = /^(\d{4}-\d{2}-\d{2})\/(.+)$/.exec(s);
+  return m ? { day: m[1]!, paperId: m[2]! } : null;
+}
+
+/** Sets or clears `hidden_at`; says whether anything changed. Unknown targets are a 404. */
+async function setHidden(trx: Trx, t: Hideable, hidden: boolean): Promise<boolean> {
+  const now = hidden ? new Date().toISOString() : null;
+  const flip = hidden ? 'is' : 'is not';
+  let found: { hidden_at: string | null } | undefined;
+  let changed: bigint;
+  if (t.type === 'paper') {
+    found = await trx.selectFrom('papers').select('hidden_at').where('id', '=', t.id).executeTakeFirst();
+    if (!found) throw new ModerationError(404, `no paper ${t.id}`);
+    changed = (await trx.updateTable('papers').set({ hidden_at: now }).where('id', '=', t.id).where('hidden_at', flip, null).executeTakeFirst()).numUpdatedRows;
+  } else if (t.type === 'listing') {
+    found = await trx.selectFrom('daily_listings').select('hidden_at').where('day', '=', t.day).where('paper_id', '=', t.paperId).executeTakeFirst();
+    if (!found) throw new ModerationError(404, `paper ${t.paperId} is not listed on ${t.day}`);
+    changed = (
+      await trx.updateTable('daily_listings').set({ hidden_at: now }).where('day', '=', t.day).where('paper_id', '=', t.paperId).where('hidden_at', flip, null).executeTakeFirst()
+    ).numUpdatedRows;
+  } else {
+    const comment = await trx.selectFrom('comments').select(['hidden_at', 'paper_id']).where('id', '=', t.id).executeTakeFirst();
+    if (!comment) throw new ModerationError(404, `no comment ${t.id}`);
+    changed = (await trx.updateTable('comments').set({ hidden_at: now }).where('id', '=', t.id).where('hidden_at', flip, null).executeTakeFirst()).numUpdatedRows;
+    // Cards and the API show the count of visible comments.
+    if (changed > 0n) await refreshCommentCount(trx, comment.paper_id);
+  }
+  return changed > 0n;
+}
+
+/**
+ * Hides (or shows again) a paper, a listing or a comment, audited, in one content
+ * write so cached pages change at once. Returns false when it already was so.
+ */
+export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boolean, reason?: string): Promise<boolean> {
+  return writeContent(
+    db,
+    async (trx) => {
+      const changed = await setHidden(trx, target, hidden);
+      if (changed) await audit(trx, actor, { action: `${hidden ? 'hide' : 'unhide'}-${target.type}`, targetType: target.type, targetId: targetId(target), detail: reason });
+      return changed;
+    },
+    (changed) => changed,
+  );
+}
+
+/** The user with this handle (any case), or a 404. */
+async function userNamed(trx: Trx, username: string) {
+  const user = await trx
+    .selectFrom('users')
+    .select(['id', 'username', 'role', 'banned_at', 'kind'])
+    .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+    .executeTakeFirst();
+  if (!user) throw new ModerationError(404, `no user named ${username}`);
+  return user;
+}
+
+/** Only admins ban staff; nobody bans themselves. The CLI's operator may do anything. */
+function mayBan(actor: Actor, user: { id: number; role: string }): void {
+  if (!('actorId' in actor)) return;
+  if (actor.actorId === user.id) throw new ModerationError(409, 'you cannot ban yourself');
+  if (user.role !== 'user' && actor.role !== 'admin') throw new ModerationError(403, `only admins can ban a ${user.role}`);
+}
+
+async function ban(trx: Trx, actor: Actor, user: { id: number; username: string; role: string; banned_at: string | null }, reason?: string): Promise<boolean> {
+  mayBan(actor, user);
+  if (user.banned_at) return false;
+  const now = new Date().toISOString();
+  await trx.updateTable('users').set({ banned_at: now }).where('id', '=', user.id).execute();
+  // Signed out everywhere, and their tokens stop working.
+  await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+  await trx.updateTable('api_tokens').set({ revoked_at: now }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
+  await audit(trx, actor, { action: 'ban-user', targetType: 'user', targetId: user.username, detail: reason });
+  return true;
+}
+
+/** Bans a user: signs them out everywhere and revokes their API tokens. False if already banned. */
+export function banUser(db: Q, actor: Actor, username: string, reason?: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => ban(trx, actor, await userNamed(trx, username), reason));
+}
+
+/** Lifts a ban (revoked tokens stay revoked; the user signs in again). False if not banned. */
+export function unbanUser(db: Q, actor: Actor, username: string, reason?: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const user = await userNamed(trx, username);
+    if (!user.banned_at) return false;
+    await trx.updateTable('users').set({ banned_at: null }).where('id', '=', user.id).execute();
+    await audit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });
+    return true;
+  });
+}
+
+export const ROLES = ['user', 'moderator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Changes a user's role (admins only, checked by the caller). False if it already was that role. */
+export function setRole(db: Q, actor: Actor, username: string, role: Role): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const user = await userNamed(trx, username);
+    if ('actorId' in actor && actor.actorId === user.id) throw new ModerationError(409, 'you cannot change your own role');
+    if (user.role === role) return false;
+    await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
+    await audit(trx, actor, { action: 'set-role', targetType: 'user', targetId: user.username, detail: `${user.role} → ${role}` });
+    return true;
+  });
+}
+
+// ---- Reports ----
+
+export const REPORT_TARGETS = ['paper', 'listing', 'comment', 'user'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
+
+/**
+ * Files a report by a signed-in reader. The target must exist; a second open report
+ * by the same reader on the same target is the first one again.
+ */
+export async function createReport(db: Q, reporterId: number, targetType: ReportTarget, target: string, reason: string): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await targetExists(trx, targetType, target))) throw new ModerationError(404, `no ${targetType} ${target}`);
+    const open = await trx
+      .selectFrom('reports')
+      .select('id')
+      .where('reporter_id', '=', reporterId)
+      .where('target_type', '=', targetType)
+      .where('target_id', '=', target)
+      .where('resolved_at', 'is', null)
+      .executeTakeFirst();
+    if (open) return open.id;
+    const row = await trx
+      .insertInto('reports')
+      .values({ reporter_id: reporterId, target_type: targetType, target_id: target, reason: reason.trim(), created_at: new Date().toISOString(), resolved_at: null, resolved_by: null, resolution: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
+}
+
+async function targetExists(trx: Trx, type: ReportTarget, id: string): Promise<boolean> {
+  if (type === 'paper') return Boolean(await trx.selectFrom('papers').select('id').where('id', '=', id).where('hidden_at', 'is', null).executeTakeFirst());
+  if (type === 'comment') {
+    if (!/^\d{1,15}$/.test(id)) return false;
+    return Boolean(await trx.selectFrom('comments').select('id').where('id', '=', Number(id)).executeTakeFirst());
+  }
+  if (type === 'user') return Boolean(await trx.selectFrom('users').select('id').where('username', '=', id).executeTakeFirst());
+  const listing = parseListingId(id);
+  return Boolean(listing && (await trx.selectFrom('daily_listings').select('id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst()));
+}
+
+export type Resolution = 'dismiss' | 'hide' | 'ban';
+
+/**
+ * Resolves a report, and with it every other open report on the same target:
+ * dismissed, the target hidden, or the target's author banned. Audited.
+ */
+export async function resolveReport(db: Q, actor: Actor, reportId: number, resolution: Resolution, note?: string): Promise<void> {
+  await writeContent(
+    db,
+    async (trx) => {
+      const report = await trx.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
+      if (!report) throw new ModerationError(404, `no report ${reportId}`);
+      if (report.resolved_at) throw new ModerationError(409, `report ${reportId} was already resolved (${report.resolution})`);
+      const type = report.target_type as ReportTarget;
+      let changed = false;
+      if (resolution === 'hide') {
+        const target = hideableOf(type, report.target_id);
+        if (!target) throw new ModerationError(422, `a ${type} cannot be hidden; ban the user instead`);
+        changed = await setHidden(trx, target, true);
+        if (changed) await audit(trx, actor, { action: `hide-${type}`, targetType: type, targetId: report.target_id, detail: note || `report ${reportId}` });
+      } else if (resolution === 'ban') {
+        const authorId = await authorOf(trx, type, report.target_id);
+        if (authorId === null) throw new ModerationError(422, `this ${type} has no author to ban`);
+        const user = await trx.selectFrom('users').select(['id', 'username', 'role', 'banned_at']).where('id', '=', authorId).executeTakeFirstOrThrow();
+        await ban(trx, actor, user, note || `report ${reportId}: ${report.reason}`);
+      }
+      await trx
+        .updateTable('reports')
+        .set({ resolved_at: new Date().toISOString(), resolved_by: 'actorId' in actor ? actor.actorId : null, resolution })
+        .where('target_type', '=', report.target_type)
+        .where('target_id', '=', report.target_id)
+        .where('resolved_at', 'is', null)
+        .execute();
+      await audit(trx, actor, { action: 'resolve-report', targetType: 'report', targetId: String(reportId), detail: `${resolution}${note ? `: ${note}` : ''}` });
+      return changed;
+    },
+    (changed) => changed,
+  );
+}
+
+function hideableOf(type: ReportTarget, id: string): Hideable | null {
+  if (type === 'paper') return { type, id };
+  if (type === 'comment') return { type, id: Number(id) };
+  if (type === 'listing') {
+    const l = parseListingId(id);
+    return l && { type, ...l };
+  }
+  return null;
+}
+
+/** Who wrote a reported thing: a comment's author, a listing's submitter, the user themselves. */
+async function authorOf(trx: Trx, type: ReportTarget, id: string): Promise<number | null> {
+  if (type === 'comment') return (await trx.selectFrom('comments').select('user_id').where('id', '=', Number(id)).executeTakeFirst())?.user_id ?? null;
+  if (type === 'user') return (await trx.selectFrom('users').select('id').where('username', '=', id).executeTakeFirst())?.id ?? null;
+  const listing = type === 'listing' ? parseListingId(id) : null;
+  if (!listing) return null;
+  const row = await trx.selectFrom('daily_listings').select('submitter_id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst();
+  return row?.submitter_id ?? null;
+}
+
+/** An open report with what it points at, for the queue. */
+export interface OpenReport {
+  id: number;
+  targetType: string;
+  targetId: string;
+  reason: string;
+  createdAt: string;
+  reporter: string | null;
+  /** The reported text (a comment's body, a paper's title), to be shown escaped. */
+  excerpt: string | null;
+  /** Who wrote it, when someone did. */
+  author: string | null;
+  /** Where the target is seen. */
+  href: string | null;
+  hidden: boolean;
+}
+
+/** Open reports, oldest first, each with its target: one query per target kind. */
+export async function openReports(db: Q, limit = 100): Promise<OpenReport[]> {
+  const rows = await db
+    .selectFrom('reports as r')
+    .leftJoin('users as u', 'u.id', 'r.reporter_id')
+    .select(['r.id', 'r.target_type', 'r.target_id', 'r.reason', 'r.created_at', 'u.username as reporter'])
+    .where('r.resolved_at', 'is', null)
+    .orderBy('r.created_at')
+    .orderBy('r.id')
+    .limit(limit)
+    .execute();
+  const ids = (type: string) => rows.filter((r) => r.target_type === type).map((r) => r.target_id);
+  const commentIds = ids('comment').filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+  const paperIds = [...ids('paper'), ...ids('listing').map((id) => parseListingId(id)?.paperId ?? '')];
+  const [comments, papers] = await Promise.all([
+    commentIds.length
+      ? db.selectFrom('comments as c').innerJoin('users as u', 'u.id', 'c.user_id').select(['c.id', 'c.body', 'c.paper_id', 'c.hidden_at', 'u.username']).where('c.id', 'in', commentIds).execute()
+      : [],
+    paperIds.length ? db.selectFrom('papers').select(['id', 'title', 'hidden_at']).where('id', 'in', paperIds).execute() : [],
+  ]);
+  const commentById = new Map(comments.map((c) => [String(c.id), c]));
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  return rows.map((r) => {
+    const base = { id: r.id, targetType: r.target_type, targetId: r.target_id, reason: r.reason, createdAt: r.created_at, reporter: r.reporter ?? null };
+    if (r.target_type === 'comment') {
+      const c = commentById.get(r.target_id);
+      return { ...base, excerpt: c?.body ?? null, author: c?.username ?? null, href: c ? `/papers/${c.paper_id}#comment-${c.id}` : null, hidden: Boolean(c?.hidden_at) };
+    }
+    if (r.target_type === 'paper' || r.target_type === 'listing') {
+      const listing = r.target_type === 'listing' ? parseListingId(r.target_id) : null;
+      const p = paperById.get(listing?.paperId ?? r.target_id);
+      return { ...base, excerpt: p?.title ?? null, author: null, href: p ? (listing ? `/papers/date/${listing.day}` : `/papers/${p.id}`) : null, hidden: Boolean(p?.hidden_at) };
+    }
+    return { ...base, excerpt: null, author: r.target_id, href: `/users/${r.target_id}`, hidden: false };
+  });
+}
+
+// ---- The audit log and what is hidden now ----
+
+export interface AuditRow {
+  id: number;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  detail: string | null;
+  createdAt: string;
+}
+
+/** The audit log, newest first. */
+export async function auditLog(db: Q, limit: number, offset = 0): Promise<AuditRow[]> {
+  const rows = await db
+    .selectFrom('audit_log as a')
+    .leftJoin('users as u', 'u.id', 'a.actor_id')
+    .select(['a.id', 'a.actor_label', 'u.username', 'a.action', 'a.target_type', 'a.target_id', 'a.detail', 'a.created_at'])
+    .orderBy('a.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    actor: r.username ?? r.actor_label ?? '(deleted user)',
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    detail: r.detail,
+    createdAt: r.created_at,
+  }));
+}
+
+/** What moderators have hidden or banned, newest first, so they can undo it. */
+export async function hiddenNow(db: Q, limit = 50) {
+  const [papers, listings, comments, banned] = await Promise.all([
+    db.selectFrom('papers').select(['id', 'title', 'hidden_at']).where('hidden_at', 'is not', null).orderBy('hidden_at', 'desc').limit(limit).execute(),
+    db
+      .selectFrom('daily_listings as l')
+      .innerJoin('papers as p', 'p.id', 'l.paper_id')
+      .select(['l.day', 'l.paper_id', 'p.title', 'l.hidden_at'])
+      .where('l.hidden_at', 'is not', null)
+      .orderBy('l.hidden_at', 'desc')
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom('comments as c')
+      .innerJoin('users as u', 'u.id', 'c.user_id')
+      .select(['c.id', 'c.paper_id', 'c.body', 'u.username', 'c.hidden_at'])
+      .where('c.hidden_at', 'is not', null)
+      .orderBy('c.hidden_at', 'desc')
+      .limit(limit)
+      .execute(),
+    db.selectFrom('users').select(['username', 'banned_at']).where('banned_at', 'is not', null).orderBy('banned_at', 'desc').limit(limit).execute(),
+  ]);
+  return { papers, listings, comments, banned };
+}
+
+/** Staff accounts, for the roles table. */
+export function staff(db: Q) {
+  return db.selectFrom('users').select(['username', 'fullname', 'role']).where('role', '!=', 'user').orderBy('role').orderBy('username').execute();
+}

@@ -1,0 +1,114 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import type { Organization } from '../db/schema.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { PaperList } from '../web/components.tsx';
+import { plural, safeHttpUrl } from '../web/format.ts';
+import { jsonError } from '../web/respond.ts';
+import { viewerVotes } from '../votes/routes.ts';
+import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
+
+const PAGE_SIZE = 30;
+
+type Sort = 'upvotes' | 'newest';
+
+function listQuery(c: Context<AppEnv>): { sort: Sort; page: number } {
+  const p = Number(c.req.query('p') ?? 0);
+  return { sort: c.req.query('sort') === 'newest' ? 'newest' : 'upvotes', page: Number.isInteger(p) && p >= 0 && p <= 10_000 ? p : 0 };
+}
+
+/** `/organizations/{name}`: who they are, their members, their papers. */
+export async function showOrganization(c: Context<AppEnv>) {
+  const db = c.var.db.kysely;
+  const org = await organizationByName(db, c.req.param('name') ?? '');
+  if (!org) return c.notFound();
+  const { sort, page } = listQuery(c);
+  const [members, total, views] = await Promise.all([
+    membersOf(db, org.id),
+    countOrganizationPapers(db, org.id),
+    organizationPapers(db, org.id, sort, PAGE_SIZE + 1, page * PAGE_SIZE),
+  ]);
+  const shown = views.slice(0, PAGE_SIZE);
+  const votes = await viewerVotes(c, shown.map((v) => v.paper.id));
+  const base = `/organizations/${encodeURIComponent(org.name)}`;
+  const href = (s: Sort, p = 0) => `${base}?sort=${s}${p > 0 ? `&p=${p}` : ''}`;
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`}>
+      <header class="org-head">
+        <OrgAvatar org={org} />
+        <div>
+          <h1>{org.fullname}</h1>
+          <p class="muted">
+            {org.name} · {plural(total, 'paper')} · {plural(members.length, 'member')}
+          </p>
+        </div>
+      </header>
+      <div class="org-layout">
+        <section aria-labelledby="org-papers-h">
+          <div class="org-papers-head">
+            <h2 id="org-papers-h">Papers</h2>
+            <nav class="org-sort" aria-label="Sort">
+              <a href={href('upvotes')} aria-current={sort === 'upvotes' ? 'page' : undefined}>
+                Most upvoted
+              </a>
+              <a href={href('newest')} aria-current={sort === 'newest' ? 'page' : undefined}>
+                Newest
+              </a>
+            </nav>
+          </div>
+          {shown.length === 0 ? <p class="muted">No papers yet.</p> : <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />}
+          {(page > 0 || views.length > PAGE_SIZE) && (
+            <nav class="pager" aria-label="Pages">
+              {page > 0 ? <a href={href(sort, page - 1)}>← Previous page</a> : <span />}
+              {views.length > PAGE_SIZE && <a href={href(sort, page + 1)}>Next page →</a>}
+            </nav>
+          )}
+        </section>
+        <aside class="org-members" aria-labelledby="org-members-h">
+          <h2 id="org-members-h">Members</h2>
+          {members.length === 0 ? <p class="muted small">No members here yet.</p> : <MemberList members={members} />}
+        </aside>
+      </div>
+    </Layout>,
+  );
+}
+
+function OrgAvatar({ org }: { org: Organization }) {
+  const src = safeHttpUrl(org.avatar_url);
+  if (src) return <img class="org-avatar" src={src} alt="" width="64" height="64" />;
+  return (
+    <span class="org-avatar org-initial" aria-hidden="true">
+      {(org.fullname.trim()[0] ?? org.name[0] ?? '?').toUpperCase()}
+    </span>
+  );
+}
+
+function MemberList({ members }: { members: Member[] }) {
+  return (
+    <ul class="member-list">
+      {members.map((m) => (
+        <li>
+          <a href={`/users/${encodeURIComponent(m.username)}`}>{m.fullname}</a> <span class="muted small">@{m.username}</span>
+          {m.role === 'admin' && <span class="badge">admin</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** `GET /api/organizations/{name}`: the organization, its members, and a page of its papers. */
+export async function getOrganization(c: Context<AppEnv>) {
+  const db = c.var.db.kysely;
+  const org = await organizationByName(db, c.req.param('name') ?? '');
+  if (!org) return jsonError(c, 404, `organization not found: ${(c.req.param('name') ?? '').slice(0, 100)}`);
+  const { sort, page } = listQuery(c);
+  const [members, total, views] = await Promise.all([membersOf(db, org.id), countOrganizationPapers(db, org.id), organizationPapers(db, org.id, sort, PAGE_SIZE, page * PAGE_SIZE)]);
+  return c.json({
+    name: org.name,
+    fullname: org.fullname,
+    avatarUrl: safeHttpUrl(org.avatar_url) ?? null,
+    numPapers: total,
+    members: members.map((m) => ({ user: m.username, fullname: m.fullname, role: m.role })),
+    papers: views.map(({ paper }) => ({ id: paper.id, title: paper.title, upvotes: paper.upvotes, numComments: paper.comments, publishedAt: paper.published_at })),
+  });
+}

@@ -1,0 +1,153 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { csrfToken } from '../auth/middleware.ts';
+import { needViewer } from '../auth/guards.ts';
+import { overLimit } from '../auth/rate-limit.ts';
+import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
+import { arxivIdFromInput } from '../papers/arxiv-id.ts';
+import { hfEnvelope } from '../papers/hf-format.ts';
+import { paperPath } from '../web/components.tsx';
+import { formatLongDay } from '../web/format.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { zodDetails } from '../web/respond.ts';
+import { submissionsSince } from './queries.ts';
+import { submitPaper, submissionFetcher, type SubmitOutcome } from './submit.ts';
+
+const MAX_INPUT = 300;
+
+/** `GET /submit`: the form. */
+export async function showSubmitForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'write');
+  return c.html(<SubmitPage c={c} left={await submissionsLeft(c, viewer.id)} />);
+}
+
+/** `POST /submit`: the form's field `paper` (an arXiv id or URL); on success, the paper's page. */
+export async function submitPaperForm(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'write');
+  const body = await c.req.parseBody();
+  const input = typeof body.paper === 'string' ? body.paper.trim().slice(0, MAX_INPUT) : '';
+  const limited = await overLimit(c, 'submit');
+  if (limited) return limited;
+  const arxiv = arxivIdFromInput(input);
+  const show = async (status: 400 | 404 | 409 | 410 | 429 | 502, problem: Problem) =>
+    c.html(<SubmitPage c={c} left={await submissionsLeft(c, viewer.id)} input={input} problem={problem} />, status);
+  if (!arxiv) return show(400, { text: input ? `“${input}” is not an arXiv id or an arXiv link.` : 'Enter an arXiv id or link.' });
+  const outcome = await submit(c, viewer.id, arxiv.id);
+  if (outcome.kind === 'submitted') return c.redirect(paperPath(outcome.paperId), 303);
+  const { status, message, href } = explain(outcome);
+  if (outcome.kind === 'limit') c.header('Retry-After', String(outcome.retryAfter));
+  return show(status, { text: message, href });
+}
+
+const apiBody = z.union([
+  z.strictObject({ paper: z.strictObject({ id: z.string().min(1).max(MAX_INPUT) }) }),
+  z.strictObject({ arxivId: z.string().min(1).max(MAX_INPUT) }),
+]);
+
+/**
+ * `POST /api/daily_papers` with `{"paper": {"id": "2401.01234"}}` or
+ * `{"arxivId": "…"}` (an id or arXiv link): 201 and the new listing, shaped like
+ * an element of `GET /api/daily_papers`.
+ */
+export async function submitPaperApi(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'write');
+  const json: unknown = await c.req.json().catch(() => undefined);
+  const parsed = apiBody.safeParse(json);
+  if (!parsed.success) {
+    return c.json({ error: 'expected {"paper": {"id": "2401.01234"}} or {"arxivId": "2401.01234"}', details: json === undefined ? ['body: not JSON'] : zodDetails(parsed.error) }, 400);
+  }
+  const input = 'arxivId' in parsed.data ? parsed.data.arxivId : parsed.data.paper.id;
+  const limited = await overLimit(c, 'submit');
+  if (limited) return limited;
+  const arxiv = arxivIdFromInput(input);
+  if (!arxiv) return c.json({ error: `not an arXiv id or arXiv link: ${input.slice(0, 100)}` }, 400);
+  const outcome = await submit(c, viewer.id, arxiv.id);
+  if (outcome.kind !== 'submitted') {
+    const { status, message, href } = explain(outcome);
+    if (outcome.kind === 'limit') c.header('Retry-After', String(outcome.retryAfter));
+    return c.json(href ? { error: message, details: [`see ${new URL(href, c.req.url).href}`] } : { error: message }, status);
+  }
+  const listing = await latestListingOfPaper(c.var.db.kysely, outcome.paperId);
+  const [full] = await withSourceRecords(c.var.db.kysely, [listing!]);
+  c.header('Location', `/api/papers/${outcome.paperId}`);
+  return c.json(hfEnvelope(full!), 201);
+}
+
+function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<SubmitOutcome> {
+  const { config, db, log } = c.var;
+  const fetcher = submissionFetcher(config, log);
+  return submitPaper({ db: db.kysely, fetcher, apiUrl: config.ARXIV_API_URL, perDay: config.SUBMISSIONS_PER_DAY }, userId, paperId);
+}
+
+/** The status and words for a submission that did not go through. */
+function explain(outcome: Exclude<SubmitOutcome, { kind: 'submitted' }>): { status: 404 | 409 | 410 | 429 | 502; message: string; href?: string } {
+  switch (outcome.kind) {
+    case 'featured':
+      return { status: 409, message: `${outcome.paperId} is already featured, on ${formatLongDay(outcome.day)}.`, href: paperPath(outcome.paperId) };
+    case 'hidden':
+      return { status: 410, message: `${outcome.paperId} was removed by a moderator and cannot be submitted.` };
+    case 'limit':
+      return { status: 429, message: `You have submitted ${outcome.limit} papers today, the most for one day; try again tomorrow (UTC).` };
+    case 'not-on-arxiv':
+      return { status: 404, message: `arXiv does not know a paper ${outcome.paperId}; check the id.` };
+    case 'upstream':
+      return { status: 502, message: `${outcome.message.replace(/^arxiv: /, '')}. Nothing was saved; try again in a minute.` };
+  }
+}
+
+async function submissionsLeft(c: Context<AppEnv>, userId: number): Promise<number> {
+  const since = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
+  return Math.max(0, c.var.config.SUBMISSIONS_PER_DAY - (await submissionsSince(c.var.db.kysely, userId, since)));
+}
+
+interface Problem {
+  text: string;
+  href?: string;
+}
+
+function SubmitPage({ c, left, input = '', problem }: { c: Context<AppEnv>; left: number; input?: string; problem?: Problem }) {
+  return (
+    <Layout chrome={chromeOf(c)} title="Submit a paper">
+      <section class="submit-page">
+        <h1>Submit a paper</h1>
+        <p class="muted">
+          Add a paper worth reading to today's list. Paste its arXiv id or link: <code>2401.01234</code>,{' '}
+          <code>https://arxiv.org/abs/2401.01234v2</code>, a PDF link, or an old-style id like <code>hep-th/9901001</code>.
+        </p>
+        <form class="submit-form" method="post" action="/submit">
+          <input type="hidden" name="_csrf" value={csrfToken(c)} />
+          <label for="paper">arXiv id or URL</label>
+          <div class="submit-row">
+            <input
+              type="text"
+              id="paper"
+              name="paper"
+              value={input}
+              required
+              maxlength={MAX_INPUT}
+              autocomplete="off"
+              spellcheck={false}
+              placeholder="2401.01234"
+              aria-invalid={problem ? 'true' : undefined}
+              aria-describedby={problem ? 'submit-problem' : 'submit-left'}
+              autofocus
+            />
+            <button type="submit" class="button primary">
+              Submit
+            </button>
+          </div>
+          {problem && (
+            <p class="form-error" id="submit-problem" role="alert">
+              {problem.text} {problem.href && <a href={problem.href}>Go to the paper</a>}
+            </p>
+          )}
+          <p class="muted small" id="submit-left">
+            {left === 1 ? '1 submission' : `${left} submissions`} left today. Papers already featured cannot be submitted again.
+          </p>
+        </form>
+      </section>
+    </Layout>
+  );
+}
+

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../db/database.ts';
+import { freshDatabaseUrl, testDialect } from '../../test/helpers.ts';
+import { startServer, type RunningServer } from '../../test/e2e/server.ts';
+import { signedInUser, type TestUser } from '../../test/community.ts';
+import { importHfItems } from '../ingest/hf-import.ts';
+
+const USERS = 100;
+const VOTES = 10_000;
+const PAPERS = Array.from({ length: 20 }, (_, i) => `2611.${String(i + 1).padStart(5, '0')}`);
+
+/**
+ * 100 clients cast and withdraw 10,000 votes over real HTTP at once. Each client
+ * votes in order, so its last action on a paper is what must be stored: the test
+ * knows every paper's final count exactly. The server is the real executable in
+ * a process of its own, so the clients do not share its event loop.
+ */
+describe(`100 clients voting at once on ${testDialect}`, () => {
+  let db: Db;
+  let server: RunningServer;
+  let users: TestUser[];
+  const baseline = new Map(PAPERS.map((id, i) => [id, (i * 7) % 13]));
+
+  beforeAll(async () => {
+    const databaseUrl = await freshDatabaseUrl();
+    db = await connectDatabase(databaseUrl, { poolSize: 2 });
+    const items = PAPERS.map((id) => ({
+      paper: { id, title: `Paper ${id}`, summary: 'x', publishedAt: '2026-11-01T00:00:00.000Z', upvotes: baseline.get(id)!, authors: [] },
+      publishedAt: '2026-11-02T08:00:00.000Z',
+      title: `Paper ${id}`,
+      numComments: 0,
+    }));
+    await importHfItems(db, items, '2026-11-02', 'test');
+    users = [];
+    for (let i = 0; i < USERS; i++) users.push(await signedInUser(db));
+    server = await startServer({ databaseUrl, env: { RATE_LIMIT_SCALE: '0' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.close();
+  });
+
+  it('ends with every count = baseline + stored votes, one vote per person and paper', async () => {
+    const last = new Map<string, boolean>(); // `${user}|${paper}` → upvoted after the client's last action
+    let failures = 0;
+    const client = async (user: TestUser, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const paper = PAPERS[Math.floor(Math.random() * PAPERS.length)]!;
+        const up = Math.random() < 0.6;
+        const res = await fetch(`${server.baseUrl}/api/papers/${paper}/upvote`, { method: up ? 'POST' : 'DELETE', headers: { Authorization: `Bearer ${user.token}` } });
+        const body = (await res.json()) as { upvoted: boolean; upvotes: number };
+        if (res.status !== 200 || body.upvoted !== up) failures++;
+        last.set(`${user.id}|${paper}`, up);
+      }
+    };
+    const started = Date.now();
+    await Promise.all(users.map((u) => client(u, VOTES / USERS)));
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`${testDialect}: ${VOTES} votes in ${seconds.toFixed(1)} s (${Math.round(VOTES / seconds)}/s)`);
+    expect(failures).toBe(0);
+
+    // The server seeds the demo papers too; nobody votes on those.
+    const rows = await db.kysely.selectFrom('upvotes').select(['user_id', 'paper_id']).execute();
+    const pairs = rows.map((r) => `${r.user_id}|${r.paper_id}`);
+    expect(new Set(pairs).size).toBe(pairs.length);
+    const expected = [...last].filter(([, up]) => up).map(([key]) => key);
+    expect(pairs.sort()).toEqual(expected.sort());
+
+    const papers = await db.kysely.selectFrom('papers').select(['id', 'upvotes', 'upvotes_source']).where('id', 'in', PAPERS).execute();
+    expect(papers).toHaveLength(PAPERS.length);
+    for (const p of papers) {
+      const stored = rows.filter((r) => r.paper_id === p.id).length;
+      expect(Number(p.upvotes_source), p.id).toBe(baseline.get(p.id));
+      expect(Number(p.upvotes), p.id).toBe(baseline.get(p.id)! + stored);
+    }
+  }, 120_000);
+});

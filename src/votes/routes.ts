@@ -1,0 +1,71 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { AppEnv } from '../app.ts';
+import { csrfToken, viewerOf, wantsJson } from '../auth/middleware.ts';
+import { failure, needViewer } from '../auth/guards.ts';
+import { overLimit } from '../auth/rate-limit.ts';
+import { parseArxivId } from '../papers/arxiv-id.ts';
+import { paperPath, type VoteState } from '../web/components.tsx';
+import { votedPaperIds } from './queries.ts';
+import { castVote, type VoteAction } from './votes.ts';
+
+const voteForm = z.object({ action: z.enum(['up', 'down']).optional() });
+
+/**
+ * `POST /papers/{id}/upvote`: the cards' form (`action` = up | down, else a toggle).
+ * Back to the page it came from, or `{ upvoted, upvotes }` for the page's script.
+ */
+export async function upvotePaperForm(c: Context<AppEnv>) {
+  const form = voteForm.safeParse(await c.req.parseBody());
+  if (!form.success) throw failure(c, 400, 'action must be "up" or "down"');
+  const result = await vote(c, form.data.action ?? 'toggle');
+  if (wantsJson(c)) return c.json(result);
+  return c.redirect(backTo(c), 303);
+}
+
+/** `POST /api/papers/{id}/upvote`: upvotes; repeating it changes nothing. */
+export async function upvotePaper(c: Context<AppEnv>) {
+  return c.json(await vote(c, 'up'));
+}
+
+/** `DELETE /api/papers/{id}/upvote`: withdraws the upvote; repeating it changes nothing. */
+export async function withdrawUpvote(c: Context<AppEnv>) {
+  return c.json(await vote(c, 'down'));
+}
+
+async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: boolean; upvotes: number }> {
+  const raw = c.req.param('id') ?? '';
+  const arxiv = parseArxivId(raw);
+  if (!arxiv) throw failure(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
+  const viewer = needViewer(c, 'write');
+  const limited = await overLimit(c, 'vote');
+  if (limited) throw new HTTPException(429, { res: limited });
+  const outcome = await castVote(c.var.db, viewer.id, arxiv.id, action);
+  if (outcome.kind === 'unknown') throw failure(c, 404, `paper not found: ${arxiv.id}`);
+  if (outcome.kind === 'hidden') throw failure(c, 410, `paper ${arxiv.id} was removed by a moderator and cannot be voted on`);
+  return { upvoted: outcome.upvoted, upvotes: outcome.upvotes };
+}
+
+/** The same-site page the form was on, else the paper's page. */
+function backTo(c: Context<AppEnv>): string {
+  const referer = c.req.header('Referer');
+  if (referer && URL.canParse(referer)) {
+    const url = new URL(referer);
+    if (url.origin === new URL(c.req.url).origin || url.origin === (c.var.config.BASE_URL && new URL(c.var.config.BASE_URL).origin)) {
+      return url.pathname + url.search;
+    }
+  }
+  return paperPath(parseArxivId(c.req.param('id') ?? '')!.id);
+}
+
+/**
+ * What the upvote buttons of a page need: the form's CSRF token and which of
+ * `paperIds` the viewer upvoted (one query). Undefined for anonymous readers,
+ * whose pages are cached and shared, so they carry no per-person state.
+ */
+export async function viewerVotes(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
+  const viewer = viewerOf(c);
+  if (!viewer) return undefined;
+  return { csrf: csrfToken(c), voted: await votedPaperIds(c.var.db.kysely, viewer.id, paperIds) };
+}

@@ -1,0 +1,114 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+/** A mail the test server accepted: parsed, with the envelope it came in. */
+export interface ReceivedMail {
+  parsed: ParsedMail;
+  /** RCPT TO addresses. */
+  to: string[];
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface TestSmtpServer {
+  /** `smtp://127.0.0.1:<port>`, for `SMTP_URL`. */
+  url: string;
+  /** Every mail accepted so far, in order. */
+  mails: ReceivedMail[];
+  /** The first mail (already received or still to come) that matches, or a rejection after `timeoutMs`. */
+  waitForMail(predicate?: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  /** Fault injection: answer the next `count` messages with `code` (e.g. 421, 451, 550) instead of accepting them. */
+  failNext(count: number, code?: number, message?: string): void;
+  /** How many messages were refused by `failNext` so far. */
+  readonly refused: number;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on loopback that parses what it receives (no TLS, any or no login). */
+export async function startSmtpServer(): Promise<TestSmtpServer> {
+  const mails: ReceivedMail[] = [];
+  const waiters: { predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }[] = [];
+  let faults = { count: 0, code: 451, message: 'try again later' };
+  let refused = 0;
+
+  const server = new SMTPServer({
+    secure: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      // The fault applies to the message as a whole: its data is read, then refused.
+      const fault = faults.count > 0 ? { ...faults } : null;
+      if (fault) faults.count--;
+      simpleParser(stream)
+        .then((parsed) => {
+          if (fault) {
+            refused++;
+            const err = Object.assign(new Error(fault.message), { responseCode: fault.code });
+            callback(err);
+            return;
+          }
+          const mail: ReceivedMail = {
+            parsed,
+            to: session.envelope.rcptTo.map((r) => r.address),
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            subject: parsed.subject ?? '',
+            text: parsed.text ?? '',
+            html: typeof parsed.html === 'string' ? parsed.html : '',
+          };
+          mails.push(mail);
+          for (const w of [...waiters]) {
+            if (w.predicate(mail)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.resolve(mail);
+            }
+          }
+          callback();
+        })
+        .catch((err: Error) => callback(err));
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as AddressInfo).port;
+
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    get refused() {
+      return refused;
+    },
+    waitForMail(predicate = () => true, timeoutMs = 5000) {
+      const already = mails.find(predicate);
+      if (already) return Promise.resolve(already);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (m: ReceivedMail) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`smtp: no matching mail within ${timeoutMs} ms (${mails.length} received)`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    failNext(count, code = 451, message = 'try again later') {
+      faults = { count, code, message };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The links in a mail's plain-text part. */
+export function linksIn(text: string): string[] {
+  return [...text.matchAll(/https?:\/\/[^\s<>"')]+/g)].map((m) => m[0]);
+}
