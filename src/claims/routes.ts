@@ -24,7 +24,7 @@ export async function claimAuthorship(c: Context<AppEnv>) {
   try {
     const claimId = await createClaim(c.var.db.kysely, viewer.id, id, form.data.position);
     if (wantsJson(c)) return c.json({ id: claimId, status: 'pending' }, 201);
-    return c.redirect(`/papers/${id}?claimed=1`, 303);
+    return c.redirect(`/papers/${id}#claim-sent`, 303);
   } catch (err) {
     if (err instanceof ModerationError) throw failure(c, err.status, err.message);
     throw err;

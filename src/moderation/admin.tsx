@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { PendingClaim } from '../claims/queries.ts';
 import { Layout, type Chrome } from '../web/layout.tsx';
+import { stripMath } from '../web/math.ts';
 import { ROLES, type AuditRow, type OpenReport, type hiddenNow } from './queries.ts';
 
 type Hidden = Awaited<ReturnType<typeof hiddenNow>>;
@@ -76,7 +77,7 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
                     </td>
                     <td>
                       {r.hidden && <span class="badge">hidden</span>}
-                      {r.excerpt !== null ? <blockquote class="reported">{excerpt(r.excerpt)}</blockquote> : r.targetType !== 'user' && <span class="muted">(gone)</span>}
+                      {r.excerpt !== null ? <blockquote class="reported">{excerpt(r.targetType === 'comment' ? r.excerpt : stripMath(r.excerpt))}</blockquote> : r.targetType !== 'user' && <span class="muted">(gone)</span>}
                       {r.author && <div class="muted small">by {r.author}</div>}
                     </td>
                     <td class="reason">{r.reason}</td>
@@ -122,7 +123,7 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               <tbody>
                 {claims.map((cl) => (
                   <tr>
-                    <td>
+                    <td class="nowrap">
                       <a href={`/users/${encodeURIComponent(cl.username)}`}>{cl.username}</a>
                       <div class="muted small">{cl.fullname}</div>
                     </td>
@@ -130,7 +131,7 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
                       {cl.authorName} <span class="muted small">(author {cl.position + 1})</span>
                     </td>
                     <td>
-                      <a href={`/papers/${cl.paperId}`}>{excerpt(cl.paperTitle, 120)}</a>
+                      <a href={`/papers/${cl.paperId}`}>{excerpt(stripMath(cl.paperTitle), 120)}</a>
                       <div class="muted small">
                         {cl.paperId} · {when(cl.createdAt)}
                       </div>
@@ -159,46 +160,56 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               <h3>Paper</h3>
               <input type="text" name="paper" required placeholder="arXiv id" aria-label="arXiv id" />
               <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <button type="submit">Hide</button>
-              <button type="submit" formaction="/admin/papers/unhide">
-                Unhide
-              </button>
+              <div class="buttons">
+                <button type="submit">Hide</button>
+                <button type="submit" formaction="/admin/papers/unhide">
+                  Unhide
+                </button>
+              </div>
             </Post>
             <Post action="/admin/listings/hide" csrf={csrf}>
               <h3>Listing (a paper on one day)</h3>
               <input type="date" name="day" required aria-label="Day" />
               <input type="text" name="paper" required placeholder="arXiv id" aria-label="arXiv id" />
               <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <button type="submit">Hide</button>
-              <button type="submit" formaction="/admin/listings/unhide">
-                Unhide
-              </button>
+              <div class="buttons">
+                <button type="submit">Hide</button>
+                <button type="submit" formaction="/admin/listings/unhide">
+                  Unhide
+                </button>
+              </div>
             </Post>
             <Post action="/admin/comments/hide" csrf={csrf}>
               <h3>Comment</h3>
               <input type="text" name="comment" required inputmode="numeric" placeholder="comment number" aria-label="Comment number" />
               <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <button type="submit">Hide</button>
-              <button type="submit" formaction="/admin/comments/unhide">
-                Unhide
-              </button>
+              <div class="buttons">
+                <button type="submit">Hide</button>
+                <button type="submit" formaction="/admin/comments/unhide">
+                  Unhide
+                </button>
+              </div>
             </Post>
             <Post action="/admin/users/ban" csrf={csrf}>
               <h3>User</h3>
               <input type="text" name="username" required placeholder="username" aria-label="Username" />
               <input type="text" name="reason" maxlength={500} placeholder="reason (kept in the audit log)" aria-label="Reason" />
-              <button type="submit" class="danger">
-                Ban
-              </button>
-              <button type="submit" formaction="/admin/users/unban">
-                Unban
-              </button>
+              <div class="buttons">
+                <button type="submit" class="danger">
+                  Ban
+                </button>
+                <button type="submit" formaction="/admin/users/unban">
+                  Unban
+                </button>
+              </div>
             </Post>
             <Post action="/admin/organizations/assign" csrf={csrf}>
               <h3>Paper's organization</h3>
               <input type="text" name="paper" required placeholder="arXiv id" aria-label="arXiv id" />
               <input type="text" name="organization" placeholder="organization handle (empty: none)" aria-label="Organization" />
-              <button type="submit">Assign</button>
+              <div class="buttons">
+                <button type="submit">Assign</button>
+              </div>
             </Post>
             {isAdmin && (
               <Post action="/admin/users/role" csrf={csrf}>
@@ -209,7 +220,9 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
                     <option value={r}>{r}</option>
                   ))}
                 </select>
-                <button type="submit">Set role</button>
+                <div class="buttons">
+                  <button type="submit">Set role</button>
+                </div>
                 <p class="muted small">Staff: {staff.map((s) => `${s.username} (${s.role})`).join(', ') || 'none'}</p>
               </Post>
             )}
@@ -223,7 +236,7 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               {hidden.papers.map((p) => (
                 <li>
                   <Unhide action="/admin/papers/unhide" csrf={csrf} fields={{ paper: p.id }} />
-                  <code>{p.id}</code> {excerpt(p.title, 90)}
+                  <code>{p.id}</code> {excerpt(stripMath(p.title), 90)}
                 </li>
               ))}
             </HiddenList>
@@ -231,7 +244,7 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               {hidden.listings.map((l) => (
                 <li>
                   <Unhide action="/admin/listings/unhide" csrf={csrf} fields={{ day: l.day, paper: l.paper_id }} />
-                  {l.day} <a href={`/papers/${l.paper_id}`}>{l.paper_id}</a> {excerpt(l.title, 70)}
+                  {l.day} <a href={`/papers/${l.paper_id}`}>{l.paper_id}</a> {excerpt(stripMath(l.title), 70)}
                 </li>
               ))}
             </HiddenList>

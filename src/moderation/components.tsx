@@ -82,6 +82,13 @@ export function PaperModerationForms({ paperId, authors, chrome }: { paperId: st
           </button>
         </form>
       </details>
+      {/* Shown by CSS (:target) after the form posts and redirects here: no state, no script. */}
+      <p id="claim-sent" class="flag-sent" role="status">
+        Claim sent: a moderator will review it.
+      </p>
+      <p id="report-sent" class="flag-sent" role="status">
+        Thank you: moderators will look at it.
+      </p>
     </div>
   );
 }

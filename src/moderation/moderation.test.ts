@@ -168,7 +168,7 @@ describe('moderation', () => {
   it('reports: filed by readers, queued for moderators escaped, resolved and audited', async () => {
     const res = await post('/papers/2611.00002/report', reader, { reason: '<script>alert(1)</script> not a paper' });
     expect(res.status).toBe(303);
-    expect(res.headers.get('Location')).toBe('/papers/2611.00002?reported=1');
+    expect(res.headers.get('Location')).toBe('/papers/2611.00002#report-sent');
     // A second report by the same reader is the same report.
     await post('/papers/2611.00002/report', reader, { reason: 'again' });
     const reports = await db.kysely.selectFrom('reports').selectAll().where('target_id', '=', '2611.00002').execute();

@@ -304,7 +304,7 @@ export async function openReports(db: Q, limit = 100): Promise<OpenReport[]> {
     const base = { id: r.id, targetType: r.target_type, targetId: r.target_id, reason: r.reason, createdAt: r.created_at, reporter: r.reporter ?? null };
     if (r.target_type === 'comment') {
       const c = commentById.get(r.target_id);
-      return { ...base, excerpt: c?.body ?? null, author: c?.username ?? null, href: c ? `/papers/${c.paper_id}#comment-${c.id}` : null, hidden: Boolean(c?.hidden_at) };
+      return { ...base, excerpt: c?.body ?? null, author: c?.username ?? null, href: c ? `/papers/${c.paper_id}#c${c.id}` : null, hidden: Boolean(c?.hidden_at) };
     }
     if (r.target_type === 'paper' || r.target_type === 'listing') {
       const listing = r.target_type === 'listing' ? parseListingId(r.target_id) : null;

@@ -193,5 +193,5 @@ export async function reportPaper(c: Context<AppEnv>) {
   if (limited) return limited;
   const reportId = await attempt(c, () => createReport(c.var.db.kysely, viewer.id, 'paper', id, form.reason));
   if (wantsJson(c)) return c.json({ id: reportId }, 201);
-  return c.redirect(`/papers/${id}?reported=1`, 303);
+  return c.redirect(`/papers/${id}#report-sent`, 303);
 }

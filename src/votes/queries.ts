@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
+type T = Transaction<Database>;
 
 /** Ids among `paperIds` that the user upvoted: one query for a whole page of cards. */
 export async function votedPaperIds(db: Q, userId: number, paperIds: string[]): Promise<Set<string>> {
@@ -17,61 +18,85 @@ export async function votedPaperIds(db: Q, userId: number, paperIds: string[]): 
   return new Set(rows.map((r) => r.paper_id));
 }
 
-/** What a vote needs to know about a paper, and whether this user already upvoted it. */
-export async function paperForVote(trx: Transaction<Database>, userId: number, paperId: string) {
-  const row = await trx
-    .selectFrom('papers as p')
-    .select((eb) => [
-      'p.hidden_at',
-      'p.upvotes',
-      eb.selectFrom('upvotes as u').select('u.user_id').where('u.user_id', '=', userId).whereRef('u.paper_id', '=', 'p.id').as('voter'),
-      eb.selectFrom('daily_listings as l').select((e) => e.fn.max('l.submitted_at').as('at')).whereRef('l.paper_id', '=', 'p.id').as('featured_at'),
-    ])
-    .where('p.id', '=', paperId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return { hiddenAt: row.hidden_at, upvotes: Number(row.upvotes), upvoted: row.voter !== null, featuredAt: row.featured_at as string | null };
+export interface PaperForVote {
+  hiddenAt: string | null;
+  upvotes: number;
+  /** When the paper was last featured, which its trending score counts from. */
+  featuredAt: string | null;
 }
 
-/** Stores the user's vote; the primary key keeps it one per person, so a repeat is a no-op. */
-export async function addUpvote(trx: Transaction<Database>, userId: number, paperId: string, now: string): Promise<void> {
+/** What votes need to know about these papers, by id; unknown ids are missing. */
+export async function papersForVotes(trx: T, paperIds: string[]): Promise<Map<string, PaperForVote>> {
+  const rows = await trx
+    .selectFrom('papers as p')
+    .select((eb) => [
+      'p.id',
+      'p.hidden_at',
+      'p.upvotes',
+      eb.selectFrom('daily_listings as l').select((e) => e.fn.max('l.submitted_at').as('at')).whereRef('l.paper_id', '=', 'p.id').as('featured_at'),
+    ])
+    .where('p.id', 'in', paperIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, { hiddenAt: r.hidden_at, upvotes: Number(r.upvotes), featuredAt: (r.featured_at as string | null) ?? null }]));
+}
+
+/** `user|paper` keys of the stored votes among these users and papers. */
+export async function storedVotes(trx: T, userIds: number[], paperIds: string[]): Promise<Set<string>> {
+  const rows = await trx.selectFrom('upvotes').select(['user_id', 'paper_id']).where('user_id', 'in', userIds).where('paper_id', 'in', paperIds).execute();
+  return new Set(rows.map((r) => voteKey(r.user_id, r.paper_id)));
+}
+
+export const voteKey = (userId: number, paperId: string) => `${userId}|${paperId}`;
+
+/** Stores votes; the primary key keeps one per person and paper, so a repeat is a no-op. */
+export async function addUpvotes(trx: T, votes: { userId: number; paperId: string }[], now: string): Promise<void> {
+  if (votes.length === 0) return;
   await trx
     .insertInto('upvotes')
-    .values({ user_id: userId, paper_id: paperId, created_at: now })
+    .values(votes.map((v) => ({ user_id: v.userId, paper_id: v.paperId, created_at: now })))
     .onConflict((oc) => oc.columns(['user_id', 'paper_id']).doNothing())
     .execute();
 }
 
-export async function removeUpvote(trx: Transaction<Database>, userId: number, paperId: string): Promise<void> {
-  await trx.deleteFrom('upvotes').where('user_id', '=', userId).where('paper_id', '=', paperId).execute();
+export async function removeUpvotes(trx: T, votes: { userId: number; paperId: string }[]): Promise<void> {
+  // In chunks: SQLite limits how deep an expression may nest.
+  for (let i = 0; i < votes.length; i += 100) {
+    const chunk = votes.slice(i, i + 100);
+    await trx
+      .deleteFrom('upvotes')
+      .where((eb) => eb.or(chunk.map((v) => eb.and([eb('user_id', '=', v.userId), eb('paper_id', '=', v.paperId)]))))
+      .execute();
+  }
 }
 
 /**
- * Recomputes a paper's count from the rows (the source's baseline plus the votes
- * stored here) and its trending score; returns the count. Call under the content
- * lock, so no other vote on any paper runs between the count and the update.
+ * Recomputes the papers' counts from the rows (the source's baseline plus the
+ * votes stored here) and their trending scores; returns the counts. Call under
+ * the content lock, so no other vote runs between the count and the update.
  */
-export async function recountUpvotes(trx: Transaction<Database>, paperId: string, featuredAt: string | null): Promise<number> {
-  const row = await trx
+export async function recountUpvotes(trx: T, papers: Map<string, PaperForVote>): Promise<Map<string, number>> {
+  if (papers.size === 0) return new Map();
+  const rows = await trx
     .updateTable('papers')
-    .set({ upvotes: sql<number>`upvotes_source + (select count(*) from upvotes where upvotes.paper_id = ${paperId})` })
-    .where('id', '=', paperId)
-    .returning('upvotes')
-    .executeTakeFirstOrThrow();
-  const upvotes = Number(row.upvotes);
-  // A paper never featured has no place in trending yet (see feed/queries.ts featureOnDay).
-  if (featuredAt) {
-    await trx.updateTable('papers').set({ trending_score: trendingScore(upvotes, new Date(featuredAt)) }).where('id', '=', paperId).execute();
+    .set({ upvotes: sql<number>`upvotes_source + (select count(*) from upvotes where upvotes.paper_id = papers.id)` })
+    .where('id', 'in', [...papers.keys()])
+    .returning(['id', 'upvotes'])
+    .execute();
+  const counts = new Map(rows.map((r) => [r.id, Number(r.upvotes)]));
+  for (const [id, upvotes] of counts) {
+    const featuredAt = papers.get(id)?.featuredAt;
+    // A paper never featured has no place in trending yet (see feed/queries.ts featureOnDay).
+    if (featuredAt) await trx.updateTable('papers').set({ trending_score: trendingScore(upvotes, new Date(featuredAt)) }).where('id', '=', id).execute();
   }
-  return upvotes;
+  return counts;
 }
 
 /**
  * On PostgreSQL, lets a vote's transaction commit without waiting for its WAL
  * flush. Every content write queues on one lock held through commit, so a disk
- * sync per vote would cap all voting at one sync at a time. A crash may lose the
- * last moments of votes, never half of one: the rows and the count commit together.
+ * sync per commit caps all voting. A crash may lose the last moments of votes,
+ * never half of one: the rows and the counts commit together.
  */
-export async function commitWithoutFlush(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
+export async function commitWithoutFlush(trx: T, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
 }
