@@ -267,42 +267,6 @@ export const openApiDocument = {
         },
       },
     },
-    '/api/organizations/{name}': {
-      get: {
-        operationId: 'getOrganization',
-        summary: 'An organization: its members and a page of its papers',
-        tags: ['papers'],
-        security: readAccess,
-        parameters: [
-          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'sort', in: 'query', schema: { type: 'string', enum: ['upvotes', 'newest'], default: 'upvotes' } },
-          { name: 'p', in: 'query', description: 'Page, from 0; 30 papers a page.', schema: { type: 'integer', minimum: 0, default: 0 } },
-        ],
-        responses: {
-          200: json(
-            {
-              type: 'object',
-              properties: {
-                name: { type: 'string' },
-                fullname: { type: 'string' },
-                avatarUrl: { type: ['string', 'null'] },
-                numPapers: { type: 'integer' },
-                members: { type: 'array', items: { type: 'object', properties: { user: { type: 'string' }, fullname: { type: 'string' }, role: { type: 'string', enum: ['admin', 'member'] } } } },
-                papers: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: { id: { type: 'string' }, title: { type: 'string' }, upvotes: { type: 'integer' }, numComments: { type: 'integer' }, publishedAt: { type: 'string', format: 'date-time' } },
-                  },
-                },
-              },
-            },
-            'The organization.',
-          ),
-          ...pick(404, 429),
-        },
-      },
-    },
   },
   components: {
     securitySchemes: {

@@ -100,6 +100,8 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     if ((origin && origin !== 'null' && origin !== ownOrigin) || origin === 'null' || fetchSite === 'cross-site') {
       return refuse(c, 'cross-site request refused');
     }
+    // An anonymous API call carries no credentials to abuse: the handler answers it (401 where it must).
+    if (c.var.auth?.kind === 'anonymous' && c.req.path.startsWith('/api/')) return next();
     const expected = c.var.auth?.kind === 'session' ? csrfToken(c) : getCookie(c, ANON_CSRF_COOKIE);
     const sent = c.req.header('X-CSRF-Token') ?? (await formField(c, '_csrf'));
     if (!expected || !sent || !sameSecret(sent, expected)) {

@@ -7,6 +7,7 @@ import { formHeaders, signedInUser, type TestUser } from '../../test/community.t
 import { importHfItems } from '../ingest/hf-import.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import { trendingScore } from '../papers/trending.ts';
+import { castVote, castVotes } from './votes.ts';
 
 const DAY = '2026-11-18';
 /** A hand-made Hugging Face record: a paper its source says has `upvotes` votes. */
@@ -187,6 +188,41 @@ describe('upvotes', () => {
     await api('POST', '2611.00002', bob);
     const after = await (await app.request('/papers/2611.00002')).text();
     expect(after).toContain('class="upvote-count">1<');
+  });
+});
+
+describe('castVotes', () => {
+  it('applies a batch in order, writing only each person\'s net change, and answers each vote', async () => {
+    const { db } = await testApp();
+    await importHfItems(db, [record('2611.00001', 3), record('2611.00002', 0)], DAY, 'test');
+    const [a, b] = [await signedInUser(db), await signedInUser(db)];
+    const outcomes = await castVotes(db, [
+      { userId: a.id, paperId: '2611.00001', action: 'toggle' },
+      { userId: a.id, paperId: '2611.00001', action: 'toggle' },
+      { userId: a.id, paperId: '2611.00001', action: 'up' },
+      { userId: b.id, paperId: '2611.00001', action: 'down' },
+      { userId: b.id, paperId: '2611.00002', action: 'up' },
+      { userId: b.id, paperId: '2611.09999', action: 'up' },
+    ]);
+    expect(outcomes).toEqual([
+      { kind: 'ok', upvoted: true, upvotes: 4 },
+      { kind: 'ok', upvoted: false, upvotes: 4 },
+      { kind: 'ok', upvoted: true, upvotes: 4 },
+      { kind: 'ok', upvoted: false, upvotes: 4 },
+      { kind: 'ok', upvoted: true, upvotes: 1 },
+      { kind: 'unknown' },
+    ]);
+    const rows = await db.kysely.selectFrom('upvotes').select(['user_id', 'paper_id']).orderBy('paper_id').execute();
+    expect(rows).toEqual([
+      { user_id: a.id, paper_id: '2611.00001' },
+      { user_id: b.id, paper_id: '2611.00002' },
+    ]);
+    // Votes cast at once share transactions, and each still gets its own answer.
+    const toggles = await Promise.all(Array.from({ length: 9 }, () => castVote(db, a.id, '2611.00002', 'toggle')));
+    expect(toggles.map((t) => t.kind === 'ok' && t.upvoted)).toEqual([true, false, true, false, true, false, true, false, true]);
+    const paper = await db.kysely.selectFrom('papers').select('upvotes').where('id', '=', '2611.00002').executeTakeFirstOrThrow();
+    expect(Number(paper.upvotes)).toBe(2);
+    await db.close();
   });
 });
 
