@@ -91,9 +91,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function csrfProtection(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method) || c.var.auth?.kind === 'token') return next();
-    // An API call without any cookie rides on no one's session: let it through as
-    // anonymous, so the handler answers 401 (sign in or send a token) rather than a CSRF 403.
-    if (c.var.auth?.kind === 'anonymous' && c.req.path.startsWith('/api/') && !c.req.header('Cookie')) return next();
     const origin = c.req.header('Origin');
     const ownOrigin = c.var.config.BASE_URL ? new URL(c.var.config.BASE_URL).origin : new URL(c.req.url).origin;
     const fetchSite = c.req.header('Sec-Fetch-Site');

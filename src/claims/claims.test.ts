@@ -7,6 +7,10 @@ import { formHeaders, signedInUser, type TestUser } from '../../test/community.t
 import { importHfItems } from '../ingest/hf-import.ts';
 
 const PAPER = '2611.00101';
+const ITEM = {
+  paper: { id: PAPER, title: 'Claimed paper', summary: 'S.', publishedAt: '2026-11-10T00:00:00.000Z', upvotes: 1, authors: [{ name: 'Ada Lovelace' }, { name: 'Bob <b>Builder</b>' }, { name: 'Cy Young' }] },
+  publishedAt: '2026-11-18T09:00:00.000Z',
+};
 
 describe('authorship claims', () => {
   let db: Db;
@@ -16,17 +20,7 @@ describe('authorship claims', () => {
   let bob: TestUser;
   beforeAll(async () => {
     ({ db, app } = await testApp());
-    await importHfItems(
-      db,
-      [
-        {
-          paper: { id: PAPER, title: 'Claimed paper', summary: 'S.', publishedAt: '2026-11-10T00:00:00.000Z', upvotes: 1, authors: [{ name: 'Ada Lovelace' }, { name: 'Bob <b>Builder</b>' }, { name: 'Cy Young' }] },
-          publishedAt: '2026-11-18T09:00:00.000Z',
-        },
-      ],
-      '2026-11-18',
-      'claims',
-    );
+    await importHfItems(db, [ITEM], '2026-11-18', 'claims');
     mod = await signedInUser(db, { role: 'moderator' });
     ada = await signedInUser(db, { fullname: 'Ada L.' });
     bob = await signedInUser(db);
@@ -69,6 +63,10 @@ describe('authorship claims', () => {
     const audit = await db.kysely.selectFrom('audit_log').selectAll().where('action', '=', 'approve-claim').where('target_id', '=', String(id)).execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]!.actor_id).toBe(mod.id);
+
+    // A later import of the same paper keeps the verified author.
+    await importHfItems(db, [{ ...ITEM, paper: { ...ITEM.paper, upvotes: 5 } }], '2026-11-18', 'again');
+    expect((await db.kysely.selectFrom('paper_authors').select('user_id').where('paper_id', '=', PAPER).where('position', '=', 0).executeTakeFirstOrThrow()).user_id).toBe(ada.id);
 
     // Nobody else can claim a verified author, and a decided claim stays decided.
     expect((await post(`/papers/${PAPER}/claim`, bob, { position: '0' })).status).toBe(409);

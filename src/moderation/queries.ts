@@ -59,28 +59,27 @@ export function parseListingId(s: string): { day: string; paperId: string } | nu
 
 /** Sets or clears `hidden_at`; says whether anything changed. Unknown targets are a 404. */
 async function setHidden(trx: Trx, t: Hideable, hidden: boolean): Promise<boolean> {
-  const now = hidden ? new Date().toISOString() : null;
-  const flip = hidden ? 'is' : 'is not';
-  let found: { hidden_at: string | null } | undefined;
-  let changed: bigint;
+  const hiddenAt = hidden ? new Date().toISOString() : null;
+  // Only rows not already in the wanted state change, so a repeated action reports "unchanged".
+  const from = hidden ? 'is' : 'is not';
   if (t.type === 'paper') {
-    found = await trx.selectFrom('papers').select('hidden_at').where('id', '=', t.id).executeTakeFirst();
-    if (!found) throw new ModerationError(404, `no paper ${t.id}`);
-    changed = (await trx.updateTable('papers').set({ hidden_at: now }).where('id', '=', t.id).where('hidden_at', flip, null).executeTakeFirst()).numUpdatedRows;
-  } else if (t.type === 'listing') {
-    found = await trx.selectFrom('daily_listings').select('hidden_at').where('day', '=', t.day).where('paper_id', '=', t.paperId).executeTakeFirst();
-    if (!found) throw new ModerationError(404, `paper ${t.paperId} is not listed on ${t.day}`);
-    changed = (
-      await trx.updateTable('daily_listings').set({ hidden_at: now }).where('day', '=', t.day).where('paper_id', '=', t.paperId).where('hidden_at', flip, null).executeTakeFirst()
-    ).numUpdatedRows;
-  } else {
-    const comment = await trx.selectFrom('comments').select(['hidden_at', 'paper_id']).where('id', '=', t.id).executeTakeFirst();
-    if (!comment) throw new ModerationError(404, `no comment ${t.id}`);
-    changed = (await trx.updateTable('comments').set({ hidden_at: now }).where('id', '=', t.id).where('hidden_at', flip, null).executeTakeFirst()).numUpdatedRows;
-    // Cards and the API show the count of visible comments.
-    if (changed > 0n) await refreshCommentCount(trx, comment.paper_id);
+    if (!(await trx.selectFrom('papers').select('id').where('id', '=', t.id).executeTakeFirst())) throw new ModerationError(404, `no paper ${t.id}`);
+    const result = await trx.updateTable('papers').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
-  return changed > 0n;
+  if (t.type === 'listing') {
+    const listing = await trx.selectFrom('daily_listings').select('id').where('day', '=', t.day).where('paper_id', '=', t.paperId).executeTakeFirst();
+    if (!listing) throw new ModerationError(404, `paper ${t.paperId} is not listed on ${t.day}`);
+    const result = await trx.updateTable('daily_listings').set({ hidden_at: hiddenAt }).where('id', '=', listing.id).where('hidden_at', from, null).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+  const comment = await trx.selectFrom('comments').select('paper_id').where('id', '=', t.id).executeTakeFirst();
+  if (!comment) throw new ModerationError(404, `no comment ${t.id}`);
+  const result = await trx.updateTable('comments').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
+  const changed = result.numUpdatedRows > 0n;
+  // Cards and the API show the count of visible comments.
+  if (changed) await refreshCommentCount(trx, comment.paper_id);
+  return changed;
 }
 
 /**
@@ -243,7 +242,7 @@ export async function resolveReport(db: Q, actor: Actor, reportId: number, resol
 
 function hideableOf(type: ReportTarget, id: string): Hideable | null {
   if (type === 'paper') return { type, id };
-  if (type === 'comment') return { type, id: Number(id) };
+  if (type === 'comment') return /^\d{1,15}$/.test(id) ? { type, id: Number(id) } : null;
   if (type === 'listing') {
     const l = parseListingId(id);
     return l && { type, ...l };

@@ -57,6 +57,13 @@ describe('organizations', () => {
     expect(newest.html.indexOf('New and quiet')).toBeLessThan(newest.html.indexOf('Old but loved'));
   });
 
+  it('an assignment survives a later import of the paper that names no organization', async () => {
+    await importHfItems(db, [item('2611.00202', 'New and quiet', 3, '2026-11-15T00:00:00.000Z')], '2026-11-18', 'again');
+    const paper = await db.kysely.selectFrom('papers').select(['organization_id', 'upvotes']).where('id', '=', '2611.00202').executeTakeFirstOrThrow();
+    expect(paper.upvotes).toBe(3);
+    expect(paper.organization_id).not.toBeNull();
+  });
+
   it('cards link the organization to its page', async () => {
     const { html } = await get('/papers/date/2026-11-18');
     expect(html).toContain('<a class="org" href="/organizations/deeplab"');

@@ -96,7 +96,8 @@ export async function saveImportedListing(
       github_repo: rec.paper.githubRepo,
       github_stars: rec.paper.githubStars,
       project_page: rec.paper.projectPage,
-      organization_id: organizationId,
+      // A paper assigned to an organization here (organizations/) keeps it when the source names none.
+      organization_id: organizationId ?? existing?.organization_id ?? null,
       upvotes_source: rec.paper.upvotes,
       upvotes,
       comments_source: rec.paper.comments,
@@ -118,6 +119,7 @@ export async function saveImportedListing(
       changed = true;
     }
 
+    const stored = existing ? ((await authorsOfPapers(trx, [rec.paper.id])).get(rec.paper.id) ?? []) : [];
     const authors = rec.authors.map((a, position) => ({
       paper_id: rec.paper.id,
       position,
@@ -125,9 +127,9 @@ export async function saveImportedListing(
       affiliation: null,
       hf_id: a.hfId,
       hidden: a.hidden ? 1 : 0,
-      user_id: authorUserIds[position] ?? null,
+      // An authorship verified here (claims/) survives re-imports that link nobody.
+      user_id: authorUserIds[position] ?? (stored[position]?.name === a.name ? stored[position]!.user_id : null),
     }));
-    const stored = existing ? ((await authorsOfPapers(trx, [rec.paper.id])).get(rec.paper.id) ?? []) : [];
     if (JSON.stringify(stored) !== JSON.stringify(authors)) {
       await trx.deleteFrom('paper_authors').where('paper_id', '=', rec.paper.id).execute();
       if (authors.length > 0) await trx.insertInto('paper_authors').values(authors).execute();

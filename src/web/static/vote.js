@@ -25,7 +25,8 @@
     show(form, !before.upvoted, Math.max(0, before.count + (before.upvoted ? -1 : 1)));
     pending.add(form);
     try {
-      const res = await fetch(form.action, {
+      // `form.action` would be the input named "action", not the attribute.
+      const res = await fetch(form.getAttribute('action'), {
         method: 'POST',
         body,
         credentials: 'same-origin',
