@@ -229,7 +229,7 @@ async function main() {
       '',
       'Votes are written under the content lock (they bump the content version), so writes are serialized',
       'across processes; each process writes the votes that arrive while its transaction runs together in',
-      'the next one (group commit, src/votes/votes.ts), on PostgreSQL without waiting for the WAL flush.',
+      'the next one (group commit, src/votes/votes.ts): one lock, one recount per paper and one durable commit per batch.',
       '',
     );
     const report = lines.join('\n');

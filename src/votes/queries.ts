@@ -1,5 +1,4 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Dialect } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { trendingScore } from '../papers/trending.ts';
 
@@ -89,14 +88,4 @@ export async function recountUpvotes(trx: T, papers: Map<string, PaperForVote>):
     if (featuredAt) await trx.updateTable('papers').set({ trending_score: trendingScore(upvotes, new Date(featuredAt)) }).where('id', '=', id).execute();
   }
   return counts;
-}
-
-/**
- * On PostgreSQL, lets a vote's transaction commit without waiting for its WAL
- * flush. Every content write queues on one lock held through commit, so a disk
- * sync per commit caps all voting. A crash may lose the last moments of votes,
- * never half of one: the rows and the counts commit together.
- */
-export async function commitWithoutFlush(trx: T, dialect: Dialect): Promise<void> {
-  if (dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
 }

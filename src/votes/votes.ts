@@ -1,6 +1,6 @@
 import { writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
-import { addUpvotes, commitWithoutFlush, papersForVotes, recountUpvotes, removeUpvotes, storedVotes, voteKey, type PaperForVote } from './queries.ts';
+import { addUpvotes, papersForVotes, recountUpvotes, removeUpvotes, storedVotes, voteKey, type PaperForVote } from './queries.ts';
 
 /** `up` and `down` say what the voter wants; `toggle` flips whatever is stored. */
 export type VoteAction = 'up' | 'down' | 'toggle';
@@ -22,7 +22,6 @@ export function castVotes(db: Db, votes: Vote[], now = new Date()): Promise<Vote
   return writeContent(
     db.kysely,
     async (trx) => {
-      await commitWithoutFlush(trx, db.dialect);
       const paperIds = [...new Set(votes.map((v) => v.paperId))];
       const papers = await papersForVotes(trx, paperIds);
       const stored = await storedVotes(trx, [...new Set(votes.map((v) => v.userId))], paperIds);
