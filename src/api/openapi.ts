@@ -158,7 +158,7 @@ export const openApiDocument = {
         tags: ['comments'],
         security: readAccess,
         parameters: [paperId],
-        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments.'), ...pick(400, 404, 429) },
+        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments, in reading order: each followed by its replies.'), ...pick(400, 404, 429) },
       },
       post: {
         operationId: 'postComment',
@@ -175,14 +175,14 @@ export const openApiDocument = {
                 required: ['comment'],
                 properties: {
                   comment: { type: 'string', minLength: 1, description: 'Markdown, with $math$; raw HTML is not rendered.' },
-                  parentId: { type: 'integer', description: 'The comment this replies to.' },
+                  parentId: { type: ['integer', 'null'], description: 'The comment this replies to.' },
                 },
               },
               examples: { reply: { value: { comment: 'Does this hold for $n > 2$?', parentId: 12 } } },
             },
           },
         },
-        responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 413, 429) },
+        responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 413, 429), 410: error('The paper was removed by a moderator.') },
       },
     },
     '/api/comments/{id}': {
@@ -367,7 +367,15 @@ export const openApiDocument = {
           id: { type: 'integer' },
           paperId: { type: 'string' },
           parentId: { type: ['integer', 'null'] },
-          author: { type: 'object', required: ['user', 'fullname'], properties: { user: { type: 'string' }, fullname: { type: 'string' } } },
+          author: {
+            oneOf: [{ type: 'object', required: ['user', 'fullname'], properties: { user: { type: 'string' }, fullname: { type: 'string' } } }, { type: 'null' }],
+            description: 'Null for a placeholder.',
+          },
+          state: {
+            type: 'string',
+            enum: ['deleted', 'removed'],
+            description: 'Only on placeholders: a comment deleted by its author (`deleted`) or hidden by a moderator (`removed`) that stays in the list because visible replies hang under it; its body and html are empty.',
+          },
           body: { type: 'string', description: 'Markdown, as written.' },
           html: { type: 'string', description: 'Rendered and sanitized.' },
           createdAt: { type: 'string', format: 'date-time' },
