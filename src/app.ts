@@ -9,7 +9,8 @@ import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
-import { authenticate, csrfProtection, type Auth } from './auth/middleware.ts';
+import { authenticate, csrfProtection, wantsJson, type Auth } from './auth/middleware.ts';
+import { parseFormFirst } from './web/forms.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { bodyLimit } from 'hono/body-limit';
 
@@ -61,9 +62,13 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?:
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ error: `request body larger than ${MAX_BODY_BYTES / 1024} KiB` }, 413),
+      onError: (c) => {
+        const message = `request body larger than ${MAX_BODY_BYTES / 1024} KiB`;
+        return wantsJson(c) ? c.json({ error: message }, 413) : c.text(`413 Payload Too Large: ${message}`, 413);
+      },
     }),
   );
+  app.use(parseFormFirst());
   app.use(authenticate());
   app.use(csrfProtection());
 

@@ -6,6 +6,7 @@ import { seedIfEmpty } from './ingest/seed.ts';
 import { scheduledJobs } from './jobs/jobs.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
+import { createMailer } from './mail/mailer.ts';
 
 /** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
@@ -21,13 +22,19 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
     if (outcome) log.info(`seed: ${outcome}`);
   }
   const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, config, log), log) : async () => {};
-  const app = createApp({ db, config, log });
+  const mailer = createMailer(config);
+  if (!config.SMTP_URL) {
+    const where = config.NODE_ENV === 'production' ? 'nobody can read them: set SMTP_URL' : 'read them at /dev/outbox from this machine';
+    log.warn(`mail: no SMTP_URL, so mails (sign-in links) go to ${mailer.target}; ${where}`);
+  }
+  const app = createApp({ db, config, log, mailer });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log.info({ port: info.port, database: db.dialect }, `listening on http://${config.HOST}:${info.port}`);
   });
   const stop = async () => {
     server.close();
     await stopScheduler();
+    mailer.close();
     await db.close();
     process.exit(0);
   };

@@ -1,9 +1,12 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../src/app.ts';
 
+/** What the Node server tells the app about a connection from this machine. */
+export const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
+
 /**
- * A browser, as far as forms go: keeps cookies between `app.request()` calls,
- * sends the site's Origin on POSTs and the `_csrf` field of the last page it saw.
+ * A browser on this machine, as far as forms go: keeps cookies between `app.request()`
+ * calls, sends the site's Origin on POSTs and the `_csrf` field of the last page it saw.
  */
 export class CookieClient {
   readonly cookies = new Map<string, string>();
@@ -19,7 +22,7 @@ export class CookieClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<{ res: Response; html: string }> {
-    const res = await this.app.request(path, { headers: { Cookie: this.cookieHeader, 'User-Agent': this.userAgent, ...headers } });
+    const res = await this.app.request(path, { headers: { Cookie: this.cookieHeader, 'User-Agent': this.userAgent, ...headers } }, LOOPBACK);
     return this.took(res);
   }
 
@@ -30,7 +33,7 @@ export class CookieClient {
       method: 'POST',
       body,
       headers: { Cookie: this.cookieHeader, 'User-Agent': this.userAgent, 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', ...headers },
-    });
+    }, LOOPBACK);
     return this.took(res);
   }
 

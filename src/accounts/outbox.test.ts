@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testApp } from '../../test/helpers.ts';
-import { CookieClient } from '../../test/cookie-client.ts';
+import { CookieClient, LOOPBACK } from '../../test/cookie-client.ts';
 
 describe('/dev/outbox', () => {
   it('lets a developer without a mail server read the sign-up mail and follow its link', async () => {
@@ -38,14 +38,23 @@ describe('/dev/outbox', () => {
     }
   });
 
-  it('does not exist in production or when mail goes to a server', async () => {
+  it('does not exist in production, when mail goes to a server, or for a browser on another machine', async () => {
     for (const overrides of [{ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40) }, { SMTP_URL: 'smtp://127.0.0.1:9' }] as Record<string, string>[]) {
       const { db, app } = await testApp(overrides);
       try {
-        expect((await app.request('/dev/outbox')).status).toBe(404);
+        expect((await app.request('/dev/outbox', {}, LOOPBACK)).status).toBe(404);
       } finally {
         await db.close();
       }
+    }
+    const { db, app } = await testApp({ NODE_ENV: 'development' });
+    try {
+      expect((await app.request('/dev/outbox', {}, LOOPBACK)).status).toBe(200);
+      expect((await app.request('/dev/outbox', {}, { incoming: { socket: { remoteAddress: '192.0.2.7' } } })).status).toBe(404);
+      // A proxy on this machine forwarding someone else's request is not a local browser.
+      expect((await app.request('/dev/outbox', { headers: { 'X-Forwarded-For': '192.0.2.7' } }, LOOPBACK)).status).toBe(404);
+    } finally {
+      await db.close();
     }
   });
 });

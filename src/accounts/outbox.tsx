@@ -4,13 +4,17 @@ import type { Context } from 'hono';
 import { simpleParser } from 'mailparser';
 import type { AppEnv } from '../app.ts';
 import { outboxFiles } from '../mail/mailer.ts';
+import { fromLoopback } from '../auth/rate-limit.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 
 type C = Context<AppEnv>;
 
-/** The outbox is for development only: without a mail server, and never in production. */
-function outboxOpen(c: C): boolean {
-  return !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production';
+/**
+ * The outbox holds sign-in links, so it is for development only: without a mail
+ * server, never in production, and only to a browser on this machine.
+ */
+export function outboxOpen(c: C): boolean {
+  return !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production' && fromLoopback(c);
 }
 
 async function readMail(dir: string, name: string) {

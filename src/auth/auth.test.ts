@@ -83,4 +83,52 @@ describe('authentication and request safety', () => {
     // A new window starts over.
     expect((await hit(t.db.kysely, 'vote:u:1', 3, 60, new Date('2026-11-26T10:01:00Z'))).allowed).toBe(true);
   });
+
+  it('answers broken input with a 4xx, never a 500', async () => {
+    const t = await testApp();
+    db = t.db;
+    await importDemoData(t.db);
+    const user = await signedInUser(t.db);
+    const paper = (await t.db.kysely.selectFrom('papers').select('id').executeTakeFirstOrThrow()).id;
+    // A multipart body that does not parse.
+    const broken = await t.app.request(`/papers/${paper}/upvote`, {
+      method: 'POST',
+      headers: { Cookie: user.cookie, Origin: 'http://localhost', 'X-CSRF-Token': user.csrf, 'Content-Type': 'multipart/form-data; boundary=x' },
+      body: '--x\r\nbroken',
+    });
+    expect(broken.status).toBe(400);
+    // An id past what an integer column holds.
+    const huge = await t.app.request('/settings/tokens/99999999999/revoke', {
+      method: 'POST',
+      headers: { Cookie: user.cookie, Origin: 'http://localhost', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${user.csrf}`,
+    });
+    expect(huge.status).toBeLessThan(500);
+    // An anonymous form post with a Referer that is not a URL goes to sign-in, back to the front page.
+    const anonymous = await t.app.request(`/papers/${paper}/upvote`, {
+      method: 'POST',
+      headers: { Origin: 'http://localhost', Referer: 'not a url', Cookie: 'dp_csrf=' + 'a'.repeat(43), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${'a'.repeat(43)}`,
+    });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('Location')).toBe('/signin?next=%2Fpapers');
+  });
+
+  it('leaves other Authorization schemes alone, and never lets an API token moderate', async () => {
+    const t = await testApp();
+    db = t.db;
+    const basic = await t.app.request('/papers', { headers: { Authorization: 'Basic c3RhZ2luZzpzZWNyZXQ=' } });
+    expect(basic.status).not.toBe(401);
+    const admin = await signedInUser(t.db, { role: 'admin' });
+    const victim = await signedInUser(t.db);
+    const viaToken = await t.app.request('/admin/users/role', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin.token}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `username=${victim.username}&role=moderator`,
+    });
+    expect(viaToken.status).toBe(403);
+    expect((await t.app.request('/admin', { headers: { Authorization: `Bearer ${admin.token}` } })).status).toBe(403);
+    const role = await t.db.kysely.selectFrom('users').select('role').where('id', '=', victim.id).executeTakeFirstOrThrow();
+    expect(role.role).toBe('user');
+  });
 });

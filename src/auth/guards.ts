@@ -13,8 +13,7 @@ export function needViewer(c: Context<AppEnv>, access: 'read' | 'write' = 'write
   const auth = c.var.auth;
   if (!viewer) {
     if (wantsJson(c)) throw jsonFailure(401, 'sign in or send an API token (Authorization: Bearer …)');
-    const back = c.req.method === 'GET' ? c.req.path : (c.req.header('Referer') ? new URL(c.req.header('Referer')!).pathname : '/papers');
-    throw new HTTPException(303, { res: c.redirect(`/signin?next=${encodeURIComponent(back)}`, 303) });
+    throw new HTTPException(303, { res: c.redirect(`/signin?next=${encodeURIComponent(returnPath(c))}`, 303) });
   }
   if (auth.kind === 'token' && !auth.scopes.has(access)) {
     throw jsonFailure(403, `this API token lacks the "${access}" scope`);
@@ -22,16 +21,35 @@ export function needViewer(c: Context<AppEnv>, access: 'read' | 'write' = 'write
   return viewer;
 }
 
+/** Where to come back to after signing in: this page, or for a form post the page it was on (same site only). */
+function returnPath(c: Context<AppEnv>): string {
+  if (c.req.method === 'GET') return c.req.path;
+  const referer = c.req.header('Referer');
+  if (!referer || !URL.canParse(referer)) return '/papers';
+  const url = new URL(referer);
+  return url.origin === new URL(c.req.url).origin ? url.pathname : '/papers';
+}
+
+/**
+ * Moderation and administration need a browser session: an API token, even with
+ * the `write` scope, never carries a moderator's or an admin's powers.
+ */
+function needStaffSession(c: Context<AppEnv>): Viewer {
+  const viewer = needViewer(c);
+  if (c.var.auth.kind !== 'session') throw failure(c, 403, 'moderation needs a signed-in browser session, not an API token');
+  return viewer;
+}
+
 /** The viewer, who must be a moderator or an admin. */
 export function needModerator(c: Context<AppEnv>): Viewer {
-  const viewer = needViewer(c);
+  const viewer = needStaffSession(c);
   if (!isModerator(viewer)) throw failure(c, 403, 'only moderators can do this');
   return viewer;
 }
 
 /** The viewer, who must be an admin. */
 export function needAdmin(c: Context<AppEnv>): Viewer {
-  const viewer = needViewer(c);
+  const viewer = needStaffSession(c);
   if (viewer.role !== 'admin') throw failure(c, 403, 'only admins can do this');
   return viewer;
 }

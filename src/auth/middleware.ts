@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../app.ts';
-import { SESSION_COOKIE, sessionViewer, toViewer, type Viewer } from './sessions.ts';
+import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from './sessions.ts';
 import { hashToken, newToken, sameSecret } from './tokens.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */
@@ -19,10 +19,10 @@ const ANON_CSRF_COOKIE = 'dp_csrf';
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const db = c.var.db.kysely;
-    const header = c.req.header('Authorization');
-    if (header) {
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const auth = match ? await tokenAuth(c, match[1]!) : null;
+    // Only Bearer is ours; other schemes (HTTP Basic in front of a staging site) are not our business.
+    const bearer = /^Bearer\s+(\S*)$/i.exec(c.req.header('Authorization') ?? '');
+    if (bearer) {
+      const auth = bearer[1] ? await tokenAuth(c, bearer[1]) : null;
       if (!auth) {
         return c.json({ error: 'invalid or revoked API token' }, 401, { 'WWW-Authenticate': 'Bearer' });
       }
@@ -71,7 +71,7 @@ export function csrfToken(c: Context<AppEnv>): string {
   let token = getCookie(c, ANON_CSRF_COOKIE);
   if (!token || !/^[\w-]{43}$/.test(token)) {
     token = newToken();
-    setCookie(c, ANON_CSRF_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: new URL(c.req.url).protocol === 'https:' });
+    setCookie(c, ANON_CSRF_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: secureContext(c) });
   }
   return token;
 }

@@ -17,6 +17,9 @@ export const RATE_LIMITS = {
   comment: { limit: 20, windowSeconds: 600 },
   submit: { limit: 30, windowSeconds: 3600 },
   report: { limit: 20, windowSeconds: 3600 },
+  claim: { limit: 20, windowSeconds: 3600 },
+  profile: { limit: 30, windowSeconds: 3600 },
+  token: { limit: 20, windowSeconds: 3600 },
 } as const satisfies Record<string, { limit: number; windowSeconds: number }>;
 
 export type LimitedAction = keyof typeof RATE_LIMITS;
@@ -45,8 +48,19 @@ export function clientKey(c: Context<AppEnv>): string {
   const viewer = viewerOf(c);
   if (viewer) return `u:${viewer.id}`;
   const forwarded = c.var.config.TRUST_PROXY ? c.req.header('X-Forwarded-For')?.split(',')[0]?.trim() : undefined;
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-  return `ip:${forwarded || incoming || 'unknown'}`;
+  return `ip:${forwarded || socketAddress(c) || 'unknown'}`;
+}
+
+/** The address of the TCP peer (the proxy, when there is one); undefined outside a real server. */
+export function socketAddress(c: Context<AppEnv>): string | undefined {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
+/** Whether the request comes straight from this machine, not through a proxy. */
+export function fromLoopback(c: Context<AppEnv>): boolean {
+  const address = socketAddress(c);
+  const loopback = address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+  return loopback && !c.req.header('X-Forwarded-For') && !c.req.header('Forwarded');
 }
 
 /**
@@ -54,10 +68,18 @@ export function clientKey(c: Context<AppEnv>): string {
  * when over it (with `Retry-After`), or null to go on.
  */
 export async function overLimit(c: Context<AppEnv>, action: LimitedAction, extraKey = ''): Promise<Response | null> {
+  return overLimitFor(c, action, `${clientKey(c)}${extraKey}`);
+}
+
+/**
+ * Like `overLimit`, counted against `subject` whoever asks (e.g. `e:` and an
+ * e-mail address), so attempts spread over many addresses still add up.
+ */
+export async function overLimitFor(c: Context<AppEnv>, action: LimitedAction, subject: string): Promise<Response | null> {
   const { limit, windowSeconds } = RATE_LIMITS[action];
   const scale = c.var.config.RATE_LIMIT_SCALE;
   if (scale === 0) return null;
-  const { allowed, retryAfter } = await hit(c.var.db.kysely, `${action}:${clientKey(c)}${extraKey}`, Math.ceil(limit * scale), windowSeconds);
+  const { allowed, retryAfter } = await hit(c.var.db.kysely, `${action}:${subject}`, Math.ceil(limit * scale), windowSeconds);
   if (allowed) return null;
   const message = `too many requests; try again in ${retryAfter} s`;
   c.header('Retry-After', String(retryAfter));

@@ -22,10 +22,10 @@ export interface Viewer {
 export const isModerator = (v: Viewer | null): boolean => v?.role === 'moderator' || v?.role === 'admin';
 
 /** Whether cookies must be Secure: the site is served over https, directly or behind a proxy. */
-function secureContext(c: Context): boolean {
+export function secureContext(c: Context): boolean {
   const base = c.var.config?.BASE_URL;
   if (base) return base.startsWith('https:');
-  return new URL(c.req.url).protocol === 'https:' || c.req.header('X-Forwarded-Proto') === 'https';
+  return new URL(c.req.url).protocol === 'https:' || (c.var.config?.TRUST_PROXY === true && c.req.header('X-Forwarded-Proto') === 'https');
 }
 
 /**

@@ -86,7 +86,12 @@ class VoteQueue {
           const outcomes = await castVotes(this.db, batch.map((p) => p.vote));
           batch.forEach((p, i) => p.resolve(outcomes[i]!));
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          if (batch.length === 1) {
+            batch[0]!.reject(err);
+            continue;
+          }
+          // One bad vote must not fail its neighbours: write each alone, so only it fails.
+          for (const p of batch) await castVotes(this.db, [p.vote]).then((o) => p.resolve(o[0]!), p.reject);
         }
       }
     } finally {

@@ -2,9 +2,9 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app.ts';
 import { jsonError } from './respond.ts';
+import { wantsJson } from '../auth/middleware.ts';
 import { Layout, chromeOf } from './layout.tsx';
 
-const wantsJson = (c: Context) => c.req.path.startsWith('/api/');
 
 /** A 404 that helps: what was asked for and where to go instead. */
 export function notFound(c: Context<AppEnv>) {
@@ -26,6 +26,14 @@ export function notFound(c: Context<AppEnv>) {
   );
 }
 
+/** 409 for a unique-constraint violation, 400 for a value PostgreSQL cannot store, else null. */
+function databaseConflict(err: Error): 400 | 409 | null {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 409;
+  if (/^22[0-9A-Z]{3}$/.test(code)) return 400;
+  return null;
+}
+
 /** Known HTTP errors keep their status; anything else is logged and becomes a plain 500. */
 export function serverError(err: Error, c: Context<AppEnv>) {
   if (err instanceof HTTPException) {
@@ -34,6 +42,14 @@ export function serverError(err: Error, c: Context<AppEnv>) {
     if (err.res) return err.getResponse();
     if (wantsJson(c)) return c.json({ error: err.message || 'request failed' }, status);
     return err.getResponse();
+  }
+  // Two requests racing for the same row, or a value the database cannot hold (an id past 2^31
+  // on PostgreSQL): the request's fault or bad luck, never a 500. Handlers check first; this is the net.
+  const conflict = databaseConflict(err);
+  if (conflict) {
+    c.var.log?.warn({ err, path: c.req.path }, 'request refused by the database');
+    const message = conflict === 409 ? 'that was just done by another request; reload and try again' : 'a value in the request is malformed or out of range';
+    return wantsJson(c) ? c.json({ error: message }, conflict) : c.text(`${conflict}: ${message}`, conflict);
   }
   c.var.log?.error({ err, path: c.req.path }, 'request failed');
   if (wantsJson(c)) return jsonError(c, 500, 'internal error');
