@@ -24,8 +24,8 @@ export interface RunningServer {
   baseUrl: string;
   /** The temporary folder holding the database; removed by `stop()`. */
   dir: string;
-  /** Runs `dailypapers <args>` against the server's database. */
-  cli(args: string[]): Promise<CliResult>;
+  /** Runs `dailypapers <args>` against the server's database, with `input` on its stdin if given. */
+  cli(args: string[], input?: string): Promise<CliResult>;
   /** What the server wrote so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -52,13 +52,14 @@ function childEnv(databaseUrl: string, extra: Record<string, string> = {}): Node
 }
 
 /** Runs one CLI command to completion (bounded), collecting its output. */
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`dailypapers ${args.join(' ')} did not finish in ${CLI_TIMEOUT_MS} ms\n${stdout}${stderr}`));
@@ -142,7 +143,7 @@ export async function startServer(opts: { databaseUrl?: string; env?: Record<str
       baseUrl,
       dir,
       output,
-      cli: (args) => runCli(args, childEnv(databaseUrl)),
+      cli: (args, input) => runCli(args, childEnv(databaseUrl), input),
       stop: async () => {
         await stopChild(child);
         fs.rmSync(dir, { recursive: true, force: true });
