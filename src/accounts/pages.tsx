@@ -3,15 +3,16 @@ import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { overLimit, overLimitFor } from '../auth/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
+import { outboxOpen } from './outbox.tsx';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
 import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, safeNext, useLink } from './sign-in.ts';
-import { usernameProblem } from './users.ts';
+import { normalizeEmail, usernameProblem } from './users.ts';
 
 type C = Context<AppEnv>;
 
@@ -57,6 +58,9 @@ const signinForm = z.object({
   next: z.string().optional(),
 });
 
+/** A limit per address, besides the one per client: guesses spread over many IPs, and mails to one inbox, still add up. */
+const byAddress = (address: string) => `e:${normalizeEmail(address)}`;
+
 function fieldErrors(error: z.ZodError): FormErrors {
   const errors: FormErrors = {};
   for (const issue of error.issues) errors[String(issue.path[0] ?? 'form')] ??= issue.message;
@@ -78,6 +82,8 @@ export async function signup(c: C) {
   const parsed = signupForm.safeParse(values);
   if (!parsed.success) return c.html(<SignupPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
+  const mailLimited = await overLimitFor(c, 'emailLink', byAddress(form.email));
+  if (mailLimited) return mailLimited;
   const outcome = await requestSignup(c.var.db.kysely, linkContext(c), {
     username: form.username,
     email: form.email,
@@ -132,7 +138,7 @@ export async function signin(c: C) {
   const form = parsed.data;
   const next = safeNext(form.next);
   if (form.method === 'link') {
-    const mailLimited = await overLimit(c, 'emailLink');
+    const mailLimited = (await overLimit(c, 'emailLink')) ?? (await overLimitFor(c, 'emailLink', byAddress(form.email)));
     if (mailLimited) return mailLimited;
     deliver(c, await requestSigninLink(c.var.db.kysely, linkContext(c), form.email, next));
     return c.html(<CheckInbox c={c} email={form.email} />);
@@ -140,6 +146,8 @@ export async function signin(c: C) {
   if (!form.password) {
     return c.html(<SigninPage c={c} values={values} errors={{ password: 'enter your password, or have a sign-in link e-mailed to you' }} />, 422);
   }
+  const guessLimited = await overLimitFor(c, 'signin', byAddress(form.email));
+  if (guessLimited) return guessLimited;
   const outcome = await passwordSignin(c.var.db.kysely, form.email, form.password);
   if ('failure' in outcome) {
     const message =
@@ -177,7 +185,7 @@ function SigninPage({ c, values, errors }: { c: C; values: Record<string, string
 
 /** The same page for every valid request, so it never tells whether an address has an account. */
 function CheckInbox({ c, email }: { c: C; email: string }) {
-  const devOutbox = !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production';
+  const devOutbox = outboxOpen(c);
   return (
     <Layout chrome={chromeOf(c)} title="Check your inbox">
       <AuthPanel title="Check your inbox">

@@ -2,10 +2,9 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApiTokenTable, DailyListing, Database, Paper, User } from '../db/schema.ts';
 import type { PaperView } from '../feed/queries.ts';
 import { authorsOfPapers, organizationsById, usersById } from '../papers/queries.ts';
+import type { Role } from './users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
-
-export type Role = 'user' | 'moderator' | 'admin';
 
 /** The account that signs in with this (normalized) address. */
 export function userByEmail(db: Q, email: string): Promise<User | undefined> {
@@ -112,10 +111,6 @@ export async function updateProfile(db: Q, userId: number, profile: { fullname: 
 
 export async function setPasswordHash(db: Q, userId: number, passwordHash: string): Promise<void> {
   await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
-}
-
-export async function setRole(db: Q, userId: number, role: Role): Promise<void> {
-  await db.updateTable('users').set({ role }).where('id', '=', userId).execute();
 }
 
 /** Accounts that can sign in (they have an address), oldest first. */

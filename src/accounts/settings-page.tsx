@@ -64,6 +64,8 @@ export async function showSettings(c: C) {
 /** `POST /settings/profile` (also with a `write` API token). */
 export async function saveProfileForm(c: C) {
   const viewer = needViewer(c, 'write');
+  const limited = await overLimit(c, 'profile');
+  if (limited) return limited;
   const parsed = profileForm.safeParse(await form(c));
   if (!parsed.success) {
     if (c.var.auth.kind !== 'session') throw failure(c, 422, parsed.error.issues[0]!.message);
@@ -98,6 +100,8 @@ export async function signOutEverywhere(c: C) {
 /** `POST /settings/tokens`: the new token is shown on this answer only. */
 export async function createToken(c: C) {
   const viewer = needSession(c);
+  const limited = await overLimit(c, 'token');
+  if (limited) return limited;
   const parsed = tokenForm.safeParse(await form(c));
   if (!parsed.success) return renderSettings(c, viewer, { errors: errorsOf(parsed.error, 'token-') }, 422);
   const token = await createApiToken(c.var.db.kysely, viewer.id, parsed.data.name, parsed.data.scopes);

@@ -127,3 +127,32 @@ describe('personal API tokens', () => {
     expect(bad.html).toContain('name the token');
   });
 });
+
+describe('settings rate limits', () => {
+  it('limits profile saves and token creation per user (429 with Retry-After), with nothing written', async () => {
+    // Scaled by 0.05: two profile saves (of 30) and one token (of 20) per hour.
+    const limited = await testApp({ RATE_LIMIT_SCALE: '0.05' });
+    try {
+      const user = await signedInUser(limited.db);
+      const browser = new CookieClient(limited.app);
+      const [name, value] = user.cookie.split('=');
+      browser.cookies.set(name!, value!);
+      await browser.get('/settings');
+      expect((await browser.post('/settings/profile', { fullname: 'One', bio: '' })).res.status).toBe(303);
+      // The API token counts against the same user.
+      const api = await limited.app.request('/settings/profile', bearer(user.token, { method: 'POST', body: new URLSearchParams({ fullname: 'Two', bio: '' }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
+      expect(api.status).toBe(303);
+      const third = await browser.post('/settings/profile', { fullname: 'Three', bio: '' });
+      expect(third.res.status).toBe(429);
+      expect(Number(third.res.headers.get('Retry-After'))).toBeGreaterThan(0);
+      expect((await limited.db.kysely.selectFrom('users').select('fullname').where('id', '=', user.id).executeTakeFirstOrThrow()).fullname).toBe('Two');
+
+      expect((await browser.post('/settings/tokens', { name: 'first', scopes: 'read' })).res.status).toBe(201);
+      expect((await browser.post('/settings/tokens', { name: 'second', scopes: 'read' })).res.status).toBe(429);
+      const names = await limited.db.kysely.selectFrom('api_tokens').select('name').where('user_id', '=', user.id).orderBy('id').execute();
+      expect(names.map((n) => n.name)).toEqual(['test', 'first']);
+    } finally {
+      await limited.db.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { hashToken } from '../auth/tokens.ts';
+import { verifyPassword } from '../auth/passwords.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import { freshDb, testConfig } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
@@ -120,6 +121,24 @@ describe('no account enumeration', () => {
     expect(forKnown.html.replace('known1@example.org', 'X')).toBe(forNew.html.replace('nobody-yet@example.org', 'X'));
     expect((await mailTo('known1@example.org', /Sign in to/)).text).toContain('/signin/link?token=');
     expect((await mailTo('nobody-yet@example.org', /Confirm your/)).text).toContain('@fresh-two');
+  });
+
+  it('answers a sign-up with a password alike for a known address and a new one: both hash it, only the new one keeps it', async () => {
+    const known = await signedInUser(db, { username: 'known4', password: 'an old password' });
+    const browser = new CookieClient(app);
+    await browser.get('/signup');
+    const forKnown = await browser.post('/signup', { username: 'fresh-four', email: 'known4@example.org', password: 'a new password' });
+    const forNew = await browser.post('/signup', { username: 'fresh-five', email: 'nobody-five@example.org', password: 'a new password' });
+    expect(forKnown.res.status).toBe(200);
+    expect(forKnown.html.replace('known4@example.org', 'X')).toBe(forNew.html.replace('nobody-five@example.org', 'X'));
+    expect((await mailTo('known4@example.org', /Sign in to/)).text).toContain('/signin/link?token=');
+    // The known account keeps its password: the hash made for the answer's timing is thrown away.
+    const row = await db.kysely.selectFrom('users').select('password_hash').where('id', '=', known.id).executeTakeFirstOrThrow();
+    expect(await verifyPassword(row.password_hash!, 'an old password')).toBe(true);
+    const link = linkOf(await mailTo('nobody-five@example.org', /Confirm your/));
+    const pending = await db.kysely.selectFrom('email_tokens').select('payload').where('token_hash', '=', hashToken(link.token)).executeTakeFirstOrThrow();
+    const payload = JSON.parse(pending.payload!) as { passwordHash: string };
+    expect(await verifyPassword(payload.passwordHash, 'a new password')).toBe(true);
   });
 
   it('answers "e-mail me a link" alike for known and unknown addresses; only the known one gets mail', async () => {
@@ -273,6 +292,33 @@ describe('forms refuse cross-site and tokenless posts', () => {
 });
 
 describe('rate limits', () => {
+  it('limits guesses and mails per address too, however many IPs they come from', async () => {
+    const limitedDb = await freshDb();
+    const limitedApp = createApp({ db: limitedDb, config: testConfig({ SMTP_URL: smtp.url, TRUST_PROXY: 'true' }), mailer });
+    try {
+      await signedInUser(limitedDb, { username: 'target1', password: 'the right password' });
+      const browser = new CookieClient(limitedApp);
+      await browser.get('/signin');
+      const from = (n: number) => ({ 'X-Forwarded-For': `203.0.113.${n}` });
+      // Ten guesses from ten addresses: each address is under its own limit, the account is not.
+      for (let i = 0; i < 10; i++) expect((await browser.post('/signin', { email: 'target1@example.org', password: `guess ${i}` }, from(i))).res.status).toBe(401);
+      const eleventh = await browser.post('/signin', { email: 'TARGET1@example.org', password: 'the right password' }, from(99));
+      expect(eleventh.res.status).toBe(429);
+      expect(Number(eleventh.res.headers.get('Retry-After'))).toBeGreaterThan(0);
+      // Another address is not affected.
+      expect((await browser.post('/signin', { email: 'other@example.org', password: 'a guess' }, from(99))).res.status).toBe(401);
+
+      // Mails to one inbox: sign-in links and sign-ups share a per-address limit of 5 an hour.
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await browser.post('/signin', { email: 'inbox@example.org', method: 'link' }, from(10 + i))).res.status);
+      for (let i = 0; i < 3; i++) statuses.push((await browser.post('/signup', { username: `bomb${i}`, email: 'Inbox@example.org' }, from(20 + i))).res.status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      expect((await browser.post('/signin', { email: 'inbox@example.org', method: 'link' }, from(30))).res.status).toBe(429);
+    } finally {
+      await limitedDb.close();
+    }
+  });
+
   it('answers 429 with Retry-After once sign-in attempts pass the limit', async () => {
     const limitedDb = await freshDb();
     const limitedApp = createApp({ db: limitedDb, config: testConfig({ SMTP_URL: smtp.url }), mailer });

@@ -57,6 +57,8 @@ export interface SignupRequest {
  */
 export async function requestSignup(db: Db, ctx: LinkContext, req: SignupRequest): Promise<{ usernameTaken: true } | { mail: Mail | null }> {
   const email = normalizeEmail(req.email);
+  // Hashed before any branch, so a known address costs as much argon2 as a new one: timing tells nothing.
+  const passwordHash = req.password ? await hashPassword(req.password) : undefined;
   const [owner, handle] = await Promise.all([userByEmail(db, email), userByHandle(db, req.username)]);
   // The handle is checked first, whoever owns the address: otherwise "taken" would appear only for new addresses.
   if (handle) return { usernameTaken: true };
@@ -67,7 +69,7 @@ export async function requestSignup(db: Db, ctx: LinkContext, req: SignupRequest
   const payload = {
     username: req.username,
     fullname: req.fullname?.trim() || undefined,
-    passwordHash: req.password ? await hashPassword(req.password) : undefined,
+    passwordHash,
     next: req.next,
   };
   return { mail: signupMail(email, req.username, await linkFor(db, ctx, email, 'signup', payload), ctx.siteName) };

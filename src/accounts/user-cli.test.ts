@@ -5,6 +5,7 @@ import { connectDatabase, type Db } from '../db/database.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import { freshDatabaseUrl } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
+import { contentVersion } from '../db/content-version.ts';
 import { createAdmin, listUsers, setUserRole } from './user-cli.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
@@ -52,10 +53,14 @@ describe('dailypapers user …', () => {
     const someone = await signedInUser(db, { username: 'promote-me' });
     expect(await createAdmin(db, 'promote-me', 'promote-me@example.org')).toBe('user: promote-me is now an admin (was user)');
     await expect(createAdmin(db, 'promote-me', 'other@example.org')).rejects.toThrow(/another e-mail address/);
+    const version = await contentVersion(db.kysely);
     expect(await setUserRole(db, 'promote-me', 'moderator')).toBe('user: promote-me is now a moderator (was admin)');
-    expect(await setUserRole(db, 'promote-me', 'moderator')).toBe('user: promote-me is already a moderator');
+    // Pages show roles: the change is a content write, like the admin page's (the same setRole).
+    expect(await contentVersion(db.kysely)).toBeGreaterThan(version);
+    expect(await setUserRole(db, 'Promote-Me', 'moderator')).toBe('user: Promote-Me is already a moderator');
     await expect(setUserRole(db, 'nobody', 'admin')).rejects.toThrow('user: no user named nobody');
-    const audit = await db.kysely.selectFrom('audit_log').selectAll().where('target_id', '=', String(someone.id)).orderBy('id').execute();
+    // Audited like the admin page's changes: the target is the username.
+    const audit = await db.kysely.selectFrom('audit_log').selectAll().where('action', '=', 'set-role').where('target_id', '=', someone.username).orderBy('id').execute();
     expect(audit.map((a) => a.detail)).toEqual(['user → admin', 'admin → moderator']);
     expect(audit[0]!.actor_label).toMatch(/^cli:/);
     expect((await listUsers(db, 'moderator')).join('\n')).toContain('promote-me');

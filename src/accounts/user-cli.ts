@@ -1,14 +1,17 @@
-import os from 'node:os';
 import type { Db } from '../db/database.ts';
 import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { recordAudit } from '../moderation/queries.ts';
-import { accounts, setPasswordHash, setRole, userByHandle, type Role } from './queries.ts';
-import { createAccount, normalizeEmail } from './users.ts';
+import { ModerationError, changeRole, setRole } from '../moderation/queries.ts';
+import { cliActor } from '../moderation/cli.ts';
+import { accounts, setPasswordHash, userByHandle } from './queries.ts';
+import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from './users.ts';
 
-export const ROLES: readonly Role[] = ['user', 'moderator', 'admin'];
+const isRole = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
 
-const actorLabel = () => `cli:${os.userInfo().username}`;
+/** A refusal from the domain, worded for this command. */
+function asCliError(err: unknown): never {
+  throw err instanceof ModerationError ? new Error(`user: ${err.message}`) : err;
+}
 
 /** Reads a password piped on stdin (`--password-stdin`): the first line, without its newline. */
 export async function readPasswordStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
@@ -29,12 +32,12 @@ export async function createAdmin(db: Db, username: string, email: string, passw
   const existing = await userByHandle(db.kysely, username);
   if (existing) {
     if (existing.email !== normalizeEmail(email)) throw new Error(`user: ${existing.username} exists with another e-mail address; use \`dailypapers user set-role ${existing.username} admin\``);
+    const passwordHash = password ? await hashPassword(password) : undefined;
     await writeContent(
       db.kysely,
       async (trx) => {
-        await setRole(trx, existing.id, 'admin');
-        if (password) await setPasswordHash(trx, existing.id, await hashPassword(password));
-        await recordAudit(trx, { actorLabel: actorLabel(), action: 'set-role', targetType: 'user', targetId: String(existing.id), detail: `${existing.role} → admin` });
+        await changeRole(trx, cliActor(), existing.username, 'admin');
+        if (passwordHash) await setPasswordHash(trx, existing.id, passwordHash);
       },
       () => true,
     );
@@ -48,25 +51,15 @@ export async function createAdmin(db: Db, username: string, email: string, passw
 
 /** `user set-role <username> <role>`, audited. */
 export async function setUserRole(db: Db, username: string, role: string): Promise<string> {
-  if (!ROLES.includes(role as Role)) throw new Error(`user: the role is one of ${ROLES.join(', ')}, not "${role}"`);
-  const user = await userByHandle(db.kysely, username);
-  if (!user) throw new Error(`user: no user named ${username}`);
-  if (user.role === role) return `user: ${user.username} is already ${role === 'user' ? 'a user' : `a ${role}`}`;
-  await writeContent(
-    db.kysely,
-    async (trx) => {
-      await setRole(trx, user.id, role as Role);
-      await recordAudit(trx, { actorLabel: actorLabel(), action: 'set-role', targetType: 'user', targetId: String(user.id), detail: `${user.role} → ${role}` });
-    },
-    () => true,
-  );
-  return `user: ${user.username} is now ${role === 'user' ? 'a user' : `a ${role}`} (was ${user.role})`;
+  if (!isRole(role)) throw new Error(`user: the role is one of ${ROLES.join(', ')}, not "${role}"`);
+  const was = await setRole(db.kysely, cliActor(), username, role).catch(asCliError);
+  return was ? `user: ${username} is now ${withArticle(role)} (was ${was})` : `user: ${username} is already ${withArticle(role)}`;
 }
 
 /** `user list [--role <role>]`: one line per account that can sign in. */
 export async function listUsers(db: Db, role?: string): Promise<string[]> {
-  if (role !== undefined && !ROLES.includes(role as Role)) throw new Error(`user: the role is one of ${ROLES.join(', ')}, not "${role}"`);
-  const rows = await accounts(db.kysely, role as Role | undefined);
+  if (role !== undefined && !isRole(role)) throw new Error(`user: the role is one of ${ROLES.join(', ')}, not "${role}"`);
+  const rows = await accounts(db.kysely, role);
   if (rows.length === 0) return [role ? `user: no ${role}s` : 'user: no accounts yet (`dailypapers user create-admin <username> <email>`)'];
   const width = Math.max(...rows.map((r) => r.username.length));
   return rows.map((r) => `${r.username.padEnd(width)}  ${r.role.padEnd(9)}  ${r.email}  joined ${r.created_at.slice(0, 10)}${r.banned_at ? '  banned' : ''}`);

@@ -2,6 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { hashPassword } from '../auth/passwords.ts';
 
+/** What an account may do, from least to most. */
+export const ROLES = ['user', 'moderator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** "a user", "a moderator", "an admin". */
+export const withArticle = (role: string): string => `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+
 /** Handles are URL segments (`/users/{name}`): letters, digits, `-` and `_`, 2 to 30 of them. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{1,29}$/;
 
@@ -25,7 +32,7 @@ export interface NewAccount {
   password?: string;
   /** An argon2id hash made earlier (a sign-up link carries it, never the password). */
   passwordHash?: string;
-  role?: 'user' | 'moderator' | 'admin';
+  role?: Role;
 }
 
 /**

@@ -128,7 +128,7 @@ export const openApiDocument = {
         tags: ['papers'],
         security: readAccess,
         parameters: [paperId],
-        responses: { 200: json(ref('Paper'), 'The paper.'), ...pick(400, 404, 429) },
+        responses: { 200: json(ref('Paper'), 'The paper.'), ...pick(400, 404, 429), 410: error('The paper was removed by a moderator.') },
       },
     },
     '/api/papers/{id}/upvote': {
@@ -158,7 +158,7 @@ export const openApiDocument = {
         tags: ['comments'],
         security: readAccess,
         parameters: [paperId],
-        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments, in reading order: each followed by its replies.'), ...pick(400, 404, 429) },
+        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments, in reading order: each followed by its replies.'), ...pick(400, 404, 429), 410: error('The paper was removed by a moderator.') },
       },
       post: {
         operationId: 'postComment',

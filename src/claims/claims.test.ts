@@ -96,4 +96,47 @@ describe('authorship claims', () => {
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ status: 'pending' });
   });
+
+  it('a moderator cannot decide their own claim: another moderator does', async () => {
+    const own = await signedInUser(db, { role: 'moderator' });
+    expect((await post(`/papers/${PAPER}/claim`, own, { position: '2' })).status).toBe(303);
+    const { id } = await claim(own);
+    const refused = await app.request(`/admin/claims/${id}/approve`, { method: 'POST', headers: { ...formHeaders(own), Accept: 'application/json' }, body: new URLSearchParams({ _csrf: own.csrf }) });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toBe('you cannot decide your own claim; another moderator will');
+    expect((await post(`/admin/claims/${id}/reject`, own)).status).toBe(403);
+    expect((await claim(own)).status).toBe('pending');
+    expect((await post(`/admin/claims/${id}/approve`, mod)).status).toBe(303);
+    expect((await claim(own)).status).toBe('approved');
+  });
+
+  it('answers 410 for a hidden paper, like its page', async () => {
+    const hidden = '2611.00102';
+    await importHfItems(db, [{ ...ITEM, paper: { ...ITEM.paper, id: hidden } }], '2026-11-18', 'claims');
+    await db.kysely.updateTable('papers').set({ hidden_at: new Date().toISOString() }).where('id', '=', hidden).execute();
+    const res = await app.request(`/papers/${hidden}/claim`, { method: 'POST', headers: { Authorization: `Bearer ${bob.token}`, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'position=0' });
+    expect(res.status).toBe(410);
+    expect((await res.json()).error).toBe(`paper ${hidden} was removed by moderators`);
+  });
+});
+
+describe('claim limits', () => {
+  it('count in a bucket of their own, not against reports', async () => {
+    // Scaled by 0.05: one claim and one report per hour.
+    const limited = await testApp({ RATE_LIMIT_SCALE: '0.05' });
+    try {
+      const papers = ['2611.00103', '2611.00104'];
+      await importHfItems(limited.db, papers.map((id) => ({ ...ITEM, paper: { ...ITEM.paper, id } })), '2026-11-18', 'claims');
+      const user = await signedInUser(limited.db);
+      const send = (path: string, body: string) =>
+        limited.app.request(path, { method: 'POST', headers: { Authorization: `Bearer ${user.token}`, Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+      expect((await send(`/papers/${papers[0]}/report`, 'reason=spam%20spam')).status).toBe(201);
+      expect((await send(`/papers/${papers[0]}/claim`, 'position=0')).status).toBe(201);
+      const second = await send(`/papers/${papers[1]}/claim`, 'position=0');
+      expect(second.status).toBe(429);
+      expect(Number(second.headers.get('Retry-After'))).toBeGreaterThan(0);
+    } finally {
+      await limited.db.close();
+    }
+  });
 });

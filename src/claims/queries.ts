@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { audit, ModerationError, type Actor } from '../moderation/queries.ts';
+import { audit, ModerationError, removedPaper, type Actor } from '../moderation/queries.ts';
 
 type Q = Kysely<Database>;
 
@@ -19,7 +19,8 @@ export async function createClaim(db: Q, userId: number, paperId: string, positi
       .where('a.paper_id', '=', paperId)
       .where('a.position', '=', position)
       .executeTakeFirst();
-    if (!author || author.hidden_at) throw new ModerationError(404, `paper ${paperId} has no author at position ${position}`);
+    if (author?.hidden_at) throw new ModerationError(410, removedPaper(paperId));
+    if (!author) throw new ModerationError(404, `paper ${paperId} has no author at position ${position}`);
     if (author.user_id !== null) throw new ModerationError(409, 'that author is already verified');
     const mine = await trx.selectFrom('authorship_claims').select('status').where('paper_id', '=', paperId).where('user_id', '=', userId).executeTakeFirst();
     if (mine) throw new ModerationError(409, `you already claimed this paper (${mine.status})`);
@@ -79,6 +80,8 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
       const claim = await trx.selectFrom('authorship_claims').selectAll().where('id', '=', claimId).executeTakeFirst();
       if (!claim) throw new ModerationError(404, `no claim ${claimId}`);
       if (claim.status !== 'pending') throw new ModerationError(409, `claim ${claimId} was already ${claim.status}`);
+      // A moderator's own claim goes to another moderator.
+      if ('actorId' in actor && actor.actorId === claim.user_id) throw new ModerationError(403, 'you cannot decide your own claim; another moderator will');
       if (approve) {
         const linked = await trx
           .updateTable('paper_authors')

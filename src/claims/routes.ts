@@ -18,8 +18,8 @@ export async function claimAuthorship(c: Context<AppEnv>) {
   if (!id) throw failure(c, 404, 'not an arXiv id');
   const form = claimForm.safeParse(await c.req.parseBody());
   if (!form.success) throw failure(c, 400, zodDetails(form.error).join('; '));
-  // Claims cost moderators' time, so they count against the same limit as reports.
-  const limited = await overLimit(c, 'report');
+  // Claims cost moderators' time, so they are limited like reports, in a bucket of their own.
+  const limited = await overLimit(c, 'claim');
   if (limited) return limited;
   try {
     const claimId = await createClaim(c.var.db.kysely, viewer.id, id, form.data.position);

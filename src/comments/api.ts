@@ -41,6 +41,8 @@ export async function patchComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = commentParam(c);
   const input = await jsonBody(c, commentEdit);
+  const limited = await overLimit(c, 'comment');
+  if (limited) throw new HTTPException(429, { res: limited });
   return c.json(commentJson(await attempt(c, () => editComment(c.var.db.kysely, viewer, id, input.comment))));
 }
 
@@ -48,6 +50,8 @@ export async function patchComment(c: Context<AppEnv>) {
 export async function removeComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = commentParam(c);
+  const limited = await overLimit(c, 'comment');
+  if (limited) throw new HTTPException(429, { res: limited });
   await attempt(c, () => deleteComment(c.var.db.kysely, viewer, id));
   return c.body(null, 204);
 }

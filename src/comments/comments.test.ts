@@ -319,6 +319,39 @@ describe('comments', () => {
     }
   });
 
+  it('counts edits and deletes against the comment limit too, pages and API alike', async () => {
+    // Three writes per window: the limit (20) scaled by 0.15.
+    const limited = await testApp({ RATE_LIMIT_SCALE: '0.15' });
+    try {
+      await importHfItems(limited.db, [item(PAPER, 0)], '2026-11-18', 'limited');
+      const user = await signedInUser(limited.db, { username: 'fiddler' });
+      const headers = { Authorization: `Bearer ${user.token}`, 'Content-Type': 'application/json' };
+      const created = await limited.app.request(`/api/papers/${PAPER}/comments`, { method: 'POST', headers, body: JSON.stringify({ comment: 'v1' }) });
+      const { id } = (await created.json()) as CommentJson;
+      const edit = await limited.app.request(`/comments/${id}/edit`, { method: 'POST', headers: formHeaders(user), body: new URLSearchParams({ _csrf: user.csrf, comment: 'v2' }) });
+      expect(edit.status).toBe(303);
+      expect((await limited.app.request(`/api/comments/${id}`, { method: 'PATCH', headers, body: JSON.stringify({ comment: 'v3' }) })).status).toBe(200);
+      const apiDelete = await limited.app.request(`/api/comments/${id}`, { method: 'DELETE', headers });
+      expect(apiDelete.status).toBe(429);
+      expect(Number(apiDelete.headers.get('Retry-After'))).toBeGreaterThan(0);
+      expect((await limited.app.request(`/comments/${id}/delete`, { method: 'POST', headers: formHeaders(user), body: new URLSearchParams({ _csrf: user.csrf }) })).status).toBe(429);
+      expect((await limited.app.request(`/api/comments/${id}`, { method: 'PATCH', headers, body: JSON.stringify({ comment: 'v4' }) })).status).toBe(429);
+      const row = await limited.db.kysely.selectFrom('comments').select(['body', 'deleted_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ body: 'v3', deleted_at: null });
+    } finally {
+      await limited.db.close();
+    }
+  });
+
+  it('edits through the page form whatever stray parentId it carries; an empty edit is still refused as empty', async () => {
+    const id = idFrom(await form(bob, `/papers/${PAPER}/comments`, { comment: 'before' }));
+    const res = await form(bob, `/comments/${id}/edit`, { comment: 'after', parentId: 'not-a-number' });
+    expect(res.status).toBe(303);
+    expect((await db.kysely.selectFrom('comments').select('body').where('id', '=', id).executeTakeFirstOrThrow()).body).toBe('after');
+    const empty = await app.request(`/comments/${id}/edit`, { method: 'POST', headers: { ...formHeaders(bob), Accept: 'application/json' }, body: new URLSearchParams({ _csrf: bob.csrf, comment: '  ' }) });
+    expect(empty.status).toBe(400);
+  });
+
   it('keeps hidden papers closed to discussion', async () => {
     const hidden = '2611.00003';
     await importHfItems(db, [item(hidden, 0)], '2026-11-18', 'hidden');

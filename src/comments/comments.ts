@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
+import { removedPaper } from '../moderation/queries.ts';
 import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
 import {
   auditCommentAction,
@@ -156,7 +157,7 @@ export async function reportComment(db: Kysely<Database>, viewer: Viewer, id: nu
 async function visiblePaper(db: Parameters<typeof paperForComments>[0], paperId: string): Promise<void> {
   const paper = await paperForComments(db, paperId);
   if (!paper) throw new CommentError(404, `paper not found: ${paperId}`);
-  if (paper.hidden_at) throw new CommentError(410, `paper ${paperId} was removed by a moderator`);
+  if (paper.hidden_at) throw new CommentError(410, removedPaper(paperId));
 }
 
 // A comment that exists, is not deleted, and sits on a visible paper.

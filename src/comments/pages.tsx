@@ -226,6 +226,8 @@ const commentForm = z.object({
   comment: z.string().optional(),
   parentId: z.union([z.literal(''), z.coerce.number().int().positive().max(MAX_ID)]).optional(),
 });
+// An edit changes the text only: a stray parentId is ignored, not mistaken for an empty comment.
+const editForm = z.object({ comment: z.string({ error: 'the comment must be text' }).optional() });
 const reportForm = z.object({ reason: z.string().optional(), detail: z.string().optional() });
 
 /** `POST /papers/{id}/comments`: a comment or, with `parentId`, a reply. */
@@ -245,8 +247,11 @@ export async function postCommentForm(c: Context<AppEnv>) {
 export async function editCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = commentParam(c);
-  const form = commentForm.safeParse(await c.req.parseBody());
-  const comment = await attempt(c, () => editComment(c.var.db.kysely, viewer, id, form.data?.comment));
+  const form = editForm.safeParse(await c.req.parseBody());
+  if (!form.success) throw failure(c, 400, form.error.issues[0]!.message);
+  const limited = await overLimit(c, 'comment');
+  if (limited) throw new HTTPException(429, { res: limited });
+  const comment = await attempt(c, () => editComment(c.var.db.kysely, viewer, id, form.data.comment));
   return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
 }
 
@@ -254,6 +259,8 @@ export async function editCommentForm(c: Context<AppEnv>) {
 export async function deleteCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = commentParam(c);
+  const limited = await overLimit(c, 'comment');
+  if (limited) throw new HTTPException(429, { res: limited });
   const comment = await attempt(c, () => deleteComment(c.var.db.kysely, viewer, id));
   return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
 }

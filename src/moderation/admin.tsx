@@ -2,7 +2,8 @@ import type { Child } from 'hono/jsx';
 import type { PendingClaim } from '../claims/queries.ts';
 import { Layout, type Chrome } from '../web/layout.tsx';
 import { stripMath } from '../web/math.ts';
-import { ROLES, type AuditRow, type OpenReport, type hiddenNow } from './queries.ts';
+import { ROLES } from '../accounts/users.ts';
+import type { AuditRow, OpenReport, hiddenNow } from './queries.ts';
 
 type Hidden = Awaited<ReturnType<typeof hiddenNow>>;
 

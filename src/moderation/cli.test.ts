@@ -55,7 +55,7 @@ describe('moderation and organizations from the CLI', () => {
 
     const unknown = await cli('moderate', 'hide-paper', '2612.00001');
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('moderation: no paper 2612.00001');
+    expect(unknown.stderr).toContain('moderate: no paper 2612.00001');
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
     expect((await cli('moderate', 'hide-comment', '12345')).stderr).toContain('no comment 12345');
   }, 90_000);

@@ -2,9 +2,14 @@ import os from 'node:os';
 import type { Db } from '../db/database.ts';
 import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
-import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
+import { ModerationError, auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
 
-/** The CLI's operator, as the audit log names them. */
+/** A refusal from the domain, worded for this command. */
+function asCliError(err: unknown): never {
+  throw err instanceof ModerationError ? new Error(`moderate: ${err.message}`) : err;
+}
+
+/** The CLI's operator, as the audit log names them (every command's one actor). */
 export function cliActor(): Actor {
   return { actorLabel: `cli:${os.userInfo().username}` };
 }
@@ -28,13 +33,13 @@ export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
 }
 
 export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<void> {
-  const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason);
+  const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason).catch(asCliError);
   const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
   console.log(changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`);
 }
 
 export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<void> {
-  const changed = ban ? await banUser(db.kysely, cliActor(), username, reason) : await unbanUser(db.kysely, cliActor(), username, reason);
+  const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason)).catch(asCliError);
   console.log(changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`);
 }
 

@@ -6,6 +6,8 @@ import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
+import { contentVersion } from '../db/content-version.ts';
+import { createReport, resolveReport } from './queries.ts';
 
 const item = (id: string, title: string, day: string, upvotes = 5) => ({
   paper: { id, title, summary: `Abstract of ${title}.`, publishedAt: '2026-11-10T00:00:00.000Z', upvotes, authors: [{ _id: `a-${id}`, name: 'Ada Author', hidden: false }, { _id: `b-${id}`, name: 'Bob Writer', hidden: false }] },
@@ -61,7 +63,9 @@ describe('moderation', () => {
     expect(day.html).toContain('Alpha paper');
     expect((await get('/api/daily_papers?date=2026-11-18')).html).not.toContain('Beta paper');
     expect((await get('/api/daily_papers')).html).not.toContain('Beta paper');
-    expect((await get('/api/papers/2611.00002')).status).toBe(404);
+    const api = await get('/api/papers/2611.00002');
+    expect(api.status).toBe(410);
+    expect(JSON.parse(api.html)).toEqual({ error: 'paper 2611.00002 was removed by moderators' });
     const page = await get('/papers/2611.00002');
     expect(page.status).toBe(410);
     expect(page.html).toContain('Removed by moderators');
@@ -252,5 +256,71 @@ describe('moderation', () => {
     expect(page.html.indexOf('set-role')).toBeLessThan(page.html.indexOf('hide-paper'));
     // Every audit row names an actor.
     expect(await db.kysely.selectFrom('audit_log').select('id').where('actor_id', 'is', null).where('actor_label', 'is', null).execute()).toEqual([]);
+  });
+
+  it('role changes and bans change cached pages (content version), and find the user in any case', async () => {
+    const someone = await signedInUser(db, { username: 'MixedCase' });
+    let version = await contentVersion(db.kysely);
+    const bumped = async () => {
+      const now = await contentVersion(db.kysely);
+      const changed = now > version;
+      version = now;
+      return changed;
+    };
+    expect((await post('/admin/users/role', admin, { username: 'mixedcase', role: 'admin' })).status).toBe(303);
+    expect((await db.kysely.selectFrom('users').select('role').where('id', '=', someone.id).executeTakeFirstOrThrow()).role).toBe('admin');
+    expect(await bumped()).toBe(true);
+    // The audit names the user as they spell themselves.
+    expect(await auditRows('set-role', 'MixedCase')).toHaveLength(1);
+    const again = await post('/admin/users/role', admin, { username: 'MIXEDCASE', role: 'admin' });
+    expect(decodeURIComponent(again.headers.get('Location')!)).toContain('already was an admin.');
+    expect(await bumped()).toBe(false);
+    expect((await post('/admin/users/role', admin, { username: 'mixedcase', role: 'user' })).status).toBe(303);
+    expect(await bumped()).toBe(true);
+
+    expect((await post('/admin/users/ban', mod, { username: 'mixedCASE' })).status).toBe(303);
+    expect(await bumped()).toBe(true);
+    expect((await post('/admin/users/ban', mod, { username: 'mixedcase' })).status).toBe(303);
+    expect(await bumped()).toBe(false);
+    expect((await post('/admin/users/unban', mod, { username: 'MixedCase' })).status).toBe(303);
+    expect(await bumped()).toBe(true);
+  });
+
+  it('refusals read plainly: no internal prefix, "an admin"', async () => {
+    const json = { Accept: 'application/json' };
+    const ban = await app.request('/admin/users/ban', { method: 'POST', headers: { ...formHeaders(mod), ...json }, body: new URLSearchParams({ _csrf: mod.csrf, username: admin.username }) });
+    expect(ban.status).toBe(403);
+    expect((await ban.json()).error).toBe('only admins can ban an admin');
+    const unknown = await app.request('/admin/users/ban', { method: 'POST', headers: { ...formHeaders(mod), ...json }, body: new URLSearchParams({ _csrf: mod.csrf, username: 'nobody-at-all' }) });
+    expect((await unknown.json()).error).toBe('no user named nobody-at-all');
+  });
+
+  it('reports a user by any case of their name, and bans them through the report', async () => {
+    const target = await signedInUser(db, { username: 'Troll-Case' });
+    const reportId = await createReport(db.kysely, reader.id, 'user', 'TROLL-CASE', 'spam');
+    expect(await createReport(db.kysely, reader.id, 'user', 'troll-case', 'spam again')).toBe(reportId);
+    expect((await db.kysely.selectFrom('reports').select('target_id').where('id', '=', reportId).executeTakeFirstOrThrow()).target_id).toBe('Troll-Case');
+    await resolveReport(db.kysely, { actorId: mod.id, role: 'moderator' }, reportId, 'ban');
+    expect((await db.kysely.selectFrom('users').select('banned_at').where('id', '=', target.id).executeTakeFirstOrThrow()).banned_at).not.toBeNull();
+  });
+
+  it('a hidden paper answers 410 "removed by moderators" everywhere readers reach it', async () => {
+    await importHfItems(db, [item('2611.00009', 'Hidden paper', '2026-11-19')], '2026-11-19', 'hidden');
+    expect((await post('/admin/papers/hide', mod, { paper: '2611.00009' })).status).toBe(303);
+    const message = 'paper 2611.00009 was removed by moderators';
+    const bearer = { Authorization: `Bearer ${reader.token}`, Accept: 'application/json' };
+    const form = { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' };
+    const answers = {
+      page: await app.request('/papers/2611.00009'),
+      api: await app.request('/api/papers/2611.00009'),
+      comments: await app.request('/api/papers/2611.00009/comments'),
+      upvote: await app.request('/api/papers/2611.00009/upvote', { method: 'POST', headers: bearer }),
+      report: await app.request('/papers/2611.00009/report', { method: 'POST', headers: form, body: 'reason=spam%20again' }),
+      claim: await app.request('/papers/2611.00009/claim', { method: 'POST', headers: form, body: 'position=0' }),
+    };
+    for (const [what, res] of Object.entries(answers)) {
+      expect(res.status, what).toBe(410);
+      if (what !== 'page') expect((await res.json()).error, what).toBe(message);
+    }
   });
 });

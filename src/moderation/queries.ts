@@ -2,22 +2,27 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
+import { withArticle, type Role } from '../accounts/users.ts';
 
 type Q = Kysely<Database>;
 type Trx = Transaction<Database>;
 
 /** Who acts: a signed-in moderator (with their role), or an operator at the CLI (`cli:<os user>`). */
-export type Actor = { actorId: number; role: 'user' | 'moderator' | 'admin' } | { actorLabel: string };
+export type Actor = { actorId: number; role: Role } | { actorLabel: string };
 
 /** A moderation action refused: the status says why (unknown target, conflict, not allowed). */
 export class ModerationError extends Error {
   constructor(
-    readonly status: 403 | 404 | 409 | 422,
+    readonly status: 403 | 404 | 409 | 410 | 422,
     message: string,
   ) {
-    super(`moderation: ${message}`);
+    // Shown as is on pages and in the API; the CLI adds its own prefix.
+    super(message);
   }
 }
+
+/** What readers are told about a hidden paper, with a 410, wherever they reach it (page, API, votes, comments, reports, claims). */
+export const removedPaper = (paperId: string): string => `paper ${paperId} was removed by moderators`;
 
 export interface AuditEntry {
   action: string;
@@ -100,11 +105,7 @@ export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boo
 
 /** The user with this handle (any case), or a 404. */
 async function userNamed(trx: Trx, username: string) {
-  const user = await trx
-    .selectFrom('users')
-    .select(['id', 'username', 'role', 'banned_at', 'kind'])
-    .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
-    .executeTakeFirst();
+  const user = await userByName(trx, username);
   if (!user) throw new ModerationError(404, `no user named ${username}`);
   return user;
 }
@@ -113,7 +114,7 @@ async function userNamed(trx: Trx, username: string) {
 function mayBan(actor: Actor, user: { id: number; role: string }): void {
   if (!('actorId' in actor)) return;
   if (actor.actorId === user.id) throw new ModerationError(409, 'you cannot ban yourself');
-  if (user.role !== 'user' && actor.role !== 'admin') throw new ModerationError(403, `only admins can ban a ${user.role}`);
+  if (user.role !== 'user' && actor.role !== 'admin') throw new ModerationError(403, `only admins can ban ${withArticle(user.role)}`);
 }
 
 async function ban(trx: Trx, actor: Actor, user: { id: number; username: string; role: string; banned_at: string | null }, reason?: string): Promise<boolean> {
@@ -128,35 +129,47 @@ async function ban(trx: Trx, actor: Actor, user: { id: number; username: string;
   return true;
 }
 
-/** Bans a user: signs them out everywhere and revokes their API tokens. False if already banned. */
+/**
+ * Bans a user: signs them out everywhere and revokes their API tokens. False if
+ * already banned. A content write: cached pages show who is banned.
+ */
 export function banUser(db: Q, actor: Actor, username: string, reason?: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => ban(trx, actor, await userNamed(trx, username), reason));
+  return writeContent(db, async (trx) => ban(trx, actor, await userNamed(trx, username), reason), (changed) => changed);
 }
 
 /** Lifts a ban (revoked tokens stay revoked; the user signs in again). False if not banned. */
 export function unbanUser(db: Q, actor: Actor, username: string, reason?: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const user = await userNamed(trx, username);
-    if (!user.banned_at) return false;
-    await trx.updateTable('users').set({ banned_at: null }).where('id', '=', user.id).execute();
-    await audit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });
-    return true;
-  });
+  return writeContent(
+    db,
+    async (trx) => {
+      const user = await userNamed(trx, username);
+      if (!user.banned_at) return false;
+      await trx.updateTable('users').set({ banned_at: null }).where('id', '=', user.id).execute();
+      await audit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });
+      return true;
+    },
+    (changed) => changed,
+  );
 }
 
-export const ROLES = ['user', 'moderator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * Changes a user's role (admins only, checked by the caller; the CLI's operator
+ * may), audited, in one content write: pages show roles. Returns the role it
+ * was, or null if it already was `role`. The only way roles change.
+ */
+export function setRole(db: Q, actor: Actor, username: string, role: Role): Promise<Role | null> {
+  return writeContent(db, (trx) => changeRole(trx, actor, username, role), (was) => was !== null);
+}
 
-/** Changes a user's role (admins only, checked by the caller). False if it already was that role. */
-export function setRole(db: Q, actor: Actor, username: string, role: Role): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const user = await userNamed(trx, username);
-    if ('actorId' in actor && actor.actorId === user.id) throw new ModerationError(409, 'you cannot change your own role');
-    if (user.role === role) return false;
-    await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
-    await audit(trx, actor, { action: 'set-role', targetType: 'user', targetId: user.username, detail: `${user.role} → ${role}` });
-    return true;
-  });
+/** `setRole` inside a caller's content write (see writeContent), e.g. with a password change. */
+export async function changeRole(trx: Trx, actor: Actor, username: string, role: Role): Promise<Role | null> {
+  const user = await userNamed(trx, username);
+  if ('actorId' in actor && actor.actorId === user.id) throw new ModerationError(409, 'you cannot change your own role');
+  const was = user.role as Role;
+  if (was === role) return null;
+  await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
+  await audit(trx, actor, { action: 'set-role', targetType: 'user', targetId: user.username, detail: `${was} → ${role}` });
+  return was;
 }
 
 // ---- Reports ----
@@ -170,7 +183,13 @@ export type ReportTarget = (typeof REPORT_TARGETS)[number];
  */
 export async function createReport(db: Q, reporterId: number, targetType: ReportTarget, target: string, reason: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    if (!(await targetExists(trx, targetType, target))) throw new ModerationError(404, `no ${targetType} ${target}`);
+    if (targetType === 'paper' && (await trx.selectFrom('papers').select('hidden_at').where('id', '=', target).executeTakeFirst())?.hidden_at) {
+      throw new ModerationError(410, removedPaper(target));
+    }
+    const canonical = await targetExists(trx, targetType, target);
+    if (!canonical) throw new ModerationError(404, `no ${targetType} ${target}`);
+    // Handles match in any case; the report names the user as they spell themselves.
+    target = canonical;
     const open = await trx
       .selectFrom('reports')
       .select('id')
@@ -189,15 +208,26 @@ export async function createReport(db: Q, reporterId: number, targetType: Report
   });
 }
 
-async function targetExists(trx: Trx, type: ReportTarget, id: string): Promise<boolean> {
-  if (type === 'paper') return Boolean(await trx.selectFrom('papers').select('id').where('id', '=', id).where('hidden_at', 'is', null).executeTakeFirst());
+/** The target's id as stored (a user's handle in its own case), or null when there is no such target. */
+async function targetExists(trx: Trx, type: ReportTarget, id: string): Promise<string | null> {
+  const found = (row: unknown) => (row ? id : null);
+  if (type === 'paper') return found(await trx.selectFrom('papers').select('id').where('id', '=', id).where('hidden_at', 'is', null).executeTakeFirst());
   if (type === 'comment') {
-    if (!/^\d{1,15}$/.test(id)) return false;
-    return Boolean(await trx.selectFrom('comments').select('id').where('id', '=', Number(id)).executeTakeFirst());
+    if (!/^\d{1,15}$/.test(id)) return null;
+    return found(await trx.selectFrom('comments').select('id').where('id', '=', Number(id)).executeTakeFirst());
   }
-  if (type === 'user') return Boolean(await trx.selectFrom('users').select('id').where('username', '=', id).executeTakeFirst());
+  if (type === 'user') return (await userByName(trx, id))?.username ?? null;
   const listing = parseListingId(id);
-  return Boolean(listing && (await trx.selectFrom('daily_listings').select('id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst()));
+  return found(listing && (await trx.selectFrom('daily_listings').select('id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst()));
+}
+
+/** The user with this handle, in any case. */
+function userByName(trx: Trx, username: string) {
+  return trx
+    .selectFrom('users')
+    .select(['id', 'username', 'role', 'banned_at', 'kind'])
+    .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+    .executeTakeFirst();
 }
 
 export type Resolution = 'dismiss' | 'hide' | 'ban';
@@ -224,7 +254,7 @@ export async function resolveReport(db: Q, actor: Actor, reportId: number, resol
         const authorId = await authorOf(trx, type, report.target_id);
         if (authorId === null) throw new ModerationError(422, `this ${type} has no author to ban`);
         const user = await trx.selectFrom('users').select(['id', 'username', 'role', 'banned_at']).where('id', '=', authorId).executeTakeFirstOrThrow();
-        await ban(trx, actor, user, note || `report ${reportId}: ${report.reason}`);
+        changed = await ban(trx, actor, user, note || `report ${reportId}: ${report.reason}`);
       }
       await trx
         .updateTable('reports')
@@ -253,7 +283,7 @@ function hideableOf(type: ReportTarget, id: string): Hideable | null {
 /** Who wrote a reported thing: a comment's author, a listing's submitter, the user themselves. */
 async function authorOf(trx: Trx, type: ReportTarget, id: string): Promise<number | null> {
   if (type === 'comment') return (await trx.selectFrom('comments').select('user_id').where('id', '=', Number(id)).executeTakeFirst())?.user_id ?? null;
-  if (type === 'user') return (await trx.selectFrom('users').select('id').where('username', '=', id).executeTakeFirst())?.id ?? null;
+  if (type === 'user') return (await userByName(trx, id))?.id ?? null;
   const listing = type === 'listing' ? parseListingId(id) : null;
   if (!listing) return null;
   const row = await trx.selectFrom('daily_listings').select('submitter_id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst();

@@ -9,11 +9,11 @@ import { arxivIdFromInput, parseArxivId } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
 import { pendingClaims, decideClaim } from '../claims/queries.ts';
 import { setPaperOrganization } from '../organizations/queries.ts';
+import { ROLES, withArticle } from '../accounts/users.ts';
 import { zodDetails } from '../web/respond.ts';
 import { chromeOf } from '../web/layout.tsx';
 import {
   ModerationError,
-  ROLES,
   auditLog,
   banUser,
   createReport,
@@ -141,8 +141,8 @@ export async function unbanUserAction(c: Context<AppEnv>) {
 export async function setRoleAction(c: Context<AppEnv>) {
   const viewer = needAdmin(c);
   const form = await formOf(c, z.object({ username, role: z.enum(ROLES) }));
-  const changed = await attempt(c, () => setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role));
-  return done(c, changed ? `${form.username} is now ${form.role === 'admin' ? 'an' : 'a'} ${form.role}.` : `${form.username} already was ${form.role}.`);
+  const was = await attempt(c, () => setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role));
+  return done(c, was ? `${form.username} is now ${withArticle(form.role)}.` : `${form.username} already was ${withArticle(form.role)}.`);
 }
 
 // ---- Reports and claims ----

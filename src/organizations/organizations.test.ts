@@ -98,4 +98,18 @@ describe('organizations', () => {
     await expect(createOrganization(db.kysely, operator, 'DeepLab', 'x')).rejects.toThrow(/exists already/);
     await expect(createOrganization(db.kysely, operator, 'bad name', 'x')).rejects.toThrow(/handle/);
   });
+
+  it('finds organizations and users in any case, as their handles are unique regardless of case', async () => {
+    const casey = await signedInUser(db, { username: 'Casey-Org' });
+    await addMember(db.kysely, operator, 'DEEPLAB', 'casey-org', 'member');
+    const row = await db.kysely.selectFrom('organization_members').select('role').where('user_id', '=', casey.id).executeTakeFirstOrThrow();
+    expect(row.role).toBe('member');
+    const audit = await db.kysely.selectFrom('audit_log').select(['target_id', 'detail']).where('action', '=', 'add-member').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(audit).toEqual({ target_id: 'deeplab', detail: 'Casey-Org as member' });
+    await setPaperOrganization(db.kysely, operator, '2611.00204', 'DeepLab');
+    expect((await db.kysely.selectFrom('papers').select('organization_id').where('id', '=', '2611.00204').executeTakeFirstOrThrow()).organization_id).not.toBeNull();
+    await setPaperOrganization(db.kysely, operator, '2611.00204', null);
+    expect((await get('/organizations/DeepLab')).status).toBe(200);
+    await expect(addMember(db.kysely, operator, 'deeplab', 'no-such-user', 'member')).rejects.toThrow('no user named no-such-user');
+  });
 });

@@ -3,15 +3,20 @@ import type { Database, DailyListing, Organization, Paper } from '../db/schema.t
 import { writeContent } from '../db/content-version.ts';
 import { hydrate, type ListingView } from '../feed/queries.ts';
 import { audit, ModerationError, type Actor } from '../moderation/queries.ts';
+import { userByHandle } from '../accounts/queries.ts';
 
 type Q = Kysely<Database>;
 
 /** Organization handles are URL segments, like usernames. */
 export const ORGANIZATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 
-/** The organization with this handle, or undefined. */
+/** The organization with this handle, in any case (as handles are unique regardless of case), or undefined. */
 export function organizationByName(db: Q, name: string): Promise<Organization | undefined> {
-  return db.selectFrom('organizations').selectAll().where('name', '=', name).executeTakeFirst();
+  return db
+    .selectFrom('organizations')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
+    .executeTakeFirst();
 }
 
 export interface Member {
@@ -102,16 +107,16 @@ export async function addMember(db: Q, actor: Actor, organization: string, usern
   await writeContent(
     db,
     async (trx) => {
-      const org = await trx.selectFrom('organizations').select('id').where('name', '=', organization).executeTakeFirst();
+      const org = await organizationByName(trx, organization);
       if (!org) throw new ModerationError(404, `no organization named ${organization}`);
-      const user = await trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+      const user = await userByHandle(trx, username);
       if (!user) throw new ModerationError(404, `no user named ${username}`);
       await trx
         .insertInto('organization_members')
         .values({ organization_id: org.id, user_id: user.id, role, created_at: new Date().toISOString() })
         .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
         .execute();
-      await audit(trx, actor, { action: 'add-member', targetType: 'organization', targetId: organization, detail: `${username} as ${role}` });
+      await audit(trx, actor, { action: 'add-member', targetType: 'organization', targetId: org.name, detail: `${user.username} as ${role}` });
     },
     () => true,
   );
@@ -126,7 +131,7 @@ export async function setPaperOrganization(db: Q, actor: Actor, paperId: string,
       if (!paper) throw new ModerationError(404, `no paper ${paperId}`);
       let orgId: number | null = null;
       if (organization !== null) {
-        const org = await trx.selectFrom('organizations').select('id').where('name', '=', organization).executeTakeFirst();
+        const org = await organizationByName(trx, organization);
         if (!org) throw new ModerationError(404, `no organization named ${organization}`);
         orgId = org.id;
       }

@@ -4,14 +4,23 @@ import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
-/** What a submission checks about a paper: whether it is stored, hidden, and the newest day it was featured. */
-export async function paperStanding(db: Q, paperId: string): Promise<{ known: boolean; hidden: boolean; featuredOn: string | null }> {
+/**
+ * What a submission checks about a paper: whether it is stored, hidden, the
+ * newest day it is featured (visible listings only: a hidden day is not shown
+ * anywhere), and whether moderators hid every listing it had (`delisted`).
+ */
+export async function paperStanding(db: Q, paperId: string): Promise<{ known: boolean; hidden: boolean; featuredOn: string | null; delisted: boolean }> {
   const row = await db
     .selectFrom('papers as p')
-    .select((eb) => ['p.hidden_at', eb.selectFrom('daily_listings as l').select((e) => e.fn.max('l.day').as('day')).whereRef('l.paper_id', '=', 'p.id').as('day')])
+    .select((eb) => [
+      'p.hidden_at',
+      eb.selectFrom('daily_listings as l').select((e) => e.fn.max('l.day').as('day')).whereRef('l.paper_id', '=', 'p.id').where('l.hidden_at', 'is', null).as('day'),
+      eb.selectFrom('daily_listings as l').select((e) => e.fn.countAll().as('n')).whereRef('l.paper_id', '=', 'p.id').where('l.hidden_at', 'is not', null).as('hiddenListings'),
+    ])
     .where('p.id', '=', paperId)
     .executeTakeFirst();
-  return { known: row !== undefined, hidden: Boolean(row?.hidden_at), featuredOn: (row?.day as string | null | undefined) ?? null };
+  const featuredOn = (row?.day as string | null | undefined) ?? null;
+  return { known: row !== undefined, hidden: Boolean(row?.hidden_at), featuredOn, delisted: !featuredOn && Number(row?.hiddenListings ?? 0) > 0 };
 }
 
 /** How many papers the user submitted since `since` (an ISO time). */

@@ -87,6 +87,8 @@ function explain(outcome: Exclude<SubmitOutcome, { kind: 'submitted' }>): { stat
       return { status: 409, message: `${outcome.paperId} is already featured, on ${formatLongDay(outcome.day)}.`, href: paperPath(outcome.paperId) };
     case 'hidden':
       return { status: 410, message: `${outcome.paperId} was removed by a moderator and cannot be submitted.` };
+    case 'delisted':
+      return { status: 409, message: `${outcome.paperId} was removed from the lists by moderators and cannot be submitted again.` };
     case 'limit':
       return { status: 429, message: `You have submitted ${outcome.limit} papers today, the most for one day; try again tomorrow (UTC).` };
     case 'not-on-arxiv':

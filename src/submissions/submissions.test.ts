@@ -98,6 +98,28 @@ describe.skipIf(!hasFixtures)('submitting papers', () => {
     await db.close();
   });
 
+  it('refuses a paper whose only listing moderators hid (409), without telling the hidden day', async () => {
+    await importHfItems(
+      db,
+      [{ paper: { id: '2406.00002', title: 'Hidden news', summary: 'x', publishedAt: '2024-06-01T00:00:00.000Z', upvotes: 3, authors: [] }, publishedAt: '2024-06-02T08:00:00.000Z', title: 'Hidden news', numComments: 0 }],
+      '2024-06-02',
+      'test',
+    );
+    await db.kysely.updateTable('daily_listings').set({ hidden_at: new Date().toISOString() }).where('paper_id', '=', '2406.00002').execute();
+    const res = await submitApi({ paper: { id: '2406.00002' } });
+    expect(res.status).toBe(409);
+    const body = await res.json();
+    expect(body.error).toMatch(/removed from the lists by moderators/);
+    expect(JSON.stringify(body)).not.toMatch(/June 2|2024-06-02/);
+    const page = await submitForm('2406.00002');
+    expect(page.status).toBe(409);
+    const html = await page.text();
+    expect(html).toContain('removed from the lists by moderators');
+    expect(html).not.toContain('June 2, 2024');
+    expect(await listings()).toHaveLength(1);
+    await db.close();
+  });
+
   it('holds each user to SUBMISSIONS_PER_DAY (429 with Retry-After)', async () => {
     for (const id of ['2406.00011', '2406.00012', '2406.00013']) {
       await db.kysely.insertInto('papers').values({ id, version: 1, title: id, abstract: 'x', primary_category: 'cs.LG', published_at: '2024-06-01T00:00:00.000Z', updated_at: null, comment: null, journal_ref: null, doi: null, pdf_url: null, github_repo: null, github_stars: null, project_page: null, withdrawn_at: null, license: null, organization_id: null, upvotes_source: 0, upvotes: 0, comments_source: 0, hidden_at: null, discussion_id: null, ai_summary: null, ai_keywords: null, thumbnail_url: null, trending_score: 0, created_at: '2024-06-01T00:00:00.000Z', modified_at: '2024-06-01T00:00:00.000Z' }).execute();

@@ -14,6 +14,7 @@ export type SubmitOutcome =
   | { kind: 'submitted'; paperId: string; day: string }
   | { kind: 'featured'; paperId: string; day: string }
   | { kind: 'hidden'; paperId: string }
+  | { kind: 'delisted'; paperId: string }
   | { kind: 'limit'; limit: number; retryAfter: number }
   | { kind: 'not-on-arxiv'; paperId: string }
   | { kind: 'upstream'; message: string };
@@ -38,6 +39,8 @@ export async function submitPaper(deps: SubmitDeps, userId: number, paperId: str
     const standing = await paperStanding(db, paperId);
     if (standing.hidden) return { kind: 'hidden', paperId };
     if (standing.featuredOn) return { kind: 'featured', paperId, day: standing.featuredOn };
+    // Moderators took it off the lists; submitting it again would undo that.
+    if (standing.delisted) return { kind: 'delisted', paperId };
     if ((await submissionsSince(db, userId, `${day}T00:00:00.000Z`)) >= deps.perDay) {
       const midnight = Date.parse(`${day}T00:00:00.000Z`) + 86_400_000;
       return { kind: 'limit', limit: deps.perDay, retryAfter: Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)) };

@@ -9,6 +9,7 @@ import { parseArxivId } from '../papers/arxiv-id.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
 import { votedPaperIds } from './queries.ts';
 import { castVote, type VoteAction } from './votes.ts';
+import { removedPaper } from '../moderation/queries.ts';
 
 const voteForm = z.object({ action: z.enum(['up', 'down']).optional() });
 
@@ -43,7 +44,7 @@ async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: 
   if (limited) throw new HTTPException(429, { res: limited });
   const outcome = await castVote(c.var.db, viewer.id, arxiv.id, action);
   if (outcome.kind === 'unknown') throw failure(c, 404, `paper not found: ${arxiv.id}`);
-  if (outcome.kind === 'hidden') throw failure(c, 410, `paper ${arxiv.id} was removed by a moderator and cannot be voted on`);
+  if (outcome.kind === 'hidden') throw failure(c, 410, removedPaper(arxiv.id));
   return { upvoted: outcome.upvoted, upvotes: outcome.upvotes };
 }
 

@@ -160,7 +160,7 @@ describe('upvotes', () => {
     expect((await unknown.json()).error).toMatch(/not found/);
     const hidden = await api('POST', '2611.00003', ada);
     expect(hidden.status).toBe(410);
-    expect((await hidden.json()).error).toMatch(/removed by a moderator/);
+    expect((await hidden.json()).error).toMatch(/removed by moderators/);
     const page = await app.request('/papers/2611.00003/upvote', { method: 'POST', headers: formHeaders(ada), body: `_csrf=${ada.csrf}` });
     expect(page.status).toBe(410);
     expect(await db.kysely.selectFrom('upvotes').selectAll().where('paper_id', 'in', ['2611.09999', '2611.00003']).execute()).toEqual([]);

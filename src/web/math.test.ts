@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasMath, renderMath, stripMath, renderMathExcerpt } from './math.ts';
+import { closers, hasMath, renderMath, stripMath, renderMathExcerpt } from './math.ts';
 
 // Counts rendered KaTeX spans (display spans wrap one too).
 const spans = (html: string) => html.split('<span class="katex">').length - 1;
@@ -159,5 +159,41 @@ describe('renderMathExcerpt', () => {
 
   it('escapes what it keeps', () => {
     expect(renderMathExcerpt('<b>bold</b> and a long tail of words here', 12)).toBe('&lt;b&gt;bold&lt;/b&gt;…');
+  });
+});
+
+describe('closing delimiters', () => {
+  // The scan closers() replaces: one pass per opener, skipping backslash pairs.
+  const naive = (text: string, start: number, close: string) => {
+    for (let j = start; j < text.length; j++) {
+      if (text.startsWith(close, j)) return j;
+      if (text[j] === '\\') j++;
+    }
+    return -1;
+  };
+
+  it('finds, from every position, the closer a fresh scan would find', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const alphabet = ['$', '\\', '(', ')', '[', ']', 'a', ' ', '\n', '1'];
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      for (const close of ['$', '$$', '\\)', '\\]']) {
+        const table = closers(text, close);
+        for (let start = 0; start <= text.length; start++) expect(table[start], `${JSON.stringify(text)} ${close} ${start}`).toBe(naive(text, start, close));
+      }
+    }
+  });
+
+  // Each of these once rescanned the rest of the text per opener (quadratic): they
+  // now cost one table per delimiter. Timings are measured, not asserted, here.
+  it.each([
+    ['\\(', '\\('.repeat(5000)],
+    ['\\[', '\\['.repeat(5000)],
+    ['\\( $', '\\( $'.repeat(2500)],
+    ['$a\\', '$a\\'.repeat(3000)],
+  ])('keeps 10k characters of unclosed %s as text', (_, text) => {
+    expect(spans(renderMath(text))).toBe(0);
+    expect(stripMath(text)).toBe(text.replaceAll('\\$', '$'));
   });
 });

@@ -165,11 +165,30 @@ function inlineDollar(text: string, i: number): MathSpan | null {
 
 // Skips backslash pairs so `\$` or `\\` inside math never ends the span.
 function findClose(text: string, start: number, close: string): number {
-  for (let j = start; j < text.length; j++) {
-    if (text.startsWith(close, j)) return j;
-    if (text[j] === '\\') j++;
+  return closers(text, close)[start] ?? -1;
+}
+
+// The scan from any position is a function of that position alone: the closer it
+// finds is `next[j]`, computed once per text and delimiter from the end, so that
+// many unclosed openers (`\(\(\(…`) cost linear time, not a rescan each.
+let closersOf: string | undefined;
+const closersMemo = new Map<string, Int32Array>();
+
+/** Exported for tests: for each position, where findClose from there ends (-1: nowhere). */
+export function closers(text: string, close: string): Int32Array {
+  if (text !== closersOf) {
+    closersOf = text;
+    closersMemo.clear();
   }
-  return -1;
+  let next = closersMemo.get(close);
+  if (!next) {
+    next = new Int32Array(text.length + 2).fill(-1);
+    for (let j = text.length - 1; j >= 0; j--) {
+      next[j] = text.startsWith(close, j) ? j : text[j] === '\\' ? next[j + 2]! : next[j + 1]!;
+    }
+    closersMemo.set(close, next);
+  }
+  return next;
 }
 
 /** KaTeX's HTML for a span, or null when KaTeX rejects it (the caller keeps the source). */
