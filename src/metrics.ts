@@ -22,6 +22,13 @@ export const jobRuns = new Counter({
   registers: [registry],
 });
 
+export const mailsSent = new Counter({
+  name: 'dailypapers_mails_total',
+  help: 'Mails handed to the mail server (or the development outbox), by kind and outcome (sent, failed)',
+  labelNames: ['kind', 'outcome'] as const,
+  registers: [registry],
+});
+
 export const importedRecords = new Counter({
   name: 'dailypapers_ingest_records_total',
   help: 'Records read by imports and ingests, by source and outcome (new, updated, unchanged, rejected)',

@@ -2,8 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
 import type { Config } from '../config.ts';
+import { mailsSent } from '../metrics.ts';
 
 export interface Mail {
+  /** What the mail is for, counted in `/metrics`. */
+  kind: 'signin' | 'signup';
   to: string;
   subject: string;
   text: string;
@@ -19,11 +22,34 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'MAIL_OUTBOX_DIR'>): Mailer {
-  return config.SMTP_URL ? smtpMailer(config.SMTP_URL, config.MAIL_FROM) : outboxMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM);
+/** What a transport sends: the mail without our bookkeeping. */
+type Message = Omit<Mail, 'kind'>;
+
+interface Transport {
+  send(message: Message): Promise<{ messageId: string }>;
+  readonly target: string;
+  close(): void;
 }
 
-function smtpMailer(url: string, from: string): Mailer {
+/** Sends through SMTP or the outbox, and counts each mail by kind and outcome. */
+export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'MAIL_OUTBOX_DIR'>): Mailer {
+  const mailer = config.SMTP_URL ? smtpMailer(config.SMTP_URL, config.MAIL_FROM) : outboxMailer(config.MAIL_OUTBOX_DIR, config.MAIL_FROM);
+  return {
+    ...mailer,
+    async send({ kind, ...message }) {
+      try {
+        const sent = await mailer.send(message);
+        mailsSent.inc({ kind, outcome: 'sent' });
+        return sent;
+      } catch (err) {
+        mailsSent.inc({ kind, outcome: 'failed' });
+        throw err;
+      }
+    },
+  };
+}
+
+function smtpMailer(url: string, from: string): Transport {
   const parsed = new URL(url);
   const transport: Transporter = nodemailer.createTransport({
     url,
@@ -36,8 +62,8 @@ function smtpMailer(url: string, from: string): Mailer {
   } as TransportOptions);
   return {
     target: `${parsed.protocol}//${parsed.host}`,
-    async send(mail) {
-      const info = await transport.sendMail({ from, ...mail });
+    async send(message) {
+      const info = await transport.sendMail({ from, ...message });
       return { messageId: String(info.messageId) };
     },
     close: () => transport.close(),
@@ -45,12 +71,12 @@ function smtpMailer(url: string, from: string): Mailer {
 }
 
 /** Development: each mail becomes an `.eml` file, newest last, listed at `/dev/outbox`. */
-function outboxMailer(dir: string, from: string): Mailer {
+function outboxMailer(dir: string, from: string): Transport {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     target: path.resolve(dir),
-    async send(mail) {
-      const info = await transport.sendMail({ from, ...mail });
+    async send(message) {
+      const info = await transport.sendMail({ from, ...message });
       await fs.mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(info.messageId).replace(/[^\w.-]/g, '')}.eml`;
       await fs.writeFile(path.join(dir, name), info.message as Buffer);
