@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
+import { feedRoutes } from './feeds/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
 import { observe } from './web/observe.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?:
   app.use('/api/*', pageCache(buildId));
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());
+  app.route('/', feedRoutes());
   app.notFound(notFound);
   app.onError(serverError);
   return app;

@@ -7,6 +7,7 @@ import { overLimit, overLimitFor } from '../auth/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
+import { fieldErrors, formFields } from '../web/forms.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 import { outboxOpen } from './outbox.tsx';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
@@ -29,11 +30,6 @@ function deliver(c: C, mail: Mail | null): void {
   if (!mail) return;
   const log = c.var.log;
   c.var.mailer.send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'accounts: mail not sent'));
-}
-
-async function formOf(c: C): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 const email = z.string().trim().max(254, 'that address is too long').pipe(z.email('enter an e-mail address like ada@example.org'));
@@ -61,12 +57,6 @@ const signinForm = z.object({
 /** A limit per address, besides the one per client: guesses spread over many IPs, and mails to one inbox, still add up. */
 const byAddress = (address: string) => `e:${normalizeEmail(address)}`;
 
-function fieldErrors(error: z.ZodError): FormErrors {
-  const errors: FormErrors = {};
-  for (const issue of error.issues) errors[String(issue.path[0] ?? 'form')] ??= issue.message;
-  return errors;
-}
-
 // ---- sign up
 
 /** `GET /signup` */
@@ -78,7 +68,7 @@ export function showSignup(c: C) {
 export async function signup(c: C) {
   const limited = (await overLimit(c, 'signup')) ?? (await overLimit(c, 'emailLink'));
   if (limited) return limited;
-  const values = await formOf(c);
+  const values = await formFields(c);
   const parsed = signupForm.safeParse(values);
   if (!parsed.success) return c.html(<SignupPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
@@ -132,7 +122,7 @@ export function showSignin(c: C) {
 export async function signin(c: C) {
   const limited = await overLimit(c, 'signin');
   if (limited) return limited;
-  const values = await formOf(c);
+  const values = await formFields(c);
   const parsed = signinForm.safeParse(values);
   if (!parsed.success) return c.html(<SigninPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
@@ -232,7 +222,7 @@ export async function showLink(c: C) {
 
 /** `POST /signin/link`: uses the link once and signs this browser in. */
 export async function confirmLink(c: C) {
-  const token = tokenParam.safeParse((await formOf(c)).token);
+  const token = tokenParam.safeParse((await formFields(c)).token);
   if (!token.success) return c.html(<DeadLink c={c} />, 410);
   const outcome = await useLink(c.var.db.kysely, token.data);
   if ('failure' in outcome) {

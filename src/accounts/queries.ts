@@ -1,7 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { ApiTokenTable, DailyListing, Database, Paper, User } from '../db/schema.ts';
-import type { PaperView } from '../feed/queries.ts';
-import { authorsOfPapers, organizationsById, usersById } from '../papers/queries.ts';
+import type { ApiTokenTable, Database, User } from '../db/schema.ts';
+import { paperViews, type PaperView } from '../feed/queries.ts';
 import type { Role } from './users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -199,48 +198,6 @@ export async function profilePapers(db: Q, userId: number, tab: ProfileTab, limi
     ids = rows.map((r) => r.paper_id);
   }
   return paperViews(db, ids);
-}
-
-/** Papers by id, in the given order, with their newest visible listing, authors, organization and submitter. */
-async function paperViews(db: Q, ids: string[]): Promise<PaperView[]> {
-  if (ids.length === 0) return [];
-  const [papers, listingRows, authors] = await Promise.all([
-    db.selectFrom('papers').selectAll().where('id', 'in', ids).execute(),
-    db
-      .selectFrom('daily_listings')
-      .select(['id', 'day', 'paper_id', 'submitted_at', 'submitter_id', 'source', 'created_at', 'hidden_at'])
-      .where('paper_id', 'in', ids)
-      .where('hidden_at', 'is', null)
-      .execute(),
-    authorsOfPapers(db, ids),
-  ]);
-  const newest = new Map<string, DailyListing>();
-  for (const l of listingRows) {
-    const seen = newest.get(l.paper_id);
-    if (!seen || l.submitted_at > seen.submitted_at) newest.set(l.paper_id, { ...l, source_record: null });
-  }
-  const byId = new Map<string, Paper>(papers.map((p) => [p.id, p]));
-  const [organizations, submitters, authorUsers] = await Promise.all([
-    organizationsById(db, papers.map((p) => p.organization_id)),
-    usersById(db, [...newest.values()].map((l) => l.submitter_id)),
-    usersById(db, [...authors.values()].flat().map((a) => a.user_id)),
-  ]);
-  return ids.flatMap((id) => {
-    const paper = byId.get(id);
-    if (!paper) return [];
-    const listing = newest.get(id) ?? null;
-    return [
-      {
-        listing,
-        paper,
-        authors: authors.get(id) ?? [],
-        organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
-        submitter: listing?.submitter_id != null ? (submitters.get(listing.submitter_id) ?? null) : null,
-        authorUsers,
-        paperSource: null,
-      },
-    ];
-  });
 }
 
 /** Signs the user out of every browser but the one whose session hash is `keep`. */

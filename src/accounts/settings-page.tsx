@@ -2,13 +2,16 @@ import type { Context } from 'hono';
 import { deleteCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { failure, needViewer } from '../auth/guards.ts';
+import { needViewer } from '../auth/guards.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { overLimit } from '../auth/rate-limit.ts';
 import { SESSION_COOKIE, endAllSessions, type Viewer } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
+import { fieldErrors, formFields } from '../web/forms.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
+import { idParam } from '../web/params.ts';
+import { RequestError } from '../web/respond.ts';
 import { formatShortDate } from '../web/format.ts';
 import { CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
 import { apiTokensOfUser, sessionsOfUser, userById } from './queries.ts';
@@ -40,19 +43,8 @@ const DONE: Record<string, string> = {
 /** Settings are changed from a signed-in browser; API tokens may only edit the profile. */
 function needSession(c: C): Viewer {
   const viewer = needViewer(c, c.req.method === 'GET' ? 'read' : 'write');
-  if (c.var.auth.kind !== 'session') throw failure(c, 403, 'account settings need a browser session, not an API token');
+  if (c.var.auth.kind !== 'session') throw new RequestError(403, 'account settings need a browser session, not an API token');
   return viewer;
-}
-
-async function form(c: C): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-function errorsOf(error: z.ZodError, prefix = ''): FormErrors {
-  const errors: FormErrors = {};
-  for (const issue of error.issues) errors[prefix + String(issue.path[0] ?? 'form')] ??= issue.message;
-  return errors;
 }
 
 /** `GET /settings` */
@@ -66,10 +58,10 @@ export async function saveProfileForm(c: C) {
   const viewer = needViewer(c, 'write');
   const limited = await overLimit(c, 'profile');
   if (limited) return limited;
-  const parsed = profileForm.safeParse(await form(c));
+  const parsed = profileForm.safeParse(await formFields(c));
   if (!parsed.success) {
-    if (c.var.auth.kind !== 'session') throw failure(c, 422, parsed.error.issues[0]!.message);
-    return renderSettings(c, viewer, { errors: errorsOf(parsed.error) }, 422);
+    if (c.var.auth.kind !== 'session') throw new RequestError(422, parsed.error.issues[0]!.message);
+    return renderSettings(c, viewer, { errors: fieldErrors(parsed.error) }, 422);
   }
   await saveProfile(c.var.db.kysely, viewer.id, parsed.data);
   return c.redirect('/settings?done=profile', 303);
@@ -80,8 +72,8 @@ export async function savePassword(c: C) {
   const viewer = needSession(c);
   const limited = await overLimit(c, 'signin');
   if (limited) return limited;
-  const parsed = passwordForm.safeParse(await form(c));
-  if (!parsed.success) return renderSettings(c, viewer, { errors: errorsOf(parsed.error, 'pw-') }, 422);
+  const parsed = passwordForm.safeParse(await formFields(c));
+  if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'pw-') }, 422);
   const auth = c.var.auth;
   const keep = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
   const outcome = await changePassword(c.var.db.kysely, viewer.id, parsed.data.current, parsed.data.password, keep);
@@ -102,8 +94,8 @@ export async function createToken(c: C) {
   const viewer = needSession(c);
   const limited = await overLimit(c, 'token');
   if (limited) return limited;
-  const parsed = tokenForm.safeParse(await form(c));
-  if (!parsed.success) return renderSettings(c, viewer, { errors: errorsOf(parsed.error, 'token-') }, 422);
+  const parsed = tokenForm.safeParse(await formFields(c));
+  if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'token-') }, 422);
   const token = await createApiToken(c.var.db.kysely, viewer.id, parsed.data.name, parsed.data.scopes);
   if (token === 'too-many') return renderSettings(c, viewer, { errors: { 'token-name': `you have ${MAX_API_TOKENS} tokens already; revoke one first` } }, 409);
   return renderSettings(c, viewer, { newToken: { name: parsed.data.name, token } }, 201);
@@ -112,8 +104,8 @@ export async function createToken(c: C) {
 /** `POST /settings/tokens/:id/revoke` */
 export async function revokeToken(c: C) {
   const viewer = needSession(c);
-  const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
-  if (!id.success || !(await revokeOwnApiToken(c.var.db.kysely, viewer.id, id.data))) throw failure(c, 404, 'no such token');
+  const id = idParam(c, 'id');
+  if (!(await revokeOwnApiToken(c.var.db.kysely, viewer.id, id))) throw new RequestError(404, 'no such token');
   return c.redirect('/settings?done=revoked', 303);
 }
 
@@ -126,7 +118,7 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
   const db = c.var.db.kysely;
   const now = new Date();
   const [user, sessions, tokens] = await Promise.all([userById(db, viewer.id), sessionsOfUser(db, viewer.id, now), apiTokensOfUser(db, viewer.id)]);
-  if (!user) throw failure(c, 404, 'no such user');
+  if (!user) throw new RequestError(404, 'no such user');
   const auth = c.var.auth;
   const current = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
   const csrf = csrfToken(c);

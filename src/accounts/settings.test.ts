@@ -108,12 +108,12 @@ describe('personal API tokens', () => {
     expect((await app.request(`/api/users/${user.username}`, bearer(readToken))).status).toBe(401);
     expect((await browser.get('/settings')).html).not.toContain('reader script');
 
-    // Someone else's token, or nonsense, is not found.
+    // Someone else's token is not found; nonsense is not an id.
     const stranger = await signedInUser(db);
     const { browser: theirs } = await settingsOf(stranger);
     const writerId = (await db.kysely.selectFrom('api_tokens').select('id').where('name', '=', 'voter').executeTakeFirstOrThrow()).id;
     expect((await theirs.post(`/settings/tokens/${writerId}/revoke`, {})).res.status).toBe(404);
-    expect((await theirs.post('/settings/tokens/nope/revoke', {})).res.status).toBe(404);
+    expect((await theirs.post('/settings/tokens/nope/revoke', {})).res.status).toBe(400);
     expect((await app.request(`/api/papers/${paperId}/upvote`, bearer(writeToken, { method: 'DELETE' }))).status).toBe(200);
   });
 

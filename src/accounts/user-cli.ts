@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { ModerationError, changeRole, setRole } from '../moderation/queries.ts';
+import { changeRole, setRole } from '../moderation/queries.ts';
+import { RequestError } from '../web/respond.ts';
 import { cliActor } from '../moderation/cli.ts';
 import { accounts, setPasswordHash, userByHandle } from './queries.ts';
 import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from './users.ts';
@@ -10,7 +11,7 @@ const isRole = (role: string): role is Role => (ROLES as readonly string[]).incl
 
 /** A refusal from the domain, worded for this command. */
 function asCliError(err: unknown): never {
-  throw err instanceof ModerationError ? new Error(`user: ${err.message}`) : err;
+  throw err instanceof RequestError ? new Error(`user: ${err.message}`) : err;
 }
 
 /** Reads a password piped on stdin (`--password-stdin`): the first line, without its newline. */

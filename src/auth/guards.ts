@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app.ts';
 import { viewerOf, wantsJson } from './middleware.ts';
 import { isModerator, type Viewer } from './sessions.ts';
+import { RequestError } from '../web/respond.ts';
 
 /**
  * The signed-in viewer, or the request ends here: an API client gets 401 (403 when
@@ -36,31 +37,26 @@ function returnPath(c: Context<AppEnv>): string {
  */
 function needStaffSession(c: Context<AppEnv>): Viewer {
   const viewer = needViewer(c);
-  if (c.var.auth.kind !== 'session') throw failure(c, 403, 'moderation needs a signed-in browser session, not an API token');
+  if (c.var.auth.kind !== 'session') throw new RequestError(403, 'moderation needs a signed-in browser session, not an API token');
   return viewer;
 }
 
 /** The viewer, who must be a moderator or an admin. */
 export function needModerator(c: Context<AppEnv>): Viewer {
   const viewer = needStaffSession(c);
-  if (!isModerator(viewer)) throw failure(c, 403, 'only moderators can do this');
+  if (!isModerator(viewer)) throw new RequestError(403, 'only moderators can do this');
   return viewer;
 }
 
 /** The viewer, who must be an admin. */
 export function needAdmin(c: Context<AppEnv>): Viewer {
   const viewer = needStaffSession(c);
-  if (viewer.role !== 'admin') throw failure(c, 403, 'only admins can do this');
+  if (viewer.role !== 'admin') throw new RequestError(403, 'only admins can do this');
   return viewer;
 }
 
-/** Ends the request with `status` and a message: JSON for the API and scripts, plain text otherwise. */
-export function failure(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429, message: string): HTTPException {
-  if (wantsJson(c)) return jsonFailure(status, message);
-  return new HTTPException(status, { res: new Response(`${status}: ${message}`, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }) });
-}
-
-function jsonFailure(status: 401 | 403 | 400 | 404 | 409 | 410 | 413 | 422 | 429, message: string): HTTPException {
+// The API's own refusals of a client: 401 must carry WWW-Authenticate, which RequestError does not.
+function jsonFailure(status: 401 | 403, message: string): HTTPException {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer';
   return new HTTPException(status, { res: new Response(JSON.stringify({ error: message }), { status, headers }) });

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { audit, ModerationError, removedPaper, type Actor } from '../moderation/queries.ts';
+import { recordAudit, removedPaper, type Actor } from '../moderation/queries.ts';
+import { RequestError } from '../web/respond.ts';
 
 type Q = Kysely<Database>;
 
@@ -19,11 +20,11 @@ export async function createClaim(db: Q, userId: number, paperId: string, positi
       .where('a.paper_id', '=', paperId)
       .where('a.position', '=', position)
       .executeTakeFirst();
-    if (author?.hidden_at) throw new ModerationError(410, removedPaper(paperId));
-    if (!author) throw new ModerationError(404, `paper ${paperId} has no author at position ${position}`);
-    if (author.user_id !== null) throw new ModerationError(409, 'that author is already verified');
+    if (author?.hidden_at) throw new RequestError(410, removedPaper(paperId));
+    if (!author) throw new RequestError(404, `paper ${paperId} has no author at position ${position}`);
+    if (author.user_id !== null) throw new RequestError(409, 'that author is already verified');
     const mine = await trx.selectFrom('authorship_claims').select('status').where('paper_id', '=', paperId).where('user_id', '=', userId).executeTakeFirst();
-    if (mine) throw new ModerationError(409, `you already claimed this paper (${mine.status})`);
+    if (mine) throw new RequestError(409, `you already claimed this paper (${mine.status})`);
     const row = await trx
       .insertInto('authorship_claims')
       .values({ paper_id: paperId, user_id: userId, author_position: position, status: 'pending', created_at: new Date().toISOString(), decided_at: null, decided_by: null })
@@ -78,10 +79,10 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
     db,
     async (trx) => {
       const claim = await trx.selectFrom('authorship_claims').selectAll().where('id', '=', claimId).executeTakeFirst();
-      if (!claim) throw new ModerationError(404, `no claim ${claimId}`);
-      if (claim.status !== 'pending') throw new ModerationError(409, `claim ${claimId} was already ${claim.status}`);
+      if (!claim) throw new RequestError(404, `no claim ${claimId}`);
+      if (claim.status !== 'pending') throw new RequestError(409, `claim ${claimId} was already ${claim.status}`);
       // A moderator's own claim goes to another moderator.
-      if ('actorId' in actor && actor.actorId === claim.user_id) throw new ModerationError(403, 'you cannot decide your own claim; another moderator will');
+      if ('actorId' in actor && actor.actorId === claim.user_id) throw new RequestError(403, 'you cannot decide your own claim; another moderator will');
       if (approve) {
         const linked = await trx
           .updateTable('paper_authors')
@@ -90,7 +91,7 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
           .where('position', '=', claim.author_position)
           .where('user_id', 'is', null)
           .executeTakeFirst();
-        if (linked.numUpdatedRows === 0n) throw new ModerationError(409, 'that author is no longer listed, or is already verified');
+        if (linked.numUpdatedRows === 0n) throw new RequestError(409, 'that author is no longer listed, or is already verified');
       }
       await trx
         .updateTable('authorship_claims')
@@ -98,7 +99,7 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
         .where('id', '=', claimId)
         .execute();
       const who = await trx.selectFrom('users').select('username').where('id', '=', claim.user_id).executeTakeFirstOrThrow();
-      await audit(trx, actor, {
+      await recordAudit(trx, actor, {
         action: approve ? 'approve-claim' : 'reject-claim',
         targetType: 'claim',
         targetId: String(claimId),

@@ -167,7 +167,7 @@ describe('comments', () => {
     const id = idFrom(await form(bob, `/papers/${PAPER}/comments`, { comment: 'rude' }));
     expect((await form(mod, `/comments/${id}/delete`, {})).status).toBe(303);
     const audit = await db.kysely.selectFrom('audit_log').selectAll().where('target_id', '=', String(id)).executeTakeFirstOrThrow();
-    expect(audit).toMatchObject({ actor_id: mod.id, action: 'comment.delete', target_type: 'comment' });
+    expect(audit).toMatchObject({ actor_id: mod.id, action: 'delete-comment', target_type: 'comment' });
     // Authors deleting their own comments are not moderation.
     const own = idFrom(await form(bob, `/papers/${PAPER}/comments`, { comment: 'mine' }));
     await form(bob, `/comments/${own}/delete`, {});
@@ -269,9 +269,9 @@ describe('comments', () => {
       [form(ada, `/papers/${PAPER}/comments`, { comment: 'x', parentId: '99999999999' }), 400],
       [form(ada, `/papers/${PAPER}/comments`, { comment: 'x', parentId: '999999' }), 400],
       [form(ada, '/papers/2611.99999/comments', { comment: 'unknown paper' }), 404],
-      [form(ada, '/papers/not-an-id/comments', { comment: 'x' }), 404],
-      [form(ada, '/comments/abc/edit', { comment: 'x' }), 404],
-      [form(ada, '/comments/99999999999999/delete', {}), 404],
+      [form(ada, '/papers/not-an-id/comments', { comment: 'x' }), 400],
+      [form(ada, '/comments/abc/edit', { comment: 'x' }), 400],
+      [form(ada, '/comments/99999999999999/delete', {}), 400],
       [api(ada, 'POST', `/api/papers/${PAPER}/comments`, { comment: '' }), 400],
       [api(ada, 'POST', `/api/papers/${PAPER}/comments`, { comment: 'y'.repeat(10_001) }), 413],
       [api(ada, 'POST', `/api/papers/${PAPER}/comments`, { text: 'wrong field' }), 400],

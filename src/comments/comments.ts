@@ -5,15 +5,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
-import { removedPaper } from '../moderation/queries.ts';
+import { createReport, recordAudit, removedPaper } from '../moderation/queries.ts';
+import { RequestError } from '../web/respond.ts';
 import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
 import {
-  auditCommentAction,
   commentById,
   commentsOfPaper,
-  hasOpenReport,
   insertComment,
-  insertReport,
   markCommentDeleted,
   paperForComments,
   refreshCommentCount,
@@ -21,16 +19,6 @@ import {
   type CommentRow,
 } from './queries.ts';
 import { buildThread, flatten, stateOf, type ThreadNode } from './thread.ts';
-
-/** A refusal with the HTTP status it maps to. */
-export class CommentError extends Error {
-  constructor(
-    readonly status: 400 | 403 | 404 | 410 | 413,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Report reasons offered by the form; anything else is `other`. */
 export const REPORT_REASONS = ['spam', 'abuse', 'off-topic', 'other'] as const;
@@ -79,8 +67,8 @@ export async function discussionJson(db: Kysely<Database>, paperId: string): Pro
 /** Checks a comment's text: not blank, not too long. Line endings become `\n`. */
 export function checkBody(body: string | undefined): string {
   const text = (body ?? '').replace(/\r\n?/g, '\n');
-  if (!text.trim()) throw new CommentError(400, 'the comment is empty');
-  if (text.length > MAX_COMMENT_CHARS) throw new CommentError(413, `a comment has at most ${MAX_COMMENT_CHARS.toLocaleString('en-US')} characters`);
+  if (!text.trim()) throw new RequestError(400, 'the comment is empty');
+  if (text.length > MAX_COMMENT_CHARS) throw new RequestError(413, `a comment has at most ${MAX_COMMENT_CHARS.toLocaleString('en-US')} characters`);
   return text;
 }
 
@@ -93,8 +81,8 @@ export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId:
       await visiblePaper(trx, paperId);
       if (parentId !== null) {
         const parent = await commentById(trx, parentId);
-        if (!parent || parent.paper_id !== paperId) throw new CommentError(400, `parentId ${parentId} is not a comment on this paper`);
-        if (parent.deleted_at || parent.hidden_at) throw new CommentError(400, `comment ${parentId} was deleted; reply to the thread instead`);
+        if (!parent || parent.paper_id !== paperId) throw new RequestError(400, `parentId ${parentId} is not a comment on this paper`);
+        if (parent.deleted_at || parent.hidden_at) throw new RequestError(400, `comment ${parentId} was deleted; reply to the thread instead`);
       }
       const id = await insertComment(trx, { paperId, userId: viewer.id, parentId, body: text, now: new Date().toISOString() });
       await refreshCommentCount(trx, paperId);
@@ -112,8 +100,8 @@ export async function editComment(db: Kysely<Database>, viewer: Viewer, id: numb
     db,
     async (trx) => {
       const comment = await liveComment(trx, id);
-      if (comment.user_id !== viewer.id) throw new CommentError(403, 'you can only edit your own comments');
-      if (comment.hidden_at) throw new CommentError(403, 'this comment was removed by a moderator');
+      if (comment.user_id !== viewer.id) throw new RequestError(403, 'you can only edit your own comments');
+      if (comment.hidden_at) throw new RequestError(403, 'this comment was removed by a moderator');
       await updateCommentBody(trx, id, text, new Date().toISOString());
     },
     () => true,
@@ -128,10 +116,9 @@ export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: nu
     async (trx) => {
       const comment = await liveComment(trx, id);
       const own = comment.user_id === viewer.id;
-      if (!own && !isModerator(viewer)) throw new CommentError(403, 'you can only delete your own comments');
-      const now = new Date().toISOString();
-      await markCommentDeleted(trx, id, now);
-      if (!own) await auditCommentAction(trx, { actorId: viewer.id, action: 'comment.delete', commentId: id, detail: `paper ${comment.paper_id}, by ${comment.username}`, now });
+      if (!own && !isModerator(viewer)) throw new RequestError(403, 'you can only delete your own comments');
+      await markCommentDeleted(trx, id, new Date().toISOString());
+      if (!own) await recordAudit(trx, { actorId: viewer.id, role: viewer.role }, { action: 'delete-comment', targetType: 'comment', targetId: String(id), detail: `paper ${comment.paper_id}, by ${comment.username}` });
       await refreshCommentCount(trx, comment.paper_id);
       return comment;
     },
@@ -143,27 +130,23 @@ export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: nu
 export async function reportComment(db: Kysely<Database>, viewer: Viewer, id: number, reason: string | undefined, detail: string | undefined): Promise<CommentRow> {
   const kind = REPORT_REASONS.find((r) => r === reason) ?? 'other';
   const note = (detail ?? '').trim().slice(0, 1000);
-  if (kind === 'other' && !note) throw new CommentError(400, 'say what is wrong with the comment');
-  return db.transaction().execute(async (trx) => {
-    const comment = await liveComment(trx, id);
-    if (comment.hidden_at) throw new CommentError(404, 'comment not found');
-    if (!(await hasOpenReport(trx, viewer.id, id))) {
-      await insertReport(trx, { reporterId: viewer.id, commentId: id, reason: note ? `${kind}: ${note}` : kind, now: new Date().toISOString() });
-    }
-    return comment;
-  });
+  if (kind === 'other' && !note) throw new RequestError(400, 'say what is wrong with the comment');
+  const comment = await liveComment(db, id);
+  if (comment.hidden_at) throw new RequestError(404, 'comment not found');
+  await createReport(db, viewer.id, 'comment', String(id), note ? `${kind}: ${note}` : kind);
+  return comment;
 }
 
 async function visiblePaper(db: Parameters<typeof paperForComments>[0], paperId: string): Promise<void> {
   const paper = await paperForComments(db, paperId);
-  if (!paper) throw new CommentError(404, `paper not found: ${paperId}`);
-  if (paper.hidden_at) throw new CommentError(410, removedPaper(paperId));
+  if (!paper) throw new RequestError(404, `paper not found: ${paperId}`);
+  if (paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
 }
 
 // A comment that exists, is not deleted, and sits on a visible paper.
 async function liveComment(db: Parameters<typeof commentById>[0], id: number): Promise<CommentRow> {
   const comment = await commentById(db, id);
-  if (!comment || comment.deleted_at) throw new CommentError(404, 'comment not found');
+  if (!comment || comment.deleted_at) throw new RequestError(404, 'comment not found');
   await visiblePaper(db, comment.paper_id);
   return comment;
 }

@@ -4,13 +4,14 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf } from '../auth/middleware.ts';
-import { failure, needViewer } from '../auth/guards.ts';
+import { needViewer } from '../auth/guards.ts';
 import { overLimit } from '../auth/rate-limit.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
 import { paperPath } from '../web/components.tsx';
 import { plural } from '../web/format.ts';
-import { CommentError, REPORT_REASONS, deleteComment, editComment, postComment, reportComment } from './comments.ts';
+import { formBody } from '../web/forms.ts';
+import { idParam, paperIdParam, rowId } from '../web/params.ts';
+import { REPORT_REASONS, deleteComment, editComment, postComment, reportComment } from './comments.ts';
 import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
 import { commentsOfPaper } from './queries.ts';
 import { buildThread, flatten, type ThreadNode } from './thread.ts';
@@ -219,12 +220,9 @@ function shortDate(iso: string): string {
   return d.getUTCFullYear() === new Date().getUTCFullYear() ? dayMonth.format(d) : dayMonthYear.format(d);
 }
 
-/** Ids are 32-bit on PostgreSQL; a larger one names no comment (and must not reach the database). */
-export const MAX_ID = 2_147_483_647;
-
 const commentForm = z.object({
   comment: z.string().optional(),
-  parentId: z.union([z.literal(''), z.coerce.number().int().positive().max(MAX_ID)]).optional(),
+  parentId: z.union([z.literal(''), rowId], 'must be a comment id').optional(),
 });
 // An edit changes the text only: a stray parentId is ignored, not mistaken for an empty comment.
 const editForm = z.object({ comment: z.string({ error: 'the comment must be text' }).optional() });
@@ -233,70 +231,42 @@ const reportForm = z.object({ reason: z.string().optional(), detail: z.string().
 /** `POST /papers/{id}/comments`: a comment or, with `parentId`, a reply. */
 export async function postCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
-  const paperId = paperParam(c);
-  const form = commentForm.safeParse(await c.req.parseBody());
-  if (!form.success) throw failure(c, 400, 'parentId must be a comment id');
+  const paperId = paperIdParam(c);
+  const form = await formBody(c, commentForm);
   const limited = await overLimit(c, 'comment');
   if (limited) throw new HTTPException(429, { res: limited });
-  const parentId = form.data.parentId || null;
-  const comment = await attempt(c, () => postComment(c.var.db.kysely, viewer, paperId, form.data.comment, parentId));
+  const comment = await postComment(c.var.db.kysely, viewer, paperId, form.comment, form.parentId || null);
   return c.redirect(`${paperPath(paperId)}#c${comment.id}`, 303);
 }
 
 /** `POST /comments/{id}/edit`. */
 export async function editCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
-  const id = commentParam(c);
-  const form = editForm.safeParse(await c.req.parseBody());
-  if (!form.success) throw failure(c, 400, form.error.issues[0]!.message);
+  const id = idParam(c, 'id');
+  const form = await formBody(c, editForm);
   const limited = await overLimit(c, 'comment');
   if (limited) throw new HTTPException(429, { res: limited });
-  const comment = await attempt(c, () => editComment(c.var.db.kysely, viewer, id, form.data.comment));
+  const comment = await editComment(c.var.db.kysely, viewer, id, form.comment);
   return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
 }
 
 /** `POST /comments/{id}/delete`: back to the thread (the comment may be gone from it). */
 export async function deleteCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
-  const id = commentParam(c);
+  const id = idParam(c, 'id');
   const limited = await overLimit(c, 'comment');
   if (limited) throw new HTTPException(429, { res: limited });
-  const comment = await attempt(c, () => deleteComment(c.var.db.kysely, viewer, id));
+  const comment = await deleteComment(c.var.db.kysely, viewer, id);
   return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
 }
 
 /** `POST /comments/{id}/report`: a report for the moderators' queue. */
 export async function reportCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
-  const id = commentParam(c);
-  const form = reportForm.safeParse(await c.req.parseBody());
+  const id = idParam(c, 'id');
+  const form = await formBody(c, reportForm);
   const limited = await overLimit(c, 'report');
   if (limited) throw new HTTPException(429, { res: limited });
-  const comment = await attempt(c, () => reportComment(c.var.db.kysely, viewer, id, form.data?.reason, form.data?.detail));
+  const comment = await reportComment(c.var.db.kysely, viewer, id, form.reason, form.detail);
   return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
-}
-
-/** The arXiv id in the path, without version; a malformed one is a 404. */
-export function paperParam(c: Context<AppEnv>): string {
-  const arxiv = parseArxivId(c.req.param('id') ?? '');
-  if (!arxiv) throw failure(c, 404, `not an arXiv id: ${(c.req.param('id') ?? '').slice(0, 100)}`);
-  return arxiv.id;
-}
-
-/** The comment id in the path; anything but a positive integer is a 404. */
-export function commentParam(c: Context<AppEnv>): number {
-  const raw = c.req.param('id') ?? '';
-  const id = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!(id <= MAX_ID)) throw failure(c, 404, 'comment not found');
-  return id;
-}
-
-/** Runs a domain call; its refusals become the request's 4xx. */
-export async function attempt<T>(c: Context<AppEnv>, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof CommentError) throw failure(c, err.status, err.message);
-    throw err;
-  }
 }

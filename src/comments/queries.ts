@@ -74,30 +74,3 @@ export async function refreshCommentCount(trx: Q, paperId: string): Promise<void
     .where('id', '=', paperId)
     .execute();
 }
-
-/** Whether `reporterId` already has an open report on this comment (a second one adds nothing). */
-export async function hasOpenReport(db: Q, reporterId: number, commentId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('reports')
-    .select('id')
-    .where('reporter_id', '=', reporterId)
-    .where('target_type', '=', 'comment')
-    .where('target_id', '=', String(commentId))
-    .where('resolved_at', 'is', null)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-export async function insertReport(db: Q, values: { reporterId: number; commentId: number; reason: string; now: string }): Promise<void> {
-  await db
-    .insertInto('reports')
-    .values({ reporter_id: values.reporterId, target_type: 'comment', target_id: String(values.commentId), reason: values.reason, created_at: values.now })
-    .execute();
-}
-
-export async function auditCommentAction(trx: Q, values: { actorId: number; action: string; commentId: number; detail: string | null; now: string }): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({ actor_id: values.actorId, actor_label: null, action: values.action, target_type: 'comment', target_id: String(values.commentId), detail: values.detail, created_at: values.now })
-    .execute();
-}

@@ -17,6 +17,10 @@ import { countListings, latestDay, listings, neighbourDays, trendingListings, ty
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
+// The feeds (feeds/routes.ts) these pages offer to feed readers.
+const DAILY_FEED = { path: '/feeds/daily', title: 'Daily papers' };
+const WEEKLY_FEED = { path: '/feeds/weekly', title: 'Weekly papers' };
+const TRENDING_FEED = { path: '/feeds/trending', title: 'Trending papers' };
 
 /** `/papers`: the latest day that has papers. */
 export async function showLatestDay(c: Context<AppEnv>) {
@@ -61,7 +65,7 @@ export async function showTrending(c: Context<AppEnv>) {
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   return c.html(
-    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now.">
+    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED}>
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
@@ -91,6 +95,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const votes = await viewerVotes(c, shown.map((v) => v.paper.id));
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
+  const feeds = period.kind === 'day' ? DAILY_FEED : period.kind === 'week' ? WEEKLY_FEED : undefined;
   const link = (day: string | undefined) =>
     !day
       ? undefined
@@ -100,7 +105,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   return c.html(
-    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`}>
+    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, DailyListing, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
-import { authorsOfPapers, categoriesOfPapers, organizationsById, paperById, usersById } from '../papers/queries.ts';
+import { authorsOfPapers, categoriesOfPapers, organizationsById, usersById } from '../papers/queries.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
@@ -89,6 +89,27 @@ export async function trendingListings(db: Q, limit: number, offset: number): Pr
   return hydrate(db, rows.map(splitRow));
 }
 
+/** The newest listings of papers in an arXiv category; undefined when no paper has that category. */
+export async function categoryListings(db: Q, category: string, limit: number): Promise<ListingView[] | undefined> {
+  const known = await db.selectFrom('paper_categories').select('paper_id').where('category', '=', category).limit(1).executeTakeFirst();
+  if (!known) return undefined;
+  const rows = await db
+    .selectFrom('daily_listings as l')
+    .innerJoin('papers as p', 'p.id', 'l.paper_id')
+    .select(listingColumns)
+    .select(paperColumns)
+    .where(({ exists, selectFrom }) =>
+      exists(selectFrom('paper_categories as c').select('c.paper_id').whereRef('c.paper_id', '=', 'p.id').where('c.category', '=', category)),
+    )
+    .where('l.hidden_at', 'is', null)
+    .where('p.hidden_at', 'is', null)
+    .orderBy('l.submitted_at', 'desc')
+    .orderBy('l.id', 'desc')
+    .limit(limit)
+    .execute();
+  return hydrate(db, rows.map(splitRow));
+}
+
 /** The newest listing of a paper, if it was ever featured. */
 export async function latestListingOfPaper(db: Q, paperId: string): Promise<ListingView | undefined> {
   const rows = await db
@@ -109,24 +130,27 @@ export type PaperView = Omit<ListingView, 'listing'> & { listing: DailyListing |
 
 /** The paper with its newest listing if it has one; undefined when the paper is unknown. */
 export async function paperView(db: Q, paperId: string): Promise<PaperView | undefined> {
-  const featured = await latestListingOfPaper(db, paperId);
-  if (featured) return featured;
-  const paper = await paperById(db, paperId);
-  if (!paper) return undefined;
-  const [authors, organizations] = await Promise.all([
-    authorsOfPapers(db, [paperId]),
-    organizationsById(db, [paper.organization_id]),
+  return (await paperViews(db, [paperId]))[0];
+}
+
+/**
+ * Papers by id, in the given order (unknown ids are skipped), each with its newest
+ * visible listing or none, hydrated like listings. Callers filter hidden papers.
+ */
+export async function paperViews(db: Q, ids: string[]): Promise<PaperView[]> {
+  if (ids.length === 0) return [];
+  const [papers, listingRows] = await Promise.all([
+    db.selectFrom('papers').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('daily_listings as l').select(listingColumns).where('l.paper_id', 'in', ids).where('l.hidden_at', 'is', null).execute(),
   ]);
-  const own = authors.get(paperId) ?? [];
-  return {
-    listing: null,
-    paper,
-    authors: own,
-    organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
-    submitter: null,
-    authorUsers: await usersById(db, own.map((a) => a.user_id)),
-    paperSource: null,
-  };
+  const newest = new Map<string, DailyListing>();
+  for (const l of listingRows) {
+    const seen = newest.get(l.paper_id);
+    if (!seen || l.submitted_at > seen.submitted_at) newest.set(l.paper_id, { ...l, hidden_at: null, source_record: null });
+  }
+  const byId = new Map(papers.map((p) => [p.id, p]));
+  const found = ids.flatMap((id) => byId.get(id) ?? []);
+  return hydrate(db, found.map((paper) => ({ paper, listing: newest.get(paper.id) ?? null })));
 }
 
 /** Days a paper was featured on, oldest first. */
@@ -209,13 +233,13 @@ function splitRow(row: Record<string, unknown>): { listing: DailyListing; paper:
   return { listing: listing as unknown as DailyListing, paper: paper as unknown as Paper };
 }
 
-/** Loads authors, organizations and submitters for a page of listings: one query each. */
-export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper }[]): Promise<ListingView[]> {
+/** Loads authors, organizations and submitters for a page of listings (or papers without one): one query each. */
+async function hydrate<L extends DailyListing | null>(db: Q, rows: { listing: L; paper: Paper }[]): Promise<(Omit<ListingView, 'listing'> & { listing: L })[]> {
   const paperIds = [...new Set(rows.map((r) => r.paper.id))];
   const [authors, organizations, users] = await Promise.all([
     authorsOfPapers(db, paperIds),
     organizationsById(db, rows.map((r) => r.paper.organization_id)),
-    usersById(db, rows.map((r) => r.listing.submitter_id)),
+    usersById(db, rows.map((r) => r.listing?.submitter_id ?? null)),
   ]);
   const authorUserIds = [...authors.values()].flat().map((a) => a.user_id);
   const authorUsers = await usersById(db, authorUserIds);
@@ -224,7 +248,7 @@ export async function hydrate(db: Q, rows: { listing: DailyListing; paper: Paper
     paper,
     authors: authors.get(paper.id) ?? [],
     organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
-    submitter: listing.submitter_id !== null ? (users.get(listing.submitter_id) ?? null) : null,
+    submitter: listing?.submitter_id != null ? (users.get(listing.submitter_id) ?? null) : null,
     authorUsers,
     paperSource: null,
   }));

@@ -2,11 +2,12 @@ import os from 'node:os';
 import type { Db } from '../db/database.ts';
 import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
-import { ModerationError, auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
+import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
+import { RequestError } from '../web/respond.ts';
 
 /** A refusal from the domain, worded for this command. */
 function asCliError(err: unknown): never {
-  throw err instanceof ModerationError ? new Error(`moderate: ${err.message}`) : err;
+  throw err instanceof RequestError ? new Error(`moderate: ${err.message}`) : err;
 }
 
 /** The CLI's operator, as the audit log names them (every command's one actor). */

@@ -3,23 +3,13 @@ import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
 import { withArticle, type Role } from '../accounts/users.ts';
+import { RequestError } from '../web/respond.ts';
 
 type Q = Kysely<Database>;
 type Trx = Transaction<Database>;
 
 /** Who acts: a signed-in moderator (with their role), or an operator at the CLI (`cli:<os user>`). */
 export type Actor = { actorId: number; role: Role } | { actorLabel: string };
-
-/** A moderation action refused: the status says why (unknown target, conflict, not allowed). */
-export class ModerationError extends Error {
-  constructor(
-    readonly status: 403 | 404 | 409 | 410 | 422,
-    message: string,
-  ) {
-    // Shown as is on pages and in the API; the CLI adds its own prefix.
-    super(message);
-  }
-}
 
 /** What readers are told about a hidden paper, with a 410, wherever they reach it (page, API, votes, comments, reports, claims). */
 export const removedPaper = (paperId: string): string => `paper ${paperId} was removed by moderators`;
@@ -31,13 +21,13 @@ export interface AuditEntry {
   detail?: string | null;
 }
 
-/** Writes one audit row; call inside the transaction of the action it records. */
-export async function recordAudit(trx: Trx, entry: ({ actorId: number } | { actorLabel: string }) & AuditEntry): Promise<void> {
+/** Writes one audit row for `actor`; call inside the transaction of the action it records. */
+export async function recordAudit(trx: Trx, actor: Actor, entry: AuditEntry): Promise<void> {
   await trx
     .insertInto('audit_log')
     .values({
-      actor_id: 'actorId' in entry ? entry.actorId : null,
-      actor_label: 'actorLabel' in entry ? entry.actorLabel : null,
+      actor_id: 'actorId' in actor ? actor.actorId : null,
+      actor_label: 'actorLabel' in actor ? actor.actorLabel : null,
       action: entry.action,
       target_type: entry.targetType,
       target_id: entry.targetId,
@@ -46,10 +36,6 @@ export async function recordAudit(trx: Trx, entry: ({ actorId: number } | { acto
     })
     .execute();
 }
-
-/** `recordAudit` for an `Actor`. */
-export const audit = (trx: Trx, actor: Actor, entry: AuditEntry) =>
-  recordAudit(trx, 'actorId' in actor ? { actorId: actor.actorId, ...entry } : { actorLabel: actor.actorLabel, ...entry });
 
 /** Something a moderator can hide. A listing is a paper on one day, written `YYYY-MM-DD/<paper id>`. */
 export type Hideable = { type: 'paper'; id: string } | { type: 'listing'; day: string; paperId: string } | { type: 'comment'; id: number };
@@ -68,18 +54,18 @@ async function setHidden(trx: Trx, t: Hideable, hidden: boolean): Promise<boolea
   // Only rows not already in the wanted state change, so a repeated action reports "unchanged".
   const from = hidden ? 'is' : 'is not';
   if (t.type === 'paper') {
-    if (!(await trx.selectFrom('papers').select('id').where('id', '=', t.id).executeTakeFirst())) throw new ModerationError(404, `no paper ${t.id}`);
+    if (!(await trx.selectFrom('papers').select('id').where('id', '=', t.id).executeTakeFirst())) throw new RequestError(404, `no paper ${t.id}`);
     const result = await trx.updateTable('papers').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
   if (t.type === 'listing') {
     const listing = await trx.selectFrom('daily_listings').select('id').where('day', '=', t.day).where('paper_id', '=', t.paperId).executeTakeFirst();
-    if (!listing) throw new ModerationError(404, `paper ${t.paperId} is not listed on ${t.day}`);
+    if (!listing) throw new RequestError(404, `paper ${t.paperId} is not listed on ${t.day}`);
     const result = await trx.updateTable('daily_listings').set({ hidden_at: hiddenAt }).where('id', '=', listing.id).where('hidden_at', from, null).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
   const comment = await trx.selectFrom('comments').select('paper_id').where('id', '=', t.id).executeTakeFirst();
-  if (!comment) throw new ModerationError(404, `no comment ${t.id}`);
+  if (!comment) throw new RequestError(404, `no comment ${t.id}`);
   const result = await trx.updateTable('comments').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
   const changed = result.numUpdatedRows > 0n;
   // Cards and the API show the count of visible comments.
@@ -96,7 +82,7 @@ export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boo
     db,
     async (trx) => {
       const changed = await setHidden(trx, target, hidden);
-      if (changed) await audit(trx, actor, { action: `${hidden ? 'hide' : 'unhide'}-${target.type}`, targetType: target.type, targetId: targetId(target), detail: reason });
+      if (changed) await recordAudit(trx, actor, { action: `${hidden ? 'hide' : 'unhide'}-${target.type}`, targetType: target.type, targetId: targetId(target), detail: reason });
       return changed;
     },
     (changed) => changed,
@@ -106,15 +92,15 @@ export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boo
 /** The user with this handle (any case), or a 404. */
 async function userNamed(trx: Trx, username: string) {
   const user = await userByName(trx, username);
-  if (!user) throw new ModerationError(404, `no user named ${username}`);
+  if (!user) throw new RequestError(404, `no user named ${username}`);
   return user;
 }
 
 /** Only admins ban staff; nobody bans themselves. The CLI's operator may do anything. */
 function mayBan(actor: Actor, user: { id: number; role: string }): void {
   if (!('actorId' in actor)) return;
-  if (actor.actorId === user.id) throw new ModerationError(409, 'you cannot ban yourself');
-  if (user.role !== 'user' && actor.role !== 'admin') throw new ModerationError(403, `only admins can ban ${withArticle(user.role)}`);
+  if (actor.actorId === user.id) throw new RequestError(409, 'you cannot ban yourself');
+  if (user.role !== 'user' && actor.role !== 'admin') throw new RequestError(403, `only admins can ban ${withArticle(user.role)}`);
 }
 
 async function ban(trx: Trx, actor: Actor, user: { id: number; username: string; role: string; banned_at: string | null }, reason?: string): Promise<boolean> {
@@ -125,7 +111,7 @@ async function ban(trx: Trx, actor: Actor, user: { id: number; username: string;
   // Signed out everywhere, and their tokens stop working.
   await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
   await trx.updateTable('api_tokens').set({ revoked_at: now }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
-  await audit(trx, actor, { action: 'ban-user', targetType: 'user', targetId: user.username, detail: reason });
+  await recordAudit(trx, actor, { action: 'ban-user', targetType: 'user', targetId: user.username, detail: reason });
   return true;
 }
 
@@ -145,7 +131,7 @@ export function unbanUser(db: Q, actor: Actor, username: string, reason?: string
       const user = await userNamed(trx, username);
       if (!user.banned_at) return false;
       await trx.updateTable('users').set({ banned_at: null }).where('id', '=', user.id).execute();
-      await audit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });
+      await recordAudit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });
       return true;
     },
     (changed) => changed,
@@ -164,11 +150,11 @@ export function setRole(db: Q, actor: Actor, username: string, role: Role): Prom
 /** `setRole` inside a caller's content write (see writeContent), e.g. with a password change. */
 export async function changeRole(trx: Trx, actor: Actor, username: string, role: Role): Promise<Role | null> {
   const user = await userNamed(trx, username);
-  if ('actorId' in actor && actor.actorId === user.id) throw new ModerationError(409, 'you cannot change your own role');
+  if ('actorId' in actor && actor.actorId === user.id) throw new RequestError(409, 'you cannot change your own role');
   const was = user.role as Role;
   if (was === role) return null;
   await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
-  await audit(trx, actor, { action: 'set-role', targetType: 'user', targetId: user.username, detail: `${was} → ${role}` });
+  await recordAudit(trx, actor, { action: 'set-role', targetType: 'user', targetId: user.username, detail: `${was} → ${role}` });
   return was;
 }
 
@@ -184,10 +170,10 @@ export type ReportTarget = (typeof REPORT_TARGETS)[number];
 export async function createReport(db: Q, reporterId: number, targetType: ReportTarget, target: string, reason: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
     if (targetType === 'paper' && (await trx.selectFrom('papers').select('hidden_at').where('id', '=', target).executeTakeFirst())?.hidden_at) {
-      throw new ModerationError(410, removedPaper(target));
+      throw new RequestError(410, removedPaper(target));
     }
     const canonical = await targetExists(trx, targetType, target);
-    if (!canonical) throw new ModerationError(404, `no ${targetType} ${target}`);
+    if (!canonical) throw new RequestError(404, `no ${targetType} ${target}`);
     // Handles match in any case; the report names the user as they spell themselves.
     target = canonical;
     const open = await trx
@@ -241,18 +227,18 @@ export async function resolveReport(db: Q, actor: Actor, reportId: number, resol
     db,
     async (trx) => {
       const report = await trx.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
-      if (!report) throw new ModerationError(404, `no report ${reportId}`);
-      if (report.resolved_at) throw new ModerationError(409, `report ${reportId} was already resolved (${report.resolution})`);
+      if (!report) throw new RequestError(404, `no report ${reportId}`);
+      if (report.resolved_at) throw new RequestError(409, `report ${reportId} was already resolved (${report.resolution})`);
       const type = report.target_type as ReportTarget;
       let changed = false;
       if (resolution === 'hide') {
         const target = hideableOf(type, report.target_id);
-        if (!target) throw new ModerationError(422, `a ${type} cannot be hidden; ban the user instead`);
+        if (!target) throw new RequestError(422, `a ${type} cannot be hidden; ban the user instead`);
         changed = await setHidden(trx, target, true);
-        if (changed) await audit(trx, actor, { action: `hide-${type}`, targetType: type, targetId: report.target_id, detail: note || `report ${reportId}` });
+        if (changed) await recordAudit(trx, actor, { action: `hide-${type}`, targetType: type, targetId: report.target_id, detail: note || `report ${reportId}` });
       } else if (resolution === 'ban') {
         const authorId = await authorOf(trx, type, report.target_id);
-        if (authorId === null) throw new ModerationError(422, `this ${type} has no author to ban`);
+        if (authorId === null) throw new RequestError(422, `this ${type} has no author to ban`);
         const user = await trx.selectFrom('users').select(['id', 'username', 'role', 'banned_at']).where('id', '=', authorId).executeTakeFirstOrThrow();
         changed = await ban(trx, actor, user, note || `report ${reportId}: ${report.reason}`);
       }
@@ -263,7 +249,7 @@ export async function resolveReport(db: Q, actor: Actor, reportId: number, resol
         .where('target_id', '=', report.target_id)
         .where('resolved_at', 'is', null)
         .execute();
-      await audit(trx, actor, { action: 'resolve-report', targetType: 'report', targetId: String(reportId), detail: `${resolution}${note ? `: ${note}` : ''}` });
+      await recordAudit(trx, actor, { action: 'resolve-report', targetType: 'report', targetId: String(reportId), detail: `${resolution}${note ? `: ${note}` : ''}` });
       return changed;
     },
     (changed) => changed,

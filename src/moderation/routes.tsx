@@ -1,19 +1,19 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { needAdmin, needModerator, needViewer, failure } from '../auth/guards.ts';
+import { needAdmin, needModerator, needViewer } from '../auth/guards.ts';
 import { wantsJson } from '../auth/middleware.ts';
 import { overLimit } from '../auth/rate-limit.ts';
 import type { Viewer } from '../auth/sessions.ts';
-import { arxivIdFromInput, parseArxivId } from '../papers/arxiv-id.ts';
+import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
 import { pendingClaims, decideClaim } from '../claims/queries.ts';
 import { setPaperOrganization } from '../organizations/queries.ts';
 import { ROLES, withArticle } from '../accounts/users.ts';
-import { zodDetails } from '../web/respond.ts';
+import { formBody } from '../web/forms.ts';
+import { idParam, paperIdParam, rowId } from '../web/params.ts';
 import { chromeOf } from '../web/layout.tsx';
 import {
-  ModerationError,
   auditLog,
   banUser,
   createReport,
@@ -32,23 +32,6 @@ import { AdminPage, AuditPage } from './admin.tsx';
 const AUDIT_PAGE = 100;
 
 export const actorOf = (viewer: Viewer): Actor => ({ actorId: viewer.id, role: viewer.role });
-
-/** Parses a form with `schema`; bad input ends the request with a 400 naming the fields. */
-async function formOf<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
-  const parsed = schema.safeParse(await c.req.parseBody());
-  if (!parsed.success) throw failure(c, 400, zodDetails(parsed.error).join('; '));
-  return parsed.data;
-}
-
-/** Runs a domain action, turning its refusals into 4xx answers. */
-async function attempt<T>(c: Context<AppEnv>, action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (err) {
-    if (err instanceof ModerationError) throw failure(c, err.status, err.message);
-    throw err;
-  }
-}
 
 /** Back to the moderation page, saying what happened. */
 const done = (c: Context<AppEnv>, notice: string) => c.redirect(`/admin?notice=${encodeURIComponent(notice)}`, 303);
@@ -93,8 +76,8 @@ const targetForms: Record<Hideable['type'], TargetForm> = {
     .object({ day: z.string().trim().refine((s) => parseDay(s) !== null, 'day must be YYYY-MM-DD'), paper: paperId, reason })
     .transform((f) => ({ target: { type: 'listing' as const, day: parseDay(f.day)!, paperId: f.paper }, reason: f.reason })),
   comment: z
-    .object({ comment: z.string().trim().regex(/^\d{1,15}$/, 'comment must be a comment number'), reason })
-    .transform((f) => ({ target: { type: 'comment' as const, id: Number(f.comment) }, reason: f.reason })),
+    .object({ comment: rowId, reason })
+    .transform((f) => ({ target: { type: 'comment' as const, id: f.comment }, reason: f.reason })),
 };
 
 const describe = (t: Hideable) => (t.type === 'listing' ? `the listing of ${t.paperId} on ${t.day}` : `${t.type} ${t.id}`);
@@ -103,8 +86,8 @@ const describe = (t: Hideable) => (t.type === 'listing' ? `the listing of ${t.pa
 function visibilityAction(type: Hideable['type'], hidden: boolean) {
   return async (c: Context<AppEnv>) => {
     const viewer = needModerator(c);
-    const { target, reason } = await formOf(c, targetForms[type]);
-    const changed = await attempt(c, () => setVisibility(c.var.db.kysely, actorOf(viewer), target, hidden, reason));
+    const { target, reason } = await formBody(c, targetForms[type]);
+    const changed = await setVisibility(c.var.db.kysely, actorOf(viewer), target, hidden, reason);
     const what = describe(target);
     return done(c, changed ? `${hidden ? 'Hid' : 'Showed again'} ${what}.` : `Nothing to do: ${what} was already ${hidden ? 'hidden' : 'visible'}.`);
   };
@@ -124,41 +107,35 @@ const userForm = z.object({ username, reason });
 /** `POST /admin/users/ban`. */
 export async function banUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
-  const form = await formOf(c, userForm);
-  const changed = await attempt(c, () => banUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason));
+  const form = await formBody(c, userForm);
+  const changed = await banUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason);
   return done(c, changed ? `Banned ${form.username}.` : `${form.username} was already banned.`);
 }
 
 /** `POST /admin/users/unban`. */
 export async function unbanUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
-  const form = await formOf(c, userForm);
-  const changed = await attempt(c, () => unbanUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason));
+  const form = await formBody(c, userForm);
+  const changed = await unbanUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason);
   return done(c, changed ? `Lifted the ban on ${form.username}.` : `${form.username} was not banned.`);
 }
 
 /** `POST /admin/users/role`: admins only. */
 export async function setRoleAction(c: Context<AppEnv>) {
   const viewer = needAdmin(c);
-  const form = await formOf(c, z.object({ username, role: z.enum(ROLES) }));
-  const was = await attempt(c, () => setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role));
+  const form = await formBody(c, z.object({ username, role: z.enum(ROLES) }));
+  const was = await setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role);
   return done(c, was ? `${form.username} is now ${withArticle(form.role)}.` : `${form.username} already was ${withArticle(form.role)}.`);
 }
 
 // ---- Reports and claims ----
 
-const idParam = (c: Context<AppEnv>, name: string): number => {
-  const raw = c.req.param(name) ?? '';
-  if (!/^\d{1,15}$/.test(raw)) throw failure(c, 404, `no such ${name}: ${raw.slice(0, 40)}`);
-  return Number(raw);
-};
-
 /** `POST /admin/reports/:report/resolve`: dismiss, hide the target, or ban its author. */
 export async function resolveReportAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const id = idParam(c, 'report');
-  const form = await formOf(c, z.object({ resolution: z.enum(['dismiss', 'hide', 'ban']), note: reason }));
-  await attempt(c, () => resolveReport(c.var.db.kysely, actorOf(viewer), id, form.resolution, form.note));
+  const form = await formBody(c, z.object({ resolution: z.enum(['dismiss', 'hide', 'ban']), note: reason }));
+  await resolveReport(c.var.db.kysely, actorOf(viewer), id, form.resolution, form.note);
   return done(c, `Report ${id}: ${form.resolution === 'dismiss' ? 'dismissed' : form.resolution === 'hide' ? 'hidden' : 'author banned'}.`);
 }
 
@@ -167,7 +144,7 @@ function decideClaimAction(approve: boolean) {
   return async (c: Context<AppEnv>) => {
     const viewer = needModerator(c);
     const id = idParam(c, 'claim');
-    await attempt(c, () => decideClaim(c.var.db.kysely, actorOf(viewer), id, approve));
+    await decideClaim(c.var.db.kysely, actorOf(viewer), id, approve);
     return done(c, `Claim ${id} ${approve ? 'approved' : 'rejected'}.`);
   };
 }
@@ -178,20 +155,19 @@ export const rejectClaim = decideClaimAction(false);
 /** `POST /admin/organizations/assign`: a paper joins an organization (an empty name takes it out). */
 export async function assignPaperAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
-  const form = await formOf(c, z.object({ paper: paperId, organization: z.string().trim().max(100).default('') }));
-  await attempt(c, () => setPaperOrganization(c.var.db.kysely, actorOf(viewer), form.paper, form.organization || null));
+  const form = await formBody(c, z.object({ paper: paperId, organization: z.string().trim().max(100).default('') }));
+  await setPaperOrganization(c.var.db.kysely, actorOf(viewer), form.paper, form.organization || null);
   return done(c, form.organization ? `${form.paper} now belongs to ${form.organization}.` : `${form.paper} belongs to no organization now.`);
 }
 
 /** `POST /papers/:id/report`: a signed-in reader flags a paper for moderators. */
 export async function reportPaper(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  const id = parseArxivId(c.req.param('id') ?? '')?.id;
-  if (!id) throw failure(c, 404, 'not an arXiv id');
-  const form = await formOf(c, z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }));
+  const id = paperIdParam(c);
+  const form = await formBody(c, z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }));
   const limited = await overLimit(c, 'report');
   if (limited) return limited;
-  const reportId = await attempt(c, () => createReport(c.var.db.kysely, viewer.id, 'paper', id, form.reason));
+  const reportId = await createReport(c.var.db.kysely, viewer.id, 'paper', id, form.reason);
   if (wantsJson(c)) return c.json({ id: reportId }, 201);
   return c.redirect(`/papers/${id}#report-sent`, 303);
 }

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database, DailyListing, Organization, Paper } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { hydrate, type ListingView } from '../feed/queries.ts';
-import { audit, ModerationError, type Actor } from '../moderation/queries.ts';
+import { paperViews, type ListingView } from '../feed/queries.ts';
+import { recordAudit, type Actor } from '../moderation/queries.ts';
+import { RequestError } from '../web/respond.ts';
 import { userByHandle } from '../accounts/queries.ts';
 
 type Q = Kysely<Database>;
@@ -57,25 +58,11 @@ export async function countOrganizationPapers(db: Q, organizationId: number): Pr
  * never featured gets a stand-in listing dated by its arXiv date.
  */
 export async function organizationPapers(db: Q, organizationId: number, sort: 'upvotes' | 'newest', limit: number, offset: number): Promise<ListingView[]> {
-  let query = db.selectFrom('papers').selectAll().where('organization_id', '=', organizationId).where('hidden_at', 'is', null);
+  let query = db.selectFrom('papers').select('id').where('organization_id', '=', organizationId).where('hidden_at', 'is', null);
   query = sort === 'upvotes' ? query.orderBy('upvotes', 'desc').orderBy('published_at', 'desc') : query.orderBy('published_at', 'desc');
-  const papers: Paper[] = await query.orderBy('id').limit(limit).offset(offset).execute();
-  if (papers.length === 0) return [];
-  const listingRows = await db
-    .selectFrom('daily_listings')
-    .select(['id', 'day', 'paper_id', 'submitted_at', 'submitter_id', 'source', 'created_at', 'hidden_at'])
-    .where('paper_id', 'in', papers.map((p) => p.id))
-    .where('hidden_at', 'is', null)
-    .execute();
-  const newest = new Map<string, DailyListing>();
-  for (const l of listingRows) {
-    const seen = newest.get(l.paper_id);
-    if (!seen || l.submitted_at > seen.submitted_at) newest.set(l.paper_id, { ...l, source_record: null });
-  }
-  return hydrate(
-    db,
-    papers.map((paper) => ({ paper, listing: newest.get(paper.id) ?? standIn(paper) })),
-  );
+  const rows = await query.orderBy('id').limit(limit).offset(offset).execute();
+  const views = await paperViews(db, rows.map((r) => r.id));
+  return views.map((v) => ({ ...v, listing: v.listing ?? standIn(v.paper) }));
 }
 
 function standIn(paper: Paper): DailyListing {
@@ -84,18 +71,18 @@ function standIn(paper: Paper): DailyListing {
 
 /** Creates an organization; its handle must be free. */
 export async function createOrganization(db: Q, actor: Actor, name: string, fullname: string): Promise<number> {
-  if (!ORGANIZATION_NAME.test(name)) throw new ModerationError(422, 'an organization handle has letters, digits, ".", "-" or "_" and starts with a letter or digit');
+  if (!ORGANIZATION_NAME.test(name)) throw new RequestError(422, 'an organization handle has letters, digits, ".", "-" or "_" and starts with a letter or digit');
   return writeContent(
     db,
     async (trx) => {
       const taken = await trx.selectFrom('organizations').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase())).executeTakeFirst();
-      if (taken) throw new ModerationError(409, `the organization ${name} exists already`);
+      if (taken) throw new RequestError(409, `the organization ${name} exists already`);
       const row = await trx
         .insertInto('organizations')
         .values({ name, fullname: fullname.trim() || name, avatar_url: null, hf_id: null, created_at: new Date().toISOString() })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await audit(trx, actor, { action: 'create-organization', targetType: 'organization', targetId: name, detail: fullname });
+      await recordAudit(trx, actor, { action: 'create-organization', targetType: 'organization', targetId: name, detail: fullname });
       return row.id;
     },
     () => true,
@@ -108,15 +95,15 @@ export async function addMember(db: Q, actor: Actor, organization: string, usern
     db,
     async (trx) => {
       const org = await organizationByName(trx, organization);
-      if (!org) throw new ModerationError(404, `no organization named ${organization}`);
+      if (!org) throw new RequestError(404, `no organization named ${organization}`);
       const user = await userByHandle(trx, username);
-      if (!user) throw new ModerationError(404, `no user named ${username}`);
+      if (!user) throw new RequestError(404, `no user named ${username}`);
       await trx
         .insertInto('organization_members')
         .values({ organization_id: org.id, user_id: user.id, role, created_at: new Date().toISOString() })
         .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doUpdateSet({ role }))
         .execute();
-      await audit(trx, actor, { action: 'add-member', targetType: 'organization', targetId: org.name, detail: `${user.username} as ${role}` });
+      await recordAudit(trx, actor, { action: 'add-member', targetType: 'organization', targetId: org.name, detail: `${user.username} as ${role}` });
     },
     () => true,
   );
@@ -128,15 +115,15 @@ export async function setPaperOrganization(db: Q, actor: Actor, paperId: string,
     db,
     async (trx) => {
       const paper = await trx.selectFrom('papers').select('id').where('id', '=', paperId).executeTakeFirst();
-      if (!paper) throw new ModerationError(404, `no paper ${paperId}`);
+      if (!paper) throw new RequestError(404, `no paper ${paperId}`);
       let orgId: number | null = null;
       if (organization !== null) {
         const org = await organizationByName(trx, organization);
-        if (!org) throw new ModerationError(404, `no organization named ${organization}`);
+        if (!org) throw new RequestError(404, `no organization named ${organization}`);
         orgId = org.id;
       }
       await trx.updateTable('papers').set({ organization_id: orgId }).where('id', '=', paperId).execute();
-      await audit(trx, actor, { action: 'set-organization', targetType: 'paper', targetId: paperId, detail: organization ?? '(none)' });
+      await recordAudit(trx, actor, { action: 'set-organization', targetType: 'paper', targetId: paperId, detail: organization ?? '(none)' });
     },
     () => true,
   );

@@ -10,7 +10,8 @@ import { hfEnvelope } from '../papers/hf-format.ts';
 import { paperPath } from '../web/components.tsx';
 import { formatLongDay } from '../web/format.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
-import { zodDetails } from '../web/respond.ts';
+import { formFields } from '../web/forms.ts';
+import { jsonBody } from '../web/respond.ts';
 import { submissionsSince } from './queries.ts';
 import { submitPaper, submissionFetcher, type SubmitOutcome } from './submit.ts';
 
@@ -25,8 +26,7 @@ export async function showSubmitForm(c: Context<AppEnv>) {
 /** `POST /submit`: the form's field `paper` (an arXiv id or URL); on success, the paper's page. */
 export async function submitPaperForm(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  const body = await c.req.parseBody();
-  const input = typeof body.paper === 'string' ? body.paper.trim().slice(0, MAX_INPUT) : '';
+  const input = ((await formFields(c)).paper ?? '').trim().slice(0, MAX_INPUT);
   const limited = await overLimit(c, 'submit');
   if (limited) return limited;
   const arxiv = arxivIdFromInput(input);
@@ -52,12 +52,8 @@ const apiBody = z.union([
  */
 export async function submitPaperApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  const json: unknown = await c.req.json().catch(() => undefined);
-  const parsed = apiBody.safeParse(json);
-  if (!parsed.success) {
-    return c.json({ error: 'expected {"paper": {"id": "2401.01234"}} or {"arxivId": "2401.01234"}', details: json === undefined ? ['body: not JSON'] : zodDetails(parsed.error) }, 400);
-  }
-  const input = 'arxivId' in parsed.data ? parsed.data.arxivId : parsed.data.paper.id;
+  const body = await jsonBody(c, apiBody, 'expected {"paper": {"id": "2401.01234"}} or {"arxivId": "2401.01234"}');
+  const input = 'arxivId' in body ? body.arxivId : body.paper.id;
   const limited = await overLimit(c, 'submit');
   if (limited) return limited;
   const arxiv = arxivIdFromInput(input);

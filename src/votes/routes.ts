@@ -3,24 +3,25 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf, wantsJson } from '../auth/middleware.ts';
-import { failure, needViewer } from '../auth/guards.ts';
+import { needViewer } from '../auth/guards.ts';
 import { overLimit } from '../auth/rate-limit.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
+import { formBody } from '../web/forms.ts';
+import { paperIdParam } from '../web/params.ts';
+import { RequestError } from '../web/respond.ts';
 import { votedPaperIds } from './queries.ts';
 import { castVote, type VoteAction } from './votes.ts';
 import { removedPaper } from '../moderation/queries.ts';
 
-const voteForm = z.object({ action: z.enum(['up', 'down']).optional() });
+const voteForm = z.object({ action: z.enum(['up', 'down'], 'must be "up" or "down"').optional() });
 
 /**
  * `POST /papers/{id}/upvote`: the cards' form (`action` = up | down, else a toggle).
  * Back to the page it came from, or `{ upvoted, upvotes }` for the page's script.
  */
 export async function upvotePaperForm(c: Context<AppEnv>) {
-  const form = voteForm.safeParse(await c.req.parseBody());
-  if (!form.success) throw failure(c, 400, 'action must be "up" or "down"');
-  const result = await vote(c, form.data.action ?? 'toggle');
+  const form = await formBody(c, voteForm);
+  const result = await vote(c, form.action ?? 'toggle');
   if (wantsJson(c)) return c.json(result);
   return c.redirect(backTo(c), 303);
 }
@@ -36,15 +37,13 @@ export async function withdrawUpvote(c: Context<AppEnv>) {
 }
 
 async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: boolean; upvotes: number }> {
-  const raw = c.req.param('id') ?? '';
-  const arxiv = parseArxivId(raw);
-  if (!arxiv) throw failure(c, 400, `not an arXiv id: ${raw.slice(0, 100)}`);
+  const paperId = paperIdParam(c);
   const viewer = needViewer(c, 'write');
   const limited = await overLimit(c, 'vote');
   if (limited) throw new HTTPException(429, { res: limited });
-  const outcome = await castVote(c.var.db, viewer.id, arxiv.id, action);
-  if (outcome.kind === 'unknown') throw failure(c, 404, `paper not found: ${arxiv.id}`);
-  if (outcome.kind === 'hidden') throw failure(c, 410, removedPaper(arxiv.id));
+  const outcome = await castVote(c.var.db, viewer.id, paperId, action);
+  if (outcome.kind === 'unknown') throw new RequestError(404, `paper not found: ${paperId}`);
+  if (outcome.kind === 'hidden') throw new RequestError(410, removedPaper(paperId));
   return { upvoted: outcome.upvoted, upvotes: outcome.upvotes };
 }
 
@@ -57,7 +56,7 @@ function backTo(c: Context<AppEnv>): string {
       return url.pathname + url.search;
     }
   }
-  return paperPath(parseArxivId(c.req.param('id') ?? '')!.id);
+  return paperPath(paperIdParam(c));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app.ts';
-import { jsonError } from './respond.ts';
+import { RequestError, jsonError } from './respond.ts';
 import { wantsJson } from '../auth/middleware.ts';
 import { Layout, chromeOf } from './layout.tsx';
 
@@ -34,8 +34,13 @@ function databaseConflict(err: Error): 400 | 409 | null {
   return null;
 }
 
-/** Known HTTP errors keep their status; anything else is logged and becomes a plain 500. */
+/** Refusals and known HTTP errors keep their status; anything else is logged and becomes a plain 500. */
 export function serverError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof RequestError) {
+    const { status, message, details } = err;
+    if (wantsJson(c)) return c.json(details ? { error: message, details } : { error: message }, status);
+    return c.text(`${status}: ${message}`, status);
+  }
   if (err instanceof HTTPException) {
     const status = err.status;
     // A response built by the thrower (guards' JSON failures, 429s) is the answer as is.

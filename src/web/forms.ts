@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { wantsJson } from '../auth/middleware.ts';
+import { RequestError, zodDetails } from './respond.ts';
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
 
@@ -29,4 +31,18 @@ export async function formFields(c: Context<AppEnv>): Promise<Record<string, str
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(body)) if (typeof value === 'string') fields[name] = value;
   return fields;
+}
+
+/** The posted form checked by `schema`; else a 400 naming the fields. For forms whose page is not shown again with errors. */
+export async function formBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await formFields(c));
+  if (!parsed.success) throw new RequestError(400, zodDetails(parsed.error).join('; '));
+  return parsed.data;
+}
+
+/** A zod failure as one message per field (the first), keyed `prefix + field`, or `form` for the whole. */
+export function fieldErrors(error: z.ZodError, prefix = ''): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) errors[prefix + String(issue.path[0] ?? 'form')] ??= issue.message;
+  return errors;
 }

@@ -27,11 +27,13 @@ interface LayoutProps {
   tab?: Tab;
   /** Absolute URL of this page, for the canonical link. */
   canonical?: string;
+  /** A feed of this page's papers (path without extension, e.g. `/feeds/daily`), linked for feed readers. */
+  feeds?: { path: string; title: string };
   children: Child;
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, feeds, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
@@ -50,6 +52,13 @@ export function Layout({ chrome, title, description, tab = null, canonical, chil
         <title>{title === siteName ? siteName : `${title} · ${siteName}`}</title>
         {description && <meta name="description" content={description} />}
         {canonical && <link rel="canonical" href={canonical} />}
+        {feeds && (
+          <>
+            <link rel="alternate" type="application/rss+xml" title={`${feeds.title} (RSS)`} href={`${feeds.path}.rss`} />
+            <link rel="alternate" type="application/atom+xml" title={`${feeds.title} (Atom)`} href={`${feeds.path}.atom`} />
+            <link rel="alternate" type="application/feed+json" title={`${feeds.title} (JSON Feed)`} href={`${feeds.path}.json`} />
+          </>
+        )}
         <link rel="stylesheet" href="/static/style.css" />
         <link rel="stylesheet" href="/static/katex/katex.min.css" />
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
@@ -100,6 +109,14 @@ export function Layout({ chrome, title, description, tab = null, canonical, chil
             <span>
               {siteName} · papers from <a href="https://arxiv.org">arXiv</a>, curated by the community ·{' '}
               <a href="/api/daily_papers">API</a>
+              {feeds && (
+                <>
+                  {' · '}
+                  <a href={`${feeds.path}.rss`} class="feed-link" title={`${feeds.title} (RSS)`}>
+                    RSS
+                  </a>
+                </>
+              )}
             </span>
           </div>
         </footer>

@@ -1,5 +1,23 @@
 import type { Context } from 'hono';
-import type { ZodError } from 'zod';
+import type { z, ZodError } from 'zod';
+
+/** The statuses a refused request ends with (401 is the guards' own, with `WWW-Authenticate`). */
+export type RefusalStatus = 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429;
+
+/**
+ * A request refused for a reason the client can fix or should know. Domain code and
+ * handlers throw it; the app's error handler answers `{"error", "details"?}` to the API
+ * and scripts, `<status>: <message>` as text to browsers.
+ */
+export class RequestError extends Error {
+  constructor(
+    readonly status: RefusalStatus,
+    message: string,
+    readonly details?: string[],
+  ) {
+    super(message);
+  }
+}
 
 /** A JSON error body that says what is wrong: `{"error": "...", "details": [...]}`. */
 export function jsonError(c: Context, status: 400 | 404 | 405 | 413 | 429 | 500, error: string, details?: string[]) {
@@ -9,4 +27,13 @@ export function jsonError(c: Context, status: 400 | 404 | 405 | 413 | 429 | 500,
 /** Turns a zod failure into `field: problem` lines. */
 export function zodDetails(error: ZodError): string[] {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+}
+
+/** The request's JSON body checked by `schema`; else a 400 saying what was `expected`, with zod's details. */
+export async function jsonBody<T>(c: Context, schema: z.ZodType<T>, expected: string): Promise<T> {
+  const raw: unknown = await c.req.json().catch(() => undefined);
+  if (raw === undefined) throw new RequestError(400, expected, ['body: not JSON']);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new RequestError(400, expected, zodDetails(parsed.error));
+  return parsed.data;
 }

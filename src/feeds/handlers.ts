@@ -1,0 +1,87 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { formatLongDay, formatShortDate } from '../web/format.ts';
+import { parseWeek, weekKeyOf } from '../feed/periods.ts';
+import { categoryListings, latestDay, listings, trendingListings } from '../feed/queries.ts';
+import { ORGANIZATION_NAME, organizationByName, organizationPapers } from '../organizations/queries.ts';
+import { feedFile, serveFeed } from './serve.ts';
+
+// As many papers as the page a feed mirrors shows: a whole day on /papers, the first page elsewhere.
+const DAY_LIMIT = 500;
+const PAGE_SIZE = 50;
+
+// arXiv category names, as ingest/arxiv-api.ts accepts them: `cs.LG`, `hep-th`, `astro-ph.GA`.
+const CATEGORY = /^[a-z-]{1,20}(?:\.[A-Za-z-]{1,20})?$/;
+
+/** `/feeds/daily.{rss,atom,json}`: the latest day's papers, ranked as on /papers. */
+export async function dailyFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  return serveFeed(c, file.format, async (db) => {
+    const day = await latestDay(db);
+    const views = day ? await listings(db, { first: day, last: day, sort: 'upvotes', limit: DAY_LIMIT, offset: 0 }) : [];
+    const about = day ? `Papers featured on ${formatLongDay(day)}, ranked by upvotes.` : 'No papers yet.';
+    return { spec: { title: `${siteName(c)} — Daily papers`, description: about, page: '/papers', path: '/feeds/daily' }, views };
+  });
+}
+
+/** `/feeds/trending.*`: the first page of /papers/trending. */
+export async function trendingFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  return serveFeed(c, file.format, async (db) => ({
+    spec: { title: `${siteName(c)} — Trending papers`, description: 'Papers gaining upvotes right now.', page: '/papers/trending', path: '/feeds/trending' },
+    views: await trendingListings(db, PAGE_SIZE, 0),
+  }));
+}
+
+/** `/feeds/weekly.*`: the latest ISO week with papers, ranked as on its /papers/week page. */
+export async function weeklyFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  return serveFeed(c, file.format, async (db) => {
+    const day = await latestDay(db);
+    const week = day ? parseWeek(weekKeyOf(day)) : null;
+    const views = week ? await listings(db, { first: week.first, last: week.last, sort: 'upvotes', limit: PAGE_SIZE, offset: 0 }) : [];
+    const about = week ? `Papers featured in the week of ${formatShortDate(week.first)}, ranked by upvotes.` : 'No papers yet.';
+    const page = week ? `/papers/week/${week.key}` : '/papers/week';
+    return { spec: { title: `${siteName(c)} — Weekly papers`, description: about, page, path: '/feeds/weekly' }, views };
+  });
+}
+
+/** `/feeds/category/{cat}.*`: the newest featured papers of an arXiv category. */
+export async function categoryFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  const category = file.name;
+  if (!CATEGORY.test(category)) return refuse(c, 400, `“${category.slice(0, 100)}” is not an arXiv category, e.g. cs.LG`);
+  return serveFeed(c, file.format, async (db) => {
+    const views = await categoryListings(db, category, PAGE_SIZE);
+    if (!views) return refuse(c, 404, `no papers in the category ${category}`);
+    const spec = { title: `${siteName(c)} — ${category}`, description: `The newest featured papers in ${category}.`, page: '/papers', path: `/feeds/category/${category}` };
+    return { spec, views };
+  });
+}
+
+/** `/feeds/organization/{name}.*`: an organization's newest papers. */
+export async function organizationFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  if (!ORGANIZATION_NAME.test(file.name)) return refuse(c, 400, `“${file.name.slice(0, 100)}” is not an organization handle`);
+  return serveFeed(c, file.format, async (db) => {
+    const org = await organizationByName(db, file.name);
+    if (!org) return refuse(c, 404, `no organization ${file.name}`);
+    const name = encodeURIComponent(org.name);
+    return {
+      spec: { title: `${siteName(c)} — ${org.fullname}`, description: `The newest papers by ${org.fullname}.`, page: `/organizations/${name}`, path: `/feeds/organization/${name}` },
+      views: await organizationPapers(db, org.id, 'newest', PAGE_SIZE, 0),
+    };
+  });
+}
+
+const siteName = (c: Context<AppEnv>) => c.var.config.SITE_NAME;
+
+// Feed readers are programs: a plain-text status line says what is wrong.
+function refuse(c: Context<AppEnv>, status: 400 | 404, message: string) {
+  return c.text(`${status}: ${message}`, status);
+}
