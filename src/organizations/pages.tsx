@@ -33,7 +33,7 @@ export async function showOrganization(c: Context<AppEnv>) {
   const base = `/organizations/${encodeURIComponent(org.name)}`;
   const href = (s: Sort, p = 0) => `${base}?sort=${s}${p > 0 ? `&p=${p}` : ''}`;
   return c.html(
-    <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`}>
+    <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`} feeds={{ path: `/feeds/organization/${encodeURIComponent(org.name)}`, title: `Papers by ${org.fullname}` }}>
       <header class="org-head">
         <OrgAvatar org={org} />
         <div>
