@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
-import { feedRoutes } from './feeds/routes.ts';
+import { feedRoutes } from './syndication/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
 import { observe } from './web/observe.ts';

@@ -61,8 +61,10 @@ export function renderFeed(spec: FeedSpec, entries: FeedEntry[], format: FeedFor
   const items = entries.map((e) => feedItem(e, url(`/papers/${e.view.paper.id}`), text, siteName, format));
   const updated = items.length ? new Date(Math.max(...items.map((i) => i.date.getTime()))) : null;
   const feed = new Feed({
-    title: clean(spec.title),
-    description: clean(spec.description),
+    // Names in these (an organization's) come from imports: RSS readers decode channel text as
+    // HTML too, while Atom's and JSON Feed's are plain text.
+    title: format === 'rss' ? escapeHtml(clean(spec.title)) : clean(spec.title),
+    description: format === 'rss' ? escapeHtml(clean(spec.description)) : clean(spec.description),
     id: url(`${spec.path}.${format}`),
     link: url(spec.page),
     language: 'en',

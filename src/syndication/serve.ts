@@ -19,21 +19,27 @@ interface CachedFeed {
   version: number;
   body: string;
   etag: string;
-  lastModified: string | null;
+  /** When these bytes were first built: the time the feed last changed, as far as this process knows. */
+  lastModified: string;
 }
 
 // Feed readers poll: a rendered feed is kept until the content version changes
 // (db/content-version.ts). One cache per database, as the version is the database's.
+// Bounded by count and by bytes, like the page cache.
 const MAX_ENTRIES = 500;
+const MAX_TOTAL_BYTES = 32 * 1024 * 1024;
 const caches = new WeakMap<Db, Map<string, CachedFeed>>();
 
-const CACHE_CONTROL = 'public, max-age=300';
+/** IMF-fixdate, the one HTTP date format a validator may use (RFC 9110 §5.6.7). */
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 /** `daily.rss` → `{ name: 'daily', format: 'rss' }`; null for any other extension. */
-export function feedFile(file: string): { name: string; format: FeedFormat } | null {
+export function feedFile(file: string, name?: string): { name: string; format: FeedFormat } | null {
   const dot = file.lastIndexOf('.');
   const format = file.slice(dot + 1) as FeedFormat;
   if (dot <= 0 || !FEED_FORMATS.includes(format)) return null;
+  // `daily.rss.json` is not another name for the daily feed.
+  if (name !== undefined && file.slice(0, dot) !== name) return null;
   return { name: file.slice(0, dot), format };
 }
 
@@ -41,29 +47,37 @@ export function feedFile(file: string): { name: string; format: FeedFormat } | n
  * Answers a feed request: from the cache while the content is unchanged, else loaded
  * by `load` (which may answer a refusal instead) and rendered. Conditional GET as in
  * RFC 9110 §13.2.2: `If-None-Match` (weak comparison) decides when present, else
- * `If-Modified-Since` against the newest entry's date. The ETag hashes the bytes, so
- * it holds across instances and restarts; vote counts changing alone change the ETag
- * but not Last-Modified, which dates the entries.
+ * `If-Modified-Since` against Last-Modified, the time the bytes last changed (a rebuild
+ * that yields the same bytes keeps it). The ETag hashes the bytes, so it holds across
+ * instances and restarts. Without BASE_URL, links follow the request's Host, so shared
+ * caches are told to keep out.
  */
 export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (db: Kysely<Database>) => Promise<FeedContent | Response>): Promise<Response> {
   const db = c.var.db;
   const version = await contentVersion(db.kysely);
-  const key = c.req.url.split('?')[0]!;
+  const key = `${siteBase(c)}${new URL(c.req.url).pathname}`;
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map()));
   let feed = cache.get(key);
   if (!feed || feed.version !== version) {
     const loaded = await load(db.kysely);
     if (loaded instanceof Response) return loaded;
-    feed = await build(c, loaded, format, version);
-    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+    const built = await build(c, loaded, format, version);
+    feed = !feed ? built : { ...built, lastModified: nextLastModified(feed, built) };
   }
   // Re-insert to keep the Map in least-recently-used order.
   cache.delete(key);
   cache.set(key, feed);
+  let total = 0;
+  for (const entry of cache.values()) total += entry.body.length;
+  while (cache.size > MAX_ENTRIES || (total > MAX_TOTAL_BYTES && cache.size > 1)) {
+    const oldest = cache.keys().next().value!;
+    total -= cache.get(oldest)!.body.length;
+    cache.delete(oldest);
+  }
 
-  const headers: Record<string, string> = { ETag: feed.etag, 'Cache-Control': CACHE_CONTROL };
-  if (feed.lastModified) headers['Last-Modified'] = feed.lastModified;
+  const shared = c.var.config.BASE_URL ? 'public' : 'private';
+  const headers: Record<string, string> = { ETag: feed.etag, 'Last-Modified': feed.lastModified, 'Cache-Control': `${shared}, max-age=300` };
   if (notModified(c, feed)) return c.body(null, 304, headers);
   return c.body(feed.body, 200, { ...headers, 'Content-Type': FEED_TYPES[format] });
 }
@@ -74,11 +88,26 @@ async function build(c: Context<AppEnv>, { spec, views }: FeedContent, format: F
   const unique = views.filter((v) => !seen.has(v.paper.id) && seen.add(v.paper.id));
   const categories = await categoriesOfPapers(c.var.db.kysely, unique.map((v) => v.paper.id));
   const entries = unique.map((view) => ({ view, categories: categories.get(view.paper.id) ?? [] }));
-  const config = c.var.config;
-  const base = (config.BASE_URL ?? new URL(c.req.url).origin).replace(/\/+$/, '');
-  const { body, updated } = renderFeed(spec, entries, format, config.SITE_NAME, base);
+  const { body } = renderFeed(spec, entries, format, c.var.config.SITE_NAME, siteBase(c));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  return { version, body, etag, lastModified: updated ? updated.toUTCString() : null };
+  // Whole seconds, as HTTP dates have.
+  return { version, body, etag, lastModified: new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString() };
+}
+
+/**
+ * Last-Modified of a rebuilt feed: unchanged bytes keep the old date; changed bytes get a
+ * date strictly later than the old one (a second on, if the change came within the same
+ * second), so a reader sending only If-Modified-Since never gets a 304 for new content.
+ */
+function nextLastModified(previous: CachedFeed, built: CachedFeed): string {
+  if (previous.etag === built.etag) return previous.lastModified;
+  const after = Date.parse(previous.lastModified) + 1000;
+  return new Date(Math.max(after, Date.parse(built.lastModified))).toUTCString();
+}
+
+/** The origin links point at: BASE_URL, else the request's. */
+function siteBase(c: Context<AppEnv>): string {
+  return (c.var.config.BASE_URL ?? new URL(c.req.url).origin).replace(/\/+$/, '');
 }
 
 function notModified(c: Context<AppEnv>, feed: CachedFeed): boolean {
@@ -87,7 +116,9 @@ function notModified(c: Context<AppEnv>, feed: CachedFeed): boolean {
     const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
     return tags.trim() === '*' || tags.split(',').some((tag) => opaque(tag) === opaque(feed.etag));
   }
-  const since = Date.parse(c.req.header('If-Modified-Since') ?? '');
-  // HTTP dates have whole seconds, as Last-Modified does.
-  return feed.lastModified !== null && Number.isFinite(since) && Date.parse(feed.lastModified) <= since;
+  const header = c.req.header('If-Modified-Since')?.trim() ?? '';
+  // Only a real HTTP date counts, and never one from the future (RFC 9110 §13.1.3).
+  if (!HTTP_DATE.test(header)) return false;
+  const since = Date.parse(header);
+  return since <= Date.now() && Date.parse(feed.lastModified) <= since;
 }

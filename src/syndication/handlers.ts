@@ -15,7 +15,7 @@ const CATEGORY = /^[a-z-]{1,20}(?:\.[A-Za-z-]{1,20})?$/;
 
 /** `/feeds/daily.{rss,atom,json}`: the latest day's papers, ranked as on /papers. */
 export async function dailyFeed(c: Context<AppEnv>) {
-  const file = feedFile(c.req.param('file') ?? '');
+  const file = feedFile(c.req.param('file') ?? '', 'daily');
   if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
   return serveFeed(c, file.format, async (db) => {
     const day = await latestDay(db);
@@ -27,7 +27,7 @@ export async function dailyFeed(c: Context<AppEnv>) {
 
 /** `/feeds/trending.*`: the first page of /papers/trending. */
 export async function trendingFeed(c: Context<AppEnv>) {
-  const file = feedFile(c.req.param('file') ?? '');
+  const file = feedFile(c.req.param('file') ?? '', 'trending');
   if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
   return serveFeed(c, file.format, async (db) => ({
     spec: { title: `${siteName(c)} — Trending papers`, description: 'Papers gaining upvotes right now.', page: '/papers/trending', path: '/feeds/trending' },
@@ -37,7 +37,7 @@ export async function trendingFeed(c: Context<AppEnv>) {
 
 /** `/feeds/weekly.*`: the latest ISO week with papers, ranked as on its /papers/week page. */
 export async function weeklyFeed(c: Context<AppEnv>) {
-  const file = feedFile(c.req.param('file') ?? '');
+  const file = feedFile(c.req.param('file') ?? '', 'weekly');
   if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
   return serveFeed(c, file.format, async (db) => {
     const day = await latestDay(db);
