@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Db } from '../db/database.ts';
-import { ImportCache, saveImportedListing, type SaveOutcome } from '../papers/queries.ts';
+import { ImportCache, saveImportedListings } from '../papers/queries.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
@@ -78,15 +78,7 @@ async function importItems(
     batch = [];
     const now = new Date().toISOString();
     // One transaction per batch: a crash loses at most the batch in flight, never half a record.
-    const outcomes = await writeContent(
-      db.kysely,
-      async (trx) => {
-        const out: SaveOutcome[] = [];
-        for (const rec of records) out.push(await saveImportedListing(trx, rec, cache, now));
-        return out;
-      },
-      anyChanged,
-    );
+    const outcomes = await writeContent(db.kysely, (trx) => saveImportedListings(trx, records, cache, now), anyChanged);
     for (const o of outcomes) count(summary, 'hf', o);
     onBatch?.(seen);
   };

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, NewPaper, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import type { DailyListing, Database, NewPaper, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
-import type { ImportedListing, ImportedOrganization, ImportedUser } from '../ingest/hf-record.ts';
+import type { ImportedListing, ImportedUser } from '../ingest/hf-record.ts';
 import { trendingScore } from './trending.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -53,180 +53,285 @@ export async function usersById(db: Q, ids: (number | null)[]): Promise<Map<numb
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Remembers ids of users and organizations already written during one import. */
+/** Remembers ids of users and organizations already written during one import, with the profile last written. */
 export class ImportCache {
   readonly users = new Map<string, { id: number; key: string }>();
   readonly organizations = new Map<string, { id: number; key: string }>();
 }
 
+// Columns a Hugging Face record sets on its paper.
+type HfColumns = Pick<
+  Paper,
+  | 'version'
+  | 'title'
+  | 'abstract'
+  | 'published_at'
+  | 'github_repo'
+  | 'github_stars'
+  | 'project_page'
+  | 'organization_id'
+  | 'upvotes_source'
+  | 'upvotes'
+  | 'comments_source'
+  | 'comments'
+  | 'discussion_id'
+  | 'ai_summary'
+  | 'ai_keywords'
+  | 'thumbnail_url'
+  | 'trending_score'
+>;
+
+type ListingState = Pick<DailyListing, 'day' | 'submitted_at' | 'submitter_id' | 'source_record'> & { id?: number };
+
 /**
- * Writes one imported listing and its paper, idempotently: a record identical to
- * what is stored changes nothing, and paper fields are taken only from the
- * paper's most recent listing, so replaying older days never rolls data back.
+ * Writes a batch of imported listings and their papers in a few set-based queries
+ * (one read of what exists, multi-row inserts, an update per changed row),
+ * idempotently: a record identical to what is stored changes nothing, and paper
+ * fields are taken only from the paper's most recent listing, so replaying older
+ * days never rolls data back. Records apply in order, as if written one by one (a
+ * later record of the same paper sees the earlier one). Returns each record's
+ * outcome in order. Call inside a transaction.
  */
-export async function saveImportedListing(
+export async function saveImportedListings(
   trx: Transaction<Database>,
-  rec: ImportedListing,
+  records: ImportedListing[],
   cache: ImportCache,
   now: string,
-): Promise<SaveOutcome> {
-  const organizationId = rec.organization ? await ensureOrganization(trx, rec.organization, cache, now) : null;
-  const submitterId = rec.submitter ? await ensureUser(trx, rec.submitter, cache, now) : null;
-  const authorUserIds: (number | null)[] = [];
-  for (const a of rec.authors) authorUserIds.push(a.user ? await ensureUser(trx, a.user, cache, now) : null);
+): Promise<SaveOutcome[]> {
+  if (records.length === 0) return [];
+  const organizationIds = await ensureProfiles(
+    records.flatMap((r) => (r.organization ? [r.organization] : [])),
+    cache.organizations,
+    {
+      load: (names) =>
+        trx.selectFrom('organizations').select(['id', 'name', 'fullname', 'avatar_url', 'hf_id']).where('name', 'in', names).execute(),
+      insert: (rows) =>
+        trx
+          .insertInto('organizations')
+          .values(rows.map((r) => ({ ...r, created_at: now })))
+          .returning(['id', 'name'])
+          .execute(),
+      update: (id, set) => trx.updateTable('organizations').set(set).where('id', '=', id).execute(),
+    },
+  );
+  const users = records.flatMap((r) => [r.submitter, ...r.authors.map((a) => a.user)]).filter((u): u is ImportedUser => u !== null);
+  const userIds = await ensureProfiles(
+    users.map((u) => ({ ...u, name: u.username })),
+    cache.users,
+    {
+      load: (names) =>
+        trx.selectFrom('users').select(['id', 'username as name', 'fullname', 'avatar_url', 'hf_id']).where('username', 'in', names).execute(),
+      insert: (rows) =>
+        trx
+          .insertInto('users')
+          .values(rows.map(({ name, ...r }) => ({ username: name, ...r, kind: 'user', created_at: now })))
+          .returning(['id', 'username as name'])
+          .execute(),
+      update: (id, set) => trx.updateTable('users').set(set).where('id', '=', id).execute(),
+    },
+  );
 
-  const existing = await paperById(trx, rec.paper.id);
-  const latest = await trx
-    .selectFrom('daily_listings')
-    .select((eb) => eb.fn.max('submitted_at').as('at'))
-    .where('paper_id', '=', rec.paper.id)
-    .executeTakeFirst();
-  const isLatest = !latest?.at || rec.submittedAt >= latest.at;
-  let changed = false;
-
-  if (!existing || isLatest) {
-    const localVotes = existing ? existing.upvotes - existing.upvotes_source : 0;
-    const localComments = existing ? existing.comments - existing.comments_source : 0;
-    const upvotes = rec.paper.upvotes + localVotes;
-    const fields = {
-      version: rec.paper.version ?? existing?.version ?? null,
-      title: rec.paper.title,
-      abstract: rec.paper.abstract,
-      published_at: rec.paper.publishedAt,
-      github_repo: rec.paper.githubRepo,
-      github_stars: rec.paper.githubStars,
-      project_page: rec.paper.projectPage,
-      // A paper assigned to an organization here (organizations/) keeps it when the source names none.
-      organization_id: organizationId ?? existing?.organization_id ?? null,
-      upvotes_source: rec.paper.upvotes,
-      upvotes,
-      comments_source: rec.paper.comments,
-      comments: rec.paper.comments + localComments,
-      discussion_id: rec.paper.discussionId,
-      ai_summary: rec.paper.aiSummary,
-      ai_keywords: rec.paper.aiKeywords ? JSON.stringify(rec.paper.aiKeywords) : null,
-      thumbnail_url: rec.paper.thumbnailUrl,
-      trending_score: trendingScore(upvotes, new Date(latest?.at && latest.at > rec.submittedAt ? latest.at : rec.submittedAt)),
-    };
-    if (!existing) {
-      await trx
-        .insertInto('papers')
-        .values({ id: rec.paper.id, ...fields, created_at: now, modified_at: now })
-        .execute();
-      changed = true;
-    } else if (Object.entries(fields).some(([k, v]) => existing[k as keyof Paper] !== v)) {
-      await trx.updateTable('papers').set({ ...fields, modified_at: now }).where('id', '=', rec.paper.id).execute();
-      changed = true;
-    }
-
-    const stored = existing ? ((await authorsOfPapers(trx, [rec.paper.id])).get(rec.paper.id) ?? []) : [];
-    const authors = rec.authors.map((a, position) => ({
-      paper_id: rec.paper.id,
-      position,
-      name: a.name,
-      affiliation: null,
-      hf_id: a.hfId,
-      hidden: a.hidden ? 1 : 0,
-      // An authorship verified here (claims/) survives re-imports that link nobody.
-      user_id: authorUserIds[position] ?? (stored[position]?.name === a.name ? stored[position]!.user_id : null),
-    }));
-    if (JSON.stringify(stored) !== JSON.stringify(authors)) {
-      await trx.deleteFrom('paper_authors').where('paper_id', '=', rec.paper.id).execute();
-      if (authors.length > 0) await trx.insertInto('paper_authors').values(authors).execute();
-      changed = true;
-    }
-  }
-
-  const sourceRecord = JSON.stringify(rec.sourceRecord);
-  const listing = await trx
-    .selectFrom('daily_listings')
-    .select(['id', 'submitted_at', 'submitter_id', 'source_record'])
-    .where('day', '=', rec.day)
-    .where('paper_id', '=', rec.paper.id)
-    .executeTakeFirst();
-  if (!listing) {
-    await trx
-      .insertInto('daily_listings')
-      .values({
-        day: rec.day,
-        paper_id: rec.paper.id,
-        submitted_at: rec.submittedAt,
-        submitter_id: submitterId,
-        source: 'hf',
-        source_record: sourceRecord,
-        created_at: now,
-      })
+  // What is stored for the batch's papers: the papers, their authors and all their listings.
+  const paperIds = [...new Set(records.map((r) => r.paper.id))];
+  const papers = new Map<string, HfColumns>();
+  const listings = new Map<string, ListingState[]>(paperIds.map((id) => [id, []]));
+  for (let i = 0; i < paperIds.length; i += INSERT_CHUNK) {
+    const chunk = paperIds.slice(i, i + INSERT_CHUNK);
+    for (const row of await trx.selectFrom('papers').selectAll().where('id', 'in', chunk).execute()) papers.set(row.id, row);
+    const rows = await trx
+      .selectFrom('daily_listings')
+      .select(['id', 'day', 'paper_id', 'submitted_at', 'submitter_id', 'source_record'])
+      .where('paper_id', 'in', chunk)
+      .orderBy('id')
       .execute();
-    return 'new';
+    for (const { paper_id, ...row } of rows) listings.get(paper_id)!.push(row);
   }
-  if (listing.submitted_at !== rec.submittedAt || listing.submitter_id !== submitterId || listing.source_record !== sourceRecord) {
+  const storedBefore = new Set(papers.keys());
+  const authors = await authorsOfPapers(trx, [...storedBefore]);
+
+  // Apply the records in order to that picture, noting what to write.
+  const outcomes: SaveOutcome[] = [];
+  const paperUpdates = new Map<string, HfColumns>();
+  const authorRewrites = new Set<string>();
+  const newListings: (ListingState & { paper_id: string })[] = [];
+  const listingUpdates = new Set<ListingState>();
+  for (const rec of records) {
+    const id = rec.paper.id;
+    const own = listings.get(id)!;
+    const existing = papers.get(id);
+    const latestAt = own.reduce<string | null>((max, l) => (max === null || l.submitted_at > max ? l.submitted_at : max), null);
+    const isLatest = !latestAt || rec.submittedAt >= latestAt;
+    let changed = false;
+
+    if (!existing || isLatest) {
+      const organizationId = rec.organization ? organizationIds.get(rec.organization.name)! : null;
+      const localVotes = existing ? existing.upvotes - existing.upvotes_source : 0;
+      const localComments = existing ? existing.comments - existing.comments_source : 0;
+      const upvotes = rec.paper.upvotes + localVotes;
+      const fields: HfColumns = {
+        version: rec.paper.version ?? existing?.version ?? null,
+        title: rec.paper.title,
+        abstract: rec.paper.abstract,
+        published_at: rec.paper.publishedAt,
+        github_repo: rec.paper.githubRepo,
+        github_stars: rec.paper.githubStars,
+        project_page: rec.paper.projectPage,
+        // A paper assigned to an organization here (organizations/) keeps it when the source names none.
+        organization_id: organizationId ?? existing?.organization_id ?? null,
+        upvotes_source: rec.paper.upvotes,
+        upvotes,
+        comments_source: rec.paper.comments,
+        comments: rec.paper.comments + localComments,
+        discussion_id: rec.paper.discussionId,
+        ai_summary: rec.paper.aiSummary,
+        ai_keywords: rec.paper.aiKeywords ? JSON.stringify(rec.paper.aiKeywords) : null,
+        thumbnail_url: rec.paper.thumbnailUrl,
+        trending_score: trendingScore(upvotes, new Date(latestAt && latestAt > rec.submittedAt ? latestAt : rec.submittedAt)),
+      };
+      if (!existing || (Object.keys(fields) as (keyof HfColumns)[]).some((k) => existing[k] !== fields[k])) {
+        papers.set(id, { ...existing, ...fields });
+        if (storedBefore.has(id)) paperUpdates.set(id, fields);
+        changed = true;
+      }
+
+      const stored = (existing && authors.get(id)) || [];
+      const rows = rec.authors.map((a, position): PaperAuthor => {
+        const same = stored[position];
+        return {
+          paper_id: id,
+          position,
+          name: a.name,
+          affiliation: null,
+          hf_id: a.hfId,
+          hidden: a.hidden ? 1 : 0,
+          // An authorship verified here (claims/) survives re-imports that link nobody.
+          user_id: (a.user ? userIds.get(a.user.username)! : null) ?? (same?.name === a.name ? same.user_id : null),
+        };
+      });
+      if (JSON.stringify(stored) !== JSON.stringify(rows)) {
+        authors.set(id, rows);
+        authorRewrites.add(id);
+        changed = true;
+      }
+    }
+
+    const submitterId = rec.submitter ? userIds.get(rec.submitter.username)! : null;
+    const sourceRecord = JSON.stringify(rec.sourceRecord);
+    const listing = own.find((l) => l.day === rec.day);
+    if (!listing) {
+      const created = { day: rec.day, paper_id: id, submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord };
+      own.push(created);
+      newListings.push(created);
+      outcomes.push('new');
+      continue;
+    }
+    if (listing.submitted_at !== rec.submittedAt || listing.submitter_id !== submitterId || listing.source_record !== sourceRecord) {
+      Object.assign(listing, { submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord });
+      if (listing.id !== undefined) listingUpdates.add(listing);
+      changed = true;
+    }
+    outcomes.push(changed ? 'updated' : 'unchanged');
+  }
+
+  // Write it: papers first, then the rows that reference them.
+  const paperInserts = [...papers]
+    .filter(([id]) => !storedBefore.has(id))
+    .map(([id, p]) => ({ id, ...p, created_at: now, modified_at: now }));
+  for (let i = 0; i < paperInserts.length; i += INSERT_CHUNK) {
+    await trx.insertInto('papers').values(paperInserts.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  for (const [id, fields] of paperUpdates) {
+    await trx.updateTable('papers').set({ ...fields, modified_at: now }).where('id', '=', id).execute();
+  }
+  const rewritten = [...authorRewrites];
+  const replaced = rewritten.filter((id) => storedBefore.has(id));
+  for (let i = 0; i < replaced.length; i += INSERT_CHUNK) {
+    await trx.deleteFrom('paper_authors').where('paper_id', 'in', replaced.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  const authorRows = rewritten.flatMap((id) => authors.get(id)!);
+  for (let i = 0; i < authorRows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('paper_authors').values(authorRows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  const listingInserts = newListings.map((l) => ({ ...l, source: 'hf', created_at: now }));
+  for (let i = 0; i < listingInserts.length; i += INSERT_CHUNK) {
+    await trx.insertInto('daily_listings').values(listingInserts.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  for (const l of listingUpdates) {
     await trx
       .updateTable('daily_listings')
-      .set({ submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord })
-      .where('id', '=', listing.id)
+      .set({ submitted_at: l.submitted_at, submitter_id: l.submitter_id, source_record: l.source_record })
+      .where('id', '=', l.id!)
       .execute();
-    changed = true;
   }
-  return changed ? 'updated' : 'unchanged';
+  return outcomes;
 }
 
-async function ensureUser(trx: Transaction<Database>, u: ImportedUser, cache: ImportCache, now: string): Promise<number> {
-  const key = JSON.stringify([u.fullname, u.avatarUrl, u.hfId]);
-  const cached = cache.users.get(u.username);
-  if (cached?.key === key) return cached.id;
-  const row = await trx.selectFrom('users').selectAll().where('username', '=', u.username).executeTakeFirst();
-  let id: number;
-  if (!row) {
-    const inserted = await trx
-      .insertInto('users')
-      .values({ username: u.username, fullname: u.fullname, avatar_url: u.avatarUrl, hf_id: u.hfId, kind: 'user', created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    id = inserted.id;
-  } else {
-    id = row.id;
-    // An imported profile refreshes what the source knows; a missing value never erases one.
-    const avatar = u.avatarUrl ?? row.avatar_url;
-    const hfId = u.hfId ?? row.hf_id;
-    if (row.fullname !== u.fullname || row.avatar_url !== avatar || row.hf_id !== hfId) {
-      await trx.updateTable('users').set({ fullname: u.fullname, avatar_url: avatar, hf_id: hfId }).where('id', '=', id).execute();
-    }
-  }
-  cache.users.set(u.username, { id, key });
-  return id;
+interface Profile {
+  name: string;
+  fullname: string;
+  avatarUrl: string | null;
+  hfId: string | null;
 }
 
-async function ensureOrganization(
-  trx: Transaction<Database>,
-  o: ImportedOrganization,
-  cache: ImportCache,
-  now: string,
-): Promise<number> {
-  const key = JSON.stringify([o.fullname, o.avatarUrl, o.hfId]);
-  const cached = cache.organizations.get(o.name);
-  if (cached?.key === key) return cached.id;
-  const row = await trx.selectFrom('organizations').selectAll().where('name', '=', o.name).executeTakeFirst();
-  let id: number;
-  if (!row) {
-    const inserted = await trx
-      .insertInto('organizations')
-      .values({ name: o.name, fullname: o.fullname, avatar_url: o.avatarUrl, hf_id: o.hfId, created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    id = inserted.id;
-  } else {
-    id = row.id;
-    const avatar = o.avatarUrl ?? row.avatar_url;
-    if (row.fullname !== o.fullname || row.avatar_url !== avatar || row.hf_id !== (o.hfId ?? row.hf_id)) {
-      await trx
-        .updateTable('organizations')
-        .set({ fullname: o.fullname, avatar_url: avatar, hf_id: o.hfId ?? row.hf_id })
-        .where('id', '=', id)
-        .execute();
-    }
+interface StoredProfile {
+  id: number;
+  name: string;
+  fullname: string;
+  avatar_url: string | null;
+  hf_id: string | null;
+}
+
+/**
+ * Upserts the users or organizations a batch names, in a few queries, as if one by
+ * one in order: an imported profile refreshes what the source knows, a missing
+ * value never erases one. Names whose profile is the one this import last wrote
+ * are not read again. Returns each name's id.
+ */
+async function ensureProfiles(
+  profiles: Profile[],
+  cache: Map<string, { id: number; key: string }>,
+  store: {
+    load(names: string[]): Promise<StoredProfile[]>;
+    insert(rows: Omit<StoredProfile, 'id'>[]): Promise<{ id: number; name: string }[]>;
+    update(id: number, set: Pick<StoredProfile, 'fullname' | 'avatar_url' | 'hf_id'>): Promise<unknown>;
+  },
+): Promise<Map<string, number>> {
+  const keyOf = (p: Profile) => JSON.stringify([p.fullname, p.avatarUrl, p.hfId]);
+  const byName = new Map<string, Profile[]>();
+  for (const p of profiles) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
+  const ids = new Map<string, number>();
+  const stale: string[] = [];
+  for (const [name, seen] of byName) {
+    const cached = cache.get(name);
+    if (cached && seen.every((p) => keyOf(p) === cached.key)) ids.set(name, cached.id);
+    else stale.push(name);
   }
-  cache.organizations.set(o.name, { id, key });
-  return id;
+  const stored = new Map<string, StoredProfile>();
+  for (let i = 0; i < stale.length; i += INSERT_CHUNK) {
+    for (const row of await store.load(stale.slice(i, i + INSERT_CHUNK))) stored.set(row.name, row);
+  }
+  const inserts: Omit<StoredProfile, 'id'>[] = [];
+  for (const name of stale) {
+    const row = stored.get(name);
+    const merged = { fullname: row?.fullname ?? '', avatar_url: row?.avatar_url ?? null, hf_id: row?.hf_id ?? null };
+    for (const p of byName.get(name)!) {
+      merged.fullname = p.fullname;
+      merged.avatar_url = p.avatarUrl ?? merged.avatar_url;
+      merged.hf_id = p.hfId ?? merged.hf_id;
+    }
+    if (!row) {
+      inserts.push({ name, ...merged });
+      continue;
+    }
+    ids.set(name, row.id);
+    const changed = row.fullname !== merged.fullname || row.avatar_url !== merged.avatar_url || row.hf_id !== merged.hf_id;
+    if (changed) await store.update(row.id, merged);
+  }
+  for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
+    for (const { id, name } of await store.insert(inserts.slice(i, i + INSERT_CHUNK))) ids.set(name, id);
+  }
+  for (const name of stale) cache.set(name, { id: ids.get(name)!, key: keyOf(byName.get(name)!.at(-1)!) });
+  return ids;
 }
 
 // Columns arXiv owns; Hugging Face's (votes, code links, organization) are never touched by an arXiv ingest.
