@@ -161,8 +161,8 @@ export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<strin
 
 /** The most recent day with at least one listing. */
 export async function latestDay(db: Q): Promise<string | undefined> {
-  const row = await visibleListings(db).select((eb) => eb.fn.max('l.day').as('day')).executeTakeFirst();
-  return row?.day ?? undefined;
+  const row = await visibleListings(db).select('l.day').orderBy('l.day', 'desc').limit(1).executeTakeFirst();
+  return row?.day;
 }
 
 /** Listings readers see: neither the listing nor its paper hidden by a moderator. */
@@ -176,11 +176,13 @@ function visibleListings(db: Q) {
 
 /** The nearest days with listings before and after `first..last` (empty days are skipped). */
 export async function neighbourDays(db: Q, first: string, last: string): Promise<{ previous?: string; next?: string }> {
+  // `order by … limit 1` rather than max()/min(): with the join, only this form lets the
+  // (day, paper_id) index stop at the first visible row instead of scanning every listing.
   const [prev, next] = await Promise.all([
-    visibleListings(db).select((eb) => eb.fn.max('l.day').as('day')).where('l.day', '<', first).executeTakeFirst(),
-    visibleListings(db).select((eb) => eb.fn.min('l.day').as('day')).where('l.day', '>', last).executeTakeFirst(),
+    visibleListings(db).select('l.day').where('l.day', '<', first).orderBy('l.day', 'desc').limit(1).executeTakeFirst(),
+    visibleListings(db).select('l.day').where('l.day', '>', last).orderBy('l.day', 'asc').limit(1).executeTakeFirst(),
   ]);
-  return { previous: prev?.day ?? undefined, next: next?.day ?? undefined };
+  return { previous: prev?.day, next: next?.day };
 }
 
 /** The user with this handle. */
