@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken } from '../auth/middleware.ts';
@@ -88,26 +89,37 @@ export async function signup(c: C) {
   return c.html(<CheckInbox c={c} email={form.email} />);
 }
 
-function SignupPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
-  const next = safeNext(values.next);
+/**
+ * The sign-in and sign-up pages: one form posting to `action` (the CSRF token and `next`
+ * inside), then a link to the other page that keeps `next`.
+ */
+function AuthFormPage({ c, title, lead, action, next, errors, other, children }: { c: C; title: string; lead: string; action: string; next: string | undefined; errors?: FormErrors; other: { question: string; path: string; label: string }; children: Child }) {
   return (
-    <Layout chrome={chromeOf(c)} title="Create an account">
-      <AuthPanel title="Create an account" lead="Upvote, submit and discuss papers. We e-mail you a link to confirm your address.">
+    <Layout chrome={chromeOf(c)} title={title}>
+      <AuthPanel title={title} lead={lead}>
         <FormAlert errors={errors} />
-        <form method="post" action="/signup" class="stack-form" novalidate>
+        <form method="post" action={action} class="stack-form" novalidate>
           <CsrfField token={csrfToken(c)} />
           {next && <input type="hidden" name="next" value={next} />}
-          <Field name="username" label="Username" value={values.username} autocomplete="username" required errors={errors} maxlength={30} hint="Your public handle: 2 to 30 letters, digits, - or _." autofocus={!errors} />
-          <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} hint="Never shown to anyone." />
-          <Field name="fullname" label="Full name" value={values.fullname} autocomplete="name" errors={errors} maxlength={100} />
-          <Field name="password" label="Password" type="password" autocomplete="new-password" errors={errors} minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters. Without one, you sign in with e-mailed links.`} />
-          <button type="submit" class="button primary wide">Create account</button>
+          {children}
         </form>
         <p class="auth-switch">
-          Already have an account? <a href={next ? `/signin?next=${encodeURIComponent(next)}` : '/signin'}>Sign in</a>
+          {other.question} <a href={next ? `${other.path}?next=${encodeURIComponent(next)}` : other.path}>{other.label}</a>
         </p>
       </AuthPanel>
     </Layout>
+  );
+}
+
+function SignupPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
+  return (
+    <AuthFormPage c={c} title="Create an account" lead="Upvote, submit and discuss papers. We e-mail you a link to confirm your address." action="/signup" next={safeNext(values.next)} errors={errors} other={{ question: 'Already have an account?', path: '/signin', label: 'Sign in' }}>
+      <Field name="username" label="Username" value={values.username} autocomplete="username" required errors={errors} maxlength={30} hint="Your public handle: 2 to 30 letters, digits, - or _." autofocus={!errors} />
+      <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} hint="Never shown to anyone." />
+      <Field name="fullname" label="Full name" value={values.fullname} autocomplete="name" errors={errors} maxlength={100} />
+      <Field name="password" label="Password" type="password" autocomplete="new-password" errors={errors} minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters. Without one, you sign in with e-mailed links.`} />
+      <button type="submit" class="button primary wide">Create account</button>
+    </AuthFormPage>
   );
 }
 
@@ -151,25 +163,14 @@ export async function signin(c: C) {
 }
 
 function SigninPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
-  const next = safeNext(values.next);
   return (
-    <Layout chrome={chromeOf(c)} title="Sign in">
-      <AuthPanel title="Sign in" lead="With your password, or with a link we e-mail you.">
-        <FormAlert errors={errors} />
-        <form method="post" action="/signin" class="stack-form" novalidate>
-          <CsrfField token={csrfToken(c)} />
-          {next && <input type="hidden" name="next" value={next} />}
-          <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} autofocus={!errors} />
-          <Field name="password" label="Password" type="password" autocomplete="current-password" markOptional={false} errors={errors} hint="Leave it empty to sign in with an e-mailed link." />
-          <button type="submit" name="method" value="password" class="button primary wide">Sign in</button>
-          <div class="or" aria-hidden="true"><span>or</span></div>
-          <button type="submit" name="method" value="link" class="button wide">E-mail me a sign-in link</button>
-        </form>
-        <p class="auth-switch">
-          New here? <a href={next ? `/signup?next=${encodeURIComponent(next)}` : '/signup'}>Create an account</a>
-        </p>
-      </AuthPanel>
-    </Layout>
+    <AuthFormPage c={c} title="Sign in" lead="With your password, or with a link we e-mail you." action="/signin" next={safeNext(values.next)} errors={errors} other={{ question: 'New here?', path: '/signup', label: 'Create an account' }}>
+      <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} autofocus={!errors} />
+      <Field name="password" label="Password" type="password" autocomplete="current-password" markOptional={false} errors={errors} hint="Leave it empty to sign in with an e-mailed link." />
+      <button type="submit" name="method" value="password" class="button primary wide">Sign in</button>
+      <div class="or" aria-hidden="true"><span>or</span></div>
+      <button type="submit" name="method" value="link" class="button wide">E-mail me a sign-in link</button>
+    </AuthFormPage>
   );
 }
 

@@ -14,13 +14,14 @@ export function paperForComments(db: Q, paperId: string): Promise<{ id: string; 
   return db.selectFrom('papers').select(['id', 'hidden_at']).where('id', '=', paperId).executeTakeFirst();
 }
 
+/** Comments joined to what a thread shows of their authors: the start of the two queries below. */
+function commentRows(db: Q) {
+  return db.selectFrom('comments as c').innerJoin('users as u', 'u.id', 'c.user_id').selectAll('c').select(['u.username', 'u.fullname']);
+}
+
 /** Every comment of a paper (deleted and hidden ones too: threads keep their shape), oldest first. */
 export function commentsOfPaper(db: Q, paperId: string): Promise<CommentRow[]> {
-  return db
-    .selectFrom('comments as c')
-    .innerJoin('users as u', 'u.id', 'c.user_id')
-    .selectAll('c')
-    .select(['u.username', 'u.fullname'])
+  return commentRows(db)
     .where('c.paper_id', '=', paperId)
     .orderBy('c.created_at')
     .orderBy('c.id')
@@ -29,13 +30,7 @@ export function commentsOfPaper(db: Q, paperId: string): Promise<CommentRow[]> {
 
 /** One comment with its author, or undefined. */
 export function commentById(db: Q, id: number): Promise<CommentRow | undefined> {
-  return db
-    .selectFrom('comments as c')
-    .innerJoin('users as u', 'u.id', 'c.user_id')
-    .selectAll('c')
-    .select(['u.username', 'u.fullname'])
-    .where('c.id', '=', id)
-    .executeTakeFirst();
+  return commentRows(db).where('c.id', '=', id).executeTakeFirst();
 }
 
 export async function insertComment(trx: Q, values: { paperId: string; userId: number; parentId: number | null; body: string; now: string }): Promise<number> {

@@ -53,144 +53,95 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
           </p>
         )}
 
-        <section id="reports" aria-labelledby="reports-h">
-          <h2 id="reports-h">Open reports</h2>
-          {reports.length === 0 ? (
-            <p class="muted">No open reports.</p>
-          ) : (
-            <table class="admin-table">
-              <thead>
-                <tr>
-                  <th>Reported</th>
-                  <th>Content</th>
-                  <th>Reason</th>
-                  <th>Resolve</th>
-                </tr>
-              </thead>
-              <tbody>
-                {reports.map((r) => (
-                  <tr>
-                    <td class="nowrap">
-                      <strong>{r.targetType}</strong> {r.href ? <a href={r.href}>{r.targetId}</a> : r.targetId}
-                      <div class="muted small">
-                        {when(r.createdAt)} by {r.reporter ?? '(deleted)'}
-                      </div>
-                    </td>
-                    <td>
-                      {r.hidden && <span class="badge">hidden</span>}
-                      {r.excerpt !== null ? <blockquote class="reported">{excerpt(r.targetType === 'comment' ? r.excerpt : stripMath(r.excerpt))}</blockquote> : r.targetType !== 'user' && <span class="muted">(gone)</span>}
-                      {r.author && <div class="muted small">by {r.author}</div>}
-                    </td>
-                    <td class="reason">{r.reason}</td>
-                    <td>
-                      <Post action={`/admin/reports/${r.id}/resolve`} csrf={csrf} class="admin-form resolve">
-                        <input type="text" name="note" maxlength={500} placeholder="note (optional)" aria-label="Note" />
-                        <button type="submit" name="resolution" value="dismiss">
-                          Dismiss
-                        </button>
-                        {r.targetType !== 'user' && (
-                          <button type="submit" name="resolution" value="hide">
-                            Hide
-                          </button>
-                        )}
-                        {r.targetType !== 'paper' && (
-                          <button type="submit" name="resolution" value="ban" class="danger">
-                            Ban {r.targetType === 'user' ? 'user' : 'author'}
-                          </button>
-                        )}
-                      </Post>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
+        <Section id="reports" title="Open reports">
+          <AdminTable
+            headers={['Reported', 'Content', 'Reason', 'Resolve']}
+            rows={reports}
+            empty="No open reports."
+            row={(r) => (
+              <>
+                <td class="nowrap">
+                  <strong>{r.targetType}</strong> {r.href ? <a href={r.href}>{r.targetId}</a> : r.targetId}
+                  <div class="muted small">
+                    {when(r.createdAt)} by {r.reporter ?? '(deleted)'}
+                  </div>
+                </td>
+                <td>
+                  {r.hidden && <span class="badge">hidden</span>}
+                  {r.excerpt !== null ? <blockquote class="reported">{excerpt(r.targetType === 'comment' ? r.excerpt : stripMath(r.excerpt))}</blockquote> : r.targetType !== 'user' && <span class="muted">(gone)</span>}
+                  {r.author && <div class="muted small">by {r.author}</div>}
+                </td>
+                <td class="reason">{r.reason}</td>
+                <td>
+                  <Post action={`/admin/reports/${r.id}/resolve`} csrf={csrf} class="admin-form resolve">
+                    <input type="text" name="note" maxlength={500} placeholder="note (optional)" aria-label="Note" />
+                    <button type="submit" name="resolution" value="dismiss">
+                      Dismiss
+                    </button>
+                    {r.targetType !== 'user' && (
+                      <button type="submit" name="resolution" value="hide">
+                        Hide
+                      </button>
+                    )}
+                    {r.targetType !== 'paper' && (
+                      <button type="submit" name="resolution" value="ban" class="danger">
+                        Ban {r.targetType === 'user' ? 'user' : 'author'}
+                      </button>
+                    )}
+                  </Post>
+                </td>
+              </>
+            )}
+          />
+        </Section>
 
-        <section id="claims" aria-labelledby="claims-h">
-          <h2 id="claims-h">Authorship claims</h2>
-          {claims.length === 0 ? (
-            <p class="muted">No pending claims.</p>
-          ) : (
-            <table class="admin-table">
-              <thead>
-                <tr>
-                  <th>User</th>
-                  <th>Claims to be</th>
-                  <th>On paper</th>
-                  <th>Decide</th>
-                </tr>
-              </thead>
-              <tbody>
-                {claims.map((cl) => (
-                  <tr>
-                    <td class="nowrap">
-                      <a href={`/users/${encodeURIComponent(cl.username)}`}>{cl.username}</a>
-                      <div class="muted small">{cl.fullname}</div>
-                    </td>
-                    <td>
-                      {cl.authorName} <span class="muted small">(author {cl.position + 1})</span>
-                    </td>
-                    <td>
-                      <a href={`/papers/${cl.paperId}`}>{excerpt(stripMath(cl.paperTitle), 120)}</a>
-                      <div class="muted small">
-                        {cl.paperId} · {when(cl.createdAt)}
-                      </div>
-                    </td>
-                    <td class="nowrap">
-                      <Post action={`/admin/claims/${cl.id}/approve`} csrf={csrf} class="inline-form">
-                        <button type="submit">Approve</button>
-                      </Post>{' '}
-                      <Post action={`/admin/claims/${cl.id}/reject`} csrf={csrf} class="inline-form">
-                        <button type="submit" class="danger">
-                          Reject
-                        </button>
-                      </Post>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
+        <Section id="claims" title="Authorship claims">
+          <AdminTable
+            headers={['User', 'Claims to be', 'On paper', 'Decide']}
+            rows={claims}
+            empty="No pending claims."
+            row={(cl) => (
+              <>
+                <td class="nowrap">
+                  <a href={`/users/${encodeURIComponent(cl.username)}`}>{cl.username}</a>
+                  <div class="muted small">{cl.fullname}</div>
+                </td>
+                <td>
+                  {cl.authorName} <span class="muted small">(author {cl.position + 1})</span>
+                </td>
+                <td>
+                  <a href={`/papers/${cl.paperId}`}>{excerpt(stripMath(cl.paperTitle), 120)}</a>
+                  <div class="muted small">
+                    {cl.paperId} · {when(cl.createdAt)}
+                  </div>
+                </td>
+                <td class="nowrap">
+                  <Post action={`/admin/claims/${cl.id}/approve`} csrf={csrf} class="inline-form">
+                    <button type="submit">Approve</button>
+                  </Post>{' '}
+                  <Post action={`/admin/claims/${cl.id}/reject`} csrf={csrf} class="inline-form">
+                    <button type="submit" class="danger">
+                      Reject
+                    </button>
+                  </Post>
+                </td>
+              </>
+            )}
+          />
+        </Section>
 
-        <section id="act" aria-labelledby="act-h">
-          <h2 id="act-h">Act</h2>
+        <Section id="act" title="Act">
           <div class="admin-grid">
-            <Post action="/admin/papers/hide" csrf={csrf}>
-              <h3>Paper</h3>
+            <HideForm kind="papers" title="Paper" csrf={csrf}>
               <input type="text" name="paper" required placeholder="arXiv id" aria-label="arXiv id" />
-              <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <div class="buttons">
-                <button type="submit">Hide</button>
-                <button type="submit" formaction="/admin/papers/unhide">
-                  Unhide
-                </button>
-              </div>
-            </Post>
-            <Post action="/admin/listings/hide" csrf={csrf}>
-              <h3>Listing (a paper on one day)</h3>
+            </HideForm>
+            <HideForm kind="listings" title="Listing (a paper on one day)" csrf={csrf}>
               <input type="date" name="day" required aria-label="Day" />
               <input type="text" name="paper" required placeholder="arXiv id" aria-label="arXiv id" />
-              <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <div class="buttons">
-                <button type="submit">Hide</button>
-                <button type="submit" formaction="/admin/listings/unhide">
-                  Unhide
-                </button>
-              </div>
-            </Post>
-            <Post action="/admin/comments/hide" csrf={csrf}>
-              <h3>Comment</h3>
+            </HideForm>
+            <HideForm kind="comments" title="Comment" csrf={csrf}>
               <input type="text" name="comment" required inputmode="numeric" placeholder="comment number" aria-label="Comment number" />
-              <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
-              <div class="buttons">
-                <button type="submit">Hide</button>
-                <button type="submit" formaction="/admin/comments/unhide">
-                  Unhide
-                </button>
-              </div>
-            </Post>
+            </HideForm>
             <Post action="/admin/users/ban" csrf={csrf}>
               <h3>User</h3>
               <input type="text" name="username" required placeholder="username" aria-label="Username" />
@@ -228,10 +179,9 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               </Post>
             )}
           </div>
-        </section>
+        </Section>
 
-        <section id="hidden" aria-labelledby="hidden-h">
-          <h2 id="hidden-h">Hidden now</h2>
+        <Section id="hidden" title="Hidden now">
           <div class="admin-grid">
             <HiddenList title="Papers" empty="No hidden papers.">
               {hidden.papers.map((p) => (
@@ -267,16 +217,37 @@ export function AdminPage({ chrome, isAdmin, reports, claims, hidden, recent, st
               ))}
             </HiddenList>
           </div>
-        </section>
+        </Section>
 
-        <section aria-labelledby="recent-h">
-          <h2 id="recent-h">
-            Recent actions <a class="small" href="/admin/audit">all →</a>
-          </h2>
+        <Section
+          id="recent"
+          title={
+            <>
+              Recent actions <a class="small" href="/admin/audit">all →</a>
+            </>
+          }
+        >
           <AuditTable rows={recent} />
-        </section>
+        </Section>
       </div>
     </Layout>
+  );
+}
+
+/** An Act form: `children` name what to hide; a reason, then Hide (`/admin/<kind>/hide`) or Unhide. */
+function HideForm({ kind, title, csrf, children }: { kind: 'papers' | 'listings' | 'comments'; title: string; csrf: string; children: Child }) {
+  return (
+    <Post action={`/admin/${kind}/hide`} csrf={csrf}>
+      <h3>{title}</h3>
+      {children}
+      <input type="text" name="reason" maxlength={500} placeholder="reason" aria-label="Reason" />
+      <div class="buttons">
+        <button type="submit">Hide</button>
+        <button type="submit" formaction={`/admin/${kind}/unhide`}>
+          Unhide
+        </button>
+      </div>
+    </Post>
   );
 }
 
@@ -302,35 +273,58 @@ function Unhide({ action, csrf, fields, label = 'Unhide' }: { action: string; cs
   );
 }
 
-function AuditTable({ rows }: { rows: AuditRow[] }) {
-  if (rows.length === 0) return <p class="muted">Nothing yet.</p>;
+/** A part of the admin page: `id` is its anchor (the nav links to it) and, with `-h`, its heading's. */
+function Section({ id, title, children }: { id: string; title: Child; children: Child }) {
   return (
-    <table class="admin-table audit">
+    <section id={id} aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** One `<tr>` a row, its cells from `row`; `empty` says so when there are no rows. */
+function AdminTable<T>({ headers, rows, row, empty, class: cls }: { headers: string[]; rows: T[]; row: (r: T) => Child; empty: string; class?: string }) {
+  if (rows.length === 0) return <p class="muted">{empty}</p>;
+  return (
+    <table class={cls ? `admin-table ${cls}` : 'admin-table'}>
       <thead>
         <tr>
-          <th>When (UTC)</th>
-          <th>Who</th>
-          <th>Action</th>
-          <th>Target</th>
-          <th>Detail</th>
+          {headers.map((h) => (
+            <th>{h}</th>
+          ))}
         </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
-          <tr>
-            <td class="nowrap">{when(r.createdAt)}</td>
-            <td>{r.actor}</td>
-            <td>
-              <code>{r.action}</code>
-            </td>
-            <td>
-              {r.targetType} <code>{r.targetId}</code>
-            </td>
-            <td>{r.detail}</td>
-          </tr>
+          <tr>{row(r)}</tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+function AuditTable({ rows }: { rows: AuditRow[] }) {
+  return (
+    <AdminTable
+      class="audit"
+      headers={['When (UTC)', 'Who', 'Action', 'Target', 'Detail']}
+      rows={rows}
+      empty="Nothing yet."
+      row={(r) => (
+        <>
+          <td class="nowrap">{when(r.createdAt)}</td>
+          <td>{r.actor}</td>
+          <td>
+            <code>{r.action}</code>
+          </td>
+          <td>
+            {r.targetType} <code>{r.targetId}</code>
+          </td>
+          <td>{r.detail}</td>
+        </>
+      )}
+    />
   );
 }
 

@@ -3,45 +3,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startServer, type RunningServer } from './server.ts';
+import { HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, cspViolations, demoDay, demoDays, importHostileRecord, launchChromium, withPage as withPageOf, type Seen } from './browser-kit.ts';
+import { startServer, type RunningServer } from './server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ACTION_TIMEOUT_MS = 10_000;
 /** Screenshots go beside the other temporary files, never into the repository. */
 const SHOT_DIR = path.join(os.tmpdir(), 'dailypapers-e2e-screenshots');
 
-interface DemoItem {
-  paper: { id: string; title: string; summary: string; upvotes: number };
-  [key: string]: unknown;
-}
-const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'src/ingest/demo-papers.json'), 'utf8')) as {
-  days: { date: string; items: DemoItem[] }[];
-};
-const demoDay = (date: string) => demo.days.find((d) => d.date === date)!;
-const demoPaper = (id: string) => demo.days.flatMap((d) => d.items).find((i) => i.paper.id === id)!.paper;
+const demoPaper = (id: string) => demoDays.flatMap((d) => d.items).find((i) => i.paper.id === id)!.paper;
 
-const HOSTILE_ID = '2611.09990';
-const HOSTILE_DAY = '2026-11-20';
-const HOSTILE_TITLE =
-  '<script>window.__pwned=1</script> "><img src=x onerror="window.__pwned=2"> costs $5 and a broken $\\frac{1$ formula';
 const HOSTILE_SUMMARY =
   'We study markup in records. <script>window.__pwned=3</script> Images too: <img src=x onerror=window.__pwned=4> and that is all.';
-
-/** One Hugging Face envelope shaped like the demo items, with hostile text in it. */
-function hostileEnvelope(): DemoItem {
-  const template = structuredClone(demoDay(HOSTILE_DAY).items[0]!);
-  const paper = {
-    ...template.paper,
-    id: HOSTILE_ID,
-    title: HOSTILE_TITLE,
-    summary: HOSTILE_SUMMARY,
-    upvotes: 50,
-    discussionId: '6afff740c4824be2185a7999',
-  };
-  return { ...template, paper, title: HOSTILE_TITLE, summary: HOSTILE_SUMMARY };
-}
 
 /** `1.2k` → 1200, as `formatCount` writes them. */
 function parseCount(text: string): number {
@@ -56,22 +29,8 @@ let base = '';
 beforeAll(async () => {
   server = await startServer();
   base = server.baseUrl;
-  // Imported while the server runs: the demo seed only happens on an empty database.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-hostile-'));
-  try {
-    const file = path.join(dir, `${HOSTILE_DAY}.json`);
-    fs.writeFileSync(file, JSON.stringify([hostileEnvelope()]));
-    const result = await server.cli(['import', 'hf', file]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('import: 1 new');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  await importHostileRecord(server, HOSTILE_SUMMARY);
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
@@ -79,37 +38,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** What a page did besides rendering: dialogs opened, uncaught errors, CSP violations reported. */
-interface Seen {
-  dialogs: string[];
-  errors: string[];
-  cspViolations: string[];
-}
-
 /** A page in a fresh context (closed afterwards); dialogs and page errors are collected, never left open. */
-async function withPage<T>(
-  fn: (page: Page, seen: Seen) => Promise<T>,
-  options: BrowserContextOptions = {},
-): Promise<T> {
-  const context = await browser!.newContext(options);
-  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-  const page = await context.newPage();
-  const seen: Seen = { dialogs: [], errors: [], cspViolations: [] };
-  page.on('dialog', (dialog) => {
-    seen.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (err) => seen.errors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) seen.cspViolations.push(msg.text());
-  });
-  try {
-    return await fn(page, seen);
-  } finally {
-    await context.close();
-  }
-}
+const withPage = <T>(fn: (page: Page, seen: Seen) => Promise<T>, options?: BrowserContextOptions) => withPageOf(browser!, fn, options);
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
@@ -246,7 +176,7 @@ describe('paper page', () => {
     await withPage(async (page, seen) => {
       await page.goto(`${base}/papers/2611.06907`);
       expect(await page.locator('h1.paper-title .katex').count()).toBeGreaterThan(0);
-      expect(seen.cspViolations).toEqual([]);
+      expect(cspViolations(seen)).toEqual([]);
     });
   });
 });

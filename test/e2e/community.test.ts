@@ -9,16 +9,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARXIV_FIXTURES, ReplayServer } from '../arxiv-replay.ts';
 import { hasFixtures } from '../helpers.ts';
 import { linksIn, startSmtpServer, type TestSmtpServer } from '../smtp.ts';
-import { ROOT, startServer, type RunningServer } from './server.ts';
+import { HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, demoDay, importHostileRecord, launchChromium, newContext as newContextOf, openPage, withPage, type Seen } from './browser-kit.ts';
+import { startServer, type RunningServer } from './server.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ACTION_TIMEOUT_MS = 10_000;
 /** Screenshots go beside the other temporary files, never into the repository. */
 const SHOT_DIR = path.join(os.tmpdir(), 'e2e-community');
 
@@ -35,23 +34,6 @@ const CSRF_ID = '2611.09348';
 /** In the recorded arXiv answers (../shared/fixtures/arxiv-api), unknown to the demo data. */
 const SUBMIT_ID = '1707.08567';
 
-// The hostile imported record, as in browser.test.ts.
-const HOSTILE_ID = '2611.09990';
-const HOSTILE_DAY = '2026-11-20';
-const HOSTILE_TITLE = '<script>window.__pwned=1</script> "><img src=x onerror="window.__pwned=2"> costs $5 and a broken $\\frac{1$ formula';
-
-interface DemoItem {
-  paper: { id: string; title: string; summary: string; upvotes: number; discussionId?: string };
-  [key: string]: unknown;
-}
-const demo = JSON.parse(fs.readFileSync(path.join(ROOT, 'src/ingest/demo-papers.json'), 'utf8')) as { days: { date: string; items: DemoItem[] }[] };
-const demoDay = (date: string) => demo.days.find((d) => d.date === date)!;
-
-function hostileEnvelope(): DemoItem {
-  const template = structuredClone(demoDay(HOSTILE_DAY).items[0]!);
-  const paper = { ...template.paper, id: HOSTILE_ID, title: HOSTILE_TITLE, summary: 'A record with markup in its title.', upvotes: 50, discussionId: '6afff740c4824be2185a7999' };
-  return { ...template, paper, title: HOSTILE_TITLE, summary: paper.summary };
-}
 
 // Hostile text a person can type: their name, their bio, comments and a report. Every
 // script would set window.__pwned or open a dialog; none may run, all must read as text.
@@ -94,20 +76,9 @@ beforeAll(async () => {
   }
   server = await startServer({ env });
   base = server.baseUrl;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-community-'));
-  try {
-    const file = path.join(dir, `${HOSTILE_DAY}.json`);
-    fs.writeFileSync(file, JSON.stringify([hostileEnvelope()]));
-    const result = await server.cli(['import', 'hf', file]);
-    expect(result.code, result.stderr).toBe(0);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  // The hostile imported record of browser.test.ts, with a plain abstract.
+  await importHostileRecord(server, 'A record with markup in its title.');
+  browser = await launchChromium();
   fs.mkdirSync(SHOT_DIR, { recursive: true });
 }, 90_000);
 
@@ -120,34 +91,10 @@ afterAll(async () => {
 
 // ---- helpers
 
-/** What a page did besides rendering: dialogs opened, uncaught errors, console errors (CSP violations among them). */
-interface Seen {
-  dialogs: string[];
-  errors: string[];
-  console: string[];
-}
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 
-async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-  return context;
-}
-
-/** A new page in `context` whose dialogs (dismissed), page errors and console errors are collected. */
-async function openPage(context: BrowserContext): Promise<{ page: Page; seen: Seen }> {
-  const page = await context.newPage();
-  const seen: Seen = { dialogs: [], errors: [], console: [] };
-  page.on('dialog', (dialog) => {
-    seen.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (err) => seen.errors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') seen.console.push(msg.text());
-  });
-  return { page, seen };
-}
+/** A context at desktop size unless `options` say otherwise. */
+const newContext = (options: BrowserContextOptions = {}) => newContextOf(browser!, { ...DESKTOP, ...options });
 
 /** Nothing went wrong on the page; `expected` console errors (e.g. a 410 page's own status) are named exactly. */
 function expectQuiet(seen: Seen, expected: string[] = []) {
@@ -160,15 +107,7 @@ function expectQuiet(seen: Seen, expected: string[] = []) {
 const statusError = (status: number, text: string) => `Failed to load resource: the server responded with a status of ${status} (${text})`;
 
 /** Runs `fn` on a page of a fresh anonymous context, closed afterwards. */
-async function asAnonymous<T>(fn: (page: Page, seen: Seen) => Promise<T>, options: BrowserContextOptions = {}): Promise<T> {
-  const context = await newContext(options);
-  try {
-    const { page, seen } = await openPage(context);
-    return await fn(page, seen);
-  } finally {
-    await context.close();
-  }
-}
+const asAnonymous = <T>(fn: (page: Page, seen: Seen) => Promise<T>, options: BrowserContextOptions = {}) => withPage(browser!, fn, { ...DESKTOP, ...options });
 
 /** Runs `fn` on a new page of `context`, closed afterwards. */
 async function onPage<T>(context: BrowserContext, fn: (page: Page, seen: Seen) => Promise<T>): Promise<T> {
