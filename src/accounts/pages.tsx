@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { overLimit, overLimitFor } from '../auth/rate-limit.ts';
+import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
@@ -67,14 +67,13 @@ export function showSignup(c: C) {
 
 /** `POST /signup`: always "check your inbox" once the form is valid, whether or not the address has an account. */
 export async function signup(c: C) {
-  const limited = (await overLimit(c, 'signup')) ?? (await overLimit(c, 'emailLink'));
-  if (limited) return limited;
+  await enforceLimit(c, 'signup');
+  await enforceLimit(c, 'emailLink');
   const values = await formFields(c);
   const parsed = signupForm.safeParse(values);
   if (!parsed.success) return c.html(<SignupPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
-  const mailLimited = await overLimitFor(c, 'emailLink', byAddress(form.email));
-  if (mailLimited) return mailLimited;
+  await enforceLimitFor(c, 'emailLink', byAddress(form.email));
   const outcome = await requestSignup(c.var.db.kysely, linkContext(c), {
     username: form.username,
     email: form.email,
@@ -132,24 +131,22 @@ export function showSignin(c: C) {
 
 /** `POST /signin`: a password, or "e-mail me a link". */
 export async function signin(c: C) {
-  const limited = await overLimit(c, 'signin');
-  if (limited) return limited;
+  await enforceLimit(c, 'signin');
   const values = await formFields(c);
   const parsed = signinForm.safeParse(values);
   if (!parsed.success) return c.html(<SigninPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
   const next = safeNext(form.next);
   if (form.method === 'link') {
-    const mailLimited = (await overLimit(c, 'emailLink')) ?? (await overLimitFor(c, 'emailLink', byAddress(form.email)));
-    if (mailLimited) return mailLimited;
+    await enforceLimit(c, 'emailLink');
+    await enforceLimitFor(c, 'emailLink', byAddress(form.email));
     deliver(c, await requestSigninLink(c.var.db.kysely, linkContext(c), form.email, next));
     return c.html(<CheckInbox c={c} email={form.email} />);
   }
   if (!form.password) {
     return c.html(<SigninPage c={c} values={values} errors={{ password: 'enter your password, or have a sign-in link e-mailed to you' }} />, 422);
   }
-  const guessLimited = await overLimitFor(c, 'signin', byAddress(form.email));
-  if (guessLimited) return guessLimited;
+  await enforceLimitFor(c, 'signin', byAddress(form.email));
   const outcome = await passwordSignin(c.var.db.kysely, form.email, form.password);
   if ('failure' in outcome) {
     const message =

@@ -5,7 +5,7 @@ import type { AppEnv } from '../app.ts';
 import { needViewer } from '../auth/guards.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { SESSION_COOKIE, endAllSessions, type Viewer } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { fieldErrors, formFields } from '../web/forms.ts';
@@ -56,8 +56,7 @@ export async function showSettings(c: C) {
 /** `POST /settings/profile` (also with a `write` API token). */
 export async function saveProfileForm(c: C) {
   const viewer = needViewer(c, 'write');
-  const limited = await overLimit(c, 'profile');
-  if (limited) return limited;
+  await enforceLimit(c, 'profile');
   const parsed = profileForm.safeParse(await formFields(c));
   if (!parsed.success) {
     if (c.var.auth.kind !== 'session') throw new RequestError(422, parsed.error.issues[0]!.message);
@@ -70,8 +69,7 @@ export async function saveProfileForm(c: C) {
 /** `POST /settings/password` */
 export async function savePassword(c: C) {
   const viewer = needSession(c);
-  const limited = await overLimit(c, 'signin');
-  if (limited) return limited;
+  await enforceLimit(c, 'signin');
   const parsed = passwordForm.safeParse(await formFields(c));
   if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'pw-') }, 422);
   const auth = c.var.auth;
@@ -92,8 +90,7 @@ export async function signOutEverywhere(c: C) {
 /** `POST /settings/tokens`: the new token is shown on this answer only. */
 export async function createToken(c: C) {
   const viewer = needSession(c);
-  const limited = await overLimit(c, 'token');
-  if (limited) return limited;
+  await enforceLimit(c, 'token');
   const parsed = tokenForm.safeParse(await formFields(c));
   if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'token-') }, 422);
   const token = await createApiToken(c.var.db.kysely, viewer.id, parsed.data.name, parsed.data.scopes);

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { sql, type Kysely } from 'kysely';
 import type { AppEnv } from '../app.ts';
 import type { Database } from '../db/schema.ts';
-import { viewerOf, wantsJson } from './middleware.ts';
+import { viewerOf } from './middleware.ts';
+import { RequestError } from '../web/respond.ts';
 
 /**
  * The limits, per action: at most `limit` requests per `windowSeconds` for one
@@ -64,24 +65,21 @@ export function fromLoopback(c: Context<AppEnv>): boolean {
 }
 
 /**
- * Counts this request against `action`'s limit; returns the 429 response to send
- * when over it (with `Retry-After`), or null to go on.
+ * Counts this request against `action`'s limit for this client (the user, else the
+ * address); over it, the request ends with a 429 and `Retry-After`.
  */
-export async function overLimit(c: Context<AppEnv>, action: LimitedAction, extraKey = ''): Promise<Response | null> {
-  return overLimitFor(c, action, `${clientKey(c)}${extraKey}`);
+export async function enforceLimit(c: Context<AppEnv>, action: LimitedAction): Promise<void> {
+  await enforceLimitFor(c, action, clientKey(c));
 }
 
 /**
- * Like `overLimit`, counted against `subject` whoever asks (e.g. `e:` and an
+ * Like `enforceLimit`, counted against `subject` whoever asks (e.g. `e:` and an
  * e-mail address), so attempts spread over many addresses still add up.
  */
-export async function overLimitFor(c: Context<AppEnv>, action: LimitedAction, subject: string): Promise<Response | null> {
+export async function enforceLimitFor(c: Context<AppEnv>, action: LimitedAction, subject: string): Promise<void> {
   const { limit, windowSeconds } = RATE_LIMITS[action];
   const scale = c.var.config.RATE_LIMIT_SCALE;
-  if (scale === 0) return null;
+  if (scale === 0) return;
   const { allowed, retryAfter } = await hit(c.var.db.kysely, `${action}:${subject}`, Math.ceil(limit * scale), windowSeconds);
-  if (allowed) return null;
-  const message = `too many requests; try again in ${retryAfter} s`;
-  c.header('Retry-After', String(retryAfter));
-  return wantsJson(c) ? c.json({ error: message }, 429) : c.text(`429 Too Many Requests: ${message}`, 429);
+  if (!allowed) throw new RequestError(429, `too many requests; try again in ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { needViewer } from '../auth/guards.ts';
 import { wantsJson } from '../auth/middleware.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { formBody } from '../web/forms.ts';
 import { paperIdParam } from '../web/params.ts';
 import { createClaim } from './queries.ts';
@@ -16,8 +16,7 @@ export async function claimAuthorship(c: Context<AppEnv>) {
   const id = paperIdParam(c);
   const form = await formBody(c, claimForm);
   // Claims cost moderators' time, so they are limited like reports, in a bucket of their own.
-  const limited = await overLimit(c, 'claim');
-  if (limited) return limited;
+  await enforceLimit(c, 'claim');
   const claimId = await createClaim(c.var.db.kysely, viewer.id, id, form.position);
   if (wantsJson(c)) return c.json({ id: claimId, status: 'pending' }, 201);
   return c.redirect(`/papers/${id}#claim-sent`, 303);

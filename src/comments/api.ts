@@ -1,9 +1,8 @@
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { needViewer } from '../auth/guards.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { MAX_ID, idParam, paperIdParam } from '../web/params.ts';
 import { jsonBody } from '../web/respond.ts';
 import { commentJson, deleteComment, discussionJson, editComment, postComment } from './comments.ts';
@@ -30,8 +29,7 @@ export async function createComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const paperId = paperIdParam(c);
   const input = await jsonBody(c, newComment, 'expected JSON: {"comment": "…", "parentId": <comment id, optional>}');
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   const comment = await postComment(c.var.db.kysely, viewer, paperId, input.comment, input.parentId ?? null);
   return c.json(commentJson(comment), 201);
 }
@@ -41,8 +39,7 @@ export async function patchComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = idParam(c, 'id');
   const input = await jsonBody(c, commentEdit, 'expected JSON: {"comment": "…"}');
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   return c.json(commentJson(await editComment(c.var.db.kysely, viewer, id, input.comment)));
 }
 
@@ -50,8 +47,7 @@ export async function patchComment(c: Context<AppEnv>) {
 export async function removeComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = idParam(c, 'id');
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   await deleteComment(c.var.db.kysely, viewer, id);
   return c.body(null, 204);
 }

@@ -1,11 +1,10 @@
 import type { Context } from 'hono';
 import { raw } from 'hono/html';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf } from '../auth/middleware.ts';
 import { needViewer } from '../auth/guards.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { paperPath } from '../web/components.tsx';
 import { plural } from '../web/format.ts';
@@ -233,8 +232,7 @@ export async function postCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const paperId = paperIdParam(c);
   const form = await formBody(c, commentForm);
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   const comment = await postComment(c.var.db.kysely, viewer, paperId, form.comment, form.parentId || null);
   return c.redirect(`${paperPath(paperId)}#c${comment.id}`, 303);
 }
@@ -244,8 +242,7 @@ export async function editCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = idParam(c, 'id');
   const form = await formBody(c, editForm);
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   const comment = await editComment(c.var.db.kysely, viewer, id, form.comment);
   return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
 }
@@ -254,8 +251,7 @@ export async function editCommentForm(c: Context<AppEnv>) {
 export async function deleteCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = idParam(c, 'id');
-  const limited = await overLimit(c, 'comment');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'comment');
   const comment = await deleteComment(c.var.db.kysely, viewer, id);
   return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
 }
@@ -265,8 +261,7 @@ export async function reportCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = idParam(c, 'id');
   const form = await formBody(c, reportForm);
-  const limited = await overLimit(c, 'report');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'report');
   const comment = await reportComment(c.var.db.kysely, viewer, id, form.reason, form.detail);
   return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
 }

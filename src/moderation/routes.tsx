@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { needAdmin, needModerator, needViewer } from '../auth/guards.ts';
 import { wantsJson } from '../auth/middleware.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import type { Viewer } from '../auth/sessions.ts';
 import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
@@ -165,8 +165,7 @@ export async function reportPaper(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = paperIdParam(c);
   const form = await formBody(c, z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }));
-  const limited = await overLimit(c, 'report');
-  if (limited) return limited;
+  await enforceLimit(c, 'report');
   const reportId = await createReport(c.var.db.kysely, viewer.id, 'paper', id, form.reason);
   if (wantsJson(c)) return c.json({ id: reportId }, 201);
   return c.redirect(`/papers/${id}#report-sent`, 303);

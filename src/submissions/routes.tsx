@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { needViewer } from '../auth/guards.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
 import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
@@ -27,8 +27,7 @@ export async function showSubmitForm(c: Context<AppEnv>) {
 export async function submitPaperForm(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const input = ((await formFields(c)).paper ?? '').trim().slice(0, MAX_INPUT);
-  const limited = await overLimit(c, 'submit');
-  if (limited) return limited;
+  await enforceLimit(c, 'submit');
   const arxiv = arxivIdFromInput(input);
   const show = async (status: 400 | 404 | 409 | 410 | 429 | 502, problem: Problem) =>
     c.html(<SubmitPage c={c} left={await submissionsLeft(c, viewer.id)} input={input} problem={problem} />, status);
@@ -54,8 +53,7 @@ export async function submitPaperApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const body = await jsonBody(c, apiBody, 'expected {"paper": {"id": "2401.01234"}} or {"arxivId": "2401.01234"}');
   const input = 'arxivId' in body ? body.arxivId : body.paper.id;
-  const limited = await overLimit(c, 'submit');
-  if (limited) return limited;
+  await enforceLimit(c, 'submit');
   const arxiv = arxivIdFromInput(input);
   if (!arxiv) return c.json({ error: `not an arXiv id or arXiv link: ${input.slice(0, 100)}` }, 400);
   const outcome = await submit(c, viewer.id, arxiv.id);

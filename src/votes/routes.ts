@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf, wantsJson } from '../auth/middleware.ts';
 import { needViewer } from '../auth/guards.ts';
-import { overLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../auth/rate-limit.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
 import { formBody } from '../web/forms.ts';
 import { paperIdParam } from '../web/params.ts';
@@ -39,8 +38,7 @@ export async function withdrawUpvote(c: Context<AppEnv>) {
 async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: boolean; upvotes: number }> {
   const paperId = paperIdParam(c);
   const viewer = needViewer(c, 'write');
-  const limited = await overLimit(c, 'vote');
-  if (limited) throw new HTTPException(429, { res: limited });
+  await enforceLimit(c, 'vote');
   const outcome = await castVote(c.var.db, viewer.id, paperId, action);
   if (outcome.kind === 'unknown') throw new RequestError(404, `paper not found: ${paperId}`);
   if (outcome.kind === 'hidden') throw new RequestError(410, removedPaper(paperId));

@@ -37,9 +37,9 @@ function databaseConflict(err: Error): 400 | 409 | null {
 /** Refusals and known HTTP errors keep their status; anything else is logged and becomes a plain 500. */
 export function serverError(err: Error, c: Context<AppEnv>) {
   if (err instanceof RequestError) {
-    const { status, message, details } = err;
-    if (wantsJson(c)) return c.json(details ? { error: message, details } : { error: message }, status);
-    return c.text(`${status}: ${message}`, status);
+    const { status, message, details, headers } = err;
+    if (wantsJson(c)) return c.json(details ? { error: message, details } : { error: message }, status, headers);
+    return c.text(`${status}: ${message}`, status, headers);
   }
   if (err instanceof HTTPException) {
     const status = err.status;

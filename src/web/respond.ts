@@ -14,6 +14,8 @@ export class RequestError extends Error {
     readonly status: RefusalStatus,
     message: string,
     readonly details?: string[],
+    /** Headers the answer carries, e.g. `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
