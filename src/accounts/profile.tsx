@@ -4,7 +4,7 @@ import type { User } from '../db/schema.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';
 import { formatShortDate, plural, safeHttpUrl } from '../web/format.ts';
-import { jsonError } from '../web/respond.ts';
+import { RequestError } from '../web/respond.ts';
 import type { ListingView } from '../feed/queries.ts';
 import { viewerVotes } from '../votes/routes.ts';
 import { profileCounts, profilePapers, userByHandle, type ProfileTab } from './queries.ts';
@@ -92,7 +92,7 @@ export async function showProfile(c: C) {
 export async function getUser(c: C) {
   const db = c.var.db.kysely;
   const user = await userByHandle(db, c.req.param('name')!);
-  if (!user) return jsonError(c, 404, `no user named ${c.req.param('name')}`);
+  if (!user) throw new RequestError(404, `no user named ${c.req.param('name')}`);
   const counts = await profileCounts(db, user.id);
   return c.json({ ...publicUser(user), numSubmitted: counts.submitted, numUpvoted: counts.upvoted, numPapers: counts.authored });
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { jsonError, zodDetails } from '../web/respond.ts';
+import { RequestError, zodDetails } from '../web/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';
 import { listings, trendingListings, userByUsername, withSourceRecords } from './queries.ts';
@@ -29,7 +29,7 @@ const dailyPapersQuery = z
 /** `GET /api/daily_papers`: featured papers as Hugging Face returns them. */
 export async function getDailyPapers(c: Context<AppEnv>) {
   const parsed = dailyPapersQuery.safeParse(c.req.query());
-  if (!parsed.success) return jsonError(c, 400, 'invalid query parameters', zodDetails(parsed.error));
+  if (!parsed.success) throw new RequestError(400, 'invalid query parameters', zodDetails(parsed.error));
   const q = parsed.data;
   const db = c.var.db.kysely;
   const period: Period | null = q.date ? dayPeriod(q.date) : q.week ? parseWeek(q.week) : q.month ? parseMonth(q.month) : null;

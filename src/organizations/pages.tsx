@@ -4,7 +4,7 @@ import type { Organization } from '../db/schema.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';
 import { plural, safeHttpUrl } from '../web/format.ts';
-import { jsonError } from '../web/respond.ts';
+import { RequestError } from '../web/respond.ts';
 import { viewerVotes } from '../votes/routes.ts';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
@@ -100,7 +100,7 @@ function MemberList({ members }: { members: Member[] }) {
 export async function getOrganization(c: Context<AppEnv>) {
   const db = c.var.db.kysely;
   const org = await organizationByName(db, c.req.param('name') ?? '');
-  if (!org) return jsonError(c, 404, `organization not found: ${(c.req.param('name') ?? '').slice(0, 100)}`);
+  if (!org) throw new RequestError(404, `organization not found: ${(c.req.param('name') ?? '').slice(0, 100)}`);
   const { sort, page } = listQuery(c);
   const [members, total, views] = await Promise.all([membersOf(db, org.id), countOrganizationPapers(db, org.id), organizationPapers(db, org.id, sort, PAGE_SIZE, page * PAGE_SIZE)]);
   return c.json({
