@@ -14,9 +14,9 @@
 // 2. Starts the real server on each database as a child process (so the load generator does
 //    not share its event loop) and drives them with autocannon, 10 connections, 127.0.0.1 only.
 // 3. Prints a Markdown report and writes it to bench/RESULTS.md.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort, percentile, startServer, stopServer } from './server.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,7 +43,6 @@ const MIN_ROUND_SECONDS = 1;
 const MAX_ROUND_SECONDS = 4;
 /** What one autocannon run costs beyond its duration (connections, teardown), measured. */
 const RUN_OVERHEAD_SECONDS = 0.05;
-const SERVER_START_TIMEOUT_MS = 60_000;
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
@@ -138,67 +137,6 @@ async function createPostgresDatabase(adminUrl: string): Promise<Postgres | { un
 
 // ---------------------------------------------------------------- server
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `node bin/dailypapers.js serve` and resolves once it says it is listening. */
-function startServer(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HF_SYNC_INTERVAL_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${SERVER_START_TIMEOUT_MS / 1000} s:\n${output}`));
-    }, SERVER_START_TIMEOUT_MS);
-    // LOG_LEVEL=warn hides the "listening" line, so readiness is the port answering /healthz.
-    const poll = setInterval(() => {
-      fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) })
-        .then((res) => {
-          if (res.status !== 200) return;
-          clearInterval(poll);
-          clearTimeout(timer);
-          resolve(child);
-        })
-        .catch(() => {});
-    }, 100);
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code, signal) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`server exited early (${signal ?? code}):\n${output}`));
-    });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---------------------------------------------------------------- load
 
@@ -256,11 +194,6 @@ function load(base: string, route: Route, seconds: number): Promise<Sample> {
   });
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 interface RouteResult {
   rounds: Sample[];

@@ -9,9 +9,9 @@
 // time; rounds alternate between the databases so the machine's load drift hits
 // both alike. Afterwards it checks each paper's count = baseline + stored votes.
 // Prints a Markdown report and writes it to bench/VOTES.md.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort, percentile, startServer, stopServer } from './server.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -66,55 +66,19 @@ async function prepare(db: Db): Promise<string[]> {
   return tokens;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** `node bin/dailypapers.js serve`, resolved once /healthz answers. */
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+/** The real server on a free port, without rate limits (every client would hit them). */
+async function serve(databaseUrl: string): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
-    cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn', HF_SYNC_INTERVAL_SECONDS: '0', RATE_LIMIT_SCALE: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    const ok = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
-    if (ok) return { child, baseUrl };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server did not start within 60 s:\n${output}`);
+  return { child: await startServer(databaseUrl, port, { RATE_LIMIT_SCALE: '0' }), baseUrl: `http://127.0.0.1:${port}` };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function sqliteTarget(): Promise<Target> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-bench-votes-'));
   const url = `sqlite:${path.join(dir, 'bench.db')}`;
   const db = await connectDatabase(url);
   const tokens = await prepare(db);
-  const { child, baseUrl } = await startServer(url);
+  const { child, baseUrl } = await serve(url);
   return {
     name: 'SQLite', db, server: child, baseUrl, tokens, latencies: [], seconds: 0, errors: 0,
     cleanup: async () => {
@@ -143,7 +107,7 @@ async function postgresTarget(): Promise<Target | string> {
   try {
     const db = await connectDatabase(url.href, { poolSize: 2 });
     const tokens = await prepare(db);
-    const { child, baseUrl } = await startServer(url.href);
+    const { child, baseUrl } = await serve(url.href);
     return {
       name: 'PostgreSQL', db, server: child, baseUrl, tokens, latencies: [], seconds: 0, errors: 0,
       cleanup: async () => {
@@ -186,7 +150,6 @@ async function consistent(db: Db): Promise<boolean> {
   return papers.every((p) => Number(p.upvotes) === Number(p.upvotes_source) + rows.filter((r) => r.paper_id === p.id).length);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main() {
   const targets: Target[] = [];
