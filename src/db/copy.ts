@@ -244,8 +244,17 @@ async function describeTables(db: Db) {
   const schema =
     db.dialect === 'postgres' ? (await sql<{ name: string }>`select current_schema() as name`.execute(db.kysely)).rows[0]?.name : undefined;
   const tables = await db.kysely.introspection.getTables();
-  return new Map(tables.filter((t) => !t.isView && t.schema === schema).map((t) => [t.name, t.columns]));
+  return new Map(
+    tables
+      .filter((t) => !t.isView && t.schema === schema && !DERIVED_TABLE.test(t.name))
+      .map((t) => [t.name, t.columns.filter((c) => !DERIVED_COLUMNS.includes(c.name))]),
+  );
 }
+
+// The search index (SQLite's FTS5 tables, PostgreSQL's generated tsvector) is not copied:
+// the target's own triggers and generated column rebuild it from the copied rows.
+const DERIVED_TABLE = /^paper_search/;
+const DERIVED_COLUMNS = ['search_vector'];
 
 async function appliedMigrations(db: Db): Promise<string[]> {
   const rows = await (db.kysely as AnyDb).selectFrom('kysely_migration').select('name').orderBy('name').execute();

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.ts';
 
 /**
@@ -280,6 +280,55 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('window_start', 'text', (c) => c.notNull())
           .addColumn('count', 'integer', (c) => c.notNull())
           .execute();
+      },
+    },
+
+    // Full-text search (docs/decisions/009-search.md). Each paper row carries its authors' names,
+    // and the database itself keeps the index in step with every insert, update, hide and delete.
+    '006_search': {
+      async up(db) {
+        await db.schema.alterTable('papers').addColumn('author_names', 'text', (c) => c.notNull().defaultTo('')).execute();
+        if (dialect === 'postgres') {
+          await sql`update papers set author_names = coalesce((select string_agg(a.name, ', ' order by a.position) from paper_authors a where a.paper_id = papers.id), '')`.execute(db);
+          // Title over authors over abstract: the weights A, B and C that ts_rank reads.
+          await sql`alter table papers add column search_vector tsvector generated always as (
+            setweight(to_tsvector('english', title), 'A') ||
+            setweight(to_tsvector('english', author_names), 'B') ||
+            setweight(to_tsvector('english', abstract), 'C')) stored`.execute(db);
+          await sql`create index papers_search on papers using gin (search_vector)`.execute(db);
+          return;
+        }
+        await sql`update papers set author_names = coalesce((select group_concat(name, ', ') from (select a.name from paper_authors a where a.paper_id = papers.id order by a.position)), '')`.execute(db);
+        // A stable integer key per paper (VACUUM may renumber the rowids of a table keyed by text).
+        await sql`create table paper_search_rows (doc integer primary key, paper_id text not null unique)`.execute(db);
+        // The visible papers as the index sees them: FTS5 reads its external content from here.
+        await sql`create view paper_search_source as
+          select r.doc, p.title, p.author_names, p.abstract from paper_search_rows r join papers p on p.id = r.paper_id where p.hidden_at is null`.execute(db);
+        await sql`create virtual table paper_search using fts5(
+          title, author_names, abstract,
+          content = 'paper_search_source', content_rowid = 'doc',
+          tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')`.execute(db);
+        await sql`create trigger papers_search_insert after insert on papers begin
+          insert into paper_search_rows (paper_id) values (new.id);
+          insert into paper_search (rowid, title, author_names, abstract)
+            select r.doc, new.title, new.author_names, new.abstract from paper_search_rows r where r.paper_id = new.id and new.hidden_at is null;
+        end`.execute(db);
+        await sql`create trigger papers_search_update after update of title, author_names, abstract, hidden_at on papers
+          when old.title is not new.title or old.author_names is not new.author_names or old.abstract is not new.abstract
+            or (old.hidden_at is null) <> (new.hidden_at is null) begin
+          insert into paper_search (paper_search, rowid, title, author_names, abstract)
+            select 'delete', r.doc, old.title, old.author_names, old.abstract from paper_search_rows r where r.paper_id = old.id and old.hidden_at is null;
+          insert into paper_search (rowid, title, author_names, abstract)
+            select r.doc, new.title, new.author_names, new.abstract from paper_search_rows r where r.paper_id = new.id and new.hidden_at is null;
+        end`.execute(db);
+        await sql`create trigger papers_search_delete after delete on papers begin
+          insert into paper_search (paper_search, rowid, title, author_names, abstract)
+            select 'delete', r.doc, old.title, old.author_names, old.abstract from paper_search_rows r where r.paper_id = old.id and old.hidden_at is null;
+          delete from paper_search_rows where paper_id = old.id;
+        end`.execute(db);
+        // Existing papers get keys in publication order, so that a newer paper has a larger key.
+        await sql`insert into paper_search_rows (paper_id) select id from papers order by published_at, id`.execute(db);
+        await sql`insert into paper_search (paper_search) values ('rebuild')`.execute(db);
       },
     },
   };

@@ -206,6 +206,8 @@ export interface PaperTable {
   version: number | null;
   title: string;
   abstract: string;
+  /** The authors' names in order, joined by ", ": what search reads (written with the author rows). */
+  author_names: Generated<string>;
   primary_category: string | null;
   /** First arXiv version's date. */
   published_at: string;

@@ -65,6 +65,7 @@ type HfColumns = Pick<
   | 'version'
   | 'title'
   | 'abstract'
+  | 'author_names'
   | 'published_at'
   | 'github_repo'
   | 'github_stars'
@@ -172,6 +173,7 @@ export async function saveImportedListings(
         version: rec.paper.version ?? existing?.version ?? null,
         title: rec.paper.title,
         abstract: rec.paper.abstract,
+        author_names: authorNames(rec.authors),
         published_at: rec.paper.publishedAt,
         github_repo: rec.paper.githubRepo,
         github_stars: rec.paper.githubStars,
@@ -337,7 +339,7 @@ async function ensureProfiles(
 // Columns arXiv owns; Hugging Face's (votes, code links, organization) are never touched by an arXiv ingest.
 type ArxivColumns = Pick<
   Paper,
-  'version' | 'title' | 'abstract' | 'primary_category' | 'published_at' | 'updated_at' | 'comment' | 'journal_ref' | 'doi' | 'pdf_url' | 'withdrawn_at'
+  'version' | 'title' | 'abstract' | 'author_names' | 'primary_category' | 'published_at' | 'updated_at' | 'comment' | 'journal_ref' | 'doi' | 'pdf_url' | 'withdrawn_at'
 > & { license?: string | null };
 
 function arxivColumns(rec: ArxivRecord): ArxivColumns {
@@ -345,6 +347,7 @@ function arxivColumns(rec: ArxivRecord): ArxivColumns {
     version: rec.version,
     title: rec.title,
     abstract: rec.abstract,
+    author_names: authorNames(rec.authors),
     primary_category: rec.primaryCategory,
     published_at: rec.publishedAt,
     updated_at: rec.updatedAt,
@@ -355,6 +358,11 @@ function arxivColumns(rec: ArxivRecord): ArxivColumns {
     withdrawn_at: rec.withdrawnAt,
     ...(rec.license !== undefined ? { license: rec.license } : {}),
   };
+}
+
+/** `papers.author_names`: what search reads, kept with the author rows it summarises. */
+function authorNames(authors: readonly { name: string }[]): string {
+  return authors.map((a) => a.name).join(', ');
 }
 
 // Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
