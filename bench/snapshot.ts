@@ -22,22 +22,19 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import SQLite from 'better-sqlite3';
 import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
 import { importArxivRecords } from '../src/ingest/arxiv-import.ts';
 import { splitAuthors, type ArxivRecord } from '../src/ingest/arxiv-record.ts';
 import { readArxivSnapshot } from '../src/ingest/arxiv-snapshot.ts';
 import { RecordProblem, type ImportSummary } from '../src/ingest/summary.ts';
+import { LISTINGS, WITH_ABSTRACTS, pad, random, readArxivCorpus, shuffled } from './corpus.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const CORPUS = path.resolve(repoRoot, '../shared/fixtures/corpus');
-const WITH_ABSTRACTS = path.join(CORPUS, 'arxiv_browse_abs_records_with_abstracts.jsonl');
-const LISTINGS = path.join(CORPUS, 'arxiv_browse_astro-ph_listings_1992-2020.jsonl.gz');
 const REPORT = path.join(repoRoot, 'bench/SNAPSHOT.md');
 const RECORDS = Number(process.env.BENCH_SNAPSHOT_RECORDS || 1_000_000);
 const RAW_BATCH = 1000;
@@ -46,55 +43,8 @@ const log = (msg: string) => process.stderr.write(`bench:snapshot: ${msg}\n`);
 
 // ---------------------------------------------------------------- the snapshot file
 
-interface CorpusRecord {
-  id: string;
-  submitter?: string;
-  title: string;
-  authors: string;
-  categories: string[];
-  comments?: string;
-  journal_ref?: string;
-  doi?: string;
-  report_no?: string;
-  license?: string;
-  abstract?: string;
-  versions: { version: string; date: string }[];
-}
-
-async function readCorpus(): Promise<CorpusRecord[]> {
-  const out: CorpusRecord[] = [];
-  for (const file of [WITH_ABSTRACTS, LISTINGS]) {
-    const input = file.endsWith('.gz') ? fs.createReadStream(file).pipe(createGunzip()) : fs.createReadStream(file);
-    for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
-      if (line.trim()) out.push(JSON.parse(line) as CorpusRecord);
-    }
-  }
-  return out;
-}
-
-/** A small seeded generator (mulberry32), so every run builds the same file. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(list: T[], rnd: () => number): T[] {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number) => String(n).padStart(2, '0');
 /** arXiv's version date format: `Mon, 2 Apr 2007 19:18:42 GMT`. */
 function rfc2822(d: Date): string {
   return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} GMT`;
@@ -102,7 +52,7 @@ function rfc2822(d: Date): string {
 
 /** Builds the snapshot file; returns its size in bytes. */
 async function writeSnapshot(file: string): Promise<number> {
-  const corpus = await readCorpus();
+  const corpus = await readArxivCorpus();
   const abstracts = corpus.filter((r) => r.abstract).map((r) => r.abstract!);
   const rnd = random(2026);
   const used = new Set<string>();
@@ -426,7 +376,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!fs.existsSync(WITH_ABSTRACTS) || !fs.existsSync(LISTINGS)) {
-    log(`needs the corpus in ${CORPUS} (../shared/fixtures); skipped`);
+    log(`needs the corpus in ${path.dirname(WITH_ABSTRACTS)} (../shared/fixtures); skipped`);
     return;
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-bench-snapshot-'));

@@ -34,6 +34,11 @@ const schema = z.object({
   FEATURE_CATEGORIES: z.string().default('').describe('Newly ingested papers in these categories are featured automatically (comma-separated)'),
   FEATURE_KEYWORDS: z.string().default('').describe('…or whose title or abstract contains one of these words or phrases (comma-separated)'),
   FEATURE_MAX_PER_DAY: z.coerce.number().int().min(0).max(1000).default(30).describe('Most papers the featuring rules add to one day'),
+  EMBEDDINGS_URL: z.url({ protocol: /^https?$/ }).optional().describe('OpenAI-compatible embedding server for semantic search, e.g. http://127.0.0.1:11434 (unset: text search only)'),
+  EMBEDDINGS_MODEL: z.string().min(1).max(200).default('nomic-embed-text').describe('Embedding model the server is asked for; changing it re-embeds every paper'),
+  EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1).max(16_384).default(768).describe("Length of the model's vectors; a server answering another length is refused"),
+  EMBEDDINGS_API_KEY: z.string().min(1).optional().describe('Sent as Authorization: Bearer to EMBEDDINGS_URL, when the server wants one'),
+  EMBEDDINGS_BATCH: z.coerce.number().int().min(1).max(2048).default(64).describe('Papers embedded per request'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of every request to an upstream'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional().describe('Mail server, e.g. smtp://user:pass@mail.example.org:587 (unset: mails go to MAIL_OUTBOX_DIR)'),
@@ -59,7 +64,7 @@ function crossCheck(config: Config): string[] {
 }
 
 /** Names of settings whose values are never printed. */
-const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET', 'SMTP_URL']);
+const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET', 'SMTP_URL', 'EMBEDDINGS_API_KEY']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -31,6 +31,9 @@ export const COPIED_TABLES = [
   { table: 'reports', key: ['id'] },
   { table: 'audit_log', key: ['id'] },
   { table: 'rate_limits', key: ['key'] },
+  // Vectors are costly to make again (a request per batch to the embedding service); failures keep their backoff.
+  { table: 'paper_embeddings', key: ['paper_id'] },
+  { table: 'embedding_failures', key: ['paper_id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;
@@ -137,7 +140,7 @@ async function digest(db: Transaction<any>, dialect: Dialect, plan: TablePlan, e
 
 /**
  * A row as one line of JSON, columns in the plan's order, values as the drivers
- * give them normalized to what both databases can hold: numbers, strings, null.
+ * give them normalized to what both databases can hold: numbers, strings, bytes, null.
  */
 function canonicalRow(row: Row, columns: string[]): string {
   const canonical: Row = {};
@@ -146,6 +149,8 @@ function canonicalRow(row: Row, columns: string[]): string {
     if (value === null || value === undefined) canonical[column] = null;
     else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) canonical[column] = value;
     else if (typeof value === 'bigint') canonical[column] = Number(value);
+    // Both drivers read blob/bytea as a Buffer: compared by its bytes.
+    else if (value instanceof Uint8Array) canonical[column] = { hex: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') };
     else throw new Error(`copy: cannot compare the ${typeof value} value in ${column}`);
   }
   return JSON.stringify(canonical) + '\n';

@@ -331,5 +331,30 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`insert into paper_search (paper_search) values ('rebuild')`.execute(db);
       },
     },
+    // Semantic search: one vector per paper (float32, little-endian) for the model that made it,
+    // and the papers the embedding service refused, with when to try them again.
+    '007_embeddings': {
+      async up(db) {
+        await db.schema
+          .createTable('paper_embeddings')
+          .addColumn('paper_id', 'text', (c) => c.primaryKey().references('papers.id').onDelete('cascade'))
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('dimensions', 'integer', (c) => c.notNull())
+          .addColumn('vector', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        // The search cache asks for the count and latest vector of one model on every query.
+        await db.schema.createIndex('paper_embeddings_model').on('paper_embeddings').columns(['model', 'dimensions', 'created_at']).execute();
+        await db.schema
+          .createTable('embedding_failures')
+          .addColumn('paper_id', 'text', (c) => c.primaryKey().references('papers.id').onDelete('cascade'))
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('last_error', 'text', (c) => c.notNull())
+          .addColumn('failed_at', 'text', (c) => c.notNull())
+          .addColumn('retry_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -25,6 +25,29 @@ export interface Database {
   reports: ReportTable;
   audit_log: AuditLogTable;
   rate_limits: RateLimitTable;
+  paper_embeddings: PaperEmbeddingTable;
+  embedding_failures: EmbeddingFailureTable;
+}
+
+/** A paper's vector for semantic search: title and abstract as one embedding model saw them. */
+export interface PaperEmbeddingTable {
+  paper_id: string;
+  /** The EMBEDDINGS_MODEL that made it; papers embedded by another model are embedded again. */
+  model: string;
+  dimensions: number;
+  /** `dimensions` float32 values, little-endian, as the service returned them (not normalized). */
+  vector: Buffer;
+  created_at: string;
+}
+
+/** A paper the embedding service refused: skipped until `retry_at`, backing off with each attempt. */
+export interface EmbeddingFailureTable {
+  paper_id: string;
+  model: string;
+  attempts: number;
+  last_error: string;
+  failed_at: string;
+  retry_at: string;
 }
 
 /** A signed-in browser. The cookie holds a random token; only its SHA-256 is stored. */

@@ -5,6 +5,8 @@ export interface SearchRequest {
   /** Filters that the form sets; each narrows like its query-language twin. */
   filters?: SearchFilters;
   sort?: SearchSort;
+  /** Match the last word as a prefix too: for results shown as one types. */
+  prefixLast?: boolean;
   /** Results per page (1–100, default 20) and how many to skip. */
   limit?: number;
   offset?: number;
@@ -15,7 +17,7 @@ export interface SearchRequest {
 export type SearchSort = 'relevance' | 'upvotes' | 'date';
 
 export interface SearchFilters {
-  /** Published on or after / before this day (`YYYY-MM-DD`). */
+  /** Published on or after `after`, and before (not on) `before`: days, `YYYY-MM-DD`. */
   after?: string;
   before?: string;
   /** An arXiv category (`cs.LG`) or archive (`cs`). */

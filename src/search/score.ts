@@ -1,0 +1,44 @@
+/**
+ * The ranking function: text relevance first, popularity and recency to order papers
+ * that are about equally relevant (docs/decisions/009-search.md).
+ *
+ *   score = relevance / best relevance in the results          (0–1, BM25 or ts_rank)
+ *         + 0.15 × min(1, ln(1 + upvotes) / ln(1 + 1000))      (popularity, saturating)
+ *         + 0.10 × 2^(−age in days / 365)                      (recency, halves each year)
+ *
+ * A title match scores about ten times an abstract mention, so neither bonus can lift
+ * a paper that merely mentions the words above one that is about them; together they
+ * decide between the many papers that are.
+ */
+export const RANKING = {
+  popularityWeight: 0.15,
+  /** Upvotes at which popularity stops counting. */
+  popularitySaturation: 1000,
+  recencyWeight: 0.1,
+  recencyHalfLifeDays: 365,
+} as const;
+
+export interface Candidate {
+  /** Text relevance, higher is better, any positive scale. */
+  relevance: number;
+  upvotes: number;
+  /** ISO timestamp. */
+  publishedAt: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export function popularity(upvotes: number): number {
+  return Math.min(1, Math.log1p(Math.max(0, upvotes)) / Math.log1p(RANKING.popularitySaturation));
+}
+
+export function recency(publishedAt: string, now: Date): number {
+  const ageDays = Math.max(0, (now.getTime() - Date.parse(publishedAt)) / DAY_MS);
+  return Number.isFinite(ageDays) ? 2 ** (-ageDays / RANKING.recencyHalfLifeDays) : 0;
+}
+
+/** Each candidate's blended score, given the best relevance among them. */
+export function blendedScore(c: Candidate, bestRelevance: number, now: Date): number {
+  const relevance = bestRelevance > 0 ? c.relevance / bestRelevance : 0;
+  return relevance + RANKING.popularityWeight * popularity(c.upvotes) + RANKING.recencyWeight * recency(c.publishedAt, now);
+}
