@@ -34,6 +34,9 @@ export const COPIED_TABLES = [
   // Vectors are costly to make again (a request per batch to the embedding service); failures keep their backoff.
   { table: 'paper_embeddings', key: ['paper_id'] },
   { table: 'embedding_failures', key: ['paper_id'] },
+  // Copied so that a moved site neither loses its readers nor sends a period's digest twice.
+  { table: 'subscriptions', key: ['id'] },
+  { table: 'digest_outbox', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

@@ -356,5 +356,58 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+
+    // E-mail digests (docs/decisions/010-digests.md): subscriptions with double opt-in, and an
+    // outbox that holds each (subscription, period) digest once, built before it is sent.
+    '009_digests': {
+      async up(db) {
+        await id(db, 'subscriptions')
+          /** Lowercased; one subscription per address. */
+          .addColumn('email', 'text', (c) => c.notNull().unique())
+          .addColumn('user_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          /** `pending` (not confirmed), `active`, `unsubscribed` or `bounced`. */
+          .addColumn('status', 'text', (c) => c.notNull())
+          /** `daily` or `weekly`. */
+          .addColumn('frequency', 'text', (c) => c.notNull())
+          /** JSON: `{categories, queries, organizations, authors}`, each a list of strings. */
+          .addColumn('topics', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('max_papers', 'integer', (c) => c.notNull().defaultTo(10))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('confirmed_at', 'text')
+          .addColumn('unsubscribed_at', 'text')
+          /** Permanent delivery failures in a row; at the limit the status becomes `bounced`. */
+          .addColumn('bounces', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .execute();
+        await db.schema.createIndex('subscriptions_status').on('subscriptions').columns(['status', 'frequency']).execute();
+        await db.schema.createIndex('subscriptions_user').on('subscriptions').column('user_id').execute();
+
+        await id(db, 'digest_outbox')
+          .addColumn('subscription_id', 'integer', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
+          /** `daily:2026-11-25` or `weekly:2026-W48`. */
+          .addColumn('period', 'text', (c) => c.notNull())
+          /** `queued`, `sending`, `sent`, `failed` (permanent) or `skipped` (nothing to send). */
+          .addColumn('status', 'text', (c) => c.notNull())
+          /** Fixed when the digest is built, so a resend is recognisably the same mail. */
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('html', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          /** JSON array of the paper ids in the digest. */
+          .addColumn('paper_ids', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          /** The instance sending it, and until when its claim holds. */
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('sent_at', 'text')
+          .addUniqueConstraint('digest_outbox_subscription_period', ['subscription_id', 'period'])
+          .execute();
+        await db.schema.createIndex('digest_outbox_due').on('digest_outbox').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('digest_outbox_period').on('digest_outbox').columns(['period', 'status']).execute();
+      },
+    },
   };
 }

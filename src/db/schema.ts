@@ -27,6 +27,52 @@ export interface Database {
   rate_limits: RateLimitTable;
   paper_embeddings: PaperEmbeddingTable;
   embedding_failures: EmbeddingFailureTable;
+  subscriptions: SubscriptionTable;
+  digest_outbox: DigestOutboxTable;
+}
+
+/** Someone who asked for the digest by e-mail (docs/decisions/010-digests.md). */
+export interface SubscriptionTable {
+  id: Generated<number>;
+  /** Lowercased; one subscription per address. */
+  email: string;
+  user_id: number | null;
+  /** `pending` (not confirmed yet), `active`, `unsubscribed` or `bounced`. */
+  status: string;
+  /** `daily` or `weekly`. */
+  frequency: string;
+  /** JSON: `{categories, queries, organizations, authors}`, each a list of strings. */
+  topics: Generated<string>;
+  max_papers: Generated<number>;
+  created_at: string;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+  /** Permanent delivery failures in a row. */
+  bounces: Generated<number>;
+  last_error: string | null;
+}
+
+/** One digest for one subscription and period: built once, then sent (and retried) from here. */
+export interface DigestOutboxTable {
+  id: Generated<number>;
+  subscription_id: number;
+  /** `daily:2026-11-25` or `weekly:2026-W48`. */
+  period: string;
+  /** `queued`, `sending`, `sent`, `failed` (permanent) or `skipped`. */
+  status: string;
+  message_id: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** JSON array of paper ids. */
+  paper_ids: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
 }
 
 /** A paper's vector for semantic search: title and abstract as one embedding model saw them. */
