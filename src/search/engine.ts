@@ -4,6 +4,15 @@ import { highlight, matcherFor, snippet } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
 import { blendedScore, type Candidate } from './score.ts';
 import type { SearchFilters, SearchHit, SearchRequest, SearchResult } from './types.ts';
+import { fuseRankings } from './fusion.ts';
+import type { SemanticRanking } from './vectors.ts';
+
+/** Nearest papers to a text by meaning (vectors.ts `semanticRanking` bound to a database and config). */
+export type SemanticSearch = (query: string, k: number) => Promise<SemanticRanking>;
+
+/** Nearest papers by meaning that fusion reads, and reciprocal rank fusion's constant. */
+const SEMANTIC_DEPTH = 200;
+const RRF_K = 60;
 
 /**
  * Full-text search over the database's own index: FTS5 with BM25 on SQLite, a weighted
@@ -37,10 +46,16 @@ interface PaperText {
   abstract: string;
 }
 
-/** Searches the visible papers; throws QueryError for a query the reader must fix. */
-export async function searchPapers(db: Db, req: SearchRequest): Promise<SearchResult> {
+/**
+ * Searches the visible papers; throws QueryError for a query the reader must fix. With
+ * `semantic` (an embedding service is configured) and relevance order, the text ranking and
+ * the nearest papers by meaning are fused by reciprocal rank; if the service cannot answer,
+ * the results are the text ranking and `notice` says why.
+ */
+export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?: SemanticSearch } = {}): Promise<SearchResult> {
   const parsed = parseQuery(req.q, { prefixLast: req.prefixLast });
   const filters = { ...parsed.filters, ...definedOnly(req.filters ?? {}) };
+  const sort = req.sort ?? 'relevance';
   const limit = Math.min(MAX_LIMIT, Math.max(1, req.limit ?? DEFAULT_LIMIT));
   const offset = Math.max(0, req.offset ?? 0);
   const now = req.now ?? new Date();
@@ -48,17 +63,47 @@ export async function searchPapers(db: Db, req: SearchRequest): Promise<SearchRe
     return { hits: [], total: 0, totalIsEstimate: false, mode: 'text' };
   }
 
-  const pool = await candidatePool(db, parsed, filters, req.sort ?? 'relevance');
-  const total = Math.min(pool.length, POOL);
-  const ranked = rank(pool.slice(0, POOL), req.sort ?? 'relevance', now).slice(offset, offset + limit);
-  const texts = await paperTexts(db, ranked.map((r) => r.id));
+  const pool = await candidatePool(db, parsed, filters, sort);
+  let ranked: { id: string; score: number }[] = rank(pool.slice(0, POOL), sort, now);
+  let total = Math.min(pool.length, POOL);
+  let mode: SearchResult['mode'] = 'text';
+  let notice: string | undefined;
+  if (opts.semantic && req.semantic !== false && sort === 'relevance' && hasText(parsed)) {
+    // Meaning is in the words, not in the filters' syntax.
+    const words = parsed.must.flat().map((t) => t.tokens.join(' ')).join(' ');
+    const semantic = await opts.semantic(words, SEMANTIC_DEPTH);
+    if (semantic.ok) {
+      const nearest = await passing(db, semantic.ids, parsed, filters);
+      const textIds = ranked.map((r) => r.id);
+      const ranks = [textIds, nearest].map((list) => new Map(list.map((id, i) => [id, i + 1])));
+      const rrf = (id: string) => ranks.reduce((sum, r) => sum + (r.has(id) ? 1 / (RRF_K + r.get(id)!) : 0), 0);
+      ranked = fuseRankings([textIds, nearest], RRF_K).map((id) => ({ id, score: rrf(id) }));
+      total = Math.max(total, ranked.length);
+      mode = 'hybrid';
+    } else {
+      notice = `Showing text matches only: ${semantic.reason}.`;
+    }
+  }
+
+  const page = ranked.slice(offset, offset + limit);
+  const texts = await paperTexts(db, page.map((r) => r.id));
   const matcher = matcherFor(parsed);
-  const hits: SearchHit[] = ranked.flatMap((r) => {
+  const hits: SearchHit[] = page.flatMap((r) => {
     const paper = texts.get(r.id);
     if (!paper) return [];
     return [{ paperId: r.id, score: r.score, titleHtml: highlight(paper.title, matcher), snippetHtml: snippet(paper.abstract, matcher) }];
   });
-  return { hits, total, totalIsEstimate: pool.length > POOL, mode: 'text' };
+  return { hits, total, totalIsEstimate: pool.length > POOL, mode, ...(notice ? { notice } : {}) };
+}
+
+/** The papers among `ids`, in order, that are visible and pass the query's filters and exclusions. */
+async function passing(db: Db, ids: string[], parsed: ParsedQuery, filters: SearchFilters): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const excluded = parsed.not.length === 0 ? sql`` : sql`and not ${textMatch(db, { must: [parsed.not], not: [], filters: {} })}`;
+  const { rows } = await sql<{ id: string }>`
+    select p.id from papers p where p.id in (${sql.join(ids)}) and p.hidden_at is null ${filterSql(filters)} ${excluded}`.execute(db.kysely);
+  const kept = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => kept.has(id));
 }
 
 function definedOnly(filters: SearchFilters): SearchFilters {

@@ -5,6 +5,8 @@ export interface SearchRequest {
   /** Filters that the form sets; each narrows like its query-language twin. */
   filters?: SearchFilters;
   sort?: SearchSort;
+  /** Blend in semantic similarity when an embedding service is configured (default true). */
+  semantic?: boolean;
   /** Match the last word as a prefix too: for results shown as one types. */
   prefixLast?: boolean;
   /** Results per page (1–100, default 20) and how many to skip. */
