@@ -141,14 +141,16 @@ const NEW_STYLE_FROM = Date.UTC(2007, 3, 1);
 const CORPUS_END = Date.UTC(2026, 7, 31);
 
 /**
- * `count` papers: the base papers under their own ids first, then copies under
+ * `count` papers: the base papers under their own ids first (in a seeded shuffle, so that
+ * a corpus of any size mixes the three sources in proportion), then copies under
  * synthesised new-style ids (`YYMM.NNNNN`, numbered within the month of the copy's
  * date), with a date drawn anew (Hugging Face copies within 2023–2026, the rest
  * within 2007–2026), shuffled authors and categories, and upvotes varied around the
  * original's. Seeded: every run yields the same papers.
  */
-export function* benchPapers(base: BenchPaper[], count: number): Generator<BenchPaper> {
+export function* benchPapers(papers: BenchPaper[], count: number): Generator<BenchPaper> {
   const rnd = random(2026);
+  const base = shuffled(papers, rnd);
   const used = new Set(base.map((p) => p.id));
   const perMonth = new Map<string, number>();
   const HF_FROM = Date.UTC(2023, 0, 1);

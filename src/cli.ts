@@ -7,6 +7,8 @@ import { startServer } from './server.ts';
 import { scheduledJobs } from './jobs/jobs.ts';
 import { runIfDue } from './jobs/scheduler.ts';
 import { silentLogger } from './log.ts';
+import { registerSearchCommands } from './search/cli.ts';
+import { registerDigestCommands } from './digests/cli.ts';
 
 /** Runs one command with the config and database, turning known failures into one clear line. */
 async function withDb(action: (config: Config, db: Db) => Promise<void>): Promise<void> {
@@ -101,6 +103,9 @@ program
     const { copyCommand } = await import('./db/copy-cli.ts');
     await copyCommand(opts.from, opts.to);
   });
+
+registerSearchCommands(program.command('search').description('the search index and semantic search'), withDb);
+registerDigestCommands(program.command('digest').description('e-mail digests: build, send, and see how delivery goes'), withDb);
 
 const importCmd = program.command('import').description('import papers from files');
 importCmd

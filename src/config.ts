@@ -43,7 +43,12 @@ const schema = z.object({
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional().describe('Mail server, e.g. smtp://user:pass@mail.example.org:587 (unset: mails go to MAIL_OUTBOX_DIR)'),
   MAIL_FROM: z.string().min(3).default('Daily Papers <no-reply@localhost>').describe('Sender of every mail'),
+  MAIL_UNSUBSCRIBE_ADDRESS: z.email().optional().describe("Address in digests' List-Unsubscribe mailto (unset: MAIL_FROM's address)"),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox').describe('Where mails are written when SMTP_URL is unset (development)'),
+  DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(8).describe('Hour (in DIGEST_TZ) at which digests go out: daily ones on weekdays, weekly ones on DIGEST_WEEKDAY'),
+  DIGEST_TZ: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').default('UTC').describe('Time zone of DIGEST_HOUR'),
+  DIGEST_WEEKDAY: z.coerce.number().int().min(0).max(6).default(1).describe('Day the weekly digest goes out (0 = Sunday, 1 = Monday, … 6 = Saturday)'),
+  DIGEST_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5).describe('Pooled SMTP connections, and digests in flight at once'),
   TRUST_PROXY: z.stringbool().default(false).describe('Trust X-Forwarded-For and X-Forwarded-Proto (behind a load balancer)'),
   RATE_LIMIT_SCALE: z.coerce.number().min(0).max(1000).default(1).describe('Multiplies every rate limit (0: no limits, for load tests)'),
   SUBMISSIONS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(10).describe('Papers one user may submit per day'),
@@ -52,6 +57,15 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Checks across fields: the cron expression must parse in its time zone. */
 function crossCheck(config: Config): string[] {

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
@@ -24,6 +24,10 @@ export interface TestSmtpServer {
   failNext(count: number, code?: number, message?: string): void;
   /** How many messages were refused by `failNext` so far. */
   readonly refused: number;
+  /** Fault injection: for the next `count` messages, drop the connection in the middle of DATA (no reply at all). */
+  dropNext(count: number): void;
+  /** How many connections `dropNext` dropped so far. */
+  readonly dropped: number;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const waiters: { predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }[] = [];
   let faults = { count: 0, code: 451, message: 'try again later' };
   let refused = 0;
+  let drops = 0;
+  let dropped = 0;
 
   const server = new SMTPServer({
     secure: false,
@@ -40,6 +46,16 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
+      if (drops > 0) {
+        drops--;
+        // The first chunk of the message arrives, then the connection is gone: the client never hears 250.
+        stream.once('data', () => {
+          dropped++;
+          connectionOf(session.id)?._socket.destroy();
+        });
+        stream.resume();
+        return;
+      }
       // The fault applies to the message as a whole: its data is read, then refused.
       const fault = faults.count > 0 ? { ...faults } : null;
       if (fault) faults.count--;
@@ -75,7 +91,12 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // A client that dies mid-session (a killed sender) resets its connection: part of the tests, not a failure.
+  server.on('error', () => {});
   const port = (server.server.address() as AddressInfo).port;
+  // smtp-server keeps its open connections here; the drop fault needs the one a session runs on.
+  const connectionOf = (id: string) =>
+    [...(server as unknown as { connections: Set<{ session: { id: string }; _socket: Socket }> }).connections].find((c) => c.session.id === id);
 
   return {
     url: `smtp://127.0.0.1:${port}`,
@@ -100,6 +121,12 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         }, timeoutMs);
         waiters.push(waiter);
       });
+    },
+    get dropped() {
+      return dropped;
+    },
+    dropNext(count) {
+      drops = count;
     },
     failNext(count, code = 451, message = 'try again later') {
       faults = { count, code, message };

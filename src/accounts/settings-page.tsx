@@ -16,6 +16,9 @@ import { formatShortDate } from '../web/format.ts';
 import { CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
 import { apiTokensOfUser, sessionsOfUser, userById } from './queries.ts';
 import { MAX_API_TOKENS, changePassword, createApiToken, revokeOwnApiToken, saveProfile } from './settings.ts';
+import { DigestSettings } from '../digests/pages.tsx';
+import { preferencesFromForm, type PreferenceValues } from '../digests/forms.tsx';
+import { subscribeAccount, subscriptionFor, unsubscribe } from '../digests/subscriptions.ts';
 
 type C = Context<AppEnv>;
 
@@ -38,6 +41,8 @@ const DONE: Record<string, string> = {
   profile: 'Profile saved.',
   password: 'Password saved. Your other browsers were signed out.',
   revoked: 'Token revoked: it no longer works.',
+  digest: 'Digest saved.',
+  'digest-off': 'You are unsubscribed from the digest.',
 };
 
 /** Settings are changed from a signed-in browser; API tokens may only edit the profile. */
@@ -106,15 +111,36 @@ export async function revokeToken(c: C) {
   return c.redirect('/settings?done=revoked', 303);
 }
 
+/** `POST /settings/digest`: subscribes the account's address at once (signing in proved it) or saves its preferences. */
+export async function saveDigestSettings(c: C) {
+  const viewer = needSession(c);
+  await enforceLimit(c, 'digestPreferences');
+  if (!viewer.email) throw new RequestError(409, 'your account has no e-mail address to send a digest to');
+  const { values, prefs, errors } = preferencesFromForm(await formFields(c));
+  if (!prefs) return renderSettings(c, viewer, { errors: {}, digest: { values, errors: errors ?? {} } }, 400);
+  await subscribeAccount(c.var.db.kysely, viewer.id, viewer.email, prefs);
+  return c.redirect('/settings?done=digest#digest', 303);
+}
+
+/** `POST /settings/digest/unsubscribe` */
+export async function leaveDigest(c: C) {
+  const viewer = needSession(c);
+  const sub = await subscriptionFor(c.var.db.kysely, viewer.id);
+  if (sub) await unsubscribe(c.var.db.kysely, sub.id);
+  return c.redirect('/settings?done=digest-off#digest', 303);
+}
+
 interface SettingsState {
   errors?: FormErrors;
   newToken?: { name: string; token: string };
+  /** The digest form as posted, with its problems. */
+  digest?: { values: PreferenceValues; errors: FormErrors };
 }
 
-async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status: 200 | 201 | 403 | 409 | 422 = 200) {
+async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status: 200 | 201 | 400 | 403 | 409 | 422 = 200) {
   const db = c.var.db.kysely;
   const now = new Date();
-  const [user, sessions, tokens] = await Promise.all([userById(db, viewer.id), sessionsOfUser(db, viewer.id, now), apiTokensOfUser(db, viewer.id)]);
+  const [user, sessions, tokens, subscription] = await Promise.all([userById(db, viewer.id), sessionsOfUser(db, viewer.id, now), apiTokensOfUser(db, viewer.id), subscriptionFor(db, viewer.id)]);
   if (!user) throw new RequestError(404, 'no such user');
   const auth = c.var.auth;
   const current = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
@@ -165,6 +191,8 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
             <button type="submit" class="button primary">Save profile</button>
           </form>
         </section>
+
+        <DigestSettings csrf={csrf} email={user.email} sub={subscription} values={state.digest?.values} errors={state.digest?.errors} />
 
         <section class="settings-section" aria-labelledby="s-password">
           <h2 id="s-password">{user.password_hash ? 'Change password' : 'Set a password'}</h2>

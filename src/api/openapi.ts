@@ -121,6 +121,45 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/papers/search': {
+      get: {
+        operationId: 'searchPapers',
+        summary: 'Search papers, best match first',
+        description:
+          "Hugging Face's search: `q` and `limit`, answered with daily-papers items. `q` is the query language " +
+          '(words, `"phrases"`, `-excluded`, `OR`, `prefix*`, `title:`, `author:"…"`, `cat:cs.LG`, `org:…`, ' +
+          '`after:2025-01-01`, `before:2025-06`, `has:code`, `upvotes:10`); the other parameters are our extensions. ' +
+          'Papers never featured on a day (ingested from arXiv) come as items dated by their publication. ' +
+          'An invalid query is a 400 whose `details` say what to fix.',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [
+          { name: 'q', in: 'query', description: 'The query; up to 1,000 characters.', schema: { type: 'string', maxLength: 1000, examples: ['reward model -survey'] } },
+          { name: 'limit', in: 'query', description: 'Results to return.', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          { name: 'offset', in: 'query', description: 'Results to skip, for the next page.', schema: { type: 'integer', minimum: 0, maximum: 100000, default: 0 } },
+          { name: 'sort', in: 'query', description: 'Relevance blends text match with upvotes and recency.', schema: { type: 'string', enum: ['relevance', 'upvotes', 'date'], default: 'relevance' } },
+          { name: 'after', in: 'query', description: 'Published on or after this day.', schema: { type: 'string', format: 'date' } },
+          { name: 'before', in: 'query', description: 'Published before this day (not on it).', schema: { type: 'string', format: 'date' } },
+          { name: 'cat', in: 'query', description: 'An arXiv category (`cs.LG`) or archive (`cs`).', schema: { type: 'string', maxLength: 60 } },
+          { name: 'org', in: 'query', description: "An organization's name.", schema: { type: 'string', maxLength: 100 } },
+          { name: 'has_code', in: 'query', description: 'Only papers with a code repository.', schema: { type: 'boolean' } },
+          { name: 'min_upvotes', in: 'query', description: 'At least this many upvotes.', schema: { type: 'integer', minimum: 0 } },
+          { name: 'prefix', in: 'query', description: 'Match the last word as a prefix too, for results as one types.', schema: { type: 'boolean' } },
+        ],
+        responses: {
+          200: {
+            ...json({ type: 'array', items: ref('SearchHit') }, 'The matches of this page, best first.'),
+            headers: {
+              'X-Total-Count': { schema: { type: 'integer' }, description: 'Papers that match (a lower bound when estimated).' },
+              'X-Total-Is-Estimate': { schema: { type: 'boolean' }, description: 'True when more papers match than were ranked.' },
+              'X-Search-Mode': { schema: { type: 'string', enum: ['text', 'hybrid'] }, description: 'How the results were ranked.' },
+              'X-Search-Notice': { schema: { type: 'string' }, description: 'Why semantic search did not take part, when it was meant to.' },
+            },
+          },
+          ...pick(400, 429),
+        },
+      },
+    },
     '/api/papers/{id}': {
       get: {
         operationId: 'getPaper',
@@ -183,6 +222,17 @@ export const openApiDocument = {
           },
         },
         responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 413, 429), 410: error('The paper was removed by a moderator.') },
+      },
+    },
+    '/api/papers/{id}/related': {
+      get: {
+        operationId: 'getRelatedPapers',
+        summary: 'Papers most like this one, best first',
+        description: 'Text similarity over title and abstract: the papers that share most of this paper\'s distinctive words. Removed papers are never listed.',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [paperId, { name: 'limit', in: 'query', description: 'How many papers.', schema: { type: 'integer', minimum: 1, maximum: 50, default: 6 } }],
+        responses: { 200: json({ type: 'array', items: ref('Paper') }, 'The related papers; empty when none shares enough words.'), ...pick(400, 404, 429), 410: error('The paper was removed by a moderator.') },
       },
     },
     '/api/comments/{id}': {
@@ -359,6 +409,24 @@ export const openApiDocument = {
           organization: ref('Organization'),
           isAuthorParticipating: { type: 'boolean' },
         },
+      },
+      SearchHit: {
+        description: 'A search result: a daily-papers item, plus the matched words marked.',
+        allOf: [
+          ref('DailyPaper'),
+          {
+            type: 'object',
+            required: ['highlight'],
+            properties: {
+              highlight: {
+                type: 'object',
+                description: 'Escaped HTML with the matched words in `<mark>`: the title, and a passage of the abstract.',
+                required: ['title', 'summary'],
+                properties: { title: { type: 'string' }, summary: { type: 'string' } },
+              },
+            },
+          },
+        ],
       },
       Comment: {
         type: 'object',

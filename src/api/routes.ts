@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { getDailyPapers } from '../feed/api.ts';
-import { getPaper } from '../papers/api.ts';
+import { getPaper, getRelatedPapers } from '../papers/api.ts';
+import { searchPapersApi } from '../search/api.ts';
 import { getOrganization } from '../organizations/pages.tsx';
 import { createComment, getComments, patchComment, removeComment } from '../comments/api.ts';
 import { upvotePaper, withdrawUpvote } from '../votes/routes.ts';
@@ -15,9 +16,11 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/openapi.json', getOpenApi);
   api.get('/api/daily_papers', getDailyPapers);
   api.post('/api/daily_papers', submitPaperApi);
+  api.get('/api/papers/search', searchPapersApi);
   api.post('/api/papers/:id{.+}/upvote', upvotePaper);
   api.delete('/api/papers/:id{.+}/upvote', withdrawUpvote);
   api.get('/api/papers/:id{.+}/comments', getComments);
+  api.get('/api/papers/:id{.+}/related', getRelatedPapers);
   api.post('/api/papers/:id{.+}/comments', createComment);
   api.patch('/api/comments/:id', patchComment);
   api.delete('/api/comments/:id', removeComment);

@@ -91,6 +91,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function csrfProtection(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method) || c.var.auth?.kind === 'token') return next();
+    if (await isOneClickUnsubscribe(c)) return next();
     const origin = c.req.header('Origin');
     const ownOrigin = c.var.config.BASE_URL ? new URL(c.var.config.BASE_URL).origin : new URL(c.req.url).origin;
     const fetchSite = c.req.header('Sec-Fetch-Site');
@@ -106,6 +107,16 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     }
     return next();
   };
+}
+
+/**
+ * RFC 8058 one-click unsubscribe: mail providers POST `List-Unsubscribe=One-Click` to the URL of a
+ * digest's List-Unsubscribe header, with no cookies, Origin or CSRF token. Only that request on
+ * that route passes: it carries no session power, and the signed token in its URL is the
+ * authority (digests/pages.tsx refuses it without a valid one).
+ */
+async function isOneClickUnsubscribe(c: Context<AppEnv>): Promise<boolean> {
+  return c.req.method === 'POST' && c.req.path === '/unsubscribe' && (await formField(c, 'List-Unsubscribe')) === 'One-Click';
 }
 
 async function formField(c: Context<AppEnv>, name: string): Promise<string | undefined> {

@@ -21,6 +21,10 @@ export const RATE_LIMITS = {
   claim: { limit: 20, windowSeconds: 3600 },
   profile: { limit: 30, windowSeconds: 3600 },
   token: { limit: 20, windowSeconds: 3600 },
+  /** Digest sign-ups: counted per client and per address, as each sends a mail. */
+  subscribe: { limit: 5, windowSeconds: 3600 },
+  /** Saving digest preferences through a signed link. */
+  digestPreferences: { limit: 30, windowSeconds: 3600 },
 } as const satisfies Record<string, { limit: number; windowSeconds: number }>;
 
 export type LimitedAction = keyof typeof RATE_LIMITS;

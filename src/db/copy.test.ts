@@ -33,7 +33,10 @@ async function englishPostgresUrl(): Promise<string> {
   return url.href;
 }
 
-/** A migrated database holding the demo data, categories (no import writes them yet) and a claimed job period. */
+/** A stored vector with bytes a text round trip would damage: NUL, 0xff, a NaN pattern. */
+const VECTOR = Buffer.from([0x00, 0x00, 0x80, 0x3f, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x00, 0x00, 0x00, 0xdb, 0x0f, 0x49, 0xc0]);
+
+/** A migrated database holding the demo data, categories (no import writes them yet), a claimed job period and a paper's vector. */
 async function seeded(url: string): Promise<Db> {
   const db = await connectDatabase(url);
   await migrateToLatest(db);
@@ -44,6 +47,7 @@ async function seeded(url: string): Promise<Db> {
     .insertInto('job_runs')
     .values({ job: 'digest', period_start: '2026-11-16T00:00:00.000Z', instance: 'test', started_at: '2026-11-16T00:00:01.000Z', outcome: 'ok', finished_at: null, detail: null })
     .execute();
+  await db.kysely.insertInto('paper_embeddings').values({ paper_id: id, model: 'test-embed', dimensions: 4, vector: VECTOR, created_at: '2026-11-16T00:00:02.000Z' }).execute();
   return db;
 }
 
@@ -74,6 +78,9 @@ describe('copying a database', () => {
     expect(report.find((r) => r.table === 'papers')?.sourceRows).toBe(40);
     expect(report.find((r) => r.table === 'job_runs')?.sourceRows).toBe(1);
     expect(report.find((r) => r.table === 'paper_categories')?.sourceRows).toBe(3);
+    expect(report.find((r) => r.table === 'paper_embeddings')?.sourceRows).toBe(1);
+    const { vector } = await to.kysely.selectFrom('paper_embeddings').select('vector').executeTakeFirstOrThrow();
+    expect(Buffer.from(vector).equals(VECTOR)).toBe(true);
 
     // Identity sequences moved past the copied ids (PostgreSQL's stay at 1 after explicit ids otherwise).
     const maxId = Number((await to.kysely.selectFrom('users').select((eb) => eb.fn.max('id').as('m')).executeTakeFirstOrThrow()).m);

@@ -290,11 +290,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('papers').addColumn('author_names', 'text', (c) => c.notNull().defaultTo('')).execute();
         if (dialect === 'postgres') {
           await sql`update papers set author_names = coalesce((select string_agg(a.name, ', ' order by a.position) from paper_authors a where a.paper_id = papers.id), '')`.execute(db);
-          // Title over authors over abstract: the weights A, B and C that ts_rank reads.
+          // Title over authors over abstract: the weights A, B and C that ts_rank reads. Punctuation
+          // becomes space first, as in FTS5 and the query parser: PostgreSQL's parser would keep
+          // `image/video`, URLs and hosts as single tokens and read `SemEval-2026` as `-2026`.
           await sql`alter table papers add column search_vector tsvector generated always as (
-            setweight(to_tsvector('english', title), 'A') ||
-            setweight(to_tsvector('english', author_names), 'B') ||
-            setweight(to_tsvector('english', abstract), 'C')) stored`.execute(db);
+            setweight(to_tsvector('english', regexp_replace(title, '[[:punct:][:space:]]+', ' ', 'g')), 'A') ||
+            setweight(to_tsvector('english', regexp_replace(author_names, '[[:punct:][:space:]]+', ' ', 'g')), 'B') ||
+            setweight(to_tsvector('english', regexp_replace(abstract, '[[:punct:][:space:]]+', ' ', 'g')), 'C')) stored`.execute(db);
           await sql`create index papers_search on papers using gin (search_vector)`.execute(db);
           return;
         }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';
+import { SubscribeCta } from '../digests/forms.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../web/format.ts';
 import {
   dayPeriod,
@@ -120,6 +121,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           </form>
         )}
       </header>
+      {period.kind === 'day' && <SubscribeCta chrome={chromeOf(c)} variant="banner" />}
       {shown.length === 0 ? (
         <section class="empty">
           <p>No papers were featured {period.kind === 'day' ? 'on this day' : `in this ${period.kind}`}.</p>

@@ -9,6 +9,13 @@ import { silentLogger, type Logger } from '../log.ts';
 import { harvestOai, oaiFetcher } from '../ingest/arxiv-oai.ts';
 import { addDays, dayOf } from '../feed/periods.ts';
 import type { Job } from './scheduler.ts';
+import { createMailer, type Mailer } from '../mail/mailer.ts';
+import { dailyCron, describeEnqueue, describeSend, duePeriods, enqueueAndSend, SENDER_PERIOD_MS, weeklyCron } from '../digests/schedule.ts';
+import { sendDue } from '../digests/send.ts';
+import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
+
+/** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
+export const EMBEDDINGS_PERIOD_MS = 5 * 60_000;
 
 /** The scheduled jobs this configuration turns on. */
 export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
@@ -63,5 +70,53 @@ export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
       },
     });
   }
+  if (config.EMBEDDINGS_URL) {
+    jobs.push({
+      name: 'embeddings',
+      schedule: { everyMs: EMBEDDINGS_PERIOD_MS },
+      // Bounded to most of a period, so that no two instances work the backlog at once.
+      async run() {
+        const summary = await embedBacklog(db, config, { deadline: Date.now() + EMBEDDINGS_PERIOD_MS * 0.8, log });
+        if (summary.stopped) throw new Error(describeEmbedRun(summary));
+        return describeEmbedRun(summary);
+      },
+    });
+  }
+  jobs.push(...digestJobs(db, config, log));
   return jobs;
+}
+
+/**
+ * Digests: the daily one on weekdays and the weekly one on DIGEST_WEEKDAY, both at DIGEST_HOUR
+ * in DIGEST_TZ, each built into the outbox and sent; and a sender loop that retries what is due.
+ * Each run opens its own SMTP pool and closes it, so idle minutes hold no connections.
+ */
+function digestJobs(db: Db, config: Config, log?: Logger): Job[] {
+  const withMailer = async (work: (mailer: Mailer) => Promise<string>) => {
+    const mailer = createMailer(config);
+    try {
+      return await work(mailer);
+    } finally {
+      mailer.close();
+    }
+  };
+  const tz = config.DIGEST_TZ;
+  const build = (frequency: 'daily' | 'weekly') => () =>
+    withMailer(async (mailer) => {
+      const periods = await duePeriods(db, config, [frequency]);
+      const { built, sent } = await enqueueAndSend(db, config, mailer, periods, { log });
+      return [...built.map(describeEnqueue), describeSend(sent)].join('; ');
+    });
+  return [
+    { name: 'digest-daily', schedule: { cron: dailyCron(config), tz }, run: build('daily') },
+    { name: 'digest-weekly', schedule: { cron: weeklyCron(config), tz }, run: build('weekly') },
+    {
+      name: 'digest-sender',
+      schedule: { everyMs: SENDER_PERIOD_MS },
+      run: () =>
+        withMailer(async (mailer) =>
+          describeSend(await sendDue(db, mailer, config, { concurrency: config.DIGEST_SEND_CONCURRENCY, deadline: Date.now() + SENDER_PERIOD_MS * 0.8, log })),
+        ),
+    },
+  ];
 }

@@ -1,10 +1,12 @@
 import type { Context } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { RequestError } from '../web/respond.ts';
-import { paperView, withSourceRecords } from '../feed/queries.ts';
+import { RequestError, zodDetails } from '../web/respond.ts';
+import { paperView, paperViews, withSourceRecords, type PaperView } from '../feed/queries.ts';
 import { paperIdParam } from '../web/params.ts';
 import { hfPaper } from './hf-format.ts';
 import { removedPaper } from '../moderation/queries.ts';
+import { DEFAULT_RELATED, MAX_RELATED, relatedPapers } from '../search/related.ts';
 
 /** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */
 export async function getPaper(c: Context<AppEnv>) {
@@ -12,7 +14,37 @@ export async function getPaper(c: Context<AppEnv>) {
   const view = await paperView(c.var.db.kysely, paperId);
   if (!view) throw new RequestError(404, `paper not found: ${paperId}`);
   if (view.paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
-  if (!view.listing) return c.json(hfPaper(view));
-  const [full] = await withSourceRecords(c.var.db.kysely, [{ ...view, listing: view.listing }]);
-  return c.json(hfPaper(full!));
+  return c.json((await apiPapers(c, [view]))[0]);
+}
+
+const relatedQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_RELATED}`)
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(MAX_RELATED, `must be at most ${MAX_RELATED}`))
+    .default(DEFAULT_RELATED),
+});
+
+/** `GET /api/papers/{id}/related?limit=`: the papers most like this one, as paper objects, best first. */
+export async function getRelatedPapers(c: Context<AppEnv>) {
+  const paperId = paperIdParam(c);
+  const parsed = relatedQuery.safeParse(c.req.query());
+  if (!parsed.success) throw new RequestError(400, 'invalid query parameters', zodDetails(parsed.error));
+  const db = c.var.db;
+  const view = await paperView(db.kysely, paperId);
+  if (!view) throw new RequestError(404, `paper not found: ${paperId}`);
+  if (view.paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
+  const related = await paperViews(db.kysely, await relatedPapers(db, paperId, parsed.data.limit));
+  return c.json(await apiPapers(c, related.filter((v) => !v.paper.hidden_at)));
+}
+
+/** Paper objects, each built from its newest listing's source record when it was featured. */
+async function apiPapers(c: Context<AppEnv>, views: PaperView[]) {
+  const listed = await withSourceRecords(
+    c.var.db.kysely,
+    views.flatMap((v) => (v.listing ? [{ ...v, listing: v.listing }] : [])),
+  );
+  const full = new Map(listed.map((v) => [v.paper.id, v]));
+  return views.map((v) => hfPaper(full.get(v.paper.id) ?? v));
 }

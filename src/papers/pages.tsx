@@ -1,15 +1,17 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { featuredDaysOfPaper, paperView, type PaperView } from '../feed/queries.ts';
+import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../feed/queries.ts';
 import { Layout, chromeOf, type Chrome } from '../web/layout.tsx';
-import { MathText, Upvotes, type VoteState } from '../web/components.tsx';
-import { formatCount, formatShortDate, safeHttpUrl } from '../web/format.ts';
+import { MathText, Upvotes, paperPath, type VoteState } from '../web/components.tsx';
+import { formatCount, formatShortDate, plural, safeHttpUrl } from '../web/format.ts';
 import { stripMath } from '../web/math.ts';
 import { parseArxivId } from './arxiv-id.ts';
 import { categoriesOfPapers } from './queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
 import { viewerVotes } from '../votes/routes.ts';
+import { relatedPapers } from '../search/related.ts';
+import type { Db } from '../db/database.ts';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
 export async function showPaper(c: Context<AppEnv>) {
@@ -25,8 +27,14 @@ export async function showPaper(c: Context<AppEnv>) {
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
-  const [days, categories, votes, discussion] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerVotes(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source)]);
-  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} chrome={chromeOf(c)} />);
+  const [days, categories, votes, discussion, related] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerVotes(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source), relatedViews(c.var.db, arxiv.id)]);
+  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} related={related} chrome={chromeOf(c)} />);
+}
+
+/** The papers most like this one, ready to show. */
+async function relatedViews(db: Db, paperId: string): Promise<PaperView[]> {
+  const views = await paperViews(db.kysely, await relatedPapers(db, paperId));
+  return views.filter((v) => !v.paper.hidden_at);
 }
 
 /** A well-formed arXiv id that was never featured here: point to arXiv. */
@@ -48,7 +56,7 @@ function UnknownPaper({ id, chrome }: { id: string; chrome: Chrome }) {
   );
 }
 
-function PaperPage({ view, days, categories, votes, discussion, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; chrome: Chrome }) {
+function PaperPage({ view, days, categories, votes, discussion, related, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; related: PaperView[]; chrome: Chrome }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
@@ -200,10 +208,33 @@ function PaperPage({ view, days, categories, votes, discussion, chrome }: { view
             <pre>{bibtex(view)}</pre>
           </details>
         </section>
+        <RelatedPapers views={related} />
         <Discussion {...discussion} />
         <PaperModerationForms paperId={paper.id} authors={authors} chrome={chrome} />
       </article>
     </Layout>
+  );
+}
+
+/** Compact links to the papers most like this one: title, then who and when. */
+function RelatedPapers({ views }: { views: PaperView[] }) {
+  if (views.length === 0) return <></>;
+  return (
+    <section class="related" aria-labelledby="related-h">
+      <h2 id="related-h">Related papers</h2>
+      <ol class="related-list">
+        {views.map(({ paper, organization, authors }) => (
+          <li>
+            <a href={paperPath(paper.id)}>
+              <MathText text={paper.title} />
+            </a>
+            <span class="related-meta">
+              {organization ? organization.fullname : plural(authors.length, 'author')} · <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time> · {plural(paper.upvotes, 'upvote')}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }
 

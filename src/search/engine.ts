@@ -29,9 +29,10 @@ export const POOL = 2000;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-// BM25 weights of title, authors and abstract (FTS5 column order); ts_rank's {D, C, B, A}.
+// BM25 weights of title, authors and abstract (FTS5 column order); ts_rank's {D, C, B, A}, in
+// the same ratios but small, because ts_rank saturates near 1 and would tie every title match.
 const FTS_WEIGHTS = sql.raw('10.0, 4.0, 1.0');
-const TS_WEIGHTS = '{0, 0.1, 0.4, 1.0}';
+const TS_WEIGHTS = '{0, 0.01, 0.04, 0.1}';
 
 interface PoolRow {
   id: string;

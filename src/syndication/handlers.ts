@@ -5,6 +5,9 @@ import { parseWeek, weekKeyOf } from '../feed/periods.ts';
 import { categoryListings, latestDay, listings, trendingListings } from '../feed/queries.ts';
 import { ORGANIZATION_NAME, organizationByName, organizationPapers } from '../organizations/queries.ts';
 import { feedFile, serveFeed } from './serve.ts';
+import { QueryError } from '../search/query.ts';
+import { linkQuery, pageSearch, SearchParamsError } from '../search/request.ts';
+import { searchWithViews } from '../search/results.ts';
 
 // As many papers as the page a feed mirrors shows: a whole day on /papers, the first page elsewhere.
 const DAY_LIMIT = 500;
@@ -76,6 +79,39 @@ export async function organizationFeed(c: Context<AppEnv>) {
       spec: { title: `${siteName(c)} — ${org.fullname}`, description: `The newest papers by ${org.fullname}.`, page: `/organizations/${name}`, path: `/feeds/organization/${name}` },
       views: await organizationPapers(db, org.id, 'newest', PAGE_SIZE, 0),
     };
+  });
+}
+
+/**
+ * `/feeds/search.*?q=…`: the newest papers matching a search, as the search page lists
+ * them sorted by date; the page's filter fields work here too.
+ */
+export async function searchFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '', 'search');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  const raw = c.req.query();
+  let search;
+  try {
+    search = pageSearch({ ...raw, sort: 'date', p: '' }, PAGE_SIZE);
+  } catch (err) {
+    if (err instanceof SearchParamsError) return refuse(c, 400, err.details.join('; '));
+    throw err;
+  }
+  if (!search.request.q.trim() && !search.filtered) return refuse(c, 400, 'a search feed needs a query, e.g. /feeds/search.rss?q=diffusion');
+  const query = linkQuery(raw, { sort: undefined });
+  return serveFeed(c, file.format, async () => {
+    try {
+      const { views } = await searchWithViews(c.var.db, search.request);
+      const q = search.request.q.trim();
+      const about = q ? `The newest papers matching “${q}”.` : 'The newest papers matching these filters.';
+      return {
+        spec: { title: `${siteName(c)} — Search: ${q || 'filters'}`, description: about, page: `/papers/search${linkQuery(raw, { sort: 'date' })}`, path: '/feeds/search', query },
+        views,
+      };
+    } catch (err) {
+      if (err instanceof QueryError) return refuse(c, 400, err.message);
+      throw err;
+    }
   });
 }
 

@@ -1,5 +1,5 @@
 import { Feed, type Item } from 'feed';
-import type { ListingView } from '../feed/queries.ts';
+import type { PaperView } from '../feed/queries.ts';
 import { stripMath } from '../web/math.ts';
 import { plural } from '../web/format.ts';
 
@@ -21,11 +21,13 @@ export interface FeedSpec {
   page: string;
   /** The feed without its extension, e.g. `/feeds/daily`. */
   path: string;
+  /** The query string the feed's own links carry, e.g. `?q=diffusion` for a search feed. */
+  query?: string;
 }
 
-/** One paper of a feed, with its arXiv categories. */
+/** One paper of a feed, with its arXiv categories; a paper never featured (a search hit) dates from its publication. */
 export interface FeedEntry {
-  view: ListingView;
+  view: PaperView;
   categories: string[];
 }
 
@@ -57,6 +59,7 @@ function clean(text: string): string {
  */
 export function renderFeed(spec: FeedSpec, entries: FeedEntry[], format: FeedFormat, siteName: string, base: string): RenderedFeed {
   const url = (path: string) => `${base}${path}`;
+  const query = spec.query ?? '';
   const text = format === 'json' ? (s: string) => s : escapeHtml;
   const items = entries.map((e) => feedItem(e, url(`/papers/${e.view.paper.id}`), text, siteName, format));
   const updated = items.length ? new Date(Math.max(...items.map((i) => i.date.getTime()))) : null;
@@ -65,13 +68,13 @@ export function renderFeed(spec: FeedSpec, entries: FeedEntry[], format: FeedFor
     // HTML too, while Atom's and JSON Feed's are plain text.
     title: format === 'rss' ? escapeHtml(clean(spec.title)) : clean(spec.title),
     description: format === 'rss' ? escapeHtml(clean(spec.description)) : clean(spec.description),
-    id: url(`${spec.path}.${format}`),
+    id: url(`${spec.path}.${format}${query}`),
     link: url(spec.page),
     language: 'en',
     // An empty feed has no date of its own; a fixed one keeps its bytes (and ETag) stable.
     updated: updated ?? new Date(0),
     generator: 'dailypapers',
-    feedLinks: { rss: url(`${spec.path}.rss`), atom: url(`${spec.path}.atom`), json: url(`${spec.path}.json`) },
+    feedLinks: { rss: url(`${spec.path}.rss${query}`), atom: url(`${spec.path}.atom${query}`), json: url(`${spec.path}.json${query}`) },
     // Atom wants an author for entries without one.
     author: { name: clean(siteName), link: url('/papers') },
   });
@@ -85,7 +88,7 @@ function feedItem(entry: FeedEntry, link: string, text: (s: string) => string, s
   const title = clean(stripMath(paper.title));
   const abstract = clean(stripMath(paper.abstract)).trim();
   const names = authors.map((a) => clean(a.name));
-  const featured = new Date(listing.submitted_at);
+  const featured = new Date(listing?.submitted_at ?? paper.published_at);
   const revised = paper.updated_at ? new Date(paper.updated_at) : featured;
   const categories = entry.categories.filter((c) => CATEGORY.test(c));
   return {

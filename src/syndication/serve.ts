@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { AppEnv } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
-import type { ListingView } from '../feed/queries.ts';
+import type { PaperView } from '../feed/queries.ts';
 import { contentVersion } from '../db/content-version.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } from './render.ts';
@@ -12,7 +12,7 @@ import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } 
 /** What a feed handler loads: the feed's description and its papers, in order. */
 export interface FeedContent {
   spec: FeedSpec;
-  views: ListingView[];
+  views: PaperView[];
 }
 
 interface CachedFeed {
@@ -55,7 +55,9 @@ export function feedFile(file: string, name?: string): { name: string; format: F
 export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (db: Kysely<Database>) => Promise<FeedContent | Response>): Promise<Response> {
   const db = c.var.db;
   const version = await contentVersion(db.kysely);
-  const key = `${siteBase(c)}${new URL(c.req.url).pathname}`;
+  // The query string is part of the key: it names the search of a search feed.
+  const url = new URL(c.req.url);
+  const key = `${siteBase(c)}${url.pathname}${url.search}`;
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map()));
   let feed = cache.get(key);

@@ -1,6 +1,6 @@
 import { raw } from 'hono/html';
-import type { ListingView } from '../feed/queries.ts';
-import { renderMath, renderMathExcerpt } from './math.ts';
+import type { PaperView } from '../feed/queries.ts';
+import { hasMath, renderMath, renderMathExcerpt } from './math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from './format.ts';
 
 /** Text with its LaTeX typeset; everything else escaped (see math.ts). */
@@ -57,8 +57,18 @@ export function Upvotes({ paperId, count, votes }: { paperId: string; count: num
   );
 }
 
-/** One paper on a list: votes, title, the abstract's first lines, and its meta line. */
-export function PaperCard({ view, rank, votes }: { view: ListingView; rank?: number; votes?: VoteState }) {
+/** A search hit's title and abstract passage: escaped HTML with the matched words in `<mark>` (search/highlight.ts). */
+export interface Highlighted {
+  titleHtml: string;
+  snippetHtml: string;
+}
+
+/**
+ * One paper on a list: votes, title, the abstract's first lines, and its meta line.
+ * With `highlighted` (search results), the title and a passage show the matched words
+ * marked, except where the text has math, which is typeset unmarked instead.
+ */
+export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView; rank?: number; votes?: VoteState; highlighted?: Highlighted }) {
   const { paper, organization, submitter, authors } = view;
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
@@ -68,10 +78,14 @@ export function PaperCard({ view, rank, votes }: { view: ListingView; rank?: num
       <div class="card-body">
         <h2 class="card-title" id={`t-${rank ?? paper.id}`}>
           <a href={paperPath(paper.id)}>
-            <MathText text={paper.title} />
+            {highlighted && !hasMath(paper.title) ? raw(highlighted.titleHtml) : <MathText text={paper.title} />}
           </a>
         </h2>
-        <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
+        {highlighted && !hasMath(highlighted.snippetHtml.replace(/<\/?mark>/g, '')) ? (
+          <p class="card-abstract snippet">{raw(highlighted.snippetHtml)}</p>
+        ) : (
+          <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
+        )}
         <div class="card-meta">
           {organization ? (
             <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
@@ -79,7 +93,9 @@ export function PaperCard({ view, rank, votes }: { view: ListingView; rank?: num
               {organization.fullname}
             </a>
           ) : (
-            <span title={authors.map((a) => a.name).join(', ')}>{plural(authors.length, 'author')}</span>
+            <span title={authors.map((a) => a.name).join(', ')}>
+              {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
+            </span>
           )}
           <span aria-hidden="true">·</span>
           <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time>
@@ -103,6 +119,11 @@ export function PaperCard({ view, rank, votes }: { view: ListingView; rank?: num
   );
 }
 
+/** `Ada Lovelace, Alan Turing, Grace Hopper et al.`: who wrote it, as search results name them. */
+function authorLine(names: string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} et al.`;
+}
+
 function CommentIcon() {
   return (
     <svg class="icon" viewBox="0 0 16 16" width="13" height="13" aria-hidden="true">
@@ -111,12 +132,12 @@ function CommentIcon() {
   );
 }
 
-export function PaperList({ views, start = 0, votes }: { views: ListingView[]; start?: number; votes?: VoteState }) {
+export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
   return (
     <ol class="cards">
       {views.map((view, i) => (
         <li>
-          <PaperCard view={view} rank={start + i + 1} votes={votes} />
+          <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
         </li>
       ))}
     </ol>

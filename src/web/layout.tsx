@@ -4,6 +4,7 @@ import { raw } from 'hono/html';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf } from '../auth/middleware.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
+import { SubscribeCta } from '../digests/forms.tsx';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -27,13 +28,18 @@ interface LayoutProps {
   tab?: Tab;
   /** Absolute URL of this page, for the canonical link. */
   canonical?: string;
-  /** A feed of this page's papers (path without extension, e.g. `/feeds/daily`), linked for feed readers. */
-  feeds?: { path: string; title: string };
+  /**
+   * A feed of this page's papers (path without extension, e.g. `/feeds/daily`, and the
+   * query string it takes, e.g. `?q=…` for a search), linked for feed readers.
+   */
+  feeds?: { path: string; title: string; query?: string };
+  /** The header's search box; the search page has its own. */
+  searchBox?: boolean;
   children: Child;
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
@@ -54,9 +60,9 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         {canonical && <link rel="canonical" href={canonical} />}
         {feeds && (
           <>
-            <link rel="alternate" type="application/rss+xml" title={`${feeds.title} (RSS)`} href={`${feeds.path}.rss`} />
-            <link rel="alternate" type="application/atom+xml" title={`${feeds.title} (Atom)`} href={`${feeds.path}.atom`} />
-            <link rel="alternate" type="application/feed+json" title={`${feeds.title} (JSON Feed)`} href={`${feeds.path}.json`} />
+            <link rel="alternate" type="application/rss+xml" title={`${feeds.title} (RSS)`} href={`${feeds.path}.rss${feeds.query ?? ''}`} />
+            <link rel="alternate" type="application/atom+xml" title={`${feeds.title} (Atom)`} href={`${feeds.path}.atom${feeds.query ?? ''}`} />
+            <link rel="alternate" type="application/feed+json" title={`${feeds.title} (JSON Feed)`} href={`${feeds.path}.json${feeds.query ?? ''}`} />
           </>
         )}
         <link rel="stylesheet" href="/static/style.css" />
@@ -64,6 +70,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
         <script src="/static/vote.js" defer />
+        <script src="/static/subscribe.js" defer />
       </head>
       <body>
         <a class="skip" href="#main">
@@ -84,6 +91,11 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                 </a>
               ))}
             </nav>
+            {searchBox && (
+              <form class="header-search" role="search" action="/papers/search" method="get">
+                <input type="search" name="q" placeholder="Search" aria-label="Search papers" autocomplete="off" />
+              </form>
+            )}
             <nav class="account" aria-label="Account">
               {viewer ? (
                 <>
@@ -106,13 +118,14 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         </main>
         <footer class="site-footer">
           <div class="wrap">
+            <SubscribeCta chrome={chrome} variant="footer" />
             <span>
               {siteName} · papers from <a href="https://arxiv.org">arXiv</a>, curated by the community ·{' '}
               <a href="/api/daily_papers">API</a>
               {feeds && (
                 <>
                   {' · '}
-                  <a href={`${feeds.path}.rss`} class="feed-link" title={`${feeds.title} (RSS)`}>
+                  <a href={`${feeds.path}.rss${feeds.query ?? ''}`} class="feed-link" title={`${feeds.title} (RSS)`}>
                     RSS
                   </a>
                 </>

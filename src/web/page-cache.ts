@@ -7,12 +7,15 @@ interface Entry {
   status: number;
   contentType: string;
   body: Uint8Array;
+  /** Headers that describe the body (a search's count and mode), sent again with it. */
+  headers: Record<string, string>;
 }
 
 // Bounded by count and by bytes: any query string makes a new key.
 const MAX_ENTRIES = 1000;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const BODY_HEADERS = /^x-(total|search)-/i;
 
 /**
  * Caches rendered GET responses (pages and API answers) by URL until the content
@@ -50,7 +53,7 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
       // Re-insert to keep the Map in least-recently-used order.
       entries.delete(key);
       entries.set(key, hit);
-      return c.body(hit.body as Uint8Array<ArrayBuffer>, hit.status as 200, { ...cacheHeaders, 'Content-Type': hit.contentType });
+      return c.body(hit.body as Uint8Array<ArrayBuffer>, hit.status as 200, { ...hit.headers, ...cacheHeaders, 'Content-Type': hit.contentType });
     }
 
     await next();
@@ -59,7 +62,8 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
     const body = new Uint8Array(await c.res.clone().arrayBuffer());
     if (body.byteLength > MAX_BODY_BYTES) return;
     remove(key);
-    entries.set(key, { version, status: 200, contentType, body });
+    const headers = Object.fromEntries([...c.res.headers].filter(([name]) => BODY_HEADERS.test(name)));
+    entries.set(key, { version, status: 200, contentType, body, headers });
     totalBytes += body.byteLength;
     while (entries.size > MAX_ENTRIES || totalBytes > MAX_TOTAL_BYTES) remove(entries.keys().next().value!);
     for (const [name, value] of Object.entries(cacheHeaders)) c.res.headers.set(name, value);

@@ -446,7 +446,7 @@ describe('the community, in a browser', () => {
         expect(findings.handlers, url).toEqual([]);
         expect(findings.scriptLinks, url).toEqual([]);
         expect(findings.images.filter((src) => src === 'x'), url).toEqual([]);
-        expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/vote.js']);
+        expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/vote.js', '/static/subscribe.js']);
         expectQuiet(seen);
       });
     };

@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../db/database.ts';
+import { freshDatabaseUrl, testDialect } from '../../test/helpers.ts';
+import { ROOT } from '../../test/e2e/server.ts';
+import { startSmtpServer, type TestSmtpServer } from '../../test/smtp.ts';
+import { addSubscribers, CATEGORIES, seedDigestPapers, SUBJECTS } from '../../test/digests.ts';
+
+// The real executable (`dailypapers digest send`) as child processes against one database and
+// one SMTP server: killed mid-batch and restarted, and three at once.
+const BIN = path.join(ROOT, 'bin/dailypapers.js');
+const DAY = '2026-11-24';
+const PERIOD = `daily:${DAY}`;
+const SUBSCRIBERS = 1000;
+const CONCURRENCY = 5;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+function startSend(databaseUrl: string, smtpUrl: string, extra: string[] = []): { child: ChildProcess; exit: Promise<Exit> } {
+  return startCli(databaseUrl, smtpUrl, ['digest', 'send', '--period', PERIOD, ...extra]);
+}
+
+function startCli(databaseUrl: string, smtpUrl: string, args: string[]): { child: ChildProcess; exit: Promise<Exit> } {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: smtpUrl,
+    BASE_URL: 'https://papers.example.org',
+    MAIL_FROM: 'Daily Papers <digest@papers.example.org>',
+    SESSION_SECRET: 's'.repeat(40),
+    DIGEST_SEND_CONCURRENCY: String(CONCURRENCY),
+  };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exit = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, output })));
+  return { child, exit };
+}
+
+/** A database with a day of papers and SUBSCRIBERS active subscribers with varied topics. */
+async function setUp(): Promise<{ url: string; db: Db; ids: number[] }> {
+  const url = await freshDatabaseUrl();
+  const db = await connectDatabase(url, { poolSize: 4 });
+  await seedDigestPapers(db, DAY);
+  const ids = await addSubscribers(
+    db,
+    Array.from({ length: SUBSCRIBERS }, (_, i) => ({
+      email: `reader${i}@example.org`,
+      topics: i % 3 === 0 ? {} : i % 3 === 1 ? { categories: [CATEGORIES[i % CATEGORIES.length]!] } : { queries: [SUBJECTS[i % SUBJECTS.length]!.split(' ')[0]!] },
+      maxPapers: 3 + (i % 5),
+    })),
+  );
+  return { url, db, ids };
+}
+
+/** Mails at the server per recipient, and the Message-IDs each carried. */
+function byRecipient(smtp: TestSmtpServer): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  for (const m of smtp.mails) for (const to of m.to) seen.set(to, [...(seen.get(to) ?? []), m.parsed.messageId ?? '']);
+  return seen;
+}
+
+async function poll(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('poll: condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('digest send: exactly once across crashes and instances', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('digest send --dry-run builds and counts without writing or sending; digest status shows counts and failures; bad input is one clear line', { timeout: 120_000 }, async () => {
+    const { url, db, ids } = await setUp();
+    const smtp = await startSmtpServer();
+    cleanup.push(() => db.close(), () => smtp.close());
+
+    const dry = await startCli(url, smtp.url, ['digest', 'send', '--period', PERIOD, '--dry-run']).exit;
+    expect(dry.code, dry.output).toBe(0);
+    expect(dry.output).toContain(`digest: dry run, ${PERIOD}: 30 papers, ${SUBSCRIBERS} subscribers without a digest`);
+    expect(dry.output).toContain(`${SUBSCRIBERS}× Top papers for Tuesday, 24 November`);
+    expect(dry.output).toContain('nothing was written or sent');
+    expect(await db.kysely.selectFrom('digest_outbox').select('id').execute()).toHaveLength(0);
+    expect(smtp.mails).toHaveLength(0);
+
+    // One address refuses for good; the rest are delivered.
+    await db.kysely.updateTable('subscriptions').set({ email: 'refused@example.org' }).where('id', '=', ids[0]!).execute();
+    await db.kysely.deleteFrom('subscriptions').where('id', 'in', ids.slice(10)).execute();
+    smtp.failNext(1, 550, 'no such mailbox');
+    const sent = await startCli(url, smtp.url, ['digest', 'send', '--period', PERIOD]).exit;
+    expect(sent.code, sent.output).toBe(0);
+    expect(sent.output).toMatch(/digest: 9 sent, 0 to retry, 1 failed, 0 skipped via smtp:\/\/127\.0\.0\.1:\d+/);
+    const status = await startCli(url, smtp.url, ['digest', 'status']).exit;
+    expect(status.code, status.output).toBe(0);
+    expect(status.output).toMatch(new RegExp(`${PERIOD}\\s+0\\s+0\\s+9\\s+1\\s+0`));
+    expect(status.output).toMatch(/refused@example\.org failed after 1 attempt\(s\): 550 no such mailbox/);
+
+    const bad = await startCli(url, smtp.url, ['digest', 'send', '--period', 'daily:2026-02-30']).exit;
+    expect(bad.code).toBe(1);
+    expect(bad.output.trim()).toBe('dailypapers: digest: --period must be daily:YYYY-MM-DD or weekly:YYYY-Www, not "daily:2026-02-30"');
+  });
+
+  it('killed with SIGKILL mid-batch and restarted: every subscriber gets the digest, duplicates only for mails in flight at the kill, under one Message-ID', { timeout: 180_000 }, async () => {
+    const { url, db, ids } = await setUp();
+    const smtp = await startSmtpServer();
+    cleanup.push(() => db.close(), () => smtp.close());
+
+    const first = startSend(url, smtp.url, ['--lease-seconds', '10']);
+    const sentSoFar = async () =>
+      Number((await db.kysely.selectFrom('digest_outbox').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'sent').executeTakeFirstOrThrow()).n);
+    await Promise.race([poll(async () => (await sentSoFar()) >= 300, 120_000), first.exit.then((e) => Promise.reject(new Error(`sender ended early: ${e.output}`)))]);
+    first.child.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+
+    const atKill = await db.kysely.selectFrom('digest_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const leftSending = Number(atKill.find((r) => r.status === 'sending')?.n ?? 0);
+    const received = smtp.mails.length;
+    expect(received).toBeLessThan(SUBSCRIBERS);
+
+    // Rows the dead sender held are taken over once their lease runs out.
+    const second = startSend(url, smtp.url, ['--lease-seconds', '10']);
+    const done = await second.exit;
+    expect(done.code, done.output).toBe(0);
+    // It took over every row the dead sender had leased.
+    expect(Number(/(\d+) taken over/.exec(done.output)?.[1] ?? 0)).toBe(leftSending);
+
+    const rows = await db.kysely.selectFrom('digest_outbox').select(['subscription_id', 'status', 'message_id']).where('period', '=', PERIOD).execute();
+    expect(rows).toHaveLength(SUBSCRIBERS);
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+
+    const seen = byRecipient(smtp);
+    const duplicates = [...seen.values()].filter((m) => m.length > 1);
+    for (const [i, id] of ids.entries()) {
+      const got = seen.get(`reader${i}@example.org`);
+      expect(got, `reader${i}`).toBeDefined();
+      // One digest per subscriber: any second copy is the same mail, with the same Message-ID.
+      expect(new Set(got)).toEqual(new Set([`<digest.daily-${DAY}.${id}@papers.example.org>`]));
+    }
+    // Only mails in flight at the kill can arrive twice: at most one per connection.
+    expect(duplicates.length).toBeLessThanOrEqual(CONCURRENCY);
+    expect(smtp.mails.length).toBe(SUBSCRIBERS + duplicates.length);
+    console.log(`digest crash test (${testDialect}): killed after ${received} mails with ${leftSending} rows leased; ${duplicates.length} in-doubt mail(s) arrived twice (same Message-ID)`);
+  });
+
+  it.runIf(testDialect === 'postgres')('three senders on one period at once: each subscriber gets exactly one mail', { timeout: 180_000 }, async () => {
+    const { url, db, ids } = await setUp();
+    const smtp = await startSmtpServer();
+    cleanup.push(() => db.close(), () => smtp.close());
+
+    const senders = [0, 1, 2].map(() => startSend(url, smtp.url));
+    const exits = await Promise.all(senders.map((s) => s.exit));
+    for (const e of exits) expect(e.code, e.output).toBe(0);
+    // Each built its share and sent its share; together, every digest once.
+    const sentBy = exits.map((e) => Number(/digest: (\d+) sent/.exec(e.output)?.[1] ?? NaN));
+    expect(sentBy.reduce((a, b) => a + b, 0)).toBe(SUBSCRIBERS);
+
+    const seen = byRecipient(smtp);
+    expect(smtp.mails).toHaveLength(SUBSCRIBERS);
+    for (const [i, id] of ids.entries()) expect(seen.get(`reader${i}@example.org`)).toEqual([`<digest.daily-${DAY}.${id}@papers.example.org>`]);
+    console.log(`digest three senders (${testDialect}): sent ${sentBy.join(' + ')}`);
+  });
+});

@@ -1,0 +1,51 @@
+import type { Config } from '../config.ts';
+import { signToken, signingKey, type TokenPurpose } from './tokens.ts';
+
+type LinkConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SESSION_SECRET' | 'DATABASE_URL' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'>;
+
+/** The site's public origin for links in mails: BASE_URL, else this server's own address (development). */
+export function publicOrigin(config: Pick<Config, 'BASE_URL' | 'HOST' | 'PORT'>): string {
+  if (config.BASE_URL) return config.BASE_URL.replace(/\/+$/, '');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
+}
+
+const PATHS: Record<TokenPurpose, string> = {
+  confirm: '/subscribe/confirm',
+  preferences: '/subscription',
+  unsubscribe: '/unsubscribe',
+};
+
+/** A signed link of `purpose` for one subscription, at `origin` (BASE_URL's by default). */
+export function signedLink(config: LinkConfig, purpose: TokenPurpose, subscriptionId: number, origin = publicOrigin(config), now = new Date()): string {
+  return `${origin}${PATHS[purpose]}?token=${signToken(signingKey(config), purpose, subscriptionId, now)}`;
+}
+
+/** "Manage topics": the preferences page of one subscriber, for every digest's footer. */
+export function preferencesUrl(config: LinkConfig, subscriptionId: number): string {
+  return signedLink(config, 'preferences', subscriptionId);
+}
+
+/** The unsubscribe page, and the RFC 8058 one-click POST target. */
+export function unsubscribeUrl(config: LinkConfig, subscriptionId: number): string {
+  return signedLink(config, 'unsubscribe', subscriptionId);
+}
+
+/** The address `List-Unsubscribe`'s mailto names: MAIL_UNSUBSCRIBE_ADDRESS, else MAIL_FROM's address. */
+export function unsubscribeAddress(config: Pick<Config, 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'>): string {
+  if (config.MAIL_UNSUBSCRIBE_ADDRESS) return config.MAIL_UNSUBSCRIBE_ADDRESS;
+  // `Name <address>` or a bare address.
+  return (/<([^<>\s]+)>\s*$/.exec(config.MAIL_FROM)?.[1] ?? config.MAIL_FROM).trim();
+}
+
+/**
+ * The headers that make every digest one click to leave (RFC 2369, RFC 8058): mail clients
+ * show an "Unsubscribe" button that POSTs `List-Unsubscribe=One-Click` to the https URL.
+ */
+export function unsubscribeHeaders(config: LinkConfig, subscriptionId: number): { 'List-Unsubscribe': string; 'List-Unsubscribe-Post': string } {
+  const mailto = `mailto:${unsubscribeAddress(config)}?subject=unsubscribe`;
+  return {
+    'List-Unsubscribe': `<${unsubscribeUrl(config, subscriptionId)}>, <${mailto}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
+}

@@ -1,0 +1,286 @@
+import { sql } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { DigestBuilder, type DigestPeriod, type Selection } from './build.ts';
+import { personalize, renderDigest, type RenderedDigest, type SiteInfo } from './render.ts';
+import { preferencesUrl, publicOrigin, unsubscribeAddress, unsubscribeUrl } from './links.ts';
+import { topicsOf } from './subscriptions.ts';
+
+/**
+ * The digest outbox (docs/decisions/010-digests.md): every (subscriber, period) digest is
+ * built once into `digest_outbox` and then sent from there, by whichever instance leases
+ * the row. All SQL on the outbox is in this file.
+ */
+
+export type OutboxConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SESSION_SECRET' | 'DATABASE_URL' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS' | 'SITE_NAME'>;
+
+/** Subscribers read, built and inserted per chunk: memory stays flat at any number of subscribers. */
+const CHUNK = 2000;
+/** Rows per INSERT: 12 values each stays far below either database's parameter limit. */
+const INSERT_ROWS = 500;
+
+export interface EnqueueSummary {
+  period: string;
+  /** Featured papers the period offers. */
+  papers: number;
+  /** Active subscribers of the period's frequency without a digest for it yet. */
+  subscribers: number;
+  /** Digests written now (fewer than `subscribers` when another instance wrote some first). */
+  queued: number;
+  /** Distinct selections computed, and distinct saved searches run. */
+  selections: number;
+  queries: number;
+  /** Subject → how many digests carry it (dry runs show this). */
+  subjects: Map<string, number>;
+}
+
+/** The host that names our Message-IDs: MAIL_FROM's domain. */
+export function messageIdHost(config: Pick<Config, 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'>): string {
+  return unsubscribeAddress(config).split('@')[1]?.replace(/[^\w.-]/g, '') || 'localhost';
+}
+
+/** `<digest.daily-2026-11-25.42@example.org>`: one per subscriber and period, fixed when the digest is built. */
+export function digestMessageId(period: DigestPeriod, subscriptionId: number, host: string): string {
+  return `<digest.${period.key.replace(':', '-')}.${subscriptionId}@${host}>`;
+}
+
+export function siteInfo(config: OutboxConfig): SiteInfo {
+  return { name: config.SITE_NAME, baseUrl: publicOrigin(config) };
+}
+
+/**
+ * Builds the digest of every active subscriber of the period's frequency who has none for
+ * it yet, and records it (`INSERT … ON CONFLICT DO NOTHING`: two instances enqueueing the
+ * same period write each digest once). A dry run builds and counts but writes nothing.
+ */
+export async function enqueueDigests(db: Db, config: OutboxConfig, period: DigestPeriod, opts: { dryRun?: boolean; now?: Date } = {}): Promise<EnqueueSummary> {
+  const now = (opts.now ?? new Date()).toISOString();
+  const builder = await DigestBuilder.forPeriod(db, period);
+  const summary: EnqueueSummary = { period: period.key, papers: builder.papers.length, subscribers: 0, queued: 0, selections: 0, queries: 0, subjects: new Map() };
+  // A period without papers has nothing to say; a later run, once papers are listed, still can.
+  if (builder.papers.length === 0) return summary;
+
+  const site = siteInfo(config);
+  const host = messageIdHost(config);
+  const rendered = new WeakMap<Selection, RenderedDigest>();
+  const topicsByJson = new Map<string, ReturnType<typeof topicsOf>>();
+  let after = 0;
+  for (;;) {
+    const subscribers = await db.kysely
+      .selectFrom('subscriptions as s')
+      .select(['s.id', 's.topics', 's.max_papers'])
+      .where('s.status', '=', 'active')
+      .where('s.frequency', '=', period.frequency)
+      .where('s.id', '>', after)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('digest_outbox as o').select('o.id').whereRef('o.subscription_id', '=', 's.id').where('o.period', '=', period.key))),
+      )
+      .orderBy('s.id')
+      .limit(CHUNK)
+      .execute();
+    if (subscribers.length === 0) break;
+    after = subscribers.at(-1)!.id;
+    summary.subscribers += subscribers.length;
+
+    const rows = [];
+    for (const s of subscribers) {
+      let topics = topicsByJson.get(s.topics);
+      if (!topics) {
+        topics = topicsOf(s);
+        topicsByJson.set(s.topics, topics);
+      }
+      const selection = await builder.select(topics, s.max_papers);
+      let template = rendered.get(selection);
+      if (!template) {
+        template = renderDigest(selection, period, site);
+        rendered.set(selection, template);
+      }
+      summary.subjects.set(template.subject, (summary.subjects.get(template.subject) ?? 0) + 1);
+      const mail = personalize(template, { preferences: preferencesUrl(config, s.id), unsubscribe: unsubscribeUrl(config, s.id) });
+      if (opts.dryRun) continue;
+      rows.push({
+        subscription_id: s.id,
+        period: period.key,
+        status: 'queued',
+        message_id: digestMessageId(period, s.id, host),
+        subject: mail.subject,
+        html: mail.html,
+        text: mail.text,
+        paper_ids: JSON.stringify([...selection.matched, ...selection.fallback].map((p) => p.id)),
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+      });
+    }
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+      const result = await db.kysely
+        .insertInto('digest_outbox')
+        .values(rows.slice(i, i + INSERT_ROWS))
+        .onConflict((oc) => oc.columns(['subscription_id', 'period']).doNothing())
+        .executeTakeFirst();
+      summary.queued += Number(result.numInsertedOrUpdatedRows ?? 0);
+    }
+    if (subscribers.length < CHUNK) break;
+  }
+  summary.selections = builder.stats.selections;
+  summary.queries = builder.stats.queries;
+  return summary;
+}
+
+/** A claimed digest, with where it goes now. */
+export interface ClaimedDigest {
+  id: number;
+  subscription_id: number;
+  period: string;
+  message_id: string;
+  subject: string;
+  html: string;
+  text: string;
+  attempts: number;
+  created_at: string;
+  lease_until: string;
+  /** Set when the row was taken over from a sender that stopped mid-send (in doubt). */
+  last_error: string | null;
+}
+
+export const IN_DOUBT = 'in doubt: its sender stopped between sending and recording; sent again with the same Message-ID';
+
+/**
+ * Leases up to `limit` due digests to `owner` until `leaseUntil`: queued ones whose retry
+ * time has come, and ones another sender leased and let expire (it died mid-send: in doubt).
+ * PostgreSQL: `FOR UPDATE SKIP LOCKED` lets instances claim disjoint rows without waiting.
+ * SQLite: the UPDATE is one write transaction, which already serializes claimers.
+ * Two subqueries, not one with OR: each walks the (status, next_attempt_at) index; an OR
+ * across statuses scans the whole outbox (gigabytes of mail at 100,000 subscribers) per claim.
+ */
+export async function claimDue(db: Db, opts: { owner: string; limit: number; now: Date; leaseUntil: Date; period?: string }): Promise<ClaimedDigest[]> {
+  const now = opts.now.toISOString();
+  const period = opts.period ? sql`and period = ${opts.period}` : sql``;
+  const lock = db.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+  const { rows } = await sql<ClaimedDigest>`
+    update digest_outbox
+    set status = 'sending', lease_owner = ${opts.owner}, lease_until = ${opts.leaseUntil.toISOString()}, attempts = attempts + 1,
+        last_error = case when status = 'sending' then ${IN_DOUBT} else last_error end
+    where id in (
+        select id from digest_outbox
+        where status = 'queued' and next_attempt_at <= ${now} ${period}
+        order by next_attempt_at, id
+        limit ${opts.limit}
+        ${lock})
+      or id in (
+        select id from digest_outbox
+        where status = 'sending' and lease_until < ${now} ${period}
+        limit ${opts.limit}
+        ${lock})
+    returning id, subscription_id, period, message_id, subject, html, text, attempts, created_at, lease_until, last_error`.execute(db.kysely);
+  return rows.map((r) => ({ ...r, id: Number(r.id), subscription_id: Number(r.subscription_id), attempts: Number(r.attempts) }));
+}
+
+/** Where the claimed digests go: each subscription's address and whether it still wants mail. */
+export async function recipientsOf(db: Db, subscriptionIds: number[]): Promise<Map<number, { email: string; status: string; bounces: number }>> {
+  if (subscriptionIds.length === 0) return new Map();
+  const rows = await db.kysely.selectFrom('subscriptions').select(['id', 'email', 'status', 'bounces']).where('id', 'in', [...new Set(subscriptionIds)]).execute();
+  return new Map(rows.map((r) => [r.id, { email: r.email, status: r.status, bounces: r.bounces }]));
+}
+
+/** The server accepted it. Only the lease holder records it. */
+export async function markSent(db: Db, id: number, owner: string, at: Date): Promise<void> {
+  await db.kysely
+    .updateTable('digest_outbox')
+    .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** A transient failure: queued again for `retryAt`. */
+export async function markRetry(db: Db, id: number, owner: string, retryAt: Date, error: string): Promise<void> {
+  await db.kysely
+    .updateTable('digest_outbox')
+    .set({ status: 'queued', next_attempt_at: retryAt.toISOString(), lease_owner: null, lease_until: null, last_error: error.slice(0, 500) })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** Given up on (`failed`) or not to be sent at all (`skipped`). */
+export async function markFinal(db: Db, id: number, owner: string, status: 'failed' | 'skipped', error: string): Promise<void> {
+  await db.kysely
+    .updateTable('digest_outbox')
+    .set({ status, lease_until: null, last_error: error.slice(0, 500) })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** Hands leased rows that were never tried back to the queue (a sender stopping early). */
+export async function releaseLeases(db: Db, ids: number[], owner: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.kysely
+    .updateTable('digest_outbox')
+    .set((eb) => ({ status: 'queued', lease_owner: null, lease_until: null, attempts: eb('attempts', '-', 1) }))
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .execute();
+}
+
+/** A permanent refusal of the address: counted, and at `limit` in a row the subscription is `bounced`. */
+export async function recordBounce(db: Db, subscriptionId: number, error: string, limit: number): Promise<void> {
+  await db.kysely
+    .updateTable('subscriptions')
+    .set((eb) => ({
+      bounces: eb('bounces', '+', 1),
+      last_error: error.slice(0, 500),
+      status: sql<string>`case when status = 'active' and bounces + 1 >= ${limit} then 'bounced' else status end`,
+    }))
+    .where('id', '=', subscriptionId)
+    .execute();
+}
+
+/** A delivered digest ends a run of bounces ("in a row"). */
+export async function clearBounces(db: Db, subscriptionId: number): Promise<void> {
+  await db.kysely.updateTable('subscriptions').set({ bounces: 0 }).where('id', '=', subscriptionId).where('bounces', '>', 0).execute();
+}
+
+/** Digests by status, for one period or all. */
+export async function outboxCounts(db: Db, period?: string): Promise<{ period: string; status: string; n: number }[]> {
+  let q = db.kysely.selectFrom('digest_outbox').select(['period', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['period', 'status']);
+  if (period) q = q.where('period', '=', period);
+  const rows = await q.orderBy('period', 'desc').orderBy('status').execute();
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
+}
+
+/** Digests given up on or waiting to be retried, with the last error. */
+export async function outboxProblems(db: Db, period: string | undefined, limit: number) {
+  let q = db.kysely
+    .selectFrom('digest_outbox as o')
+    .innerJoin('subscriptions as s', 's.id', 'o.subscription_id')
+    .select(['o.period', 'o.status', 'o.attempts', 'o.next_attempt_at', 'o.last_error', 's.email'])
+    .where('o.last_error', 'is not', null)
+    .where('o.status', 'in', ['failed', 'queued', 'sending']);
+  if (period) q = q.where('o.period', '=', period);
+  return q.orderBy('o.id', 'desc').limit(limit).execute();
+}
+
+/** The earliest retry time among queued digests (of a period), if any. */
+export async function nextRetryAt(db: Db, period?: string): Promise<string | undefined> {
+  let q = db.kysely.selectFrom('digest_outbox').select('next_attempt_at').where('status', '=', 'queued');
+  if (period) q = q.where('period', '=', period);
+  const row = await q.orderBy('next_attempt_at').limit(1).executeTakeFirst();
+  return row?.next_attempt_at;
+}
+
+/** Digests another sender holds (of a period): how many, and when the first lease runs out. */
+export async function leasedRows(db: Db, period?: string): Promise<{ n: number; firstExpiry: string | null }> {
+  let q = db.kysely
+    .selectFrom('digest_outbox')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('lease_until').as('first')])
+    .where('status', '=', 'sending');
+  if (period) q = q.where('period', '=', period);
+  const row = await q.executeTakeFirst();
+  return { n: Number(row?.n ?? 0), firstExpiry: (row?.first as string | null | undefined) ?? null };
+}

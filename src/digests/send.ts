@@ -1,0 +1,192 @@
+import type { Db } from '../db/database.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import { INSTANCE } from '../jobs/scheduler.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { unsubscribeHeaders } from './links.ts';
+import { claimDue, clearBounces, IN_DOUBT, markFinal, markRetry, markSent, nextRetryAt, recipientsOf, recordBounce, releaseLeases, type ClaimedDigest, type OutboxConfig } from './outbox.ts';
+
+/**
+ * Sends due digests from the outbox (docs/decisions/010-digests.md). A row is sent only by
+ * the holder of its lease and recorded the moment the server answers, one row per commit,
+ * so the only window in doubt is between the server's `250` and that commit.
+ */
+
+export interface SendOptions {
+  /** Who holds the leases; one per process by default. */
+  owner?: string;
+  /** Mails in flight at once (match the SMTP pool size). */
+  concurrency?: number;
+  /** How long a claim holds; a sender that dies leaves its rows to others after this. */
+  leaseMs?: number;
+  /** First retry delay; each further transient failure doubles it (up to MAX_BACKOFF_MS). */
+  retryBaseMs?: number;
+  /** Attempts before a digest is given up on. */
+  maxAttempts?: number;
+  /** Permanent failures in a row before an address is `bounced`. */
+  bounceLimit?: number;
+  /** Only this period. */
+  period?: string;
+  /** Stop claiming new rows after this time (ms since the epoch); rows in flight finish. */
+  deadline?: number;
+  log?: Logger;
+}
+
+export interface SendSummary {
+  sent: number;
+  /** Transient failures queued for a retry. */
+  retried: number;
+  /** Given up on: refused permanently (5xx) or too many attempts. */
+  failed: number;
+  /** Not sent because the subscription ended before its turn. */
+  skipped: number;
+  /** Rows taken over from a sender that stopped holding them (in doubt if it had started sending: sent again under the same Message-ID). */
+  takenOver: number;
+}
+
+/** A leased row, where it goes (null: the subscription ended), and the address's bounces so far. */
+interface Claimed {
+  row: ClaimedDigest;
+  to: string | null;
+  bounces: number;
+}
+
+export const DEFAULTS = { leaseMs: 5 * 60_000, retryBaseMs: 60_000, maxAttempts: 8, bounceLimit: 3 } as const;
+const MAX_BACKOFF_MS = 6 * 3600_000;
+/** A row is not started with less than this left on its lease: the send must finish inside it. */
+const LEASE_MARGIN_MS = 60_000;
+
+/** Network failures nodemailer reports with a code and no SMTP reply: worth another try. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EDNS', 'EPROTOCOL', 'ECLOSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export type Failure = { kind: 'transient' | 'permanent'; message: string };
+
+/** 5xx is the server refusing for good; 4xx and dropped connections may work next time. */
+export function classifyFailure(err: unknown): Failure {
+  const e = err as { responseCode?: number; code?: string; message?: string; response?: string };
+  const message = (e.response ?? e.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  if (typeof e.responseCode === 'number') {
+    const text = message.startsWith(String(e.responseCode)) ? message : `${e.responseCode} ${message}`;
+    return { kind: e.responseCode >= 500 ? 'permanent' : 'transient', message: text.slice(0, 500) };
+  }
+  if (e.code && TRANSIENT_CODES.has(e.code)) return { kind: 'transient', message: `${e.code}: ${message}`.slice(0, 500) };
+  // Anything else (an unexpected error) is retried too; maxAttempts bounds it.
+  return { kind: 'transient', message: message.slice(0, 500) };
+}
+
+export function backoffMs(attempts: number, base: number): number {
+  return Math.min(MAX_BACKOFF_MS, base * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Claims and sends every digest due now, `concurrency` at a time, until none is due or the
+ * deadline passes. Retries already due when a round ends are taken in another round.
+ */
+export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, options: SendOptions = {}): Promise<SendSummary> {
+  const opts = { ...DEFAULTS, owner: `${INSTANCE}:${Math.random().toString(36).slice(2, 8)}`, concurrency: 5, log: silentLogger, ...options };
+  const summary: SendSummary = { sent: 0, retried: 0, failed: 0, skipped: 0, takenOver: 0 };
+  const queue: Claimed[] = [];
+  let exhausted = false;
+  let claiming: Promise<void> | null = null;
+  const batch = opts.concurrency * 10;
+
+  const refill = async () => {
+    if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+      exhausted = true;
+      return;
+    }
+    const now = new Date();
+    const rows = await claimDue(db, { owner: opts.owner, limit: batch, now, leaseUntil: new Date(now.getTime() + opts.leaseMs), period: opts.period });
+    if (rows.length === 0) {
+      exhausted = true;
+      return;
+    }
+    const recipients = await recipientsOf(db, rows.map((r) => r.subscription_id));
+    for (const row of rows) {
+      const r = recipients.get(row.subscription_id);
+      queue.push({ row, to: r && r.status === 'active' ? r.email : null, bounces: r?.bounces ?? 0 });
+    }
+  };
+
+  const deliver = async ({ row, to, bounces }: Claimed) => {
+    if (row.last_error === IN_DOUBT) summary.takenOver++;
+    if (to === null) {
+      await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
+      summary.skipped++;
+      return;
+    }
+    if (Date.parse(row.lease_until) - Date.now() < Math.min(LEASE_MARGIN_MS, opts.leaseMs / 2)) {
+      // Too little lease left to be sure no one else takes it over mid-send: give it back untried.
+      await releaseLeases(db, [row.id], opts.owner);
+      return;
+    }
+    if (row.attempts > opts.maxAttempts) {
+      await markFinal(db, row.id, opts.owner, 'failed', `gave up after ${opts.maxAttempts} attempts`);
+      summary.failed++;
+      return;
+    }
+    try {
+      await mailer.send({
+        kind: 'digest',
+        to,
+        subject: row.subject,
+        text: row.text,
+        html: row.html,
+        messageId: row.message_id,
+        date: new Date(row.created_at),
+        headers: unsubscribeHeaders(config, row.subscription_id),
+      });
+    } catch (err) {
+      const failure = classifyFailure(err);
+      if (failure.kind === 'permanent') {
+        await markFinal(db, row.id, opts.owner, 'failed', failure.message);
+        await recordBounce(db, row.subscription_id, failure.message, opts.bounceLimit);
+        summary.failed++;
+      } else if (row.attempts >= opts.maxAttempts) {
+        await markFinal(db, row.id, opts.owner, 'failed', `gave up after ${row.attempts} attempts; last: ${failure.message}`);
+        summary.failed++;
+      } else {
+        await markRetry(db, row.id, opts.owner, new Date(Date.now() + backoffMs(row.attempts, opts.retryBaseMs)), failure.message);
+        summary.retried++;
+      }
+      opts.log.warn({ digest: row.id, period: row.period, attempts: row.attempts, failure }, 'digest not delivered');
+      return;
+    }
+    // Recorded at once, row by row: the in-doubt window is this one commit.
+    await markSent(db, row.id, opts.owner, new Date());
+    if (bounces > 0) await clearBounces(db, row.subscription_id);
+    summary.sent++;
+  };
+
+  const worker = async () => {
+    for (;;) {
+      if (queue.length <= opts.concurrency && !exhausted && !claiming) {
+        claiming = refill().finally(() => (claiming = null));
+      }
+      const next = queue.shift();
+      if (next) {
+        await deliver(next);
+        continue;
+      }
+      if (claiming) {
+        await claiming;
+        continue;
+      }
+      if (exhausted) return;
+    }
+  };
+  // Rounds: a round ends when nothing is due; retries that fell due meanwhile start another.
+  for (;;) {
+    const retriedBefore = summary.retried;
+    exhausted = false;
+    try {
+      await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    } finally {
+      // Rows claimed but not started (a worker threw): back to the queue for others.
+      await releaseLeases(db, queue.splice(0).map((q) => q.row.id), opts.owner);
+    }
+    if (summary.retried === retriedBefore) break;
+    const due = await nextRetryAt(db, opts.period);
+    if (!due || due > new Date().toISOString() || (opts.deadline !== undefined && Date.now() >= opts.deadline)) break;
+  }
+  return summary;
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+
+/** How src/cli.ts runs a command with the config and an open database. */
+export type WithDb = (action: (config: Config, db: Db) => Promise<void>) => Promise<void>;
+
+/** Adds the `search …` subcommands to their group; each loads its module on use. */
+export function registerSearchCommands(group: Command, withDb: WithDb): void {
+  group
+    .command('embed')
+    .description('embed papers that have no vector for EMBEDDINGS_MODEL yet (the scheduled job does this too)')
+    .option('--limit <n>', 'embed at most this many papers')
+    .action((opts: { limit?: string }) => withDb((config, db) => embedCommand(config, db, opts)));
+}
+
+async function embedCommand(config: Config, db: Db, opts: { limit?: string }): Promise<void> {
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new Error('search: --limit is a whole number of at least 1');
+  if (!config.EMBEDDINGS_URL) throw new Error('search: EMBEDDINGS_URL is not set; point it at an OpenAI-compatible embedding server (see .env.example)');
+  const { assertSchemaCurrent } = await import('../db/database.ts');
+  await assertSchemaCurrent(db);
+  const { describeEmbedRun, embedBacklog } = await import('./backlog.ts');
+  const started = Date.now();
+  const progress = process.stderr.isTTY ? ({ embedded, failed }: { embedded: number; failed: number }) => process.stderr.write(`\rsearch: ${embedded} embedded, ${failed} refused`) : undefined;
+  const summary = await embedBacklog(db, config, { limit, onProgress: progress });
+  if (progress) process.stderr.write('\n');
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`search: ${describeEmbedRun({ ...summary, stopped: undefined })} in ${seconds} s`);
+  if (summary.stopped) throw new Error(`search: stopped early: ${summary.stopped}`);
+}

@@ -1,0 +1,348 @@
+import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { AppEnv } from '../app.ts';
+import { Layout, chromeOf } from '../web/layout.tsx';
+import { PaperList, type VoteState } from '../web/components.tsx';
+import { viewerVotes } from '../votes/routes.ts';
+import { QueryError } from './query.ts';
+import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';
+import { searchWithViews, type SearchPage } from './results.ts';
+import type { SearchSort } from './types.ts';
+
+const PAGE_SIZE = 20;
+
+const SORTS: [SearchSort, string][] = [
+  ['relevance', 'Relevance'],
+  ['upvotes', 'Most upvoted'],
+  ['date', 'Newest'],
+];
+
+type Raw = Record<string, string>;
+
+/**
+ * `/papers/search?q=…`: the query language plus the same filters as form fields,
+ * ranked results with the matched words marked, pages of 20. Works without
+ * JavaScript; static/search.js refreshes the results as one types.
+ */
+export async function showSearch(c: Context<AppEnv>) {
+  const raw = c.req.query();
+  let search: PageSearch;
+  try {
+    search = pageSearch(raw, PAGE_SIZE);
+  } catch (err) {
+    if (err instanceof SearchParamsError) return c.html(<SearchLayout c={c} raw={raw} problem={err.details.join('; ')} />, 400);
+    throw err;
+  }
+  const { request, params } = search;
+  if (!request.q.trim() && !search.filtered) return c.html(<SearchLayout c={c} raw={raw} />);
+
+  let page: SearchPage;
+  try {
+    page = await searchWithViews(c.var.db, request);
+  } catch (err) {
+    if (err instanceof QueryError) return c.html(<SearchLayout c={c} raw={raw} problem={err.message} />, 400);
+    throw err;
+  }
+  const votes = await viewerVotes(c, page.views.map((v) => v.paper.id));
+  const pageIndex = params.p ?? 0;
+  return c.html(
+    <SearchLayout c={c} raw={raw} search={search}>
+      <Results raw={raw} page={page} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} votes={votes} q={request.q} />
+    </SearchLayout>,
+  );
+}
+
+/** The page around the results: the search bar, the filters, the feed links, the help. */
+function SearchLayout({ c, raw, search, problem, children }: { c: Context<AppEnv>; raw: Raw; search?: PageSearch; problem?: string; children?: Child }) {
+  const q = raw.q ?? '';
+  const asked = search !== undefined;
+  const feedQuery = asked ? linkQuery(raw, { sort: undefined }) : '';
+  return (
+    <Layout
+      chrome={chromeOf(c)}
+      title={q.trim() ? `${q.trim().slice(0, 80)} — Search` : 'Search'}
+      description="Search papers by words, phrases, authors, categories, organizations and dates."
+      searchBox={false}
+      feeds={asked ? { path: '/feeds/search', title: `Search: ${q.trim().slice(0, 80) || 'filters'}`, query: feedQuery } : undefined}
+    >
+      <div class="search-page">
+        <h1 class="visually-hidden">Search papers</h1>
+        <form id="search-form" class="search-bar" role="search" action="/papers/search" method="get">
+          <label for="search-q" class="visually-hidden">
+            Search papers
+          </label>
+          <input
+            type="search"
+            id="search-q"
+            name="q"
+            value={q}
+            placeholder='Search papers: reward model, "test-time scaling", author:Bengio'
+            autocomplete="off"
+            autofocus={!asked}
+            aria-invalid={problem ? 'true' : undefined}
+            aria-describedby={problem ? 'search-problem' : undefined}
+          />
+          {SORTS.some(([key]) => key !== 'relevance' && key === raw.sort) && <input type="hidden" name="sort" value={raw.sort} />}
+          <button type="submit" class="button primary">
+            Search
+          </button>
+        </form>
+        {problem && (
+          <p class="form-alert" id="search-problem" role="alert">
+            {problem}
+          </p>
+        )}
+        <div class="search-layout">
+          <aside class="search-side">
+            <Filters raw={raw} />
+            {asked && <Help />}
+          </aside>
+          <section id="search-results" class="search-results" aria-live="polite" aria-busy="false">
+            {children ?? (problem ? <HowToWrite /> : <Start />)}
+          </section>
+        </div>
+      </div>
+      <script src="/static/search.js" defer />
+    </Layout>
+  );
+}
+
+/** The filter fields, part of the search bar's form (`form=`), so one Search button applies all. */
+function Filters({ raw }: { raw: Raw }) {
+  const active = FILTER_FIELDS.some((f) => raw[f]);
+  return (
+    <details class="search-filters" open data-active={active ? '' : undefined}>
+      <summary>Filters{active && <span class="filter-dot" aria-label="(some set)"> ●</span>}</summary>
+      <div class="filter-fields">
+        <div class="filter-pair">
+          <label>
+            From
+            <input type="date" name="from" form="search-form" value={raw.from ?? ''} />
+          </label>
+          <label>
+            To
+            <input type="date" name="to" form="search-form" value={raw.to ?? ''} />
+          </label>
+        </div>
+        <label>
+          Category
+          <input type="text" name="cat" form="search-form" value={raw.cat ?? ''} placeholder="cs.LG or cs" list="search-categories" spellcheck={false} />
+        </label>
+        <datalist id="search-categories">
+          {['cs.AI', 'cs.CL', 'cs.CV', 'cs.LG', 'cs.RO', 'stat.ML', 'eess.AS', 'math.OC', 'astro-ph', 'hep-th', 'quant-ph'].map((cat) => (
+            <option value={cat} />
+          ))}
+        </datalist>
+        <label>
+          Organization
+          <input type="text" name="org" form="search-form" value={raw.org ?? ''} placeholder="e.g. internlm" spellcheck={false} />
+        </label>
+        <label>
+          Minimum upvotes
+          <input type="number" name="min_upvotes" form="search-form" value={raw.min_upvotes ?? ''} min="0" step="1" inputmode="numeric" placeholder="0" />
+        </label>
+        <label class="check">
+          <input type="checkbox" name="has_code" form="search-form" value="1" checked={Boolean(raw.has_code && raw.has_code !== '0' && raw.has_code !== 'false')} />
+          Has code
+        </label>
+        <div class="filter-actions">
+          <button type="submit" form="search-form" class="button">
+            Apply
+          </button>
+          {active && <a href={`/papers/search${linkQuery({ q: raw.q ?? '', sort: raw.sort ?? '' }, {})}`}>Clear filters</a>}
+        </div>
+      </div>
+    </details>
+  );
+}
+
+function Results({ raw, page, pageIndex, sort, votes, q }: { raw: Raw; page: SearchPage; pageIndex: number; sort: SearchSort; votes: VoteState | undefined; q: string }) {
+  const { result, views, highlights } = page;
+  const count = `${result.total.toLocaleString('en-US')}${result.totalIsEstimate ? '+' : ''} ${result.total === 1 && !result.totalIsEstimate ? 'result' : 'results'}`;
+  const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
+  const feed = `/feeds/search.rss${linkQuery(raw, { sort: undefined })}`;
+  if (result.total === 0) return <NoResults raw={raw} q={q} />;
+  return (
+    <>
+      <div class="results-head">
+        <p class="search-count">
+          <strong>{count}</strong>
+          {pageIndex > 0 && <span class="muted"> · page {pageIndex + 1}</span>}
+          {result.notice && <span class="muted"> · {result.notice}</span>}
+        </p>
+        <nav class="search-sort" aria-label="Sort">
+          {SORTS.map(([key, label]) => (
+            <a href={`/papers/search${linkQuery(raw, { sort: key === 'relevance' ? undefined : key })}`} aria-current={key === sort ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+          <a class="feed-link" href={feed} title="New papers matching this search, as RSS" aria-label="Feed of this search (RSS)">
+            <FeedIcon /> <span class="feed-label">Feed</span>
+          </a>
+        </nav>
+      </div>
+      {views.length === 0 ? (
+        <p class="empty-note">
+          No more results. <a href={`/papers/search${linkQuery(raw, {})}`}>Back to the first page</a>
+        </p>
+      ) : (
+        <PaperList views={views} start={pageIndex * PAGE_SIZE} votes={votes} highlights={highlights} />
+      )}
+      <Pager raw={raw} page={pageIndex} pages={pages} more={result.totalIsEstimate} />
+    </>
+  );
+}
+
+/** Previous, next, and the page numbers around this one (the first and last always). */
+function Pager({ raw, page, pages, more }: { raw: Raw; page: number; pages: number; more: boolean }) {
+  if (pages <= 1) return null;
+  const href = (p: number) => `/papers/search${linkQuery(raw, { p: p > 0 ? String(p) : undefined })}`;
+  const shown = [...new Set([0, page - 1, page, page + 1, pages - 1])].filter((p) => p >= 0 && p < pages).sort((a, b) => a - b);
+  const items: (number | 'gap')[] = [];
+  shown.forEach((p, i) => {
+    if (i > 0 && p - shown[i - 1]! > 1) items.push('gap');
+    items.push(p);
+  });
+  return (
+    <nav class="pager search-pager" aria-label="Pages">
+      {page > 0 ? (
+        <a href={href(page - 1)} rel="prev">
+          ← Previous
+        </a>
+      ) : (
+        <span class="pager-edge" />
+      )}
+      <span class="page-numbers">
+        {items.map((item) =>
+          item === 'gap' ? (
+            <span class="gap">…</span>
+          ) : item === page ? (
+            <span class="page-number current" aria-current="page">
+              {item + 1}
+            </span>
+          ) : (
+            <a class="page-number" href={href(item)} aria-label={`Page ${item + 1}`}>
+              {item + 1}
+            </a>
+          ),
+        )}
+        {more && <span class="gap" title="More papers match; refine the search to see them">+</span>}
+      </span>
+      {page < pages - 1 ? (
+        <a href={href(page + 1)} rel="next">
+          Next →
+        </a>
+      ) : (
+        <span class="pager-edge" />
+      )}
+    </nav>
+  );
+}
+
+function NoResults({ raw, q }: { raw: Raw; q: string }) {
+  const filtered = FILTER_FIELDS.some((f) => raw[f]);
+  return (
+    <section class="empty search-empty">
+      <h2>No papers match {q.trim() ? <>“{q.trim()}”</> : 'these filters'}</h2>
+      <ul>
+        {filtered && (
+          <li>
+            <a href={`/papers/search${linkQuery({ q: raw.q ?? '', sort: raw.sort ?? '' }, {})}`}>Search without the filters</a>
+          </li>
+        )}
+        <li>Check the spelling, or use fewer or more general words.</li>
+        <li>
+          End a word with <code>*</code> to match its beginning: <code>diffus*</code>.
+        </li>
+      </ul>
+    </section>
+  );
+}
+
+/** What the page shows before anything is asked. */
+function Start() {
+  const examples: [string, string][] = [
+    ['reward model overoptimization', 'all of these words'],
+    ['"test-time scaling"', 'the exact phrase'],
+    ['diffusion -survey', 'without a word'],
+    ['author:"Yoshua Bengio"', 'by an author'],
+    ['cat:cs.CL has:code', 'a category, with code'],
+    ['agents after:2025-06-01', 'published since a day'],
+  ];
+  return (
+    <section class="search-start">
+      <h2>Find papers</h2>
+      <p class="muted">Search titles, authors and abstracts. A few starting points:</p>
+      <ul class="example-queries">
+        {examples.map(([query, what]) => (
+          <li>
+            <a href={`/papers/search?q=${encodeURIComponent(query)}`}>
+              <code>{query}</code>
+            </a>{' '}
+            <span class="muted">{what}</span>
+          </li>
+        ))}
+      </ul>
+      <h3>Search syntax</h3>
+      <Syntax />
+    </section>
+  );
+}
+
+/** Beside a refused query: the syntax in full. */
+function HowToWrite() {
+  return (
+    <section class="search-start">
+      <h2>How to write a query</h2>
+      <Syntax />
+    </section>
+  );
+}
+
+/** The query syntax, folded beside the results. */
+function Help() {
+  return (
+    <details class="search-help">
+      <summary>Search syntax</summary>
+      <Syntax />
+    </details>
+  );
+}
+
+/** The query syntax, as a reader would look it up. */
+function Syntax() {
+  const rows: [string, string][] = [
+    ['reward model', 'papers with both words; rewards finds reward too'],
+    ['"exact phrase"', 'the words together, in this order'],
+    ['-survey', 'leave out papers with a word or "phrase"'],
+    ['diffusion OR flow', 'either word'],
+    ['diffus*', 'words that begin so'],
+    ['title:agents', 'only in the title'],
+    ['author:"Yann LeCun"', 'by an author'],
+    ['cat:cs.LG, cat:cs', 'an arXiv category or archive'],
+    ['org:internlm', 'from an organization'],
+    ['after:2025-01-01, before:2025-06', 'published on or after, or before, a day (or month, or year)'],
+    ['has:code', 'with a code repository'],
+  ];
+  return (
+    <dl class="syntax">
+      {rows.map(([syntax, meaning]) => (
+        <>
+          <dt>
+            <code>{syntax}</code>
+          </dt>
+          <dd>{meaning}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+function FeedIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+      <circle cx="3" cy="13" r="1.8" fill="currentColor" />
+      <path d="M2 7.5a6.5 6.5 0 0 1 6.5 6.5M2 2.5A11.5 11.5 0 0 1 13.5 14" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+    </svg>
+  );
+}

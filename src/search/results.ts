@@ -1,0 +1,21 @@
+import type { Db } from '../db/database.ts';
+import { paperViews, type PaperView } from '../feed/queries.ts';
+import type { Highlighted } from '../web/components.tsx';
+import { searchPapers } from './engine.ts';
+import type { SearchRequest, SearchResult } from './types.ts';
+
+export interface SearchPage {
+  result: SearchResult;
+  /** The hits' papers, hydrated like any list's, in the engine's order. */
+  views: PaperView[];
+  /** Each hit's marked title and passage, by paper id. */
+  highlights: Map<string, Highlighted>;
+}
+
+/** Runs a search and loads what the page, the feeds and the API show of each hit. Throws QueryError. */
+export async function searchWithViews(db: Db, request: SearchRequest): Promise<SearchPage> {
+  const result = await searchPapers(db, request);
+  const views = await paperViews(db.kysely, result.hits.map((h) => h.paperId));
+  const highlights = new Map(result.hits.map((h) => [h.paperId, { titleHtml: h.titleHtml, snippetHtml: h.snippetHtml }]));
+  return { result, views, highlights };
+}
