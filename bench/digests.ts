@@ -169,6 +169,11 @@ Aims: every digest built and rendered in ≤ 60 s; ≥ 500 mails/s with pooling.
 Each distinct (topics, max papers) selection is computed and rendered once per period, each saved search run once;
 per subscriber there remain two signed links, two string replacements and the row. Subscribers are read and written
 2,000 at a time, so memory stays flat as their number grows.
+
+Sending is CPU-bound in this one process (MIME building, base64, socket writes) and records each mail in its
+own commit the moment the server accepts it (docs/decisions/010-digests.md): on PostgreSQL that is one durable
+commit per mail, which is why it trails SQLite here. Senders scale out: several instances (or \`digest send\`
+processes) lease disjoint rows. On a shared machine the figures move with its load; rerun to compare.
 `;
 fs.writeFileSync(REPORT, report);
 process.stdout.write(report);

@@ -17,6 +17,8 @@ export interface Mail {
   messageId?: string;
   /** The `Date` header; now when unset. */
   date?: Date;
+  /** How non-ASCII text parts are encoded; base64 is encoded natively, quoted-printable (the default) in JavaScript. */
+  textEncoding?: 'base64' | 'quoted-printable';
 }
 
 /** Sends mail: over SMTP when `SMTP_URL` is set, else into a local outbox folder (development). */

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { highlight, matcherFor, snippet } from './highlight.ts';
+import { highlight, matcherFor, snippet, titleCoverage } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
 import { blendedScore, type Candidate } from './score.ts';
 import type { SearchFilters, SearchHit, SearchRequest, SearchResult } from './types.ts';
@@ -39,6 +39,7 @@ interface PoolRow {
   relevance: number;
   upvotes: number;
   published_at: string;
+  title: string;
 }
 
 interface PaperText {
@@ -65,7 +66,7 @@ export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?
   }
 
   const pool = await candidatePool(db, parsed, filters, sort);
-  let ranked: { id: string; score: number }[] = rank(pool.slice(0, POOL), sort, now);
+  let ranked: { id: string; score: number }[] = rank(pool.slice(0, POOL), parsed, sort, now);
   let total = Math.min(pool.length, POOL);
   let mode: SearchResult['mode'] = 'text';
   let notice: string | undefined;
@@ -111,10 +112,11 @@ function definedOnly(filters: SearchFilters): SearchFilters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined && v !== '' && v !== false)) as SearchFilters;
 }
 
-function rank(pool: PoolRow[], sort: SearchRequest['sort'], now: Date): (PoolRow & { score: number })[] {
+function rank(pool: PoolRow[], parsed: ParsedQuery, sort: SearchRequest['sort'], now: Date): (PoolRow & { score: number })[] {
   const best = pool.reduce((max, r) => Math.max(max, r.relevance), 0);
   const scored = pool.map((r) => {
-    const candidate: Candidate = { relevance: r.relevance, upvotes: r.upvotes, publishedAt: r.published_at };
+    const coverage = titleCoverage(r.title, parsed);
+    const candidate: Candidate = { relevance: r.relevance, upvotes: r.upvotes, publishedAt: r.published_at, titleCoverage: coverage };
     return { ...r, score: blendedScore(candidate, best, now) };
   });
   const byScore = (a: { score: number; id: string }, b: { score: number; id: string }) => b.score - a.score || (a.id < b.id ? -1 : 1);
@@ -132,21 +134,21 @@ async function candidatePool(db: Db, parsed: ParsedQuery, filters: SearchFilters
     const excluded = parsed.not.length === 0 ? sql`` : sql`and not ${textMatch(db, { must: [parsed.not], not: [], filters: {} })}`;
     const order = sort === 'upvotes' ? sql`p.upvotes desc` : sql`p.published_at desc`;
     const { rows } = await sql<PoolRow>`
-      select p.id, 0 as relevance, p.upvotes, p.published_at from papers p
+      select p.id, 0 as relevance, p.upvotes, p.published_at, p.title from papers p
       where p.hidden_at is null ${where} ${excluded}
       order by ${order}, p.id limit ${limit}`.execute(db.kysely);
     return rows;
   }
   if (db.dialect === 'postgres') {
     const { rows } = await sql<PoolRow>`
-      select p.id, ts_rank(${TS_WEIGHTS}::float4[], p.search_vector, query) as relevance, p.upvotes, p.published_at
+      select p.id, ts_rank(${TS_WEIGHTS}::float4[], p.search_vector, query) as relevance, p.upvotes, p.published_at, p.title
       from papers p, to_tsquery('english', ${tsQuery(parsed)}) query
       where p.search_vector @@ query and p.hidden_at is null ${where}
       limit ${limit}`.execute(db.kysely);
     return rows.map((r) => ({ ...r, relevance: Number(r.relevance) }));
   }
   const { rows } = await sql<PoolRow>`
-    select r.paper_id as id, -bm25(paper_search, ${FTS_WEIGHTS}) as relevance, p.upvotes, p.published_at
+    select r.paper_id as id, -bm25(paper_search, ${FTS_WEIGHTS}) as relevance, p.upvotes, p.published_at, p.title
     from paper_search
     join paper_search_rows r on r.doc = paper_search.rowid
     join papers p on p.id = r.paper_id

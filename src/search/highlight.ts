@@ -30,6 +30,18 @@ function matches(word: string, m: TermMatcher): boolean {
 
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
+/**
+ * The share of the query's required groups that the title answers (a group counts when
+ * one of its terms has every token in the title): 1 when the title says all the reader asked.
+ */
+export function titleCoverage(title: string, query: ParsedQuery): number {
+  if (query.must.length === 0) return 0;
+  const words = (title.toLowerCase().match(WORD) ?? []).map((w) => stemmer(w));
+  const has = (token: string, prefix: boolean) => (prefix ? words.some((w) => w.startsWith(stemmer(token)) || w.startsWith(token)) : words.includes(stemmer(token)));
+  const answered = query.must.filter((group) => group.some((t) => t.tokens.every((token, i) => has(token, t.prefix && i === t.tokens.length - 1))));
+  return answered.length / query.must.length;
+}
+
 /** The text as HTML, escaped, with each matched word in `<mark>`. */
 export function highlight(text: string, m: TermMatcher): string {
   let html = '';

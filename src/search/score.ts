@@ -3,6 +3,7 @@
  * that are about equally relevant (docs/decisions/009-search.md).
  *
  *   score = relevance / best relevance in the results          (0–1, BM25 or ts_rank)
+ *         + 0.30 × (share of the query's words in the title)²  (the title says it all)
  *         + 0.15 × min(1, ln(1 + upvotes) / ln(1 + 1000))      (popularity, saturating)
  *         + 0.10 × 2^(−age in days / 365)                      (recency, halves each year)
  *
@@ -11,6 +12,7 @@
  * decide between the many papers that are.
  */
 export const RANKING = {
+  titleCoverageWeight: 0.3,
   popularityWeight: 0.15,
   /** Upvotes at which popularity stops counting. */
   popularitySaturation: 1000,
@@ -24,6 +26,8 @@ export interface Candidate {
   upvotes: number;
   /** ISO timestamp. */
   publishedAt: string;
+  /** Share of the query's required words the title holds, 0–1 (highlight.ts `titleCoverage`). */
+  titleCoverage?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -40,5 +44,5 @@ export function recency(publishedAt: string, now: Date): number {
 /** Each candidate's blended score, given the best relevance among them. */
 export function blendedScore(c: Candidate, bestRelevance: number, now: Date): number {
   const relevance = bestRelevance > 0 ? c.relevance / bestRelevance : 0;
-  return relevance + RANKING.popularityWeight * popularity(c.upvotes) + RANKING.recencyWeight * recency(c.publishedAt, now);
+  return relevance + RANKING.titleCoverageWeight * (c.titleCoverage ?? 0) ** 2 + RANKING.popularityWeight * popularity(c.upvotes) + RANKING.recencyWeight * recency(c.publishedAt, now);
 }
