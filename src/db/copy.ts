@@ -36,6 +36,7 @@ export const COPIED_TABLES = [
   { table: 'embedding_failures', key: ['paper_id'] },
   // Copied so that a moved site neither loses its readers nor sends a period's digest twice.
   { table: 'subscriptions', key: ['id'] },
+  { table: 'digest_bodies', key: ['id'] },
   { table: 'digest_outbox', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 

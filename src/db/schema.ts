@@ -28,6 +28,7 @@ export interface Database {
   paper_embeddings: PaperEmbeddingTable;
   embedding_failures: EmbeddingFailureTable;
   subscriptions: SubscriptionTable;
+  digest_bodies: DigestBodyTable;
   digest_outbox: DigestOutboxTable;
 }
 
@@ -52,6 +53,23 @@ export interface SubscriptionTable {
   last_error: string | null;
 }
 
+/**
+ * One rendered digest of a period, shared by every subscriber whose selection renders the same;
+ * the per-subscriber links are placeholders the sender fills in (src/digests/render.ts).
+ */
+export interface DigestBodyTable {
+  id: Generated<number>;
+  period: string;
+  /** SHA-256 (hex) of subject, HTML and text. */
+  content_hash: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** JSON array of paper ids. */
+  paper_ids: string;
+  created_at: string;
+}
+
 /** One digest for one subscription and period: built once, then sent (and retried) from here. */
 export interface DigestOutboxTable {
   id: Generated<number>;
@@ -61,11 +79,7 @@ export interface DigestOutboxTable {
   /** `queued`, `sending`, `sent`, `failed` (permanent) or `skipped`. */
   status: string;
   message_id: string;
-  subject: string;
-  html: string;
-  text: string;
-  /** JSON array of paper ids. */
-  paper_ids: string;
+  body_id: number;
   attempts: Generated<number>;
   next_attempt_at: string;
   lease_owner: string | null;

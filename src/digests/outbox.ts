@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { DigestBuilder, type DigestPeriod, type Selection } from './build.ts';
-import { personalize, renderDigest, type RenderedDigest, type SiteInfo } from './render.ts';
-import { preferencesUrl, publicOrigin, unsubscribeAddress, unsubscribeUrl } from './links.ts';
+import { personalize, renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
+import { publicOrigin, signedLink, unsubscribeAddress } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
 /**
@@ -49,6 +50,31 @@ export function siteInfo(config: OutboxConfig): SiteInfo {
 }
 
 /**
+ * A subscriber's links, signed as of when the digest was built: every send of the digest,
+ * a resend after a crash included, carries the same bytes.
+ */
+export function digestLinks(config: OutboxConfig, subscriptionId: number, builtAt: string): DigestLinks {
+  const at = new Date(builtAt);
+  const origin = publicOrigin(config);
+  return { preferences: signedLink(config, 'preferences', subscriptionId, origin, at), unsubscribe: signedLink(config, 'unsubscribe', subscriptionId, origin, at) };
+}
+
+/**
+ * Stores a rendered body once per period and returns its id: another instance enqueueing the
+ * same period at once writes the same content hash, and both end up with the one row.
+ */
+async function storeBody(db: Db, period: DigestPeriod, body: RenderedDigest, paperIds: string[], now: string): Promise<number> {
+  const hash = createHash('sha256').update(body.subject).update('\0').update(body.html).update('\0').update(body.text).digest('hex');
+  await db.kysely
+    .insertInto('digest_bodies')
+    .values({ period: period.key, content_hash: hash, subject: body.subject, html: body.html, text: body.text, paper_ids: JSON.stringify(paperIds), created_at: now })
+    .onConflict((oc) => oc.columns(['period', 'content_hash']).doNothing())
+    .execute();
+  const row = await db.kysely.selectFrom('digest_bodies').select('id').where('period', '=', period.key).where('content_hash', '=', hash).executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+/**
  * Builds the digest of every active subscriber of the period's frequency who has none for
  * it yet, and records it (`INSERT … ON CONFLICT DO NOTHING`: two instances enqueueing the
  * same period write each digest once). A dry run builds and counts but writes nothing.
@@ -62,7 +88,8 @@ export async function enqueueDigests(db: Db, config: OutboxConfig, period: Diges
 
   const site = siteInfo(config);
   const host = messageIdHost(config);
-  const rendered = new WeakMap<Selection, RenderedDigest>();
+  // Per distinct selection: its rendering and, once written, its digest_bodies row.
+  const bodies = new WeakMap<Selection, { subject: string; id: Promise<number> | null; rendered: RenderedDigest }>();
   const topicsByJson = new Map<string, ReturnType<typeof topicsOf>>();
   let after = 0;
   for (;;) {
@@ -90,23 +117,25 @@ export async function enqueueDigests(db: Db, config: OutboxConfig, period: Diges
         topicsByJson.set(s.topics, topics);
       }
       const selection = await builder.select(topics, s.max_papers);
-      let template = rendered.get(selection);
-      if (!template) {
-        template = renderDigest(selection, period, site);
-        rendered.set(selection, template);
+      let body = bodies.get(selection);
+      if (!body) {
+        const rendered = renderDigest(selection, period, site);
+        body = { subject: rendered.subject, rendered, id: null };
+        bodies.set(selection, body);
       }
-      summary.subjects.set(template.subject, (summary.subjects.get(template.subject) ?? 0) + 1);
-      const mail = personalize(template, { preferences: preferencesUrl(config, s.id), unsubscribe: unsubscribeUrl(config, s.id) });
-      if (opts.dryRun) continue;
+      summary.subjects.set(body.subject, (summary.subjects.get(body.subject) ?? 0) + 1);
+      if (opts.dryRun) {
+        // The work a send does per subscriber, so a dry run measures it too.
+        personalize(body.rendered, digestLinks(config, s.id, now));
+        continue;
+      }
+      body.id ??= storeBody(db, period, body.rendered, [...selection.matched, ...selection.fallback].map((p) => p.id), now);
       rows.push({
         subscription_id: s.id,
         period: period.key,
         status: 'queued',
         message_id: digestMessageId(period, s.id, host),
-        subject: mail.subject,
-        html: mail.html,
-        text: mail.text,
-        paper_ids: JSON.stringify([...selection.matched, ...selection.fallback].map((p) => p.id)),
+        body_id: await body.id,
         attempts: 0,
         next_attempt_at: now,
         created_at: now,

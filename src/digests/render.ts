@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { stripMath } from '../web/math.ts';
 import type { DigestPaper, DigestPeriod, Selection } from './build.ts';
 
@@ -7,9 +6,9 @@ import type { DigestPaper, DigestPeriod, Selection } from './build.ts';
  * and phone clients agree on) and a plain-text part. Math stays readable TeX without its
  * dollars: MathML and KaTeX's CSS do not survive mail clients.
  *
- * Rendering happens once per distinct selection; the per-subscriber links are filled into
- * the result afterwards (`personalize`), so 100,000 subscribers cost 100,000 string
- * replacements, not 100,000 renders.
+ * Rendering happens once per distinct selection and is stored once (digest_bodies); the
+ * per-subscriber links are filled in when each mail is sent (`personalize`), so 100,000
+ * subscribers cost 100,000 string replacements, not 100,000 renders or stored copies.
  */
 
 export interface RenderedDigest {
@@ -30,10 +29,12 @@ export interface SiteInfo {
   baseUrl: string;
 }
 
-// Random per process, so no paper text can contain them by accident or design.
-const SLOT = randomBytes(6).toString('hex');
-const PREFERENCES_SLOT = `\u0001pref${SLOT}\u0001`;
-const UNSUBSCRIBE_SLOT = `\u0001unsub${SLOT}\u0001`;
+// Stored in digest_bodies and filled in by whichever process sends, so fixed. Control
+// characters are removed from everything rendered around them (`scrub`): no paper text or
+// topic can contain a slot, by accident or design.
+const PREFERENCES_SLOT = '\u0001preferences\u0001';
+const UNSUBSCRIBE_SLOT = '\u0001unsubscribe\u0001';
+const scrub = (s: string) => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 
 const ABSTRACT_CHARS = 220;
 const MAX_AUTHORS = 4;
@@ -116,8 +117,8 @@ export function renderDigest(selection: Selection, period: DigestPeriod, site: S
       lines.push(`   ${shortAbstract(p.abstract)}`, '');
     }
   }
-  lines.push('--', `${site.name} · ${site.baseUrl}/papers`, `Manage topics: ${PREFERENCES_SLOT}`, `Unsubscribe: ${UNSUBSCRIBE_SLOT}`, '');
-  const text = lines.join('\n');
+  lines.push('--', `${site.name} · ${site.baseUrl}/papers`);
+  const text = `${scrub(lines.join('\n'))}\nManage topics: ${PREFERENCES_SLOT}\nUnsubscribe: ${UNSUBSCRIBE_SLOT}\n`;
 
   // ---- HTML
   const font = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
@@ -138,7 +139,7 @@ export function renderDigest(selection: Selection, period: DigestPeriod, site: S
       );
     }
   }
-  const html =
+  const content =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(subject)}</title></head>` +
     `<body style="margin:0;padding:0;background:#f1f5f9">` +
     `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f1f5f9"><tr><td align="center" style="padding:16px 8px">` +
@@ -148,15 +149,21 @@ export function renderDigest(selection: Selection, period: DigestPeriod, site: S
     (notice ? `<tr><td style="padding:8px 24px 4px;${font}"><div style="background:#fffbeb;border:1px solid #fde68a;border-radius:8px;padding:10px 12px;font-size:14px;line-height:1.45;color:#78350f">${esc(notice)}</div></td></tr>` : '') +
     cards.join('') +
     `<tr><td style="padding:18px 24px 22px;${font};font-size:13px;line-height:1.5;color:#64748b">` +
-    `You get this digest because you subscribed on ${esc(site.name)}.<br>` +
+    `You get this digest because you subscribed on ${esc(site.name)}.<br>`;
+  const html =
+    scrub(content) +
     `<a href="${PREFERENCES_SLOT}" style="color:#475569">Manage topics</a> · <a href="${UNSUBSCRIBE_SLOT}" style="color:#475569">Unsubscribe</a>` +
     `</td></tr></table></td></tr></table></body></html>`;
-  return { subject, html, text };
+  return { subject: scrub(subject), html, text };
 }
 
 /** Fills one subscriber's links into a rendered digest. */
 export function personalize(digest: RenderedDigest, links: DigestLinks): RenderedDigest {
-  const fill = (s: string, escape: (x: string) => string) =>
-    s.replaceAll(PREFERENCES_SLOT, escape(links.preferences)).replaceAll(UNSUBSCRIBE_SLOT, escape(links.unsubscribe));
-  return { subject: digest.subject, html: fill(digest.html, esc), text: fill(digest.text, (x) => x) };
+  return { subject: digest.subject, html: fillLinks(digest.html, links, esc), text: fillLinks(digest.text, links, (x) => x) };
 }
+
+/** Fills the links into one part: HTML escapes them (`&` in a URL), text keeps them as they are. */
+export function fillLinks(part: string, links: DigestLinks, escape: (x: string) => string = (x) => x): string {
+  return part.replaceAll(PREFERENCES_SLOT, escape(links.preferences)).replaceAll(UNSUBSCRIBE_SLOT, escape(links.unsubscribe));
+}
+

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { saveArxivRecords } from '../papers/queries.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
-import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
+import { RecordProblem, count, emptySummary, refreshStatistics, reject, type ImportSummary } from './summary.ts';
 
 const BATCH = 1000;
 
@@ -39,5 +39,6 @@ export async function importArxivRecords(
     if (batch.length >= BATCH) await flush();
   }
   await flush();
+  await refreshStatistics(db, summary);
   return summary;
 }

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListings } from '../papers/queries.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
-import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';
+import { RecordProblem, count, emptySummary, refreshStatistics, reject, type ImportSummary } from './summary.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
@@ -98,6 +98,7 @@ async function importItems(
     if (batch.length >= BATCH) await flush();
   }
   await flush();
+  await refreshStatistics(db, summary);
 }
 
 function listInputFiles(inputPath: string): string[] {

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
 import { importedRecords } from '../metrics.ts';
 
 /** What an import or ingest run did. */
@@ -41,4 +43,18 @@ export function reject(summary: ImportSummary, source: string, position: string,
 export function addSummary(total: ImportSummary, part: ImportSummary): void {
   for (const key of ['new', 'updated', 'unchanged', 'rejected'] as const) total[key] += part[key];
   total.problems.push(...part.problems.slice(0, MAX_PROBLEMS_KEPT - total.problems.length));
+}
+
+/** Rows written at which an import refreshes PostgreSQL's statistics itself. */
+const ANALYZE_AFTER = 1000;
+
+/**
+ * After a large import, PostgreSQL's planner still sees the tables as they were until
+ * autovacuum gets round to them, and plans search and list queries as for a small table
+ * (a full scan where the full-text index would answer). ANALYZE takes a sample: seconds
+ * even at millions of rows. SQLite plans from its indexes alone.
+ */
+export async function refreshStatistics(db: Db, summary: ImportSummary): Promise<void> {
+  if (db.dialect !== 'postgres' || summary.new + summary.updated < ANALYZE_AFTER) return;
+  await sql`analyze papers, paper_authors, paper_categories, daily_listings`.execute(db.kysely);
 }

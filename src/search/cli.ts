@@ -8,10 +8,22 @@ export type WithDb = (action: (config: Config, db: Db) => Promise<void>) => Prom
 /** Adds the `search …` subcommands to their group; each loads its module on use. */
 export function registerSearchCommands(group: Command, withDb: WithDb): void {
   group
+    .command('reindex')
+    .description('rebuild the full-text index from the papers (the database keeps it in step on every write; for restores and hand edits)')
+    .action(() => withDb((_config, db) => reindexCommand(db)));
+  group
     .command('embed')
     .description('embed papers that have no vector for EMBEDDINGS_MODEL yet (the scheduled job does this too)')
     .option('--limit <n>', 'embed at most this many papers')
     .action((opts: { limit?: string }) => withDb((config, db) => embedCommand(config, db, opts)));
+}
+
+async function reindexCommand(db: Db): Promise<void> {
+  const { assertSchemaCurrent } = await import('../db/database.ts');
+  await assertSchemaCurrent(db);
+  const { reindex } = await import('./reindex.ts');
+  const report = await reindex(db);
+  console.log(`search: indexed ${report.indexed} of ${report.papers} papers (the rest are hidden) in ${(report.ms / 1000).toFixed(1)} s`);
 }
 
 async function embedCommand(config: Config, db: Db, opts: { limit?: string }): Promise<void> {

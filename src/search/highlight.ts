@@ -73,7 +73,7 @@ export function snippet(text: string, m: TermMatcher, words = 36): string {
     if (inView > bestCount) [best, bestCount] = [start, inView];
   }
   // Begin a few words before the first match, so the passage reads as a sentence.
-  if (bestCount > 0) best = Math.max(0, Math.min(best, hit.indexOf(1, best) - 4));
+  if (bestCount > 0) best = Math.max(0, Math.min(hit.indexOf(1, best) - 4, spans.length - words));
   const from = best === 0 ? 0 : spans[best]!.index;
   const endSpan = spans[Math.min(spans.length, best + words) - 1]!;
   const to = best + words >= spans.length ? flat.length : endSpan.index + endSpan[0].length;
