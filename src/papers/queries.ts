@@ -153,6 +153,7 @@ export async function saveImportedListings(
   // Apply the records in order to that picture, noting what to write.
   const outcomes: SaveOutcome[] = [];
   const paperUpdates = new Map<string, HfColumns>();
+  const reworded: string[] = [];
   const authorRewrites = new Set<string>();
   const newListings: (ListingState & { paper_id: string })[] = [];
   const listingUpdates = new Set<ListingState>();
@@ -193,6 +194,7 @@ export async function saveImportedListings(
       if (!existing || (Object.keys(fields) as (keyof HfColumns)[]).some((k) => existing[k] !== fields[k])) {
         papers.set(id, { ...existing, ...fields });
         if (storedBefore.has(id)) paperUpdates.set(id, fields);
+        if (existing && (existing.title !== fields.title || existing.abstract !== fields.abstract)) reworded.push(id);
         changed = true;
       }
 
@@ -242,6 +244,7 @@ export async function saveImportedListings(
   for (let i = 0; i < paperInserts.length; i += INSERT_CHUNK) {
     await trx.insertInto('papers').values(paperInserts.slice(i, i + INSERT_CHUNK)).execute();
   }
+  await forgetEmbeddings(trx, reworded);
   for (const [id, fields] of paperUpdates) {
     await trx.updateTable('papers').set({ ...fields, modified_at: now }).where('id', '=', id).execute();
   }
@@ -360,6 +363,15 @@ function arxivColumns(rec: ArxivRecord): ArxivColumns {
   };
 }
 
+/** A paper whose words changed goes back into the embedding backlog (search/backlog.ts). */
+async function forgetEmbeddings(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const chunk = ids.slice(i, i + INSERT_CHUNK);
+    await trx.deleteFrom('paper_embeddings').where('paper_id', 'in', chunk).execute();
+    await trx.deleteFrom('embedding_failures').where('paper_id', 'in', chunk).execute();
+  }
+}
+
 /** `papers.author_names`: what search reads, kept with the author rows it summarises. */
 function authorNames(authors: readonly { name: string }[]): string {
   return authors.map((a) => a.name).join(', ');
@@ -417,6 +429,7 @@ export async function saveArxivRecords(trx: Transaction<Database>, records: Arxi
       continue;
     }
     if (colsChanged) await trx.updateTable('papers').set({ ...cols, modified_at: now }).where('id', '=', rec.id).execute();
+    if (old.title !== cols.title || old.abstract !== cols.abstract) await forgetEmbeddings(trx, [rec.id]);
     if (authorsChanged || categoriesChanged) rewriteChildren.push(rec);
     outcome.set(rec.id, 'updated');
   }

@@ -27,7 +27,7 @@ export async function searchPapersApi(c: Context<AppEnv>) {
   const db = c.var.db;
   let page;
   try {
-    page = await searchWithViews(db, request);
+    page = await searchWithViews(db, c.var.config, request);
   } catch (err) {
     if (err instanceof QueryError) throw new RequestError(400, `invalid query: ${err.message}`, [`q: ${err.message}`]);
     throw err;
@@ -47,7 +47,11 @@ export async function searchPapersApi(c: Context<AppEnv>) {
   c.header('X-Total-Count', String(result.total));
   c.header('X-Total-Is-Estimate', String(result.totalIsEstimate));
   c.header('X-Search-Mode', result.mode);
-  if (result.notice) c.header('X-Search-Notice', result.notice.replace(/[^\x20-\x7e]/g, ' '));
+  if (result.notice) {
+    c.header('X-Search-Notice', result.notice.replace(/[^\x20-\x7e]/g, ' '));
+    // A fallback lasts only while the service is down: never kept by a cache.
+    c.header('Cache-Control', 'no-store');
+  }
   return c.json(items);
 }
 

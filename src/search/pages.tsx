@@ -38,13 +38,15 @@ export async function showSearch(c: Context<AppEnv>) {
 
   let page: SearchPage;
   try {
-    page = await searchWithViews(c.var.db, request);
+    page = await searchWithViews(c.var.db, c.var.config, request);
   } catch (err) {
     if (err instanceof QueryError) return c.html(<SearchLayout c={c} raw={raw} problem={err.message} />, 400);
     throw err;
   }
   const votes = await viewerVotes(c, page.views.map((v) => v.paper.id));
   const pageIndex = params.p ?? 0;
+  // A fallback to text lasts only while the embedding service is down: never kept by a cache.
+  if (page.result.notice) c.header('Cache-Control', 'no-store');
   return c.html(
     <SearchLayout c={c} raw={raw} search={search}>
       <Results raw={raw} page={page} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} votes={votes} q={request.q} />

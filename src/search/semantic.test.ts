@@ -4,10 +4,13 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabaseUrl, testConfig } from '../../test/helpers.ts';
 import { hashedEmbedding, startEmbeddingsServer, type EmbeddingsServer } from '../../test/embeddings-server.ts';
+import { createApp } from '../app.ts';
 import { connectDatabase, type Db } from '../db/database.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
 import { runIfDue } from '../jobs/scheduler.ts';
 import { silentLogger } from '../log.ts';
+import { importArxivRecords } from '../ingest/arxiv-import.ts';
+import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import { backlogSize, embedBacklog } from './backlog.ts';
 import { decodeVectorInto } from './embeddings.ts';
 import { semanticRanking } from './vectors.ts';
@@ -85,6 +88,21 @@ describe('embedBacklog', () => {
     // Nothing left: a second run asks nothing.
     expect(await embedBacklog(db, config(), { client: fast })).toMatchObject({ embedded: 0, requests: 0, remaining: 0 });
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('embeds a paper again when a new version changes its words, and only then', async () => {
+    const record = (version: number, abstract: string): ArxivRecord => ({
+      id: '2501.00042', version, title: 'Tidal disruption events', abstract, authors: [{ name: 'A. Author', affiliation: null }],
+      categories: ['astro-ph.HE'], primaryCategory: 'astro-ph.HE', publishedAt: '2025-01-05T00:00:00.000Z', updatedAt: null,
+      comment: null, journalRef: null, doi: null, pdfUrl: null, withdrawnAt: null,
+    });
+    await importArxivRecords(db, [record(1, 'A star torn apart by a black hole.')], 'test');
+    expect(await embedBacklog(db, config(), { client: fast })).toMatchObject({ embedded: 1 });
+    await importArxivRecords(db, [{ ...record(2, 'A star torn apart by a black hole.'), comment: 'v2: typos' }], 'test');
+    expect(await embedBacklog(db, config(), { client: fast })).toMatchObject({ embedded: 0, requests: 0 });
+    await importArxivRecords(db, [record(3, 'A star torn apart by a supermassive black hole, seen in X-rays.')], 'test');
+    expect(await embedBacklog(db, config(), { client: fast })).toMatchObject({ embedded: 1 });
+    expect(server.requests.at(-1)!.input).toEqual(['Tidal disruption events\n\nA star torn apart by a supermassive black hole, seen in X-rays.']);
   });
 
   it('continues after a restart where the last run stopped, without embedding a paper twice', async () => {
@@ -291,4 +309,37 @@ describe('dailypapers search embed', () => {
     const badLimit = await cli(['search', 'embed', '--limit', 'many'], env);
     expect(badLimit.stderr.trim()).toBe('dailypapers: search: --limit is a whole number of at least 1');
   }, 60_000);
+});
+
+describe('hybrid search through the API and the page', () => {
+  it('fuses meaning with text when the service answers, and says it fell back to text when it does not', async () => {
+    await addSubjects(db);
+    const cfg = config();
+    await embedBacklog(db, cfg, { client: fast });
+    const app = createApp({ db, config: cfg });
+
+    // No paper holds both words, so text alone finds nothing; by meaning each subject is near.
+    const fused = await app.request('/api/papers/search?q=protein+backbones+qubits+noise');
+    expect(fused.status).toBe(200);
+    expect(fused.headers.get('X-Search-Mode')).toBe('hybrid');
+    const ids = ((await fused.json()) as { paper: { id: string } }[]).map((i) => i.paper.id);
+    expect(ids.slice(0, 2).sort()).toEqual(['2501.00002', '2501.00007']);
+    // A filter applies to what meaning finds too.
+    const filtered = (await (await app.request('/api/papers/search?q=protein+backbones+qubits+noise&after=2025-01-16')).json()) as { paper: { id: string } }[];
+    expect(filtered.map((i) => i.paper.id)).toContain('2501.00002');
+    expect(filtered.map((i) => i.paper.id)).not.toContain('2501.00007');
+
+    await server.close();
+    // The same URL again: the hybrid answer was cached for this content version; a new question is not.
+    expect((await app.request('/api/papers/search?q=protein+backbones+qubits+noise')).headers.get('X-Search-Mode')).toBe('hybrid');
+    const text = await app.request('/api/papers/search?q=protein+backbones+qubits+noise&limit=10');
+    expect(text.status).toBe(200);
+    expect(text.headers.get('X-Search-Mode')).toBe('text');
+    expect(text.headers.get('X-Search-Notice')).toMatch(/text matches only: the embedding service did not answer/);
+    expect(text.headers.get('Cache-Control')).toBe('no-store');
+    expect(await text.json()).toEqual([]);
+    const page = await app.request('/papers/search?q=galaxy+clustering');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Showing text matches only');
+  });
 });

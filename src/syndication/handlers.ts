@@ -101,7 +101,7 @@ export async function searchFeed(c: Context<AppEnv>) {
   const query = linkQuery(raw, { sort: undefined });
   return serveFeed(c, file.format, async () => {
     try {
-      const { views } = await searchWithViews(c.var.db, search.request);
+      const { views } = await searchWithViews(c.var.db, c.var.config, search.request);
       const q = search.request.q.trim();
       const about = q ? `The newest papers matching “${q}”.` : 'The newest papers matching these filters.';
       return {

@@ -59,6 +59,8 @@ export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
     await next();
     const contentType = c.res.headers.get('Content-Type') ?? '';
     if (c.res.status !== 200 || c.res.headers.has('Set-Cookie') || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
+    // A handler that knows its answer is momentary (e.g. search while a service is down) says so.
+    if (c.res.headers.get('Cache-Control')?.includes('no-store')) return;
     const body = new Uint8Array(await c.res.clone().arrayBuffer());
     if (body.byteLength > MAX_BODY_BYTES) return;
     remove(key);
