@@ -147,11 +147,13 @@ async function candidatePool(db: Db, parsed: ParsedQuery, filters: SearchFilters
       limit ${limit}`.execute(db.kysely);
     return rows.map((r) => ({ ...r, relevance: Number(r.relevance) }));
   }
+  // CROSS JOIN fixes the join order (SQLite's documented way): the index walk stays the outer
+  // loop, because a filter driving the join would make FTS5 re-run the match for every row.
   const { rows } = await sql<PoolRow>`
     select r.paper_id as id, -bm25(paper_search, ${FTS_WEIGHTS}) as relevance, p.upvotes, p.published_at, p.title
     from paper_search
-    join paper_search_rows r on r.doc = paper_search.rowid
-    join papers p on p.id = r.paper_id
+    cross join paper_search_rows r on r.doc = paper_search.rowid
+    cross join papers p on p.id = r.paper_id
     where paper_search match ${ftsQuery(parsed)} and p.hidden_at is null ${where}
     order by paper_search.rowid desc
     limit ${limit}`.execute(db.kysely);
