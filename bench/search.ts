@@ -705,7 +705,7 @@ function table(results: EngineResult[], queries: string[]): string[] {
     const first = r.rounds[0]!;
     const zero = first.hits.filter((h, i) => h === 0 && !first.timedOut[i] && !first.errors[i]).length;
     const errors = first.errors.filter(Boolean).length;
-    const timeouts = first.timedOut.filter(Boolean).length;
+    const timeouts = queries.filter((_q, i) => r.rounds.some((round) => round.timedOut[i])).length;
     // With timed-out queries counted at the timeout, the tail figures are lower bounds.
     const atLeast = timeouts ? '≥ ' : '';
     return `| ${LABELS[r.engine]} | ${r.built.buildSeconds.toFixed(1)} | ${memory} | ${f1(s.p50)} | ${atLeast}${f1(s.p99)} | ${atLeast}${f1(s.mean)} | ${atLeast}${f1(s.max)} | ${ratio(s.p99, base?.p99)} | ${ratio(s.mean, base?.mean)} | ${zero} / ${errors} / ${timeouts} |`;
@@ -727,7 +727,7 @@ function slowest(results: EngineResult[], queries: string[]): string[] {
     });
     medians.sort((a, b) => b.ms - a.ms);
     out.push(`- ${LABELS[r.engine]}, slowest: ${medians.slice(0, 5).map((m) => `\`${m.q}\` ${f1(m.ms)} ms`).join(', ')}`);
-    const timedOut = queries.filter((_q, i) => r.rounds[0]!.timedOut[i]);
+    const timedOut = queries.filter((_q, i) => r.rounds.some((round) => round.timedOut[i]));
     if (timedOut.length) out.push(`- ${LABELS[r.engine]}, **stopped after ${QUERY_TIMEOUT_S} s** (counted as ${QUERY_TIMEOUT_S} s): ${timedOut.map((q) => `\`${q}\``).join(', ')}`);
     const none = queries.filter((_q, i) => r.rounds[0]!.hits[i] === 0 && !r.rounds[0]!.errors[i] && !r.rounds[0]!.timedOut[i]);
     if (none.length) out.push(`- ${LABELS[r.engine]}, no hits: ${none.map((q) => `\`${q}\``).join(', ')}`);

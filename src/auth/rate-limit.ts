@@ -25,6 +25,7 @@ export const RATE_LIMITS = {
   subscribe: { limit: 5, windowSeconds: 3600 },
   /** Saving digest preferences through a signed link. */
   digestPreferences: { limit: 30, windowSeconds: 3600 },
+  digestPreview: { limit: 60, windowSeconds: 3600 },
 } as const satisfies Record<string, { limit: number; windowSeconds: number }>;
 
 export type LimitedAction = keyof typeof RATE_LIMITS;

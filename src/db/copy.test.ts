@@ -221,7 +221,9 @@ describe.skipIf(!hasFixtures || testDialect !== 'postgres')('copying the whole a
       `/api/papers/${featured.paper_id}`,
     ];
     for (const p of paths) {
-      const [a, b] = await Promise.all(apps.map(async (app) => (await app.request(p)).text()));
+      // Related papers are ranked by each database's own text scoring (BM25 or ts_rank): they may differ.
+      const withoutRelated = (html: string) => html.replace(/<section class="related"[\s\S]*?<\/section>/, '');
+      const [a, b] = await Promise.all(apps.map(async (app) => withoutRelated(await (await app.request(p)).text())));
       expect(a?.length, p).toBeGreaterThan(500);
       expect(b, p).toBe(a);
     }

@@ -8,6 +8,7 @@ import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { parseDigestPeriod, type DigestPeriod } from './build.ts';
 import { enqueueDigests, outboxCounts } from './outbox.ts';
 import { sendDue } from './send.ts';
+import { signingKey, verifyToken } from './tokens.ts';
 import { digestSubject, shortAbstract } from './render.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
 import { currentPeriodStart } from '../jobs/scheduler.ts';
@@ -20,8 +21,16 @@ const period = parseDigestPeriod(`daily:${DAY}`)!;
 // Retries at once, so a test sees the whole retry sequence in one sendDue call.
 const NOW = { retryBaseMs: 0 };
 
+// A subscriber's outbox row with the body it shares (subject, html, text and paper ids stored once per selection).
 const outboxRow = (db: Db, subscriptionId: number) =>
-  db.kysely.selectFrom('digest_outbox').selectAll().where('subscription_id', '=', subscriptionId).where('period', '=', period.key).executeTakeFirstOrThrow();
+  db.kysely
+    .selectFrom('digest_outbox as o')
+    .innerJoin('digest_bodies as b', 'b.id', 'o.body_id')
+    .selectAll('o')
+    .select(['b.subject', 'b.html', 'b.text', 'b.paper_ids'])
+    .where('o.subscription_id', '=', subscriptionId)
+    .where('o.period', '=', period.key)
+    .executeTakeFirstOrThrow();
 const mailsTo = (smtp: TestSmtpServer, address: string) => smtp.mails.filter((m) => m.to.includes(address));
 const paperIdsIn = (mail: ReceivedMail) => [...mail.text.matchAll(/\/papers\/(\d{4}\.\d{5})/g)].map((m) => m[1]);
 
@@ -91,6 +100,27 @@ describe('digests: what they hold', () => {
     expect(row.html).not.toMatch(/<style|<script/);
   });
 
+  it('stores each distinct rendering once per period, shared by subscribers with the same selection; topics cannot forge a link slot', async () => {
+    const [x, y, z] = await addSubscribers(db, [
+      { email: 'share1@example.org', topics: { categories: ['cs.CV'] }, maxPapers: 3 },
+      { email: 'share2@example.org', topics: { categories: ['CS.cv'] }, maxPapers: 3 },
+      // A quiet topic is named in the notice, so the reader's own text lands in the body.
+      { email: 'forger@example.org', topics: { categories: ['cs.CV'], queries: ['nothing\u0001unsubscribe\u0001here'] }, maxPapers: 3 },
+    ]);
+    await enqueueDigests(db, config, period);
+    const [rx, ry, rz] = await Promise.all([x, y, z].map((id) => outboxRow(db, id!)));
+    expect(rx!.body_id).toBe(ry!.body_id);
+    expect(rz!.body_id).not.toBe(rx!.body_id);
+    const bodies = await db.kysely.selectFrom('digest_bodies').select('content_hash').where('period', '=', period.key).execute();
+    const rows = await db.kysely.selectFrom('digest_outbox').select('body_id').where('period', '=', period.key).execute();
+    expect(new Set(bodies.map((b) => b.content_hash)).size).toBe(bodies.length);
+    expect(new Set(rows.map((r) => r.body_id)).size).toBe(bodies.length);
+    expect(bodies.length).toBeLessThan(rows.length);
+    // The reader's text is shown without its control characters: the body keeps only the footer's own slots.
+    expect(rz!.text).toContain('Quiet this time: “nothingunsubscribehere”');
+    for (const part of [rz!.text, rz!.html]) expect(part.split('\u0001unsubscribe\u0001')).toHaveLength(2);
+  });
+
   it('previews the digest in the browser, with topics from the query string; bad topics are a 400', async () => {
     const app = createApp({ db, config });
     // The preview shows the latest listed day, for a subscriber without topics.
@@ -149,6 +179,12 @@ describe('digests: delivery', () => {
     expect(mail.text).toMatch(/Manage topics: https:\/\/papers\.example\.org\/subscription\?token=\S+/);
     // Signed when the digest was built (the header's link is signed at sending): both name this subscription.
     expect(mail.text).toMatch(/Unsubscribe: https:\/\/papers\.example\.org\/unsubscribe\?token=\S+/);
+    // The links are signed for this subscriber as of the build, so header and body agree and a resend is the same bytes.
+    expect(verifyToken(signingKey(config), 'unsubscribe', new URL(https!).searchParams.get('token')!)).toBe(a);
+    expect(mail.text).toContain(`Unsubscribe: ${https}\n`);
+    expect(mail.html).toContain(`href="${https}"`);
+    const preferences = /Manage topics: (\S+)/.exec(mail.text)![1]!;
+    expect(verifyToken(signingKey(config), 'preferences', new URL(preferences).searchParams.get('token')!)).toBe(a);
     expect(mailsTo(smtp, 'b@example.org')).toHaveLength(1);
     expect(await outboxCounts(db, period.key)).toEqual([{ period: period.key, status: 'sent', n: 2 }]);
 

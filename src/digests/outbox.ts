@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { DigestBuilder, type DigestPeriod, type Selection } from './build.ts';
-import { personalize, renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
+import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
 import { publicOrigin, signedLink, unsubscribeAddress } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
@@ -17,7 +17,7 @@ export type OutboxConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SESSION_
 
 /** Subscribers read, built and inserted per chunk: memory stays flat at any number of subscribers. */
 const CHUNK = 2000;
-/** Rows per INSERT: 12 values each stays far below either database's parameter limit. */
+/** Rows per INSERT: 8 values each stays far below either database's parameter limit. */
 const INSERT_ROWS = 500;
 
 export interface EnqueueSummary {
@@ -124,11 +124,7 @@ export async function enqueueDigests(db: Db, config: OutboxConfig, period: Diges
         bodies.set(selection, body);
       }
       summary.subjects.set(body.subject, (summary.subjects.get(body.subject) ?? 0) + 1);
-      if (opts.dryRun) {
-        // The work a send does per subscriber, so a dry run measures it too.
-        personalize(body.rendered, digestLinks(config, s.id, now));
-        continue;
-      }
+      if (opts.dryRun) continue;
       body.id ??= storeBody(db, period, body.rendered, [...selection.matched, ...selection.fallback].map((p) => p.id), now);
       rows.push({
         subscription_id: s.id,
@@ -162,9 +158,7 @@ export interface ClaimedDigest {
   subscription_id: number;
   period: string;
   message_id: string;
-  subject: string;
-  html: string;
-  text: string;
+  body_id: number;
   attempts: number;
   created_at: string;
   lease_until: string;
@@ -201,8 +195,8 @@ export async function claimDue(db: Db, opts: { owner: string; limit: number; now
         where status = 'sending' and lease_until < ${now} ${period}
         limit ${opts.limit}
         ${lock})
-    returning id, subscription_id, period, message_id, subject, html, text, attempts, created_at, lease_until, last_error`.execute(db.kysely);
-  return rows.map((r) => ({ ...r, id: Number(r.id), subscription_id: Number(r.subscription_id), attempts: Number(r.attempts) }));
+    returning id, subscription_id, period, message_id, body_id, attempts, created_at, lease_until, last_error`.execute(db.kysely);
+  return rows.map((r) => ({ ...r, id: Number(r.id), subscription_id: Number(r.subscription_id), body_id: Number(r.body_id), attempts: Number(r.attempts) }));
 }
 
 /** Where the claimed digests go: each subscription's address and whether it still wants mail. */
@@ -212,15 +206,35 @@ export async function recipientsOf(db: Db, subscriptionIds: number[]): Promise<M
   return new Map(rows.map((r) => [r.id, { email: r.email, status: r.status, bounces: r.bounces }]));
 }
 
-/** The server accepted it. Only the lease holder records it. */
-export async function markSent(db: Db, id: number, owner: string, at: Date): Promise<void> {
-  await db.kysely
-    .updateTable('digest_outbox')
-    .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'sending')
-    .execute();
+/** The stored bodies of these ids: what the sender fills each subscriber's links into. */
+export async function bodiesById(db: Db, ids: number[]): Promise<Map<number, RenderedDigest>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.kysely.selectFrom('digest_bodies').select(['id', 'subject', 'html', 'text']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [Number(r.id), { subject: r.subject, html: r.html, text: r.text }]));
+}
+
+/** The server accepted them: one commit for the group. Only the lease holder records it. */
+export async function markSent(db: Db, ids: number[], owner: string, at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  const update = (k: typeof db.kysely) =>
+    k
+      .updateTable('digest_outbox')
+      .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'sending')
+      .execute();
+  if (db.dialect !== 'postgres') {
+    await update(db.kysely);
+    return;
+  }
+  // The commit returns without waiting for the WAL flush: a crash of this sender loses nothing
+  // (the row is committed and visible); only a crash of the database server itself within
+  // about a second could undo the mark, and the mail would be sent again under its Message-ID.
+  await db.kysely.transaction().execute(async (trx) => {
+    await sql`set local synchronous_commit = off`.execute(trx);
+    await update(trx);
+  });
 }
 
 /** A transient failure: queued again for `retryAt`. */
@@ -271,8 +285,9 @@ export async function recordBounce(db: Db, subscriptionId: number, error: string
 }
 
 /** A delivered digest ends a run of bounces ("in a row"). */
-export async function clearBounces(db: Db, subscriptionId: number): Promise<void> {
-  await db.kysely.updateTable('subscriptions').set({ bounces: 0 }).where('id', '=', subscriptionId).where('bounces', '>', 0).execute();
+export async function clearBounces(db: Db, subscriptionIds: number[]): Promise<void> {
+  if (subscriptionIds.length === 0) return;
+  await db.kysely.updateTable('subscriptions').set({ bounces: 0 }).where('id', 'in', subscriptionIds).where('bounces', '>', 0).execute();
 }
 
 /** Digests by status, for one period or all. */

@@ -1,3 +1,4 @@
+import { enforceLimit } from '../auth/rate-limit.ts';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
@@ -30,6 +31,8 @@ export async function showDigestPreview(c: Context<AppEnv>) {
   if (!parsed.success) throw new RequestError(400, 'invalid preview parameters', zodDetails(parsed.error));
   const topics = topicsSchema.safeParse({ categories: parsed.data.category, queries: parsed.data.q, organizations: parsed.data.org, authors: parsed.data.author });
   if (!topics.success) throw new RequestError(400, 'invalid topics', zodDetails(topics.error));
+  // Topics run saved searches: an open page that does that much work is limited per client.
+  if (parsed.data.q?.length) await enforceLimit(c, 'digestPreview');
 
   const { db, config } = c.var;
   const period = await duePeriod(db, parsed.data.frequency, dayIn(config.DIGEST_TZ, new Date()));

@@ -34,6 +34,7 @@ export interface SiteInfo {
 // topic can contain a slot, by accident or design.
 const PREFERENCES_SLOT = '\u0001preferences\u0001';
 const UNSUBSCRIBE_SLOT = '\u0001unsubscribe\u0001';
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it removes
 const scrub = (s: string) => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 
 const ABSTRACT_CHARS = 220;

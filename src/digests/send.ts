@@ -2,13 +2,17 @@ import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { INSTANCE } from '../jobs/scheduler.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { unsubscribeHeaders } from './links.ts';
-import { claimDue, clearBounces, IN_DOUBT, markFinal, markRetry, markSent, nextRetryAt, recipientsOf, recordBounce, releaseLeases, type ClaimedDigest, type OutboxConfig } from './outbox.ts';
+import { unsubscribeAddress } from './links.ts';
+import { digestMessage, isPlainAddress, prepareBody, type PreparedBody } from './mime.ts';
+import { personalize } from './render.ts';
+import { bodiesById, claimDue, clearBounces, digestLinks, IN_DOUBT, markFinal, markRetry, markSent, nextRetryAt, recipientsOf, recordBounce, releaseLeases, type ClaimedDigest, type OutboxConfig } from './outbox.ts';
 
 /**
  * Sends due digests from the outbox (docs/decisions/010-digests.md). A row is sent only by
- * the holder of its lease and recorded the moment the server answers, one row per commit,
- * so the only window in doubt is between the server's `250` and that commit.
+ * the holder of its lease and recorded as soon as the server answers: accepted mails are
+ * committed in groups (whatever finished while the previous commit ran), and a worker takes
+ * its next mail only once its last one is recorded, so at most one mail per worker is ever
+ * between the server's `250` and its commit: the window in doubt.
  */
 
 export interface SendOptions {
@@ -89,6 +93,28 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
   let claiming: Promise<void> | null = null;
   const batch = opts.concurrency * 10;
 
+  const bodies = new Map<number, Promise<PreparedBody>>();
+  const loadBodies = async (ids: number[]) => {
+    const missing = [...new Set(ids)].filter((id) => !bodies.has(id));
+    if (missing.length === 0) return;
+    const loaded = bodiesById(db, missing);
+    for (const id of missing) {
+      bodies.set(
+        id,
+        loaded.then((m) => {
+          const body = m.get(id);
+          if (!body) throw new Error(`digest body ${id} is missing`);
+          return prepareBody(config.MAIL_FROM, body);
+        }),
+      );
+    }
+    await Promise.all(missing.map((id) => bodies.get(id)));
+  };
+  const recordSent = groupCommit<Claimed>(async (done) => {
+    await markSent(db, done.map((d) => d.row.id), opts.owner, new Date());
+    await clearBounces(db, done.filter((d) => d.bounces > 0).map((d) => d.row.subscription_id));
+  });
+
   const refill = async () => {
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
       exhausted = true;
@@ -100,14 +126,15 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       exhausted = true;
       return;
     }
-    const recipients = await recipientsOf(db, rows.map((r) => r.subscription_id));
+    const [recipients] = await Promise.all([recipientsOf(db, rows.map((r) => r.subscription_id)), loadBodies(rows.map((r) => r.body_id))]);
     for (const row of rows) {
       const r = recipients.get(row.subscription_id);
       queue.push({ row, to: r && r.status === 'active' ? r.email : null, bounces: r?.bounces ?? 0 });
     }
   };
 
-  const deliver = async ({ row, to, bounces }: Claimed) => {
+  const deliver = async (claimed: Claimed) => {
+    const { row, to } = claimed;
     if (row.last_error === IN_DOUBT) summary.takenOver++;
     if (to === null) {
       await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
@@ -125,18 +152,28 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       return;
     }
     try {
-      await mailer.send({
-        kind: 'digest',
-        to,
-        subject: row.subject,
-        text: row.text,
-        html: row.html,
-        messageId: row.message_id,
-        date: new Date(row.created_at),
-        headers: unsubscribeHeaders(config, row.subscription_id),
-        // Digests are long and hold typographic characters: native base64 costs the sender a fraction of quoted-printable.
-        textEncoding: 'base64',
-      });
+      const body = await bodies.get(row.body_id)!;
+      // Signed as of the build: a resend of this digest is the same bytes.
+      const links = digestLinks(config, row.subscription_id, row.created_at);
+      const date = new Date(row.created_at);
+      if (isPlainAddress(to)) {
+        const raw = digestMessage(config, body, { to, messageId: row.message_id, date, links });
+        await mailer.send({ kind: 'digest', to, subject: body.rendered.subject, text: '', raw });
+      } else {
+        // An address with characters of its own (internationalized): nodemailer encodes it.
+        const mail = personalize(body.rendered, links);
+        await mailer.send({
+          kind: 'digest',
+          to,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId: row.message_id,
+          date,
+          headers: { 'List-Unsubscribe': `<${links.unsubscribe}>, <mailto:${unsubscribeAddress(config)}?subject=unsubscribe>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          textEncoding: 'base64',
+        });
+      }
     } catch (err) {
       const failure = classifyFailure(err);
       if (failure.kind === 'permanent') {
@@ -153,9 +190,8 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       opts.log.warn({ digest: row.id, period: row.period, attempts: row.attempts, failure }, 'digest not delivered');
       return;
     }
-    // Recorded at once, row by row: the in-doubt window is this one commit.
-    await markSent(db, row.id, opts.owner, new Date());
-    if (bounces > 0) await clearBounces(db, row.subscription_id);
+    // Recorded before this worker takes another mail: in doubt at a crash is at most one mail per worker.
+    await recordSent(claimed);
     summary.sent++;
   };
 
@@ -191,4 +227,32 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     if (!due || due > new Date().toISOString() || (opts.deadline !== undefined && Date.now() >= opts.deadline)) break;
   }
   return summary;
+}
+
+/**
+ * Group commit: `add` resolves once the item is written. Items that arrive while a write runs
+ * are written together by the next one, so a busy sender commits once per group, not per mail.
+ */
+function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+  let pending: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  let writing = false;
+  const drain = async () => {
+    writing = true;
+    while (pending.length > 0) {
+      const group = pending;
+      pending = [];
+      try {
+        await write(group.map((p) => p.item));
+        for (const p of group) p.resolve();
+      } catch (err) {
+        for (const p of group) p.reject(err);
+      }
+    }
+    writing = false;
+  };
+  return (item) =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ item, resolve, reject });
+      if (!writing) void drain();
+    });
 }

@@ -303,9 +303,14 @@ describe('preferences through the signed link', () => {
 describe('leaving', () => {
   it('builds RFC 8058 headers whose https URL one-click unsubscribes, without cookies or Origin, idempotently', async () => {
     const id = await activeSubscription('leaver@example.org');
+    const body = await db.kysely
+      .insertInto('digest_bodies')
+      .values({ period: 'daily:2026-11-25', content_hash: 'x', subject: 's', html: 'h', text: 't', paper_ids: '[]', created_at: new Date().toISOString() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db.kysely
       .insertInto('digest_outbox')
-      .values({ subscription_id: id, period: 'daily:2026-11-25', status: 'queued', message_id: '<x@example.org>', subject: 's', html: 'h', text: 't', paper_ids: '[]', next_attempt_at: new Date().toISOString(), created_at: new Date().toISOString() })
+      .values({ subscription_id: id, period: 'daily:2026-11-25', status: 'queued', message_id: '<x@example.org>', body_id: body.id, next_attempt_at: new Date().toISOString(), created_at: new Date().toISOString() })
       .execute();
     // The public origin a deployment sets; the app under test answers on http://localhost, as paths are what it reads.
     const headers = unsubscribeHeaders({ ...config, BASE_URL: 'https://papers.example.org' }, id);

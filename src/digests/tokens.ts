@@ -44,7 +44,7 @@ export function verifyToken(key: string, purpose: TokenPurpose, token: string, n
   } catch {
     return null;
   }
-  if (data.p !== purpose || !Number.isSafeInteger(data.s) || !Number.isSafeInteger(data.t)) return null;
+  if (typeof data !== 'object' || data === null || data.p !== purpose || !Number.isSafeInteger(data.s) || !Number.isSafeInteger(data.t)) return null;
   const age = now.getTime() / 1000 - data.t;
   return age >= -300 && age <= LIFETIME_SECONDS[purpose] ? data.s : null;
 }

@@ -19,6 +19,8 @@ export interface Mail {
   date?: Date;
   /** How non-ASCII text parts are encoded; base64 is encoded natively, quoted-printable (the default) in JavaScript. */
   textEncoding?: 'base64' | 'quoted-printable';
+  /** The whole message, built by the caller (digests: src/digests/mime.ts); then only `to` and From make the envelope. */
+  raw?: Buffer;
 }
 
 /** Sends mail: over SMTP when `SMTP_URL` is set, else into a local outbox folder (development). */
