@@ -21,8 +21,8 @@ const RRF_K = 60;
  * Ranking blends text relevance with popularity and recency (score.ts), which needs
  * every candidate's relevance. A broad query ("model") matches most of a large
  * corpus, so each query ranks a bounded pool: its POOL most recently added matches
- * (all of them when fewer match, as for nearly every real query). The pool keeps the
- * slowest queries within a few tens of milliseconds at a million papers.
+ * (all of them when fewer match, as for nearly every real query). The pool bounds each query's
+ * work whatever the corpus size (figures in bench/RESULTS.md, "Search").
  */
 export const POOL = 2000;
 
