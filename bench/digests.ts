@@ -181,7 +181,7 @@ Sending (docs/decisions/010-digests.md): each mail is one Buffer built from its 
 encoded by nodemailer once per body, the parts base64, the subscriber's two signed links filled in), handed
 to nodemailer's pool as a raw message. Accepted mails are recorded in group commits — whatever finished while
 the previous commit ran — and a worker takes its next mail only once its last one is recorded, so at most one
-mail per connection is in doubt at a crash, as before. On PostgreSQL those commits do not wait for the WAL
+mail per connection is in doubt at a crash. At the end of DATA, before the final ".", a fence checks in one query per group that the sender still holds the rows and their subscriptions are active. On PostgreSQL those commits do not wait for the WAL
 flush (\`synchronous_commit = off\` for that one statement): a sender crash loses nothing; only a crash of the
 database server could undo the last moment's marks, and those mails would go again under their Message-ID.
 

@@ -45,7 +45,8 @@ const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL || 'postgres://postgre
 const ROUNDS = 3;
 const BUILD_TIMEOUT_S = Number(process.env.BENCH_SEARCH_BUILD_TIMEOUT_S || 600);
 const INTERLEAVE_MAX = 250_000;
-const FALLBACK_SIZES = [250_000, 100_000];
+/** Sizes to rerun the whole comparison at when a peer cannot build (BENCH_SEARCH_FALLBACK=none: report the failed size alone). */
+const FALLBACK_SIZES = process.env.BENCH_SEARCH_FALLBACK === 'none' ? [] : [250_000, 100_000];
 /** Heap the peers may grow to: most of the machine, leaving room for PostgreSQL and the rest. */
 const PEER_HEAP_MB = Math.floor((os.totalmem() / 2 ** 20) * 0.75);
 const LIMIT = 10;

@@ -28,6 +28,8 @@ export interface TestSmtpServer {
   dropNext(count: number): void;
   /** How many connections `dropNext` dropped so far. */
   readonly dropped: number;
+  /** Holds the next message at its recipient (RCPT TO gets no answer) until `release`; `reached` resolves when it gets there. */
+  holdNext(): { reached: Promise<void>; release: () => void };
   close(): Promise<void>;
 }
 
@@ -39,12 +41,20 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   let refused = 0;
   let drops = 0;
   let dropped = 0;
+  let hold: { reached: () => void; released: Promise<void> } | null = null;
 
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      const held = hold;
+      hold = null;
+      if (!held) return callback();
+      held.reached();
+      void held.released.then(() => callback());
+    },
     onData(stream, session, callback) {
       if (drops > 0) {
         drops--;
@@ -127,6 +137,13 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
     dropNext(count) {
       drops = count;
+    },
+    holdNext() {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedP = new Promise<void>((r) => (reached = r));
+      hold = { reached, released: new Promise<void>((r) => (release = r)) };
+      return { reached: reachedP, release };
     },
     failNext(count, code = 451, message = 'try again later') {
       faults = { count, code, message };

@@ -424,5 +424,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('digest_outbox_period').on('digest_outbox').columns(['period', 'status']).execute();
       },
     },
+
+    // The sender checks each digest body against the papers hidden since it was built
+    // (src/digests/outbox.ts): hidden papers are few, so a partial index finds them at once.
+    '010_hidden_papers': {
+      async up(db) {
+        await db.schema.createIndex('papers_hidden').on('papers').column('hidden_at').where(sql.ref('hidden_at'), 'is not', null).execute();
+        await db.schema.createIndex('digest_outbox_body').on('digest_outbox').column('body_id').execute();
+      },
+    },
   };
 }

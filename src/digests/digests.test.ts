@@ -8,6 +8,8 @@ import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { parseDigestPeriod, type DigestPeriod } from './build.ts';
 import { enqueueDigests, outboxCounts } from './outbox.ts';
 import { sendDue } from './send.ts';
+import { unsubscribe } from './subscriptions.ts';
+import { setVisibility } from '../moderation/queries.ts';
 import { signingKey, verifyToken } from './tokens.ts';
 import { digestSubject, shortAbstract } from './render.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
@@ -308,6 +310,66 @@ describe('digests: delivery', () => {
     expect(await sendDue(db, mailer, config)).toMatchObject({ sent: 0, skipped: 1 });
     expect(smtp.mails).toHaveLength(0);
     expect((await outboxRow(db, id!)).status).toBe('skipped');
+  });
+
+  it('a subscriber who leaves while their digest is on its way: the sender stops at the fence and the server discards the message', async () => {
+    const [id] = await addSubscribers(db, [{ email: 'leaving@example.org' }]);
+    await enqueueDigests(db, config, period);
+    const held = smtp.holdNext();
+    const sending = sendDue(db, mailer, config, NOW);
+    await held.reached;
+    await unsubscribe(db.kysely, id!);
+    held.release();
+    expect(await sending).toMatchObject({ sent: 0, skipped: 1, retried: 0 });
+    // Closed before the final "." line: nothing was delivered, and the pool still works.
+    expect(smtp.mails).toHaveLength(0);
+    expect((await outboxRow(db, id!)).status).toBe('skipped');
+    const [other] = await addSubscribers(db, [{ email: 'staying@example.org' }]);
+    await enqueueDigests(db, config, period);
+    expect(await sendDue(db, mailer, config, NOW)).toMatchObject({ sent: 1 });
+    expect(mailsTo(smtp, 'staying@example.org')).toHaveLength(1);
+    expect((await outboxRow(db, other!)).status).toBe('sent');
+  });
+
+  it('a sender that stalls past its lease: another takes the digest over and sends it, the stalled one stops at the fence; one mail', async () => {
+    const [id] = await addSubscribers(db, [{ email: 'stalled@example.org' }]);
+    await enqueueDigests(db, config, period);
+    const held = smtp.holdNext();
+    const stalled = sendDue(db, mailer, config, { ...NOW, owner: 'stalled', leaseMs: 1500 });
+    await held.reached;
+    await new Promise((r) => setTimeout(r, 1600));
+    const other = createMailer({ ...config, SMTP_URL: smtp.url });
+    try {
+      expect(await sendDue(db, other, config, { ...NOW, owner: 'other' })).toMatchObject({ sent: 1, takenOver: 1 });
+    } finally {
+      other.close();
+    }
+    held.release();
+    expect(await stalled).toMatchObject({ sent: 0, lost: 1, skipped: 0, retried: 0 });
+    expect(mailsTo(smtp, 'stalled@example.org')).toHaveLength(1);
+    expect(await outboxRow(db, id!)).toMatchObject({ status: 'sent', lease_owner: 'other' });
+  });
+
+  it('a paper hidden after the digests were built: they are built again without it before they go out', async () => {
+    const subscribers = await addSubscribers(db, [{ email: 'one@example.org', maxPapers: 5 }, { email: 'two@example.org', maxPapers: 5, topics: { categories: ['cs.RO'] } }]);
+    await enqueueDigests(db, config, period);
+    const before = JSON.parse((await outboxRow(db, subscribers[0]!)).paper_ids) as string[];
+    const hidden = before[0]!;
+    const { title } = await db.kysely.selectFrom('papers').select('title').where('id', '=', hidden).executeTakeFirstOrThrow();
+    await setVisibility(db.kysely, { actorLabel: 'test' }, { type: 'paper', id: hidden }, true, 'spam');
+
+    const summary = await sendDue(db, mailer, config, NOW);
+    expect(summary.sent).toBe(2);
+    expect(summary.rebuilt).toBeGreaterThanOrEqual(1);
+    expect(smtp.mails).toHaveLength(2);
+    for (const mail of smtp.mails) {
+      expect(paperIdsIn(mail)).not.toContain(hidden);
+      expect(mail.text).not.toContain(title);
+    }
+    // The first subscriber still gets five papers, the next one in place of the hidden one.
+    expect(paperIdsIn(mailsTo(smtp, 'one@example.org')[0]!).filter((p, i, all) => all.indexOf(p) === i)).toHaveLength(5);
+    // Rebuilt under the same Message-ID.
+    expect(mailsTo(smtp, 'one@example.org')[0]!.parsed.messageId).toBe((await outboxRow(db, subscribers[0]!)).message_id);
   });
 });
 

@@ -162,18 +162,19 @@ export interface ClaimedDigest {
   attempts: number;
   created_at: string;
   lease_until: string;
-  /** Set when the row was taken over from a sender that stopped mid-send (in doubt). */
+  /** TAKEN_OVER when another sender had leased the row and stopped holding it. */
   last_error: string | null;
 }
 
-export const IN_DOUBT = 'in doubt: its sender stopped between sending and recording; sent again with the same Message-ID';
+export const TAKEN_OVER = 'taken over from a sender that stopped holding it; sent again under the same Message-ID if the server had taken it';
 
 /**
  * Leases up to `limit` due digests to `owner` until `leaseUntil`: queued ones whose retry
- * time has come, and ones another sender leased and let expire (it died mid-send: in doubt).
+ * time has come, and ones another sender leased and let expire (it died mid-send: in doubt
+ * if it had passed the fence, send.ts).
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` lets instances claim disjoint rows without waiting.
  * SQLite: the UPDATE is one write transaction, which already serializes claimers.
- * Two subqueries, not one with OR: each walks the (status, next_attempt_at) index; an OR
+ * Two selections, not one with OR: each walks the (status, next_attempt_at) index; an OR
  * across statuses scans the whole outbox (gigabytes of mail at 100,000 subscribers) per claim.
  */
 export async function claimDue(db: Db, opts: { owner: string; limit: number; now: Date; leaseUntil: Date; period?: string }): Promise<ClaimedDigest[]> {
@@ -181,20 +182,21 @@ export async function claimDue(db: Db, opts: { owner: string; limit: number; now
   const period = opts.period ? sql`and period = ${opts.period}` : sql``;
   const lock = db.dialect === 'postgres' ? sql`for update skip locked` : sql``;
   const { rows } = await sql<ClaimedDigest>`
-    update digest_outbox
-    set status = 'sending', lease_owner = ${opts.owner}, lease_until = ${opts.leaseUntil.toISOString()}, attempts = attempts + 1,
-        last_error = case when status = 'sending' then ${IN_DOUBT} else last_error end
-    where id in (
+    with due as (
         select id from digest_outbox
         where status = 'queued' and next_attempt_at <= ${now} ${period}
         order by next_attempt_at, id
         limit ${opts.limit}
-        ${lock})
-      or id in (
+        ${lock}),
+      expired as (
         select id from digest_outbox
         where status = 'sending' and lease_until < ${now} ${period}
         limit ${opts.limit}
         ${lock})
+    update digest_outbox
+    set status = 'sending', lease_owner = ${opts.owner}, lease_until = ${opts.leaseUntil.toISOString()}, attempts = attempts + 1,
+        last_error = case when status = 'sending' then ${TAKEN_OVER} else last_error end
+    where id in (select id from due union all select id from expired)
     returning id, subscription_id, period, message_id, body_id, attempts, created_at, lease_until, last_error`.execute(db.kysely);
   return rows.map((r) => ({ ...r, id: Number(r.id), subscription_id: Number(r.subscription_id), body_id: Number(r.body_id), attempts: Number(r.attempts) }));
 }
@@ -211,6 +213,25 @@ export async function bodiesById(db: Db, ids: number[]): Promise<Map<number, Ren
   if (ids.length === 0) return new Map();
   const rows = await db.kysely.selectFrom('digest_bodies').select(['id', 'subject', 'html', 'text']).where('id', 'in', [...new Set(ids)]).execute();
   return new Map(rows.map((r) => [Number(r.id), { subject: r.subject, html: r.html, text: r.text }]));
+}
+
+/**
+ * The fence (send.ts), checked when the server has all of a message but the final "." line:
+ * the rows among `ids` that this sender still leases and whose subscription is still active.
+ * Only those may be let through.
+ */
+export async function stillToSend(db: Db, ids: number[], owner: string): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.kysely
+    .selectFrom('digest_outbox as o')
+    .innerJoin('subscriptions as s', 's.id', 'o.subscription_id')
+    .select('o.id')
+    .where('o.id', 'in', ids)
+    .where('o.lease_owner', '=', owner)
+    .where('o.status', '=', 'sending')
+    .where('s.status', '=', 'active')
+    .execute();
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** The server accepted them: one commit for the group. Only the lease holder records it. */
@@ -235,6 +256,12 @@ export async function markSent(db: Db, ids: number[], owner: string, at: Date): 
     await sql`set local synchronous_commit = off`.execute(trx);
     await update(trx);
   });
+}
+
+/** Why a row this sender leased was stopped at the fence. */
+export async function refusalReason(db: Db, id: number, owner: string): Promise<'lease lost' | 'subscription ended'> {
+  const row = await db.kysely.selectFrom('digest_outbox').select(['status', 'lease_owner']).where('id', '=', id).executeTakeFirst();
+  return row?.status === 'sending' && row.lease_owner === owner ? 'subscription ended' : 'lease lost';
 }
 
 /** A transient failure: queued again for `retryAt`. */
@@ -264,11 +291,45 @@ export async function releaseLeases(db: Db, ids: number[], owner: string): Promi
   if (ids.length === 0) return;
   await db.kysely
     .updateTable('digest_outbox')
-    .set((eb) => ({ status: 'queued', lease_owner: null, lease_until: null, attempts: eb('attempts', '-', 1) }))
+    .set((eb) => ({
+      status: 'queued',
+      lease_owner: null,
+      lease_until: null,
+      attempts: eb('attempts', '-', 1),
+      last_error: sql<string | null>`case when last_error = ${TAKEN_OVER} then null else last_error end`,
+    }))
     .where('id', 'in', ids)
     .where('lease_owner', '=', owner)
     .where('status', '=', 'sending')
     .execute();
+}
+
+/**
+ * Bodies among `ids` that show a paper hidden since they were built: their digests are
+ * built again (`dropForRebuild`, then enqueueDigests) rather than sent.
+ */
+export async function bodiesWithHiddenPapers(db: Db, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.kysely
+    .selectFrom('digest_bodies as b')
+    .select('b.id')
+    .where('b.id', 'in', [...new Set(ids)])
+    .where(({ exists, selectFrom, ref }) =>
+      exists(
+        selectFrom('papers as p')
+          .select('p.id')
+          .where('p.hidden_at', 'is not', null)
+          .where(ref('b.paper_ids'), 'like', sql<string>`'%"' || p.id || '"%'`),
+      ),
+    )
+    .execute();
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/** Removes leased, unsent digests so that enqueueDigests builds them again (same Message-IDs). */
+export async function dropForRebuild(db: Db, ids: number[], owner: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.kysely.deleteFrom('digest_outbox').where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending').execute();
 }
 
 /** A permanent refusal of the address: counted, and at `limit` in a row the subscription is `bounced`. */

@@ -45,5 +45,7 @@ export function describeEnqueue(s: EnqueueSummary): string {
 }
 
 export function describeSend(s: SendSummary): string {
-  return `${s.sent} sent, ${s.retried} to retry, ${s.failed} failed, ${s.skipped} skipped${s.takenOver ? `, ${s.takenOver} taken over from a stopped sender` : ''}`;
+  return `${s.sent} sent, ${s.retried} to retry, ${s.failed} failed, ${s.skipped} skipped${s.takenOver ? `, ${s.takenOver} taken over from a stopped sender` : ''}${
+    s.rebuilt ? `, ${s.rebuilt} built again without a hidden paper` : ''
+  }${s.lost ? `, ${s.lost} left to the sender that took over their lease` : ''}`;
 }

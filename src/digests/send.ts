@@ -5,14 +5,44 @@ import { silentLogger, type Logger } from '../log.ts';
 import { unsubscribeAddress } from './links.ts';
 import { digestMessage, isPlainAddress, prepareBody, type PreparedBody } from './mime.ts';
 import { personalize } from './render.ts';
-import { bodiesById, claimDue, clearBounces, digestLinks, IN_DOUBT, markFinal, markRetry, markSent, nextRetryAt, recipientsOf, recordBounce, releaseLeases, type ClaimedDigest, type OutboxConfig } from './outbox.ts';
+import { parseDigestPeriod } from './build.ts';
+import {
+  bodiesById,
+  bodiesWithHiddenPapers,
+  claimDue,
+  clearBounces,
+  digestLinks,
+  dropForRebuild,
+  enqueueDigests,
+  markFinal,
+  markRetry,
+  markSent,
+  nextRetryAt,
+  recipientsOf,
+  recordBounce,
+  refusalReason,
+  stillToSend,
+  releaseLeases,
+  TAKEN_OVER,
+  type ClaimedDigest,
+  type OutboxConfig,
+} from './outbox.ts';
 
 /**
- * Sends due digests from the outbox (docs/decisions/010-digests.md). A row is sent only by
- * the holder of its lease and recorded as soon as the server answers: accepted mails are
- * committed in groups (whatever finished while the previous commit ran), and a worker takes
- * its next mail only once its last one is recorded, so at most one mail per worker is ever
- * between the server's `250` and its commit: the window in doubt.
+ * Sends due digests from the outbox (docs/decisions/010-digests.md).
+ *
+ * - Only the holder of a row's lease sends it, and it checks that it still holds it at the
+ *   fence: when the server has all of the message but the final "." line that makes it take
+ *   it. A sender that stalled past its lease (another took the row over), or a digest whose
+ *   subscriber left meanwhile, drops the connection there instead, and the server discards
+ *   the message. So instances never both deliver a row, and leaving takes effect at once.
+ * - Accepted mails are recorded as soon as the server says 250, in groups (whatever finished
+ *   while the previous commit ran), and a worker takes its next mail only once its last one is
+ *   recorded: at most one mail per worker is between the server's 250 and its commit.
+ * - A sender killed in that window leaves the row `sending`; whoever takes it over sends it
+ *   again, byte for byte, under the same Message-ID. No SMTP client can ask the server whether
+ *   it took a message, so the choice in that window is between a second copy and none; a
+ *   digest is never lost (decision 010).
  */
 
 export interface SendOptions {
@@ -43,9 +73,16 @@ export interface SendSummary {
   failed: number;
   /** Not sent because the subscription ended before its turn. */
   skipped: number;
-  /** Rows taken over from a sender that stopped holding them (in doubt if it had started sending: sent again under the same Message-ID). */
+  /** Rows taken over from a sender that stopped holding them (in doubt if it had passed the fence). */
   takenOver: number;
+  /** Rows built again because a paper in them was hidden after they were built. */
+  rebuilt: number;
+  /** Rows another sender took over while this one held them (it stalled past its lease): left to it. */
+  lost: number;
 }
+
+/** The fence stopped a row: the sender lost its lease, or the subscription ended. */
+class Fenced extends Error {}
 
 /** A leased row, where it goes (null: the subscription ended), and the address's bounces so far. */
 interface Claimed {
@@ -87,7 +124,7 @@ export function backoffMs(attempts: number, base: number): number {
  */
 export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, options: SendOptions = {}): Promise<SendSummary> {
   const opts = { ...DEFAULTS, owner: `${INSTANCE}:${Math.random().toString(36).slice(2, 8)}`, concurrency: 5, log: silentLogger, ...options };
-  const summary: SendSummary = { sent: 0, retried: 0, failed: 0, skipped: 0, takenOver: 0 };
+  const summary: SendSummary = { sent: 0, retried: 0, failed: 0, skipped: 0, takenOver: 0, rebuilt: 0, lost: 0 };
   const queue: Claimed[] = [];
   let exhausted = false;
   let claiming: Promise<void> | null = null;
@@ -110,10 +147,17 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     }
     await Promise.all(missing.map((id) => bodies.get(id)));
   };
-  const recordSent = groupCommit<Claimed>(async (done) => {
+  const mayStillSend = groupCommit<Claimed, boolean>(async (ready) => {
+    const held = await stillToSend(db, ready.map((d) => d.row.id), opts.owner);
+    return ready.map((d) => held.has(d.row.id));
+  });
+  const recordSent = groupCommit<Claimed, void>(async (done) => {
     await markSent(db, done.map((d) => d.row.id), opts.owner, new Date());
     await clearBounces(db, done.filter((d) => d.bounces > 0).map((d) => d.row.subscription_id));
+    return done.map(() => undefined);
   });
+  // Periods whose digests must be built again (a paper in them was hidden since).
+  const rebuild = new Set<string>();
 
   const refill = async () => {
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
@@ -126,8 +170,19 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       exhausted = true;
       return;
     }
-    const [recipients] = await Promise.all([recipientsOf(db, rows.map((r) => r.subscription_id)), loadBodies(rows.map((r) => r.body_id))]);
+    const [recipients, stale] = await Promise.all([
+      recipientsOf(db, rows.map((r) => r.subscription_id)),
+      bodiesWithHiddenPapers(db, rows.map((r) => r.body_id)),
+      loadBodies(rows.map((r) => r.body_id)),
+    ]);
+    const outdated = rows.filter((r) => stale.has(r.body_id));
+    if (outdated.length > 0) {
+      await dropForRebuild(db, outdated.map((r) => r.id), opts.owner);
+      for (const r of outdated) rebuild.add(r.period);
+      summary.rebuilt += outdated.length;
+    }
     for (const row of rows) {
+      if (stale.has(row.body_id)) continue;
       const r = recipients.get(row.subscription_id);
       queue.push({ row, to: r && r.status === 'active' ? r.email : null, bounces: r?.bounces ?? 0 });
     }
@@ -135,7 +190,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
 
   const deliver = async (claimed: Claimed) => {
     const { row, to } = claimed;
-    if (row.last_error === IN_DOUBT) summary.takenOver++;
+    if (row.last_error === TAKEN_OVER) summary.takenOver++;
     if (to === null) {
       await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
       summary.skipped++;
@@ -151,6 +206,13 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       summary.failed++;
       return;
     }
+    // The fence: runs when the server has all of the message but its final "." line.
+    let stopped = false;
+    const fence = async () => {
+      if (await mayStillSend(claimed)) return;
+      stopped = true;
+      throw new Fenced('stopped at the fence');
+    };
     try {
       const body = await bodies.get(row.body_id)!;
       // Signed as of the build: a resend of this digest is the same bytes.
@@ -158,7 +220,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       const date = new Date(row.created_at);
       if (isPlainAddress(to)) {
         const raw = digestMessage(config, body, { to, messageId: row.message_id, date, links });
-        await mailer.send({ kind: 'digest', to, subject: body.rendered.subject, text: '', raw });
+        await mailer.send({ kind: 'digest', to, subject: body.rendered.subject, text: '', raw, beforeDataEnd: fence });
       } else {
         // An address with characters of its own (internationalized): nodemailer encodes it.
         const mail = personalize(body.rendered, links);
@@ -172,9 +234,20 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
           date,
           headers: { 'List-Unsubscribe': `<${links.unsubscribe}>, <mailto:${unsubscribeAddress(config)}?subject=unsubscribe>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
           textEncoding: 'base64',
+          beforeDataEnd: fence,
         });
       }
     } catch (err) {
+      if (stopped) {
+        const reason = await refusalReason(db, row.id, opts.owner);
+        if (reason === 'lease lost') {
+          summary.lost++;
+        } else {
+          await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
+          summary.skipped++;
+        }
+        return;
+      }
       const failure = classifyFailure(err);
       if (failure.kind === 'permanent') {
         await markFinal(db, row.id, opts.owner, 'failed', failure.message);
@@ -195,8 +268,18 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     summary.sent++;
   };
 
+  // A worker that fails (the database gone) stops the others: the error is the run's.
+  const stop: { error?: unknown; failed: boolean } = { failed: false };
   const worker = async () => {
+    try {
+      await work();
+    } catch (error) {
+      if (!stop.failed) Object.assign(stop, { failed: true, error });
+    }
+  };
+  const work = async () => {
     for (;;) {
+      if (stop.failed) return;
       if (queue.length <= opts.concurrency && !exhausted && !claiming) {
         claiming = refill().finally(() => (claiming = null));
       }
@@ -216,12 +299,14 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
   for (;;) {
     const retriedBefore = summary.retried;
     exhausted = false;
-    try {
-      await Promise.all(Array.from({ length: opts.concurrency }, worker));
-    } finally {
-      // Rows claimed but not started (a worker threw): back to the queue for others.
-      await releaseLeases(db, queue.splice(0).map((q) => q.row.id), opts.owner);
-    }
+    const rebuiltBefore = summary.rebuilt;
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    // Rows claimed but not started (a worker failed): back to the queue for others.
+    await releaseLeases(db, queue.splice(0).map((q) => q.row.id), opts.owner);
+    if (stop.failed) throw stop.error;
+    for (const key of rebuild) await enqueueDigests(db, config, parseDigestPeriod(key)!);
+    rebuild.clear();
+    if (summary.rebuilt > rebuiltBefore) continue;
     if (summary.retried === retriedBefore) break;
     const due = await nextRetryAt(db, opts.period);
     if (!due || due > new Date().toISOString() || (opts.deadline !== undefined && Date.now() >= opts.deadline)) break;
@@ -230,11 +315,12 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
 }
 
 /**
- * Group commit: `add` resolves once the item is written. Items that arrive while a write runs
- * are written together by the next one, so a busy sender commits once per group, not per mail.
+ * Group commit: `add` resolves with the item's outcome once it is written. Items that arrive
+ * while a write runs are written together by the next one, so a busy sender commits once per
+ * group, not per mail. `write` returns one outcome per item, in order.
  */
-function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
-  let pending: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+function groupCommit<T, R>(write: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
+  let pending: { item: T; resolve: (outcome: R) => void; reject: (err: unknown) => void }[] = [];
   let writing = false;
   const drain = async () => {
     writing = true;
@@ -242,8 +328,8 @@ function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Prom
       const group = pending;
       pending = [];
       try {
-        await write(group.map((p) => p.item));
-        for (const p of group) p.resolve();
+        const outcomes = await write(group.map((p) => p.item));
+        group.forEach((p, i) => p.resolve(outcomes[i]!));
       } catch (err) {
         for (const p of group) p.reject(err);
       }
@@ -251,7 +337,7 @@ function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Prom
     writing = false;
   };
   return (item) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<R>((resolve, reject) => {
       pending.push({ item, resolve, reject });
       if (!writing) void drain();
     });

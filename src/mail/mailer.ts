@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
 import type { Config } from '../config.ts';
 import { mailsSent } from '../metrics.ts';
@@ -21,6 +22,12 @@ export interface Mail {
   textEncoding?: 'base64' | 'quoted-printable';
   /** The whole message, built by the caller (digests: src/digests/mime.ts); then only `to` and From make the envelope. */
   raw?: Buffer;
+  /**
+   * The commit point: runs once the server has the whole message but not yet the end-of-data
+   * line that makes it take the message. If it rejects, the connection is dropped instead and
+   * the server discards what it got (src/digests/send.ts records a digest as sent here).
+   */
+  beforeDataEnd?: () => Promise<void>;
 }
 
 /** Sends mail: over SMTP when `SMTP_URL` is set, else into a local outbox folder (development). */
@@ -83,6 +90,14 @@ function smtpMailer(url: string, from: string, connections = 5): Transport {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   } as TransportOptions);
+  // The message's last stage holds back its end until the server has read the rest and the
+  // commit point has run: only then does nodemailer write the terminating "." line. A rejection
+  // fails the stream, and nodemailer closes the connection without that line.
+  transport.use('stream', (mail, done) => {
+    const commit = (mail.data as Message).beforeDataEnd;
+    if (commit) mail.message.processFunc((input) => new HeldEnd(input, commit));
+    done();
+  });
   return {
     target: `${parsed.protocol}//${parsed.host}`,
     async send(message) {
@@ -93,6 +108,46 @@ function smtpMailer(url: string, from: string, connections = 5): Transport {
   };
 }
 
+/**
+ * Passes a message through, but ends it only once its reader (nodemailer's DATA stream, piped
+ * after the server's 354) has taken every byte, and `beforeEnd` has resolved. Ending earlier
+ * would run the commit point before the server had the message: a stream reads ahead, so a
+ * small message is whole in memory long before DATA.
+ */
+class HeldEnd extends Readable {
+  private inputEnded = false;
+  private ending = false;
+  constructor(
+    private readonly input: Readable,
+    private readonly beforeEnd: () => Promise<void>,
+  ) {
+    super();
+    input.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) input.pause();
+    });
+    input.on('end', () => {
+      this.inputEnded = true;
+      this.maybeEnd();
+    });
+    input.on('error', (err) => this.destroy(err));
+    input.pause();
+  }
+
+  override _read(): void {
+    if (!this.inputEnded) this.input.resume();
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    if (!this.inputEnded || this.ending || this.readableFlowing !== true || this.readableLength > 0) return;
+    this.ending = true;
+    this.beforeEnd().then(
+      () => this.push(null),
+      (err: unknown) => this.destroy(err as Error),
+    );
+  }
+}
+
 /** Development: each mail becomes an `.eml` file, newest last, listed at `/dev/outbox`. */
 function outboxMailer(dir: string, from: string): Transport {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
@@ -100,6 +155,7 @@ function outboxMailer(dir: string, from: string): Transport {
     target: path.resolve(dir),
     async send(message) {
       const info = await transport.sendMail({ from, ...message });
+      await message.beforeDataEnd?.();
       await fs.mkdir(dir, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${String(info.messageId).replace(/[^\w.-]/g, '')}.eml`;
       await fs.writeFile(path.join(dir, name), info.message as Buffer);
