@@ -56,6 +56,13 @@ describe('subscribing from the daily list', () => {
         await page.screenshot({ path: path.join(SHOT_DIR, 'digest-cta-phone.png') });
         await page.locator('form.subscribe-cta.footer').scrollIntoViewIfNeeded();
         await page.screenshot({ path: path.join(SHOT_DIR, 'digest-cta-footer-phone.png') });
+        // Each form's address field has room for an address, and its button shows whole.
+        for (const form of ['banner', 'footer']) {
+          const input = await page.locator(`form.subscribe-cta.${form} input[name=email]`).boundingBox();
+          const button = await page.locator(`form.subscribe-cta.${form} button[type=submit]`).boundingBox();
+          expect(input!.width, `${form} address field`).toBeGreaterThanOrEqual(220);
+          expect(button!.x + button!.width, `${form} button`).toBeLessThanOrEqual(PHONE.viewport.width);
+        }
 
         await banner.locator('input[name=email]').fill('Reader@Example.org');
         await banner.locator('select[name=frequency]').selectOption('weekly');
