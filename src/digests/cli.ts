@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { WithDb } from '../search/cli.ts';
 
-/** Adds `digest send` and `digest status` to their group; each loads its modules on use. */
+/** Adds `digest send`, `digest status` and `digest prune` to their group; each loads its modules on use. */
 export function registerDigestCommands(group: Command, withDb: WithDb): void {
   group
     .command('send')
@@ -18,6 +18,16 @@ export function registerDigestCommands(group: Command, withDb: WithDb): void {
     .option('--period <period>', 'only this period')
     .option('--failures <n>', 'how many failures to list', '20')
     .action((opts: { period?: string; failures: string }) => withDb((_config, db) => statusCommand(db, opts)));
+  group
+    .command('prune')
+    .description('delete finished digests older than the retention window, and the bodies no digest uses (the scheduler does this daily)')
+    .action(() =>
+      withDb(async (_config, db) => {
+        const { pruneOutbox, RETENTION_DAYS } = await import('./outbox.ts');
+        const pruned = await pruneOutbox(db);
+        console.log(`digest: pruned ${pruned.digests} digest(s) and ${pruned.bodies} bod(ies) finished more than ${RETENTION_DAYS} days ago`);
+      }),
+    );
 }
 
 interface SendCommandOptions {

@@ -6,7 +6,7 @@ import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../t
 import { addSubscribers, seedDigestPapers } from '../../test/digests.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { parseDigestPeriod, type DigestPeriod } from './build.ts';
-import { enqueueDigests, outboxCounts } from './outbox.ts';
+import { enqueueDigests, outboxCounts, pruneOutbox, RETENTION_DAYS } from './outbox.ts';
 import { sendDue } from './send.ts';
 import { unsubscribe } from './subscriptions.ts';
 import { setVisibility } from '../moderation/queries.ts';
@@ -291,6 +291,7 @@ describe('digests: delivery', () => {
     expect(job('digest-daily').schedule).toEqual({ cron: '0 7 * * 1-5', tz: 'Europe/Paris' });
     expect(job('digest-weekly').schedule).toEqual({ cron: '0 7 * * 0', tz: 'Europe/Paris' });
     expect(job('digest-sender').schedule).toEqual({ everyMs: 60_000 });
+    expect(job('digest-prune').schedule).toEqual({ cron: '30 3 * * *', tz: 'Europe/Paris' });
     // Friday 07:30 in Paris is 06:30 UTC: the daily run of that morning has begun.
     expect(currentPeriodStart(job('digest-daily').schedule, new Date('2026-11-27T06:30:00Z')).toISOString()).toBe('2026-11-27T06:00:00.000Z');
 
@@ -348,6 +349,26 @@ describe('digests: delivery', () => {
     expect(await stalled).toMatchObject({ sent: 0, lost: 1, skipped: 0, retried: 0 });
     expect(mailsTo(smtp, 'stalled@example.org')).toHaveLength(1);
     expect(await outboxRow(db, id!)).toMatchObject({ status: 'sent', lease_owner: 'other' });
+  });
+
+  it('prunes finished digests past retention and the bodies left unused; a pruned period is never built again', async () => {
+    const [sent, waiting] = await addSubscribers(db, [{ email: 'sent@example.org', maxPapers: 3 }, { email: 'waiting@example.org', maxPapers: 4 }]);
+    await enqueueDigests(db, config, period);
+    smtp.failNext(1, 451, 'try again later');
+    // The first mail (the lower id) is retried an hour later: it stays queued.
+    await sendDue(db, mailer, config, { retryBaseMs: 3600_000 });
+    expect((await outboxRow(db, sent!)).status).toBe('queued');
+    expect((await outboxRow(db, waiting!)).status).toBe('sent');
+
+    // Nothing is old enough yet.
+    const inTime = new Date(Date.now() + 30 * 86_400_000);
+    expect(await pruneOutbox(db, inTime)).toEqual({ digests: 0, bodies: 0 });
+    const later = new Date(Date.now() + (RETENTION_DAYS + 2) * 86_400_000);
+    expect(await pruneOutbox(db, later)).toEqual({ digests: 1, bodies: 1 });
+    const left = await db.kysely.selectFrom('digest_outbox').select(['subscription_id', 'status']).execute();
+    expect(left).toEqual([{ subscription_id: sent, status: 'queued' }]);
+    expect(await db.kysely.selectFrom('digest_bodies').select('id').execute()).toHaveLength(1);
+    await expect(enqueueDigests(db, config, period)).rejects.toThrow(/daily:2026-11-24 ended before .* pruned: it is not built again/);
   });
 
   it('a paper hidden after the digests were built: they are built again without it before they go out', async () => {

@@ -20,6 +20,26 @@ const CHUNK = 2000;
 /** Rows per INSERT: 8 values each stays far below either database's parameter limit. */
 const INSERT_ROWS = 500;
 
+/** Finished digests are kept this long, then pruned (`pruneOutbox`). */
+export const RETENTION_DAYS = 60;
+/** site_state: the first day whose digests are still all kept (YYYYMMDD), set by the last prune. */
+const PRUNED_BEFORE = 'digests_pruned_before';
+
+const dayNumber = (day: string) => Number(day.replaceAll('-', ''));
+
+/** A period whose digests may have been pruned is never built again: it would send them a second time. */
+export class PastRetention extends Error {
+  constructor(period: DigestPeriod, prunedBefore: number) {
+    const day = String(prunedBefore).replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
+    super(`digest: ${period.key} ended before ${day}, and finished digests before that day were pruned: it is not built again (its subscribers may have had it)`);
+  }
+}
+
+async function prunedBefore(db: Db): Promise<number> {
+  const row = await db.kysely.selectFrom('site_state').select('value').where('key', '=', PRUNED_BEFORE).executeTakeFirst();
+  return Number(row?.value ?? 0);
+}
+
 export interface EnqueueSummary {
   period: string;
   /** Featured papers the period offers. */
@@ -80,6 +100,8 @@ async function storeBody(db: Db, period: DigestPeriod, body: RenderedDigest, pap
  * same period write each digest once). A dry run builds and counts but writes nothing.
  */
 export async function enqueueDigests(db: Db, config: OutboxConfig, period: DigestPeriod, opts: { dryRun?: boolean; now?: Date } = {}): Promise<EnqueueSummary> {
+  const pruned = await prunedBefore(db);
+  if (dayNumber(period.last) < pruned) throw new PastRetention(period, pruned);
   const now = (opts.now ?? new Date()).toISOString();
   const builder = await DigestBuilder.forPeriod(db, period);
   const summary: EnqueueSummary = { period: period.key, papers: builder.papers.length, subscribers: 0, queued: 0, selections: 0, queries: 0, subjects: new Map() };
@@ -349,6 +371,34 @@ export async function recordBounce(db: Db, subscriptionId: number, error: string
 export async function clearBounces(db: Db, subscriptionIds: number[]): Promise<void> {
   if (subscriptionIds.length === 0) return;
   await db.kysely.updateTable('subscriptions').set({ bounces: 0 }).where('id', 'in', subscriptionIds).where('bounces', '>', 0).execute();
+}
+
+/**
+ * Deletes finished digests (sent, failed, skipped) of periods that ended more than
+ * RETENTION_DAYS ago, then the bodies no digest uses any more. Queued and leased ones stay,
+ * whatever their age. Records the cutoff first, so that those periods are never built again.
+ */
+export async function pruneOutbox(db: Db, now = new Date()): Promise<{ digests: number; bodies: number }> {
+  const cutoff = new Date(now.getTime() - RETENTION_DAYS * 86_400_000).toISOString().slice(0, 10);
+  return db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('site_state')
+      .values({ key: PRUNED_BEFORE, value: dayNumber(cutoff) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql<number>`case when site_state.value > excluded.value then site_state.value else excluded.value end` }))
+      .execute();
+    // A row's period ends on or before the day it was built, so rows built before the cutoff are of periods that ended before it.
+    const digests = await trx
+      .deleteFrom('digest_outbox')
+      .where('status', 'in', ['sent', 'failed', 'skipped'])
+      .where('created_at', '<', cutoff)
+      .executeTakeFirst();
+    const bodies = await trx
+      .deleteFrom('digest_bodies')
+      .where('created_at', '<', cutoff)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('digest_outbox as o').select('o.id').whereRef('o.body_id', '=', 'digest_bodies.id'))))
+      .executeTakeFirst();
+    return { digests: Number(digests.numDeletedRows), bodies: Number(bodies.numDeletedRows) };
+  });
 }
 
 /** Digests by status, for one period or all. */

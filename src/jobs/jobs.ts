@@ -12,6 +12,7 @@ import type { Job } from './scheduler.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { dailyCron, describeEnqueue, describeSend, duePeriods, enqueueAndSend, SENDER_PERIOD_MS, weeklyCron } from '../digests/schedule.ts';
 import { sendDue } from '../digests/send.ts';
+import { pruneOutbox } from '../digests/outbox.ts';
 import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
 
 /** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
@@ -117,6 +118,14 @@ function digestJobs(db: Db, config: Config, log?: Logger): Job[] {
         withMailer(async (mailer) =>
           describeSend(await sendDue(db, mailer, config, { concurrency: config.DIGEST_SEND_CONCURRENCY, deadline: Date.now() + SENDER_PERIOD_MS * 0.8, log })),
         ),
+    },
+    {
+      name: 'digest-prune',
+      schedule: { cron: '30 3 * * *', tz },
+      run: async () => {
+        const pruned = await pruneOutbox(db);
+        return `pruned ${pruned.digests} digest(s) and ${pruned.bodies} bod(ies) past retention`;
+      },
     },
   ];
 }
