@@ -28,8 +28,11 @@ export interface TestSmtpServer {
   dropNext(count: number): void;
   /** How many connections `dropNext` dropped so far. */
   readonly dropped: number;
-  /** Holds the next message at its recipient (RCPT TO gets no answer) until `release`; `reached` resolves when it gets there. */
-  holdNext(): { reached: Promise<void>; release: () => void };
+  /**
+   * Holds the next message until `release`: at its recipient (RCPT TO gets no answer yet), or
+   * after its data (the final "." gets no answer yet). `reached` resolves when it gets there.
+   */
+  holdNext(at?: 'recipient' | 'data'): { reached: Promise<void>; release: () => void };
   close(): Promise<void>;
 }
 
@@ -41,7 +44,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   let refused = 0;
   let drops = 0;
   let dropped = 0;
-  let hold: { reached: () => void; released: Promise<void> } | null = null;
+  let hold: { at: 'recipient' | 'data'; reached: () => void; released: Promise<void> } | null = null;
 
   const server = new SMTPServer({
     secure: false,
@@ -49,9 +52,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(_address, _session, callback) {
-      const held = hold;
-      hold = null;
+      const held = hold?.at === 'recipient' ? hold : null;
       if (!held) return callback();
+      hold = null;
       held.reached();
       void held.released.then(() => callback());
     },
@@ -69,8 +72,14 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       // The fault applies to the message as a whole: its data is read, then refused.
       const fault = faults.count > 0 ? { ...faults } : null;
       if (fault) faults.count--;
+      const held = hold?.at === 'data' ? hold : null;
+      if (held) hold = null;
       simpleParser(stream)
-        .then((parsed) => {
+        .then(async (parsed) => {
+          if (held) {
+            held.reached();
+            await held.released;
+          }
           if (fault) {
             refused++;
             const err = Object.assign(new Error(fault.message), { responseCode: fault.code });
@@ -138,11 +147,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     dropNext(count) {
       drops = count;
     },
-    holdNext() {
+    holdNext(at = 'recipient') {
       let reached!: () => void;
       let release!: () => void;
       const reachedP = new Promise<void>((r) => (reached = r));
-      hold = { reached, released: new Promise<void>((r) => (release = r)) };
+      hold = { at, reached, released: new Promise<void>((r) => (release = r)) };
       return { reached: reachedP, release };
     },
     failNext(count, code = 451, message = 'try again later') {

@@ -351,6 +351,60 @@ describe('digests: delivery', () => {
     expect(await outboxRow(db, id!)).toMatchObject({ status: 'sent', lease_owner: 'other' });
   });
 
+  it('a sender past the fence keeps its row: the fence renewed the lease, so no other sender takes it over while the server answers', async () => {
+    const [id] = await addSubscribers(db, [{ email: 'slow-answer@example.org' }]);
+    await enqueueDigests(db, config, period);
+    const held = smtp.holdNext('data');
+    const first = sendDue(db, mailer, config, { ...NOW, owner: 'first', leaseMs: 1500 });
+    await held.reached;
+    // Past the lease it claimed with, but not past the one the fence renewed.
+    await new Promise((r) => setTimeout(r, 1600));
+    const other = createMailer({ ...config, SMTP_URL: smtp.url });
+    try {
+      expect(await sendDue(db, other, config, { ...NOW, owner: 'other' })).toMatchObject({ sent: 0, takenOver: 0 });
+    } finally {
+      other.close();
+    }
+    held.release();
+    expect(await first).toMatchObject({ sent: 1 });
+    expect(mailsTo(smtp, 'slow-answer@example.org')).toHaveLength(1);
+    expect(await outboxRow(db, id!)).toMatchObject({ status: 'sent', lease_owner: 'first' });
+  });
+
+  it('a sender whose lease ran out before the fence, with no one taking over: it gives the row back and sends it in its next round', async () => {
+    const [id] = await addSubscribers(db, [{ email: 'late@example.org' }]);
+    await enqueueDigests(db, config, period);
+    const held = smtp.holdNext();
+    const sending = sendDue(db, mailer, config, { ...NOW, owner: 'late', leaseMs: 1500 });
+    await held.reached;
+    await new Promise((r) => setTimeout(r, 1600));
+    held.release();
+    expect(await sending).toMatchObject({ sent: 1, retried: 1, lost: 0 });
+    expect(mailsTo(smtp, 'late@example.org')).toHaveLength(1);
+    expect(await outboxRow(db, id!)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('holds the end of a large message until the server is taking it, then delivers it whole', async () => {
+    const big = createMailer({ ...config, SMTP_URL: smtp.url });
+    try {
+      const html = `<p>${'Ünïcode and math $x^2$ '.repeat(12_000)}</p>`;
+      const held = smtp.holdNext();
+      const calls: number[] = [];
+      const sending = big.send({ kind: 'digest', to: 'ünï@example.org', subject: 'large', text: 'x'.repeat(200_000), html, beforeDataEnd: async () => void calls.push(smtp.mails.length) });
+      await held.reached;
+      // At the recipient, before DATA: the hook has not run.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(calls).toEqual([]);
+      held.release();
+      await sending;
+      expect(calls).toEqual([0]);
+      const [mail] = mailsTo(smtp, 'ünï@example.org');
+      expect(mail!.html.length).toBeGreaterThan(250_000);
+    } finally {
+      big.close();
+    }
+  });
+
   it('prunes finished digests past retention and the bodies left unused; a pruned period is never built again', async () => {
     const [sent, waiting] = await addSubscribers(db, [{ email: 'sent@example.org', maxPapers: 3 }, { email: 'waiting@example.org', maxPapers: 4 }]);
     await enqueueDigests(db, config, period);
@@ -378,6 +432,8 @@ describe('digests: delivery', () => {
     const hidden = before[0]!;
     const { title } = await db.kysely.selectFrom('papers').select('title').where('id', '=', hidden).executeTakeFirstOrThrow();
     await setVisibility(db.kysely, { actorLabel: 'test' }, { type: 'paper', id: hidden }, true, 'spam');
+    // Subscribed after the build: the rebuild is of the digests already built, not a new one for them.
+    await addSubscribers(db, [{ email: 'newcomer@example.org' }]);
 
     const summary = await sendDue(db, mailer, config, NOW);
     expect(summary.sent).toBe(2);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { DigestBuilder, type DigestPeriod, type Selection } from './build.ts';
+import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';
 import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
 import { publicOrigin, signedLink, unsubscribeAddress } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
@@ -238,52 +238,72 @@ export async function bodiesById(db: Db, ids: number[]): Promise<Map<number, Ren
 }
 
 /**
- * The fence (send.ts), checked when the server has all of a message but the final "." line:
- * the rows among `ids` that this sender still leases and whose subscription is still active.
- * Only those may be let through.
+ * The fence (send.ts), passed when the server has the message but not yet the final "." line:
+ * renews the lease (until `leaseUntil`) of the rows among `ids` that this sender still holds,
+ * unexpired, and whose subscription is still active, and returns their ids. Only those may be
+ * let through. One UPDATE, so no other sender can take a row over between the check and the
+ * send: a claim needs an expired lease.
  */
-export async function stillToSend(db: Db, ids: number[], owner: string): Promise<Set<number>> {
+export async function passFence(db: Db, ids: number[], owner: string, now: Date, leaseUntil: Date): Promise<Set<number>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.kysely
-    .selectFrom('digest_outbox as o')
-    .innerJoin('subscriptions as s', 's.id', 'o.subscription_id')
-    .select('o.id')
-    .where('o.id', 'in', ids)
-    .where('o.lease_owner', '=', owner)
-    .where('o.status', '=', 'sending')
-    .where('s.status', '=', 'active')
-    .execute();
-  return new Set(rows.map((r) => Number(r.id)));
+  const update = async (k: typeof db.kysely) => {
+    const rows = await k
+      .updateTable('digest_outbox')
+      .set({ lease_until: leaseUntil.toISOString() })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'sending')
+      .where('lease_until', '>', now.toISOString())
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('subscriptions as s').select('s.id').whereRef('s.id', '=', 'digest_outbox.subscription_id').where('s.status', '=', 'active')),
+      )
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => Number(r.id)));
+  };
+  return withoutFlushWait(db, update);
 }
 
-/** The server accepted them: one commit for the group. Only the lease holder records it. */
+/**
+ * Runs a small bookkeeping write; on PostgreSQL without waiting for the WAL flush. A crash of
+ * the sender loses nothing (the write is committed and visible); only a crash of the database
+ * server itself within about a second could undo it.
+ */
+async function withoutFlushWait<T>(db: Db, write: (k: typeof db.kysely) => Promise<T>): Promise<T> {
+  if (db.dialect !== 'postgres') return write(db.kysely);
+  return db.kysely.transaction().execute(async (trx) => {
+    await sql`set local synchronous_commit = off`.execute(trx);
+    return write(trx);
+  });
+}
+
+/**
+ * The server accepted them: one commit for the group. Only the lease holder records it. Should
+ * the database server itself crash right after, the mails go again under their Message-ID.
+ */
 export async function markSent(db: Db, ids: number[], owner: string, at: Date): Promise<void> {
   if (ids.length === 0) return;
-  const update = (k: typeof db.kysely) =>
+  await withoutFlushWait(db, (k) =>
     k
       .updateTable('digest_outbox')
       .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
       .where('id', 'in', ids)
       .where('lease_owner', '=', owner)
       .where('status', '=', 'sending')
-      .execute();
-  if (db.dialect !== 'postgres') {
-    await update(db.kysely);
-    return;
-  }
-  // The commit returns without waiting for the WAL flush: a crash of this sender loses nothing
-  // (the row is committed and visible); only a crash of the database server itself within
-  // about a second could undo the mark, and the mail would be sent again under its Message-ID.
-  await db.kysely.transaction().execute(async (trx) => {
-    await sql`set local synchronous_commit = off`.execute(trx);
-    await update(trx);
-  });
+      .execute(),
+  );
 }
 
 /** Why a row this sender leased was stopped at the fence. */
-export async function refusalReason(db: Db, id: number, owner: string): Promise<'lease lost' | 'subscription ended'> {
-  const row = await db.kysely.selectFrom('digest_outbox').select(['status', 'lease_owner']).where('id', '=', id).executeTakeFirst();
-  return row?.status === 'sending' && row.lease_owner === owner ? 'subscription ended' : 'lease lost';
+export async function fenceRefusal(db: Db, id: number, owner: string): Promise<'lease lost' | 'lease expired' | 'subscription ended'> {
+  const row = await db.kysely
+    .selectFrom('digest_outbox as o')
+    .leftJoin('subscriptions as s', 's.id', 'o.subscription_id')
+    .select(['o.status', 'o.lease_owner', 's.status as subscription'])
+    .where('o.id', '=', id)
+    .executeTakeFirst();
+  if (row?.status !== 'sending' || row.lease_owner !== owner) return 'lease lost';
+  return row.subscription === 'active' ? 'lease expired' : 'subscription ended';
 }
 
 /** A transient failure: queued again for `retryAt`. */
@@ -327,31 +347,60 @@ export async function releaseLeases(db: Db, ids: number[], owner: string): Promi
 }
 
 /**
- * Bodies among `ids` that show a paper hidden since they were built: their digests are
- * built again (`dropForRebuild`, then enqueueDigests) rather than sent.
+ * Bodies among `ids` that show a paper hidden since they were built: their digests are built
+ * again (`rebuildBodies`) rather than sent. Hidden papers are few (a partial index).
  */
 export async function bodiesWithHiddenPapers(db: Db, ids: number[]): Promise<Set<number>> {
   if (ids.length === 0) return new Set();
+  // paper_ids is a JSON array of strings: the quoted id, found as a plain substring.
+  const quoted = sql<string>`'"' || p.id || '"'`;
+  const contains = db.dialect === 'postgres' ? sql<boolean>`strpos(b.paper_ids, ${quoted}) > 0` : sql<boolean>`instr(b.paper_ids, ${quoted}) > 0`;
   const rows = await db.kysely
     .selectFrom('digest_bodies as b')
     .select('b.id')
     .where('b.id', 'in', [...new Set(ids)])
-    .where(({ exists, selectFrom, ref }) =>
-      exists(
-        selectFrom('papers as p')
-          .select('p.id')
-          .where('p.hidden_at', 'is not', null)
-          .where(ref('b.paper_ids'), 'like', sql<string>`'%"' || p.id || '"%'`),
-      ),
-    )
+    .where(({ exists, selectFrom }) => exists(selectFrom('papers as p').select('p.id').where('p.hidden_at', 'is not', null).where(contains)))
     .execute();
   return new Set(rows.map((r) => Number(r.id)));
 }
 
-/** Removes leased, unsent digests so that enqueueDigests builds them again (same Message-IDs). */
-export async function dropForRebuild(db: Db, ids: number[], owner: string): Promise<void> {
-  if (ids.length === 0) return;
-  await db.kysely.deleteFrom('digest_outbox').where('id', 'in', ids).where('lease_owner', '=', owner).where('status', '=', 'sending').execute();
+/**
+ * Builds the bodies of these leased digests again, as enqueueDigests would now (without the
+ * papers hidden since), and points the rows at them: same rows, same Message-IDs. Returns each
+ * row's new body id, or null when the period has nothing left to send.
+ */
+export async function rebuildBodies(db: Db, config: OutboxConfig, rows: ClaimedDigest[], owner: string): Promise<Map<number, number | null>> {
+  const rebuilt = new Map<number, number | null>();
+  const now = new Date().toISOString();
+  for (const key of new Set(rows.map((r) => r.period))) {
+    const period = parseDigestPeriod(key)!;
+    const builder = await DigestBuilder.forPeriod(db, period);
+    const ofPeriod = rows.filter((r) => r.period === key);
+    const subscribers = await db.kysely
+      .selectFrom('subscriptions')
+      .select(['id', 'topics', 'max_papers'])
+      .where('id', 'in', ofPeriod.map((r) => r.subscription_id))
+      .execute();
+    const bySubscriber = new Map(subscribers.map((s) => [s.id, s]));
+    const bodies = new Map<Selection, Promise<number>>();
+    for (const row of ofPeriod) {
+      const subscriber = bySubscriber.get(row.subscription_id);
+      if (!subscriber || builder.papers.length === 0) {
+        rebuilt.set(row.id, null);
+        continue;
+      }
+      const selection = await builder.select(topicsOf(subscriber), subscriber.max_papers);
+      let bodyId = bodies.get(selection);
+      if (!bodyId) {
+        bodyId = storeBody(db, period, renderDigest(selection, period, siteInfo(config)), [...selection.matched, ...selection.fallback].map((p) => p.id), now);
+        bodies.set(selection, bodyId);
+      }
+      const id = await bodyId;
+      await db.kysely.updateTable('digest_outbox').set({ body_id: id }).where('id', '=', row.id).where('lease_owner', '=', owner).where('status', '=', 'sending').execute();
+      rebuilt.set(row.id, id);
+    }
+  }
+  return rebuilt;
 }
 
 /** A permanent refusal of the address: counted, and at `limit` in a row the subscription is `bounced`. */

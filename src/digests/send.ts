@@ -5,23 +5,21 @@ import { silentLogger, type Logger } from '../log.ts';
 import { unsubscribeAddress } from './links.ts';
 import { digestMessage, isPlainAddress, prepareBody, type PreparedBody } from './mime.ts';
 import { personalize } from './render.ts';
-import { parseDigestPeriod } from './build.ts';
 import {
   bodiesById,
   bodiesWithHiddenPapers,
   claimDue,
   clearBounces,
   digestLinks,
-  dropForRebuild,
-  enqueueDigests,
+  fenceRefusal,
   markFinal,
   markRetry,
   markSent,
   nextRetryAt,
   recipientsOf,
   recordBounce,
-  refusalReason,
-  stillToSend,
+  passFence,
+  rebuildBodies,
   releaseLeases,
   TAKEN_OVER,
   type ClaimedDigest,
@@ -31,11 +29,12 @@ import {
 /**
  * Sends due digests from the outbox (docs/decisions/010-digests.md).
  *
- * - Only the holder of a row's lease sends it, and it checks that it still holds it at the
- *   fence: when the server has all of the message but the final "." line that makes it take
- *   it. A sender that stalled past its lease (another took the row over), or a digest whose
- *   subscriber left meanwhile, drops the connection there instead, and the server discards
- *   the message. So instances never both deliver a row, and leaving takes effect at once.
+ * - Only the holder of a row's lease sends it, and it passes a fence once the server has
+ *   begun to take the message (DATA), before the final "." line that makes it take it: in one
+ *   UPDATE, it renews its lease if it still holds it unexpired and the subscriber is still
+ *   subscribed (outbox.ts `passFence`). A sender that stalled past its lease, or a digest
+ *   whose subscriber left meanwhile, drops the connection instead, and the server discards the
+ *   message. So instances never both deliver a row, and leaving takes effect at once.
  * - Accepted mails are recorded as soon as the server says 250, in groups (whatever finished
  *   while the previous commit ran), and a worker takes its next mail only once its last one is
  *   recorded: at most one mail per worker is between the server's 250 and its commit.
@@ -77,12 +76,15 @@ export interface SendSummary {
   takenOver: number;
   /** Rows built again because a paper in them was hidden after they were built. */
   rebuilt: number;
-  /** Rows another sender took over while this one held them (it stalled past its lease): left to it. */
+  /** Rows another sender took over after this one's lease ran out (it stalled): left to it. */
   lost: number;
 }
 
 /** The fence stopped a row: the sender lost its lease, or the subscription ended. */
 class Fenced extends Error {}
+
+/** The body id of a row rebuilt with nothing left to send. */
+const NOTHING_LEFT = -1;
 
 /** A leased row, where it goes (null: the subscription ended), and the address's bounces so far. */
 interface Claimed {
@@ -93,6 +95,12 @@ interface Claimed {
 
 export const DEFAULTS = { leaseMs: 5 * 60_000, retryBaseMs: 60_000, maxAttempts: 8, bounceLimit: 3 } as const;
 const MAX_BACKOFF_MS = 6 * 3600_000;
+/**
+ * How long the fence renews a lease for, at least: the rest of the send (the server's answer
+ * to the ".", within the mailer's 30 s socket timeout) and its record must fit in it, or
+ * another sender could take the row over and send it again.
+ */
+const FENCE_HOLD_MS = 2 * 60_000;
 /** A row is not started with less than this left on its lease: the send must finish inside it. */
 const LEASE_MARGIN_MS = 60_000;
 
@@ -148,7 +156,8 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     await Promise.all(missing.map((id) => bodies.get(id)));
   };
   const mayStillSend = groupCommit<Claimed, boolean>(async (ready) => {
-    const held = await stillToSend(db, ready.map((d) => d.row.id), opts.owner);
+    const now = new Date();
+    const held = await passFence(db, ready.map((d) => d.row.id), opts.owner, now, new Date(now.getTime() + Math.max(opts.leaseMs, FENCE_HOLD_MS)));
     return ready.map((d) => held.has(d.row.id));
   });
   const recordSent = groupCommit<Claimed, void>(async (done) => {
@@ -156,8 +165,6 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     await clearBounces(db, done.filter((d) => d.bounces > 0).map((d) => d.row.subscription_id));
     return done.map(() => undefined);
   });
-  // Periods whose digests must be built again (a paper in them was hidden since).
-  const rebuild = new Set<string>();
 
   const refill = async () => {
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
@@ -170,19 +177,16 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       exhausted = true;
       return;
     }
-    const [recipients, stale] = await Promise.all([
-      recipientsOf(db, rows.map((r) => r.subscription_id)),
-      bodiesWithHiddenPapers(db, rows.map((r) => r.body_id)),
-      loadBodies(rows.map((r) => r.body_id)),
-    ]);
+    const [recipients, stale] = await Promise.all([recipientsOf(db, rows.map((r) => r.subscription_id)), bodiesWithHiddenPapers(db, rows.map((r) => r.body_id))]);
+    // A paper hidden since the build: those digests are built again without it, in place.
     const outdated = rows.filter((r) => stale.has(r.body_id));
     if (outdated.length > 0) {
-      await dropForRebuild(db, outdated.map((r) => r.id), opts.owner);
-      for (const r of outdated) rebuild.add(r.period);
+      const rebuilt = await rebuildBodies(db, config, outdated, opts.owner);
       summary.rebuilt += outdated.length;
+      for (const row of outdated) row.body_id = rebuilt.get(row.id) ?? NOTHING_LEFT;
     }
+    await loadBodies(rows.filter((r) => r.body_id !== NOTHING_LEFT).map((r) => r.body_id));
     for (const row of rows) {
-      if (stale.has(row.body_id)) continue;
       const r = recipients.get(row.subscription_id);
       queue.push({ row, to: r && r.status === 'active' ? r.email : null, bounces: r?.bounces ?? 0 });
     }
@@ -193,6 +197,11 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     if (row.last_error === TAKEN_OVER) summary.takenOver++;
     if (to === null) {
       await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
+      summary.skipped++;
+      return;
+    }
+    if (row.body_id === NOTHING_LEFT) {
+      await markFinal(db, row.id, opts.owner, 'skipped', 'every paper of the period was hidden after the digest was built');
       summary.skipped++;
       return;
     }
@@ -239,9 +248,13 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       }
     } catch (err) {
       if (stopped) {
-        const reason = await refusalReason(db, row.id, opts.owner);
+        const reason = await fenceRefusal(db, row.id, opts.owner);
         if (reason === 'lease lost') {
           summary.lost++;
+        } else if (reason === 'lease expired') {
+          // Still ours but run out (the server was slow): back to the queue, due now.
+          await releaseLeases(db, [row.id], opts.owner);
+          summary.retried++;
         } else {
           await markFinal(db, row.id, opts.owner, 'skipped', 'the subscription ended before the digest was sent');
           summary.skipped++;
@@ -281,7 +294,12 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     for (;;) {
       if (stop.failed) return;
       if (queue.length <= opts.concurrency && !exhausted && !claiming) {
-        claiming = refill().finally(() => (claiming = null));
+        // A failed claim ends the run like a failed worker (no worker may be waiting on it).
+        claiming = refill()
+          .catch((error: unknown) => {
+            if (!stop.failed) Object.assign(stop, { failed: true, error });
+          })
+          .finally(() => (claiming = null));
       }
       const next = queue.shift();
       if (next) {
@@ -299,14 +317,11 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
   for (;;) {
     const retriedBefore = summary.retried;
     exhausted = false;
-    const rebuiltBefore = summary.rebuilt;
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    await claiming;
     // Rows claimed but not started (a worker failed): back to the queue for others.
     await releaseLeases(db, queue.splice(0).map((q) => q.row.id), opts.owner);
     if (stop.failed) throw stop.error;
-    for (const key of rebuild) await enqueueDigests(db, config, parseDigestPeriod(key)!);
-    rebuild.clear();
-    if (summary.rebuilt > rebuiltBefore) continue;
     if (summary.retried === retriedBefore) break;
     const due = await nextRetryAt(db, opts.period);
     if (!due || due > new Date().toISOString() || (opts.deadline !== undefined && Date.now() >= opts.deadline)) break;

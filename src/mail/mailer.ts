@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
 import type { Config } from '../config.ts';
 import { mailsSent } from '../metrics.ts';
@@ -90,12 +90,18 @@ function smtpMailer(url: string, from: string, connections = 5): Transport {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   } as TransportOptions);
-  // The message's last stage holds back its end until the server has read the rest and the
-  // commit point has run: only then does nodemailer write the terminating "." line. A rejection
-  // fails the stream, and nodemailer closes the connection without that line.
+  // The message's last stage holds back its end until the server is taking the message and
+  // the commit point has run: only then does nodemailer write the terminating "." line. A
+  // rejection fails the stream, and nodemailer closes the connection without that line.
   transport.use('stream', (mail, done) => {
     const commit = (mail.data as Message).beforeDataEnd;
-    if (commit) mail.message.processFunc((input) => new HeldEnd(input, commit));
+    if (commit) {
+      mail.message.processFunc((input) => {
+        const held = heldEnd(commit);
+        pipeline(input, held, () => {});
+        return held;
+      });
+    }
     done();
   });
   return {
@@ -109,43 +115,19 @@ function smtpMailer(url: string, from: string, connections = 5): Transport {
 }
 
 /**
- * Passes a message through, but ends it only once its reader (nodemailer's DATA stream, piped
- * after the server's 354) has taken every byte, and `beforeEnd` has resolved. Ending earlier
- * would run the commit point before the server had the message: a stream reads ahead, so a
- * small message is whole in memory long before DATA.
+ * Passes a message through and holds back its end until `beforeEnd` has resolved, which runs
+ * once the stream's reader has begun (nodemailer pipes it after the server's 354 to DATA).
+ * Not sooner: a stream reads ahead, so a small message is whole in memory long before DATA.
  */
-class HeldEnd extends Readable {
-  private inputEnded = false;
-  private ending = false;
-  constructor(
-    private readonly input: Readable,
-    private readonly beforeEnd: () => Promise<void>,
-  ) {
-    super();
-    input.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) input.pause();
-    });
-    input.on('end', () => {
-      this.inputEnded = true;
-      this.maybeEnd();
-    });
-    input.on('error', (err) => this.destroy(err));
-    input.pause();
-  }
-
-  override _read(): void {
-    if (!this.inputEnded) this.input.resume();
-    this.maybeEnd();
-  }
-
-  private maybeEnd(): void {
-    if (!this.inputEnded || this.ending || this.readableFlowing !== true || this.readableLength > 0) return;
-    this.ending = true;
-    this.beforeEnd().then(
-      () => this.push(null),
-      (err: unknown) => this.destroy(err as Error),
-    );
-  }
+function heldEnd(beforeEnd: () => Promise<void>): Transform {
+  let reading!: () => void;
+  const begun = new Promise<void>((resolve) => (reading = resolve));
+  const stream = new Transform({
+    transform: (chunk, _encoding, callback) => callback(null, chunk),
+    flush: (callback) => void begun.then(beforeEnd).then(() => callback(), callback),
+  });
+  stream.once('resume', reading);
+  return stream;
 }
 
 /** Development: each mail becomes an `.eml` file, newest last, listed at `/dev/outbox`. */

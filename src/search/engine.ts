@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { highlight, matcherFor, snippet, titleCoverage } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
-import { blendedScore, type Candidate } from './score.ts';
+import { blendedScore, RANKING } from './score.ts';
 import type { SearchFilters, SearchHit, SearchRequest, SearchResult } from './types.ts';
 import { fuseRankings } from './fusion.ts';
 import type { SemanticRanking } from './vectors.ts';
@@ -34,7 +34,7 @@ export const MAX_LIMIT = 100;
 const FTS_WEIGHTS = sql.raw('10.0, 4.0, 1.0');
 const TS_WEIGHTS = '{0, 0.01, 0.04, 0.1}';
 
-interface PoolRow {
+export interface PoolRow {
   id: string;
   relevance: number;
   upvotes: number;
@@ -66,11 +66,13 @@ export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?
   }
 
   const pool = await candidatePool(db, parsed, filters, sort);
-  let ranked: { id: string; score: number }[] = rank(pool.slice(0, POOL), parsed, sort, now);
+  const hybrid = Boolean(opts.semantic && req.semantic !== false && sort === 'relevance' && hasText(parsed));
+  // Fusion reads the whole text ranking; a text search only shows its first offset + limit.
+  let ranked: { id: string; score: number }[] = rankPool(pool.slice(0, POOL), parsed, sort, now, hybrid ? Infinity : offset + limit);
   let total = Math.min(pool.length, POOL);
   let mode: SearchResult['mode'] = 'text';
   let notice: string | undefined;
-  if (opts.semantic && req.semantic !== false && sort === 'relevance' && hasText(parsed)) {
+  if (hybrid && opts.semantic) {
     // Meaning is in the words, not in the filters' syntax.
     const words = parsed.must.flat().map((t) => t.tokens.join(' ')).join(' ');
     const semantic = await opts.semantic(words, SEMANTIC_DEPTH);
@@ -112,14 +114,23 @@ function definedOnly(filters: SearchFilters): SearchFilters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined && v !== '' && v !== false)) as SearchFilters;
 }
 
-function rank(pool: PoolRow[], parsed: ParsedQuery, sort: SearchRequest['sort'], now: Date): (PoolRow & { score: number })[] {
+/**
+ * Orders the pool. By relevance, exactly for its first `shown` places: the title term is the
+ * costly part (stemming each title's words) and adds at most its weight, so it is computed only
+ * for candidates within that weight of the `shown`-th best score without it. No other candidate
+ * can reach those places; past them, the order is by the score without the title term.
+ */
+export function rankPool(pool: PoolRow[], parsed: ParsedQuery, sort: SearchRequest['sort'], now: Date, shown: number): (PoolRow & { score: number })[] {
   const best = pool.reduce((max, r) => Math.max(max, r.relevance), 0);
-  const scored = pool.map((r) => {
-    const coverage = titleCoverage(r.title, parsed);
-    const candidate: Candidate = { relevance: r.relevance, upvotes: r.upvotes, publishedAt: r.published_at, titleCoverage: coverage };
-    return { ...r, score: blendedScore(candidate, best, now) };
-  });
+  const scoreOf = (r: PoolRow, coverage: number) => blendedScore({ relevance: r.relevance, upvotes: r.upvotes, publishedAt: r.published_at, titleCoverage: coverage }, best, now);
   const byScore = (a: { score: number; id: string }, b: { score: number; id: string }) => b.score - a.score || (a.id < b.id ? -1 : 1);
+  if (sort === 'relevance' && shown < pool.length) {
+    const partial = pool.map((r) => ({ ...r, score: scoreOf(r, 0) })).sort(byScore);
+    const bar = partial[shown - 1]!.score - RANKING.titleCoverageWeight;
+    const contenders = partial.filter((r) => r.score >= bar).map((r) => ({ ...r, score: scoreOf(r, titleCoverage(r.title, parsed)) }));
+    return [...contenders.sort(byScore), ...partial.filter((r) => r.score < bar)];
+  }
+  const scored = pool.map((r) => ({ ...r, score: scoreOf(r, titleCoverage(r.title, parsed)) }));
   if (sort === 'upvotes') return scored.sort((a, b) => b.upvotes - a.upvotes || byScore(a, b));
   if (sort === 'date') return scored.sort((a, b) => (a.published_at < b.published_at ? 1 : a.published_at > b.published_at ? -1 : byScore(a, b)));
   return scored.sort(byScore);
