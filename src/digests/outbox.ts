@@ -238,60 +238,53 @@ export async function bodiesById(db: Db, ids: number[]): Promise<Map<number, Ren
 }
 
 /**
- * The fence (send.ts), passed when the server has the message but not yet the final "." line:
- * renews the lease (until `leaseUntil`) of the rows among `ids` that this sender still holds,
- * unexpired, and whose subscription is still active, and returns their ids. Only those may be
- * let through. One UPDATE, so no other sender can take a row over between the check and the
- * send: a claim needs an expired lease.
+ * The sender's bookkeeping, in one commit for a group of mails (send.ts):
+ * - `fence`: mails the server has begun to take, before the final "." line. Renews the lease
+ *   (until `leaseUntil`) of the rows this sender still holds, unexpired, whose subscription is
+ *   still active, and returns their ids: only those may be let through. One UPDATE, so no other
+ *   sender can take a row over between the check and the send (a claim needs an expired lease).
+ * - `sent`: mails the server accepted, recorded as sent (only by the lease holder).
  */
-export async function passFence(db: Db, ids: number[], owner: string, now: Date, leaseUntil: Date): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const update = async (k: typeof db.kysely) => {
+export async function fenceAndMarkSent(db: Db, group: { fence: number[]; sent: number[]; owner: string; now: Date; leaseUntil: Date }): Promise<Set<number>> {
+  if (group.fence.length + group.sent.length === 0) return new Set();
+  return withoutFlushWait(db, async (k) => {
+    if (group.sent.length > 0) {
+      await k
+        .updateTable('digest_outbox')
+        .set({ status: 'sent', sent_at: group.now.toISOString(), lease_until: null, last_error: null })
+        .where('id', 'in', group.sent)
+        .where('lease_owner', '=', group.owner)
+        .where('status', '=', 'sending')
+        .execute();
+    }
+    if (group.fence.length === 0) return new Set<number>();
     const rows = await k
       .updateTable('digest_outbox')
-      .set({ lease_until: leaseUntil.toISOString() })
-      .where('id', 'in', ids)
-      .where('lease_owner', '=', owner)
+      .set({ lease_until: group.leaseUntil.toISOString() })
+      .where('id', 'in', group.fence)
+      .where('lease_owner', '=', group.owner)
       .where('status', '=', 'sending')
-      .where('lease_until', '>', now.toISOString())
+      .where('lease_until', '>', group.now.toISOString())
       .where(({ exists, selectFrom }) =>
         exists(selectFrom('subscriptions as s').select('s.id').whereRef('s.id', '=', 'digest_outbox.subscription_id').where('s.status', '=', 'active')),
       )
       .returning('id')
       .execute();
     return new Set(rows.map((r) => Number(r.id)));
-  };
-  return withoutFlushWait(db, update);
-}
-
-/**
- * Runs a small bookkeeping write; on PostgreSQL without waiting for the WAL flush. A crash of
- * the sender loses nothing (the write is committed and visible); only a crash of the database
- * server itself within about a second could undo it.
- */
-async function withoutFlushWait<T>(db: Db, write: (k: typeof db.kysely) => Promise<T>): Promise<T> {
-  if (db.dialect !== 'postgres') return write(db.kysely);
-  return db.kysely.transaction().execute(async (trx) => {
-    await sql`set local synchronous_commit = off`.execute(trx);
-    return write(trx);
   });
 }
 
 /**
- * The server accepted them: one commit for the group. Only the lease holder records it. Should
- * the database server itself crash right after, the mails go again under their Message-ID.
+ * Runs the sender's bookkeeping in one transaction; on PostgreSQL without waiting for the WAL
+ * flush. A crash of the sender loses nothing (the write is committed and visible); only a crash
+ * of the database server itself within about a second could undo it: a renewed lease would
+ * then run out sooner, and a mail marked sent would go again under its Message-ID.
  */
-export async function markSent(db: Db, ids: number[], owner: string, at: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await withoutFlushWait(db, (k) =>
-    k
-      .updateTable('digest_outbox')
-      .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
-      .where('id', 'in', ids)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'sending')
-      .execute(),
-  );
+async function withoutFlushWait<T>(db: Db, write: (k: typeof db.kysely) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute(async (trx) => {
+    if (db.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+    return write(trx);
+  });
 }
 
 /** Why a row this sender leased was stopped at the fence. */
