@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
 import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';
 import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
 import { publicOrigin, signedLink, unsubscribeAddress } from './links.ts';
@@ -238,51 +239,72 @@ export async function bodiesById(db: Db, ids: number[]): Promise<Map<number, Ren
 }
 
 /**
- * The sender's bookkeeping, in one commit for a group of mails (send.ts):
- * - `fence`: mails the server has begun to take, before the final "." line. Renews the lease
- *   (until `leaseUntil`) of the rows this sender still holds, unexpired, whose subscription is
- *   still active, and returns their ids: only those may be let through. One UPDATE, so no other
- *   sender can take a row over between the check and the send (a claim needs an expired lease).
- * - `sent`: mails the server accepted, recorded as sent (only by the lease holder).
+ * The fence (send.ts), for mails the server has begun to take, before the final "." line: the
+ * ids among `ids` of rows this sender still holds and whose subscription is still active, each
+ * held until at least `holdUntil`. Only those may be let through. A row whose lease already
+ * lasts that long needs only a read (no claim can take it before then); a shorter one is
+ * renewed in one UPDATE that also checks it has not run out, so no other sender can take it
+ * over between the check and the send (a claim needs an expired lease).
  */
-export async function fenceAndMarkSent(db: Db, group: { fence: number[]; sent: number[]; owner: string; now: Date; leaseUntil: Date }): Promise<Set<number>> {
-  if (group.fence.length + group.sent.length === 0) return new Set();
-  return withoutFlushWait(db, async (k) => {
-    if (group.sent.length > 0) {
-      await k
-        .updateTable('digest_outbox')
-        .set({ status: 'sent', sent_at: group.now.toISOString(), lease_until: null, last_error: null })
-        .where('id', 'in', group.sent)
-        .where('lease_owner', '=', group.owner)
-        .where('status', '=', 'sending')
-        .execute();
-    }
-    if (group.fence.length === 0) return new Set<number>();
-    const rows = await k
+export async function passFence(db: Db, ids: number[], owner: string, now: Date, holdUntil: Date): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const active = ({ exists, selectFrom }: ExpressionBuilder<Database, 'digest_outbox'>) =>
+    exists(selectFrom('subscriptions as s').select('s.id').whereRef('s.id', '=', 'digest_outbox.subscription_id').where('s.status', '=', 'active'));
+  const held = await db.kysely
+    .selectFrom('digest_outbox')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'sending')
+    .where('lease_until', '>=', holdUntil.toISOString())
+    .where(active)
+    .execute();
+  const passed = new Set(held.map((r) => Number(r.id)));
+  const short = ids.filter((id) => !passed.has(id));
+  if (short.length === 0) return passed;
+  const renewed = await withoutFlushWait(db, (k) =>
+    k
       .updateTable('digest_outbox')
-      .set({ lease_until: group.leaseUntil.toISOString() })
-      .where('id', 'in', group.fence)
-      .where('lease_owner', '=', group.owner)
+      .set({ lease_until: holdUntil.toISOString() })
+      .where('id', 'in', short)
+      .where('lease_owner', '=', owner)
       .where('status', '=', 'sending')
-      .where('lease_until', '>', group.now.toISOString())
-      .where(({ exists, selectFrom }) =>
-        exists(selectFrom('subscriptions as s').select('s.id').whereRef('s.id', '=', 'digest_outbox.subscription_id').where('s.status', '=', 'active')),
-      )
+      .where('lease_until', '>', now.toISOString())
+      .where(active)
       .returning('id')
-      .execute();
-    return new Set(rows.map((r) => Number(r.id)));
-  });
+      .execute(),
+  );
+  for (const r of renewed) passed.add(Number(r.id));
+  return passed;
 }
 
 /**
- * Runs the sender's bookkeeping in one transaction; on PostgreSQL without waiting for the WAL
- * flush. A crash of the sender loses nothing (the write is committed and visible); only a crash
- * of the database server itself within about a second could undo it: a renewed lease would
- * then run out sooner, and a mail marked sent would go again under its Message-ID.
+ * The server accepted them: one commit for the group. Only the lease holder records it. Should
+ * the database server itself crash right after, the mails go again under their Message-ID.
+ */
+export async function markSent(db: Db, ids: number[], owner: string, at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await withoutFlushWait(db, (k) =>
+    k
+      .updateTable('digest_outbox')
+      .set({ status: 'sent', sent_at: at.toISOString(), lease_until: null, last_error: null })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'sending')
+      .execute(),
+  );
+}
+
+/**
+ * Runs a write of the sender's bookkeeping; on PostgreSQL without waiting for the WAL flush. A
+ * crash of the sender loses nothing (the write is committed and visible); only a crash of the
+ * database server itself within about a second could undo it: a renewed lease would then run
+ * out sooner, and a mail marked sent would go again under its Message-ID.
  */
 async function withoutFlushWait<T>(db: Db, write: (k: typeof db.kysely) => Promise<T>): Promise<T> {
+  if (db.dialect !== 'postgres') return write(db.kysely);
   return db.kysely.transaction().execute(async (trx) => {
-    if (db.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+    await sql`set local synchronous_commit = off`.execute(trx);
     return write(trx);
   });
 }

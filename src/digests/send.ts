@@ -17,7 +17,8 @@ import {
   nextRetryAt,
   recipientsOf,
   recordBounce,
-  fenceAndMarkSent,
+  markSent,
+  passFence,
   rebuildBodies,
   releaseLeases,
   TAKEN_OVER,
@@ -29,9 +30,9 @@ import {
  * Sends due digests from the outbox (docs/decisions/010-digests.md).
  *
  * - Only the holder of a row's lease sends it, and it passes a fence once the server has
- *   begun to take the message (DATA), before the final "." line that makes it take it: in one
- *   UPDATE, it renews its lease if it still holds it unexpired and the subscriber is still
- *   subscribed (outbox.ts `fenceAndMarkSent`). A sender that stalled past its lease, or a digest
+ *   begun to take the message (DATA), before the final "." line that makes it take it: it
+ *   still holds the lease, for long enough to finish (renewed in one UPDATE when short), and
+ *   the subscriber is still subscribed (outbox.ts `passFence`). A sender that stalled past its lease, or a digest
  *   whose subscriber left meanwhile, drops the connection instead, and the server discards the
  *   message. So instances never both deliver a row, and leaving takes effect at once.
  * - Accepted mails are recorded as soon as the server says 250, in groups (whatever finished
@@ -154,15 +155,17 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     }
     await Promise.all(missing.map((id) => bodies.get(id)));
   };
-  // The fence and the record of accepted mails share one group commit: a busy sender writes
-  // once for every mail that reached either point while the previous write ran.
-  const bookkeeping = groupCommit<{ step: 'fence' | 'sent'; claimed: Claimed }, boolean>(async (items) => {
+  const mayStillSend = groupCommit<Claimed, boolean>(async (ready) => {
     const now = new Date();
-    const ids = (step: 'fence' | 'sent') => items.filter((i) => i.step === step).map((i) => i.claimed.row.id);
-    const passed = await fenceAndMarkSent(db, { fence: ids('fence'), sent: ids('sent'), owner: opts.owner, now, leaseUntil: new Date(now.getTime() + Math.max(opts.leaseMs, FENCE_HOLD_MS)) });
-    await clearBounces(db, items.filter((i) => i.step === 'sent' && i.claimed.bounces > 0).map((i) => i.claimed.row.subscription_id));
-    return items.map((i) => i.step === 'sent' || passed.has(i.claimed.row.id));
+    const passed = await passFence(db, ready.map((d) => d.row.id), opts.owner, now, new Date(now.getTime() + FENCE_HOLD_MS));
+    return ready.map((d) => passed.has(d.row.id));
   });
+  const recordSent = groupCommit<Claimed, void>(async (done) => {
+    await markSent(db, done.map((d) => d.row.id), opts.owner, new Date());
+    await clearBounces(db, done.filter((d) => d.bounces > 0).map((d) => d.row.subscription_id));
+    return done.map(() => undefined);
+  });
+
   const refill = async () => {
     if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
       exhausted = true;
@@ -215,7 +218,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     // The fence: runs when the server has all of the message but its final "." line.
     let stopped = false;
     const fence = async () => {
-      if (await bookkeeping({ step: 'fence', claimed })) return;
+      if (await mayStillSend(claimed)) return;
       stopped = true;
       throw new Fenced('stopped at the fence');
     };
@@ -274,7 +277,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       return;
     }
     // Recorded before this worker takes another mail: in doubt at a crash is at most one mail per worker.
-    await bookkeeping({ step: 'sent', claimed });
+    await recordSent(claimed);
     summary.sent++;
   };
 
