@@ -215,7 +215,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       summary.failed++;
       return;
     }
-    // The fence: runs when the server has all of the message but its final "." line.
+    // The fence: runs once the server has begun DATA, before the final "." line.
     let stopped = false;
     const fence = async () => {
       if (await mayStillSend(claimed)) return;

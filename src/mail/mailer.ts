@@ -23,9 +23,9 @@ export interface Mail {
   /** The whole message, built by the caller (digests: src/digests/mime.ts); then only `to` and From make the envelope. */
   raw?: Buffer;
   /**
-   * The commit point: runs once the server has the whole message but not yet the end-of-data
-   * line that makes it take the message. If it rejects, the connection is dropped instead and
-   * the server discards what it got (src/digests/send.ts records a digest as sent here).
+   * A last check before the server takes the mail: runs once the server has begun DATA, and the
+   * terminating "." line is written only after it resolves. If it rejects, the connection is
+   * closed without that line and the server discards what it got (src/digests/send.ts: the fence).
    */
   beforeDataEnd?: () => Promise<void>;
 }
