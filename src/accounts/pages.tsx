@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken } from '../auth/middleware.ts';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
 import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
@@ -13,7 +13,8 @@ import { Layout, chromeOf } from '../web/layout.tsx';
 import { outboxOpen } from './outbox.tsx';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
 import { liveEmailToken } from './queries.ts';
-import { passwordSignin, requestSignup, requestSigninLink, safeNext, useLink } from './sign-in.ts';
+import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';
+import { safeRedirect } from '../web/redirects.ts';
 import { normalizeEmail, usernameProblem } from './users.ts';
 
 type C = Context<AppEnv>;
@@ -44,7 +45,6 @@ const signupForm = z.object({
   username: z.string().trim().refine((u) => !usernameProblem(u), { error: (issue) => usernameProblem(String(issue.input)) ?? 'invalid username' }),
   email,
   fullname: z.string().trim().max(100, 'a name has at most 100 characters').default(''),
-  password: optionalPassword,
   next: z.string().optional(),
 });
 
@@ -62,7 +62,7 @@ const byAddress = (address: string) => `e:${normalizeEmail(address)}`;
 
 /** `GET /signup` */
 export function showSignup(c: C) {
-  return c.html(<SignupPage c={c} values={{ next: safeNext(c.req.query('next')) ?? '' }} />);
+  return c.html(<SignupPage c={c} values={{ next: safeRedirect(c.req.query('next')) ?? '' }} />);
 }
 
 /** `POST /signup`: always "check your inbox" once the form is valid, whether or not the address has an account. */
@@ -78,8 +78,7 @@ export async function signup(c: C) {
     username: form.username,
     email: form.email,
     fullname: form.fullname,
-    password: form.password || undefined,
-    next: safeNext(form.next),
+    next: safeRedirect(form.next),
   });
   if ('usernameTaken' in outcome) {
     return c.html(<SignupPage c={c} values={values} errors={{ username: `the username “${form.username}” is taken; choose another` }} />, 409);
@@ -112,11 +111,11 @@ function AuthFormPage({ c, title, lead, action, next, errors, other, children }:
 
 function SignupPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
   return (
-    <AuthFormPage c={c} title="Create an account" lead="Upvote, submit and discuss papers. We e-mail you a link to confirm your address." action="/signup" next={safeNext(values.next)} errors={errors} other={{ question: 'Already have an account?', path: '/signin', label: 'Sign in' }}>
+    <AuthFormPage c={c} title="Create an account" lead="Upvote, submit and discuss papers. We e-mail you a link to confirm your address." action="/signup" next={safeRedirect(values.next)} errors={errors} other={{ question: 'Already have an account?', path: '/signin', label: 'Sign in' }}>
       <Field name="username" label="Username" value={values.username} autocomplete="username" required errors={errors} maxlength={30} hint="Your public handle: 2 to 30 letters, digits, - or _." autofocus={!errors} />
       <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} hint="Never shown to anyone." />
       <Field name="fullname" label="Full name" value={values.fullname} autocomplete="name" errors={errors} maxlength={100} />
-      <Field name="password" label="Password" type="password" autocomplete="new-password" errors={errors} minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters. Without one, you sign in with e-mailed links.`} />
+      <p class="muted small">You choose a password, if you want one, after opening the link we e-mail you.</p>
       <button type="submit" class="button primary wide">Create account</button>
     </AuthFormPage>
   );
@@ -126,7 +125,7 @@ function SignupPage({ c, values, errors }: { c: C; values: Record<string, string
 
 /** `GET /signin` */
 export function showSignin(c: C) {
-  return c.html(<SigninPage c={c} values={{ next: safeNext(c.req.query('next')) ?? '' }} />);
+  return c.html(<SigninPage c={c} values={{ next: safeRedirect(c.req.query('next')) ?? '' }} />);
 }
 
 /** `POST /signin`: a password, or "e-mail me a link". */
@@ -136,7 +135,7 @@ export async function signin(c: C) {
   const parsed = signinForm.safeParse(values);
   if (!parsed.success) return c.html(<SigninPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
-  const next = safeNext(form.next);
+  const next = safeRedirect(form.next);
   if (form.method === 'link') {
     await enforceLimit(c, 'emailLink');
     await enforceLimitFor(c, 'emailLink', byAddress(form.email));
@@ -161,7 +160,7 @@ export async function signin(c: C) {
 
 function SigninPage({ c, values, errors }: { c: C; values: Record<string, string>; errors?: FormErrors }) {
   return (
-    <AuthFormPage c={c} title="Sign in" lead="With your password, or with a link we e-mail you." action="/signin" next={safeNext(values.next)} errors={errors} other={{ question: 'New here?', path: '/signup', label: 'Create an account' }}>
+    <AuthFormPage c={c} title="Sign in" lead="With your password, or with a link we e-mail you." action="/signin" next={safeRedirect(values.next)} errors={errors} other={{ question: 'New here?', path: '/signup', label: 'Create an account' }}>
       <Field name="email" label="E-mail" type="email" value={values.email} autocomplete="email" required errors={errors} autofocus={!errors} />
       <Field name="password" label="Password" type="password" autocomplete="current-password" markOptional={false} errors={errors} hint="Leave it empty to sign in with an e-mailed link." />
       <button type="submit" name="method" value="password" class="button primary wide">Sign in</button>
@@ -199,30 +198,57 @@ const tokenParam = z.string().regex(/^[\w-]{43}$/);
 /** `GET /signin/link?token=`: a page with a button. Mail scanners fetch links; only the POST uses one. */
 export async function showLink(c: C) {
   const token = tokenParam.safeParse(c.req.query('token'));
-  const row = token.success ? await liveEmailToken(c.var.db.kysely, hashToken(token.data), new Date()) : undefined;
+  if (!token.success) return c.html(<DeadLink c={c} />, 410);
+  return linkPage(c, token.data);
+}
+
+/**
+ * The page an e-mailed link opens. A sign-up link's page is where the password is chosen: only
+ * someone who read the mail reaches it, so the password is set by whoever proved the address.
+ */
+async function linkPage(c: C, token: string, errors?: FormErrors) {
+  const row = await liveEmailToken(c.var.db.kysely, hashToken(token), new Date());
   if (!row) return c.html(<DeadLink c={c} />, 410);
   const payload = JSON.parse(row.payload ?? '{}') as { username?: string };
   const signup = row.purpose === 'signup';
   return c.html(
     <Layout chrome={chromeOf(c)} title={signup ? 'Confirm your account' : 'Sign in'}>
       <AuthPanel title={signup ? 'Confirm your account' : 'Sign in'} lead={signup ? <>Create the account <strong>@{payload.username}</strong> for {row.email}.</> : <>Sign in as {row.email}.</>}>
+        <FormAlert errors={errors} />
         <form method="post" action="/signin/link" class="stack-form">
           <CsrfField token={csrfToken(c)} />
-          <input type="hidden" name="token" value={token.data} />
-          <button type="submit" class="button primary wide" autofocus>
+          <input type="hidden" name="token" value={token} />
+          {signup && (
+            <>
+              {/* Password managers file the new password under this address. */}
+              <input type="text" name="username" value={row.email} autocomplete="username" hidden />
+              <Field name="password" label="Password" type="password" autocomplete="new-password" errors={errors} minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters. Without one, you sign in with e-mailed links.`} />
+            </>
+          )}
+          <button type="submit" class="button primary wide" autofocus={!signup}>
             {signup ? 'Create my account' : 'Sign in'}
           </button>
         </form>
       </AuthPanel>
     </Layout>,
+    errors ? 422 : 200,
   );
 }
 
-/** `POST /signin/link`: uses the link once and signs this browser in. */
+const linkForm = z.object({ token: tokenParam, password: optionalPassword });
+
+/** `POST /signin/link`: uses the link once and signs this browser in; a sign-up link may bring the password chosen on its page. */
 export async function confirmLink(c: C) {
-  const token = tokenParam.safeParse((await formFields(c)).token);
-  if (!token.success) return c.html(<DeadLink c={c} />, 410);
-  const outcome = await useLink(c.var.db.kysely, token.data);
+  const parsed = linkForm.safeParse(await formFields(c));
+  if (!parsed.success) {
+    const token = tokenParam.safeParse((await formFields(c)).token);
+    if (!token.success) return c.html(<DeadLink c={c} />, 410);
+    return linkPage(c, token.data, fieldErrors(parsed.error));
+  }
+  const { token, password } = parsed.data;
+  // Hashed before the transaction: argon2 takes a while, and the database lock should not wait for it.
+  const passwordHash = password ? await hashPassword(password) : undefined;
+  const outcome = await useLink(c.var.db.kysely, token, { passwordHash });
   if ('failure' in outcome) {
     if (outcome.failure === 'invalid') return c.html(<DeadLink c={c} />, 410);
     const message = outcome.failure === 'banned' ? 'This account is suspended.' : 'Someone took that username in the meantime. Please sign up again with another one.';

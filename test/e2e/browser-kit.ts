@@ -7,14 +7,13 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ROOT, type RunningServer } from './server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM_PATH } from '../setup.ts';
 const ACTION_TIMEOUT_MS = 10_000;
 
 /** Starts headless Chromium (no sandbox, no GPU, no background traffic). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     timeout: 30_000,
   });

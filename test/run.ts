@@ -1,0 +1,111 @@
+// `npm test`: sets up what the suites need (test/setup.ts), runs the whole suite on SQLite and
+// then on PostgreSQL, and fails when anything was missing that the reader did not opt out of.
+//
+//   npm test                        both passes
+//   npm test -- --only sqlite       one pass (likewise --only postgres)
+//   npm test -- src/comments        arguments after the options go to vitest (files, -t, …)
+//   npm test -- --dry-run           say what the setup would do, and stop
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { carryOut, planSetup, probe, type Missing } from './setup.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const VITEST = path.join(ROOT, 'node_modules', '.bin', 'vitest');
+const BROWSER_SUITES = 'test/e2e/**';
+
+type Pass = 'sqlite' | 'postgres';
+
+interface PassResult {
+  pass: Pass;
+  ok: boolean;
+  counts: { passed: number; failed: number; skipped: number; total: number } | null;
+}
+
+const say = (line: string) => console.log(`test setup: ${line}`);
+
+async function main(argv: string[]): Promise<number> {
+  const dryRun = argv.includes('--dry-run');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'sqlite' && only !== 'postgres') {
+    console.error(`--only takes sqlite or postgres, not ${only}`);
+    return 2;
+  }
+  const vitestArgs = argv.filter((arg, i) => arg !== '--dry-run' && arg !== '--only' && !(onlyAt >= 0 && i === onlyAt + 1));
+  const passes: Pass[] = only ? [only] : ['sqlite', 'postgres'];
+
+  let facts = await probe();
+  // A PostgreSQL that only the second pass needs is nobody's business in a SQLite-only run.
+  if (!passes.includes('postgres')) facts = { ...facts, postgres: { ...facts.postgres, reachable: true } };
+  const plan = planSetup(facts);
+  if (dryRun) {
+    for (const action of plan.actions) say(`would do: ${action.say}`);
+    for (const m of plan.missing) say(`${m.optedOut ? 'left out' : 'MISSING'}: ${m.say}`);
+    if (plan.actions.length === 0 && plan.missing.length === 0) say(`nothing to do: ${facts.browser.path} is there and PostgreSQL answers at ${facts.postgres.host}:${facts.postgres.port}`);
+    return 0;
+  }
+
+  const failures = await carryOut(plan.actions, say);
+  for (const failure of failures) say(`FAILED: ${failure}`);
+  // What is missing now: what the plan could not fix, and what an action failed to fix.
+  const after = failures.length > 0 ? planSetup({ ...(await probe()), canApt: false, canStartCluster: false }) : plan;
+  if (!passes.includes('postgres')) after.missing = after.missing.filter((m) => m.what !== 'postgres');
+  for (const m of after.missing) say(`${m.optedOut ? 'left out' : 'MISSING'}: ${m.say}`);
+
+  const noBrowser = after.missing.some((m) => m.what === 'browser');
+  const noPostgres = after.missing.some((m) => m.what === 'postgres');
+  const results: PassResult[] = [];
+  for (const pass of passes) {
+    if (pass === 'postgres' && noPostgres) continue;
+    results.push(runPass(pass, vitestArgs, noBrowser));
+  }
+
+  const leftOutBrowserTests = noBrowser ? countTests(BROWSER_SUITES) : 0;
+  console.log('\n== npm test summary');
+  for (const r of results) {
+    const c = r.counts;
+    console.log(`  ${r.pass.padEnd(8)} ${r.ok ? 'passed' : 'FAILED'}${c ? `: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped of ${c.total}` : ''}`);
+  }
+  if (noBrowser) console.log(`  left out: ${leftOutBrowserTests} browser tests (${BROWSER_SUITES})${results.length > 1 ? ' in each pass' : ''}`);
+  if (noPostgres && passes.includes('postgres')) console.log('  left out: the whole PostgreSQL pass');
+  const unmet = after.missing.filter((m: Missing) => !m.optedOut);
+  for (const m of unmet) console.log(`  MISSING ${m.what}: the run fails until it is there (or you opt out explicitly)`);
+  const ok = results.every((r) => r.ok) && unmet.length === 0;
+  console.log(ok ? '  npm test: passed' : '  npm test: FAILED');
+  return ok ? 0 : 1;
+}
+
+/** One whole vitest run on one database; vitest's own report goes to the terminal as it runs. */
+function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResult {
+  console.log(`\n== tests on ${pass === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-')), 'report.json');
+  const env = { ...process.env };
+  if (pass === 'postgres') env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  else delete env.TEST_DATABASE_URL;
+  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...(noBrowser ? [`--exclude=${BROWSER_SUITES}`] : []), ...vitestArgs];
+  const result = spawnSync(VITEST, args, { cwd: ROOT, env, stdio: 'inherit' });
+  let counts: PassResult['counts'] = null;
+  try {
+    const json = JSON.parse(fs.readFileSync(report, 'utf8')) as Record<string, number>;
+    counts = { passed: json.numPassedTests ?? 0, failed: json.numFailedTests ?? 0, skipped: (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0), total: json.numTotalTests ?? 0 };
+  } catch {
+    // No report: vitest did not get as far as writing one; its exit status says the rest.
+  }
+  fs.rmSync(path.dirname(report), { recursive: true, force: true });
+  return { pass, ok: result.status === 0, counts };
+}
+
+/** How many tests the files matching `pattern` hold, as vitest collects them (nothing runs). */
+function countTests(pattern: string): number {
+  const dir = pattern.replace(/\/\*\*$/, '');
+  const result = spawnSync(VITEST, ['list', dir, '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TEST_DATABASE_URL: '' } });
+  try {
+    return (JSON.parse(result.stdout) as unknown[]).length;
+  } catch {
+    return NaN;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
