@@ -104,6 +104,12 @@ export async function revokeApiToken(db: Q, userId: number, tokenId: number, now
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Revokes every live API token of a user ("sign out everywhere", a new password); how many. */
+export async function revokeAllApiTokens(db: Q, userId: number, now: Date): Promise<number> {
+  const result = await db.updateTable('api_tokens').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export async function updateProfile(db: Q, userId: number, profile: { fullname: string; bio: string | null }): Promise<void> {
   await db.updateTable('users').set(profile).where('id', '=', userId).execute();
 }

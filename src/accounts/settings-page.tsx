@@ -6,7 +6,7 @@ import { needViewer } from '../auth/guards.ts';
 import { csrfToken } from '../auth/middleware.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
-import { SESSION_COOKIE, endAllSessions, type Viewer } from '../auth/sessions.ts';
+import { SESSION_COOKIE, type Viewer } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { fieldErrors, formFields } from '../web/forms.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
@@ -15,7 +15,7 @@ import { RequestError } from '../web/respond.ts';
 import { formatShortDate } from '../web/format.ts';
 import { CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
 import { apiTokensOfUser, sessionsOfUser, userById } from './queries.ts';
-import { MAX_API_TOKENS, changePassword, createApiToken, revokeOwnApiToken, saveProfile } from './settings.ts';
+import { MAX_API_TOKENS, changePassword, createApiToken, endEverywhere, revokeOwnApiToken, saveProfile } from './settings.ts';
 import { DigestSettings } from '../digests/pages.tsx';
 import { preferencesFromForm, type PreferenceValues } from '../digests/forms.tsx';
 import { subscribeAccount, subscriptionFor, unsubscribe } from '../digests/subscriptions.ts';
@@ -40,6 +40,7 @@ const DONE: Record<string, string> = {
   welcome: 'Welcome! Your account is ready. Add a name and a few words about yourself, if you like.',
   profile: 'Profile saved.',
   password: 'Password saved. Your other browsers were signed out.',
+  'password-tokens': 'Password saved. Your other browsers were signed out and your API tokens revoked.',
   revoked: 'Token revoked: it no longer works.',
   digest: 'Digest saved.',
   'digest-off': 'You are unsubscribed from the digest.',
@@ -79,15 +80,25 @@ export async function savePassword(c: C) {
   if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'pw-') }, 422);
   const auth = c.var.auth;
   const keep = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
-  const outcome = await changePassword(c.var.db.kysely, viewer.id, parsed.data.current, parsed.data.password, keep);
+  const revoke = revokesTokens(await formFields(c));
+  const outcome = await changePassword(c.var.db.kysely, viewer.id, parsed.data.current, parsed.data.password, keep, revoke);
   if (outcome === 'wrong-current') return renderSettings(c, viewer, { errors: { 'pw-current': 'that is not your current password' } }, 403);
-  return c.redirect('/settings?done=password', 303);
+  return c.redirect(`/settings?done=${revoke ? 'password-tokens' : 'password'}`, 303);
+}
+
+/**
+ * Whether "sign out everywhere" or a new password also revokes the API tokens: the forms offer it
+ * ticked (`revoke_tokens`) and say they offered it (`tokens_choice`); a post that was not offered
+ * the choice revokes them, the safe side.
+ */
+function revokesTokens(fields: Record<string, string>): boolean {
+  return fields.tokens_choice !== '1' || fields.revoke_tokens === '1';
 }
 
 /** `POST /settings/sessions/end-all`: "sign out everywhere", this browser included. */
 export async function signOutEverywhere(c: C) {
   const viewer = needSession(c);
-  await endAllSessions(c.var.db.kysely, viewer.id);
+  await endEverywhere(c.var.db.kysely, viewer.id, revokesTokens(await formFields(c)));
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
   return c.redirect('/signin', 303);
 }
@@ -207,6 +218,7 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
             <input type="text" name="username" value={user.email ?? user.username} autocomplete="username" hidden />
             {user.password_hash && <Field name="current" label="Current password" type="password" autocomplete="current-password" required errors={pwErrors} />}
             <Field name="password" label="New password" type="password" autocomplete="new-password" required minlength={MIN_PASSWORD_LENGTH} hint={`At least ${MIN_PASSWORD_LENGTH} characters.`} errors={pwErrors} />
+            <RevokeTokensChoice />
             <button type="submit" class="button primary">{user.password_hash ? 'Change password' : 'Set password'}</button>
           </form>
         </section>
@@ -226,6 +238,7 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
           </ul>
           <form method="post" action="/settings/sessions/end-all">
             <CsrfField token={csrf} />
+            <RevokeTokensChoice />
             <button type="submit" class="button danger">Sign out everywhere</button>
           </form>
         </section>
@@ -286,6 +299,18 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
 }
 
 /** "Firefox on Linux" from a User-Agent header; enough to recognise one's devices. */
+/** The "also revoke my API tokens" box of "sign out everywhere" and a new password: ticked, the safe side. */
+function RevokeTokensChoice() {
+  return (
+    <>
+      <input type="hidden" name="tokens_choice" value="1" />
+      <label class="checkbox-line">
+        <input type="checkbox" name="revoke_tokens" value="1" checked /> Also revoke my API tokens (scripts using them stop working)
+      </label>
+    </>
+  );
+}
+
 function describeAgent(agent: string | null): string {
   if (!agent) return 'Unknown browser';
   const browser = /Edg\//.test(agent) ? 'Edge' : /Firefox\//.test(agent) ? 'Firefox' : /Chrom(e|ium)\//.test(agent) ? 'Chrome' : /Safari\//.test(agent) ? 'Safari' : /curl|python|node|undici/i.test(agent) ? 'Script' : 'Browser';

@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
-import { apiTokensOfUser, endOtherSessions, insertApiToken, revokeApiToken, setPasswordHash, updateProfile, userById } from './queries.ts';
+import { apiTokensOfUser, endOtherSessions, insertApiToken, revokeAllApiTokens, revokeApiToken, setPasswordHash, updateProfile, userById } from './queries.ts';
 
 type Db = Kysely<Database>;
 
@@ -24,9 +24,17 @@ export async function saveProfile(db: Db, userId: number, profile: { fullname: s
 
 /**
  * Sets a new password; the current one must be given when there is one. Every
- * other browser is signed out, since a password change often follows a leak.
+ * other browser is signed out, since a password change often follows a leak, and
+ * with `revokeTokens` every API token stops working too.
  */
-export async function changePassword(db: Db, userId: number, current: string, next: string, keepSession: string | null): Promise<'changed' | 'wrong-current'> {
+export async function changePassword(
+  db: Db,
+  userId: number,
+  current: string,
+  next: string,
+  keepSession: string | null,
+  revokeTokens: boolean,
+): Promise<'changed' | 'wrong-current'> {
   const user = await userById(db, userId);
   if (!user) return 'wrong-current';
   if (user.password_hash && !(await verifyPassword(user.password_hash, current))) return 'wrong-current';
@@ -34,8 +42,17 @@ export async function changePassword(db: Db, userId: number, current: string, ne
   await db.transaction().execute(async (trx) => {
     await setPasswordHash(trx, userId, hash);
     await endOtherSessions(trx, userId, keepSession);
+    if (revokeTokens) await revokeAllApiTokens(trx, userId, new Date());
   });
   return 'changed';
+}
+
+/** "Sign out everywhere": every session of the user, and with `revokeTokens` every API token. */
+export async function endEverywhere(db: Db, userId: number, revokeTokens: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await endOtherSessions(trx, userId, null);
+    if (revokeTokens) await revokeAllApiTokens(trx, userId, new Date());
+  });
 }
 
 /** A new personal API token: returned once, stored only as its hash. */

@@ -5,7 +5,7 @@ import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { hashToken } from '../auth/tokens.ts';
-import { verifyPassword } from '../auth/passwords.ts';
+import { hashPassword } from '../auth/passwords.ts';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
 import { freshDb, testConfig } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
@@ -45,31 +45,35 @@ async function signUp(client: CookieClient, fields: Record<string, string>) {
   return client.post('/signup', fields);
 }
 
-/** Opens the link (a GET shows a button), then presses it. */
-async function followLink(client: CookieClient, mail: ReceivedMail) {
+/** Opens the link (a GET shows a button), then presses it, with the page's other fields if any. */
+async function followLink(client: CookieClient, mail: ReceivedMail, fields: Record<string, string> = {}) {
   const { path, token } = linkOf(mail);
   const page = await client.get(path);
   expect(page.res.status).toBe(200);
-  return client.post('/signin/link', { token });
+  return client.post('/signin/link', { token, ...fields });
 }
 
 describe('sign-up by e-mailed link', () => {
   it('creates the account from a link read off a real SMTP conversation, and signs the browser in', async () => {
     const browser = new CookieClient(app);
-    const { res, html } = await signUp(browser, { username: 'ada', email: 'Ada@Example.org', fullname: 'Ada Lovelace', password: 'correct horse battery' });
+    const { res, html } = await signUp(browser, { username: 'ada', email: 'Ada@Example.org', fullname: 'Ada Lovelace' });
     expect(res.status).toBe(200);
     expect(html).toContain('Check your inbox');
     expect(await db.kysely.selectFrom('users').select('id').where('username', '=', 'ada').executeTakeFirst()).toBeUndefined();
 
     const mail = await mailTo('ada@example.org', /Confirm your/);
     expect(mail.html).toContain('/signin/link?token=');
-    expect(mail.text).not.toContain('correct horse');
     const { path } = linkOf(mail);
 
     // Prefetching the link (as mail scanners do) uses nothing: the page only shows a button.
     const scanner = await new CookieClient(app).get(path);
     expect(scanner.html).toContain('Create my account');
-    const confirmed = await followLink(browser, mail);
+    // The password is chosen on the link's page, by whoever read the mail; a short one is refused and the link still works.
+    expect(scanner.html).toContain('name="password"');
+    const short = await followLink(browser, mail, { password: 'short' });
+    expect(short.res.status).toBe(422);
+    expect(short.html).toContain('at least 10 characters');
+    const confirmed = await followLink(browser, mail, { password: 'correct horse battery' });
     expect(confirmed.res.status).toBe(303);
     expect(confirmed.res.headers.get('Location')).toBe('/settings?done=welcome');
     const setCookie = confirmed.res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`) && !c.startsWith(`${SESSION_COOKIE}=;`))!;
@@ -84,7 +88,7 @@ describe('sign-up by e-mailed link', () => {
     expect(user.email).toBe('ada@example.org');
     expect(user.password_hash).toMatch(/^\$argon2id\$/);
 
-    // The password chosen at sign-up works.
+    // The password chosen on the link's page works.
     const other = new CookieClient(app);
     await other.get('/signin');
     const signedIn = await other.post('/signin', { email: 'ada@example.org', password: 'correct horse battery' });
@@ -102,9 +106,6 @@ describe('sign-up by e-mailed link', () => {
     const taken = await browser.post('/signup', { username: 'Taken-Name', email: 'new1@example.org' });
     expect(taken.res.status).toBe(409);
     expect(taken.html).toContain('is taken');
-    const short = await browser.post('/signup', { username: 'newbie', email: 'new1@example.org', password: 'short' });
-    expect(short.res.status).toBe(422);
-    expect(short.html).toContain('at least 10 characters');
     const badMail = await browser.post('/signup', { username: 'newbie', email: 'not-an-address' });
     expect(badMail.res.status).toBe(422);
     expect(smtp.mails.some((m) => m.to.includes('new1@example.org'))).toBe(false);
@@ -123,22 +124,38 @@ describe('no account enumeration', () => {
     expect((await mailTo('nobody-yet@example.org', /Confirm your/)).text).toContain('@fresh-two');
   });
 
-  it('answers a sign-up with a password alike for a known address and a new one: both hash it, only the new one keeps it', async () => {
-    const known = await signedInUser(db, { username: 'known4', password: 'an old password' });
+  it('never keeps a password typed by whoever filled the sign-up form: the owner of the address creates the account, the form-filler cannot sign in (pre-hijack)', async () => {
+    const attacker = new CookieClient(app);
+    await attacker.get('/signup');
+    const asked = await attacker.post('/signup', { username: 'victim-six', email: 'victim-six@example.org', password: 'attacker password' });
+    expect(asked.res.status).toBe(200);
+    expect(asked.html).not.toContain('attacker password');
+    const mail = await mailTo('victim-six@example.org', /Confirm your/);
+    const pending = await db.kysely.selectFrom('email_tokens').select('payload').where('token_hash', '=', hashToken(linkOf(mail).token)).executeTakeFirstOrThrow();
+    expect(pending.payload).not.toContain('password');
+
+    // The victim clicks "Create my account" without choosing a password.
+    const victim = new CookieClient(app);
+    expect((await followLink(victim, mail)).res.status).toBe(303);
+    const row = await db.kysely.selectFrom('users').select('password_hash').where('email', '=', 'victim-six@example.org').executeTakeFirstOrThrow();
+    expect(row.password_hash).toBeNull();
+    await attacker.get('/signin');
+    expect((await attacker.post('/signin', { email: 'victim-six@example.org', password: 'attacker password' })).res.status).toBe(401);
+  });
+
+  it('ignores a password hash in a sign-up link minted before passwords moved to the link page', async () => {
+    const token = 'x'.repeat(43);
+    const now = new Date();
+    const payload = JSON.stringify({ username: 'old-link', passwordHash: await hashPassword('planted password') });
+    await db.kysely
+      .insertInto('email_tokens')
+      .values({ token_hash: hashToken(token), email: 'old-link@example.org', purpose: 'signup', payload, created_at: now.toISOString(), expires_at: new Date(now.getTime() + 600_000).toISOString(), used_at: null })
+      .execute();
     const browser = new CookieClient(app);
-    await browser.get('/signup');
-    const forKnown = await browser.post('/signup', { username: 'fresh-four', email: 'known4@example.org', password: 'a new password' });
-    const forNew = await browser.post('/signup', { username: 'fresh-five', email: 'nobody-five@example.org', password: 'a new password' });
-    expect(forKnown.res.status).toBe(200);
-    expect(forKnown.html.replace('known4@example.org', 'X')).toBe(forNew.html.replace('nobody-five@example.org', 'X'));
-    expect((await mailTo('known4@example.org', /Sign in to/)).text).toContain('/signin/link?token=');
-    // The known account keeps its password: the hash made for the answer's timing is thrown away.
-    const row = await db.kysely.selectFrom('users').select('password_hash').where('id', '=', known.id).executeTakeFirstOrThrow();
-    expect(await verifyPassword(row.password_hash!, 'an old password')).toBe(true);
-    const link = linkOf(await mailTo('nobody-five@example.org', /Confirm your/));
-    const pending = await db.kysely.selectFrom('email_tokens').select('payload').where('token_hash', '=', hashToken(link.token)).executeTakeFirstOrThrow();
-    const payload = JSON.parse(pending.payload!) as { passwordHash: string };
-    expect(await verifyPassword(payload.passwordHash, 'a new password')).toBe(true);
+    await browser.get(`/signin/link?token=${token}`);
+    expect((await browser.post('/signin/link', { token })).res.status).toBe(303);
+    const row = await db.kysely.selectFrom('users').select('password_hash').where('email', '=', 'old-link@example.org').executeTakeFirstOrThrow();
+    expect(row.password_hash).toBeNull();
   });
 
   it('answers "e-mail me a link" alike for known and unknown addresses; only the known one gets mail', async () => {

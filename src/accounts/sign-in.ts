@@ -1,32 +1,30 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.ts';
-import { hashPassword, verifyDecoy, verifyPassword } from '../auth/passwords.ts';
+import { verifyDecoy, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
 import { createAccount, normalizeEmail } from './users.ts';
 import { insertEmailToken, useEmailToken, userByEmail, userByHandle } from './queries.ts';
 import { signinMail, signupMail } from './mails.ts';
+import { safeRedirect } from '../web/redirects.ts';
 
 type Db = Kysely<Database>;
 
 /** How long an e-mailed link works. */
 export const LINK_TTL_MS = 30 * 60 * 1000;
 
-/** What a sign-up link carries until it is used: never the password, only its hash. */
+/**
+ * What a sign-up link carries until it is used: never a password, nor its hash. Whoever fills the
+ * form may not own the address; a password is chosen on the page the mailed link opens, by the
+ * person who proved the address (a hash in links minted before this change is ignored).
+ */
 const signupPayload = z.object({
   username: z.string(),
   fullname: z.string().optional(),
-  passwordHash: z.string().optional(),
   next: z.string().optional(),
 });
 const signinPayload = z.object({ next: z.string().optional() });
-
-/** Where a confirmed link leads: a page on this site only (`/x`, never `//host` or `/\host`). */
-export function safeNext(next: string | undefined | null): string | undefined {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[^\x20-\x7e]/.test(next)) return undefined;
-  return next;
-}
 
 interface LinkContext {
   /** The site's origin, for the link: `BASE_URL` or the request's. */
@@ -46,7 +44,6 @@ export interface SignupRequest {
   username: string;
   email: string;
   fullname?: string;
-  password?: string;
   next?: string;
 }
 
@@ -57,8 +54,6 @@ export interface SignupRequest {
  */
 export async function requestSignup(db: Db, ctx: LinkContext, req: SignupRequest): Promise<{ usernameTaken: true } | { mail: Mail | null }> {
   const email = normalizeEmail(req.email);
-  // Hashed before any branch, so a known address costs as much argon2 as a new one: timing tells nothing.
-  const passwordHash = req.password ? await hashPassword(req.password) : undefined;
   const [owner, handle] = await Promise.all([userByEmail(db, email), userByHandle(db, req.username)]);
   // The handle is checked first, whoever owns the address: otherwise "taken" would appear only for new addresses.
   if (handle) return { usernameTaken: true };
@@ -69,7 +64,6 @@ export async function requestSignup(db: Db, ctx: LinkContext, req: SignupRequest
   const payload = {
     username: req.username,
     fullname: req.fullname?.trim() || undefined,
-    passwordHash,
     next: req.next,
   };
   return { mail: signupMail(email, req.username, await linkFor(db, ctx, email, 'signup', payload), ctx.siteName) };
@@ -102,9 +96,11 @@ export type LinkOutcome = { userId: number; next?: string; created: boolean } | 
 
 /**
  * Uses an e-mailed link, once: a sign-up link creates the account (in the same
- * transaction, so a failure leaves the link unused), a sign-in link names its user.
+ * transaction, so a failure leaves the link unused), with the password its reader
+ * chose on the link's page if any (`passwordHash`); a sign-in link names its user.
  */
-export async function useLink(db: Db, token: string, now = new Date()): Promise<LinkOutcome> {
+export async function useLink(db: Db, token: string, opts: { passwordHash?: string; now?: Date } = {}): Promise<LinkOutcome> {
+  const now = opts.now ?? new Date();
   try {
     return await db.transaction().execute(async (trx) => {
       const row = await useEmailToken(trx, hashToken(token), now);
@@ -113,14 +109,14 @@ export async function useLink(db: Db, token: string, now = new Date()): Promise<
       if (row.purpose === 'signup' && !existing) {
         const p = signupPayload.parse(JSON.parse(row.payload ?? '{}'));
         if (await userByHandle(trx, p.username)) throw new TakenError();
-        const userId = await createAccount(trx, { username: p.username, email: row.email, fullname: p.fullname, passwordHash: p.passwordHash });
-        return { userId, next: safeNext(p.next), created: true };
+        const userId = await createAccount(trx, { username: p.username, email: row.email, fullname: p.fullname, passwordHash: opts.passwordHash });
+        return { userId, next: safeRedirect(p.next), created: true };
       }
       // A sign-in link, or a sign-up link for an address that has an account by now: the link proves the address.
       if (!existing) return { failure: 'invalid' as const };
       if (existing.banned_at) return { failure: 'banned' as const };
       const p = signinPayload.safeParse(JSON.parse(row.payload ?? '{}'));
-      return { userId: existing.id, next: p.success ? safeNext(p.data.next) : undefined, created: false };
+      return { userId: existing.id, next: p.success ? safeRedirect(p.data.next) : undefined, created: false };
     });
   } catch (err) {
     if (err instanceof TakenError) return { failure: 'username-taken' };

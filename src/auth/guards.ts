@@ -4,6 +4,7 @@ import type { AppEnv } from '../app.ts';
 import { viewerOf, wantsJson } from './middleware.ts';
 import { isModerator, type Viewer } from './sessions.ts';
 import { RequestError } from '../web/respond.ts';
+import { refererPath, safeRedirect } from '../web/redirects.ts';
 
 /**
  * The signed-in viewer, or the request ends here: an API client gets 401 (403 when
@@ -24,35 +25,38 @@ export function needViewer(c: Context<AppEnv>, access: 'read' | 'write' = 'write
 
 /** Where to come back to after signing in: this page, or for a form post the page it was on (same site only). */
 function returnPath(c: Context<AppEnv>): string {
-  if (c.req.method === 'GET') return c.req.path;
-  const referer = c.req.header('Referer');
-  if (!referer || !URL.canParse(referer)) return '/papers';
-  const url = new URL(referer);
-  return url.origin === new URL(c.req.url).origin ? url.pathname : '/papers';
+  if (c.req.method === 'GET') return safeRedirect(c.req.path) ?? '/papers';
+  return refererPath(c) ?? '/papers';
 }
 
 /**
- * Moderation and administration need a browser session: an API token, even with
- * the `write` scope, never carries a moderator's or an admin's powers.
+ * The staff powers this request carries: the viewer's role, but only from a signed-in browser
+ * session. An API token, even with the `write` scope, never carries a moderator's or an admin's
+ * powers. The one place that decides it: every route that exercises staff powers asks here.
  */
-function needStaffSession(c: Context<AppEnv>): Viewer {
-  const viewer = needViewer(c);
-  if (c.var.auth.kind !== 'session') throw new RequestError(403, 'moderation needs a signed-in browser session, not an API token');
-  return viewer;
+export function staffRole(c: Context<AppEnv>): 'moderator' | 'admin' | null {
+  const auth = c.var.auth;
+  if (auth?.kind !== 'session' || !isModerator(auth.viewer)) return null;
+  return auth.viewer.role === 'admin' ? 'admin' : 'moderator';
 }
 
-/** The viewer, who must be a moderator or an admin. */
+/** The viewer, who must be a moderator or an admin, in a browser session. */
 export function needModerator(c: Context<AppEnv>): Viewer {
-  const viewer = needStaffSession(c);
-  if (!isModerator(viewer)) throw new RequestError(403, 'only moderators can do this');
+  const viewer = needViewer(c);
+  if (staffRole(c) === null) throw staffRefusal(c, 'only moderators can do this');
   return viewer;
 }
 
-/** The viewer, who must be an admin. */
+/** The viewer, who must be an admin, in a browser session. */
 export function needAdmin(c: Context<AppEnv>): Viewer {
-  const viewer = needStaffSession(c);
-  if (viewer.role !== 'admin') throw new RequestError(403, 'only admins can do this');
+  const viewer = needViewer(c);
+  if (staffRole(c) !== 'admin') throw staffRefusal(c, 'only admins can do this');
   return viewer;
+}
+
+function staffRefusal(c: Context<AppEnv>, message: string): RequestError {
+  if (c.var.auth.kind === 'token') return new RequestError(403, 'moderation needs a signed-in browser session, not an API token');
+  return new RequestError(403, message);
 }
 
 // The API's own refusals of a client: 401 must carry WWW-Authenticate, which RequestError does not.

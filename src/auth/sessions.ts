@@ -20,6 +20,7 @@ export interface Viewer {
   avatarUrl: string | null;
 }
 
+/** Whether to show staff links and buttons; whether a request may use staff powers is `staffRole` (auth/guards.ts). */
 export const isModerator = (v: Viewer | null): boolean => v?.role === 'moderator' || v?.role === 'admin';
 
 /** Whether cookies must be Secure: the site is served over https, directly or behind a proxy. */
@@ -62,12 +63,6 @@ export async function endSession(c: Context, db: Kysely<Database>): Promise<void
   const token = getCookie(c, SESSION_COOKIE);
   if (token) await db.deleteFrom('sessions').where('token_hash', '=', hashToken(token)).execute();
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: secureContext(c) });
-}
-
-/** "Sign out everywhere": every session of the user, on every device. */
-export async function endAllSessions(db: Kysely<Database>, userId: number): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
 
 /** The user a session token belongs to, if the session is live and the user not banned. */

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { needViewer } from '../auth/guards.ts';
+import { needViewer, staffRole } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { MAX_ID, idParam, paperIdParam } from '../web/params.ts';
 import { jsonBody } from '../web/respond.ts';
@@ -48,6 +48,6 @@ export async function removeComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = idParam(c, 'id');
   await enforceLimit(c, 'comment');
-  await deleteComment(c.var.db.kysely, viewer, id);
+  await deleteComment(c.var.db.kysely, viewer, id, staffRole(c));
   return c.body(null, 204);
 }

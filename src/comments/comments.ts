@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { isModerator, type Viewer } from '../auth/sessions.ts';
+import type { Viewer } from '../auth/sessions.ts';
 import { createReport, recordAudit, removedPaper } from '../moderation/queries.ts';
 import { RequestError } from '../web/respond.ts';
 import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
@@ -109,16 +109,19 @@ export async function editComment(db: Kysely<Database>, viewer: Viewer, id: numb
   return (await commentById(db, id))!;
 }
 
-/** Deletes a comment: one's own, or any as a moderator (written to the audit log). */
-export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: number): Promise<CommentRow> {
+/**
+ * Deletes a comment: one's own, or any with staff powers (written to the audit log). `staff` is what
+ * the request carries (auth/guards.ts `staffRole`), never the viewer's role alone: a token has none.
+ */
+export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: number, staff: 'moderator' | 'admin' | null): Promise<CommentRow> {
   return writeContent(
     db,
     async (trx) => {
       const comment = await liveComment(trx, id);
       const own = comment.user_id === viewer.id;
-      if (!own && !isModerator(viewer)) throw new RequestError(403, 'you can only delete your own comments');
+      if (!own && !staff) throw new RequestError(403, 'you can only delete your own comments');
       await markCommentDeleted(trx, id, new Date().toISOString());
-      if (!own) await recordAudit(trx, { actorId: viewer.id, role: viewer.role }, { action: 'delete-comment', targetType: 'comment', targetId: String(id), detail: `paper ${comment.paper_id}, by ${comment.username}` });
+      if (!own) await recordAudit(trx, { actorId: viewer.id, role: staff! }, { action: 'delete-comment', targetType: 'comment', targetId: String(id), detail: `paper ${comment.paper_id}, by ${comment.username}` });
       await refreshCommentCount(trx, comment.paper_id);
       return comment;
     },

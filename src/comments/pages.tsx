@@ -3,7 +3,7 @@ import { raw } from 'hono/html';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
 import { csrfToken, viewerOf } from '../auth/middleware.ts';
-import { needViewer } from '../auth/guards.ts';
+import { needViewer, staffRole } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { paperPath } from '../web/components.tsx';
@@ -252,7 +252,7 @@ export async function deleteCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = idParam(c, 'id');
   await enforceLimit(c, 'comment');
-  const comment = await deleteComment(c.var.db.kysely, viewer, id);
+  const comment = await deleteComment(c.var.db.kysely, viewer, id, staffRole(c));
   return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
 }
 

@@ -96,15 +96,18 @@ async function userNamed(trx: Trx, username: string) {
   return user;
 }
 
-/** Only admins ban staff; nobody bans themselves. The CLI's operator may do anything. */
-function mayBan(actor: Actor, user: { id: number; role: string }): void {
+/**
+ * Only admins ban or unban staff; nobody bans or unbans themselves. The same rule both ways,
+ * so a moderator cannot lift a ban an admin put on another moderator. The CLI's operator may do anything.
+ */
+function mayBan(actor: Actor, user: { id: number; role: string }, verb: 'ban' | 'unban'): void {
   if (!('actorId' in actor)) return;
-  if (actor.actorId === user.id) throw new RequestError(409, 'you cannot ban yourself');
-  if (user.role !== 'user' && actor.role !== 'admin') throw new RequestError(403, `only admins can ban ${withArticle(user.role)}`);
+  if (actor.actorId === user.id) throw new RequestError(409, `you cannot ${verb} yourself`);
+  if (user.role !== 'user' && actor.role !== 'admin') throw new RequestError(403, `only admins can ${verb} ${withArticle(user.role)}`);
 }
 
 async function ban(trx: Trx, actor: Actor, user: { id: number; username: string; role: string; banned_at: string | null }, reason?: string): Promise<boolean> {
-  mayBan(actor, user);
+  mayBan(actor, user, 'ban');
   if (user.banned_at) return false;
   const now = new Date().toISOString();
   await trx.updateTable('users').set({ banned_at: now }).where('id', '=', user.id).execute();
@@ -129,6 +132,7 @@ export function unbanUser(db: Q, actor: Actor, username: string, reason?: string
     db,
     async (trx) => {
       const user = await userNamed(trx, username);
+      mayBan(actor, user, 'unban');
       if (!user.banned_at) return false;
       await trx.updateTable('users').set({ banned_at: null }).where('id', '=', user.id).execute();
       await recordAudit(trx, actor, { action: 'unban-user', targetType: 'user', targetId: user.username, detail: reason });

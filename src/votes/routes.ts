@@ -6,6 +6,7 @@ import { needViewer } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
 import { formBody } from '../web/forms.ts';
+import { refererPath } from '../web/redirects.ts';
 import { paperIdParam } from '../web/params.ts';
 import { RequestError } from '../web/respond.ts';
 import { votedPaperIds } from './queries.ts';
@@ -47,14 +48,7 @@ async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: 
 
 /** The same-site page the form was on, else the paper's page. */
 function backTo(c: Context<AppEnv>): string {
-  const referer = c.req.header('Referer');
-  if (referer && URL.canParse(referer)) {
-    const url = new URL(referer);
-    if (url.origin === new URL(c.req.url).origin || url.origin === (c.var.config.BASE_URL && new URL(c.var.config.BASE_URL).origin)) {
-      return url.pathname + url.search;
-    }
-  }
-  return paperPath(paperIdParam(c));
+  return refererPath(c) ?? paperPath(paperIdParam(c));
 }
 
 /**
