@@ -24,6 +24,7 @@ import { parseDigestPeriod } from '../src/digests/build.ts';
 import { enqueueDigests } from '../src/digests/outbox.ts';
 import { sendDue } from '../src/digests/send.ts';
 import { createMailer } from '../src/mail/mailer.ts';
+import { deriveKeys } from '../src/secrets.ts';
 import { addSubscribers, CATEGORIES, seedDigestPapers, type NewSubscriber } from '../test/digests.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -117,7 +118,7 @@ async function run(name: string, url: string): Promise<Result> {
     try {
       t = performance.now();
       const cpu = process.cpuUsage();
-      const sent = await sendDue(db, mailer, config, { concurrency: CONCURRENCY, deadline: Date.now() + SEND_SECONDS * 1000 });
+      const sent = await sendDue(db, mailer, { ...config, keys: deriveKeys(config.SESSION_SECRET!) }, { concurrency: CONCURRENCY, deadline: Date.now() + SEND_SECONDS * 1000 });
       const sendS = (performance.now() - t) / 1000;
       const { user, system } = process.cpuUsage(cpu);
       const cpuMsPerMail = (user + system) / 1000 / Math.max(1, sent.sent);

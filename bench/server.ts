@@ -1,5 +1,6 @@
 // What the bench scripts share: the real server in a child process, a free port, a percentile.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -25,7 +26,19 @@ export function freePort(): Promise<number> {
 export function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
     cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn', HF_SYNC_INTERVAL_SECONDS: '0', ...env },
+    // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/config.ts).
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      BASE_URL: 'https://bench.invalid',
+      LOG_LEVEL: 'warn',
+      HF_SYNC_INTERVAL_SECONDS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

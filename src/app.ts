@@ -8,12 +8,14 @@ import { pageRoutes } from './web/routes.ts';
 import { feedRoutes } from './syndication/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
+import { metrics } from './web/health.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { authenticate, csrfProtection, wantsJson, type Auth } from './auth/middleware.ts';
 import { parseFormFirst } from './web/forms.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { bodyLimit } from 'hono/body-limit';
+import { resolveKeys, type InstanceKeys } from './secrets.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -22,13 +24,17 @@ const START_ID = Date.now().toString(36);
 
 /** What every handler can reach through `c.var`. */
 export interface AppEnv {
-  Variables: { db: Db; config: Config; requestId: string; log: Logger; mailer: Mailer; auth: Auth };
+  Variables: { db: Db; config: Config; keys: InstanceKeys; requestId: string; log: Logger; mailer: Mailer; auth: Auth };
 }
 
-/** The whole web application: one middleware chain, then the route tables. */
-export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?: Mailer }): Hono<AppEnv> {
+/**
+ * The whole web application: one middleware chain, then the route tables. `keys` are resolved
+ * once at startup (src/server.ts); without them (tests) they are resolved on the first request.
+ */
+export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; log?: Logger; mailer?: Mailer }): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ strict: false });
   const mailer = deps.mailer ?? createMailer(deps.config);
+  let keys: InstanceKeys | Promise<InstanceKeys> | undefined = deps.keys;
 
   app.use(requestId());
   app.use(observe(deps.log ?? silentLogger));
@@ -56,9 +62,12 @@ export function createApp(deps: { db: Db; config: Config; log?: Logger; mailer?:
   app.use(async (c, next) => {
     c.set('db', deps.db);
     c.set('config', deps.config);
+    c.set('keys', await (keys ??= resolveKeys(deps.db, deps.config)));
     c.set('mailer', mailer);
     await next();
   });
+  // Ahead of authentication: the Bearer token /metrics takes is METRICS_TOKEN, not an API token.
+  app.get('/metrics', metrics);
   // Forms and JSON bodies are small; anything bigger is refused before it is read.
   app.use(
     bodyLimit({

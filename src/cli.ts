@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConfigError, describeConfig, loadConfig, type Config } from './config.ts';
+import { ConfigError, describeConfig, loadConfig, productionProblems, productionWarnings, type Config } from './config.ts';
 import { DatabaseError, connectDatabase, migrateToLatest, type Db } from './db/database.ts';
 import { importHfPath, type ImportSummary } from './ingest/hf-import.ts';
 import { startServer } from './server.ts';
@@ -9,6 +9,7 @@ import { runIfDue } from './jobs/scheduler.ts';
 import { silentLogger } from './log.ts';
 import { registerSearchCommands } from './search/cli.ts';
 import { registerDigestCommands } from './digests/cli.ts';
+import { resolveKeys } from './secrets.ts';
 
 /** Runs one command with the config and database, turning known failures into one clear line. */
 async function withDb(action: (config: Config, db: Db) => Promise<void>): Promise<void> {
@@ -53,8 +54,19 @@ program
 program
   .command('config')
   .description('print the resolved configuration (secrets masked)')
-  .action(() => {
-    const rows = describeConfig(loadConfig());
+  .option('--check', 'instead, list every setting unsafe on a public server (production); exit 1 if there is one')
+  .action((opts: { check?: boolean }) => {
+    const config = loadConfig();
+    if (opts.check) {
+      // The same rules `serve` enforces at start in production (src/config.ts).
+      const problems = productionProblems(config);
+      for (const p of problems) console.log(`error: ${p}`);
+      for (const w of productionWarnings(config)) console.log(`warning: ${w}`);
+      console.log(problems.length ? `config: ${problems.length} unsafe setting(s) for production` : 'config: safe for production');
+      if (problems.length) process.exitCode = 1;
+      return;
+    }
+    const rows = describeConfig(config);
     const width = Math.max(...rows.map((r) => r.key.length));
     for (const r of rows) console.log(`${r.key.padEnd(width)}  ${r.value}    # ${r.help}`);
   });
@@ -65,7 +77,7 @@ jobsCmd
   .description('the scheduled jobs this configuration turns on, and their last runs')
   .action(() =>
     withDb(async (config, db) => {
-      for (const job of scheduledJobs(db, config)) {
+      for (const job of scheduledJobs(db, { ...config, keys: await resolveKeys(db, config) })) {
         const last = await db.kysely
           .selectFrom('job_runs')
           .selectAll()
@@ -84,7 +96,7 @@ jobsCmd
   .description('run a job now if its current period has not run yet anywhere (for cron)')
   .action((name: string) =>
     withDb(async (config, db) => {
-      const job = scheduledJobs(db, config).find((j) => j.name === name);
+      const job = scheduledJobs(db, { ...config, keys: await resolveKeys(db, config) }).find((j) => j.name === name);
       if (!job) throw new Error(`jobs: no job named ${name} is turned on (see \`dailypapers jobs list\`)`);
       const outcome = await runIfDue(db.kysely, job, silentLogger);
       if (!outcome.ran) console.log(`jobs: ${name} already ran in this period`);

@@ -40,7 +40,7 @@ const schema = z.object({
   EMBEDDINGS_API_KEY: z.string().min(1).optional().describe('Sent as Authorization: Bearer to EMBEDDINGS_URL, when the server wants one'),
   EMBEDDINGS_BATCH: z.coerce.number().int().min(1).max(2048).default(64).describe('Papers embedded per request'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of every request to an upstream'),
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Secret for signed cookies and tokens'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional().describe('Root secret for signed links in mails (required in production; development keeps a random one in the database)'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional().describe('Mail server, e.g. smtp://user:pass@mail.example.org:587 (unset: mails go to MAIL_OUTBOX_DIR)'),
   MAIL_FROM: z.string().min(3).default('Daily Papers <no-reply@localhost>').describe('Sender of every mail'),
   MAIL_UNSUBSCRIBE_ADDRESS: z.email().optional().describe("Address in digests' List-Unsubscribe mailto (unset: MAIL_FROM's address)"),
@@ -49,6 +49,7 @@ const schema = z.object({
   DIGEST_TZ: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').default('UTC').describe('Time zone of DIGEST_HOUR'),
   DIGEST_WEEKDAY: z.coerce.number().int().min(0).max(6).default(1).describe('Day the weekly digest goes out (0 = Sunday, 1 = Monday, … 6 = Saturday)'),
   DIGEST_SEND_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5).describe('Pooled SMTP connections, and digests in flight at once'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional().describe('Bearer token /metrics asks for (unset: in production, /metrics answers only this machine)'),
   TRUST_PROXY: z.stringbool().default(false).describe('Trust X-Forwarded-For and X-Forwarded-Proto (behind a load balancer)'),
   RATE_LIMIT_SCALE: z.coerce.number().min(0).max(1000).default(1).describe('Multiplies every rate limit (0: no limits, for load tests)'),
   SUBMISSIONS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(10).describe('Papers one user may submit per day'),
@@ -78,11 +79,14 @@ function crossCheck(config: Config): string[] {
 }
 
 /** Names of settings whose values are never printed. */
-const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET', 'SMTP_URL', 'EMBEDDINGS_API_KEY']);
+const SECRET_KEYS = new Set<keyof Config>(['SESSION_SECRET', 'SMTP_URL', 'EMBEDDINGS_API_KEY', 'METRICS_TOKEN']);
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`config: ${problems.length} invalid setting(s):\n  ${problems.join('\n  ')}`);
+  constructor(
+    readonly problems: string[],
+    what = 'invalid setting(s)',
+  ) {
+    super(`config: ${problems.length} ${what}:\n  ${problems.join('\n  ')}`);
   }
 }
 
@@ -115,4 +119,57 @@ export function describeConfig(config: Config): { key: string; value: string; he
 /** Hides a password inside a connection URL. */
 export function maskUrl(value: string): string {
   return value.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, '$1:********@');
+}
+
+/** The SESSION_SECRET placeholder in `.env.example`: long enough, and known to everyone. */
+export const EXAMPLE_SECRET = 'replace-me-with-the-output-of-openssl-rand-hex-32';
+
+/** Why a secret (SESSION_SECRET, METRICS_TOKEN) is too weak to guard a public site, or null when it will do. */
+export function secretWeakness(value: string | undefined): string | null {
+  if (value === undefined) return 'is not set';
+  if (value.length < 32) return 'must be at least 32 characters';
+  if (value === EXAMPLE_SECRET) return "is the placeholder from .env.example";
+  // 'x' × 40, 'abab…', '1234…': long but guessable. `openssl rand -hex 32` has 16 distinct characters.
+  if (new Set(value).size < 10) return 'is too simple (fewer than 10 distinct characters)';
+  return null;
+}
+
+const MAKE_SECRET = 'make one with `openssl rand -hex 32`';
+
+/**
+ * What makes this configuration unsafe on a public server: `serve` refuses to start in
+ * production while any remain, and `dailypapers config --check` lists them.
+ */
+export function productionProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.NODE_ENV !== 'production') {
+    problems.push(`NODE_ENV: is ${config.NODE_ENV}; a public server runs with NODE_ENV=production (which enforces the checks below)`);
+  }
+  const secret = secretWeakness(config.SESSION_SECRET);
+  if (secret) problems.push(`SESSION_SECRET: ${secret}; it signs the links in mails, ${MAKE_SECRET}`);
+  if (!config.BASE_URL) {
+    problems.push('BASE_URL: is not set; links in mails and feeds need the public URL (e.g. https://papers.example.org), never the request\'s Host header');
+  } else if (new URL(config.BASE_URL).protocol !== 'https:') {
+    // Sign-in links are bearer credentials, and session cookies are sent with every request.
+    problems.push(`BASE_URL: ${config.BASE_URL} is not https; sign-in links and session cookies would cross the network in clear`);
+  }
+  if (config.METRICS_TOKEN !== undefined) {
+    const token = secretWeakness(config.METRICS_TOKEN);
+    if (token) problems.push(`METRICS_TOKEN: ${token}; ${MAKE_SECRET} (or unset it: /metrics then answers only this machine)`);
+  }
+  return problems;
+}
+
+/** Settings that are safe but probably not what a public server wants: listed by `config --check` and logged by `serve`. */
+export function productionWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (!config.SMTP_URL) warnings.push(`SMTP_URL: is not set; mails (sign-in links, digests) go to ${config.MAIL_OUTBOX_DIR}, where nobody reads them`);
+  const publicInterface = config.HOST === '0.0.0.0' || config.HOST === '::';
+  if (config.TRUST_PROXY && publicInterface) {
+    warnings.push(`TRUST_PROXY: is true while HOST=${config.HOST} listens on every interface; a client reaching the server directly can forge X-Forwarded-For (rate limits) unless only the proxy can connect`);
+  }
+  if (!config.TRUST_PROXY && config.BASE_URL?.startsWith('https:')) {
+    warnings.push('TRUST_PROXY: is false; behind a TLS-terminating proxy the server sees plain http (cookies are not marked Secure) and every client shares the proxy\'s rate limits');
+  }
+  return warnings;
 }

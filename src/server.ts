@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import type { Config } from './config.ts';
+import { ConfigError, productionProblems, productionWarnings, type Config } from './config.ts';
 import { assertSchemaCurrent, connectDatabase, migrateToLatest } from './db/database.ts';
 import { createApp } from './app.ts';
 import { seedIfEmpty } from './ingest/seed.ts';
@@ -7,10 +7,17 @@ import { scheduledJobs } from './jobs/jobs.ts';
 import { startScheduler } from './jobs/scheduler.ts';
 import { createLogger } from './log.ts';
 import { createMailer } from './mail/mailer.ts';
+import { resolveKeys } from './secrets.ts';
 
 /** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
+  // In production, an unsafe setting stops the start, all of them listed (`dailypapers config --check`).
+  if (config.NODE_ENV === 'production') {
+    const problems = productionProblems(config);
+    if (problems.length > 0) throw new ConfigError(problems, 'unsafe setting(s) for production; fix them or see `dailypapers config --check`');
+  }
   const log = createLogger(config.LOG_LEVEL);
+  if (config.NODE_ENV === 'production') for (const warning of productionWarnings(config)) log.warn(`config: ${warning}`);
   const db = await connectDatabase(config.DATABASE_URL);
   if (opts.migrate) {
     const applied = await migrateToLatest(db);
@@ -21,13 +28,14 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
     const outcome = await seedIfEmpty(db, config);
     if (outcome) log.info(`seed: ${outcome}`);
   }
-  const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, config, log), log) : async () => {};
+  // Once, here: every request and job signs with these (src/secrets.ts).
+  const keys = await resolveKeys(db, config);
+  const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, { ...config, keys }, log), log) : async () => {};
   const mailer = createMailer(config);
-  if (!config.SMTP_URL) {
-    const where = config.NODE_ENV === 'production' ? 'nobody can read them: set SMTP_URL' : 'read them at /dev/outbox from this machine';
-    log.warn(`mail: no SMTP_URL, so mails (sign-in links) go to ${mailer.target}; ${where}`);
+  if (!config.SMTP_URL && config.NODE_ENV !== 'production') {
+    log.warn(`mail: no SMTP_URL, so mails (sign-in links) go to ${mailer.target}; read them at /dev/outbox from this machine`);
   }
-  const app = createApp({ db, config, log, mailer });
+  const app = createApp({ db, config, keys, log, mailer });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     log.info({ port: info.port, database: db.dialect }, `listening on http://${config.HOST}:${info.port}`);
   });

@@ -32,6 +32,28 @@ describe('dailypapers CLI', () => {
     expect(stdout).not.toContain('s'.repeat(40));
   });
 
+  it('config --check lists every unsafe production setting and exits 1; serve refuses to start in production on them', async () => {
+    const unsafe = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) };
+    const check = await cli(['config', '--check'], unsafe);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/^error: SESSION_SECRET: is too simple/m);
+    expect(check.stdout).toMatch(/^error: BASE_URL: is not set/m);
+    expect(check.stdout).toMatch(/^warning: SMTP_URL: is not set/m);
+    expect(check.stdout).not.toContain('x'.repeat(40));
+
+    const safe = await cli(['config', '--check'], { NODE_ENV: 'production', SESSION_SECRET: 'c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2', BASE_URL: 'https://papers.example.org', SMTP_URL: 'smtp://mail.example.org:587', TRUST_PROXY: 'true' });
+    expect(safe.stdout).toContain('config: safe for production');
+    expect(safe.code).toBe(0);
+
+    // The check comes before the database: this one is unreachable, and never tried.
+    const serve = await cli(['serve'], { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@127.0.0.1:1/papers', PORT: '0' });
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(/^dailypapers: config: 2 unsafe setting\(s\) for production/);
+    expect(serve.stderr).toMatch(/^ {2}SESSION_SECRET: is not set/m);
+    expect(serve.stderr).toMatch(/^ {2}BASE_URL: is not set/m);
+    expect(serve.stderr).not.toContain('ECONNREFUSED');
+  });
+
   it('reports every bad setting in one message, without a stack trace', async () => {
     const { code, stderr } = await cli(['config'], { PORT: 'x', DATABASE_URL: 'mysql://nope' });
     expect(code).toBe(1);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { createApp } from '../src/app.ts';
+import { deriveKeys } from '../src/secrets.ts';
 
 /** `../shared/fixtures`, beside the project root; absent on clones elsewhere. */
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
@@ -65,6 +67,9 @@ export async function freshDb(): Promise<Db> {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', MAIL_OUTBOX_DIR: path.join(tmpRoot, 'outbox'), ...overrides });
 }
+
+/** Keys for code that signs without an app (jobs, digests): from a random root, as a development instance's are. */
+export const testKeys = deriveKeys(randomBytes(32).toString('hex'));
 
 /** The app on a fresh database, driven through `app.request()` without a port. */
 export async function testApp(overrides: Record<string, string> = {}) {

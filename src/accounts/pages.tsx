@@ -16,13 +16,9 @@ import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';
 import { safeRedirect } from '../web/redirects.ts';
 import { normalizeEmail, usernameProblem } from './users.ts';
+import { siteOrigin } from '../web/origin.ts';
 
 type C = Context<AppEnv>;
-
-/** The site's origin for links in mails: `BASE_URL` when set, else the request's. */
-export function siteOrigin(c: C): string {
-  return (c.var.config.BASE_URL ?? new URL(c.req.url).origin).replace(/\/+$/, '');
-}
 
 /**
  * Sends a mail without waiting for the mail server: the answer takes as long

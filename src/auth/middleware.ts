@@ -3,6 +3,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../app.ts';
 import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from './sessions.ts';
 import { hashToken, newToken, sameSecret } from './tokens.ts';
+import { siteOrigin } from '../web/origin.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */
 export type Auth =
@@ -93,7 +94,7 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     if (SAFE_METHODS.has(c.req.method) || c.var.auth?.kind === 'token') return next();
     if (await isOneClickUnsubscribe(c)) return next();
     const origin = c.req.header('Origin');
-    const ownOrigin = c.var.config.BASE_URL ? new URL(c.var.config.BASE_URL).origin : new URL(c.req.url).origin;
+    const ownOrigin = new URL(siteOrigin(c)).origin;
     const fetchSite = c.req.header('Sec-Fetch-Site');
     if ((origin && origin !== 'null' && origin !== ownOrigin) || origin === 'null' || fetchSite === 'cross-site') {
       return refuse(c, 'cross-site request refused');

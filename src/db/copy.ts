@@ -38,6 +38,8 @@ export const COPIED_TABLES = [
   { table: 'subscriptions', key: ['id'] },
   { table: 'digest_bodies', key: ['id'] },
   { table: 'digest_outbox', key: ['id'] },
+  // The development root secret: copied so that links already mailed keep working.
+  { table: 'instance_settings', key: ['name'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

@@ -433,5 +433,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('digest_outbox_body').on('digest_outbox').column('body_id').execute();
       },
     },
+
+    // Secrets this instance made for itself (src/secrets.ts): in development the root secret of
+    // mail-link signing is generated once and kept here, so links outlive a restart and no key
+    // is derived from a value anyone can know. Not site_state: its values are numbers.
+    '012_instance_secrets': {
+      async up(db) {
+        await db.schema
+          .createTable('instance_settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -30,6 +30,7 @@ export interface Database {
   subscriptions: SubscriptionTable;
   digest_bodies: DigestBodyTable;
   digest_outbox: DigestOutboxTable;
+  instance_settings: InstanceSettingTable;
 }
 
 /** Someone who asked for the digest by e-mail (docs/decisions/010-digests.md). */
@@ -245,6 +246,12 @@ export interface JobRunTable {
   outcome: string;
   /** What the run did, or why it failed. */
   detail: string | null;
+}
+
+/** A value this instance chose for itself, e.g. the development root secret (src/secrets.ts). */
+export interface InstanceSettingTable {
+  name: string;
+  value: string;
 }
 
 export interface SiteStateTable {

@@ -71,12 +71,15 @@ async function sendCommand(config: Config, db: Db, opts: SendCommandOptions): Pr
   }
 
   const { createMailer } = await import('../mail/mailer.ts');
+  const { resolveKeys } = await import('../secrets.ts');
+  // Resolved once for the whole run: every digest's links are signed with the instance's mail-link key.
+  const keyed = { ...config, keys: await resolveKeys(db, config) };
   const mailer = createMailer(config);
   try {
     const started = Date.now();
     const only = opts.period ? periods[0]!.key : undefined;
     const sendOptions = { leaseMs: leaseSeconds * 1000, period: only };
-    const { built, sent } = await schedule.enqueueAndSend(db, config, mailer, periods, sendOptions);
+    const { built, sent } = await schedule.enqueueAndSend(db, keyed, mailer, periods, sendOptions);
     for (const s of built) console.log(`digest: ${schedule.describeEnqueue(s)}`);
     const { leasedRows, nextRetryAt } = await import('./outbox.ts');
     const { sendDue } = await import('./send.ts');
@@ -85,7 +88,7 @@ async function sendCommand(config: Config, db: Db, opts: SendCommandOptions): Pr
       const wait = Math.min(5000, Math.max(100, Date.parse(held.firstExpiry ?? '') - Date.now() + 50));
       console.log(`digest: ${held.n} digest(s) held by another sender (lease until ${held.firstExpiry}); waiting`);
       await new Promise((resolve) => setTimeout(resolve, wait));
-      const more = await sendDue(db, mailer, config, { ...sendOptions, concurrency: config.DIGEST_SEND_CONCURRENCY });
+      const more = await sendDue(db, mailer, keyed, { ...sendOptions, concurrency: config.DIGEST_SEND_CONCURRENCY });
       for (const key of Object.keys(sent) as (keyof typeof sent)[]) sent[key] += more[key];
     }
     console.log(`digest: ${schedule.describeSend(sent)} via ${mailer.target} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

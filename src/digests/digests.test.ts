@@ -10,7 +10,8 @@ import { enqueueDigests, outboxCounts, pruneOutbox, RETENTION_DAYS } from './out
 import { sendDue } from './send.ts';
 import { unsubscribe } from './subscriptions.ts';
 import { setVisibility } from '../moderation/queries.ts';
-import { signingKey, verifyToken } from './tokens.ts';
+import { verifyToken } from './tokens.ts';
+import { deriveKeys } from '../secrets.ts';
 import { digestSubject, shortAbstract } from './render.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
 import { currentPeriodStart } from '../jobs/scheduler.ts';
@@ -18,7 +19,8 @@ import { currentPeriodStart } from '../jobs/scheduler.ts';
 const DAY = '2026-11-24'; // a Tuesday, before any day these tests run on
 const BASE = 'https://papers.example.org';
 const SETTINGS = { BASE_URL: BASE, MAIL_FROM: 'Daily Papers <digest@papers.example.org>', SESSION_SECRET: 'x'.repeat(40) };
-const config = testConfig(SETTINGS);
+// The keys an app resolves from this SESSION_SECRET, for the jobs and senders called directly.
+const config = { ...testConfig(SETTINGS), keys: deriveKeys(SETTINGS.SESSION_SECRET) };
 const period = parseDigestPeriod(`daily:${DAY}`)!;
 // Retries at once, so a test sees the whole retry sequence in one sendDue call.
 const NOW = { retryBaseMs: 0 };
@@ -182,11 +184,11 @@ describe('digests: delivery', () => {
     // Signed when the digest was built (the header's link is signed at sending): both name this subscription.
     expect(mail.text).toMatch(/Unsubscribe: https:\/\/papers\.example\.org\/unsubscribe\?token=\S+/);
     // The links are signed for this subscriber as of the build, so header and body agree and a resend is the same bytes.
-    expect(verifyToken(signingKey(config), 'unsubscribe', new URL(https!).searchParams.get('token')!)).toBe(a);
+    expect(verifyToken(config.keys.mailLinks, 'unsubscribe', new URL(https!).searchParams.get('token')!)).toBe(a);
     expect(mail.text).toContain(`Unsubscribe: ${https}\n`);
     expect(mail.html).toContain(`href="${https}"`);
     const preferences = /Manage topics: (\S+)/.exec(mail.text)![1]!;
-    expect(verifyToken(signingKey(config), 'preferences', new URL(preferences).searchParams.get('token')!)).toBe(a);
+    expect(verifyToken(config.keys.mailLinks, 'preferences', new URL(preferences).searchParams.get('token')!)).toBe(a);
     expect(mailsTo(smtp, 'b@example.org')).toHaveLength(1);
     expect(await outboxCounts(db, period.key)).toEqual([{ period: period.key, status: 'sent', n: 2 }]);
 
@@ -286,7 +288,7 @@ describe('digests: delivery', () => {
 
   it('scheduled: daily on weekdays and weekly on DIGEST_WEEKDAY at DIGEST_HOUR in DIGEST_TZ; the daily job builds and sends the day', async () => {
     const scheduled = testConfig({ ...SETTINGS, SMTP_URL: smtp.url, DIGEST_HOUR: '7', DIGEST_TZ: 'Europe/Paris', DIGEST_WEEKDAY: '0' });
-    const jobs = scheduledJobs(db, scheduled);
+    const jobs = scheduledJobs(db, { ...scheduled, keys: config.keys });
     const job = (name: string) => jobs.find((j) => j.name === name)!;
     expect(job('digest-daily').schedule).toEqual({ cron: '0 7 * * 1-5', tz: 'Europe/Paris' });
     expect(job('digest-weekly').schedule).toEqual({ cron: '0 7 * * 0', tz: 'Europe/Paris' });

@@ -1,7 +1,9 @@
 import type { Config } from '../config.ts';
-import { signToken, signingKey, type TokenPurpose } from './tokens.ts';
+import type { InstanceKeys } from '../secrets.ts';
+import { signToken, type TokenPurpose } from './tokens.ts';
 
-type LinkConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SESSION_SECRET' | 'DATABASE_URL' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'>;
+/** What signed links need: where the site is, and the key resolved at startup. */
+export type LinkConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'> & { keys: Pick<InstanceKeys, 'mailLinks'> };
 
 /** The site's public origin for links in mails: BASE_URL, else this server's own address (development). */
 export function publicOrigin(config: Pick<Config, 'BASE_URL' | 'HOST' | 'PORT'>): string {
@@ -18,7 +20,7 @@ const PATHS: Record<TokenPurpose, string> = {
 
 /** A signed link of `purpose` for one subscription, at `origin` (BASE_URL's by default). */
 export function signedLink(config: LinkConfig, purpose: TokenPurpose, subscriptionId: number, origin = publicOrigin(config), now = new Date()): string {
-  return `${origin}${PATHS[purpose]}?token=${signToken(signingKey(config), purpose, subscriptionId, now)}`;
+  return `${origin}${PATHS[purpose]}?token=${signToken(config.keys.mailLinks, purpose, subscriptionId, now)}`;
 }
 
 /** "Manage topics": the preferences page of one subscriber, for every digest's footer. */

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';
 import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
-import { publicOrigin, signedLink, unsubscribeAddress } from './links.ts';
+import { publicOrigin, signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
 /**
@@ -14,7 +14,9 @@ import { topicsOf } from './subscriptions.ts';
  * the row. All SQL on the outbox is in this file.
  */
 
-export type OutboxConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SESSION_SECRET' | 'DATABASE_URL' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS' | 'SITE_NAME'>;
+/** What building digests needs; sending them (`OutboxConfig`) also needs the mail-link key. */
+export type BuildConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS' | 'SITE_NAME'>;
+export type OutboxConfig = BuildConfig & LinkConfig;
 
 /** Subscribers read, built and inserted per chunk: memory stays flat at any number of subscribers. */
 const CHUNK = 2000;
@@ -66,7 +68,7 @@ export function digestMessageId(period: DigestPeriod, subscriptionId: number, ho
   return `<digest.${period.key.replace(':', '-')}.${subscriptionId}@${host}>`;
 }
 
-export function siteInfo(config: OutboxConfig): SiteInfo {
+export function siteInfo(config: Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'SITE_NAME'>): SiteInfo {
   return { name: config.SITE_NAME, baseUrl: publicOrigin(config) };
 }
 
@@ -100,7 +102,7 @@ async function storeBody(db: Db, period: DigestPeriod, body: RenderedDigest, pap
  * it yet, and records it (`INSERT … ON CONFLICT DO NOTHING`: two instances enqueueing the
  * same period write each digest once). A dry run builds and counts but writes nothing.
  */
-export async function enqueueDigests(db: Db, config: OutboxConfig, period: DigestPeriod, opts: { dryRun?: boolean; now?: Date } = {}): Promise<EnqueueSummary> {
+export async function enqueueDigests(db: Db, config: BuildConfig, period: DigestPeriod, opts: { dryRun?: boolean; now?: Date } = {}): Promise<EnqueueSummary> {
   const pruned = await prunedBefore(db);
   if (dayNumber(period.last) < pruned) throw new PastRetention(period, pruned);
   const now = (opts.now ?? new Date()).toISOString();
@@ -384,7 +386,7 @@ export async function bodiesWithHiddenPapers(db: Db, ids: number[]): Promise<Set
  * papers hidden since), and points the rows at them: same rows, same Message-IDs. Returns each
  * row's new body id, or null when the period has nothing left to send.
  */
-export async function rebuildBodies(db: Db, config: OutboxConfig, rows: ClaimedDigest[], owner: string): Promise<Map<number, number | null>> {
+export async function rebuildBodies(db: Db, config: BuildConfig, rows: ClaimedDigest[], owner: string): Promise<Map<number, number | null>> {
   const rebuilt = new Map<number, number | null>();
   const now = new Date().toISOString();
   for (const key of new Set(rows.map((r) => r.period))) {

@@ -6,7 +6,7 @@ import { csrfToken, viewerOf } from '../auth/middleware.ts';
 import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../accounts/forms.tsx';
 import { outboxOpen } from '../accounts/outbox.tsx';
-import { siteOrigin } from '../accounts/pages.tsx';
+import { siteOrigin } from '../web/origin.ts';
 import type { Mail } from '../mail/mailer.ts';
 import { fieldErrors, formFields } from '../web/forms.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
@@ -14,7 +14,7 @@ import { PreferenceFields, preferencesFromForm, valuesOf, type PreferenceValues 
 import { signedLink } from './links.ts';
 import { alreadySubscribedMail, confirmSubscriptionMail } from './mails.ts';
 import { MAX_PAPERS, confirm, emailSchema, frequencySchema, resubscribe, subscribe, subscribeAccount, subscriptionById, subscriptionFor, topicsOf, unsubscribe, updatePreferences, type Subscription } from './subscriptions.ts';
-import { signingKey, verifyToken, type TokenPurpose } from './tokens.ts';
+import { verifyToken, type TokenPurpose } from './tokens.ts';
 
 type C = Context<AppEnv>;
 
@@ -26,7 +26,7 @@ function deliver(c: C, mail: Mail): void {
   c.var.mailer.send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'digests: mail not sent'));
 }
 
-const link = (c: C, purpose: TokenPurpose, id: number) => signedLink(c.var.config, purpose, id, siteOrigin(c));
+const link = (c: C, purpose: TokenPurpose, id: number) => signedLink({ ...c.var.config, keys: c.var.keys }, purpose, id, siteOrigin(c));
 
 // ---- subscribing
 
@@ -126,7 +126,7 @@ function CheckInbox({ c, email }: { c: C; email: string }) {
 /** The subscription a link's token names for `purpose`, or null when the token is forged, altered, expired or for something else. */
 async function fromToken(c: C, purpose: TokenPurpose): Promise<{ sub: Subscription; token: string } | null> {
   const token = c.req.query('token') ?? '';
-  const id = token.length <= 512 ? verifyToken(signingKey(c.var.config), purpose, token) : null;
+  const id = token.length <= 512 ? verifyToken(c.var.keys.mailLinks, purpose, token) : null;
   const sub = id === null ? undefined : await subscriptionById(c.var.db.kysely, id);
   return sub ? { sub, token } : null;
 }

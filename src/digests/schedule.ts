@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { Logger } from '../log.ts';
+import type { KeyedConfig } from '../secrets.ts';
 import { dayIn, duePeriod, type DigestPeriod } from './build.ts';
 import { enqueueDigests, type EnqueueSummary } from './outbox.ts';
 import { sendDue, type SendOptions, type SendSummary } from './send.ts';
@@ -29,7 +30,7 @@ export async function duePeriods(db: Db, config: Pick<Config, 'DIGEST_TZ'>, freq
 /** Builds each period's digests into the outbox, then sends everything due. */
 export async function enqueueAndSend(
   db: Db,
-  config: Config,
+  config: KeyedConfig,
   mailer: Mailer,
   periods: DigestPeriod[],
   opts: SendOptions & { log?: Logger } = {},

@@ -2,20 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { createApp } from '../app.ts';
-import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { freshDb, testConfig } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
 import { CookieClient, LOOPBACK } from '../../test/cookie-client.ts';
 import { linksIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../test/smtp.ts';
-import { signToken, signingKey, verifyToken } from './tokens.ts';
+import { signToken, verifyToken } from './tokens.ts';
+import { resolveKeys, type KeyedConfig } from '../secrets.ts';
 import { preferencesUrl, unsubscribeHeaders, unsubscribeUrl } from './links.ts';
 import { confirm, subscribe, subscriptionByEmail, subscriptionFor, topicsOf, unsubscribe } from './subscriptions.ts';
 
 let smtp: TestSmtpServer;
 let db: Db;
-let config: Config;
+let config: KeyedConfig;
 let app: Hono<AppEnv>;
 let mailer: Mailer;
 
@@ -23,7 +23,9 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   db = await freshDb();
   // Limits scaled up: these tests subscribe many addresses from one client; the limits have their own test.
-  config = testConfig({ SMTP_URL: smtp.url, RATE_LIMIT_SCALE: '100' });
+  const settings = testConfig({ SMTP_URL: smtp.url, RATE_LIMIT_SCALE: '100' });
+  // The keys the app resolves on its first request: this database's development secret.
+  config = { ...settings, keys: await resolveKeys(db, settings) };
   mailer = createMailer(config);
   app = createApp({ db, config, mailer });
 });
@@ -173,7 +175,7 @@ describe('subscribing with double opt-in', () => {
 describe('signed links', () => {
   it('refuses tampered, expired, other-purpose and malformed tokens with a clear 400 page', async () => {
     const id = await activeSubscription('tokens@example.org');
-    const key = signingKey(config);
+    const key = config.keys.mailLinks;
     const good = signToken(key, 'preferences', id);
     const [payload, mac] = good.split('.');
     const otherId = Buffer.from(JSON.stringify({ p: 'preferences', s: id + 1, t: Math.floor(Date.now() / 1000) })).toString('base64url');
@@ -205,7 +207,7 @@ describe('signed links', () => {
 
   it('does not let an old confirmation link undo a later unsubscribe', async () => {
     const { id } = await subscribe(db.kysely, { email: 'undo@example.org', frequency: 'daily' });
-    const confirmPath = `/subscribe/confirm?token=${signToken(signingKey(config), 'confirm', id)}`;
+    const confirmPath = `/subscribe/confirm?token=${signToken(config.keys.mailLinks, 'confirm', id)}`;
     await unsubscribe(db.kysely, id);
     const browser = new CookieClient(app);
     await browser.get(confirmPath);
@@ -317,7 +319,7 @@ describe('leaving', () => {
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const match = /^<(https:\/\/papers\.example\.org\/unsubscribe\?token=[\w.-]+)>, <mailto:no-reply@localhost\?subject=unsubscribe>$/.exec(headers['List-Unsubscribe']);
     expect(match, headers['List-Unsubscribe']).not.toBeNull();
-    expect(verifyToken(signingKey(config), 'unsubscribe', new URL(match![1]!).searchParams.get('token')!)).toBe(id);
+    expect(verifyToken(config.keys.mailLinks, 'unsubscribe', new URL(match![1]!).searchParams.get('token')!)).toBe(id);
 
     // The GET (what a scanner fetches) shows a button and changes nothing.
     const page = await new CookieClient(app).get(pathOf(match![1]!));
@@ -339,9 +341,9 @@ describe('leaving', () => {
 
   it('takes the mailto from MAIL_UNSUBSCRIBE_ADDRESS, else from MAIL_FROM', () => {
     const own = testConfig({ MAIL_FROM: 'Papers <digest@papers.example.org>', BASE_URL: 'https://papers.example.org' });
-    expect(unsubscribeHeaders(own, 7)['List-Unsubscribe']).toContain('<mailto:digest@papers.example.org?subject=unsubscribe>');
+    expect(unsubscribeHeaders({ ...own, keys: config.keys }, 7)['List-Unsubscribe']).toContain('<mailto:digest@papers.example.org?subject=unsubscribe>');
     const set = testConfig({ MAIL_UNSUBSCRIBE_ADDRESS: 'leave@papers.example.org' });
-    expect(unsubscribeHeaders(set, 7)['List-Unsubscribe']).toContain('<mailto:leave@papers.example.org?subject=unsubscribe>');
+    expect(unsubscribeHeaders({ ...set, keys: config.keys }, 7)['List-Unsubscribe']).toContain('<mailto:leave@papers.example.org?subject=unsubscribe>');
   });
 
   it("keeps CSRF on the page's own unsubscribe form when it lacks the one-click body", async () => {

@@ -1,10 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Config } from '../config.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signed links in mails: `base64url(payload).base64url(HMAC-SHA256(payload))`. Nothing is
  * stored, so a link works from any instance; the payload names the subscription, what the
- * link may do, and when it was made.
+ * link may do, and when it was made. The key is the instance's mail-link key
+ * (`InstanceKeys.mailLinks`, src/secrets.ts), never one anybody could work out.
  */
 export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
 
@@ -19,11 +19,6 @@ interface Payload {
   p: TokenPurpose;
   s: number;
   t: number;
-}
-
-/** The key: SESSION_SECRET, or in development a key derived from the database's URL. */
-export function signingKey(config: Pick<Config, 'SESSION_SECRET' | 'DATABASE_URL'>): string {
-  return config.SESSION_SECRET ?? createHash('sha256').update(`dailypapers-development:${config.DATABASE_URL}`).digest('hex');
 }
 
 export function signToken(key: string, purpose: TokenPurpose, subscriptionId: number, now = new Date()): string {

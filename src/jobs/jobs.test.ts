@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freshDb, testConfig } from '../../test/helpers.ts';
+import { freshDb, testConfig, testKeys } from '../../test/helpers.ts';
 import { silentLogger } from '../log.ts';
 import { scheduledJobs } from './jobs.ts';
 import { runIfDue } from './scheduler.ts';
@@ -61,7 +61,7 @@ describe('the scheduled arXiv ingest', () => {
       HF_SYNC_INTERVAL_SECONDS: '0',
     });
     const db = await freshDb();
-    const job = scheduledJobs(db, config).find((j) => j.name === 'arxiv-ingest')!;
+    const job = scheduledJobs(db, { ...config, keys: testKeys }).find((j) => j.name === 'arxiv-ingest')!;
     expect(job.schedule).toEqual({ cron: '30 20 * * 0-4', tz: 'America/New_York' });
     const outcome = await runIfDue(db.kysely, job, silentLogger);
     expect(outcome).toEqual({ ran: true, ok: true, detail: 'cs.LG,cs.CL: 2 new, 0 updated, 0 unchanged, 0 rejected; 1 featured by rules' });
@@ -93,7 +93,7 @@ describe('the scheduled OAI-PMH harvest', () => {
       HF_SYNC_INTERVAL_SECONDS: '0',
     });
     const db = await freshDb();
-    const job = scheduledJobs(db, config).find((j) => j.name === 'arxiv-oai')!;
+    const job = scheduledJobs(db, { ...config, keys: testKeys }).find((j) => j.name === 'arxiv-oai')!;
     const first = await runIfDue(db.kysely, job, silentLogger, new Date('2026-11-26T02:00:00Z'));
     expect(first).toMatchObject({ ran: true, ok: true });
     const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);

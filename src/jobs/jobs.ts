@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { KeyedConfig } from '../secrets.ts';
 import type { Db } from '../db/database.ts';
 import { importRecentHfDays } from '../ingest/hf-api.ts';
 import { arxivFetcher, searchArxiv } from '../ingest/arxiv-api.ts';
@@ -18,8 +18,8 @@ import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
 /** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
 export const EMBEDDINGS_PERIOD_MS = 5 * 60_000;
 
-/** The scheduled jobs this configuration turns on. */
-export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
+/** The scheduled jobs this configuration turns on; the digest jobs sign links with `config.keys`. */
+export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] {
   const jobs: Job[] = [];
   const categories = config.ARXIV_INGEST_CATEGORIES.split(',').map((c) => c.trim()).filter(Boolean);
   if (categories.length > 0) {
@@ -92,7 +92,7 @@ export function scheduledJobs(db: Db, config: Config, log?: Logger): Job[] {
  * in DIGEST_TZ, each built into the outbox and sent; and a sender loop that retries what is due.
  * Each run opens its own SMTP pool and closes it, so idle minutes hold no connections.
  */
-function digestJobs(db: Db, config: Config, log?: Logger): Job[] {
+function digestJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] {
   const withMailer = async (work: (mailer: Mailer) => Promise<string>) => {
     const mailer = createMailer(config);
     try {

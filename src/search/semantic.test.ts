@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freshDatabaseUrl, testConfig } from '../../test/helpers.ts';
+import { freshDatabaseUrl, testConfig, testKeys } from '../../test/helpers.ts';
 import { hashedEmbedding, startEmbeddingsServer, type EmbeddingsServer } from '../../test/embeddings-server.ts';
 import { createApp } from '../app.ts';
 import { connectDatabase, type Db } from '../db/database.ts';
@@ -206,9 +206,9 @@ describe('embedBacklog', () => {
 
 describe('the embeddings job', () => {
   it('is scheduled only when EMBEDDINGS_URL is set, and records what it did or why it failed', async () => {
-    expect(scheduledJobs(db, testConfig()).map((j) => j.name)).not.toContain('embeddings');
+    expect(scheduledJobs(db, { ...testConfig(), keys: testKeys }).map((j) => j.name)).not.toContain('embeddings');
     await addSubjects(db);
-    const job = scheduledJobs(db, config({ HF_SYNC_INTERVAL_SECONDS: '0' })).find((j) => j.name === 'embeddings')!;
+    const job = scheduledJobs(db, { ...config({ HF_SYNC_INTERVAL_SECONDS: '0' }), keys: testKeys }).find((j) => j.name === 'embeddings')!;
     expect(job.schedule).toEqual({ everyMs: 300_000 });
     expect(await runIfDue(db.kysely, job, silentLogger, new Date('2026-01-01T00:00:00Z'))).toEqual({ ran: true, ok: true, detail: '10 embedded, 0 refused, 0 remaining' });
 

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import type { PaperView } from '../feed/queries.ts';
 import { contentVersion } from '../db/content-version.ts';
+import { siteOrigin } from '../web/origin.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } from './render.ts';
 
@@ -49,15 +50,15 @@ export function feedFile(file: string, name?: string): { name: string; format: F
  * RFC 9110 §13.2.2: `If-None-Match` (weak comparison) decides when present, else
  * `If-Modified-Since` against Last-Modified, the time the bytes last changed (a rebuild
  * that yields the same bytes keeps it). The ETag hashes the bytes, so it holds across
- * instances and restarts. Without BASE_URL, links follow the request's Host, so shared
- * caches are told to keep out.
+ * instances and restarts. Without BASE_URL (development), links follow a loopback request's
+ * host, so shared caches are told to keep out.
  */
 export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (db: Kysely<Database>) => Promise<FeedContent | Response>): Promise<Response> {
   const db = c.var.db;
   const version = await contentVersion(db.kysely);
   // The query string is part of the key: it names the search of a search feed.
   const url = new URL(c.req.url);
-  const key = `${siteBase(c)}${url.pathname}${url.search}`;
+  const key = `${siteOrigin(c)}${url.pathname}${url.search}`;
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map()));
   let feed = cache.get(key);
@@ -90,7 +91,7 @@ async function build(c: Context<AppEnv>, { spec, views }: FeedContent, format: F
   const unique = views.filter((v) => !seen.has(v.paper.id) && seen.add(v.paper.id));
   const categories = await categoriesOfPapers(c.var.db.kysely, unique.map((v) => v.paper.id));
   const entries = unique.map((view) => ({ view, categories: categories.get(view.paper.id) ?? [] }));
-  const { body } = renderFeed(spec, entries, format, c.var.config.SITE_NAME, siteBase(c));
+  const { body } = renderFeed(spec, entries, format, c.var.config.SITE_NAME, siteOrigin(c));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   // Whole seconds, as HTTP dates have.
   return { version, body, etag, lastModified: new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString() };
@@ -105,11 +106,6 @@ function nextLastModified(previous: CachedFeed, built: CachedFeed): string {
   if (previous.etag === built.etag) return previous.lastModified;
   const after = Date.parse(previous.lastModified) + 1000;
   return new Date(Math.max(after, Date.parse(built.lastModified))).toUTCString();
-}
-
-/** The origin links point at: BASE_URL, else the request's. */
-function siteBase(c: Context<AppEnv>): string {
-  return (c.var.config.BASE_URL ?? new URL(c.req.url).origin).replace(/\/+$/, '');
 }
 
 function notModified(c: Context<AppEnv>, feed: CachedFeed): boolean {

@@ -2,6 +2,8 @@ import type { Context } from 'hono';
 import { sql } from 'kysely';
 import type { AppEnv } from '../app.ts';
 import { registry } from '../metrics.ts';
+import { fromLoopback } from '../auth/rate-limit.ts';
+import { sameSecret } from '../auth/tokens.ts';
 
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */
 export async function healthz(c: Context<AppEnv>) {
@@ -13,7 +15,21 @@ export async function healthz(c: Context<AppEnv>) {
   }
 }
 
-/** `GET /metrics`: this process's metrics in Prometheus's text format. */
+/**
+ * `GET /metrics`: this process's metrics in Prometheus's text format. They tell more than a
+ * stranger should know (versions, mail counts, job failures): with METRICS_TOKEN set, only
+ * `Authorization: Bearer <METRICS_TOKEN>` gets them; without it, in production, only a client
+ * on this machine does (others get 404, as if there were nothing here). docs/deploy.md.
+ */
 export async function metrics(c: Context<AppEnv>) {
+  const { METRICS_TOKEN, NODE_ENV } = c.var.config;
+  if (METRICS_TOKEN) {
+    if (!sameSecret(/^Bearer (.+)$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? '', METRICS_TOKEN)) {
+      return c.text('401 Unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>', 401, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+    }
+  } else if (NODE_ENV === 'production' && !fromLoopback(c)) {
+    return c.notFound();
+  }
   return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
 }
+

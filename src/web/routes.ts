@@ -8,7 +8,7 @@ import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../fe
 import { showPaper } from '../papers/pages.tsx';
 import { showSearch } from '../search/pages.tsx';
 import { deleteCommentForm, editCommentForm, postCommentForm, reportCommentForm } from '../comments/pages.tsx';
-import { healthz, metrics } from './health.ts';
+import { healthz } from './health.ts';
 import * as moderation from '../moderation/routes.tsx';
 import { claimAuthorship } from '../claims/routes.ts';
 import { showOrganization } from '../organizations/pages.tsx';
@@ -29,7 +29,7 @@ export function pageRoutes(): Hono<AppEnv> {
   const pages = new Hono<AppEnv>();
   pages.get('/', (c) => c.redirect('/papers'));
   pages.get('/healthz', healthz);
-  pages.get('/metrics', metrics);
+  // GET /metrics: in app.ts, ahead of authentication (its Bearer token is METRICS_TOKEN, not an API token).
   pages.get('/papers', showLatestDay);
   pages.get('/papers/date', showDay);
   pages.get('/papers/date/:day', showDay);
