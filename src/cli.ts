@@ -202,6 +202,12 @@ userCmd
     withDb(async (_config, db) => console.log(await (await import('./accounts/user-cli.ts')).setUserRole(db, username, role))),
   );
 userCmd
+  .command('link-imported <handle> <username>')
+  .description('link the person a Hugging Face import names to a local account, once you know they are the same (audited)')
+  .action((handle: string, username: string) =>
+    withDb(async (_config, db) => console.log(await (await import('./accounts/user-cli.ts')).linkImported(db, handle, username))),
+  );
+userCmd
   .command('list')
   .description('accounts that can sign in')
   .option('--role <role>', 'only users, moderators or admins')

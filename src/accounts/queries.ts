@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { ApiTokenTable, Database, User } from '../db/schema.ts';
+import type { ApiTokenTable, Database, ImportedIdentity, User } from '../db/schema.ts';
 import { paperViews, type PaperView } from '../feed/queries.ts';
 import type { Role } from './users.ts';
 
@@ -102,6 +102,21 @@ export async function revokeApiToken(db: Q, userId: number, tokenId: number, now
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** The identity an import source gave this handle, e.g. (`hf`, `akhaliq`). */
+export function importedIdentity(db: Q, source: string, username: string): Promise<ImportedIdentity | undefined> {
+  return db.selectFrom('imported_users').selectAll().where('source', '=', source).where('username', '=', username).executeTakeFirst();
+}
+
+/**
+ * Links an imported identity to a local account: the papers it authored show that account as
+ * their verified author, where no claim named another already. How many authorships it gained.
+ */
+export async function linkImportedIdentity(db: Q, importedId: number, userId: number): Promise<number> {
+  await db.updateTable('imported_users').set({ user_id: userId }).where('id', '=', importedId).execute();
+  const result = await db.updateTable('paper_authors').set({ user_id: userId }).where('imported_user_id', '=', importedId).where('user_id', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Revokes every live API token of a user ("sign out everywhere", a new password); how many. */

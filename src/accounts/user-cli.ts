@@ -1,10 +1,10 @@
 import type { Db } from '../db/database.ts';
 import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { changeRole, setRole } from '../moderation/queries.ts';
+import { changeRole, recordAudit, setRole } from '../moderation/queries.ts';
 import { RequestError } from '../web/respond.ts';
 import { cliActor } from '../moderation/cli.ts';
-import { accounts, setPasswordHash, userByHandle } from './queries.ts';
+import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash, userByHandle } from './queries.ts';
 import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from './users.ts';
 
 const isRole = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
@@ -64,4 +64,26 @@ export async function listUsers(db: Db, role?: string): Promise<string[]> {
   if (rows.length === 0) return [role ? `user: no ${role}s` : 'user: no accounts yet (`dailypapers user create-admin <username> <email>`)'];
   const width = Math.max(...rows.map((r) => r.username.length));
   return rows.map((r) => `${r.username.padEnd(width)}  ${r.role.padEnd(9)}  ${r.email}  joined ${r.created_at.slice(0, 10)}${r.banned_at ? '  banned' : ''}`);
+}
+
+/**
+ * `user link-imported <handle> <username>`: an administrator's verified step (they checked who
+ * is who) linking the person a Hugging Face import names to a local account, audited. Imports
+ * never link by handle themselves: anyone can register a handle before it appears in one.
+ */
+export async function linkImported(db: Db, handle: string, username: string): Promise<string> {
+  const imported = await importedIdentity(db.kysely, 'hf', handle);
+  if (!imported) throw new Error(`user: no imported person with the handle ${handle}`);
+  const user = await userByHandle(db.kysely, username);
+  if (!user || user.kind !== 'user') throw new Error(`user: no account named ${username}`);
+  const gained = await writeContent(
+    db.kysely,
+    async (trx) => {
+      const n = await linkImportedIdentity(trx, imported.id, user.id);
+      await recordAudit(trx, cliActor(), { action: 'link-imported', targetType: 'user', targetId: user.username, detail: `hf:${imported.username}` });
+      return n;
+    },
+    () => true,
+  );
+  return `user: hf:${imported.username} is now ${user.username}; ${gained} authorship${gained === 1 ? '' : 's'} verified`;
 }

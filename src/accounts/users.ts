@@ -21,6 +21,16 @@ export function usernameProblem(username: string): string | null {
   return null;
 }
 
+/**
+ * A handle an import source names (a submitter, an author's account there), checked like a
+ * sign-up name: the same characters, though sources allow longer handles than ours (42). An
+ * invalid one is dropped from the import and reported, never stored.
+ */
+export function importedUsernameProblem(username: string): string | null {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{1,41}$/.test(username)) return 'a handle has 2 to 42 letters, digits, - or _, and starts with a letter or digit';
+  return null;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }

@@ -12,6 +12,7 @@ import type { Database } from './schema.ts';
 export const COPIED_TABLES = [
   { table: 'organizations', key: ['id'] },
   { table: 'users', key: ['id'] },
+  { table: 'imported_users', key: ['id'] },
   { table: 'papers', key: ['id'] },
   { table: 'paper_authors', key: ['paper_id', 'position'] },
   { table: 'paper_categories', key: ['paper_id', 'category'] },

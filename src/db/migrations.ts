@@ -434,6 +434,69 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
+    // Imported people are not local accounts (issue 13). An import used to match users by
+    // handle: it overwrote a local account's name and avatar, and made it a verified author of
+    // papers it never claimed. Imported identities now live apart, keyed by source and handle,
+    // and reach a local account only through a verified step: an approved claim (which sets
+    // paper_authors.user_id) or an administrator's link (imported_users.user_id).
+    '011_imported_identities': {
+      async up(db) {
+        await id(db, 'imported_users')
+          /** Where the identity comes from: `hf` (Hugging Face). */
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('fullname', 'text', (c) => c.notNull())
+          .addColumn('avatar_url', 'text')
+          .addColumn('hf_id', 'text')
+          /** The local account an administrator linked it to; null until then. */
+          .addColumn('user_id', 'integer', (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('imported_users_source_username', ['source', 'username'])
+          .execute();
+        await db.schema.createIndex('imported_users_user').on('imported_users').column('user_id').execute();
+        await db.schema
+          .alterTable('daily_listings')
+          .addColumn('imported_submitter_id', 'integer', (c) => c.references('imported_users.id').onDelete('set null'))
+          .execute();
+        await db.schema.alterTable('paper_authors').addColumn('imported_user_id', 'integer', (c) => c.references('imported_users.id').onDelete('set null')).execute();
+        await db.schema.createIndex('paper_authors_imported_user').on('paper_authors').column('imported_user_id').execute();
+        await db.schema.createIndex('daily_listings_imported_submitter').on('daily_listings').column('imported_submitter_id').execute();
+
+        // What imports wrote into users: submitters of imported listings, and authors linked without
+        // an approved claim. Their profiles (as the import last wrote them) become imported identities.
+        const claimed = sql`exists (select 1 from authorship_claims c where c.paper_id = a.paper_id and c.user_id = a.user_id
+          and c.author_position = a.position and c.status = 'approved')`;
+        await sql`insert into imported_users (source, username, fullname, avatar_url, hf_id, user_id, created_at)
+          select 'hf', u.username, u.fullname, u.avatar_url, u.hf_id, null, u.created_at from users u
+          where u.kind = 'user' and (
+            exists (select 1 from daily_listings l where l.submitter_id = u.id and l.source = 'hf')
+            or exists (select 1 from paper_authors a where a.user_id = u.id and not ${claimed}))`.execute(db);
+        const importedOf = (userRef: string) =>
+          sql`(select i.id from imported_users i join users u on u.username = i.username where i.source = 'hf' and u.id = ${sql.ref(userRef)})`;
+        await sql`update daily_listings set imported_submitter_id = ${importedOf('daily_listings.submitter_id')}, submitter_id = null
+          where source = 'hf' and submitter_id is not null`.execute(db);
+        await sql`update paper_authors set imported_user_id = ${importedOf('paper_authors.user_id')}, user_id = null
+          where user_id is not null and not exists (select 1 from authorship_claims c where c.paper_id = paper_authors.paper_id
+            and c.user_id = paper_authors.user_id and c.author_position = paper_authors.position and c.status = 'approved')`.execute(db);
+
+        // Users rows that only an import made (no address, no password) and that nothing else
+        // refers to any more go: their handles are free for the people who own them.
+        await sql`delete from users where kind = 'user' and email is null and password_hash is null
+          and username in (select username from imported_users where source = 'hf')
+          and not exists (select 1 from daily_listings l where l.submitter_id = users.id)
+          and not exists (select 1 from paper_authors a where a.user_id = users.id)
+          and not exists (select 1 from comments c where c.user_id = users.id)
+          and not exists (select 1 from upvotes v where v.user_id = users.id)
+          and not exists (select 1 from organization_members m where m.user_id = users.id)
+          and not exists (select 1 from authorship_claims c where c.user_id = users.id or c.decided_by = users.id)
+          and not exists (select 1 from sessions s where s.user_id = users.id)
+          and not exists (select 1 from api_tokens t where t.user_id = users.id)
+          and not exists (select 1 from reports r where r.reporter_id = users.id or r.resolved_by = users.id)
+          and not exists (select 1 from subscriptions s where s.user_id = users.id)
+          and not exists (select 1 from audit_log g where g.actor_id = users.id)`.execute(db);
+      },
+    },
+
     // Secrets this instance made for itself (src/secrets.ts): in development the root secret of
     // mail-link signing is generated once and kept here, so links outlive a restart and no key
     // is derived from a value anyone can know. Not site_state: its values are numbers.

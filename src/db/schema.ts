@@ -8,6 +8,7 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
+  imported_users: ImportedUserTable;
   papers: PaperTable;
   paper_authors: PaperAuthorTable;
   paper_categories: PaperCategoryTable;
@@ -290,6 +291,24 @@ export interface UserTable {
   bio: string | null;
 }
 
+/**
+ * A person as an import source names them (a submitter, an author's account there): never a
+ * local account. Linked to one only by an administrator (`user_id`); claims link authorship.
+ */
+export interface ImportedUserTable {
+  id: Generated<number>;
+  /** `hf` (Hugging Face). */
+  source: string;
+  /** Their handle at the source; unique per source. */
+  username: string;
+  fullname: string;
+  avatar_url: string | null;
+  hf_id: string | null;
+  /** The local account an administrator linked this identity to. */
+  user_id: number | null;
+  created_at: string;
+}
+
 export interface PaperTable {
   /** arXiv id without version: `2401.01234` or `astro-ph/0601001`. */
   id: string;
@@ -343,7 +362,10 @@ export interface PaperAuthorTable {
   affiliation: string | null;
   hf_id: string | null;
   hidden: number;
+  /** The local account verified as this author: by an approved claim, or an administrator's link. */
   user_id: number | null;
+  /** The author's identity at the import source (shown, never as a local account). */
+  imported_user_id: number | null;
 }
 
 export interface PaperCategoryTable {
@@ -358,7 +380,10 @@ export interface DailyListingTable {
   paper_id: string;
   /** When it was submitted to that day's list. */
   submitted_at: string;
+  /** The local account that submitted it (`community` and `rule` listings). */
   submitter_id: number | null;
+  /** Who submitted it at the import source (`hf` listings). */
+  imported_submitter_id: number | null;
   /** `hf` (imported), `community` or `rule`. */
   source: string;
   /**
@@ -378,4 +403,7 @@ export type PaperAuthor = Selectable<PaperAuthorTable>;
 export type DailyListing = Selectable<DailyListingTable>;
 export type Organization = Selectable<OrganizationTable>;
 export type User = Selectable<UserTable>;
+export type ImportedIdentity = Selectable<ImportedUserTable>;
+/** What pages and the API show of a person, local or imported. */
+export type Person = Pick<User, 'username' | 'fullname' | 'avatar_url' | 'hf_id'>;
 export type Comment = Selectable<CommentTable>;

@@ -4,7 +4,7 @@ import type { AppEnv } from '../app.ts';
 import { RequestError, zodDetails } from '../web/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';
-import { listings, trendingListings, userByUsername, withSourceRecords } from './queries.ts';
+import { listings, trendingListings, withSourceRecords } from './queries.ts';
 
 /** A query parameter holding a whole number within bounds. */
 const wholeNumber = (min: number, max: number) =>
@@ -34,16 +34,10 @@ export async function getDailyPapers(c: Context<AppEnv>) {
   const db = c.var.db.kysely;
   const period: Period | null = q.date ? dayPeriod(q.date) : q.week ? parseWeek(q.week) : q.month ? parseMonth(q.month) : null;
 
-  let submitterId: number | undefined;
-  if (q.submitter) {
-    const user = await userByUsername(db, q.submitter);
-    if (!user) return c.json([]);
-    submitterId = user.id;
-  }
   const offset = q.p * q.limit;
   const views =
-    q.sort === 'trending' && !period && submitterId === undefined
+    q.sort === 'trending' && !period && q.submitter === undefined
       ? await trendingListings(db, q.limit, offset)
-      : await listings(db, { first: period?.first, last: period?.last, submitterId, sort: q.sort, limit: q.limit, offset });
+      : await listings(db, { first: period?.first, last: period?.last, submitter: q.submitter, sort: q.sort, limit: q.limit, offset });
   return c.json((await withSourceRecords(db, views)).map(hfEnvelope));
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, DailyListing, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
-import { authorsOfPapers, categoriesOfPapers, organizationsById, usersById } from '../papers/queries.ts';
+import type { Database, DailyListing, ImportedIdentity, Organization, Paper, PaperAuthor, Person, User } from '../db/schema.ts';
+import { authorsOfPapers, categoriesOfPapers, importedIdentitiesById, organizationsById, usersById } from '../papers/queries.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
@@ -11,9 +11,12 @@ export interface ListingView {
   paper: Paper;
   authors: PaperAuthor[];
   organization: Organization | null;
-  submitter: User | null;
-  /** Users linked to authors of this paper, by id. */
+  /** Who submitted it: the local account, or for an imported listing the person at the source. */
+  submitter: Person | null;
+  /** Local accounts verified as authors of this paper (claims, an administrator's link), by id. */
   authorUsers: Map<number, User>;
+  /** The authors' identities at the import source, by id: shown, never as local accounts. */
+  importedAuthors: Map<number, ImportedIdentity>;
   /** The source record of the paper's newest listing, once loaded by `withSourceRecords`. */
   paperSource: string | null;
 }
@@ -23,7 +26,8 @@ export type ListingSort = 'upvotes' | 'publishedAt' | 'trending';
 export interface ListingQuery {
   first?: string;
   last?: string;
-  submitterId?: number;
+  /** Only listings submitted by this handle: a local account's, or an imported person's. */
+  submitter?: string;
   sort: ListingSort;
   limit: number;
   offset: number;
@@ -40,7 +44,15 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
     .where('p.hidden_at', 'is', null);
   if (q.first) query = query.where('l.day', '>=', q.first);
   if (q.last) query = query.where('l.day', '<=', q.last);
-  if (q.submitterId !== undefined) query = query.where('l.submitter_id', '=', q.submitterId);
+  const submitter = q.submitter;
+  if (submitter !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('l.submitter_id', 'in', eb.selectFrom('users as su').select('su.id').where('su.username', '=', submitter)),
+        eb('l.imported_submitter_id', 'in', eb.selectFrom('imported_users as si').select('si.id').where('si.username', '=', submitter)),
+      ]),
+    );
+  }
   query =
     q.sort === 'upvotes'
       ? query.orderBy('p.upvotes', 'desc').orderBy('l.submitted_at', 'desc')
@@ -191,7 +203,7 @@ export function userByUsername(db: Q, username: string): Promise<User | undefine
 }
 
 // A listing's columns but its source record, which only the API needs (see withSourceRecords).
-const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.source', 'l.created_at'] as const;
+const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
 
 // Papers' columns under a prefix, so one joined row holds a listing and its paper.
 const paperColumns = [
@@ -243,15 +255,24 @@ async function hydrate<L extends DailyListing | null>(db: Q, rows: { listing: L;
     organizationsById(db, rows.map((r) => r.paper.organization_id)),
     usersById(db, rows.map((r) => r.listing?.submitter_id ?? null)),
   ]);
-  const authorUserIds = [...authors.values()].flat().map((a) => a.user_id);
-  const authorUsers = await usersById(db, authorUserIds);
+  const authorRows = [...authors.values()].flat();
+  const [authorUsers, imported] = await Promise.all([
+    usersById(db, authorRows.map((a) => a.user_id)),
+    importedIdentitiesById(db, [...authorRows.map((a) => a.imported_user_id), ...rows.map((r) => r.listing?.imported_submitter_id ?? null)]),
+  ]);
+  const submitterOf = (listing: DailyListing | null): Person | null => {
+    if (listing?.submitter_id != null) return users.get(listing.submitter_id) ?? null;
+    if (listing?.imported_submitter_id != null) return imported.get(listing.imported_submitter_id) ?? null;
+    return null;
+  };
   return rows.map(({ listing, paper }) => ({
     listing,
     paper,
     authors: authors.get(paper.id) ?? [],
     organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
-    submitter: listing?.submitter_id != null ? (users.get(listing.submitter_id) ?? null) : null,
+    submitter: submitterOf(listing),
     authorUsers,
+    importedAuthors: imported,
     paperSource: null,
   }));
 }

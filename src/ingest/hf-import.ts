@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import { ImportCache, saveImportedListings } from '../papers/queries.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
-import { RecordProblem, count, emptySummary, refreshStatistics, reject, type ImportSummary } from './summary.ts';
+import { RecordProblem, count, emptySummary, note, refreshStatistics, reject, type ImportSummary } from './summary.ts';
 import { parseDay } from '../feed/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
@@ -88,13 +88,16 @@ async function importItems(
       reject(summary, 'hf', item.position, item.reason);
       continue;
     }
+    let listing: ImportedListing;
     try {
-      batch.push(mapHfEnvelope(item.raw, item.day));
+      listing = mapHfEnvelope(item.raw, item.day);
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
       reject(summary, 'hf', item.position, err.message);
       continue;
     }
+    for (const handle of listing.invalidUsers) note(summary, item.position, `user ${JSON.stringify(handle.slice(0, 60))} is not a valid username: left out, the record kept`);
+    batch.push(listing);
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { parseDay } from '../feed/periods.ts';
+import { importedUsernameProblem } from '../accounts/users.ts';
 
 /**
  * One envelope of Hugging Face's `GET /api/daily_papers`, validated for the
@@ -88,6 +89,8 @@ export interface ImportedListing {
   authors: { name: string; hfId: string | null; hidden: boolean; user: ImportedUser | null }[];
   organization: ImportedOrganization | null;
   submitter: ImportedUser | null;
+  /** Handles the record named that are not valid usernames: dropped, for the import's report. */
+  invalidUsers: string[];
   day: string;
   submittedAt: string;
   sourceRecord: HfEnvelope;
@@ -114,6 +117,15 @@ export function mapHfEnvelope(raw: unknown, containerDay: string | null): Import
   const arxiv = parseArxivId(p.id)!;
   const submitter = p.submittedOnDailyBy ?? record.submittedBy;
   const organization = p.organization ?? record.organization;
+  const invalidUsers: string[] = [];
+  const importedUser = (u: z.infer<typeof hfUser>): ImportedUser | null => {
+    const user = mapUser(u);
+    if (user && importedUsernameProblem(user.username)) {
+      invalidUsers.push(user.username);
+      return null;
+    }
+    return user;
+  };
   return {
     paper: {
       id: arxiv.id,
@@ -146,13 +158,14 @@ export function mapHfEnvelope(raw: unknown, containerDay: string | null): Import
         }
       : null,
     submitter: submitter ? importedUser(submitter) : null,
+    invalidUsers,
     day,
     submittedAt: new Date(submittedAt).toISOString(),
     sourceRecord: record,
   };
 }
 
-function importedUser(u: z.infer<typeof hfUser>): ImportedUser | null {
+function mapUser(u: z.infer<typeof hfUser>): ImportedUser | null {
   const username = u.user ?? u.name;
   if (!username) return null;
   return { username, fullname: u.fullname ?? username, avatarUrl: u.avatarUrl ?? null, hfId: u._id ?? u.id ?? null };

@@ -39,6 +39,11 @@ export function reject(summary: ImportSummary, source: string, position: string,
   if (summary.problems.length < MAX_PROBLEMS_KEPT) summary.problems.push({ position, reason });
 }
 
+/** Keeps a problem with a record that was stored anyway (e.g. an invalid handle left out of it). */
+export function note(summary: ImportSummary, position: string, reason: string): void {
+  if (summary.problems.length < MAX_PROBLEMS_KEPT) summary.problems.push({ position, reason });
+}
+
 /** Adds one summary into another. */
 export function addSummary(total: ImportSummary, part: ImportSummary): void {
   for (const key of ['new', 'updated', 'unchanged', 'rejected'] as const) total[key] += part[key];

@@ -66,7 +66,7 @@ export async function organizationPapers(db: Q, organizationId: number, sort: 'u
 }
 
 function standIn(paper: Paper): DailyListing {
-  return { id: 0, day: paper.published_at.slice(0, 10), paper_id: paper.id, submitted_at: paper.published_at, submitter_id: null, source: 'none', source_record: null, created_at: paper.created_at, hidden_at: null };
+  return { id: 0, day: paper.published_at.slice(0, 10), paper_id: paper.id, submitted_at: paper.published_at, submitter_id: null, imported_submitter_id: null, source: 'none', source_record: null, created_at: paper.created_at, hidden_at: null };
 }
 
 /** Creates an organization; its handle must be free. */

@@ -1,5 +1,5 @@
 import type { ListingView, PaperView } from '../feed/queries.ts';
-import type { User } from '../db/schema.ts';
+import type { Person } from '../db/schema.ts';
 
 /**
  * The Hugging Face API shapes (`/api/daily_papers`, `/api/papers/{id}`), built from
@@ -22,7 +22,8 @@ export function hfPaper(view: PaperView): Json {
     id: paper.id,
     authors: view.authors.map((a, i) => {
       const from = sourceAuthors[i]?._id === a.hf_id ? sourceAuthors[i]! : {};
-      const user = a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined;
+      // The person the source named, else the local account verified as this author.
+      const user = (a.imported_user_id !== null ? view.importedAuthors.get(a.imported_user_id) : undefined) ?? (a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined);
       return withoutNulls({
         ...from,
         _id: a.hf_id ?? `${paper.id}:${a.position}`,
@@ -83,11 +84,11 @@ function hfOrganization(view: PaperView): Json {
   return withoutNulls({ _id: org.hf_id, name: org.name, fullname: org.fullname, avatar: org.avatar_url });
 }
 
-function hfUserRef(user: User): Json {
+function hfUserRef(user: Person): Json {
   return withoutNulls({ _id: user.hf_id, avatarUrl: user.avatar_url, isPro: false, fullname: user.fullname, user: user.username, type: 'user' });
 }
 
-function hfSubmittedBy(user: User): Json {
+function hfSubmittedBy(user: Person): Json {
   return withoutNulls({
     _id: user.hf_id,
     avatarUrl: user.avatar_url,

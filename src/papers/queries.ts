@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DailyListing, Database, NewPaper, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
+import type { DailyListing, Database, ImportedIdentity, NewPaper, Organization, Paper, PaperAuthor, User } from '../db/schema.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import type { ImportedListing, ImportedUser } from '../ingest/hf-record.ts';
 import { trendingScore } from './trending.ts';
@@ -53,7 +53,15 @@ export async function usersById(db: Q, ids: (number | null)[]): Promise<Map<numb
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Remembers ids of users and organizations already written during one import, with the profile last written. */
+/** Imported identities (imported_users) by id, one query. */
+export async function importedIdentitiesById(db: Q, ids: (number | null)[]): Promise<Map<number, ImportedIdentity>> {
+  const wanted = [...new Set(ids.filter((id): id is number => id !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('imported_users').selectAll().where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Remembers ids of imported identities and organizations already written during one import, with the profile last written. */
 export class ImportCache {
   readonly users = new Map<string, { id: number; key: string }>();
   readonly organizations = new Map<string, { id: number; key: string }>();
@@ -82,7 +90,10 @@ type HfColumns = Pick<
   | 'trending_score'
 >;
 
-type ListingState = Pick<DailyListing, 'day' | 'submitted_at' | 'submitter_id' | 'source_record'> & { id?: number };
+type ListingState = Pick<DailyListing, 'day' | 'submitted_at' | 'imported_submitter_id' | 'source_record'> & { id?: number };
+
+/** The source imported identities come from (imported_users.source). */
+const HF_SOURCE = 'hf';
 
 /**
  * Writes a batch of imported listings and their papers in a few set-based queries
@@ -115,22 +126,41 @@ export async function saveImportedListings(
       update: (id, set) => trx.updateTable('organizations').set(set).where('id', '=', id).execute(),
     },
   );
+  // Imported people are identities of the source, never local accounts: matched by source and
+  // handle in imported_users, whatever local account shares the handle (docs/security.md).
   const users = records.flatMap((r) => [r.submitter, ...r.authors.map((a) => a.user)]).filter((u): u is ImportedUser => u !== null);
-  const userIds = await ensureProfiles(
+  const importedIds = await ensureProfiles(
     users.map((u) => ({ ...u, name: u.username })),
     cache.users,
     {
       load: (names) =>
-        trx.selectFrom('users').select(['id', 'username as name', 'fullname', 'avatar_url', 'hf_id']).where('username', 'in', names).execute(),
+        trx
+          .selectFrom('imported_users')
+          .select(['id', 'username as name', 'fullname', 'avatar_url', 'hf_id'])
+          .where('source', '=', HF_SOURCE)
+          .where('username', 'in', names)
+          .execute(),
       insert: (rows) =>
         trx
-          .insertInto('users')
-          .values(rows.map(({ name, ...r }) => ({ username: name, ...r, kind: 'user', created_at: now })))
+          .insertInto('imported_users')
+          .values(rows.map(({ name, ...r }) => ({ source: HF_SOURCE, username: name, ...r, user_id: null, created_at: now })))
           .returning(['id', 'username as name'])
           .execute(),
-      update: (id, set) => trx.updateTable('users').set(set).where('id', '=', id).execute(),
+      update: (id, set) => trx.updateTable('imported_users').set(set).where('id', '=', id).execute(),
     },
   );
+  // The local accounts an administrator linked some of them to: those authors are verified.
+  const linkedIds = [...new Set(importedIds.values())];
+  const linked = new Map<number, number>();
+  for (let i = 0; i < linkedIds.length; i += INSERT_CHUNK) {
+    const rows = await trx
+      .selectFrom('imported_users')
+      .select(['id', 'user_id'])
+      .where('id', 'in', linkedIds.slice(i, i + INSERT_CHUNK))
+      .where('user_id', 'is not', null)
+      .execute();
+    for (const r of rows) linked.set(r.id, r.user_id!);
+  }
 
   // What is stored for the batch's papers: the papers, their authors and all their listings.
   const paperIds = [...new Set(records.map((r) => r.paper.id))];
@@ -141,7 +171,7 @@ export async function saveImportedListings(
     for (const row of await trx.selectFrom('papers').selectAll().where('id', 'in', chunk).execute()) papers.set(row.id, row);
     const rows = await trx
       .selectFrom('daily_listings')
-      .select(['id', 'day', 'paper_id', 'submitted_at', 'submitter_id', 'source_record'])
+      .select(['id', 'day', 'paper_id', 'submitted_at', 'imported_submitter_id', 'source_record'])
       .where('paper_id', 'in', chunk)
       .orderBy('id')
       .execute();
@@ -201,6 +231,7 @@ export async function saveImportedListings(
       const stored = (existing && authors.get(id)) || [];
       const rows = rec.authors.map((a, position): PaperAuthor => {
         const same = stored[position];
+        const imported = a.user ? importedIds.get(a.user.username)! : null;
         return {
           paper_id: id,
           position,
@@ -208,8 +239,9 @@ export async function saveImportedListings(
           affiliation: null,
           hf_id: a.hfId,
           hidden: a.hidden ? 1 : 0,
-          // An authorship verified here (claims/) survives re-imports that link nobody.
-          user_id: (a.user ? userIds.get(a.user.username)! : null) ?? (same?.name === a.name ? same.user_id : null),
+          // Verified here only: an approved claim (claims/), which survives re-imports, or an administrator's link.
+          user_id: (same?.name === a.name ? same.user_id : null) ?? (imported !== null ? (linked.get(imported) ?? null) : null),
+          imported_user_id: imported,
         };
       });
       if (JSON.stringify(stored) !== JSON.stringify(rows)) {
@@ -219,18 +251,18 @@ export async function saveImportedListings(
       }
     }
 
-    const submitterId = rec.submitter ? userIds.get(rec.submitter.username)! : null;
+    const submitterId = rec.submitter ? importedIds.get(rec.submitter.username)! : null;
     const sourceRecord = JSON.stringify(rec.sourceRecord);
     const listing = own.find((l) => l.day === rec.day);
     if (!listing) {
-      const created = { day: rec.day, paper_id: id, submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord };
+      const created = { day: rec.day, paper_id: id, submitted_at: rec.submittedAt, imported_submitter_id: submitterId, source_record: sourceRecord };
       own.push(created);
       newListings.push(created);
       outcomes.push('new');
       continue;
     }
-    if (listing.submitted_at !== rec.submittedAt || listing.submitter_id !== submitterId || listing.source_record !== sourceRecord) {
-      Object.assign(listing, { submitted_at: rec.submittedAt, submitter_id: submitterId, source_record: sourceRecord });
+    if (listing.submitted_at !== rec.submittedAt || listing.imported_submitter_id !== submitterId || listing.source_record !== sourceRecord) {
+      Object.assign(listing, { submitted_at: rec.submittedAt, imported_submitter_id: submitterId, source_record: sourceRecord });
       if (listing.id !== undefined) listingUpdates.add(listing);
       changed = true;
     }
@@ -264,7 +296,7 @@ export async function saveImportedListings(
   for (const l of listingUpdates) {
     await trx
       .updateTable('daily_listings')
-      .set({ submitted_at: l.submitted_at, submitter_id: l.submitter_id, source_record: l.source_record })
+      .set({ submitted_at: l.submitted_at, imported_submitter_id: l.imported_submitter_id, source_record: l.source_record })
       .where('id', '=', l.id!)
       .execute();
   }
@@ -441,21 +473,28 @@ export async function saveArxivRecords(trx: Transaction<Database>, records: Arxi
   return records.map((rec) => (byId.get(rec.id) === rec ? outcome.get(rec.id)! : 'unchanged'));
 }
 
-type AuthorKey = { name: string; affiliation: string | null; hf_id: string | null; hidden: number; user_id: number | null };
+type AuthorKey = { name: string; affiliation: string | null; hf_id: string | null; hidden: number; user_id: number | null; imported_user_id: number | null };
 
 function authorKey(a: PaperAuthor): AuthorKey {
-  return { name: a.name, affiliation: a.affiliation, hf_id: a.hf_id, hidden: a.hidden, user_id: a.user_id };
+  return { name: a.name, affiliation: a.affiliation, hf_id: a.hf_id, hidden: a.hidden, user_id: a.user_id, imported_user_id: a.imported_user_id };
 }
 
 /**
  * arXiv's author list, keeping what the product knows beyond it (Hugging Face's
- * author ids, hidden flags and linked users) for authors at the same position
+ * author ids, hidden flags, verified and imported users) for authors at the same position
  * with the same name.
  */
 function mergeAuthors(stored: PaperAuthor[], incoming: ArxivRecord['authors']): AuthorKey[] {
   return incoming.map((a, i) => {
     const same = stored[i]?.name === a.name ? stored[i] : undefined;
-    return { name: a.name, affiliation: a.affiliation, hf_id: same?.hf_id ?? null, hidden: same?.hidden ?? 0, user_id: same?.user_id ?? null };
+    return {
+      name: a.name,
+      affiliation: a.affiliation,
+      hf_id: same?.hf_id ?? null,
+      hidden: same?.hidden ?? 0,
+      user_id: same?.user_id ?? null,
+      imported_user_id: same?.imported_user_id ?? null,
+    };
   });
 }
 
