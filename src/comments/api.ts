@@ -4,7 +4,7 @@ import type { AppEnv } from '../app.ts';
 import { needViewer, staffRole } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { MAX_ID, idParam, paperIdParam } from '../web/params.ts';
-import { jsonBody } from '../web/respond.ts';
+import { RequestError, jsonBody } from '../web/respond.ts';
 import { commentJson, deleteComment, discussionJson, editComment, postComment } from './comments.ts';
 
 const newComment = z.object({
@@ -13,15 +13,23 @@ const newComment = z.object({
 });
 const commentEdit = z.object({ comment: z.string() });
 
+const commentsQuery = z.object({ page: z.string().regex(/^\d{1,6}$/, 'page must be a number from 1').transform(Number).pipe(z.number().min(1, 'page must be a number from 1')).optional() });
+
 /**
- * `GET /api/papers/{id}/comments`: the discussion as a flat list in reading order
- * (each comment before its replies, threads oldest first); `parentId` rebuilds the
- * tree. A deleted or removed comment that still has replies appears as a
- * placeholder: `state` set, `author` null, `body` and `html` empty.
+ * `GET /api/papers/{id}/comments?page=`: a page of the discussion as a flat list in
+ * reading order (each comment before its replies, threads oldest first, whole threads
+ * per page); `parentId` rebuilds the tree; `X-Total-Pages` and `X-Total-Count` (visible
+ * comments) say how much there is. A deleted or removed comment that still has replies
+ * appears as a placeholder: `state` set, `author` null, `body` and `html` empty.
  */
 export async function getComments(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
-  return c.json(await discussionJson(c.var.db.kysely, paperId));
+  const query = commentsQuery.safeParse(c.req.query());
+  if (!query.success) throw new RequestError(400, query.error.issues[0]!.message);
+  const found = await discussionJson(c.var.db.kysely, paperId, query.data.page);
+  c.header('X-Total-Pages', String(found.pages));
+  c.header('X-Total-Count', String(found.count));
+  return c.json(found.comments);
 }
 
 /** `POST /api/papers/{id}/comments` `{ comment, parentId? }` → 201 and the comment. */

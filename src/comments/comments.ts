@@ -7,7 +7,7 @@ import { writeContent } from '../db/content-version.ts';
 import type { Viewer } from '../auth/sessions.ts';
 import { createReport, recordAudit, removedPaper } from '../moderation/queries.ts';
 import { RequestError } from '../web/respond.ts';
-import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
+import { MAX_COMMENT_CHARS, renderComment, renderStoredComment } from './markdown.ts';
 import {
   commentById,
   commentsOfPaper,
@@ -15,10 +15,11 @@ import {
   markCommentDeleted,
   paperForComments,
   refreshCommentCount,
+  storeCommentHtml,
   updateCommentBody,
   type CommentRow,
 } from './queries.ts';
-import { buildThread, flatten, stateOf, type ThreadNode } from './thread.ts';
+import { buildThread, flatten, paginate, stateOf, type ThreadNode } from './thread.ts';
 
 /** Report reasons offered by the form; anything else is `other`. */
 export const REPORT_REASONS = ['spam', 'abuse', 'off-topic', 'other'] as const;
@@ -45,7 +46,7 @@ export function commentJson(c: CommentRow): CommentJson {
     parentId: c.parent_id,
     author: state === 'visible' ? { user: c.username, fullname: c.fullname } : null,
     body: state === 'visible' ? c.body : '',
-    html: state === 'visible' ? renderMarkdown(c.body) : '',
+    html: state === 'visible' ? (c.html ?? '') : '',
     createdAt: c.created_at,
     editedAt: c.edited_at,
   };
@@ -53,15 +54,56 @@ export function commentJson(c: CommentRow): CommentJson {
   return json;
 }
 
-/** The paper's discussion as threads; unknown and hidden papers are a 404. */
-export async function discussionOf(db: Kysely<Database>, paperId: string): Promise<ThreadNode[]> {
-  await visiblePaper(db, paperId);
-  return buildThread(await commentsOfPaper(db, paperId));
+/** One page of a paper's discussion, and where it sits among the others. */
+export interface DiscussionPage {
+  /** The threads on this page, whole, oldest first. */
+  threads: ThreadNode[];
+  /** 1-based; a page past the last is the last. */
+  page: number;
+  pages: number;
+  /** Visible comments on all pages. */
+  count: number;
 }
 
-/** The discussion as a flat list in reading order, each comment with its parentId. */
-export async function discussionJson(db: Kysely<Database>, paperId: string): Promise<CommentJson[]> {
-  return flatten(await discussionOf(db, paperId)).map((n) => commentJson(n.comment));
+/** Page `page` of the paper's discussion (pages hold whole threads: thread.ts `paginate`). The paper must exist. */
+export async function discussionPage(db: Kysely<Database>, paperId: string, page = 1): Promise<DiscussionPage> {
+  const threads = buildThread(await withHtml(db, await commentsOfPaper(db, paperId)));
+  const pages = paginate(threads);
+  const n = Math.min(Math.max(1, page), pages.length);
+  return { threads: pages[n - 1]!, page: n, pages: pages.length, count: flatten(threads).filter((t) => t.state === 'visible').length };
+}
+
+/** The page of the paper's discussion that shows comment `id` (1 when it is not there). */
+export async function pageOfComment(db: Kysely<Database>, paperId: string, id: number): Promise<number> {
+  const pages = paginate(buildThread(await withHtml(db, await commentsOfPaper(db, paperId))));
+  return pages.findIndex((threads) => flatten(threads).some((n) => n.comment.id === id)) + 1 || 1;
+}
+
+/** A page of the discussion as a flat list in reading order, each comment with its parentId; unknown and hidden papers are a 404. */
+export async function discussionJson(db: Kysely<Database>, paperId: string, page = 1): Promise<{ comments: CommentJson[]; page: number; pages: number; count: number }> {
+  await visiblePaper(db, paperId);
+  const found = await discussionPage(db, paperId, page);
+  return { comments: flatten(found.threads).map((n) => commentJson(n.comment)), page: found.page, pages: found.pages, count: found.count };
+}
+
+// Rows written before renderings were stored (013_comment_html) have none: each is rendered
+// here the first time it is read, stored, and never rendered again. Lazily rather than in
+// the migration, so that migrations never run the renderer of the day; a renderer fix can
+// set html back to null and let the next reads render afresh.
+async function withHtml(db: Kysely<Database>, rows: CommentRow[]): Promise<CommentRow[]> {
+  for (const row of rows) {
+    if (row.html !== null) continue;
+    row.html = row.body ? renderStoredComment(row.body) : '';
+    await storeCommentHtml(db, row.id, row.html);
+  }
+  return rows;
+}
+
+/** A comment's HTML, to be stored with it; a 413 or 422 saying why when it would render too big or draw outside its place. */
+function renderedBody(text: string): string {
+  const rendered = renderComment(text);
+  if ('html' in rendered) return rendered.html;
+  throw new RequestError(rendered.tooLarge ? 413 : 422, `comment: ${rendered.refused}`);
 }
 
 /** Checks a comment's text: not blank, not too long. Line endings become `\n`. */
@@ -75,6 +117,7 @@ export function checkBody(body: string | undefined): string {
 /** Posts a comment (a reply when `parentId` is set) and returns it. */
 export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId: string, body: string | undefined, parentId: number | null): Promise<CommentRow> {
   const text = checkBody(body);
+  const html = renderedBody(text);
   const id = await writeContent(
     db,
     async (trx) => {
@@ -84,7 +127,7 @@ export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId:
         if (!parent || parent.paper_id !== paperId) throw new RequestError(400, `parentId ${parentId} is not a comment on this paper`);
         if (parent.deleted_at || parent.hidden_at) throw new RequestError(400, `comment ${parentId} was deleted; reply to the thread instead`);
       }
-      const id = await insertComment(trx, { paperId, userId: viewer.id, parentId, body: text, now: new Date().toISOString() });
+      const id = await insertComment(trx, { paperId, userId: viewer.id, parentId, body: text, html, now: new Date().toISOString() });
       await refreshCommentCount(trx, paperId);
       return id;
     },
@@ -96,13 +139,14 @@ export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId:
 /** Replaces the text of one's own comment. */
 export async function editComment(db: Kysely<Database>, viewer: Viewer, id: number, body: string | undefined): Promise<CommentRow> {
   const text = checkBody(body);
+  const html = renderedBody(text);
   await writeContent(
     db,
     async (trx) => {
       const comment = await liveComment(trx, id);
       if (comment.user_id !== viewer.id) throw new RequestError(403, 'you can only edit your own comments');
       if (comment.hidden_at) throw new RequestError(403, 'this comment was removed by a moderator');
-      await updateCommentBody(trx, id, text, new Date().toISOString());
+      await updateCommentBody(trx, id, text, html, new Date().toISOString());
     },
     () => true,
   );

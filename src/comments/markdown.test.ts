@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, safeLink } from './markdown.ts';
+import { MAX_COMMENT_HTML_BYTES, MAX_MATH_SPANS, renderComment, renderStoredComment, safeLink } from './markdown.ts';
+
+/** What a comment stores when written (these tests' comments are all accepted). */
+function renderMarkdown(body: string): string {
+  const rendered = renderComment(body);
+  if ('refused' in rendered) throw new Error(`refused: ${rendered.refused}`);
+  return rendered.html;
+}
 
 // Payloads a hostile commenter would try; none may produce markup that runs script.
 const XSS = [
@@ -154,11 +161,75 @@ describe('comment math', () => {
     expect(html).not.toContain('href=');
   });
 
-  it('bounds macro expansion', () => {
+  it('refuses macro definitions, whose expansion maxExpand does not bound (kept as source in old comments)', () => {
     const bomb = '$\\def\\a{xxxxxxxxxx}\\def\\b{\\a\\a\\a\\a\\a\\a\\a\\a\\a\\a}\\def\\c{\\b\\b\\b\\b\\b\\b\\b\\b\\b\\b}\\def\\d{\\c\\c\\c\\c\\c\\c\\c\\c\\c\\c}\\d\\d\\d\\d$';
-    const started = Date.now();
-    const html = renderMarkdown(bomb);
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(html.length).toBeLessThan(20_000);
+    expect(renderComment(bomb)).toEqual({ refused: expect.stringContaining('a macro definition (\\def)'), tooLarge: false });
+    // 200 uses of a 9,000-character macro: minutes of KaTeX before definitions were refused.
+    expect(renderComment(`$\\def\\a{${'x'.repeat(9000)}}${'\\a'.repeat(200)}$`)).toMatchObject({ refused: expect.stringContaining('macro definition') });
+    for (const tex of ['\\newcommand{\\a}{x}\\a', '\\gdef\\a{x}', '\\let\\a\\b', '\\global\\def\\a{x}']) {
+      expect(renderComment(`$${tex}$`), tex).toMatchObject({ refused: expect.stringContaining('macro definition') });
+    }
+    expect(renderStoredComment(bomb)).toBe(`<p>${bomb}</p>\n`);
+  });
+});
+
+// Issue 13: 10,000 characters of `$x^2$ ` rendered to 1.26 MB of HTML, on every view.
+describe('comment size', () => {
+  it('refuses more than MAX_MATH_SPANS formulas, with the count', () => {
+    const flood = '$x^2$ '.repeat(1666);
+    expect(flood.length).toBeLessThanOrEqual(10_000);
+    expect(renderComment(flood)).toEqual({ refused: `a comment may have at most ${MAX_MATH_SPANS} formulas; this one has 1,666`, tooLarge: true });
+    const most = renderComment('$x^2$ '.repeat(MAX_MATH_SPANS));
+    expect('html' in most && most.html.match(/class="katex"/g)?.length).toBe(MAX_MATH_SPANS);
+  });
+
+  it('refuses a comment whose HTML would pass MAX_COMMENT_HTML_BYTES', () => {
+    const heavy = '$\\begin{pmatrix}a&b&c\\\\d&e&f\\\\g&h&i\\end{pmatrix}^{\\frac{1}{2}}$ '.repeat(MAX_MATH_SPANS);
+    expect(heavy.length).toBeLessThanOrEqual(10_000);
+    const result = renderComment(heavy);
+    expect(result).toEqual({ refused: expect.stringMatching(/^this comment renders to [\d,]+ KB of HTML, more than the 256 KB/), tooLarge: true });
+  });
+
+  it('renders old comments past the limits as well as they allow, never refusing', () => {
+    const flood = '$x^2$ '.repeat(1666);
+    const html = renderStoredComment(flood);
+    expect(Buffer.byteLength(html)).toBeLessThanOrEqual(MAX_COMMENT_HTML_BYTES);
+    expect(html.match(/class="katex"/g)?.length).toBe(MAX_MATH_SPANS);
+    expect(html).toContain('$x^2$');
+    const heavy = '$\\begin{pmatrix}a&b&c\\\\d&e&f\\\\g&h&i\\end{pmatrix}^{\\frac{1}{2}}$ '.repeat(MAX_MATH_SPANS);
+    expect(Buffer.byteLength(renderStoredComment(heavy))).toBeLessThanOrEqual(MAX_COMMENT_HTML_BYTES);
+  });
+});
+
+// Issue 13: `\smash{\kern{-2em}\raisebox{30em}{…}}` drew a banner over the page, outside the comment.
+describe('math stays in its box', () => {
+  it('refuses negative kerns past 1em, 3em of them in all, and boxes raised or lowered past 1em', () => {
+    const refused: [string, RegExp][] = [
+      ['\\smash{\\kern{-2em}\\raisebox{30em}{\\colorbox{yellow}{\\Huge NOTICE: your session expired}}}', /negative space of -2em/],
+      ['\\raisebox{30em}{\\Huge NOTICE}', /raised by 30em/],
+      ['\\raisebox{-2em}{x}', /raised by -2em/],
+      ['x\\rule[-5em]{1em}{1em}', /raised by -5em/],
+      ['\\hspace{-1cm}x', /negative space of -1cm/],
+      ['\\mkern-36mu x', /negative space of -36mu/],
+      ['\\kern-0.9em\\kern-0.9em\\kern-0.9em\\kern-0.9em x', /negative spaces of more than 3em in all/],
+      ['{\\kern{-2em}}x', /negative space/],
+    ];
+    for (const [tex, why] of refused) {
+      const result = renderComment(`look: $${tex}$`);
+      expect(result, tex).toMatchObject({ refused: expect.stringMatching(why), tooLarge: false });
+      expect('refused' in result && result.refused, tex).toContain('which could move it out of its place');
+    }
+  });
+
+  it('accepts the small moves real formulas make', () => {
+    for (const tex of ['a\\!b\\!\\!c', '\\int\\!\\!\\int f', '\\raisebox{0.3ex}{x}', '\\hspace{2em}x', '\\mkern-9mu x', '\\rule[-0.2em]{1em}{0.1em}', '\\smash{x^2}']) {
+      const result = renderComment(`$${tex}$`);
+      expect('html' in result && result.html, tex).toContain('class="katex"');
+    }
+  });
+
+  it('keeps an old comment’s offending formula as source text', () => {
+    const html = renderStoredComment('$\\raisebox{30em}{NOTICE}$ and $x$');
+    expect(html).toContain('$\\raisebox{30em}{NOTICE}$ and <span class="katex">');
   });
 });

@@ -8,13 +8,32 @@
 //   every reader's address.
 // - Headings step down three levels (# → h4) so a comment cannot shout over the page.
 // - Math: `$…$`, `$$…$$`, `\(…\)`, `\[…\]` under the same rules and KaTeX settings as
-//   titles (web/math.ts: trust off, bounded expansion); code spans stay code.
+//   titles (web/math.ts: trust off, no macro definitions, nothing moved out of its box);
+//   code spans stay code.
+// - Bounded: a comment is typeset once, when written, and stored (comments.html); one
+//   that would need more than MAX_MATH_SPANS formulas or MAX_COMMENT_HTML_BYTES of HTML
+//   is refused, since 10,000 characters of `$x^2$ ` made 1.26 MB.
 import MarkdownIt from 'markdown-it';
 import type StateInline from 'markdown-it/lib/rules_inline/state_inline.mjs';
-import { mathAt, toHtml } from '../web/math.ts';
+import { mathAt, typeset } from '../web/math.ts';
 
 /** The longest comment accepted, in characters. */
 export const MAX_COMMENT_CHARS = 10_000;
+/** The most formulas one comment may typeset. */
+export const MAX_MATH_SPANS = 100;
+/** The most HTML one comment may render to, in bytes (UTF-8). */
+export const MAX_COMMENT_HTML_BYTES = 256 * 1024;
+
+/** A comment rendered for storage, or why it cannot be. */
+export type RenderedComment = { html: string } | { refused: string; tooLarge: boolean };
+
+// What one rendering counts and found wrong; `strict` refuses, otherwise bad math stays text.
+interface RenderEnv {
+  strict: boolean;
+  spans: number;
+  problem?: string;
+  noMath?: boolean;
+}
 
 const LINK_REL = 'nofollow ugc noopener';
 const SAFE_PROTOCOLS = new Set(['http:', 'https:', 'mailto:']);
@@ -58,6 +77,8 @@ export function safeLink(url: string): boolean {
 }
 
 function math(state: StateInline, silent: boolean): boolean {
+  const env = state.env as RenderEnv;
+  if (env.noMath) return false;
   const ch = state.src[state.pos];
   if (ch !== '$' && ch !== '\\') return false;
   const span = mathAt(state.src, state.pos);
@@ -69,9 +90,12 @@ function math(state: StateInline, silent: boolean): boolean {
     return true;
   }
   if (!silent) {
-    const html = toHtml(span);
+    // Past the cap, or once a strict rendering is refused anyway, KaTeX is not called again.
+    const over = ++env.spans > MAX_MATH_SPANS || env.problem !== undefined;
+    const { html, problem } = over ? { html: null, problem: undefined } : typeset(span);
+    if (problem && env.strict) env.problem = `the formula $${span.tex.length > 60 ? `${span.tex.slice(0, 60)}…` : span.tex}$ has ${problem}`;
     if (html === null) {
-      // KaTeX rejected it: the source stays, as text.
+      // KaTeX rejected it (or it is past the cap): the source stays, as text.
       state.pending += state.src.slice(state.pos, span.end);
     } else {
       state.push('math', '', 0).content = html;
@@ -81,19 +105,26 @@ function math(state: StateInline, silent: boolean): boolean {
   return true;
 }
 
-// Rendering is not free (KaTeX) and a thread renders on every signed-in view; keep a small LRU.
-const CACHE_MAX = 500;
-const cache = new Map<string, string>();
+/**
+ * A comment's Markdown as HTML that is safe to insert into a page, for storing
+ * when it is written; refused when its math breaks the rules or it renders too big.
+ */
+export function renderComment(body: string): RenderedComment {
+  const env: RenderEnv = { strict: true, spans: 0 };
+  const html = md.render(body, env);
+  if (env.spans > MAX_MATH_SPANS) return { refused: `a comment may have at most ${MAX_MATH_SPANS} formulas; this one has ${env.spans.toLocaleString('en-US')}`, tooLarge: true };
+  if (env.problem) return { refused: env.problem, tooLarge: false };
+  const bytes = Buffer.byteLength(html);
+  if (bytes > MAX_COMMENT_HTML_BYTES) return { refused: `this comment renders to ${Math.ceil(bytes / 1024).toLocaleString('en-US')} KB of HTML, more than the ${MAX_COMMENT_HTML_BYTES / 1024} KB a comment may take; use fewer or shorter formulas`, tooLarge: true };
+  return { html };
+}
 
-/** A comment's Markdown as HTML that is safe to insert into a page. */
-export function renderMarkdown(body: string): string {
-  let html = cache.get(body);
-  if (html !== undefined) {
-    cache.delete(body);
-  } else {
-    html = md.render(body);
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  }
-  cache.set(body, html);
-  return html;
+/**
+ * A stored comment written before the limits above, rendered as well as they allow:
+ * math that breaks them stays TeX source, and a comment still too big loses its
+ * typesetting altogether. Never refuses, so that old comments stay readable.
+ */
+export function renderStoredComment(body: string): string {
+  const html = md.render(body, { strict: false, spans: 0 } satisfies RenderEnv);
+  return Buffer.byteLength(html) <= MAX_COMMENT_HTML_BYTES ? html : md.render(body, { strict: false, spans: 0, noMath: true } satisfies RenderEnv);
 }

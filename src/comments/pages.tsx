@@ -10,10 +10,9 @@ import { paperPath } from '../web/components.tsx';
 import { plural } from '../web/format.ts';
 import { formBody } from '../web/forms.ts';
 import { idParam, paperIdParam, rowId } from '../web/params.ts';
-import { REPORT_REASONS, deleteComment, editComment, postComment, reportComment } from './comments.ts';
-import { MAX_COMMENT_CHARS, renderMarkdown } from './markdown.ts';
-import { commentsOfPaper } from './queries.ts';
-import { buildThread, flatten, type ThreadNode } from './thread.ts';
+import { REPORT_REASONS, deleteComment, discussionPage, editComment, pageOfComment, postComment, reportComment } from './comments.ts';
+import { MAX_COMMENT_CHARS } from './markdown.ts';
+import { flatten, type ThreadNode } from './thread.ts';
 
 /** Replies nest this deep on the page; deeper ones line up at the last level. */
 const MAX_DEPTH = 4;
@@ -21,8 +20,12 @@ const MAX_DEPTH = 4;
 /** What the paper page's discussion section needs. */
 export interface DiscussionProps {
   paperId: string;
+  /** The threads on this page of the discussion. */
   threads: ThreadNode[];
-  /** Visible comments written here. */
+  /** This page (1-based, from `?comments=`) and how many there are. */
+  page: number;
+  pages: number;
+  /** Visible comments written here, on all pages. */
   count: number;
   /** Comments the import source reported, which live there. */
   sourceCount: number;
@@ -31,13 +34,21 @@ export interface DiscussionProps {
   csrf: string;
 }
 
-/** Loads the discussion of a paper page for this viewer. */
+/** Loads the page of the discussion that `?comments=` asks for (the first when it is not a number, the last when past it), for this viewer. */
 export async function loadDiscussion(c: Context<AppEnv>, paperId: string, sourceCount: number): Promise<DiscussionProps> {
   const viewer = viewerOf(c);
-  const threads = buildThread(await commentsOfPaper(c.var.db.kysely, paperId));
-  const count = flatten(threads).filter((n) => n.state === 'visible').length;
-  return { paperId, threads, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '' };
+  const asked = Number(/^\d{1,6}$/.exec(c.req.query('comments') ?? '')?.[0] ?? 1);
+  const { threads, page, pages, count } = await discussionPage(c.var.db.kysely, paperId, asked);
+  return { paperId, threads, page, pages, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '' };
 }
+
+/** Where comment `id` of a paper is shown: its page of the discussion, at its anchor. */
+async function commentPath(c: Context<AppEnv>, paperId: string, id: number): Promise<string> {
+  const page = await pageOfComment(c.var.db.kysely, paperId, id);
+  return `${discussionPath(paperId, page)}#c${id}`;
+}
+
+const discussionPath = (paperId: string, page: number) => (page > 1 ? `${paperPath(paperId)}?comments=${page}` : paperPath(paperId));
 
 /** The threaded discussion under a paper: comments, replies, and the forms to join in. */
 export function Discussion(props: DiscussionProps) {
@@ -49,11 +60,13 @@ export function Discussion(props: DiscussionProps) {
         Discussion {count > 0 && <span class="discussion-count">{count}</span>}
       </h2>
       {sourceCount > 0 && <p class="muted small">{plural(sourceCount, 'more comment')} on the source site.</p>}
+      {props.page > 1 && <DiscussionPages {...props} />}
       {threads.length > 0 ? (
         <Comments nodes={threads} depth={1} props={props} names={names} />
       ) : (
         <p class="muted">No comments yet.{viewer ? ' Start the discussion.' : ''}</p>
       )}
+      {props.pages > 1 && <DiscussionPages {...props} />}
       {viewer ? (
         <CommentForm paperId={paperId} csrf={props.csrf} label="Add a comment" submit="Post" />
       ) : (
@@ -62,6 +75,27 @@ export function Discussion(props: DiscussionProps) {
         </p>
       )}
     </section>
+  );
+}
+
+/** Plain links between the pages of a long discussion: they work without JavaScript and stay cacheable. */
+function DiscussionPages({ paperId, page, pages }: DiscussionProps) {
+  return (
+    <nav class="comment-pages" aria-label="Pages of the discussion">
+      {page > 1 && (
+        <a href={`${discussionPath(paperId, page - 1)}#discussion`} rel="prev">
+          ← Earlier comments
+        </a>
+      )}
+      <span class="muted small">
+        Page {page} of {pages}
+      </span>
+      {page < pages && (
+        <a href={`${discussionPath(paperId, page + 1)}#discussion`} rel="next">
+          More comments →
+        </a>
+      )}
+    </nav>
   );
 }
 
@@ -118,7 +152,7 @@ function CommentItem({ node, props, replyTo }: { node: ThreadNode; props: Discus
           </span>
         )}
       </header>
-      <div class="comment-body">{raw(renderMarkdown(comment.body))}</div>
+      <div class="comment-body">{raw(comment.html ?? '')}</div>
       {viewer && (
         <div class="comment-actions">
           <details>
@@ -234,7 +268,7 @@ export async function postCommentForm(c: Context<AppEnv>) {
   const form = await formBody(c, commentForm);
   await enforceLimit(c, 'comment');
   const comment = await postComment(c.var.db.kysely, viewer, paperId, form.comment, form.parentId || null);
-  return c.redirect(`${paperPath(paperId)}#c${comment.id}`, 303);
+  return c.redirect(await commentPath(c, paperId, comment.id), 303);
 }
 
 /** `POST /comments/{id}/edit`. */
@@ -244,7 +278,7 @@ export async function editCommentForm(c: Context<AppEnv>) {
   const form = await formBody(c, editForm);
   await enforceLimit(c, 'comment');
   const comment = await editComment(c.var.db.kysely, viewer, id, form.comment);
-  return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
+  return c.redirect(await commentPath(c, comment.paper_id, comment.id), 303);
 }
 
 /** `POST /comments/{id}/delete`: back to the thread (the comment may be gone from it). */
@@ -253,7 +287,7 @@ export async function deleteCommentForm(c: Context<AppEnv>) {
   const id = idParam(c, 'id');
   await enforceLimit(c, 'comment');
   const comment = await deleteComment(c.var.db.kysely, viewer, id, staffRole(c));
-  return c.redirect(`${paperPath(comment.paper_id)}#${comment.parent_id ? `c${comment.parent_id}` : 'discussion'}`, 303);
+  return c.redirect(comment.parent_id ? await commentPath(c, comment.paper_id, comment.parent_id) : `${paperPath(comment.paper_id)}#discussion`, 303);
 }
 
 /** `POST /comments/{id}/report`: a report for the moderators' queue. */
@@ -263,5 +297,5 @@ export async function reportCommentForm(c: Context<AppEnv>) {
   const form = await formBody(c, reportForm);
   await enforceLimit(c, 'report');
   const comment = await reportComment(c.var.db.kysely, viewer, id, form.reason, form.detail);
-  return c.redirect(`${paperPath(comment.paper_id)}#c${comment.id}`, 303);
+  return c.redirect(await commentPath(c, comment.paper_id, comment.id), 303);
 }

@@ -33,22 +33,27 @@ export function commentById(db: Q, id: number): Promise<CommentRow | undefined> 
   return commentRows(db).where('c.id', '=', id).executeTakeFirst();
 }
 
-export async function insertComment(trx: Q, values: { paperId: string; userId: number; parentId: number | null; body: string; now: string }): Promise<number> {
+export async function insertComment(trx: Q, values: { paperId: string; userId: number; parentId: number | null; body: string; html: string; now: string }): Promise<number> {
   const row = await trx
     .insertInto('comments')
-    .values({ paper_id: values.paperId, user_id: values.userId, parent_id: values.parentId, body: values.body, created_at: values.now })
+    .values({ paper_id: values.paperId, user_id: values.userId, parent_id: values.parentId, body: values.body, html: values.html, created_at: values.now })
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(row.id);
 }
 
-export async function updateCommentBody(trx: Q, id: number, body: string, now: string): Promise<void> {
-  await trx.updateTable('comments').set({ body, edited_at: now }).where('id', '=', id).execute();
+export async function updateCommentBody(trx: Q, id: number, body: string, html: string, now: string): Promise<void> {
+  await trx.updateTable('comments').set({ body, html, edited_at: now }).where('id', '=', id).execute();
+}
+
+/** Stores the rendering of a comment written before renderings were stored, unless one got there first. */
+export async function storeCommentHtml(db: Q, id: number, html: string): Promise<void> {
+  await db.updateTable('comments').set({ html }).where('id', '=', id).where('html', 'is', null).execute();
 }
 
 /** Marks a comment deleted; its body goes too, so nothing deleted lingers in the database. */
 export async function markCommentDeleted(trx: Q, id: number, now: string): Promise<void> {
-  await trx.updateTable('comments').set({ deleted_at: now, body: '' }).where('id', '=', id).execute();
+  await trx.updateTable('comments').set({ deleted_at: now, body: '', html: '' }).where('id', '=', id).execute();
 }
 
 /**

@@ -9,6 +9,7 @@ const row = (id: number, parent: number | null, state: 'visible' | 'deleted' | '
   user_id: 1,
   parent_id: parent,
   body: `c${id}`,
+  html: `<p>c${id}</p>`,
   created_at: new Date(Date.UTC(2026, 10, 1, 0, 0, clock++)).toISOString(),
   edited_at: null,
   deleted_at: state === 'deleted' ? '2026-11-02T00:00:00Z' : null,

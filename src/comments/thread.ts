@@ -41,3 +41,31 @@ function prune(nodes: ThreadNode[]): ThreadNode[] {
 export function flatten(nodes: readonly ThreadNode[]): ThreadNode[] {
   return nodes.flatMap((n) => [n, ...flatten(n.replies)]);
 }
+
+/** A page of discussion holds whole threads, at most this many comments… */
+export const COMMENTS_PER_PAGE = 50;
+/** …and this much of their stored HTML (characters), so that a page stays small enough to cache. */
+export const PAGE_HTML_CHARS = 1024 * 1024;
+
+/**
+ * Splits threads (oldest first) into pages of whole threads within the limits above;
+ * a thread bigger than a page has a page of its own. Always at least one page.
+ */
+export function paginate(threads: readonly ThreadNode[], limits = { comments: COMMENTS_PER_PAGE, chars: PAGE_HTML_CHARS }): ThreadNode[][] {
+  const pages: ThreadNode[][] = [[]];
+  let comments = 0;
+  let chars = 0;
+  for (const thread of threads) {
+    const nodes = flatten([thread]);
+    const size = nodes.reduce((sum, n) => sum + (n.state === 'visible' ? (n.comment.html ?? n.comment.body).length : 0), 0);
+    if (pages.at(-1)!.length > 0 && (comments + nodes.length > limits.comments || chars + size > limits.chars)) {
+      pages.push([]);
+      comments = 0;
+      chars = 0;
+    }
+    pages.at(-1)!.push(thread);
+    comments += nodes.length;
+    chars += size;
+  }
+  return pages;
+}

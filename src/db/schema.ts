@@ -162,6 +162,8 @@ export interface CommentTable {
   parent_id: number | null;
   /** Markdown, as written. */
   body: string;
+  /** The body rendered (comments/markdown.ts) when written; null until a row from before 013 is first read. */
+  html: string | null;
   created_at: string;
   edited_at: string | null;
   /** Deleted by its author: the thread keeps a placeholder so replies stay in place. */

@@ -9,7 +9,7 @@
 // - a span that starts with a digit, contains whitespace and has none of `\ ^ _ { }`
 //   reads as prose ("$5 million, 3x more than US$"), so it stays text too.
 // `\$` is a literal dollar; anything unmatched or that KaTeX rejects is kept as escaped text.
-import katex from 'katex';
+import katex, { type KatexOptions } from 'katex';
 
 interface Rendered {
   html: string;
@@ -191,20 +191,89 @@ export function closers(text: string, close: string): Int32Array {
   return next;
 }
 
-/** KaTeX's HTML for a span, or null when KaTeX rejects it (the caller keeps the source). */
+/** KaTeX's HTML for a span, or null when KaTeX rejects it or it breaks the layout rules below (the caller keeps the source). */
 export function toHtml(span: MathSpan): string | null {
+  return typeset(span).html;
+}
+
+/** KaTeX's settings for every span: trust off turns \href, \url, \includegraphics and \html* into inert text. */
+const KATEX_OPTIONS: KatexOptions = { throwOnError: true, output: 'htmlAndMathml', strict: 'ignore', trust: false, maxSize: 50, maxExpand: 1000 };
+
+// maxExpand bounds how many macros expand, not how much each brings: 200 uses of a
+// 9,000-character \def take KaTeX minutes. Without definitions only KaTeX's own
+// macros expand, and those are short.
+const MACRO_DEFINITION = /\\(?:[gex]?def|(?:re)?newcommand|providecommand|(?:future)?let|global)(?![A-Za-z])/;
+
+// KaTeX's parser, exported (as `__parse`) but not typed: the tree renderToString would typeset.
+const parseTex = (katex as unknown as { __parse(tex: string, options: KatexOptions): unknown }).__parse;
+
+/**
+ * A span typeset: its HTML, or null with, when the TeX is valid but would draw
+ * outside its place, the reason (`problem`) that a writer can be told.
+ */
+export function typeset(span: MathSpan): { html: string | null; problem?: string } {
+  const options = { ...KATEX_OPTIONS, displayMode: span.display };
+  const definition = MACRO_DEFINITION.exec(span.tex);
+  if (definition) return { html: null, problem: `a macro definition (${definition[0]}); write the formula out` };
   try {
-    // trust: false turns \href, \url, \includegraphics and \html* into inert text.
-    return katex.renderToString(span.tex, {
-      throwOnError: true,
-      displayMode: span.display,
-      output: 'htmlAndMathml',
-      strict: 'ignore',
-      trust: false,
-      maxSize: 50,
-      maxExpand: 1000,
-    });
+    const problem = layoutProblem(parseTex(span.tex, options));
+    if (problem) return { html: null, problem };
+    return { html: katex.renderToString(span.tex, options) };
   } catch {
-    return null;
+    return { html: null };
   }
+}
+
+// Math may nudge, never move: TeX's negative kerns (`\!`, `\kern-…`, `\hspace{-…}`) and
+// raised boxes (`\raisebox`, `\rule[shift]`) would otherwise carry ink out of the
+// formula's box and over the page around it. The rules read KaTeX's parse tree, after
+// macro expansion, so `\def\k{\kern}\k{-9em}` is seen for what it is.
+/** The most any one negative kern may pull back, and all of a span's together, in em. */
+export const MAX_NEGATIVE_KERN_EM = 1;
+export const MAX_NEGATIVE_KERNS_EM = 3;
+/** The most a box may be raised or lowered, in em. */
+export const MAX_SHIFT_EM = 1;
+
+// TeX units in em at KaTeX's base size (10pt per em; https://katex.org/docs/supported#units).
+const EM_PER_UNIT: Record<string, number> = {
+  em: 1, ex: 0.431, mu: 1 / 18, pt: 0.1, px: 0.1, bp: 0.1004, pc: 1.2, dd: 0.107, cc: 1.284, nd: 0.107, nc: 1.284, mm: 0.2845, cm: 2.845, in: 7.227, sp: 0.1 / 65536,
+};
+
+interface Dimension {
+  number: number;
+  unit: string;
+}
+
+const inEm = (d: Dimension): number => d.number * (EM_PER_UNIT[d.unit] ?? Infinity);
+
+/** Why a parse tree would draw outside its box, or null when it stays in place. */
+function layoutProblem(tree: unknown): string | null {
+  let pulled = 0;
+  const visit = (node: unknown): string | null => {
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        const found = visit(child);
+        if (found) return found;
+      }
+      return null;
+    }
+    if (!node || typeof node !== 'object') return null;
+    const n = node as { type?: string; dimension?: Dimension; dy?: Dimension; shift?: Dimension | null };
+    if (n.type === 'kern' && n.dimension && n.dimension.number < 0) {
+      const em = -inEm(n.dimension);
+      pulled += em;
+      if (em > MAX_NEGATIVE_KERN_EM) return `a negative space of ${n.dimension.number}${n.dimension.unit}, which could move it out of its place (at most ${MAX_NEGATIVE_KERN_EM}em back)`;
+      if (pulled > MAX_NEGATIVE_KERNS_EM) return `negative spaces of more than ${MAX_NEGATIVE_KERNS_EM}em in all, which could move it out of its place`;
+    }
+    const shift = n.type === 'raisebox' ? n.dy : n.type === 'rule' ? n.shift : null;
+    if (shift && Math.abs(inEm(shift)) > MAX_SHIFT_EM) return `a box raised by ${shift.number}${shift.unit}, which could move it out of its place (at most ${MAX_SHIFT_EM}em up or down)`;
+    for (const value of Object.values(node)) {
+      if (value && typeof value === 'object') {
+        const found = visit(value);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  return visit(tree);
 }
