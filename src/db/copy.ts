@@ -251,14 +251,14 @@ async function checkSchemas(from: Db, to: Db): Promise<TablePlan[]> {
   });
 }
 
-/** Tables of the database's own schema (Kysely's migration tables left out) and their columns in order. */
+/** Tables of the database's own schema (the migrations' own records left out) and their columns in order. */
 async function describeTables(db: Db) {
   const schema =
     db.dialect === 'postgres' ? (await sql<{ name: string }>`select current_schema() as name`.execute(db.kysely)).rows[0]?.name : undefined;
   const tables = await db.kysely.introspection.getTables();
   return new Map(
     tables
-      .filter((t) => !t.isView && t.schema === schema && !DERIVED_TABLE.test(t.name))
+      .filter((t) => !t.isView && t.schema === schema && !DERIVED_TABLE.test(t.name) && t.name !== 'migration_checksums')
       .map((t) => [t.name, t.columns.filter((c) => !DERIVED_COLUMNS.includes(c.name))]),
   );
 }

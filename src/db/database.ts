@@ -1,8 +1,24 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import { maskUrl } from '../config.ts';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -66,30 +82,98 @@ function openSqlite(file: string): Db {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
-function migrator(db: Db): Migrator {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(db.dialect) };
-  return new Migrator({ db: db.kysely, provider });
+function migrator(db: Db, steps = migrations(db.dialect)): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => steps };
+  // Repairs of steps edited after they shipped sort among the steps they repair (009b).
+  return new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
 }
 
-/** Applies every pending migration; returns the names applied. */
-export async function migrateToLatest(db: Db): Promise<string[]> {
-  const { error, results } = await migrator(db).migrateToLatest();
+/** Applies every pending migration; returns the names applied. Refuses a database whose applied steps the code has changed. */
+export async function migrateToLatest(db: Db, steps = migrations(db.dialect)): Promise<string[]> {
+  await assertStepsUnchanged(db, steps);
+  const { error, results } = await migrator(db, steps).migrateToLatest();
   if (error) throw new DatabaseError(`db: migration failed: ${(error as Error).message ?? error}`);
+  await recordChecksums(db, steps);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** Names of migrations not yet applied. */
-export async function pendingMigrations(db: Db): Promise<string[]> {
-  const all = await migrator(db).getMigrations();
+export async function pendingMigrations(db: Db, steps = migrations(db.dialect)): Promise<string[]> {
+  const all = await migrator(db, steps).getMigrations();
   return all.filter((m) => !m.executedAt).map((m) => m.name);
 }
 
-/** Refuses to go on with a schema that is behind the code. */
-export async function assertSchemaCurrent(db: Db): Promise<void> {
-  const pending = await pendingMigrations(db);
+/** Refuses to go on with a schema that is behind the code, or that was built by steps the code has since changed. */
+export async function assertSchemaCurrent(db: Db, steps = migrations(db.dialect)): Promise<void> {
+  await assertStepsUnchanged(db, steps);
+  const pending = await pendingMigrations(db, steps);
   if (pending.length > 0) {
     throw new DatabaseError(
       `db: the schema is behind (${pending.length} pending: ${pending.join(', ')}); run \`dailypapers migrate\``,
     );
   }
+}
+
+/**
+ * Migrations are immutable: the SQL each applied step ran is recorded as a checksum, and a
+ * database whose steps the code has changed since is refused, naming them. A database migrated
+ * before checksums existed has its applied steps recorded as they are now.
+ */
+async function assertStepsUnchanged(db: Db, steps: Record<string, Migration>): Promise<void> {
+  const recorded = await recordedChecksums(db);
+  if (recorded.size === 0) return;
+  const current = await stepChecksums(db.dialect, steps);
+  const changed = [...recorded].filter(([name, sum]) => current.has(name) && current.get(name) !== sum).map(([name]) => name);
+  if (changed.length > 0) {
+    throw new DatabaseError(
+      `db: migration step(s) ${changed.join(', ')} differ from the ones this database was built with; ` +
+        'a step that has been applied must never change: restore it and put the change in a new step',
+    );
+  }
+}
+
+const CHECKSUMS = 'migration_checksums';
+
+async function recordedChecksums(db: Db): Promise<Map<string, string>> {
+  await sql`create table if not exists ${sql.table(CHECKSUMS)} (name text primary key, checksum text not null)`.execute(db.kysely);
+  const rows = await sql<{ name: string; checksum: string }>`select name, checksum from ${sql.table(CHECKSUMS)}`.execute(db.kysely);
+  return new Map(rows.rows.map((r) => [r.name, r.checksum]));
+}
+
+async function recordChecksums(db: Db, steps: Record<string, Migration>): Promise<void> {
+  const recorded = await recordedChecksums(db);
+  const applied = (await migrator(db, steps).getMigrations()).filter((m) => m.executedAt && !recorded.has(m.name));
+  if (applied.length === 0) return;
+  const current = await stepChecksums(db.dialect, steps);
+  for (const { name } of applied) {
+    const checksum = current.get(name);
+    if (checksum) await sql`insert into ${sql.table(CHECKSUMS)} (name, checksum) values (${name}, ${checksum}) on conflict (name) do nothing`.execute(db.kysely);
+  }
+}
+
+/**
+ * Each step's checksum: SHA-256 of the statements it sends, compiled for `dialect` against a
+ * database that answers nothing. The SQL, not the source text, so reformatting or a new
+ * TypeScript compiler changes nothing, while any change to what a step does is seen.
+ */
+export async function stepChecksums(dialect: Dialect, steps: Record<string, Migration>): Promise<Map<string, string>> {
+  const sums = new Map<string, string>();
+  for (const [name, step] of Object.entries(steps)) {
+    const statements: string[] = [];
+    const dry = new Kysely<any>({
+      dialect: {
+        createAdapter: () => (dialect === 'postgres' ? new PostgresAdapter() : new SqliteAdapter()),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (k) => (dialect === 'postgres' ? new PostgresIntrospector(k) : new SqliteIntrospector(k)),
+        createQueryCompiler: () => (dialect === 'postgres' ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
+      },
+      log: (event) => {
+        statements.push(`${event.query.sql}\n${JSON.stringify(event.query.parameters)}`);
+      },
+    });
+    await step.up(dry);
+    await dry.destroy();
+    sums.set(name, createHash('sha256').update(statements.join('\n;\n')).digest('hex'));
+  }
+  return sums;
 }

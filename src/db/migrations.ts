@@ -427,6 +427,17 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
 
     // The sender checks each digest body against the papers hidden since it was built
     // (src/digests/outbox.ts): hidden papers are few, so a partial index finds them at once.
+    // 006_search and 009_digests were edited after they shipped. A database built by the first
+    // versions gets here what the edits added; one built by the edited steps is left as it is.
+    // Sorted before 010, which needs digest_outbox.body_id.
+    '009b_repair_edited_steps': {
+      async up(db) {
+        const outboxColumns = (await db.introspection.getTables()).find((t) => t.name === 'digest_outbox')?.columns.map((c) => c.name) ?? [];
+        if (outboxColumns.length > 0 && !outboxColumns.includes('body_id')) await repairDigestOutbox(db, dialect);
+        if (dialect === 'postgres') await repairSearchVector(db);
+      },
+    },
+
     '010_hidden_papers': {
       async up(db) {
         await db.schema.createIndex('papers_hidden').on('papers').column('hidden_at').where(sql.ref('hidden_at'), 'is not', null).execute();
@@ -521,4 +532,75 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
   };
+}
+
+/**
+ * The first 009_digests kept each digest's text in its outbox row; the shipped one keeps it once
+ * per period in digest_bodies. Each old row becomes a body of its own (keyed `legacy:<id>`, so no
+ * new build ever shares it) and the outbox is rebuilt in the shipped shape, ids kept.
+ */
+async function repairDigestOutbox(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const postgres = dialect === 'postgres';
+  const id = (table: string) =>
+    postgres
+      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  await id('digest_bodies')
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('content_hash', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('html', 'text', (c) => c.notNull())
+    .addColumn('text', 'text', (c) => c.notNull())
+    .addColumn('paper_ids', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addUniqueConstraint('digest_bodies_period_hash', ['period', 'content_hash'])
+    .execute();
+  await sql`insert into digest_bodies (period, content_hash, subject, html, text, paper_ids, created_at)
+    select period, 'legacy:' || id, subject, html, text, paper_ids, created_at from digest_outbox`.execute(db);
+
+  await db.schema.dropIndex('digest_outbox_due').execute();
+  await db.schema.dropIndex('digest_outbox_period').execute();
+  await db.schema.alterTable('digest_outbox').renameTo('digest_outbox_legacy').execute();
+  if (postgres) await sql`alter table digest_outbox_legacy rename constraint digest_outbox_subscription_period to digest_outbox_legacy_subscription_period`.execute(db);
+  await id('digest_outbox')
+    .addColumn('subscription_id', 'integer', (c) => c.notNull().references('subscriptions.id').onDelete('cascade'))
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('message_id', 'text', (c) => c.notNull())
+    .addColumn('body_id', 'integer', (c) => c.notNull().references('digest_bodies.id'))
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_until', 'text')
+    .addColumn('last_error', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('sent_at', 'text')
+    .addUniqueConstraint('digest_outbox_subscription_period', ['subscription_id', 'period'])
+    .execute();
+  await sql`insert into digest_outbox (id, subscription_id, period, status, message_id, body_id, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at)
+    select o.id, o.subscription_id, o.period, o.status, o.message_id, b.id, o.attempts, o.next_attempt_at, o.lease_owner, o.lease_until, o.last_error, o.created_at, o.sent_at
+    from digest_outbox_legacy o join digest_bodies b on b.content_hash = 'legacy:' || o.id`.execute(db);
+  if (postgres) await sql`select setval(pg_get_serial_sequence('digest_outbox', 'id'), coalesce((select max(id) from digest_outbox), 0) + 1, false)`.execute(db);
+  await db.schema.dropTable('digest_outbox_legacy').execute();
+  await db.schema.createIndex('digest_outbox_due').on('digest_outbox').columns(['status', 'next_attempt_at']).execute();
+  await db.schema.createIndex('digest_outbox_period').on('digest_outbox').columns(['period', 'status']).execute();
+}
+
+/**
+ * The first 006_search indexed PostgreSQL's own tokens (`image/video` one word, `SemEval-2026`
+ * read as `-2026`); the shipped one turns punctuation into spaces first, as FTS5 does.
+ */
+async function repairSearchVector(db: Kysely<any>): Promise<void> {
+  const current = await sql<{ expr: string | null }>`select pg_get_expr(d.adbin, d.adrelid) as expr
+    from pg_attrdef d join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
+    where d.adrelid = 'papers'::regclass and a.attname = 'search_vector'`.execute(db);
+  const expr = current.rows[0]?.expr;
+  if (!expr || expr.includes('regexp_replace')) return;
+  await sql`drop index if exists papers_search`.execute(db);
+  await sql`alter table papers drop column search_vector`.execute(db);
+  await sql`alter table papers add column search_vector tsvector generated always as (
+    setweight(to_tsvector('english', regexp_replace(title, '[[:punct:][:space:]]+', ' ', 'g')), 'A') ||
+    setweight(to_tsvector('english', regexp_replace(author_names, '[[:punct:][:space:]]+', ' ', 'g')), 'B') ||
+    setweight(to_tsvector('english', regexp_replace(abstract, '[[:punct:][:space:]]+', ' ', 'g')), 'C')) stored`.execute(db);
+  await sql`create index papers_search on papers using gin (search_vector)`.execute(db);
 }
