@@ -193,11 +193,22 @@ export const openApiDocument = {
     '/api/papers/{id}/comments': {
       get: {
         operationId: 'getComments',
-        summary: "A paper's discussion, oldest first; replies carry `parentId`",
+        summary: "A page of a paper's discussion, oldest first; replies carry `parentId`",
+        description: 'Pages hold whole threads: at most 50 comments, fewer when their HTML is large. A page past the last answers the last.',
         tags: ['comments'],
         security: readAccess,
-        parameters: [paperId],
-        responses: { 200: json({ type: 'array', items: ref('Comment') }, 'The comments, in reading order: each followed by its replies.'), ...pick(400, 404, 429), 410: error('The paper was removed by a moderator.') },
+        parameters: [paperId, { name: 'page', in: 'query', description: 'Which page, from 1.', schema: { type: 'integer', minimum: 1, default: 1 } }],
+        responses: {
+          200: {
+            ...json({ type: 'array', items: ref('Comment') }, 'The comments of the page, in reading order: each followed by its replies.'),
+            headers: {
+              'X-Total-Pages': { schema: { type: 'integer' }, description: 'How many pages the discussion has.' },
+              'X-Total-Count': { schema: { type: 'integer' }, description: 'Visible comments on all pages.' },
+            },
+          },
+          ...pick(400, 404, 429),
+          410: error('The paper was removed by a moderator.'),
+        },
       },
       post: {
         operationId: 'postComment',
@@ -221,7 +232,7 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 413, 429), 410: error('The paper was removed by a moderator.') },
+        responses: { 201: json(ref('Comment'), 'The new comment.'), ...pick(400, 401, 403, 404, 429), 413: error('The comment is longer than 10,000 characters, has more than 100 formulas or renders to more than 256 KB of HTML; `error` says which.'), 422: error('A formula defines macros or would move ink out of its place (a negative space past 1em, a box raised past 1em); `error` names it.'), 410: error('The paper was removed by a moderator.') },
       },
     },
     '/api/papers/{id}/related': {
@@ -243,7 +254,7 @@ export const openApiDocument = {
         security: writeAccess,
         parameters: [commentId],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { type: 'string', minLength: 1 } } } } } },
-        responses: { 200: json(ref('Comment'), 'The edited comment.'), ...pick(400, 401, 403, 404, 413, 429) },
+        responses: { 200: json(ref('Comment'), 'The edited comment.'), ...pick(400, 401, 403, 404, 429), 413: error('The comment is longer than 10,000 characters, has more than 100 formulas or renders to more than 256 KB of HTML; `error` says which.'), 422: error('A formula defines macros or would move ink out of its place (a negative space past 1em, a box raised past 1em); `error` names it.') },
       },
       delete: {
         operationId: 'deleteComment',
