@@ -197,11 +197,6 @@ export async function neighbourDays(db: Q, first: string, last: string): Promise
   return { previous: prev?.day, next: next?.day };
 }
 
-/** The user with this handle. */
-export function userByUsername(db: Q, username: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-}
-
 // A listing's columns but its source record, which only the API needs (see withSourceRecords).
 const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
 
