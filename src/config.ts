@@ -169,7 +169,7 @@ export function productionWarnings(config: Config): string[] {
     warnings.push(`TRUST_PROXY: is true while HOST=${config.HOST} listens on every interface; a client reaching the server directly can forge X-Forwarded-For (rate limits) unless only the proxy can connect`);
   }
   if (!config.TRUST_PROXY && config.BASE_URL?.startsWith('https:')) {
-    warnings.push('TRUST_PROXY: is false; behind a TLS-terminating proxy the server sees plain http (cookies are not marked Secure) and every client shares the proxy\'s rate limits');
+    warnings.push('TRUST_PROXY: is false; behind a proxy every client has the proxy\'s address, so all of them share one rate limit (set it when a proxy you run is the only way in)');
   }
   return warnings;
 }
