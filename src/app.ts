@@ -7,8 +7,9 @@ import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { feedRoutes } from './syndication/routes.ts';
 import { notFound, serverError } from './web/errors.tsx';
-import { pageCache } from './web/page-cache.ts';
-import { metrics } from './web/health.ts';
+import { createPageCache } from './web/page-cache.ts';
+import { healthzEarly, metrics } from './web/health.ts';
+import { markContentChanged } from './db/content-version.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { authenticate, csrfProtection, wantsJson, type Auth } from './auth/middleware.ts';
@@ -36,10 +37,7 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   const mailer = deps.mailer ?? createMailer(deps.config);
   let keys: InstanceKeys | Promise<InstanceKeys> | undefined = deps.keys;
 
-  app.use(requestId());
-  app.use(observe(deps.log ?? silentLogger));
-  app.use(
-    secureHeaders({
+  const security = secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         imgSrc: ["'self'", 'data:', 'https:'],
@@ -57,8 +55,23 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
       // Not `no-referrer` (the default): under it browsers send `Origin: null` on same-site form
       // POSTs, which the CSRF check must refuse. `same-origin` still keeps URLs (and tokens in them) on this site.
       referrerPolicy: 'same-origin',
-    }),
-  );
+  });
+  // The same headers on answers sent ahead of the chain (the page cache, /healthz): they are constant, so taken once.
+  const securityHeaders = Promise.resolve(
+    new Hono()
+      .use(security)
+      .get('*', (c) => c.body(null))
+      .request('/'),
+  ).then((res) => Object.fromEntries(res.headers));
+  // Pages and API answers change only when the content version does (web/page-cache.ts).
+  // Instances of one release share ETags when RELEASE_ID names it (docs/deploy.md).
+  const buildId = deps.config.RELEASE_ID ?? START_ID;
+  const cache = createPageCache({ db: deps.db, buildId, securityHeaders });
+  const health = healthzEarly(deps.db, securityHeaders);
+
+  app.use(requestId());
+  app.use(observe(deps.log ?? silentLogger));
+  app.use(security);
   app.use(async (c, next) => {
     c.set('db', deps.db);
     c.set('config', deps.config);
@@ -82,16 +95,36 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   app.use(authenticate());
   app.use(csrfProtection());
 
-  // Pages and API answers change only when the content version does (web/page-cache.ts).
-  // Instances of one release share ETags when RELEASE_ID names it (docs/deploy.md).
-  const buildId = deps.config.RELEASE_ID ?? START_ID;
-  app.use('/papers/*', pageCache(buildId));
-  app.use('/papers', pageCache(buildId));
-  app.use('/api/*', pageCache(buildId));
+  app.use('/papers/*', cache.middleware);
+  app.use('/papers', cache.middleware);
+  app.use('/api/*', cache.middleware);
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());
   app.route('/', feedRoutes());
   app.notFound(notFound);
   app.onError(serverError);
+
+  // Ahead of the whole chain: an anonymous reader's cached page and /healthz need none of it
+  // (no request id, logger, cookies or session); a write ends by making this process read the
+  // content version afresh, so the writer's next page shows it (docs/decisions/013-serving.md).
+  const dispatch = app.fetch;
+  app.fetch = (req, ...rest) => {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      return Promise.resolve(dispatch(req, ...rest)).then((res) => {
+        markContentChanged();
+        return res;
+      });
+    }
+    const early = isHealthz(req.url) ? health(req) : cache.early(req);
+    if (early === null) return dispatch(req, ...rest);
+    if (early instanceof Response) return early;
+    return early.then((res) => res ?? dispatch(req, ...rest));
+  };
   return app;
+}
+
+/** Whether the URL's path is `/healthz` (without building a URL object). */
+function isHealthz(url: string): boolean {
+  return url.endsWith('/healthz') && url.indexOf('/', url.indexOf('//') + 2) === url.length - 8;
 }

@@ -7,7 +7,8 @@ export type { Logger };
  * log shipper can read it. Requests log through a child that carries their id.
  */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'dailypapers' }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Asynchronous: lines are buffered and written off the request's path (pino flushes them on exit).
+  return pino({ level, base: { service: 'dailypapers' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
 }
 
 /** A logger that writes nothing, for tests and one-off commands. */

@@ -15,6 +15,13 @@ export const httpRequestDuration = new Histogram({
   registers: [registry],
 });
 
+/** Pages sent from the page cache, most ahead of the request chain (so not in the histogram above). */
+export const cachedResponses = new Counter({
+  name: 'dailypapers_http_cached_responses_total',
+  help: 'Responses answered from the page cache',
+  registers: [registry],
+});
+
 export const jobRuns = new Counter({
   name: 'dailypapers_job_runs_total',
   help: 'Scheduled job runs by job and outcome (ok, failed)',

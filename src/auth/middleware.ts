@@ -4,11 +4,13 @@ import type { AppEnv } from '../app.ts';
 import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from './sessions.ts';
 import { hashToken, newToken, sameSecret } from './tokens.ts';
 import { siteOrigin } from '../web/origin.ts';
+import { SLOT } from '../web/reader-template.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */
 export type Auth =
   | { kind: 'anonymous' }
-  | { kind: 'session'; viewer: Viewer; sessionToken: string }
+  /** `template`: the page is being rendered once for every reader of the viewer's role, with markers for what is theirs (web/reader-template.ts). */
+  | { kind: 'session'; viewer: Viewer; sessionToken: string; template?: true }
   | { kind: 'token'; viewer: Viewer; scopes: ReadonlySet<'read' | 'write'> };
 
 const ANON_CSRF_COOKIE = 'dp_csrf';
@@ -55,6 +57,12 @@ async function tokenAuth(c: Context<AppEnv>, token: string): Promise<Auth | null
   return { kind: 'token', viewer: toViewer(row), scopes };
 }
 
+/** Whether this page is a template for every reader of a role, not one reader's page (web/reader-template.ts). */
+export function renderingTemplate(c: Context<AppEnv>): boolean {
+  const auth = c.var.auth;
+  return auth?.kind === 'session' && auth.template === true;
+}
+
 /** The signed-in person, or null. */
 export function viewerOf(c: Context<AppEnv>): Viewer | null {
   const auth = c.var.auth;
@@ -68,7 +76,7 @@ export function viewerOf(c: Context<AppEnv>): Viewer | null {
  */
 export function csrfToken(c: Context<AppEnv>): string {
   const auth = c.var.auth;
-  if (auth?.kind === 'session') return sessionCsrfToken(auth.sessionToken);
+  if (auth?.kind === 'session') return auth.template ? SLOT.csrf : sessionCsrfToken(auth.sessionToken);
   let token = getCookie(c, ANON_CSRF_COOKIE);
   if (!token || !/^[\w-]{43}$/.test(token)) {
     token = newToken();

@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
+import { csrfToken, renderingTemplate, viewerOf } from '../auth/middleware.ts';
+import { ELSE, END, ifReader } from '../web/reader-template.ts';
 import { needViewer, staffRole } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
@@ -32,6 +33,8 @@ export interface DiscussionProps {
   viewer: Viewer | null;
   /** Empty for anonymous readers, whose pages are cached and carry no forms. */
   csrf: string;
+  /** A page for every reader of a role: each comment's controls for its author and for others, chosen when filled in. */
+  template?: boolean;
 }
 
 /** Loads the page of the discussion that `?comments=` asks for (the first when it is not a number, the last when past it), for this viewer. */
@@ -39,7 +42,7 @@ export async function loadDiscussion(c: Context<AppEnv>, paperId: string, source
   const viewer = viewerOf(c);
   const asked = Number(/^\d{1,6}$/.exec(c.req.query('comments') ?? '')?.[0] ?? 1);
   const { threads, page, pages, count } = await discussionPage(c.var.db.kysely, paperId, asked);
-  return { paperId, threads, page, pages, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '' };
+  return { paperId, threads, page, pages, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '', template: renderingTemplate(c) };
 }
 
 /** Where comment `id` of a paper is shown: its page of the discussion, at its anchor. */
@@ -132,28 +135,8 @@ function CommentItem({ node, props, replyTo }: { node: ThreadNode; props: Discus
     );
   }
   const { viewer, csrf, paperId } = props;
-  const own = viewer?.id === comment.user_id;
-  return (
-    <article class="comment" id={anchor}>
-      <header class="comment-head">
-        <a class="comment-author" href={`/users/${encodeURIComponent(comment.username)}`}>
-          {comment.fullname}
-        </a>
-        {comment.fullname !== comment.username && <span class="muted">@{comment.username}</span>}
-        {replyTo && <span class="muted">↪ @{replyTo}</span>}
-        <a class="comment-date muted" href={`#${anchor}`}>
-          <time datetime={comment.created_at} title={fullDate.format(new Date(comment.created_at))}>
-            {shortDate(comment.created_at)}
-          </time>
-        </a>
-        {comment.edited_at && (
-          <span class="muted" title={`edited ${fullDate.format(new Date(comment.edited_at))}`}>
-            · edited
-          </span>
-        )}
-      </header>
-      <div class="comment-body">{raw(comment.html ?? '')}</div>
-      {viewer && (
+  const actions = (own: boolean) =>
+    viewer && (
         <div class="comment-actions">
           <details>
             <summary>Reply</summary>
@@ -218,6 +201,36 @@ function CommentItem({ node, props, replyTo }: { node: ThreadNode; props: Discus
             </details>
           )}
         </div>
+    );  return (
+    <article class="comment" id={anchor}>
+      <header class="comment-head">
+        <a class="comment-author" href={`/users/${encodeURIComponent(comment.username)}`}>
+          {comment.fullname}
+        </a>
+        {comment.fullname !== comment.username && <span class="muted">@{comment.username}</span>}
+        {replyTo && <span class="muted">↪ @{replyTo}</span>}
+        <a class="comment-date muted" href={`#${anchor}`}>
+          <time datetime={comment.created_at} title={fullDate.format(new Date(comment.created_at))}>
+            {shortDate(comment.created_at)}
+          </time>
+        </a>
+        {comment.edited_at && (
+          <span class="muted" title={`edited ${fullDate.format(new Date(comment.edited_at))}`}>
+            · edited
+          </span>
+        )}
+      </header>
+      <div class="comment-body">{raw(comment.html ?? '')}</div>
+      {props.template ? (
+        <>
+          {raw(ifReader('own', comment.user_id))}
+          {actions(true)}
+          {raw(ELSE)}
+          {actions(false)}
+          {raw(END)}
+        </>
+      ) : (
+        actions(viewer?.id === comment.user_id)
       )}
     </article>
   );

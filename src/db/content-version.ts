@@ -13,6 +13,7 @@ export async function contentVersion(db: Kysely<Database>): Promise<number> {
 
 /** Marks the content as changed; call inside the transaction that changed it. */
 export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Database>): Promise<void> {
+  markContentChanged();
   await trx
     .updateTable('site_state')
     .set({ value: sql<number>`value + 1` })
@@ -55,3 +56,58 @@ export async function writeContent<T>(
 
 /** For `writeContent`: whether any record of a batch was new or updated. */
 export const anyChanged = (outcomes: readonly string[]): boolean => outcomes.some((o) => o !== 'unchanged');
+
+/** How long a version read from the database is trusted before the next request reads it again. */
+export const VERSION_TTL_MS = 10;
+
+/**
+ * Bumped by every content write in this process (bumpContentVersion) and by the web layer when a
+ * state-changing request ends, so this process's next read goes to the database at once.
+ */
+let localChanges = 0;
+
+/** Marks the content as changed by this process: the next `currentContentVersion` reads it afresh. */
+export function markContentChanged(): void {
+  localChanges++;
+}
+
+interface Tracker {
+  value: number;
+  readAt: number;
+  seenChanges: number;
+  reading: Promise<number> | null;
+  readingChanges: number;
+}
+const trackers = new WeakMap<Kysely<Database>, Tracker>();
+
+/**
+ * The content version as this process knows it: held in memory and read again at most every
+ * VERSION_TTL_MS (so another process's write shows within that), and at once after a write by
+ * this one (markContentChanged). Synchronous when fresh, so the page cache's hot path awaits
+ * nothing; concurrent stale readers share one query.
+ */
+export function currentContentVersion(db: Kysely<Database>): number | Promise<number> {
+  let t = trackers.get(db);
+  if (!t) trackers.set(db, (t = { value: 0, readAt: -Infinity, seenChanges: -1, reading: null, readingChanges: -1 }));
+  if (t.seenChanges === localChanges && performance.now() - t.readAt < VERSION_TTL_MS) return t.value;
+  if (t.reading && t.readingChanges === localChanges) return t.reading;
+  const tracker = t;
+  const changes = localChanges;
+  const reading = contentVersion(db).then(
+    (value) => {
+      if (tracker.reading === reading) tracker.reading = null;
+      // Versions only grow; a slower, older read finishing last must not take one back.
+      tracker.value = Math.max(tracker.value, value);
+      tracker.readAt = performance.now();
+      tracker.seenChanges = changes;
+      return tracker.value;
+    },
+    (err: unknown) => {
+      if (tracker.reading === reading) tracker.reading = null;
+      throw err;
+    },
+  );
+  tracker.reading = reading;
+  tracker.readingChanges = changes;
+  return reading;
+}

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf, wantsJson } from '../auth/middleware.ts';
+import { csrfToken, renderingTemplate, viewerOf, wantsJson } from '../auth/middleware.ts';
 import { needViewer } from '../auth/guards.ts';
 import { enforceLimit } from '../auth/rate-limit.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
@@ -59,5 +59,6 @@ function backTo(c: Context<AppEnv>): string {
 export async function viewerVotes(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
   const viewer = viewerOf(c);
   if (!viewer) return undefined;
+  if (renderingTemplate(c)) return { csrf: csrfToken(c), voted: new Set(), template: true };
   return { csrf: csrfToken(c), voted: await votedPaperIds(c.var.db.kysely, viewer.id, paperIds) };
 }

@@ -1,6 +1,7 @@
 import { raw } from 'hono/html';
 import type { PaperView } from '../feed/queries.ts';
 import { hasMath, renderMath, renderMathExcerpt } from './math.ts';
+import { ELSE, END, ifReader } from './reader-template.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from './format.ts';
 
 /** Text with its LaTeX typeset; everything else escaped (see math.ts). */
@@ -18,6 +19,8 @@ export interface VoteState {
   csrf: string;
   /** Ids of the papers on the page that the viewer upvoted. */
   voted: ReadonlySet<string>;
+  /** A page for every reader (web/reader-template.ts): each button in both states, the reader's chosen when the page is filled in. */
+  template?: boolean;
 }
 
 /**
@@ -25,8 +28,19 @@ export interface VoteState {
  * (static/vote.js makes it instant). Anonymous readers' pages are shared, so
  * theirs carries no token and leads to sign-in, then back to the paper.
  */
-export function Upvotes({ paperId, count, votes }: { paperId: string; count: number; votes?: VoteState }) {
-  const upvoted = votes?.voted.has(paperId) ?? false;
+export function Upvotes({ paperId, count, votes, upvoted = votes?.voted.has(paperId) ?? false }: { paperId: string; count: number; votes?: VoteState; upvoted?: boolean }) {
+  if (votes?.template) {
+    const plain = { ...votes, template: false };
+    return (
+      <>
+        {raw(ifReader('voted', paperId))}
+        <Upvotes paperId={paperId} count={count} votes={plain} upvoted={true} />
+        {raw(ELSE)}
+        <Upvotes paperId={paperId} count={count} votes={plain} upvoted={false} />
+        {raw(END)}
+      </>
+    );
+  }
   const inner = (
     <>
       <span class="upvote-arrow" aria-hidden="true">

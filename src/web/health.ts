@@ -4,6 +4,26 @@ import type { AppEnv } from '../app.ts';
 import { registry } from '../metrics.ts';
 import { fromLoopback } from '../auth/rate-limit.ts';
 import { sameSecret } from '../auth/tokens.ts';
+import { currentContentVersion } from '../db/content-version.ts';
+import type { Db } from '../db/database.ts';
+
+/**
+ * `GET /healthz` ahead of the app: 200 as long as this process read the content version within
+ * the last few milliseconds (db/content-version.ts), else after reading it; on a failed read,
+ * null, and the route below answers (503).
+ */
+export function healthzEarly(db: Db, securityHeaders: Promise<Record<string, string>>): (req: Request) => Response | Promise<Response | null> | null {
+  const body = Buffer.from(JSON.stringify({ status: 'ok', database: db.dialect }));
+  let headers: Record<string, string> | undefined;
+  void securityHeaders.then((h) => (headers = { ...h, 'Content-Type': 'application/json', 'Content-Length': String(body.byteLength), 'Cache-Control': 'no-store' }));
+  const ok = (req: Request) => new Response(req.method === 'HEAD' ? null : (body as unknown as Uint8Array<ArrayBuffer>), { status: 200, headers });
+  return (req) => {
+    if (!headers) return null;
+    const version = currentContentVersion(db.kysely);
+    if (typeof version === 'number') return ok(req);
+    return version.then(() => ok(req), () => null);
+  };
+}
 
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */
 export async function healthz(c: Context<AppEnv>) {

@@ -1,14 +1,38 @@
-import type { MiddlewareHandler } from 'hono';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app.ts';
-import { contentVersion } from '../db/content-version.ts';
+import type { Db } from '../db/database.ts';
+import { currentContentVersion } from '../db/content-version.ts';
+import { SESSION_COOKIE, type Viewer } from '../auth/sessions.ts';
+import { csrfToken } from '../auth/middleware.ts';
+import { votedPaperIds } from '../votes/queries.ts';
+import { cachedResponses } from '../metrics.ts';
+import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from './reader-template.ts';
 
+/** One page as every anonymous reader gets it: bytes and headers ready to send, compressed once. */
 interface Entry {
   version: number;
-  status: number;
-  contentType: string;
-  body: Uint8Array;
-  /** Headers that describe the body (a search's count and mode), sent again with it. */
+  etag: string;
+  identity: Variant;
+  gzip?: Variant;
+  br?: Variant;
+  /** Bytes held, for the cache's bound. */
+  size: number;
+}
+interface Variant {
+  body: Buffer;
   headers: Record<string, string>;
+}
+
+/** One page as every signed-in reader of a role gets it, before their own state is put in. */
+interface TemplateEntry {
+  version: number;
+  status: number;
+  template: ReaderTemplate;
+  headers: Record<string, string>;
+  size: number;
 }
 
 // Bounded by count and by bytes: any query string makes a new key.
@@ -16,58 +40,182 @@ const MAX_ENTRIES = 1000;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const BODY_HEADERS = /^x-(total|search)-/i;
+const CACHEABLE_TYPE = /^(text\/html|application\/json|text\/markdown)/;
+/** A Buffer as the Uint8Array a Response takes (it is one). */
+const bytes = (b: Buffer) => b as unknown as Uint8Array<ArrayBuffer>;
+const SESSION_MARK = `${SESSION_COOKIE}=`;
+
+const gzip = promisify(zlib.gzip);
+const brotli = promisify(zlib.brotliCompress);
+const BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 6, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT } };
+
+/** The cache of rendered pages: consulted ahead of the app for anonymous readers, and as a middleware for the rest. */
+export interface PageCache {
+  /**
+   * Answers a request that is anonymous by its headers alone (no session cookie, no
+   * Authorization) from the cache, before any middleware: null when the app must answer.
+   */
+  early(req: Request): Response | Promise<Response | null> | null;
+  /** The middleware for `/papers*` and `/api/*`: serves and fills the cache, and signed-in readers' pages from templates. */
+  middleware: MiddlewareHandler<AppEnv>;
+}
 
 /**
- * Caches rendered GET responses (pages and API answers) by URL until the content
- * version changes (db/content-version.ts), and answers conditional requests:
- * the ETag is the content version, so a reader whose copy is current gets a 304.
- * Only successful HTML and JSON responses are kept, as bytes ready to send.
+ * Caches rendered GET responses (pages and API answers) by URL until the content version
+ * changes (db/content-version.ts, held in memory), and answers conditional requests: the ETag
+ * names the release and the content version (and, signed in, the reader), so a reader whose
+ * copy is current gets a 304. Anonymous readers get the bytes as stored, gzip or brotli as their
+ * Accept-Encoding asks (compressed once, off the event loop, when the entry is filled). Signed-in
+ * readers get the page rendered once per role with markers, filled in with their own state
+ * (web/reader-template.ts): their name, token and which of its papers they upvoted, one query.
  */
-export function pageCache(buildId: string): MiddlewareHandler<AppEnv> {
-  const entries = new Map<string, Entry>();
+export function createPageCache(opts: { db: Db; buildId: string; securityHeaders: Promise<Record<string, string>> }): PageCache {
+  const { db, buildId } = opts;
+  let security: Record<string, string> | undefined;
+  void opts.securityHeaders.then((h) => (security = h));
+  const entries = new Map<string, Entry | TemplateEntry>();
   let totalBytes = 0;
   const remove = (key: string) => {
     const old = entries.get(key);
-    if (old) totalBytes -= old.body.byteLength;
+    if (old) totalBytes -= old.size;
     entries.delete(key);
   };
-  return async (c, next) => {
+  const store = (key: string, entry: Entry | TemplateEntry) => {
+    remove(key);
+    entries.set(key, entry);
+    totalBytes += entry.size;
+    while (entries.size > MAX_ENTRIES || totalBytes > MAX_TOTAL_BYTES) remove(entries.keys().next().value!);
+  };
+
+  /** The anonymous entry for `url` at `version`, as a response to `req`; null on a miss. */
+  const answer = (req: Request, url: string, version: number): Response | null => {
+    const entry = entries.get(url);
+    if (!entry || entry.version !== version || !('identity' in entry)) return null;
+    cachedResponses.inc();
+    if (req.headers.get('If-None-Match') === entry.etag) {
+      return new Response(null, { status: 304, headers: { ...security, ETag: entry.etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' } });
+    }
+    const accepted = req.headers.get('Accept-Encoding') ?? '';
+    const variant = (entry.br && /\bbr\b/.test(accepted) && entry.br) || (entry.gzip && /\bgzip\b/.test(accepted) && entry.gzip) || entry.identity;
+    return new Response(req.method === 'HEAD' ? null : bytes(variant.body), { status: 200, headers: variant.headers });
+  };
+
+  const fillAnonymous = (url: string, version: number, etag: string, res: Response, body: Buffer) => {
+    const headers: Record<string, string> = { ...security };
+    for (const [name, value] of res.headers) if (BODY_HEADERS.test(name)) headers[name] = value;
+    Object.assign(headers, { 'Content-Type': res.headers.get('Content-Type')!, ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
+    const variant = (b: Buffer, encoding?: string): Variant => ({
+      body: b,
+      headers: { ...headers, ...(encoding ? { 'Content-Encoding': encoding } : {}), 'Content-Length': String(b.byteLength) },
+    });
+    const entry: Entry = { version, etag, identity: variant(body), size: body.byteLength };
+    store(url, entry);
+    // Compressed once, on libuv's threads; until then the entry is sent as it is.
+    void Promise.all([gzip(body, { level: 9 }), brotli(body, BROTLI_OPTIONS)]).then(
+      ([gz, br]) => {
+        if (entries.get(url) !== entry) return;
+        entry.gzip = variant(gz, 'gzip');
+        entry.br = variant(br, 'br');
+        entry.size += gz.byteLength + br.byteLength;
+        totalBytes += gz.byteLength + br.byteLength;
+      },
+      () => {},
+    );
+  };
+
+  const early: PageCache['early'] = (req) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !security) return null;
+    const headers = req.headers;
+    if (headers.get('Authorization') !== null || headers.get('Cookie')?.includes(SESSION_MARK)) return null;
+    const url = req.url;
+    const version = currentContentVersion(db.kysely);
+    if (typeof version === 'number') return answer(req, url, version);
+    return version.then((v) => answer(req, url, v), () => null);
+  };
+
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
-    // Signed-in readers see their own votes and forms: their pages are never shared.
-    if (c.var.auth?.kind !== 'anonymous') {
+    const auth = c.var.auth;
+    if (auth.kind === 'session' && !c.req.path.startsWith('/api/')) return personalPage(c, next, auth.viewer, auth.sessionToken);
+    // API tokens read the API as themselves: never shared.
+    if (auth.kind !== 'anonymous') {
       await next();
       c.res.headers.set('Cache-Control', 'private, no-store');
       return;
     }
-    const version = await contentVersion(c.var.db.kysely);
-    const key = c.req.url;
+    const version = await currentContentVersion(db.kysely);
+    const url = c.req.url;
+    const hit = answer(c.req.raw, url, version);
+    if (hit) return hit;
     const etag = `W/"${buildId}-${version}"`;
-    const cacheHeaders = { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' };
-
-    // The tag names the release and the content version, so it is valid on any instance of the release.
-    if (c.req.header('If-None-Match') === etag) {
-      return c.body(null, 304, cacheHeaders);
-    }
-    const hit = entries.get(key);
-    if (hit && hit.version === version) {
-      // Re-insert to keep the Map in least-recently-used order.
-      entries.delete(key);
-      entries.set(key, hit);
-      return c.body(hit.body as Uint8Array<ArrayBuffer>, hit.status as 200, { ...hit.headers, ...cacheHeaders, 'Content-Type': hit.contentType });
-    }
-
     await next();
-    const contentType = c.res.headers.get('Content-Type') ?? '';
-    if (c.res.status !== 200 || c.res.headers.has('Set-Cookie') || !/^(text\/html|application\/json|text\/markdown)/.test(contentType)) return;
+    const res = c.res;
+    const contentType = res.headers.get('Content-Type') ?? '';
+    if (res.status !== 200 || res.headers.has('Set-Cookie') || !CACHEABLE_TYPE.test(contentType)) return;
     // A handler that knows its answer is momentary (e.g. search while a service is down) says so.
-    if (c.res.headers.get('Cache-Control')?.includes('no-store')) return;
-    const body = new Uint8Array(await c.res.clone().arrayBuffer());
-    if (body.byteLength > MAX_BODY_BYTES) return;
-    remove(key);
-    const headers = Object.fromEntries([...c.res.headers].filter(([name]) => BODY_HEADERS.test(name)));
-    entries.set(key, { version, status: 200, contentType, body, headers });
-    totalBytes += body.byteLength;
-    while (entries.size > MAX_ENTRIES || totalBytes > MAX_TOTAL_BYTES) remove(entries.keys().next().value!);
-    for (const [name, value] of Object.entries(cacheHeaders)) c.res.headers.set(name, value);
+    if (res.headers.get('Cache-Control')?.includes('no-store')) return;
+    for (const [name, value] of Object.entries({ ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' })) res.headers.set(name, value);
+    const body = Buffer.from(await res.clone().arrayBuffer());
+    if (body.byteLength > MAX_BODY_BYTES || !security) return;
+    fillAnonymous(url, version, etag, res, body);
   };
+
+  /**
+   * A signed-in reader's page: the role's template (rendered on a miss with stand-in markers for
+   * everything personal), filled in with this reader's state. The ETag names the reader's session
+   * too, since the page carries their token; their votes are in the content version.
+   */
+  const personalPage = async (c: Context<AppEnv>, next: () => Promise<void>, viewer: Viewer, sessionToken: string) => {
+    const version = await currentContentVersion(db.kysely);
+    const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}`).digest('base64url').slice(0, 16);
+    const etag = `W/"${buildId}-${version}-${reader}"`;
+    const cacheHeaders = { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Accept-Encoding, Cookie' };
+    if (c.req.header('If-None-Match') === etag) return c.body(null, 304, cacheHeaders);
+    const key = `${viewer.role}\n${c.req.url}`;
+    let entry = entries.get(key);
+    if (!entry || entry.version !== version || !('template' in entry)) {
+      entry = undefined;
+      const auth = c.var.auth;
+      c.set('auth', { kind: 'session', viewer: templateViewer(viewer.role), sessionToken: '', template: true });
+      try {
+        await next();
+      } finally {
+        c.set('auth', auth);
+      }
+      const res = c.res;
+      const contentType = res.headers.get('Content-Type') ?? '';
+      // Redirects and the like carry nothing personal.
+      if (!res.body || !/^(text\/|application\/json)/.test(contentType)) return;
+      const template = parseTemplate(await res.text());
+      const headers: Record<string, string> = {};
+      for (const [name, value] of res.headers) if (name !== 'content-length' && name !== 'set-cookie') headers[name] = value;
+      const fresh: TemplateEntry = { version, status: res.status, template, headers, size: template.parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.byteLength : 0), 0) * 2 };
+      const cacheable = res.status === 200 && !res.headers.has('Set-Cookie') && CACHEABLE_TYPE.test(contentType) && !res.headers.get('Cache-Control')?.includes('no-store') && fresh.size < MAX_BODY_BYTES * 2;
+      if (cacheable) store(key, fresh);
+      else {
+        // Not shared, but rendered as a template all the same: fill it in, keep its own headers.
+        const cookies = res.headers.getSetCookie();
+        c.res = undefined;
+        c.res = new Response(bytes(await readerBody(c, fresh.template, viewer)), { status: res.status, headers: headers });
+        for (const cookie of cookies) c.res.headers.append('Set-Cookie', cookie);
+        return;
+      }
+      entry = fresh;
+    } else {
+      entries.delete(key);
+      entries.set(key, entry);
+    }
+    const body = await readerBody(c, entry.template, viewer);
+    c.res = undefined;
+    c.res = new Response(c.req.method === 'HEAD' ? null : bytes(body), { status: entry.status, headers: { ...entry.headers, ...cacheHeaders } });
+  };
+
+  /** The template filled in for this reader: one query for which of its papers they upvoted. */
+  const readerBody = async (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer): Promise<Buffer> => {
+    if (!template.personal) return fillTemplate(template, { viewer, csrf: '', voted: new Set() });
+    const voted = template.paperIds.length > 0 ? await votedPaperIds(db.kysely, viewer.id, template.paperIds) : new Set<string>();
+    return fillTemplate(template, { viewer, csrf: csrfToken(c), voted });
+  };
+
+  return { early, middleware };
 }
