@@ -22,12 +22,11 @@ describe('observability', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('req-abc-123');
     await app.request('/papers/2611.99999');
-    // The second time, the page cache answers; the route is still the page's.
+    // The second time, the page cache answers ahead of the chain: counted, not logged line by line.
     await app.request('/papers/date/2026-11-20');
     await new Promise((resolve) => setImmediate(resolve));
 
-    expect(lines).toHaveLength(3);
-    expect(lines[2]).toMatchObject({ route: '/papers/date/:day', status: 200 });
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ requestId: 'req-abc-123', method: 'GET', route: '/papers/date/:day', status: 200 });
     expect(lines[1]).toMatchObject({ route: '/papers/:id{.+}', status: 404 });
     expect(typeof lines[1]!.requestId).toBe('string');
@@ -36,6 +35,7 @@ describe('observability', () => {
     expect(metrics).toMatch(/dailypapers_http_request_duration_seconds_count\{method="GET",route="\/papers\/date\/:day",status="200"\} [1-9]/);
     expect(metrics).toMatch(/dailypapers_ingest_records_total\{source="hf",outcome="new"\} [1-9]/);
     expect(metrics).toContain('process_cpu_seconds_total');
+    expect(metrics).toMatch(/dailypapers_http_cached_responses_total [1-9]/);
     await db.close();
   });
 });

@@ -148,6 +148,8 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     const hit = answer(c.req.raw, url, version);
     if (hit) return hit;
     const etag = `W/"${buildId}-${version}"`;
+    // The tag names the release and the content version, so it is valid on any instance of the release.
+    if (c.req.header('If-None-Match') === etag) return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
     await next();
     const res = c.res;
     const contentType = res.headers.get('Content-Type') ?? '';

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../app.ts';
+import { createApp } from '../app.ts';
+import type { Db } from '../db/database.ts';
+import { testApp, testConfig } from '../../test/helpers.ts';
+import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
+import { importHfItems } from '../ingest/hf-import.ts';
+import { postComment } from '../comments/comments.ts';
+import { castVote } from '../votes/votes.ts';
+
+const DAY = '2026-11-18';
+const IDS = ['2611.00101', '2611.00102', '2611.00103'];
+const record = (id: string) => ({
+  paper: { id, title: `Paper ${id}`, summary: 'An abstract.', publishedAt: '2026-11-17T00:00:00.000Z', upvotes: 1, authors: [{ _id: `a-${id}`, name: 'Ada Lovelace', hidden: false }] },
+  publishedAt: `${DAY}T09:00:00.000Z`,
+  title: `Paper ${id}`,
+  numComments: 0,
+});
+
+/** Which papers a page shows as upvoted by its reader (the form offers to withdraw). */
+const votedOn = (html: string) => IDS.filter((id) => new RegExp(`action="/papers/${id.replace('.', '\\.')}/upvote"[^>]*>\\s*<input[^>]*>\\s*<input type="hidden" name="action" value="down"`).test(html));
+const csrfValues = (html: string) => [...new Set([...html.matchAll(/name="_csrf" value="([^"]*)"/g)].map((m) => m[1]))];
+
+describe('page cache: shared pages, personal state', () => {
+  let db: Db;
+  let app: Hono<AppEnv>;
+  let ada: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    ({ db, app } = await testApp({ RATE_LIMIT_SCALE: '0' }));
+    await importHfItems(db, IDS.map(record), DAY, 'test');
+    ada = await signedInUser(db);
+    bob = await signedInUser(db);
+    await castVote(db, ada.id, IDS[0]!, 'up');
+    await castVote(db, bob.id, IDS[1]!, 'up');
+    await postComment(db.kysely, { id: ada.id, username: ada.username, fullname: ada.username, email: null, role: 'user', avatarUrl: null }, IDS[0]!, 'Ada was here', null);
+  });
+  afterAll(() => db.close());
+
+  const view = async (path: string, user: TestUser | null) => {
+    const res = await app.request(path, { headers: user ? { Cookie: user.cookie } : {} });
+    expect(res.status).toBe(200);
+    return { res, html: await res.text() };
+  };
+
+  it('gives each of two readers and an anonymous one, interleaved on the same pages, only their own votes, name and token', async () => {
+    for (let round = 0; round < 3; round++) {
+      for (const path of [`/papers/date/${DAY}`, `/papers/${IDS[0]}`]) {
+        for (const [who, user] of [['ada', ada], ['anonymous', null], ['bob', bob]] as const) {
+          const { html } = await view(path, user);
+          expect(html).not.toMatch(/\u0001/);
+          if (!user) {
+            expect(html).not.toContain('_csrf');
+            expect(html).not.toContain('class="tab">user');
+            expect(html).toContain('Sign in');
+            continue;
+          }
+          const other = user === ada ? bob : ada;
+          expect(csrfValues(html), `${who} on ${path}`).toEqual([user.csrf]);
+          // The header names the reader.
+          expect(html).toContain(`href="/users/${user.username}" class="tab">${user.username}<`);
+          expect(html).not.toContain(`href="/users/${other.username}" class="tab"`);
+          const expected = path.startsWith('/papers/date') ? [user === ada ? IDS[0] : IDS[1]] : user === ada ? [IDS[0]] : [];
+          expect(votedOn(html), `${who} on ${path}`).toEqual(expected);
+          if (path === `/papers/${IDS[0]}`) {
+            // Only the comment's author may edit it.
+            expect(html.includes('/edit"'), `${who} edit control`).toBe(user === ada);
+          }
+        }
+      }
+    }
+  });
+
+  it('answers a signed-in reader 304 for their own copy, and never for another reader’s', async () => {
+    const first = await app.request(`/papers/date/${DAY}`, { headers: { Cookie: ada.cookie } });
+    const etag = first.headers.get('etag')!;
+    expect(first.headers.get('cache-control')).toContain('private');
+    expect((await app.request(`/papers/date/${DAY}`, { headers: { Cookie: ada.cookie, 'If-None-Match': etag } })).status).toBe(304);
+    expect((await app.request(`/papers/date/${DAY}`, { headers: { Cookie: bob.cookie, 'If-None-Match': etag } })).status).toBe(200);
+    expect((await app.request(`/papers/date/${DAY}`, { headers: { 'If-None-Match': etag } })).status).toBe(200);
+  });
+
+  it('votes without JavaScript, and shows the vote on the voter’s next view at once', async () => {
+    const path = `/papers/date/${DAY}`;
+    expect(votedOn((await view(path, bob)).html)).toEqual([IDS[1]]);
+    const res = await app.request(`/papers/${IDS[2]}/upvote`, { method: 'POST', headers: { ...formHeaders(bob), Referer: `http://localhost${path}` }, body: `_csrf=${bob.csrf}&action=up` });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(path);
+    expect(votedOn((await view(path, bob)).html)).toEqual([IDS[1], IDS[2]]);
+    expect(votedOn((await view(path, ada)).html)).toEqual([IDS[0]]);
+    // The count everyone sees moved too.
+    expect((await view(path, null)).html).toMatch(new RegExp(`/papers/${IDS[2].replace('.', '\\.')}"[^]*?upvote-count">2<`));
+  });
+
+  it('sends anonymous pages gzip or brotli as asked, decoding to the same bytes', async () => {
+    const path = `/papers/${IDS[1]}`;
+    const plain = await (await app.request(path)).text();
+    // Compression happens once, off the event loop, after the page is first stored.
+    await expect.poll(async () => (await app.request(path, { headers: { 'Accept-Encoding': 'gzip' } })).headers.get('content-encoding')).toBe('gzip');
+    const gz = await app.request(path, { headers: { 'Accept-Encoding': 'gzip, deflate' } });
+    expect(gz.headers.get('vary')).toContain('Accept-Encoding');
+    expect(zlib.gunzipSync(Buffer.from(await gz.arrayBuffer())).toString()).toBe(plain);
+    const br = await app.request(path, { headers: { 'Accept-Encoding': 'gzip, deflate, br' } });
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(zlib.brotliDecompressSync(Buffer.from(await br.arrayBuffer())).toString()).toBe(plain);
+    expect(br.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const identity = await app.request(path);
+    expect(identity.headers.get('content-encoding')).toBeNull();
+    expect(await identity.text()).toBe(plain);
+  });
+
+  it('sees a write by another app instance on the same database', async () => {
+    const other = createApp({ db, config: testConfig() });
+    const path = `/papers/${IDS[2]}`;
+    const before = await (await app.request(path)).text();
+    expect(before).not.toContain('A comment from elsewhere');
+    const res = await other.request(`/papers/${IDS[2]}/comments`, { method: 'POST', headers: formHeaders(ada), body: `_csrf=${ada.csrf}&comment=A+comment+from+elsewhere` });
+    expect(res.status).toBe(303);
+    await expect.poll(async () => (await app.request(path)).text()).toContain('A comment from elsewhere');
+  });
+});
