@@ -24,7 +24,17 @@ export function freePort(): Promise<number> {
  * and resolves once it answers /healthz (LOG_LEVEL=warn hides the "listening" line).
  */
 export function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
+  return startChild([path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], databaseUrl, port, env);
+}
+
+/** Starts bench/limit-server.ts on `port`, serving each `name=file` from memory at /static/<name>. */
+export function startLimitServer(port: number, files: Record<string, string>): Promise<ChildProcess> {
+  const args = ['--import', 'tsx', path.join(repoRoot, 'bench/limit-server.ts'), String(port), ...Object.entries(files).map(([n, f]) => `${n}=${f}`)];
+  return startChild(args, '', port, {});
+}
+
+function startChild(args: string[], databaseUrl: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/config.ts).
     env: {

@@ -92,7 +92,7 @@ describe('page cache: shared pages, personal state', () => {
     expect(votedOn((await view(path, bob)).html)).toEqual([IDS[1], IDS[2]]);
     expect(votedOn((await view(path, ada)).html)).toEqual([IDS[0]]);
     // The count everyone sees moved too.
-    expect((await view(path, null)).html).toMatch(new RegExp(`/papers/${IDS[2].replace('.', '\\.')}"[^]*?upvote-count">2<`));
+    expect((await view(path, null)).html).toMatch(new RegExp(`/papers/${IDS[2]!.replace('.', '\\.')}"[^]*?upvote-count">2<`));
   });
 
   it('sends anonymous pages gzip or brotli as asked, decoding to the same bytes', async () => {
