@@ -5,8 +5,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { currentContentVersion } from '../db/content-version.ts';
-import { SESSION_COOKIE, type Viewer } from '../auth/sessions.ts';
-import { csrfToken } from '../auth/middleware.ts';
+import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts';
+import { csrfToken, sessionCsrfToken } from '../auth/middleware.ts';
 import { votedPaperIds } from '../votes/queries.ts';
 import { cachedResponses } from '../metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from './reader-template.ts';
@@ -44,6 +44,7 @@ const CACHEABLE_TYPE = /^(text\/html|application\/json|text\/markdown)/;
 /** A Buffer as the Uint8Array a Response takes (it is one). */
 const bytes = (b: Buffer) => b as unknown as Uint8Array<ArrayBuffer>;
 const SESSION_MARK = `${SESSION_COOKIE}=`;
+const SESSION_VALUE = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([\\w-]+)`);
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
@@ -126,11 +127,42 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   const early: PageCache['early'] = (req) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !security) return null;
     const headers = req.headers;
-    if (headers.get('Authorization') !== null || headers.get('Cookie')?.includes(SESSION_MARK)) return null;
+    if (headers.get('Authorization') !== null) return null;
+    const cookie = headers.get('Cookie');
+    if (cookie?.includes(SESSION_MARK)) return earlyPersonal(req, cookie);
     const url = req.url;
     const version = currentContentVersion(db.kysely);
     if (typeof version === 'number') return answer(req, url, version);
     return version.then((v) => answer(req, url, v), () => null);
+  };
+
+  /**
+   * A signed-in reader's page from the role's template, ahead of the chain: the session's one
+   * query, then the template's one (their votes). Null (the chain answers) on a miss, a stale or
+   * banned session, or anything but a page under /papers.
+   */
+  const earlyPersonal = async (req: Request, cookie: string): Promise<Response | null> => {
+    const url = req.url;
+    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+    if (!(path === '/papers' || path.startsWith('/papers/') || path.startsWith('/papers?'))) return null;
+    const token = SESSION_VALUE.exec(cookie)?.[1];
+    if (!token) return null;
+    const [version, session] = await Promise.all([currentContentVersion(db.kysely), sessionViewer(db.kysely, token)]);
+    if (!session) return null;
+    const entry = entries.get(`${session.viewer.role}\n${url}`);
+    if (!entry || entry.version !== version || !('template' in entry)) return null;
+    cachedResponses.inc();
+    const { etag, cacheHeaders } = readerTags(version, session.viewer, token);
+    if (req.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ...security, ...cacheHeaders } });
+    const body = await fillFor(entry.template, session.viewer, sessionCsrfToken(token));
+    return new Response(req.method === 'HEAD' ? null : bytes(body), { status: entry.status, headers: { ...entry.headers, ...cacheHeaders } });
+  };
+
+  /** The ETag of a reader's copy: the release, the content version (which their votes bump) and who they are in this session. */
+  const readerTags = (version: number, viewer: Viewer, sessionToken: string) => {
+    const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}`).digest('base64url').slice(0, 16);
+    const etag = `W/"${buildId}-${version}-${reader}"`;
+    return { etag, cacheHeaders: { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Accept-Encoding, Cookie' } };
   };
 
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -169,9 +201,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
    */
   const personalPage = async (c: Context<AppEnv>, next: () => Promise<void>, viewer: Viewer, sessionToken: string) => {
     const version = await currentContentVersion(db.kysely);
-    const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}`).digest('base64url').slice(0, 16);
-    const etag = `W/"${buildId}-${version}-${reader}"`;
-    const cacheHeaders = { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Accept-Encoding, Cookie' };
+    const { etag, cacheHeaders } = readerTags(version, viewer, sessionToken);
     if (c.req.header('If-None-Match') === etag) return c.body(null, 304, cacheHeaders);
     const key = `${viewer.role}\n${c.req.url}`;
     let entry = entries.get(key);
@@ -189,8 +219,9 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
       // Redirects and the like carry nothing personal.
       if (!res.body || !/^(text\/|application\/json)/.test(contentType)) return;
       const template = parseTemplate(await res.text());
-      const headers: Record<string, string> = {};
-      for (const [name, value] of res.headers) if (name !== 'content-length' && name !== 'set-cookie') headers[name] = value;
+      // With the security headers, which the chain adds after this middleware, so that the early path can send them.
+      const headers: Record<string, string> = { ...security };
+      for (const [name, value] of res.headers) if (name !== 'content-length' && name !== 'set-cookie' && name !== 'x-request-id') headers[name] = value;
       const fresh: TemplateEntry = { version, status: res.status, template, headers, size: template.parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.byteLength : 0), 0) * 2 };
       const cacheable = res.status === 200 && !res.headers.has('Set-Cookie') && CACHEABLE_TYPE.test(contentType) && !res.headers.get('Cache-Control')?.includes('no-store') && fresh.size < MAX_BODY_BYTES * 2;
       if (cacheable) store(key, fresh);
@@ -213,10 +244,11 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   };
 
   /** The template filled in for this reader: one query for which of its papers they upvoted. */
-  const readerBody = async (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer): Promise<Buffer> => {
+  const readerBody = (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer) => fillFor(template, viewer, csrfToken(c));
+  const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string): Promise<Buffer> => {
     if (!template.personal) return fillTemplate(template, { viewer, csrf: '', voted: new Set() });
     const voted = template.paperIds.length > 0 ? await votedPaperIds(db.kysely, viewer.id, template.paperIds) : new Set<string>();
-    return fillTemplate(template, { viewer, csrf: csrfToken(c), voted });
+    return fillTemplate(template, { viewer, csrf, voted });
   };
 
   return { early, middleware };
