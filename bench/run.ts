@@ -1,19 +1,20 @@
-// `npm run bench`: import and HTTP throughput on SQLite and PostgreSQL, measured side by side in one run.
+// `npm run bench`: every page against its limit, anonymous and signed in, on SQLite and PostgreSQL, in one run.
 //
-// Absolute times on a shared machine are noise, so what this reports are ratios taken in
-// the same run: each route's requests/s against a trivial route of the same server
-// (`/healthz`, one `select 1`), and each PostgreSQL figure against the SQLite one, with rounds
-// of all routes on both servers interleaved so that drift in the machine's load hits every
-// route and both databases alike; and each re-import's rate against its first import's.
+// Absolute times on a shared machine are noise, so what this reports are ratios taken in the same
+// round (issue 16, docs/decisions/013-serving.md): each page against Hono serving its exact bytes
+// from memory (a static file), /healthz against Hono's hello-world, each signed-in page against the
+// same page anonymous, each PostgreSQL figure against the SQLite one. Runs rotate from round to
+// round so drift in the machine's load hits all alike.
 //
-// 1. Imports the real Hugging Face archive (../shared/fixtures, when present; else the demo
-//    data) twice (new, then all unchanged) into a fresh temporary SQLite database, and into a
-//    fresh PostgreSQL database `dp_bench_<ts>` created through BENCH_POSTGRES_URL (an admin
-//    URL, default postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end, also
-//    on failure. When PostgreSQL is unreachable the report says so and covers SQLite only.
-// 2. Starts the real server on each database as a child process (so the load generator does
-//    not share its event loop) and drives them with autocannon, 10 connections, 127.0.0.1 only.
-// 3. Prints a Markdown report and writes it to bench/RESULTS.md.
+// 1. Imports the real Hugging Face archive (../shared/fixtures, when present; else the demo data)
+//    twice into a fresh temporary SQLite database, and into a fresh PostgreSQL database
+//    `dp_bench_<ts>` created through BENCH_POSTGRES_URL (an admin URL, default
+//    postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end, also on failure; adds a
+//    signed-in reader (session, a few upvotes on the busiest day) to each.
+// 2. Starts the real server on each database and the limit server (bench/limit-server.ts) as child
+//    processes and drives them with autocannon, 10 connections, 127.0.0.1 only.
+// 3. Times rendering the busiest day and its top paper from nothing, in this process.
+// 4. Prints a Markdown report and writes it to bench/RESULTS.md.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -379,6 +380,14 @@ async function renderTimes(db: Db, paths: Record<string, string>): Promise<{ rou
   return out;
 }
 
+/** The sections of the results file that other benches own (all but Import and HTTP), kept as they are. */
+function otherSections(file: string): string {
+  if (!fs.existsSync(file)) return '';
+  const text = fs.readFileSync(file, 'utf8');
+  const sections = text.split(/^(?=## )/m).slice(1);
+  return sections.filter((sec) => !/^## (Import|HTTP)/.test(sec)).map((sec) => `\n${sec.trimEnd()}\n`).join('');
+}
+
 /** A reader with a session on `db` who upvoted `paperIds`: their Cookie header. */
 async function benchReader(db: Db, paperIds: string[]): Promise<string> {
   const id = await createAccount(db.kysely, { username: 'benchreader', email: 'bench@example.org' });
@@ -577,7 +586,7 @@ async function main(): Promise<void> {
       seconds: (performance.now() - t0) / 1000,
     });
     process.stdout.write(markdown);
-    fs.writeFileSync(RESULTS, markdown);
+    fs.writeFileSync(RESULTS, `${markdown.trimEnd()}\n${otherSections(RESULTS)}`);
     log(`wrote ${path.relative(repoRoot, RESULTS)}`);
   } finally {
     await cleanup();

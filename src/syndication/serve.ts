@@ -5,7 +5,7 @@ import type { AppEnv } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import type { PaperView } from '../feed/queries.ts';
-import { contentVersion } from '../db/content-version.ts';
+import { currentContentVersion } from '../db/content-version.ts';
 import { siteOrigin } from '../web/origin.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } from './render.ts';
@@ -55,7 +55,7 @@ export function feedFile(file: string, name?: string): { name: string; format: F
  */
 export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (db: Kysely<Database>) => Promise<FeedContent | Response>): Promise<Response> {
   const db = c.var.db;
-  const version = await contentVersion(db.kysely);
+  const version = await currentContentVersion(db.kysely);
   // The query string is part of the key: it names the search of a search feed.
   const url = new URL(c.req.url);
   const key = `${siteOrigin(c)}${url.pathname}${url.search}`;
