@@ -33,28 +33,30 @@ export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
   return { type: 'comment', id: Number(args[0]) };
 }
 
-export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<void> {
+/** Hides or shows `target`; the line to print. */
+export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<string> {
   const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason).catch(asCliError);
   const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
-  console.log(changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`);
+  return changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`;
 }
 
-export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<void> {
+/** Bans or unbans `username`; the line to print. */
+export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<string> {
   const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason)).catch(asCliError);
-  console.log(changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`);
+  return changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`;
 }
 
-export async function reportsCommand(db: Db): Promise<void> {
+/** The open reports, a line each. */
+export async function reportsCommand(db: Db): Promise<string[]> {
   const reports = await openReports(db.kysely, 1000);
-  if (reports.length === 0) console.log('moderate: no open reports');
-  for (const r of reports) {
+  if (reports.length === 0) return ['moderate: no open reports'];
+  return reports.map((r) => {
     const text = (r.excerpt ?? '').replace(/\s+/g, ' ').slice(0, 80);
-    console.log(`#${r.id}  ${r.createdAt.slice(0, 16)}  ${r.targetType} ${r.targetId}  by ${r.reporter ?? '?'}: ${r.reason}${text ? `  — "${text}"` : ''}`);
-  }
+    return `#${r.id}  ${r.createdAt.slice(0, 16)}  ${r.targetType} ${r.targetId}  by ${r.reporter ?? '?'}: ${r.reason}${text ? `  — "${text}"` : ''}`;
+  });
 }
 
-export async function auditCommand(db: Db, limit: number): Promise<void> {
-  for (const r of await auditLog(db.kysely, limit)) {
-    console.log(`${r.createdAt}  ${r.actor}  ${r.action}  ${r.targetType} ${r.targetId}${r.detail ? `  ${r.detail}` : ''}`);
-  }
+/** The newest `limit` entries of the audit log, a line each. */
+export async function auditCommand(db: Db, limit: number): Promise<string[]> {
+  return (await auditLog(db.kysely, limit)).map((r) => `${r.createdAt}  ${r.actor}  ${r.action}  ${r.targetType} ${r.targetId}${r.detail ? `  ${r.detail}` : ''}`);
 }
