@@ -11,7 +11,8 @@ import { pageCache } from './web/page-cache.ts';
 import { metrics } from './web/health.ts';
 import { observe } from './web/observe.ts';
 import { silentLogger, type Logger } from './log.ts';
-import { authenticate, csrfProtection, wantsJson, type Auth } from './auth/middleware.ts';
+import { authenticate, csrfProtection, wantsJson } from './http/authenticate.ts';
+import type { AppEnv } from './http/env.ts';
 import { parseFormFirst } from './web/forms.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { bodyLimit } from 'hono/body-limit';
@@ -21,11 +22,6 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /** Without RELEASE_ID, each start mints its own ETags, so a new build never answers 304 for the old one's pages. */
 const START_ID = Date.now().toString(36);
-
-/** What every handler can reach through `c.var`. */
-export interface AppEnv {
-  Variables: { db: Db; config: Config; keys: InstanceKeys; requestId: string; log: Logger; mailer: Mailer; auth: Auth };
-}
 
 /**
  * The whole web application: one middleware chain, then the route tables. `keys` are resolved

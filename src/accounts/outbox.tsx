@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from 'hono';
 import { simpleParser } from 'mailparser';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { outboxFiles } from '../mail/mailer.ts';
-import { fromLoopback } from '../auth/rate-limit.ts';
+import { fromLoopback } from '../http/rate-limit.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 
 type C = Context<AppEnv>;

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken } from '../auth/middleware.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken } from '../http/authenticate.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
+import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
@@ -15,7 +15,7 @@ import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms
 import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';
 import { safeRedirect } from '../web/redirects.ts';
-import { normalizeEmail, usernameProblem } from './users.ts';
+import { normalizeEmail, usernameProblem } from '../auth/users.ts';
 import { siteOrigin } from '../web/origin.ts';
 
 type C = Context<AppEnv>;

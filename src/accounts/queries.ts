@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApiTokenTable, Database, ImportedIdentity, User } from '../db/schema.ts';
 import { paperViews, type PaperView } from '../feed/queries.ts';
-import type { Role } from './users.ts';
+import type { Role } from '../auth/users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
 

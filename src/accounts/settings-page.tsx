@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import { deleteCookie } from 'hono/cookie';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { needViewer } from '../auth/guards.ts';
-import { csrfToken } from '../auth/middleware.ts';
+import type { AppEnv } from '../http/env.ts';
+import { needViewer } from '../http/guards.ts';
+import { csrfToken } from '../http/authenticate.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import { SESSION_COOKIE, type Viewer } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { fieldErrors, formFields } from '../web/forms.ts';

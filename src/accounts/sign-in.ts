@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.ts';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
-import { createAccount, normalizeEmail } from './users.ts';
+import { createAccount, normalizeEmail } from '../auth/users.ts';
 import { insertEmailToken, useEmailToken, userByEmail, userByHandle } from './queries.ts';
 import { signinMail, signupMail } from './mails.ts';
 import { safeRedirect } from '../web/redirects.ts';

@@ -5,7 +5,7 @@ import { changeRole, recordAudit, setRole } from '../moderation/queries.ts';
 import { RequestError } from '../web/respond.ts';
 import { cliActor } from '../moderation/cli.ts';
 import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash, userByHandle } from './queries.ts';
-import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from './users.ts';
+import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from '../auth/users.ts';
 
 const isRole = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
 

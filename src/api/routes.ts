@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { getDailyPapers } from '../feed/api.ts';
 import { getPaper, getRelatedPapers } from '../papers/api.ts';
 import { searchPapersApi } from '../search/api.ts';

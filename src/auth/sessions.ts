@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { hashToken, newToken } from './tokens.ts';
-import type { Role } from '../accounts/users.ts';
+import type { Role } from './users.ts';
 
 export const SESSION_COOKIE = 'dp_session';
 const SESSION_DAYS = 30;

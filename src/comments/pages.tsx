@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
-import { needViewer, staffRole } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { needViewer, staffRole } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { paperPath } from '../web/components.tsx';
 import { plural } from '../web/format.ts';

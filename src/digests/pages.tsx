@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
-import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../accounts/forms.tsx';
 import { outboxOpen } from '../accounts/outbox.tsx';
 import { siteOrigin } from '../web/origin.ts';

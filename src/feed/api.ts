@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { RequestError, zodDetails } from '../web/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';
 import { SubscribeCta } from '../digests/forms.tsx';

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
-import { withArticle, type Role } from '../accounts/users.ts';
+import { withArticle, type Role } from '../auth/users.ts';
 import { RequestError } from '../web/respond.ts';
 
 type Q = Kysely<Database>;

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Organization } from '../db/schema.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 import { PaperList } from '../web/components.tsx';

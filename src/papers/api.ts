@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { RequestError, zodDetails } from '../web/respond.ts';
 import { paperView, paperViews, withSourceRecords, type PaperView } from '../feed/queries.ts';
 import { paperIdParam } from '../web/params.ts';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../feed/queries.ts';
 import { Layout, chromeOf, type Chrome } from '../web/layout.tsx';
 import { MathText, Upvotes, paperPath, type VoteState } from '../web/components.tsx';

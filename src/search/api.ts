@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { PaperView } from '../feed/queries.ts';
 import { withSourceRecords } from '../feed/queries.ts';
 import { hfEnvelope, hfPaper } from '../papers/hf-format.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf } from '../web/layout.tsx';
 import { PaperList, type VoteState } from '../web/components.tsx';
 import { viewerVotes } from '../votes/routes.ts';

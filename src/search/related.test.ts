@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Hono } from 'hono';
 import { stemmer } from 'stemmer';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { HF_ARCHIVE, hasFixtures, testApp, testDialect } from '../../test/helpers.ts';
 import { importHfPath } from '../ingest/hf-import.ts';

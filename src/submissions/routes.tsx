@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken } from '../auth/middleware.ts';
-import { needViewer } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken } from '../http/authenticate.ts';
+import { needViewer } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
 import { arxivIdFromInput } from '../papers/arxiv-id.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';

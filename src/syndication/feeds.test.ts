@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import Parser from 'rss-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';

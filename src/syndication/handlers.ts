@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { formatLongDay, formatShortDate } from '../web/format.ts';
 import { parseWeek, weekKeyOf } from '../feed/periods.ts';
 import { categoryListings, latestDay, listings, trendingListings } from '../feed/queries.ts';

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf, wantsJson } from '../auth/middleware.ts';
-import { needViewer } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf, wantsJson } from '../http/authenticate.ts';
+import { needViewer } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import { paperPath, type VoteState } from '../web/components.tsx';
 import { formBody } from '../web/forms.ts';
 import { refererPath } from '../web/redirects.ts';

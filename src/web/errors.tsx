@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { RequestError, jsonError } from './respond.ts';
-import { wantsJson } from '../auth/middleware.ts';
+import { wantsJson } from '../http/authenticate.ts';
 import { Layout, chromeOf } from './layout.tsx';
 
 

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { sql } from 'kysely';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { registry } from '../metrics.ts';
-import { fromLoopback } from '../auth/rate-limit.ts';
+import { fromLoopback } from '../http/rate-limit.ts';
 import { sameSecret } from '../auth/tokens.ts';
 
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */

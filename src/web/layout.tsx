@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { SubscribeCta } from '../digests/forms.tsx';
 

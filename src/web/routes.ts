@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../feed/pages.tsx';
 import { showPaper } from '../papers/pages.tsx';
 import { showSearch } from '../search/pages.tsx';

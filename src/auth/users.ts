@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { hashPassword } from './passwords.ts';
 
 /** What an account may do, from least to most. */
 export const ROLES = ['user', 'moderator', 'admin'] as const;

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv } from '../app.ts';
-import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from './sessions.ts';
-import { hashToken, newToken, sameSecret } from './tokens.ts';
+import type { AppEnv } from './env.ts';
+import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from '../auth/sessions.ts';
+import { hashToken, newToken, sameSecret } from '../auth/tokens.ts';
 import { siteOrigin } from '../web/origin.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */

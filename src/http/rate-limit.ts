@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { sql, type Kysely } from 'kysely';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from './env.ts';
 import type { Database } from '../db/schema.ts';
-import { viewerOf } from './middleware.ts';
+import { viewerOf } from './authenticate.ts';
 import { RequestError } from '../web/respond.ts';
 
 /**
