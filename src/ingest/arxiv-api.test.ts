@@ -3,7 +3,7 @@ import { ReplayServer, expectedFromXml, readFixture, storedPapers, syntheticFeed
 import { freshDatabaseUrl, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
 import { cli as runCli } from '../../test/run-cli.ts';
 import { connectDatabase } from '../db/database.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { arxivBodyError, arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';

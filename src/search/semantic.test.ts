@@ -6,7 +6,7 @@ import { createApp } from '../app.ts';
 import { connectDatabase, type Db } from '../db/database.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
 import { runIfDue } from '../jobs/scheduler.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import { backlogSize, embedBacklog } from './backlog.ts';
