@@ -22,11 +22,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { maskUrl } from '../src/config.ts';
+import { maskUrl } from '../src/core/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { importHfPath, type ImportSummary } from '../src/ingest/hf-import.ts';
 import { importDemoData } from '../src/ingest/seed.ts';
-import { parseWeek, weekKeyOf } from '../src/feed/periods.ts';
+import { parseWeek, weekKeyOf } from '../src/core/periods.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const ARCHIVE = path.resolve(repoRoot, '../shared/fixtures/hf-api/hf_daily_papers_2024-05-27_to_2026-08-20.by_date.jsonl.gz');

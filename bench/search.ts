@@ -29,7 +29,7 @@ import MiniSearch from 'minisearch';
 import { create as createOrama, insert as oramaInsert, search as oramaSearch } from '@orama/orama';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { anyChanged, writeContent } from '../src/db/content-version.ts';
-import { maskUrl } from '../src/config.ts';
+import { maskUrl } from '../src/core/config.ts';
 import { saveArxivRecords } from '../src/papers/queries.ts';
 import { trendingScore } from '../src/papers/trending.ts';
 import { searchPapers } from '../src/search/engine.ts';

@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 export function startServer(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
     cwd: repoRoot,
-    // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/config.ts).
+    // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/core/config.ts).
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { requestId } from 'hono/request-id';
-import type { Config } from './config.ts';
+import type { Config } from './core/config.ts';
 import type { Db } from './db/database.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
@@ -10,13 +10,13 @@ import { notFound, serverError } from './web/errors.tsx';
 import { pageCache } from './web/page-cache.ts';
 import { metrics } from './web/health.ts';
 import { observe } from './web/observe.ts';
-import { silentLogger, type Logger } from './log.ts';
+import { silentLogger, type Logger } from './core/log.ts';
 import { authenticate, csrfProtection, wantsJson } from './http/authenticate.ts';
 import type { AppEnv } from './http/env.ts';
-import { parseFormFirst } from './web/forms.ts';
+import { parseFormFirst } from './http/forms.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { bodyLimit } from 'hono/body-limit';
-import { resolveKeys, type InstanceKeys } from './secrets.ts';
+import { resolveKeys, type InstanceKeys } from './db/secrets.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,7 +1,7 @@
 // The one executable's commands. Each command loads its modules when it runs, so `--help` or
 // `config` does not pay for the whole application (through tsx, that is seconds on a busy machine).
 import { Command, CommanderError } from 'commander';
-import type { Config } from './config.ts';
+import type { Config } from './core/config.ts';
 import type { Db } from './db/database.ts';
 import type { ImportSummary } from './ingest/hf-import.ts';
 import { registerSearchCommands, type CommandOutput } from './search/cli.ts';
@@ -37,7 +37,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return status.code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const { ConfigError } = await import('./config.ts');
+    const { ConfigError } = await import('./core/config.ts');
     const { DatabaseError } = await import('./db/database.ts');
     if (err instanceof ConfigError || err instanceof DatabaseError || (err instanceof Error && /^[a-z]+: /.test(err.message))) {
       io.err(`dailypapers: ${err.message}`);
@@ -53,7 +53,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 function buildProgram(io: CliIo, status: { code: number }): Command {
   /** Runs one command with the config and database. */
   async function withDb(action: (config: Config, db: Db, out: CommandOutput) => Promise<void>): Promise<void> {
-    const { loadConfig } = await import('./config.ts');
+    const { loadConfig } = await import('./core/config.ts');
     const { connectDatabase } = await import('./db/database.ts');
     const config = loadConfig(io.env);
     const db = await connectDatabase(config.DATABASE_URL);
@@ -63,7 +63,7 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
       await db.close();
     }
   }
-  const loadConfig = async () => (await import('./config.ts')).loadConfig(io.env);
+  const loadConfig = async () => (await import('./core/config.ts')).loadConfig(io.env);
 
   function printSummary(s: ImportSummary): void {
     for (const p of s.problems) io.err(`rejected ${p.position}: ${p.reason}`);
@@ -105,10 +105,10 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
     .description('print the resolved configuration (secrets masked)')
     .option('--check', 'instead, list every setting unsafe on a public server (production); exit 1 if there is one')
     .action(async (opts: { check?: boolean }) => {
-      const { describeConfig, productionProblems, productionWarnings } = await import('./config.ts');
+      const { describeConfig, productionProblems, productionWarnings } = await import('./core/config.ts');
       const config = await loadConfig();
       if (opts.check) {
-        // The same rules `serve` enforces at start in production (src/config.ts).
+        // The same rules `serve` enforces at start in production (src/core/config.ts).
         const problems = productionProblems(config);
         for (const p of problems) io.out(`error: ${p}`);
         for (const w of productionWarnings(config)) io.out(`warning: ${w}`);
@@ -128,7 +128,7 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
     .action(() =>
       withDb(async (config, db) => {
         const { scheduledJobs } = await import('./jobs/jobs.ts');
-        const { resolveKeys } = await import('./secrets.ts');
+        const { resolveKeys } = await import('./db/secrets.ts');
         for (const job of scheduledJobs(db, { ...config, keys: await resolveKeys(db, config) })) {
           const last = await db.kysely
             .selectFrom('job_runs')
@@ -150,8 +150,8 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
       withDb(async (config, db) => {
         const { scheduledJobs } = await import('./jobs/jobs.ts');
         const { runIfDue } = await import('./jobs/scheduler.ts');
-        const { silentLogger } = await import('./log.ts');
-        const { resolveKeys } = await import('./secrets.ts');
+        const { silentLogger } = await import('./core/log.ts');
+        const { resolveKeys } = await import('./db/secrets.ts');
         const job = scheduledJobs(db, { ...config, keys: await resolveKeys(db, config) }).find((j) => j.name === name);
         if (!job) throw new Error(`jobs: no job named ${name} is turned on (see \`dailypapers jobs list\`)`);
         const outcome = await runIfDue(db.kysely, job, silentLogger);

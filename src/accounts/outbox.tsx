@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import type { AppEnv } from '../http/env.ts';
 import { outboxFiles } from '../mail/mailer.ts';
 import { fromLoopback } from '../http/rate-limit.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
+import { Layout, chromeOf } from '../ui/layout.tsx';
 
 type C = Context<AppEnv>;
 

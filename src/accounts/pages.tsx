@@ -8,15 +8,15 @@ import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
-import { fieldErrors, formFields } from '../web/forms.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
+import { fieldErrors, formFields } from '../http/forms.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
 import { outboxOpen } from './outbox.tsx';
-import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
+import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../ui/forms.tsx';
 import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';
-import { safeRedirect } from '../web/redirects.ts';
+import { safeRedirect } from '../http/redirects.ts';
 import { normalizeEmail, usernameProblem } from '../auth/users.ts';
-import { siteOrigin } from '../web/origin.ts';
+import { siteOrigin } from '../http/origin.ts';
 
 type C = Context<AppEnv>;
 

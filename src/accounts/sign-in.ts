@@ -7,7 +7,7 @@ import type { Mail } from '../mail/mailer.ts';
 import { createAccount, normalizeEmail } from '../auth/users.ts';
 import { insertEmailToken, useEmailToken, userByEmail, userByHandle } from './queries.ts';
 import { signinMail, signupMail } from './mails.ts';
-import { safeRedirect } from '../web/redirects.ts';
+import { safeRedirect } from '../http/redirects.ts';
 
 type Db = Kysely<Database>;
 

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
 import { changeRole, recordAudit, setRole } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 import { cliActor } from '../moderation/cli.ts';
 import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash, userByHandle } from './queries.ts';
 import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from '../auth/users.ts';

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
-import { safeRedirect } from '../web/redirects.ts';
+import { safeRedirect } from '../http/redirects.ts';
 
 // Who may do what: staff powers need a browser session, ban rules hold both ways, tokens end with
 // "sign out everywhere", and no redirect leaves the site (issue 13, "Accounts and authority").

@@ -20,7 +20,7 @@ export interface Viewer {
   avatarUrl: string | null;
 }
 
-/** Whether to show staff links and buttons; whether a request may use staff powers is `staffRole` (auth/guards.ts). */
+/** Whether to show staff links and buttons; whether a request may use staff powers is `staffRole` (http/guards.ts). */
 export const isModerator = (v: Viewer | null): boolean => v?.role === 'moderator' || v?.role === 'admin';
 
 /** Whether cookies must be Secure: the site is served over https, directly or behind a proxy. */

@@ -19,7 +19,7 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
-import { maskUrl } from '../config.ts';
+import { maskUrl } from '../core/config.ts';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { CommandOutput, WithDb } from '../search/cli.ts';
 
@@ -71,7 +71,7 @@ async function sendCommand(config: Config, db: Db, opts: SendCommandOptions, io:
   }
 
   const { createMailer } = await import('../mail/mailer.ts');
-  const { resolveKeys } = await import('../secrets.ts');
+  const { resolveKeys } = await import('../db/secrets.ts');
   // Resolved once for the whole run: every digest's links are signed with the instance's mail-link key.
   const keyed = { ...config, keys: await resolveKeys(db, config) };
   const mailer = createMailer(config);

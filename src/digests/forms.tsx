@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { CsrfField, FormAlert, type FormErrors } from '../accounts/forms.tsx';
-import type { Chrome } from '../web/layout.tsx';
+import { CsrfField, FormAlert, type FormErrors } from '../ui/forms.tsx';
+import type { Chrome } from '../ui/layout.tsx';
 import { MAX_PAPERS, MAX_TOPICS_PER_LIST, preferencesSchema, topicsOf, type Preferences, type Subscription } from './subscriptions.ts';
 
 /** The preferences form's fields as typed: lists are text, one entry per line (or per word for ids). */

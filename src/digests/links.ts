@@ -1,5 +1,5 @@
-import type { Config } from '../config.ts';
-import type { InstanceKeys } from '../secrets.ts';
+import type { Config } from '../core/config.ts';
+import type { InstanceKeys } from '../db/secrets.ts';
 import { signToken, type TokenPurpose } from './tokens.ts';
 
 /** What signed links need: where the site is, and the key resolved at startup. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';

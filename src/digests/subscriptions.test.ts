@@ -9,7 +9,7 @@ import { signedInUser } from '../../test/community.ts';
 import { CookieClient, LOOPBACK } from '../../test/cookie-client.ts';
 import { linksIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../test/smtp.ts';
 import { signToken, verifyToken } from './tokens.ts';
-import { resolveKeys, type KeyedConfig } from '../secrets.ts';
+import { resolveKeys, type KeyedConfig } from '../db/secrets.ts';
 import { preferencesUrl, unsubscribeHeaders, unsubscribeUrl } from './links.ts';
 import { confirm, subscribe, subscriptionByEmail, subscriptionFor, topicsOf, unsubscribe } from './subscriptions.ts';
 

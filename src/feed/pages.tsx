@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import { Layout, chromeOf, type Chrome, type Tab } from '../web/layout.tsx';
-import { PaperList } from '../web/components.tsx';
+import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
+import { PaperList } from '../ui/components.tsx';
 import { SubscribeCta } from '../digests/forms.tsx';
-import { formatLongDay, formatMonth, formatShortDate, plural } from '../web/format.ts';
+import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
   dayPeriod,
   monthKeyOf,
@@ -12,7 +12,7 @@ import {
   parseWeek,
   weekKeyOf,
   type Period,
-} from './periods.ts';
+} from '../core/periods.ts';
 import { viewerVotes } from '../votes/routes.ts';
 import { countListings, latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
 

@@ -3,7 +3,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from './env.ts';
 import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from '../auth/sessions.ts';
 import { hashToken, newToken, sameSecret } from '../auth/tokens.ts';
-import { siteOrigin } from '../web/origin.ts';
+import { siteOrigin } from './origin.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */
 export type Auth =

@@ -1,8 +1,8 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import type { InstanceKeys } from '../secrets.ts';
+import type { InstanceKeys } from '../db/secrets.ts';
 import type { Auth } from './authenticate.ts';
 
 /** What every handler can reach through `c.var`. */

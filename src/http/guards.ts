@@ -3,8 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env.ts';
 import { viewerOf, wantsJson } from './authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
-import { RequestError } from '../web/respond.ts';
-import { refererPath, safeRedirect } from '../web/redirects.ts';
+import { RequestError } from './respond.ts';
+import { refererPath, safeRedirect } from './redirects.ts';
 
 /**
  * The signed-in viewer, or the request ends here: an API client gets 401 (403 when

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AppEnv } from './env.ts';
 import type { Database } from '../db/schema.ts';
 import { viewerOf } from './authenticate.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from './respond.ts';
 
 /**
  * The limits, per action: at most `limit` requests per `windowSeconds` for one

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
 import { OAI_PREFIXES, harvestOai, oaiFetcher, type OaiPrefix } from './arxiv-oai.ts';
 import type { CommandOutput } from '../search/cli.ts';

@@ -6,7 +6,7 @@ import { ImportCache, saveImportedListings } from '../papers/queries.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
 import { RecordProblem, count, emptySummary, note, refreshStatistics, reject, type ImportSummary } from './summary.ts';
-import { parseDay } from '../feed/periods.ts';
+import { parseDay } from '../core/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
 /** One raw envelope and where it came from. */

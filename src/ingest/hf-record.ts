@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseArxivId } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
 import { importedUsernameProblem } from '../auth/users.ts';
 
 /**

@@ -3,8 +3,8 @@ import { CronExpressionParser } from 'cron-parser';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
-import type { Logger } from '../log.ts';
-import { jobRuns } from '../metrics.ts';
+import type { Logger } from '../core/log.ts';
+import { jobRuns } from '../core/metrics.ts';
 
 /** A job that runs once per period, whatever the number of app instances. */
 export interface Job {

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import type { Db } from '../db/database.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
 import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 
 /** A refusal from the domain, worded for this command. */
 function asCliError(err: unknown): never {

@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
 import { withArticle, type Role } from '../auth/users.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 
 type Q = Kysely<Database>;
 type Trx = Transaction<Database>;

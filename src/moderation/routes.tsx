@@ -5,14 +5,14 @@ import { needAdmin, needModerator, needViewer } from '../http/guards.ts';
 import { wantsJson } from '../http/authenticate.ts';
 import { enforceLimit } from '../http/rate-limit.ts';
 import type { Viewer } from '../auth/sessions.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
 import { pendingClaims, decideClaim } from '../claims/queries.ts';
 import { setPaperOrganization } from '../organizations/queries.ts';
 import { ROLES, withArticle } from '../auth/users.ts';
-import { formBody } from '../web/forms.ts';
-import { idParam, paperIdParam, rowId } from '../web/params.ts';
-import { chromeOf } from '../web/layout.tsx';
+import { formBody } from '../http/forms.ts';
+import { idParam, paperIdParam, rowId } from '../http/params.ts';
+import { chromeOf } from '../ui/layout.tsx';
 import {
   auditLog,
   banUser,

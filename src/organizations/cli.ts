@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { cliActor } from '../moderation/cli.ts';
 import { addMember, createOrganization, setPaperOrganization } from './queries.ts';
 

@@ -3,7 +3,7 @@ import type { Database, DailyListing, Organization, Paper } from '../db/schema.t
 import { writeContent } from '../db/content-version.ts';
 import { paperViews, type ListingView } from '../feed/queries.ts';
 import { recordAudit, type Actor } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 import { userByHandle } from '../accounts/queries.ts';
 
 type Q = Kysely<Database>;

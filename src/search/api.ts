@@ -3,7 +3,7 @@ import type { AppEnv } from '../http/env.ts';
 import type { PaperView } from '../feed/queries.ts';
 import { withSourceRecords } from '../feed/queries.ts';
 import { hfEnvelope, hfPaper } from '../papers/hf-format.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 import { QueryError } from './query.ts';
 import { apiSearch, SearchParamsError } from './request.ts';
 import { searchWithViews } from './results.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 
 /** Where a command writes: lines to stdout and to stderr, and the terminal (stderr) when there is one, for progress. */

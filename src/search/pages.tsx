@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../http/env.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { PaperList, type VoteState } from '../web/components.tsx';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { PaperList, type VoteState } from '../ui/components.tsx';
 import { viewerVotes } from '../votes/routes.ts';
 import { QueryError } from './query.ts';
 import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';

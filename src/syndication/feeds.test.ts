@@ -12,7 +12,7 @@ import { importHfItems } from '../ingest/hf-import.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import { featureByRules } from '../feed/featuring.ts';
-import { stripMath } from '../web/math.ts';
+import { stripMath } from '../ui/math.ts';
 
 const BASE = 'https://papers.example.org';
 const LATEST = '2026-11-23';

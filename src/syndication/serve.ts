@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import type { PaperView } from '../feed/queries.ts';
 import { contentVersion } from '../db/content-version.ts';
-import { siteOrigin } from '../web/origin.ts';
+import { siteOrigin } from '../http/origin.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } from './render.ts';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { sql } from 'kysely';
 import type { AppEnv } from '../http/env.ts';
-import { registry } from '../metrics.ts';
+import { registry } from '../core/metrics.ts';
 import { fromLoopback } from '../http/rate-limit.ts';
 import { sameSecret } from '../auth/tokens.ts';
 

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { AppEnv } from '../http/env.ts';
 import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../feed/pages.tsx';
-import { showPaper } from '../papers/pages.tsx';
+import { showPaper } from './paper-page.tsx';
 import { showSearch } from '../search/pages.tsx';
 import { deleteCommentForm, editCommentForm, postCommentForm, reportCommentForm } from '../comments/pages.tsx';
 import { healthz } from './health.ts';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../http/env.ts';
+import type { AppEnv } from './env.ts';
 import { publicOrigin } from '../digests/links.ts';
 
 /**
