@@ -4,7 +4,8 @@ import { Command, CommanderError } from 'commander';
 import type { Config } from './core/config.ts';
 import type { Db } from './db/database.ts';
 import type { ImportSummary } from './ingest/hf-import.ts';
-import { registerSearchCommands, type CommandOutput } from './search/cli.ts';
+import { registerSearchCommands } from './search/cli.ts';
+import type { CommandOutput } from './core/command-output.ts';
 import { registerDigestCommands } from './digests/cli.ts';
 
 /** What a run of the CLI reads and writes: the process's own, or a test's. */

@@ -10,7 +10,7 @@ import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
 import { fieldErrors, formFields } from '../http/forms.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { outboxOpen } from './outbox.tsx';
+import { outboxOpen } from '../http/origin.ts';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../ui/forms.tsx';
 import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import { copyDatabase } from './copy.ts';
 import { connectDatabase, sqlitePath, type Db } from './database.ts';
-import type { CommandOutput } from '../search/cli.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 /** `dailypapers copy --from <url> --to <url>`: copies, prints the verification, fails on any mismatch. */
 export async function copyCommand(fromUrl: string, toUrl: string, io: CommandOutput): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../core/config.ts';
-import type { Db } from '../db/database.ts';
-import type { CommandOutput, WithDb } from '../search/cli.ts';
+import type { CommandOutput } from '../core/command-output.ts';
+import type { Db, WithDb } from '../db/database.ts';
 
 /** Adds `digest send`, `digest status` and `digest prune` to their group; each loads its modules on use. */
 export function registerDigestCommands(group: Command, withDb: WithDb): void {

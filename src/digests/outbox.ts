@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
-import type { Config } from '../core/config.ts';
+import { publicOrigin, type Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';
 import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
-import { publicOrigin, signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
+import { signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
 /**

@@ -5,7 +5,7 @@ import type { AppEnv } from '../http/env.ts';
 import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
 import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../ui/forms.tsx';
-import { outboxOpen } from '../accounts/outbox.tsx';
+import { outboxOpen } from '../http/origin.ts';
 import { siteOrigin } from '../http/origin.ts';
 import type { Mail } from '../mail/mailer.ts';
 import { fieldErrors, formFields } from '../http/forms.ts';

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
 import { PaperList } from '../ui/components.tsx';
-import { SubscribeCta } from '../digests/forms.tsx';
+import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
   dayPeriod,

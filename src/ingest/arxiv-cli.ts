@@ -6,7 +6,7 @@ import { arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem, type ImportSummary } from './summary.ts';
-import type { CommandOutput } from '../search/cli.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 /** Retry warnings go to stderr, so stdout carries only the summary line. */
 function stderrLogger(config: Config) {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
 import { OAI_PREFIXES, harvestOai, oaiFetcher, type OaiPrefix } from './arxiv-oai.ts';
-import type { CommandOutput } from '../search/cli.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 const SET = /^[a-z-]+(?::[A-Za-z.-]+)?$/;
 

@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../core/config.ts';
-import type { Db } from '../db/database.ts';
-
-/** Where a command writes: lines to stdout and to stderr, and the terminal (stderr) when there is one, for progress. */
-export interface CommandOutput {
-  out(line: string): void;
-  err(line: string): void;
-  tty?: NodeJS.WriteStream;
-}
-
-/** How src/cli.ts runs a command with the config, an open database and its output. */
-export type WithDb = (action: (config: Config, db: Db, io: CommandOutput) => Promise<void>) => Promise<void>;
+import type { Db, WithDb } from '../db/database.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 /** Adds the `search …` subcommands to their group; each loads its module on use. */
 export function registerSearchCommands(group: Command, withDb: WithDb): void {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { sql } from 'kysely';
 import type { AppEnv } from '../http/env.ts';
 import { registry } from '../core/metrics.ts';
-import { fromLoopback } from '../http/rate-limit.ts';
+import { fromLoopback } from '../http/origin.ts';
 import { sameSecret } from '../auth/tokens.ts';
 
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */

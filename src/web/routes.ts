@@ -16,7 +16,7 @@ import { confirmLink, showLink, showSignin, showSignup, signin, signout, signup 
 import { createToken, leaveDigest, revokeToken, saveDigestSettings, savePassword, saveProfileForm, showSettings, signOutEverywhere } from '../accounts/settings-page.tsx';
 import * as digests from '../digests/pages.tsx';
 import { showProfile } from '../accounts/profile.tsx';
-import { showOutbox, showOutboxMail } from '../accounts/outbox.tsx';
+import { showOutbox, showOutboxMail } from './dev-outbox.tsx';
 import { upvotePaperForm } from '../votes/routes.ts';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';

@@ -4,18 +4,10 @@ import type { Context } from 'hono';
 import { simpleParser } from 'mailparser';
 import type { AppEnv } from '../http/env.ts';
 import { outboxFiles } from '../mail/mailer.ts';
-import { fromLoopback } from '../http/rate-limit.ts';
+import { outboxOpen } from '../http/origin.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 
 type C = Context<AppEnv>;
-
-/**
- * The outbox holds sign-in links, so it is for development only: without a mail
- * server, never in production, and only to a browser on this machine.
- */
-export function outboxOpen(c: C): boolean {
-  return !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production' && fromLoopback(c);
-}
 
 async function readMail(dir: string, name: string) {
   return simpleParser(await fs.readFile(path.join(dir, name)));
