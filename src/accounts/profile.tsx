@@ -2,10 +2,10 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { User } from '../db/schema.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { PaperList } from '../ui/components.tsx';
+import { PaperList } from '../papers/components.tsx';
 import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
-import type { ListingView } from '../feed/queries.ts';
+import type { ListingView } from '../papers/read-model.ts';
 import { viewerVotes } from '../votes/routes.ts';
 import { profileCounts, profilePapers, userByHandle, type ProfileTab } from './queries.ts';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApiTokenTable, Database, ImportedIdentity, User } from '../db/schema.ts';
-import { paperViews, type PaperView } from '../feed/queries.ts';
+import { paperViews, type PaperView } from '../papers/read-model.ts';
 import type { Role } from '../auth/users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../http/env.ts';
 import { RequestError, zodDetails } from '../http/respond.ts';
-import { paperView, paperViews, withSourceRecords, type PaperView } from '../feed/queries.ts';
+import { paperView, paperViews, withSourceRecords, type PaperView } from '../papers/read-model.ts';
 import { paperIdParam } from '../http/params.ts';
 import { hfPaper } from '../papers/hf-format.ts';
 import { removedPaper } from '../moderation/queries.ts';

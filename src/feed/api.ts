@@ -4,7 +4,8 @@ import type { AppEnv } from '../http/env.ts';
 import { RequestError, zodDetails } from '../http/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from '../core/periods.ts';
-import { listings, trendingListings, withSourceRecords } from './queries.ts';
+import { listings, trendingListings } from './queries.ts';
+import { withSourceRecords } from '../papers/read-model.ts';
 
 /** A query parameter holding a whole number within bounds. */
 const wholeNumber = (min: number, max: number) =>

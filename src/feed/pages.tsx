@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
-import { PaperList } from '../ui/components.tsx';
+import { PaperList } from '../papers/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
@@ -14,7 +14,8 @@ import {
   type Period,
 } from '../core/periods.ts';
 import { viewerVotes } from '../votes/routes.ts';
-import { countListings, latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
+import { countListings, latestDay, listings, neighbourDays, trendingListings } from './queries.ts';
+import { type ListingView } from '../papers/read-model.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;

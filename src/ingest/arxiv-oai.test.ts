@@ -336,7 +336,7 @@ describe('OAI-PMH harvest', () => {
     }
   });
 
-  it('survives SIGKILL between pages: the resumed harvest leaves the same database as an uninterrupted one', { timeout: 150_000 }, async () => {
+  it('survives SIGKILL between pages: the resumed harvest leaves the same database as an uninterrupted one', async () => {
     let stalled: http.ServerResponse | undefined;
     let onStall: () => void = () => {};
     const stall = new Promise<void>((resolve) => (onStall = resolve));

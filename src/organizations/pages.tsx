@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Organization } from '../db/schema.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { PaperList } from '../ui/components.tsx';
+import { PaperList } from '../papers/components.tsx';
 import { plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import { viewerVotes } from '../votes/routes.ts';

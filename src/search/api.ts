@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { PaperView } from '../feed/queries.ts';
-import { withSourceRecords } from '../feed/queries.ts';
+import type { PaperView } from '../papers/read-model.ts';
+import { withSourceRecords } from '../papers/read-model.ts';
 import { hfEnvelope, hfPaper } from '../papers/hf-format.ts';
 import { RequestError } from '../http/respond.ts';
 import { QueryError } from './query.ts';

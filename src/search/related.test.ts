@@ -36,7 +36,7 @@ describe.skipIf(!hasFixtures)('related papers', () => {
     // PostgreSQL's word frequencies are the planner's statistics, and its GIN index takes a bulk import into a
     // pending list until a vacuum: autovacuum does both soon after an import; a test does not wait for it.
     if (testDialect === 'postgres') await sql`vacuum analyze papers`.execute(db.kysely);
-  }, 300_000);
+  });
   afterAll(() => db.close());
 
   it('finds papers on the same topic: reward models for a reward-model paper', async () => {

@@ -4,7 +4,7 @@ import type { AppEnv } from '../http/env.ts';
 import { csrfToken } from '../http/authenticate.ts';
 import { needViewer } from '../http/guards.ts';
 import { enforceLimit } from '../http/rate-limit.ts';
-import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
+import { latestListingOfPaper, withSourceRecords } from '../papers/read-model.ts';
 import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { paperPath } from '../ui/components.tsx';

@@ -1,5 +1,5 @@
 import { Feed, type Item } from 'feed';
-import type { PaperView } from '../feed/queries.ts';
+import type { PaperView } from '../papers/read-model.ts';
 import { stripMath } from '../ui/math.ts';
 import { plural } from '../ui/format.ts';
 

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
-import type { PaperView } from '../feed/queries.ts';
+import type { PaperView } from '../papers/read-model.ts';
 import { contentVersion } from '../db/content-version.ts';
 import { siteOrigin } from '../http/origin.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';

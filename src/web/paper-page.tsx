@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../feed/queries.ts';
+import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
 import { MathText, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';

@@ -1,0 +1,92 @@
+import { raw } from 'hono/html';
+import type { PaperView } from './read-model.ts';
+import { MathText, paperPath, Upvotes, type VoteState } from '../ui/components.tsx';
+import { hasMath, renderMathExcerpt } from '../ui/math.ts';
+import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
+
+/** A search hit's title and abstract passage: escaped HTML with the matched words in `<mark>` (search/highlight.ts). */
+export interface Highlighted {
+  titleHtml: string;
+  snippetHtml: string;
+}
+
+/**
+ * One paper on a list: votes, title, the abstract's first lines, and its meta line.
+ * With `highlighted` (search results), the title and a passage show the matched words
+ * marked, except where the text has math, which is typeset unmarked instead.
+ */
+export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView; rank?: number; votes?: VoteState; highlighted?: Highlighted }) {
+  const { paper, organization, submitter, authors } = view;
+  const code = safeHttpUrl(paper.github_repo);
+  const project = safeHttpUrl(paper.project_page);
+  return (
+    <article class="card" aria-labelledby={`t-${rank ?? paper.id}`}>
+      <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
+      <div class="card-body">
+        <h2 class="card-title" id={`t-${rank ?? paper.id}`}>
+          <a href={paperPath(paper.id)}>
+            {highlighted && !hasMath(paper.title) ? raw(highlighted.titleHtml) : <MathText text={paper.title} />}
+          </a>
+        </h2>
+        {highlighted && !hasMath(highlighted.snippetHtml.replace(/<\/?mark>/g, '')) ? (
+          <p class="card-abstract snippet">{raw(highlighted.snippetHtml)}</p>
+        ) : (
+          <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
+        )}
+        <div class="card-meta">
+          {organization ? (
+            <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
+              {safeHttpUrl(organization.avatar_url) && <img src={safeHttpUrl(organization.avatar_url)} alt="" width="16" height="16" loading="lazy" />}
+              {organization.fullname}
+            </a>
+          ) : (
+            <span title={authors.map((a) => a.name).join(', ')}>
+              {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
+            </span>
+          )}
+          <span aria-hidden="true">·</span>
+          <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time>
+          {code && (
+            <a class="badge" href={code} rel="nofollow noopener">
+              Code{paper.github_stars ? ` ★ ${formatCount(paper.github_stars)}` : ''}
+            </a>
+          )}
+          {project && (
+            <a class="badge" href={project} rel="nofollow noopener">
+              Project page
+            </a>
+          )}
+          <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={plural(paper.comments, 'comment')}>
+            <CommentIcon /> {paper.comments}
+          </a>
+          {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
+        </div>
+      </div>
+    </article>
+  );
+}
+
+/** `Ada Lovelace, Alan Turing, Grace Hopper et al.`: who wrote it, as search results name them. */
+function authorLine(names: string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} et al.`;
+}
+
+function CommentIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" width="13" height="13" aria-hidden="true">
+      <path d="M2 3.5A1.5 1.5 0 0 1 3.5 2h9A1.5 1.5 0 0 1 14 3.5v6a1.5 1.5 0 0 1-1.5 1.5H7l-3 3v-3h-.5A1.5 1.5 0 0 1 2 9.5z" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linejoin="round" />
+    </svg>
+  );
+}
+
+export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
+  return (
+    <ol class="cards">
+      {views.map((view, i) => (
+        <li>
+          <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
+        </li>
+      ))}
+    </ol>
+  );
+}
