@@ -30,7 +30,7 @@ import { create as createOrama, insert as oramaInsert, search as oramaSearch } f
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { anyChanged, writeContent } from '../src/db/content-version.ts';
 import { maskUrl } from '../src/core/config.ts';
-import { saveArxivRecords } from '../src/papers/queries.ts';
+import { saveArxivRecords } from '../src/ingest/save.ts';
 import { trendingScore } from '../src/papers/trending.ts';
 import { searchPapers } from '../src/search/engine.ts';
 import { reindex } from '../src/search/reindex.ts';

@@ -5,7 +5,7 @@ import { anyChanged, writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../core/log.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
-import { saveArxivRecords } from '../papers/queries.ts';
+import { saveArxivRecords } from './save.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { configuredArxivFetcher, type PoliteFetcher, type PoliteFetchOptions } from './polite-fetch.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Db } from '../db/database.ts';
-import { ImportCache, saveImportedListings } from '../papers/queries.ts';
+import { ImportCache, saveImportedListings } from './save.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
 import { RecordProblem, count, emptySummary, note, refreshStatistics, reject, type ImportSummary } from './summary.ts';

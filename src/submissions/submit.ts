@@ -7,7 +7,7 @@ import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import type { PoliteFetcher } from '../ingest/polite-fetch.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import type { Logger } from '../core/log.ts';
-import { saveArxivRecords } from '../papers/queries.ts';
+import { saveArxivRecords } from '../ingest/save.ts';
 import { addCommunityListing, paperStanding, submissionsSince } from './queries.ts';
 
 export type SubmitOutcome =
