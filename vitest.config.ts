@@ -25,7 +25,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'], exclude: SYSTEM, testTimeout: 30_000, hookTimeout: 60_000 },
+        test: { name: 'unit', include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'], exclude: SYSTEM, testTimeout: 60_000, hookTimeout: 120_000 },
       },
       {
         extends: true,

@@ -6,8 +6,9 @@ import { PaperList } from '../papers/components.tsx';
 import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import type { ListingView } from '../papers/read-model.ts';
-import { viewerVotes } from '../votes/routes.ts';
-import { profileCounts, profilePapers, userByHandle, type ProfileTab } from './queries.ts';
+import { viewerVotes } from '../votes/queries.ts';
+import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
+import { userByHandle } from '../auth/users.ts';
 
 type C = Context<AppEnv>;
 

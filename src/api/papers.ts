@@ -5,7 +5,7 @@ import { RequestError, zodDetails } from '../http/respond.ts';
 import { paperView, paperViews, withSourceRecords, type PaperView } from '../papers/read-model.ts';
 import { paperIdParam } from '../http/params.ts';
 import { hfPaper } from '../papers/hf-format.ts';
-import { removedPaper } from '../moderation/queries.ts';
+import { removedPaper } from '../audit/audit.ts';
 import { DEFAULT_RELATED, MAX_RELATED, relatedPapers } from '../search/related.ts';
 
 /** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */

@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import type { Viewer } from '../auth/sessions.ts';
-import { createReport, recordAudit, removedPaper } from '../moderation/queries.ts';
+import { createReport } from '../audit/reports.ts';
+import { recordAudit, removedPaper } from '../audit/audit.ts';
 import { RequestError } from '../http/respond.ts';
 import { MAX_COMMENT_CHARS, renderComment, renderStoredComment } from './markdown.ts';
 import {

@@ -53,6 +53,12 @@ describe('GET /api/daily_papers', () => {
     expect((await get('?submitter=nobody-at-all')).body).toEqual([]);
   });
 
+  it('matches the submitter in any case, as every lookup by handle does', async () => {
+    const exact = (await get('?submitter=ada_reads&limit=100')).body as Envelope[];
+    const shouted = (await get('?submitter=ADA_Reads&limit=100')).body as Envelope[];
+    expect(shouted.map((e) => e.paper.id)).toEqual(exact.map((e) => e.paper.id));
+  });
+
   it('sorts by trending', async () => {
     const { body } = await get('?sort=trending&limit=3');
     expect(body).toHaveLength(3);

@@ -13,7 +13,7 @@ import {
   weekKeyOf,
   type Period,
 } from '../core/periods.ts';
-import { viewerVotes } from '../votes/routes.ts';
+import { viewerVotes } from '../votes/queries.ts';
 import { countListings, latestDay, listings, neighbourDays, trendingListings } from './queries.ts';
 import { type ListingView } from '../papers/read-model.ts';
 

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { handleIs } from '../auth/users.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { hydrate, listingColumns, paperColumns, splitRow, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
@@ -33,8 +34,8 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   if (submitter !== undefined) {
     query = query.where((eb) =>
       eb.or([
-        eb('l.submitter_id', 'in', eb.selectFrom('users as su').select('su.id').where('su.username', '=', submitter)),
-        eb('l.imported_submitter_id', 'in', eb.selectFrom('imported_users as si').select('si.id').where('si.username', '=', submitter)),
+        eb('l.submitter_id', 'in', eb.selectFrom('users as su').select('su.id').where(handleIs('su.username', submitter))),
+        eb('l.imported_submitter_id', 'in', eb.selectFrom('imported_users as si').select('si.id').where(handleIs('si.username', submitter))),
       ]),
     );
   }

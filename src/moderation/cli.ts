@@ -1,18 +1,13 @@
-import os from 'node:os';
 import type { Db } from '../db/database.ts';
 import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { parseDay } from '../core/periods.ts';
-import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
+import { auditLog, banUser, openReports, setVisibility, unbanUser, type Hideable } from './queries.ts';
+import { cliActor } from '../audit/audit.ts';
 import { RequestError } from '../http/respond.ts';
 
 /** A refusal from the domain, worded for this command. */
 function asCliError(err: unknown): never {
   throw err instanceof RequestError ? new Error(`moderate: ${err.message}`) : err;
-}
-
-/** The CLI's operator, as the audit log names them (every command's one actor). */
-export function cliActor(): Actor {
-  return { actorLabel: `cli:${os.userInfo().username}` };
 }
 
 function paperIdOf(text: string): string {

@@ -13,20 +13,9 @@ import { ROLES, withArticle } from '../auth/users.ts';
 import { formBody } from '../http/forms.ts';
 import { idParam, paperIdParam, rowId } from '../http/params.ts';
 import { chromeOf } from '../ui/layout.tsx';
-import {
-  auditLog,
-  banUser,
-  createReport,
-  hiddenNow,
-  openReports,
-  resolveReport,
-  setRole,
-  setVisibility,
-  staff,
-  unbanUser,
-  type Actor,
-  type Hideable,
-} from './queries.ts';
+import { auditLog, banUser, hiddenNow, openReports, resolveReport, setRole, setVisibility, staff, unbanUser, type Hideable } from './queries.ts';
+import { createReport } from '../audit/reports.ts';
+import { type Actor } from '../audit/audit.ts';
 import { AdminPage, AuditPage } from './admin.tsx';
 
 const AUDIT_PAGE = 100;

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { arxivIdFromInput } from '../core/arxiv-id.ts';
-import { cliActor } from '../moderation/cli.ts';
+import { cliActor } from '../audit/audit.ts';
 import { addMember, createOrganization, setPaperOrganization } from './queries.ts';
 
 /** Each command does its change and returns the line to print. */

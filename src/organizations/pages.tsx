@@ -5,7 +5,7 @@ import { Layout, chromeOf } from '../ui/layout.tsx';
 import { PaperList } from '../papers/components.tsx';
 import { plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
-import { viewerVotes } from '../votes/routes.ts';
+import { viewerVotes } from '../votes/queries.ts';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;

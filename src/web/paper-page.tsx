@@ -9,7 +9,7 @@ import { parseArxivId } from '../core/arxiv-id.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
-import { viewerVotes } from '../votes/routes.ts';
+import { viewerVotes } from '../votes/queries.ts';
 import { relatedPapers } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
 
