@@ -19,7 +19,7 @@ import { type ListingView } from '../papers/read-model.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
-// The feeds (feeds/routes.ts) these pages offer to feed readers.
+// The feeds (syndication/routes.ts) these pages offer to feed readers.
 const DAILY_FEED = { path: '/feeds/daily', title: 'Daily papers' };
 const WEEKLY_FEED = { path: '/feeds/weekly', title: 'Weekly papers' };
 const TRENDING_FEED = { path: '/feeds/trending', title: 'Trending papers' };
