@@ -1,13 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: `unit` runs in this process only (functions, `app.request()`, the CLI as a
+// function: `npm run test:unit`, the inner loop); `system` starts processes, servers and a
+// browser, kills them mid-work, or loads the whole fixture archive. `npm test` runs both.
+const SYSTEM = [
+  'test/e2e/**/*.test.ts',
+  'test/cli.test.ts',
+  'test/multi-instance.test.ts',
+  'test/setup.test.ts',
+  'src/digests/crash.test.ts',
+  'src/votes/concurrency.test.ts',
+  'src/ingest/arxiv-oai.test.ts',
+  'src/ingest/hf-import.test.ts',
+  'src/search/fuzz.test.ts',
+  'src/search/related.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Browser and server tests start processes of their own; two cores are enough for two at a time.
+    // Two cores: two files at a time, whichever project they belong to.
     maxWorkers: 2,
     minWorkers: 1,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'], exclude: SYSTEM, testTimeout: 60_000, hookTimeout: 120_000 },
+      },
+      {
+        extends: true,
+        // Limits for a machine that is busy with something else: they catch a hang, never a slow start.
+        test: { name: 'system', include: SYSTEM, testTimeout: 300_000, hookTimeout: 300_000 },
+      },
+    ],
   },
 });

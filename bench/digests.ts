@@ -19,12 +19,12 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/core/config.ts';
 import { parseDigestPeriod } from '../src/digests/build.ts';
 import { enqueueDigests } from '../src/digests/outbox.ts';
 import { sendDue } from '../src/digests/send.ts';
 import { createMailer } from '../src/mail/mailer.ts';
-import { deriveKeys } from '../src/secrets.ts';
+import { deriveKeys } from '../src/db/secrets.ts';
 import { addSubscribers, CATEGORIES, seedDigestPapers, type NewSubscriber } from '../test/digests.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { sql } from 'kysely';
-import { maskUrl } from '../src/config.ts';
+import { maskUrl } from '../src/core/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { importArxivRecords } from '../src/ingest/arxiv-import.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from '../src/ingest/arxiv-record.ts';

@@ -36,7 +36,7 @@ export function startLimitServer(port: number, files: Record<string, string>): P
 function startChild(args: string[], databaseUrl: string, port: number, env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/config.ts).
+    // Production refuses to start without a strong SESSION_SECRET and an https BASE_URL (src/core/config.ts).
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -16,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { maskUrl } from '../src/config.ts';
+import { maskUrl } from '../src/core/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
-import { createAccount } from '../src/accounts/users.ts';
+import { createAccount } from '../src/auth/users.ts';
 import { hashToken, newToken } from '../src/auth/tokens.ts';
 import { importHfItems } from '../src/ingest/hf-import.ts';
 

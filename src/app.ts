@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { requestId } from 'hono/request-id';
-import type { Config } from './config.ts';
+import type { Config } from './core/config.ts';
 import type { Db } from './db/database.ts';
 import { apiRoutes } from './api/routes.ts';
 import { pageRoutes } from './web/routes.ts';
@@ -11,22 +11,18 @@ import { createPageCache } from './web/page-cache.ts';
 import { healthzEarly, metrics } from './web/health.ts';
 import { markContentChanged } from './db/content-version.ts';
 import { observe } from './web/observe.ts';
-import { silentLogger, type Logger } from './log.ts';
-import { authenticate, csrfProtection, wantsJson, type Auth } from './auth/middleware.ts';
-import { parseFormFirst } from './web/forms.ts';
+import { silentLogger, type Logger } from './core/log.ts';
+import { authenticate, csrfProtection, wantsJson } from './http/authenticate.ts';
+import type { AppEnv } from './http/env.ts';
+import { parseFormFirst } from './http/forms.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { bodyLimit } from 'hono/body-limit';
-import { resolveKeys, type InstanceKeys } from './secrets.ts';
+import { resolveKeys, type InstanceKeys } from './db/secrets.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** Without RELEASE_ID, each start mints its own ETags, so a new build never answers 304 for the old one's pages. */
 const START_ID = Date.now().toString(36);
-
-/** What every handler can reach through `c.var`. */
-export interface AppEnv {
-  Variables: { db: Db; config: Config; keys: InstanceKeys; requestId: string; log: Logger; mailer: Mailer; auth: Auth };
-}
 
 /**
  * The whole web application: one middleware chain, then the route tables. `keys` are resolved

@@ -1,13 +1,13 @@
 import { serve } from '@hono/node-server';
-import { ConfigError, productionProblems, productionWarnings, type Config } from './config.ts';
+import { ConfigError, productionProblems, productionWarnings, type Config } from './core/config.ts';
 import { assertSchemaCurrent, connectDatabase, migrateToLatest } from './db/database.ts';
 import { createApp } from './app.ts';
 import { seedIfEmpty } from './ingest/seed.ts';
 import { scheduledJobs } from './jobs/jobs.ts';
 import { startScheduler } from './jobs/scheduler.ts';
-import { createLogger } from './log.ts';
+import { createLogger } from './core/log.ts';
 import { createMailer } from './mail/mailer.ts';
-import { resolveKeys } from './secrets.ts';
+import { resolveKeys } from './db/secrets.ts';
 
 /** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
@@ -28,7 +28,7 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
     const outcome = await seedIfEmpty(db, config);
     if (outcome) log.info(`seed: ${outcome}`);
   }
-  // Once, here: every request and job signs with these (src/secrets.ts).
+  // Once, here: every request and job signs with these (src/db/secrets.ts).
   const keys = await resolveKeys(db, config);
   const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, { ...config, keys }, log), log) : async () => {};
   const mailer = createMailer(config);

@@ -1,8 +1,8 @@
 import type { Db } from '../src/db/database.ts';
-import { createAccount, type NewAccount } from '../src/accounts/users.ts';
+import { createAccount, type NewAccount } from '../src/auth/users.ts';
 import { hashToken, newToken } from '../src/auth/tokens.ts';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
-import { sessionCsrfToken } from '../src/auth/middleware.ts';
+import { sessionCsrfToken } from '../src/http/authenticate.ts';
 
 /** A signed-in test user: real account, session and API token rows, as sign-in would make them. */
 export interface TestUser {

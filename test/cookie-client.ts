@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { AppEnv } from '../src/app.ts';
+import type { AppEnv } from '../src/http/env.ts';
 
 /** What the Node server tells the app about a connection from this machine. */
 export const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };

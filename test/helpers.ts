@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { loadConfig, type Config } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/core/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { createApp } from '../src/app.ts';
-import { deriveKeys } from '../src/secrets.ts';
+import { deriveKeys } from '../src/db/secrets.ts';
 
 /** `../shared/fixtures`, beside the project root; absent on clones elsewhere. */
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMailer } from '../src/mail/mailer.ts';
 import { startSmtpServer } from './smtp.ts';
-import { mailsSent } from '../src/metrics.ts';
+import { mailsSent } from '../src/core/metrics.ts';
 
 const counted = async (outcome: string) => (await mailsSent.get()).values.find((v) => v.labels.kind === 'signin' && v.labels.outcome === outcome)?.value ?? 0;
 

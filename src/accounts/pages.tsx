@@ -1,22 +1,22 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken } from '../auth/middleware.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken } from '../http/authenticate.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
+import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
 import { endSession, startSession } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
-import { fieldErrors, formFields } from '../web/forms.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { outboxOpen } from './outbox.tsx';
-import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from './forms.tsx';
+import { fieldErrors, formFields } from '../http/forms.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { outboxOpen } from '../http/origin.ts';
+import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../ui/forms.tsx';
 import { liveEmailToken } from './queries.ts';
 import { passwordSignin, requestSignup, requestSigninLink, useLink } from './sign-in.ts';
-import { safeRedirect } from '../web/redirects.ts';
-import { normalizeEmail, usernameProblem } from './users.ts';
-import { siteOrigin } from '../web/origin.ts';
+import { safeRedirect } from '../http/redirects.ts';
+import { normalizeEmail, usernameProblem } from '../auth/users.ts';
+import { siteOrigin } from '../http/origin.ts';
 
 type C = Context<AppEnv>;
 

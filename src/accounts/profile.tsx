@@ -1,13 +1,14 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { User } from '../db/schema.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { PaperList } from '../web/components.tsx';
-import { formatShortDate, plural, safeHttpUrl } from '../web/format.ts';
-import { RequestError } from '../web/respond.ts';
-import type { ListingView } from '../feed/queries.ts';
-import { viewerVotes } from '../votes/routes.ts';
-import { profileCounts, profilePapers, userByHandle, type ProfileTab } from './queries.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { PaperList } from '../papers/components.tsx';
+import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
+import { RequestError } from '../http/respond.ts';
+import type { ListingView } from '../papers/read-model.ts';
+import { viewerVotes } from '../votes/queries.ts';
+import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
+import { userByHandle } from '../auth/users.ts';
 
 type C = Context<AppEnv>;
 

@@ -1,22 +1,13 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApiTokenTable, Database, ImportedIdentity, User } from '../db/schema.ts';
-import { paperViews, type PaperView } from '../feed/queries.ts';
-import type { Role } from './users.ts';
+import { paperViews, type PaperView } from '../papers/read-model.ts';
+import type { Role } from '../auth/users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
 /** The account that signs in with this (normalized) address. */
 export function userByEmail(db: Q, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-}
-
-/** The user with this handle, compared without case (handles are unique that way). */
-export function userByHandle(db: Q, username: string): Promise<User | undefined> {
-  return db
-    .selectFrom('users')
-    .selectAll()
-    .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
-    .executeTakeFirst();
 }
 
 export function userById(db: Q, id: number): Promise<User | undefined> {

@@ -4,10 +4,11 @@ import type { Database } from '../db/schema.ts';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import type { Mail } from '../mail/mailer.ts';
-import { createAccount, normalizeEmail } from './users.ts';
-import { insertEmailToken, useEmailToken, userByEmail, userByHandle } from './queries.ts';
+import { createAccount, normalizeEmail } from '../auth/users.ts';
+import { insertEmailToken, useEmailToken, userByEmail } from './queries.ts';
+import { userByHandle } from '../auth/users.ts';
 import { signinMail, signupMail } from './mails.ts';
-import { safeRedirect } from '../web/redirects.ts';
+import { safeRedirect } from '../http/redirects.ts';
 
 type Db = Kysely<Database>;
 

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../db/database.ts';
 import { verifyPassword } from '../auth/passwords.ts';
@@ -7,21 +5,7 @@ import { freshDatabaseUrl } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
 import { contentVersion } from '../db/content-version.ts';
 import { createAdmin, listUsers, setUserRole } from './user-cli.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
-
-/** Runs the real executable with `input` on stdin. */
-function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+import { cli } from '../../test/run-cli.ts';
 
 let url: string;
 let db: Db;
@@ -32,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 describe('dailypapers user …', () => {
-  it('create-admin through the real executable, with a password from stdin', async () => {
+  it('create-admin from the CLI, with a password from stdin', async () => {
     const run = await cli(['user', 'create-admin', 'root-admin', 'Root@Example.org', '--password-stdin'], { DATABASE_URL: url }, 'an admin password\n');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

@@ -1,11 +1,13 @@
 import type { Db } from '../db/database.ts';
 import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
-import { changeRole, recordAudit, setRole } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
-import { cliActor } from '../moderation/cli.ts';
-import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash, userByHandle } from './queries.ts';
-import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from './users.ts';
+import { changeRole, setRole } from '../moderation/queries.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { RequestError } from '../http/respond.ts';
+import { cliActor } from '../audit/audit.ts';
+import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash } from './queries.ts';
+import { userByHandle } from '../auth/users.ts';
+import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from '../auth/users.ts';
 
 const isRole = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
 

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 
 /**
  * The OpenAPI 3.1 description of the JSON API, served at `/api/openapi.json`.

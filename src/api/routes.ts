@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { getDailyPapers } from '../feed/api.ts';
-import { getPaper, getRelatedPapers } from '../papers/api.ts';
+import { getPaper, getRelatedPapers } from './papers.ts';
 import { searchPapersApi } from '../search/api.ts';
 import { getOrganization } from '../organizations/pages.tsx';
 import { createComment, getComments, patchComment, removeComment } from '../comments/api.ts';

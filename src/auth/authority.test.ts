@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
-import { safeRedirect } from '../web/redirects.ts';
+import { safeRedirect } from '../http/redirects.ts';
 
 // Who may do what: staff powers need a browser session, ban rules hold both ways, tokens end with
 // "sign out everywhere", and no redirect leaves the site (issue 13, "Accounts and authority").

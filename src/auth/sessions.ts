@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { hashToken, newToken } from './tokens.ts';
-import type { Role } from '../accounts/users.ts';
+import type { Role } from './users.ts';
 
 export const SESSION_COOKIE = 'dp_session';
 const SESSION_DAYS = 30;
@@ -20,7 +20,7 @@ export interface Viewer {
   avatarUrl: string | null;
 }
 
-/** Whether to show staff links and buttons; whether a request may use staff powers is `staffRole` (auth/guards.ts). */
+/** Whether to show staff links and buttons; whether a request may use staff powers is `staffRole` (http/guards.ts). */
 export const isModerator = (v: Viewer | null): boolean => v?.role === 'moderator' || v?.role === 'admin';
 
 /** Whether cookies must be Secure: the site is served over https, directly or behind a proxy. */

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { recordAudit, removedPaper, type Actor } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { recordAudit, removedPaper, type Actor } from '../audit/audit.ts';
+import { RequestError } from '../http/respond.ts';
 
 type Q = Kysely<Database>;
 

@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { needViewer } from '../auth/guards.ts';
-import { wantsJson } from '../auth/middleware.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
-import { formBody } from '../web/forms.ts';
-import { paperIdParam } from '../web/params.ts';
+import type { AppEnv } from '../http/env.ts';
+import { needViewer } from '../http/guards.ts';
+import { wantsJson } from '../http/authenticate.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
+import { formBody } from '../http/forms.ts';
+import { paperIdParam } from '../http/params.ts';
 import { createClaim } from './queries.ts';
 
 const claimForm = z.object({ position: z.string().regex(/^\d{1,4}$/, 'position must be an author number').transform(Number) });

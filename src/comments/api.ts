@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { needViewer, staffRole } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
-import { MAX_ID, idParam, paperIdParam } from '../web/params.ts';
-import { RequestError, jsonBody } from '../web/respond.ts';
+import type { AppEnv } from '../http/env.ts';
+import { needViewer, staffRole } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
+import { MAX_ID, idParam, paperIdParam } from '../http/params.ts';
+import { RequestError, jsonBody } from '../http/respond.ts';
 import { commentJson, deleteComment, discussionJson, editComment, postComment } from './comments.ts';
 
 const newComment = z.object({

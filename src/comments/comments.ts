@@ -5,8 +5,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import type { Viewer } from '../auth/sessions.ts';
-import { createReport, recordAudit, removedPaper } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { createReport } from '../audit/reports.ts';
+import { recordAudit, removedPaper } from '../audit/audit.ts';
+import { RequestError } from '../http/respond.ts';
 import { MAX_COMMENT_CHARS, renderComment, renderStoredComment } from './markdown.ts';
 import {
   commentById,
@@ -155,7 +156,7 @@ export async function editComment(db: Kysely<Database>, viewer: Viewer, id: numb
 
 /**
  * Deletes a comment: one's own, or any with staff powers (written to the audit log). `staff` is what
- * the request carries (auth/guards.ts `staffRole`), never the viewer's role alone: a token has none.
+ * the request carries (http/guards.ts `staffRole`), never the viewer's role alone: a token has none.
  */
 export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: number, staff: 'moderator' | 'admin' | null): Promise<CommentRow> {
   return writeContent(

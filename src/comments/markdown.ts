@@ -8,14 +8,14 @@
 //   every reader's address.
 // - Headings step down three levels (# → h4) so a comment cannot shout over the page.
 // - Math: `$…$`, `$$…$$`, `\(…\)`, `\[…\]` under the same rules and KaTeX settings as
-//   titles (web/math.ts: trust off, no macro definitions, nothing moved out of its box);
+//   titles (ui/math.ts: trust off, no macro definitions, nothing moved out of its box);
 //   code spans stay code.
 // - Bounded: a comment is typeset once, when written, and stored (comments.html); one
 //   that would need more than MAX_MATH_SPANS formulas or MAX_COMMENT_HTML_BYTES of HTML
 //   is refused, since 10,000 characters of `$x^2$ ` made 1.26 MB.
 import MarkdownIt from 'markdown-it';
 import type StateInline from 'markdown-it/lib/rules_inline/state_inline.mjs';
-import { mathAt, typeset } from '../web/math.ts';
+import { mathAt, typeset } from '../ui/math.ts';
 
 /** The longest comment accepted, in characters. */
 export const MAX_COMMENT_CHARS = 10_000;

@@ -2,15 +2,16 @@ import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import { copyDatabase } from './copy.ts';
 import { connectDatabase, sqlitePath, type Db } from './database.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 /** `dailypapers copy --from <url> --to <url>`: copies, prints the verification, fails on any mismatch. */
-export async function copyCommand(fromUrl: string, toUrl: string): Promise<void> {
+export async function copyCommand(fromUrl: string, toUrl: string, io: CommandOutput): Promise<void> {
   if (fromUrl === toUrl) throw new Error('copy: --from and --to name the same database');
   const from = await open('--from', fromUrl);
   try {
     const to = await open('--to', toUrl);
     try {
-      await copyAndReport(from, to);
+      await copyAndReport(from, to, io);
     } finally {
       await to.close();
     }
@@ -32,9 +33,9 @@ async function open(flag: '--from' | '--to', url: string): Promise<Db> {
   }
 }
 
-async function copyAndReport(from: Db, to: Db): Promise<void> {
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ format: 'copy {table} |{bar}| {value}/{total} rows', hideCursor: true }, cliProgress.Presets.shades_classic)
+async function copyAndReport(from: Db, to: Db, io: CommandOutput): Promise<void> {
+  const bar = io.tty
+    ? new cliProgress.SingleBar({ format: 'copy {table} |{bar}| {value}/{total} rows', hideCursor: true, stream: io.tty }, cliProgress.Presets.shades_classic)
     : null;
   let current = '';
   let report;
@@ -53,13 +54,13 @@ async function copyAndReport(from: Db, to: Db): Promise<void> {
   }
 
   const width = Math.max(...report.map((r) => r.table.length));
-  console.log(`${'table'.padEnd(width)}  ${'source'.padStart(8)}  ${'target'.padStart(8)}  source sha256  target sha256`);
+  io.out(`${'table'.padEnd(width)}  ${'source'.padStart(8)}  ${'target'.padStart(8)}  source sha256  target sha256`);
   for (const r of report) {
     const counts = `${String(r.sourceRows).padStart(8)}  ${String(r.targetRows).padStart(8)}`;
-    console.log(`${r.table.padEnd(width)}  ${counts}  ${r.sourceChecksum.slice(0, 12)}   ${r.targetChecksum.slice(0, 12)}   ${r.ok ? 'ok' : 'MISMATCH'}`);
+    io.out(`${r.table.padEnd(width)}  ${counts}  ${r.sourceChecksum.slice(0, 12)}   ${r.targetChecksum.slice(0, 12)}   ${r.ok ? 'ok' : 'MISMATCH'}`);
   }
   const failed = report.filter((r) => !r.ok).map((r) => r.table);
   if (failed.length > 0) throw new Error(`copy: verification failed for ${failed.join(', ')}`);
   const rows = report.reduce((sum, r) => sum + r.targetRows, 0);
-  console.log(`copy: ${rows} rows in ${report.length} tables copied and verified`);
+  io.out(`copy: ${rows} rows in ${report.length} tables copied and verified`);
 }

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HF_ARCHIVE, emptyDatabaseUrl, freshDatabaseUrl, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
+import { cli } from '../../test/run-cli.ts';
 import { createApp } from '../app.ts';
 import { importHfPath } from '../ingest/hf-import.ts';
 import { importDemoData } from '../ingest/seed.ts';
@@ -144,18 +143,6 @@ describe('copying a database', () => {
 });
 
 describe('dailypapers copy', () => {
-  const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
-  async function cli(args: string[]) {
-    try {
-      // A clean environment, as in test/cli.test.ts: the runner's own variables are not settings.
-      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env, timeout: 30_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      return err as { code: number; stdout: string; stderr: string };
-    }
-  }
-
   it('copies, prints the verified counts, and refuses to copy twice into the same target', async () => {
     const from = await freshDatabaseUrl();
     await (await seeded(from)).close();
@@ -177,7 +164,7 @@ describe('dailypapers copy', () => {
     expect(unreachable.stderr.trim()).toMatch(/^dailypapers: copy: --from: cannot connect to postgres:\/\/nobody@127.0.0.1:9\/none: /);
     const missing = await cli(['copy', '--from', `sqlite:${path.join(tmp, 'nope.db')}`, '--to', to]);
     expect(missing.stderr.trim()).toBe(`dailypapers: copy: --from: no such SQLite file: ${path.join(tmp, 'nope.db')}`);
-  }, 60_000);
+  });
 });
 
 // Needs ../shared/fixtures (the real Hugging Face archive): skipped where it is absent,

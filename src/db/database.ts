@@ -19,7 +19,8 @@ import {
   type Migration,
   type MigrationProvider,
 } from 'kysely';
-import { maskUrl } from '../config.ts';
+import { maskUrl, type Config } from '../core/config.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 import { migrations } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -177,3 +178,6 @@ export async function stepChecksums(dialect: Dialect, steps: Record<string, Migr
   }
   return sums;
 }
+
+/** How src/cli.ts runs a command with the config, an open database and its output. */
+export type WithDb = (action: (config: Config, db: Db, io: CommandOutput) => Promise<void>) => Promise<void>;

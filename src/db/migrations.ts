@@ -508,7 +508,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
-    // Secrets this instance made for itself (src/secrets.ts): in development the root secret of
+    // Secrets this instance made for itself (src/db/secrets.ts): in development the root secret of
     // mail-link signing is generated once and kept here, so links outlive a restart and no key
     // is derived from a value anyone can know. Not site_state: its values are numbers.
     '012_instance_secrets': {

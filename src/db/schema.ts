@@ -251,7 +251,7 @@ export interface JobRunTable {
   detail: string | null;
 }
 
-/** A value this instance chose for itself, e.g. the development root secret (src/secrets.ts). */
+/** A value this instance chose for itself, e.g. the development root secret (src/db/secrets.ts). */
 export interface InstanceSettingTable {
   name: string;
   value: string;

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { authorsOfPapers, categoriesOfPapers, organizationsById } from '../papers/queries.ts';
-import { addDays, parseDay, parseWeek, weekKeyOf } from '../feed/periods.ts';
+import { addDays, parseDay, parseWeek, weekKeyOf } from '../core/periods.ts';
 import { MAX_LIMIT, POOL, searchPapers } from '../search/engine.ts';
 import { QueryError } from '../search/query.ts';
 import type { Frequency, Topics } from './subscriptions.ts';

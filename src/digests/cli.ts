@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/database.ts';
-import type { WithDb } from '../search/cli.ts';
+import type { Config } from '../core/config.ts';
+import type { CommandOutput } from '../core/command-output.ts';
+import type { Db, WithDb } from '../db/database.ts';
 
 /** Adds `digest send`, `digest status` and `digest prune` to their group; each loads its modules on use. */
 export function registerDigestCommands(group: Command, withDb: WithDb): void {
@@ -11,21 +11,21 @@ export function registerDigestCommands(group: Command, withDb: WithDb): void {
     .option('--period <period>', 'daily:YYYY-MM-DD or weekly:YYYY-Www (default: what the schedule would send now)')
     .option('--dry-run', 'build and count the digests; write and send nothing')
     .option('--lease-seconds <n>', 'how long this sender holds the rows it claims', '300')
-    .action((opts: SendCommandOptions) => withDb((config, db) => sendCommand(config, db, opts)));
+    .action((opts: SendCommandOptions) => withDb((config, db, io) => sendCommand(config, db, opts, io)));
   group
     .command('status')
     .description('digests by period and status, and the latest failures with their errors')
     .option('--period <period>', 'only this period')
     .option('--failures <n>', 'how many failures to list', '20')
-    .action((opts: { period?: string; failures: string }) => withDb((_config, db) => statusCommand(db, opts)));
+    .action((opts: { period?: string; failures: string }) => withDb((_config, db, io) => statusCommand(db, opts, io)));
   group
     .command('prune')
     .description('delete finished digests older than the retention window, and the bodies no digest uses (the scheduler does this daily)')
     .action(() =>
-      withDb(async (_config, db) => {
+      withDb(async (_config, db, io) => {
         const { pruneOutbox, RETENTION_DAYS } = await import('./outbox.ts');
         const pruned = await pruneOutbox(db);
-        console.log(`digest: pruned ${pruned.digests} digest(s) and ${pruned.bodies} bod(ies) finished more than ${RETENTION_DAYS} days ago`);
+        io.out(`digest: pruned ${pruned.digests} digest(s) and ${pruned.bodies} bod(ies) finished more than ${RETENTION_DAYS} days ago`);
       }),
     );
 }
@@ -36,7 +36,7 @@ interface SendCommandOptions {
   leaseSeconds: string;
 }
 
-async function sendCommand(config: Config, db: Db, opts: SendCommandOptions): Promise<void> {
+async function sendCommand(config: Config, db: Db, opts: SendCommandOptions, io: CommandOutput): Promise<void> {
   const leaseSeconds = Number(opts.leaseSeconds);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new Error('digest: --lease-seconds is a whole number of at least 1');
   const { assertSchemaCurrent } = await import('../db/database.ts');
@@ -56,22 +56,22 @@ async function sendCommand(config: Config, db: Db, opts: SendCommandOptions): Pr
     if (weekday >= 1 && weekday <= 5) frequencies.push('daily');
     if (weekday === config.DIGEST_WEEKDAY) frequencies.push('weekly');
     periods = await schedule.duePeriods(db, config, frequencies);
-    if (periods.length === 0) console.log('digest: no period is due today (or no papers are listed yet); sending what is due from earlier periods');
+    if (periods.length === 0) io.out('digest: no period is due today (or no papers are listed yet); sending what is due from earlier periods');
   }
 
   if (opts.dryRun) {
     const { enqueueDigests } = await import('./outbox.ts');
     for (const period of periods) {
       const s = await enqueueDigests(db, config, period, { dryRun: true });
-      console.log(`digest: dry run, ${schedule.describeEnqueue({ ...s, queued: 0 })}`);
-      for (const [subject, n] of s.subjects) console.log(`  ${n}× ${subject}`);
+      io.out(`digest: dry run, ${schedule.describeEnqueue({ ...s, queued: 0 })}`);
+      for (const [subject, n] of s.subjects) io.out(`  ${n}× ${subject}`);
     }
-    console.log('digest: dry run: nothing was written or sent');
+    io.out('digest: dry run: nothing was written or sent');
     return;
   }
 
   const { createMailer } = await import('../mail/mailer.ts');
-  const { resolveKeys } = await import('../secrets.ts');
+  const { resolveKeys } = await import('../db/secrets.ts');
   // Resolved once for the whole run: every digest's links are signed with the instance's mail-link key.
   const keyed = { ...config, keys: await resolveKeys(db, config) };
   const mailer = createMailer(config);
@@ -80,26 +80,26 @@ async function sendCommand(config: Config, db: Db, opts: SendCommandOptions): Pr
     const only = opts.period ? periods[0]!.key : undefined;
     const sendOptions = { leaseMs: leaseSeconds * 1000, period: only };
     const { built, sent } = await schedule.enqueueAndSend(db, keyed, mailer, periods, sendOptions);
-    for (const s of built) console.log(`digest: ${schedule.describeEnqueue(s)}`);
+    for (const s of built) io.out(`digest: ${schedule.describeEnqueue(s)}`);
     const { leasedRows, nextRetryAt } = await import('./outbox.ts');
     const { sendDue } = await import('./send.ts');
     // Digests another sender holds: it finishes them, or (if it died) its leases run out and we take them over.
     for (let held = await leasedRows(db, only); held.n > 0; held = await leasedRows(db, only)) {
       const wait = Math.min(5000, Math.max(100, Date.parse(held.firstExpiry ?? '') - Date.now() + 50));
-      console.log(`digest: ${held.n} digest(s) held by another sender (lease until ${held.firstExpiry}); waiting`);
+      io.out(`digest: ${held.n} digest(s) held by another sender (lease until ${held.firstExpiry}); waiting`);
       await new Promise((resolve) => setTimeout(resolve, wait));
       const more = await sendDue(db, mailer, keyed, { ...sendOptions, concurrency: config.DIGEST_SEND_CONCURRENCY });
       for (const key of Object.keys(sent) as (keyof typeof sent)[]) sent[key] += more[key];
     }
-    console.log(`digest: ${schedule.describeSend(sent)} via ${mailer.target} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    io.out(`digest: ${schedule.describeSend(sent)} via ${mailer.target} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const retry = await nextRetryAt(db, only);
-    if (retry) console.log(`digest: some digests wait for a retry, the next at ${retry} (the scheduler retries every minute; or run this again)`);
+    if (retry) io.out(`digest: some digests wait for a retry, the next at ${retry} (the scheduler retries every minute; or run this again)`);
   } finally {
     mailer.close();
   }
 }
 
-async function statusCommand(db: Db, opts: { period?: string; failures: string }): Promise<void> {
+async function statusCommand(db: Db, opts: { period?: string; failures: string }, io: CommandOutput): Promise<void> {
   const limit = Number(opts.failures);
   if (!Number.isInteger(limit) || limit < 0) throw new Error('digest: --failures is a whole number');
   const { parseDigestPeriod } = await import('./build.ts');
@@ -107,7 +107,7 @@ async function statusCommand(db: Db, opts: { period?: string; failures: string }
   const { outboxCounts, outboxProblems } = await import('./outbox.ts');
   const counts = await outboxCounts(db, opts.period);
   if (counts.length === 0) {
-    console.log(`digest: no digests${opts.period ? ` for ${opts.period}` : ''} yet`);
+    io.out(`digest: no digests${opts.period ? ` for ${opts.period}` : ''} yet`);
     return;
   }
   const byPeriod = new Map<string, Map<string, number>>();
@@ -116,14 +116,14 @@ async function statusCommand(db: Db, opts: { period?: string; failures: string }
     byPeriod.get(c.period)!.set(c.status, c.n);
   }
   const statuses = ['queued', 'sending', 'sent', 'failed', 'skipped'];
-  console.log(['period'.padEnd(18), ...statuses.map((s) => s.padStart(8))].join(' '));
-  for (const [period, m] of byPeriod) console.log([period.padEnd(18), ...statuses.map((s) => String(m.get(s) ?? 0).padStart(8))].join(' '));
+  io.out(['period'.padEnd(18), ...statuses.map((s) => s.padStart(8))].join(' '));
+  for (const [period, m] of byPeriod) io.out([period.padEnd(18), ...statuses.map((s) => String(m.get(s) ?? 0).padStart(8))].join(' '));
   const problems = await outboxProblems(db, opts.period, limit);
   if (problems.length > 0) {
-    console.log('\nproblems (newest first):');
+    io.out('\nproblems (newest first):');
     for (const p of problems) {
       const when = p.status === 'queued' ? ` retry at ${p.next_attempt_at}` : '';
-      console.log(`  ${p.period} ${p.email} ${p.status} after ${p.attempts} attempt(s)${when}: ${p.last_error}`);
+      io.out(`  ${p.period} ${p.email} ${p.status} after ${p.attempts} attempt(s)${when}: ${p.last_error}`);
     }
   }
 }

@@ -83,7 +83,7 @@ describe('digest send: across crashes and instances', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('digest send --dry-run builds and counts without writing or sending; digest status shows counts and failures; bad input is one clear line', { timeout: 120_000 }, async () => {
+  it('digest send --dry-run builds and counts without writing or sending; digest status shows counts and failures; bad input is one clear line', async () => {
     const { url, db, ids } = await setUp();
     const smtp = await startSmtpServer();
     cleanup.push(() => db.close(), () => smtp.close());
@@ -113,7 +113,7 @@ describe('digest send: across crashes and instances', () => {
     expect(bad.output.trim()).toBe('dailypapers: digest: --period must be daily:YYYY-MM-DD or weekly:YYYY-Www, not "daily:2026-02-30"');
   });
 
-  it('killed with SIGKILL mid-batch, twice, and restarted: every subscriber gets the digest; a second copy only for a mail in flight at a kill, under the same Message-ID', { timeout: 240_000 }, async () => {
+  it('killed with SIGKILL mid-batch, twice, and restarted: every subscriber gets the digest; a second copy only for a mail in flight at a kill, under the same Message-ID', async () => {
     const { url, db, ids } = await setUp();
     const smtp = await startSmtpServer();
     cleanup.push(() => db.close(), () => smtp.close());
@@ -158,7 +158,7 @@ describe('digest send: across crashes and instances', () => {
     );
   });
 
-  it.runIf(testDialect === 'postgres')('three senders on one period at once: each subscriber gets exactly one mail', { timeout: 180_000 }, async () => {
+  it.runIf(testDialect === 'postgres')('three senders on one period at once: each subscriber gets exactly one mail', async () => {
     const { url, db, ids } = await setUp();
     const smtp = await startSmtpServer();
     cleanup.push(() => db.close(), () => smtp.close());

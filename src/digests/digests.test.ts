@@ -11,7 +11,7 @@ import { sendDue } from './send.ts';
 import { unsubscribe } from './subscriptions.ts';
 import { setVisibility } from '../moderation/queries.ts';
 import { verifyToken } from './tokens.ts';
-import { deriveKeys } from '../secrets.ts';
+import { deriveKeys } from '../db/secrets.ts';
 import { digestSubject, shortAbstract } from './render.ts';
 import { scheduledJobs } from '../jobs/jobs.ts';
 import { currentPeriodStart } from '../jobs/scheduler.ts';

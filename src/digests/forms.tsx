@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { CsrfField, FormAlert, type FormErrors } from '../accounts/forms.tsx';
-import type { Chrome } from '../web/layout.tsx';
+import { FormAlert, type FormErrors } from '../ui/forms.tsx';
 import { MAX_PAPERS, MAX_TOPICS_PER_LIST, preferencesSchema, topicsOf, type Preferences, type Subscription } from './subscriptions.ts';
 
 /** The preferences form's fields as typed: lists are text, one entry per line (or per word for ids). */
@@ -120,31 +119,5 @@ export function PreferenceFields({ values, errors }: { values: PreferenceValues;
       <TopicField name="organizations" label="Organizations" hint="Their names as in /organizations/…, separated by spaces or commas" value={values.organizations} rows={2} errors={errors} />
       <TopicField name="authors" label="Authors" hint="One name per line, e.g. Yann LeCun" value={values.authors} rows={2} errors={errors} />
     </>
-  );
-}
-
-/**
- * "Get trending papers in your inbox": an address, daily or weekly, and a button. Anonymous
- * pages are cached and shared, so they cannot hold a CSRF token: their form is a GET to the
- * subscribe page, which static/subscribe.js turns into the POST with a fresh token.
- */
-export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'banner' | 'footer' }) {
-  const id = `cta-${variant}`;
-  const signedIn = chrome.csrf !== '';
-  return (
-    <form class={`subscribe-cta ${variant}`} method={signedIn ? 'post' : 'get'} action="/subscribe" data-subscribe="">
-      {signedIn && <CsrfField token={chrome.csrf} />}
-      <label for={`${id}-email`} class="subscribe-label">
-        <span aria-hidden="true">✉ </span>Get trending papers in your inbox
-      </label>
-      <div class="subscribe-row">
-        <input id={`${id}-email`} type="email" name="email" required autocomplete="email" placeholder="Your e-mail" value={chrome.viewer?.email ?? undefined} />
-        <select name="frequency" aria-label="How often">
-          <option value="daily">Daily</option>
-          <option value="weekly">Weekly</option>
-        </select>
-        <button type="submit" class="button primary">Subscribe</button>
-      </div>
-    </form>
   );
 }

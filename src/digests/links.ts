@@ -1,16 +1,9 @@
-import type { Config } from '../config.ts';
-import type { InstanceKeys } from '../secrets.ts';
+import { publicOrigin, type Config } from '../core/config.ts';
+import type { InstanceKeys } from '../db/secrets.ts';
 import { signToken, type TokenPurpose } from './tokens.ts';
 
 /** What signed links need: where the site is, and the key resolved at startup. */
 export type LinkConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS'> & { keys: Pick<InstanceKeys, 'mailLinks'> };
-
-/** The site's public origin for links in mails: BASE_URL, else this server's own address (development). */
-export function publicOrigin(config: Pick<Config, 'BASE_URL' | 'HOST' | 'PORT'>): string {
-  if (config.BASE_URL) return config.BASE_URL.replace(/\/+$/, '');
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
-}
 
 const PATHS: Record<TokenPurpose, string> = {
   confirm: '/subscribe/confirm',

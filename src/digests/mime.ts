@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { unsubscribeAddress } from './links.ts';
 import { fillLinks, type DigestLinks, type RenderedDigest } from './render.ts';
 

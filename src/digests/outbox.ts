@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
-import type { Config } from '../config.ts';
+import { publicOrigin, type Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { DigestBuilder, parseDigestPeriod, type DigestPeriod, type Selection } from './build.ts';
 import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } from './render.ts';
-import { publicOrigin, signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
+import { signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
 /**
  * The digest outbox (docs/decisions/010-digests.md): every (subscriber, period) digest is
  * built once into `digest_outbox` and then sent from there, by whichever instance leases
- * the row. All SQL on the outbox is in this file.
+ * the row. Its SQL is here, but for unsubscribing, which skips a subscriber's queued digests
+ * (subscriptions.ts).
  */
 
 /** What building digests needs; sending them (`OutboxConfig`) also needs the mail-link key. */
@@ -194,7 +195,8 @@ export interface ClaimedDigest {
 export const TAKEN_OVER = 'taken over from a sender that stopped holding it; sent again under the same Message-ID if the server had taken it';
 
 /**
- * Leases up to `limit` due digests to `owner` until `leaseUntil`: queued ones whose retry
+ * Leases due digests to `owner` until `leaseUntil`, up to `limit` of each kind (so up to twice
+ * `limit` in all): queued ones whose retry
  * time has come, and ones another sender leased and let expire (it died mid-send: in doubt
  * if it had passed the fence, send.ts).
  * PostgreSQL: `FOR UPDATE SKIP LOCKED` lets instances claim disjoint rows without waiting.

@@ -1,15 +1,15 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
-import { enforceLimit, enforceLimitFor } from '../auth/rate-limit.ts';
-import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../accounts/forms.tsx';
-import { outboxOpen } from '../accounts/outbox.tsx';
-import { siteOrigin } from '../web/origin.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { enforceLimit, enforceLimitFor } from '../http/rate-limit.ts';
+import { AuthPanel, CsrfField, Field, FormAlert, type FormErrors } from '../ui/forms.tsx';
+import { outboxOpen } from '../http/origin.ts';
+import { siteOrigin } from '../http/origin.ts';
 import type { Mail } from '../mail/mailer.ts';
-import { fieldErrors, formFields } from '../web/forms.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
+import { fieldErrors, formFields } from '../http/forms.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
 import { PreferenceFields, preferencesFromForm, valuesOf, type PreferenceValues } from './forms.tsx';
 import { signedLink } from './links.ts';
 import { alreadySubscribedMail, confirmSubscriptionMail } from './mails.ts';
@@ -321,7 +321,7 @@ export async function showUnsubscribe(c: C) {
 /**
  * `POST /unsubscribe?token=`: leaves at once and answers 200, idempotently. Mail providers post
  * `List-Unsubscribe=One-Click` here without cookies or Origin (RFC 8058), so the CSRF check lets
- * exactly that request through (auth/middleware.ts): the signed token is the authority.
+ * exactly that request through (http/authenticate.ts): the signed token is the authority.
  */
 export async function unsubscribeAction(c: C) {
   const found = await fromToken(c, 'unsubscribe');

@@ -1,8 +1,8 @@
-import { enforceLimit } from '../auth/rate-limit.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { RequestError, zodDetails } from '../web/respond.ts';
+import type { AppEnv } from '../http/env.ts';
+import { RequestError, zodDetails } from '../http/respond.ts';
 import { DigestBuilder, dayIn, duePeriod } from './build.ts';
 import { personalize, renderDigest } from './render.ts';
 import { siteInfo } from './outbox.ts';

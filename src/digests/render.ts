@@ -1,4 +1,4 @@
-import { stripMath } from '../web/math.ts';
+import { stripMath } from '../ui/math.ts';
 import type { DigestPaper, DigestPeriod, Selection } from './build.ts';
 
 /**

@@ -1,8 +1,8 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import type { Logger } from '../log.ts';
-import type { KeyedConfig } from '../secrets.ts';
+import type { Logger } from '../core/log.ts';
+import type { KeyedConfig } from '../db/secrets.ts';
 import { dayIn, duePeriod, type DigestPeriod } from './build.ts';
 import { enqueueDigests, type EnqueueSummary } from './outbox.ts';
 import { sendDue, type SendOptions, type SendSummary } from './send.ts';

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { INSTANCE } from '../jobs/scheduler.ts';
-import { silentLogger, type Logger } from '../log.ts';
+import { INSTANCE } from '../core/instance.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
 import { unsubscribeAddress } from './links.ts';
 import { digestMessage, isPlainAddress, prepareBody, type PreparedBody } from './mime.ts';
 import { personalize } from './render.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
@@ -9,7 +9,7 @@ import { signedInUser } from '../../test/community.ts';
 import { CookieClient, LOOPBACK } from '../../test/cookie-client.ts';
 import { linksIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../test/smtp.ts';
 import { signToken, verifyToken } from './tokens.ts';
-import { resolveKeys, type KeyedConfig } from '../secrets.ts';
+import { resolveKeys, type KeyedConfig } from '../db/secrets.ts';
 import { preferencesUrl, unsubscribeHeaders, unsubscribeUrl } from './links.ts';
 import { confirm, subscribe, subscriptionByEmail, subscriptionFor, topicsOf, unsubscribe } from './subscriptions.ts';
 

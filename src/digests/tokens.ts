@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Signed links in mails: `base64url(payload).base64url(HMAC-SHA256(payload))`. Nothing is
  * stored, so a link works from any instance; the payload names the subscription, what the
  * link may do, and when it was made. The key is the instance's mail-link key
- * (`InstanceKeys.mailLinks`, src/secrets.ts), never one anybody could work out.
+ * (`InstanceKeys.mailLinks`, src/db/secrets.ts), never one anybody could work out.
  */
 export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { importDemoData } from '../ingest/seed.ts';
@@ -51,6 +51,12 @@ describe('GET /api/daily_papers', () => {
     expect(body.length).toBeGreaterThan(0);
     for (const e of body as Envelope[]) expect(e.submittedBy?.name).toBe('ada_reads');
     expect((await get('?submitter=nobody-at-all')).body).toEqual([]);
+  });
+
+  it('matches the submitter in any case, as every lookup by handle does', async () => {
+    const exact = (await get('?submitter=ada_reads&limit=100')).body as Envelope[];
+    const shouted = (await get('?submitter=ADA_Reads&limit=100')).body as Envelope[];
+    expect(shouted.map((e) => e.paper.id)).toEqual(exact.map((e) => e.paper.id));
   });
 
   it('sorts by trending', async () => {

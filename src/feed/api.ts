@@ -1,10 +1,11 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { RequestError, zodDetails } from '../web/respond.ts';
+import type { AppEnv } from '../http/env.ts';
+import { RequestError, zodDetails } from '../http/respond.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
-import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from './periods.ts';
-import { listings, trendingListings, withSourceRecords } from './queries.ts';
+import { dayPeriod, parseDay, parseMonth, parseWeek, type Period } from '../core/periods.ts';
+import { listings, trendingListings } from './queries.ts';
+import { withSourceRecords } from '../papers/read-model.ts';
 
 /** A query parameter holding a whole number within bounds. */
 const wholeNumber = (min: number, max: number) =>

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { writeContent } from '../db/content-version.ts';
-import { dayOf } from './periods.ts';
+import { dayOf } from '../core/periods.ts';
 import { featureOnDay, papersForFeaturing } from './queries.ts';
 
 /** An instance's rules for featuring newly announced papers without a person submitting them. */

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { Layout, chromeOf, type Chrome, type Tab } from '../web/layout.tsx';
-import { PaperList } from '../web/components.tsx';
-import { SubscribeCta } from '../digests/forms.tsx';
-import { formatLongDay, formatMonth, formatShortDate, plural } from '../web/format.ts';
+import type { AppEnv } from '../http/env.ts';
+import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
+import { PaperList } from '../papers/components.tsx';
+import { SubscribeCta } from '../ui/layout.tsx';
+import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
   dayPeriod,
   monthKeyOf,
@@ -12,13 +12,14 @@ import {
   parseWeek,
   weekKeyOf,
   type Period,
-} from './periods.ts';
-import { viewerVotes } from '../votes/routes.ts';
-import { countListings, latestDay, listings, neighbourDays, trendingListings, type ListingView } from './queries.ts';
+} from '../core/periods.ts';
+import { viewerVotes } from '../votes/queries.ts';
+import { countListings, latestDay, listings, neighbourDays, trendingListings } from './queries.ts';
+import { type ListingView } from '../papers/read-model.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
-// The feeds (feeds/routes.ts) these pages offer to feed readers.
+// The feeds (syndication/routes.ts) these pages offer to feed readers.
 const DAILY_FEED = { path: '/feeds/daily', title: 'Daily papers' };
 const WEEKLY_FEED = { path: '/feeds/weekly', title: 'Weekly papers' };
 const TRENDING_FEED = { path: '/feeds/trending', title: 'Trending papers' };

@@ -1,25 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, DailyListing, ImportedIdentity, Organization, Paper, PaperAuthor, Person, User } from '../db/schema.ts';
-import { authorsOfPapers, categoriesOfPapers, importedIdentitiesById, organizationsById, usersById } from '../papers/queries.ts';
+import type { Database } from '../db/schema.ts';
+import { handleIs } from '../auth/users.ts';
+import { categoriesOfPapers } from '../papers/queries.ts';
+import { hydrate, listingColumns, paperColumns, splitRow, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
-
-/** A paper as featured on one day, with everything a card or an API envelope shows. */
-export interface ListingView {
-  listing: DailyListing;
-  paper: Paper;
-  authors: PaperAuthor[];
-  organization: Organization | null;
-  /** Who submitted it: the local account, or for an imported listing the person at the source. */
-  submitter: Person | null;
-  /** Local accounts verified as authors of this paper (claims, an administrator's link), by id. */
-  authorUsers: Map<number, User>;
-  /** The authors' identities at the import source, by id: shown, never as local accounts. */
-  importedAuthors: Map<number, ImportedIdentity>;
-  /** The source record of the paper's newest listing, once loaded by `withSourceRecords`. */
-  paperSource: string | null;
-}
 
 export type ListingSort = 'upvotes' | 'publishedAt' | 'trending';
 
@@ -48,8 +34,8 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   if (submitter !== undefined) {
     query = query.where((eb) =>
       eb.or([
-        eb('l.submitter_id', 'in', eb.selectFrom('users as su').select('su.id').where('su.username', '=', submitter)),
-        eb('l.imported_submitter_id', 'in', eb.selectFrom('imported_users as si').select('si.id').where('si.username', '=', submitter)),
+        eb('l.submitter_id', 'in', eb.selectFrom('users as su').select('su.id').where(handleIs('su.username', submitter))),
+        eb('l.imported_submitter_id', 'in', eb.selectFrom('imported_users as si').select('si.id').where(handleIs('si.username', submitter))),
       ]),
     );
   }
@@ -122,55 +108,6 @@ export async function categoryListings(db: Q, category: string, limit: number): 
   return hydrate(db, rows.map(splitRow));
 }
 
-/** The newest listing of a paper, if it was ever featured. */
-export async function latestListingOfPaper(db: Q, paperId: string): Promise<ListingView | undefined> {
-  const rows = await db
-    .selectFrom('daily_listings as l')
-    .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .select(listingColumns)
-    .select(paperColumns)
-    .where('l.paper_id', '=', paperId)
-    .where('l.hidden_at', 'is', null)
-    .orderBy('l.submitted_at', 'desc')
-    .limit(1)
-    .execute();
-  return (await hydrate(db, rows.map(splitRow)))[0];
-}
-
-/** A paper with or without a listing: papers ingested from arXiv need not have been featured. */
-export type PaperView = Omit<ListingView, 'listing'> & { listing: DailyListing | null };
-
-/** The paper with its newest listing if it has one; undefined when the paper is unknown. */
-export async function paperView(db: Q, paperId: string): Promise<PaperView | undefined> {
-  return (await paperViews(db, [paperId]))[0];
-}
-
-/**
- * Papers by id, in the given order (unknown ids are skipped), each with its newest
- * visible listing or none, hydrated like listings. Callers filter hidden papers.
- */
-export async function paperViews(db: Q, ids: string[]): Promise<PaperView[]> {
-  if (ids.length === 0) return [];
-  const [papers, listingRows] = await Promise.all([
-    db.selectFrom('papers').selectAll().where('id', 'in', ids).execute(),
-    db.selectFrom('daily_listings as l').select(listingColumns).where('l.paper_id', 'in', ids).where('l.hidden_at', 'is', null).execute(),
-  ]);
-  const newest = new Map<string, DailyListing>();
-  for (const l of listingRows) {
-    const seen = newest.get(l.paper_id);
-    if (!seen || l.submitted_at > seen.submitted_at) newest.set(l.paper_id, { ...l, hidden_at: null, source_record: null });
-  }
-  const byId = new Map(papers.map((p) => [p.id, p]));
-  const found = ids.flatMap((id) => byId.get(id) ?? []);
-  return hydrate(db, found.map((paper) => ({ paper, listing: newest.get(paper.id) ?? null })));
-}
-
-/** Days a paper was featured on, oldest first. */
-export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<string[]> {
-  const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).where('hidden_at', 'is', null).orderBy('day').execute();
-  return rows.map((r) => r.day);
-}
-
 /** The most recent day with at least one listing. */
 export async function latestDay(db: Q): Promise<string | undefined> {
   const row = await visibleListings(db).select('l.day').orderBy('l.day', 'desc').limit(1).executeTakeFirst();
@@ -195,107 +132,6 @@ export async function neighbourDays(db: Q, first: string, last: string): Promise
     visibleListings(db).select('l.day').where('l.day', '>', last).orderBy('l.day', 'asc').limit(1).executeTakeFirst(),
   ]);
   return { previous: prev?.day, next: next?.day };
-}
-
-// A listing's columns but its source record, which only the API needs (see withSourceRecords).
-const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
-
-// Papers' columns under a prefix, so one joined row holds a listing and its paper.
-const paperColumns = [
-  'p.id as p_id',
-  'p.version as p_version',
-  'p.title as p_title',
-  'p.abstract as p_abstract',
-  'p.primary_category as p_primary_category',
-  'p.published_at as p_published_at',
-  'p.updated_at as p_updated_at',
-  'p.comment as p_comment',
-  'p.journal_ref as p_journal_ref',
-  'p.doi as p_doi',
-  'p.pdf_url as p_pdf_url',
-  'p.github_repo as p_github_repo',
-  'p.github_stars as p_github_stars',
-  'p.project_page as p_project_page',
-  'p.withdrawn_at as p_withdrawn_at',
-  'p.hidden_at as p_hidden_at',
-  'p.organization_id as p_organization_id',
-  'p.upvotes_source as p_upvotes_source',
-  'p.upvotes as p_upvotes',
-  'p.comments_source as p_comments_source',
-  'p.comments as p_comments',
-  'p.discussion_id as p_discussion_id',
-  'p.ai_summary as p_ai_summary',
-  'p.ai_keywords as p_ai_keywords',
-  'p.thumbnail_url as p_thumbnail_url',
-  'p.trending_score as p_trending_score',
-  'p.created_at as p_created_at',
-  'p.modified_at as p_modified_at',
-] as const;
-
-function splitRow(row: Record<string, unknown>): { listing: DailyListing; paper: Paper } {
-  const listing: Record<string, unknown> = { source_record: null };
-  const paper: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (key.startsWith('p_')) paper[key.slice(2)] = value;
-    else listing[key] = value;
-  }
-  return { listing: listing as unknown as DailyListing, paper: paper as unknown as Paper };
-}
-
-/** Loads authors, organizations and submitters for a page of listings (or papers without one): one query each. */
-async function hydrate<L extends DailyListing | null>(db: Q, rows: { listing: L; paper: Paper }[]): Promise<(Omit<ListingView, 'listing'> & { listing: L })[]> {
-  const paperIds = [...new Set(rows.map((r) => r.paper.id))];
-  const [authors, organizations, users] = await Promise.all([
-    authorsOfPapers(db, paperIds),
-    organizationsById(db, rows.map((r) => r.paper.organization_id)),
-    usersById(db, rows.map((r) => r.listing?.submitter_id ?? null)),
-  ]);
-  const authorRows = [...authors.values()].flat();
-  const [authorUsers, imported] = await Promise.all([
-    usersById(db, authorRows.map((a) => a.user_id)),
-    importedIdentitiesById(db, [...authorRows.map((a) => a.imported_user_id), ...rows.map((r) => r.listing?.imported_submitter_id ?? null)]),
-  ]);
-  const submitterOf = (listing: DailyListing | null): Person | null => {
-    if (listing?.submitter_id != null) return users.get(listing.submitter_id) ?? null;
-    if (listing?.imported_submitter_id != null) return imported.get(listing.imported_submitter_id) ?? null;
-    return null;
-  };
-  return rows.map(({ listing, paper }) => ({
-    listing,
-    paper,
-    authors: authors.get(paper.id) ?? [],
-    organization: paper.organization_id !== null ? (organizations.get(paper.organization_id) ?? null) : null,
-    submitter: submitterOf(listing),
-    authorUsers,
-    importedAuthors: imported,
-    paperSource: null,
-  }));
-}
-
-/**
- * Loads the source records the API shapes are built from: each listing's own, and
- * for the paper-level fields, the one of the paper's newest listing (a paper
- * featured on two days keeps its newest record's paper fields). Two queries.
- */
-export async function withSourceRecords(db: Q, views: ListingView[]): Promise<ListingView[]> {
-  if (views.length === 0) return views;
-  const paperIds = [...new Set(views.map((v) => v.paper.id))];
-  const rows = await db
-    .selectFrom('daily_listings')
-    .select(['id', 'paper_id', 'submitted_at', 'source_record'])
-    .where('paper_id', 'in', paperIds)
-    .execute();
-  const own = new Map(rows.map((r) => [r.id, r.source_record]));
-  const newest = new Map<string, { at: string; source: string | null }>();
-  for (const r of rows) {
-    const seen = newest.get(r.paper_id);
-    if (!seen || r.submitted_at > seen.at) newest.set(r.paper_id, { at: r.submitted_at, source: r.source_record });
-  }
-  return views.map((v) => ({
-    ...v,
-    listing: { ...v.listing, source_record: own.get(v.listing.id) ?? null },
-    paperSource: newest.get(v.paper.id)?.source ?? null,
-  }));
 }
 
 const SYSTEM_SUBMITTER = 'featuring-rules';

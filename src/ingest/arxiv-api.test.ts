@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReplayServer, expectedFromXml, readFixture, storedPapers, syntheticFeed } from '../../test/arxiv-replay.ts';
 import { freshDatabaseUrl, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
+import { cli as runCli } from '../../test/run-cli.ts';
 import { connectDatabase } from '../db/database.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { arxivBodyError, arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
@@ -269,19 +267,10 @@ describe.skipIf(!hasFixtures)('arXiv API against recorded responses (needs ../sh
   });
 });
 
-describe.skipIf(!hasFixtures)('dailypapers ingest (needs ../shared/fixtures)', { timeout: 180_000 }, () => {
-  const run = promisify(execFile);
-  const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
-  async function cli(args: string[], env: Record<string, string>) {
-    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent' };
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...base, ARXIV_API_URL: server.url, ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '0', ...env }, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+describe.skipIf(!hasFixtures)('dailypapers ingest (needs ../shared/fixtures)', () => {
+  /** The CLI, in this process, against the replayed arXiv. */
+  const cli = (args: string[], env: Record<string, string>) =>
+    runCli(args, { ARXIV_API_URL: server.url, ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '0', ...env });
 
   it('ingest ids: fetches the good ids, reports bad and dropped ones, fails only when nothing was stored', async () => {
     const DATABASE_URL = await freshDatabaseUrl();

@@ -1,7 +1,7 @@
-import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
-import { silentLogger } from '../log.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { silentLogger } from '../core/log.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { parseAtomFeed, type AtomFeed } from './arxiv-atom.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { configuredArxivFetcher, type PoliteFetcher, type PoliteFetchOptions } from './polite-fetch.ts';

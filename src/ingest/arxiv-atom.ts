@@ -1,6 +1,6 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { arxivXmlParser } from './xml.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { collapseWhitespace, type ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem } from './summary.ts';
 

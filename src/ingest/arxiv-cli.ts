@@ -1,19 +1,20 @@
 import pino from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem, type ImportSummary } from './summary.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 /** Retry warnings go to stderr, so stdout carries only the summary line. */
 function stderrLogger(config: Config) {
   return pino({ level: config.LOG_LEVEL, base: { service: 'dailypapers' } }, pino.destination({ dest: 2, sync: true }));
 }
 
-/** `dailypapers ingest arxiv --categories cs.LG,cs.CL --days 2`. */
-export async function ingestArxivCommand(config: Config, db: Db, opts: { categories: string; days: string }): Promise<void> {
+/** `dailypapers ingest arxiv --categories cs.LG,cs.CL --days 2`; false when every record was rejected. */
+export async function ingestArxivCommand(config: Config, db: Db, opts: { categories: string; days: string }, io: CommandOutput): Promise<boolean> {
   const categories = opts.categories.split(',').map((c) => c.trim()).filter(Boolean);
   categoryQuery(categories); // validates before anything is fetched
   const days = Number(opts.days);
@@ -21,11 +22,11 @@ export async function ingestArxivCommand(config: Config, db: Db, opts: { categor
   await migrateToLatest(db);
   const fetcher = arxivFetcher(config, stderrLogger(config));
   const summary = await importArxivRecords(db, searchArxiv({ fetcher, apiUrl: config.ARXIV_API_URL, categories, days }), 'arxiv-api');
-  finish(summary);
+  return finish(summary, io);
 }
 
-/** `dailypapers ingest ids <ids...>`: bad ids are reported, the rest fetched. */
-export async function ingestIdsCommand(config: Config, db: Db, ids: string[]): Promise<void> {
+/** `dailypapers ingest ids <ids...>`: bad ids are reported, the rest fetched; false when every record was rejected. */
+export async function ingestIdsCommand(config: Config, db: Db, ids: string[], io: CommandOutput): Promise<boolean> {
   const good: string[] = [];
   const bad: RecordProblem[] = [];
   for (const raw of ids) {
@@ -39,12 +40,12 @@ export async function ingestIdsCommand(config: Config, db: Db, ids: string[]): P
     yield* bad;
     if (good.length) yield* fetchArxivIds(fetcher, config.ARXIV_API_URL, good);
   }
-  finish(await importArxivRecords(db, all(), 'arxiv-api'));
+  return finish(await importArxivRecords(db, all(), 'arxiv-api'), io);
 }
 
-function finish(s: ImportSummary): void {
-  for (const p of s.problems) console.error(`rejected ${p.position}: ${p.reason}`);
-  if (s.rejected > s.problems.length) console.error(`… and ${s.rejected - s.problems.length} more rejected`);
-  console.log(`ingest: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
-  if (s.new + s.updated + s.unchanged === 0 && s.rejected > 0) process.exitCode = 1;
+function finish(s: ImportSummary, io: CommandOutput): boolean {
+  for (const p of s.problems) io.err(`rejected ${p.position}: ${p.reason}`);
+  if (s.rejected > s.problems.length) io.err(`… and ${s.rejected - s.problems.length} more rejected`);
+  io.out(`ingest: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected`);
+  return !(s.new + s.updated + s.unchanged === 0 && s.rejected > 0);
 }

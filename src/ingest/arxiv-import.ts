@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
-import { saveArxivRecords } from '../papers/queries.ts';
+import { saveArxivRecords } from './save.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem, count, emptySummary, refreshStatistics, reject, type ImportSummary } from './summary.ts';
 

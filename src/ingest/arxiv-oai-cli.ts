@@ -1,16 +1,18 @@
 import pino from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
 import { OAI_PREFIXES, harvestOai, oaiFetcher, type OaiPrefix } from './arxiv-oai.ts';
+import type { CommandOutput } from '../core/command-output.ts';
 
 const SET = /^[a-z-]+(?::[A-Za-z.-]+)?$/;
 
-/** `dailypapers ingest oai --set cs --from 2024-01-01 [--until …] [--prefix arXiv|arXivRaw]`. */
+/** `dailypapers ingest oai --set cs --from 2024-01-01 [--until …] [--prefix arXiv|arXivRaw]`; false when every record was rejected. */
 export async function ingestOaiCommand(
   config: Config,
   db: Db,
   opts: { set?: string; from?: string; until?: string; prefix: string },
-): Promise<void> {
+  io: CommandOutput,
+): Promise<boolean> {
   if (opts.set !== undefined && !SET.test(opts.set)) throw new Error(`ingest: not an OAI set of arXiv: ${JSON.stringify(opts.set)} (e.g. cs, math, physics:hep-ex)`);
   if (!(OAI_PREFIXES as readonly string[]).includes(opts.prefix)) {
     throw new Error(`ingest: --prefix must be ${OAI_PREFIXES.join(' or ')}, not ${JSON.stringify(opts.prefix)}`);
@@ -28,8 +30,8 @@ export async function ingestOaiCommand(
     until: opts.until ?? null,
     log,
   });
-  for (const p of s.problems) console.error(`rejected ${p.position}: ${p.reason}`);
-  if (s.rejected > s.problems.length) console.error(`… and ${s.rejected - s.problems.length} more rejected`);
-  console.log(`ingest: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected (${s.pages} pages, ${s.deleted} deleted)`);
-  if (s.new + s.updated + s.unchanged === 0 && s.rejected > 0) process.exitCode = 1;
+  for (const p of s.problems) io.err(`rejected ${p.position}: ${p.reason}`);
+  if (s.rejected > s.problems.length) io.err(`… and ${s.rejected - s.problems.length} more rejected`);
+  io.out(`ingest: ${s.new} new, ${s.updated} updated, ${s.unchanged} unchanged, ${s.rejected} rejected (${s.pages} pages, ${s.deleted} deleted)`);
+  return !(s.new + s.updated + s.unchanged === 0 && s.rejected > 0);
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, freshDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { connectDatabase, type Db } from '../db/database.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import { getRecord, harvestKey, harvestOai, identify, oaiBodyError, parseOaiPage, type OaiPrefix } from './arxiv-oai.ts';
 import { PoliteFetcher } from './polite-fetch.ts';
@@ -336,7 +336,7 @@ describe('OAI-PMH harvest', () => {
     }
   });
 
-  it('survives SIGKILL between pages: the resumed harvest leaves the same database as an uninterrupted one', { timeout: 150_000 }, async () => {
+  it('survives SIGKILL between pages: the resumed harvest leaves the same database as an uninterrupted one', async () => {
     let stalled: http.ServerResponse | undefined;
     let onStall: () => void = () => {};
     const stall = new Promise<void>((resolve) => (onStall = resolve));

@@ -1,11 +1,11 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { arxivXmlParser } from './xml.ts';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
-import type { Logger } from '../log.ts';
-import { parseArxivId } from '../papers/arxiv-id.ts';
-import { saveArxivRecords } from '../papers/queries.ts';
+import type { Logger } from '../core/log.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
+import { saveArxivRecords } from './save.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { configuredArxivFetcher, type PoliteFetcher, type PoliteFetchOptions } from './polite-fetch.ts';
 import { RecordProblem, count, emptySummary, reject, type ImportSummary } from './summary.ts';

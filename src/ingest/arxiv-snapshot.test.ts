@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
 import { FIXTURES, emptyDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
+import { cli } from '../../test/run-cli.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import { readArxivSnapshot } from './arxiv-snapshot.ts';
 import { splitAuthors } from './arxiv-record.ts';
@@ -339,10 +338,8 @@ describe('importing snapshot lines', () => {
 
   it('runs as `dailypapers import snapshot` with a summary line and positions', async () => {
     const file = writeLines('cli.json', [lines[0]!, '{oops', lines[1]!]);
-    const bin = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', DATABASE_URL: await emptyDatabaseUrl() };
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'import', 'snapshot', file], { env, timeout: 60_000 });
+    const { stdout, stderr } = await cli(['import', 'snapshot', file], { DATABASE_URL: await emptyDatabaseUrl() });
     expect(stdout).toContain('import: 2 new, 0 updated, 0 unchanged, 1 rejected');
     expect(stderr).toMatch(/rejected cli\.json:2: invalid JSON/);
-  }, 60_000);
+  });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { openInputFile } from './input-file.ts';
 import { collapseWhitespace, splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem } from './summary.ts';

@@ -1,6 +1,6 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
-import { addDays, dayOf } from '../feed/periods.ts';
+import { addDays, dayOf } from '../core/periods.ts';
 import { importHfItems, type ImportSummary } from './hf-import.ts';
 import { addSummary, emptySummary } from './summary.ts';
 

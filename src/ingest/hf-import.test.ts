@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { HF_ARCHIVE, HF_JUNE, hasFixtures, testApp } from '../../test/helpers.ts';
 import { importHfPath } from './hf-import.ts';
@@ -28,7 +28,7 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
   beforeAll(async () => {
     ({ db, app } = await testApp());
     archive = await readArchive();
-  }, 300_000);
+  });
   afterAll(() => db.close());
 
   it('imports every paper and listing of the archive', async () => {
@@ -40,7 +40,7 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
     expect(await count('daily_listings')).toBe(9538);
     const days = await db.kysely.selectFrom('daily_listings').select('day').distinct().execute();
     expect(days.length).toBe(556);
-  }, 300_000);
+  });
 
   it('changes nothing on a second run, nor when the same days come as a folder of API files', async () => {
     const before = await db.kysely.selectFrom('papers').select(['id', 'modified_at']).execute();
@@ -48,7 +48,7 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
     expect(await importHfPath(db, HF_JUNE)).toMatchObject({ new: 0, updated: 0, unchanged: 619, rejected: 0 });
     const after = await db.kysely.selectFrom('papers').select(['id', 'modified_at']).execute();
     expect(after).toEqual(before);
-  }, 300_000);
+  });
 
   it('gives back what the source said, field for field, through /api/daily_papers', async () => {
     // A paper featured on two days keeps its newest record's paper fields; each listing keeps its own day's.
@@ -82,7 +82,7 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
       }
     }
     expect(compared).toBe(9538);
-  }, 300_000);
+  });
 
   it('serves the paper object at /api/papers/{id} as its newest record says', async () => {
     const item = archive.at(-1)!.items[0]!;

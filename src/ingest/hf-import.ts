@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Db } from '../db/database.ts';
-import { ImportCache, saveImportedListings } from '../papers/queries.ts';
+import { ImportCache, saveImportedListings } from './save.ts';
 import { anyChanged, writeContent } from '../db/content-version.ts';
 import { openInputFile } from './input-file.ts';
 import { RecordProblem, count, emptySummary, note, refreshStatistics, reject, type ImportSummary } from './summary.ts';
-import { parseDay } from '../feed/periods.ts';
+import { parseDay } from '../core/periods.ts';
 import { mapHfEnvelope, RecordError, type ImportedListing } from './hf-record.ts';
 
 /** One raw envelope and where it came from. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseArxivId } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
-import { importedUsernameProblem } from '../accounts/users.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
+import { importedUsernameProblem } from '../auth/users.ts';
 
 /**
  * One envelope of Hugging Face's `GET /api/daily_papers`, validated for the

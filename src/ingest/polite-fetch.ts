@@ -1,5 +1,5 @@
-import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 
 /**
  * HTTP GETs to arXiv on arXiv's terms (https://info.arxiv.org/help/api/tou.html):

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import { importHfItems, type ImportSummary } from './hf-import.ts';
 import { addSummary, emptySummary } from './summary.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { importedRecords } from '../metrics.ts';
+import { importedRecords } from '../core/metrics.ts';
 
 /** What an import or ingest run did. */
 export interface ImportSummary {

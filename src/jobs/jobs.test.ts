@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { freshDb, testConfig, testKeys } from '../../test/helpers.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { scheduledJobs } from './jobs.ts';
 import { runIfDue } from './scheduler.ts';
 

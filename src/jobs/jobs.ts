@@ -1,13 +1,13 @@
-import type { KeyedConfig } from '../secrets.ts';
+import type { KeyedConfig } from '../db/secrets.ts';
 import type { Db } from '../db/database.ts';
 import { importRecentHfDays } from '../ingest/hf-api.ts';
 import { arxivFetcher, searchArxiv } from '../ingest/arxiv-api.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import { featureByRules, featuringRules } from '../feed/featuring.ts';
-import { silentLogger, type Logger } from '../log.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
 import { harvestOai, oaiFetcher } from '../ingest/arxiv-oai.ts';
-import { addDays, dayOf } from '../feed/periods.ts';
+import { addDays, dayOf } from '../core/periods.ts';
 import type { Job } from './scheduler.ts';
 import { createMailer, type Mailer } from '../mail/mailer.ts';
 import { dailyCron, describeEnqueue, describeSend, duePeriods, enqueueAndSend, SENDER_PERIOD_MS, weeklyCron } from '../digests/schedule.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freshDb } from '../../test/helpers.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger } from '../core/log.ts';
 import { currentPeriodStart, runIfDue, type Job } from './scheduler.ts';
 
 const counting = (everyMs = 60_000) => {

@@ -1,10 +1,10 @@
-import os from 'node:os';
+import { INSTANCE } from '../core/instance.ts';
 import { CronExpressionParser } from 'cron-parser';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
-import type { Logger } from '../log.ts';
-import { jobRuns } from '../metrics.ts';
+import type { Logger } from '../core/log.ts';
+import { jobRuns } from '../core/metrics.ts';
 
 /** A job that runs once per period, whatever the number of app instances. */
 export interface Job {
@@ -20,9 +20,6 @@ export interface Job {
 }
 
 export type RunOutcome = { ran: false } | { ran: true; ok: boolean; detail: string };
-
-/** This process, as recorded beside the runs it made. */
-export const INSTANCE = `${os.hostname()}:${process.pid}`;
 
 /**
  * Runs `job` for the period containing `now` if no instance has claimed that

@@ -3,8 +3,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
-import type { Config } from '../config.ts';
-import { mailsSent } from '../metrics.ts';
+import type { Config } from '../core/config.ts';
+import { mailsSent } from '../core/metrics.ts';
 
 export interface Mail {
   /** What the mail is for, counted in `/metrics`. */

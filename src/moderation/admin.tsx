@@ -1,8 +1,8 @@
 import type { Child } from 'hono/jsx';
 import type { PendingClaim } from '../claims/queries.ts';
-import { Layout, type Chrome } from '../web/layout.tsx';
-import { stripMath } from '../web/math.ts';
-import { ROLES } from '../accounts/users.ts';
+import { Layout, type Chrome } from '../ui/layout.tsx';
+import { stripMath } from '../ui/math.ts';
+import { ROLES } from '../auth/users.ts';
 import type { AuditRow, OpenReport, hiddenNow } from './queries.ts';
 
 type Hidden = Awaited<ReturnType<typeof hiddenNow>>;

@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../db/database.ts';
 import { freshDatabaseUrl } from '../../test/helpers.ts';
 import { signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
+import { cli as runCli } from '../../test/run-cli.ts';
 
-const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
 const ME = `cli:${os.userInfo().username}`;
 
 describe('moderation and organizations from the CLI', () => {
@@ -28,17 +24,8 @@ describe('moderation and organizations from the CLI', () => {
   });
   afterAll(() => db.close());
 
-  /** The real executable against the test database (each run starts tsx: about a second). */
-  async function cli(...args: string[]) {
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent' };
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 30_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  /** The CLI, in this process, against the test database. */
+  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: url });
   const lastAudit = () => db.kysely.selectFrom('audit_log').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
   const hiddenAt = async (id: string) => (await db.kysely.selectFrom('papers').select('hidden_at').where('id', '=', id).executeTakeFirstOrThrow()).hidden_at;
 
@@ -58,7 +45,7 @@ describe('moderation and organizations from the CLI', () => {
     expect(unknown.stderr).toContain('moderate: no paper 2612.00001');
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
     expect((await cli('moderate', 'hide-comment', '12345')).stderr).toContain('no comment 12345');
-  }, 90_000);
+  });
 
   it('bans and unbans, lists reports and the audit log', async () => {
     const ban = await cli('moderate', 'ban', user.username, '--reason', 'abuse');
@@ -79,7 +66,7 @@ describe('moderation and organizations from the CLI', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('unban-user');
     expect((await cli('moderate', 'audit', '--limit', 'many')).code).toBe(1);
-  }, 90_000);
+  });
 
   it('creates organizations, adds members and assigns papers', async () => {
     expect((await cli('org', 'create', 'acme', 'ACME Labs')).stdout).toContain('org: created acme');
@@ -93,5 +80,5 @@ describe('moderation and organizations from the CLI', () => {
     expect((await db.kysely.selectFrom('papers').select('organization_id').where('id', '=', '2611.00301').executeTakeFirstOrThrow()).organization_id).toBe(org.id);
     const actions = await db.kysely.selectFrom('audit_log').select('action').where('actor_label', '=', ME).where('target_type', 'in', ['organization', 'paper']).execute();
     expect(actions.map((a) => a.action)).toEqual(expect.arrayContaining(['create-organization', 'add-member', 'set-organization']));
-  }, 90_000);
+  });
 });

@@ -1,18 +1,13 @@
-import os from 'node:os';
 import type { Db } from '../db/database.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
-import { auditLog, banUser, openReports, setVisibility, unbanUser, type Actor, type Hideable } from './queries.ts';
-import { RequestError } from '../web/respond.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
+import { auditLog, banUser, openReports, setVisibility, unbanUser, type Hideable } from './queries.ts';
+import { cliActor } from '../audit/audit.ts';
+import { RequestError } from '../http/respond.ts';
 
 /** A refusal from the domain, worded for this command. */
 function asCliError(err: unknown): never {
   throw err instanceof RequestError ? new Error(`moderate: ${err.message}`) : err;
-}
-
-/** The CLI's operator, as the audit log names them (every command's one actor). */
-export function cliActor(): Actor {
-  return { actorLabel: `cli:${os.userInfo().username}` };
 }
 
 function paperIdOf(text: string): string {
@@ -33,28 +28,30 @@ export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
   return { type: 'comment', id: Number(args[0]) };
 }
 
-export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<void> {
+/** Hides or shows `target`; the line to print. */
+export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<string> {
   const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason).catch(asCliError);
   const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
-  console.log(changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`);
+  return changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`;
 }
 
-export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<void> {
+/** Bans or unbans `username`; the line to print. */
+export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<string> {
   const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason)).catch(asCliError);
-  console.log(changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`);
+  return changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`;
 }
 
-export async function reportsCommand(db: Db): Promise<void> {
+/** The open reports, a line each. */
+export async function reportsCommand(db: Db): Promise<string[]> {
   const reports = await openReports(db.kysely, 1000);
-  if (reports.length === 0) console.log('moderate: no open reports');
-  for (const r of reports) {
+  if (reports.length === 0) return ['moderate: no open reports'];
+  return reports.map((r) => {
     const text = (r.excerpt ?? '').replace(/\s+/g, ' ').slice(0, 80);
-    console.log(`#${r.id}  ${r.createdAt.slice(0, 16)}  ${r.targetType} ${r.targetId}  by ${r.reporter ?? '?'}: ${r.reason}${text ? `  — "${text}"` : ''}`);
-  }
+    return `#${r.id}  ${r.createdAt.slice(0, 16)}  ${r.targetType} ${r.targetId}  by ${r.reporter ?? '?'}: ${r.reason}${text ? `  — "${text}"` : ''}`;
+  });
 }
 
-export async function auditCommand(db: Db, limit: number): Promise<void> {
-  for (const r of await auditLog(db.kysely, limit)) {
-    console.log(`${r.createdAt}  ${r.actor}  ${r.action}  ${r.targetType} ${r.targetId}${r.detail ? `  ${r.detail}` : ''}`);
-  }
+/** The newest `limit` entries of the audit log, a line each. */
+export async function auditCommand(db: Db, limit: number): Promise<string[]> {
+  return (await auditLog(db.kysely, limit)).map((r) => `${r.createdAt}  ${r.actor}  ${r.action}  ${r.targetType} ${r.targetId}${r.detail ? `  ${r.detail}` : ''}`);
 }

@@ -1,5 +1,5 @@
 import type { PaperAuthor, User } from '../db/schema.ts';
-import { Layout, type Chrome } from '../web/layout.tsx';
+import { Layout, type Chrome } from '../ui/layout.tsx';
 import { isModerator } from '../auth/sessions.ts';
 
 /** The page of a paper moderators hid: gone, and saying so. */

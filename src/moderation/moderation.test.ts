@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
 import { contentVersion } from '../db/content-version.ts';
-import { createReport, resolveReport } from './queries.ts';
+import { resolveReport } from './queries.ts';
+import { createReport } from '../audit/reports.ts';
 
 const item = (id: string, title: string, day: string, upvotes = 5) => ({
   paper: { id, title, summary: `Abstract of ${title}.`, publishedAt: '2026-11-10T00:00:00.000Z', upvotes, authors: [{ _id: `a-${id}`, name: 'Ada Author', hidden: false }, { _id: `b-${id}`, name: 'Bob Writer', hidden: false }] },

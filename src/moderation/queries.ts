@@ -2,51 +2,18 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { refreshCommentCount } from '../comments/queries.ts';
-import { withArticle, type Role } from '../accounts/users.ts';
-import { RequestError } from '../web/respond.ts';
+import { userByHandle, withArticle, type Role } from '../auth/users.ts';
+import { recordAudit, type Actor } from '../audit/audit.ts';
+import { parseListingId, type ReportTarget } from '../audit/reports.ts';
+import { RequestError } from '../http/respond.ts';
 
 type Q = Kysely<Database>;
 type Trx = Transaction<Database>;
-
-/** Who acts: a signed-in moderator (with their role), or an operator at the CLI (`cli:<os user>`). */
-export type Actor = { actorId: number; role: Role } | { actorLabel: string };
-
-/** What readers are told about a hidden paper, with a 410, wherever they reach it (page, API, votes, comments, reports, claims). */
-export const removedPaper = (paperId: string): string => `paper ${paperId} was removed by moderators`;
-
-export interface AuditEntry {
-  action: string;
-  targetType: string;
-  targetId: string;
-  detail?: string | null;
-}
-
-/** Writes one audit row for `actor`; call inside the transaction of the action it records. */
-export async function recordAudit(trx: Trx, actor: Actor, entry: AuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      actor_id: 'actorId' in actor ? actor.actorId : null,
-      actor_label: 'actorLabel' in actor ? actor.actorLabel : null,
-      action: entry.action,
-      target_type: entry.targetType,
-      target_id: entry.targetId,
-      detail: entry.detail?.trim() || null,
-      created_at: new Date().toISOString(),
-    })
-    .execute();
-}
 
 /** Something a moderator can hide. A listing is a paper on one day, written `YYYY-MM-DD/<paper id>`. */
 export type Hideable = { type: 'paper'; id: string } | { type: 'listing'; day: string; paperId: string } | { type: 'comment'; id: number };
 
 export const targetId = (t: Hideable): string => (t.type === 'listing' ? `${t.day}/${t.paperId}` : String(t.id));
-
-/** Parses `2026-11-23/2401.01234` (paper ids may hold a slash themselves: `astro-ph/0601001`). */
-export function parseListingId(s: string): { day: string; paperId: string } | null {
-  const m = /^(\d{4}-\d{2}-\d{2})\/(.+)$/.exec(s);
-  return m ? { day: m[1]!, paperId: m[2]! } : null;
-}
 
 /** Sets or clears `hidden_at`; says whether anything changed. Unknown targets are a 404. */
 async function setHidden(trx: Trx, t: Hideable, hidden: boolean): Promise<boolean> {
@@ -91,7 +58,7 @@ export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boo
 
 /** The user with this handle (any case), or a 404. */
 async function userNamed(trx: Trx, username: string) {
-  const user = await userByName(trx, username);
+  const user = await userByHandle(trx, username);
   if (!user) throw new RequestError(404, `no user named ${username}`);
   return user;
 }
@@ -162,64 +129,6 @@ export async function changeRole(trx: Trx, actor: Actor, username: string, role:
   return was;
 }
 
-// ---- Reports ----
-
-export const REPORT_TARGETS = ['paper', 'listing', 'comment', 'user'] as const;
-export type ReportTarget = (typeof REPORT_TARGETS)[number];
-
-/**
- * Files a report by a signed-in reader. The target must exist; a second open report
- * by the same reader on the same target is the first one again.
- */
-export async function createReport(db: Q, reporterId: number, targetType: ReportTarget, target: string, reason: string): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    if (targetType === 'paper' && (await trx.selectFrom('papers').select('hidden_at').where('id', '=', target).executeTakeFirst())?.hidden_at) {
-      throw new RequestError(410, removedPaper(target));
-    }
-    const canonical = await targetExists(trx, targetType, target);
-    if (!canonical) throw new RequestError(404, `no ${targetType} ${target}`);
-    // Handles match in any case; the report names the user as they spell themselves.
-    target = canonical;
-    const open = await trx
-      .selectFrom('reports')
-      .select('id')
-      .where('reporter_id', '=', reporterId)
-      .where('target_type', '=', targetType)
-      .where('target_id', '=', target)
-      .where('resolved_at', 'is', null)
-      .executeTakeFirst();
-    if (open) return open.id;
-    const row = await trx
-      .insertInto('reports')
-      .values({ reporter_id: reporterId, target_type: targetType, target_id: target, reason: reason.trim(), created_at: new Date().toISOString(), resolved_at: null, resolved_by: null, resolution: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  });
-}
-
-/** The target's id as stored (a user's handle in its own case), or null when there is no such target. */
-async function targetExists(trx: Trx, type: ReportTarget, id: string): Promise<string | null> {
-  const found = (row: unknown) => (row ? id : null);
-  if (type === 'paper') return found(await trx.selectFrom('papers').select('id').where('id', '=', id).where('hidden_at', 'is', null).executeTakeFirst());
-  if (type === 'comment') {
-    if (!/^\d{1,15}$/.test(id)) return null;
-    return found(await trx.selectFrom('comments').select('id').where('id', '=', Number(id)).executeTakeFirst());
-  }
-  if (type === 'user') return (await userByName(trx, id))?.username ?? null;
-  const listing = parseListingId(id);
-  return found(listing && (await trx.selectFrom('daily_listings').select('id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst()));
-}
-
-/** The user with this handle, in any case. */
-function userByName(trx: Trx, username: string) {
-  return trx
-    .selectFrom('users')
-    .select(['id', 'username', 'role', 'banned_at', 'kind'])
-    .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
-    .executeTakeFirst();
-}
-
 export type Resolution = 'dismiss' | 'hide' | 'ban';
 
 /**
@@ -273,7 +182,7 @@ function hideableOf(type: ReportTarget, id: string): Hideable | null {
 /** Who wrote a reported thing: a comment's author, a listing's submitter, the user themselves. */
 async function authorOf(trx: Trx, type: ReportTarget, id: string): Promise<number | null> {
   if (type === 'comment') return (await trx.selectFrom('comments').select('user_id').where('id', '=', Number(id)).executeTakeFirst())?.user_id ?? null;
-  if (type === 'user') return (await userByName(trx, id))?.id ?? null;
+  if (type === 'user') return (await userByHandle(trx, id))?.id ?? null;
   const listing = type === 'listing' ? parseListingId(id) : null;
   if (!listing) return null;
   const row = await trx.selectFrom('daily_listings').select('submitter_id').where('day', '=', listing.day).where('paper_id', '=', listing.paperId).executeTakeFirst();

@@ -1,32 +1,21 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { needAdmin, needModerator, needViewer } from '../auth/guards.ts';
-import { wantsJson } from '../auth/middleware.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { needAdmin, needModerator, needViewer } from '../http/guards.ts';
+import { wantsJson } from '../http/authenticate.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
 import type { Viewer } from '../auth/sessions.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
-import { parseDay } from '../feed/periods.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
+import { parseDay } from '../core/periods.ts';
 import { pendingClaims, decideClaim } from '../claims/queries.ts';
 import { setPaperOrganization } from '../organizations/queries.ts';
-import { ROLES, withArticle } from '../accounts/users.ts';
-import { formBody } from '../web/forms.ts';
-import { idParam, paperIdParam, rowId } from '../web/params.ts';
-import { chromeOf } from '../web/layout.tsx';
-import {
-  auditLog,
-  banUser,
-  createReport,
-  hiddenNow,
-  openReports,
-  resolveReport,
-  setRole,
-  setVisibility,
-  staff,
-  unbanUser,
-  type Actor,
-  type Hideable,
-} from './queries.ts';
+import { ROLES, withArticle } from '../auth/users.ts';
+import { formBody } from '../http/forms.ts';
+import { idParam, paperIdParam, rowId } from '../http/params.ts';
+import { chromeOf } from '../ui/layout.tsx';
+import { auditLog, banUser, hiddenNow, openReports, resolveReport, setRole, setVisibility, staff, unbanUser, type Hideable } from './queries.ts';
+import { createReport } from '../audit/reports.ts';
+import { type Actor } from '../audit/audit.ts';
 import { AdminPage, AuditPage } from './admin.tsx';
 
 const AUDIT_PAGE = 100;

@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Organization } from '../db/schema.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { PaperList } from '../web/components.tsx';
-import { plural, safeHttpUrl } from '../web/format.ts';
-import { RequestError } from '../web/respond.ts';
-import { viewerVotes } from '../votes/routes.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { PaperList } from '../papers/components.tsx';
+import { plural, safeHttpUrl } from '../ui/format.ts';
+import { RequestError } from '../http/respond.ts';
+import { viewerVotes } from '../votes/queries.ts';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;

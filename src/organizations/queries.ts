@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database, DailyListing, Organization, Paper } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
-import { paperViews, type ListingView } from '../feed/queries.ts';
-import { recordAudit, type Actor } from '../moderation/queries.ts';
-import { RequestError } from '../web/respond.ts';
-import { userByHandle } from '../accounts/queries.ts';
+import { paperViews, type ListingView } from '../papers/read-model.ts';
+import { recordAudit, type Actor } from '../audit/audit.ts';
+import { RequestError } from '../http/respond.ts';
+import { userByHandle } from '../auth/users.ts';
 
 type Q = Kysely<Database>;
 

@@ -1,4 +1,4 @@
-import type { ListingView, PaperView } from '../feed/queries.ts';
+import type { ListingView, PaperView } from './read-model.ts';
 import type { Person } from '../db/schema.ts';
 
 /**

@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
-import type { PaperView } from '../feed/queries.ts';
-import { withSourceRecords } from '../feed/queries.ts';
+import type { AppEnv } from '../http/env.ts';
+import type { PaperView } from '../papers/read-model.ts';
+import { withSourceRecords } from '../papers/read-model.ts';
 import { hfEnvelope, hfPaper } from '../papers/hf-format.ts';
-import { RequestError } from '../web/respond.ts';
+import { RequestError } from '../http/respond.ts';
 import { QueryError } from './query.ts';
 import { apiSearch, SearchParamsError } from './request.ts';
 import { searchWithViews } from './results.ts';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
-import { silentLogger, type Logger } from '../log.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
 import { EmbeddingError, embedTexts, encodeVector, paperText, type EmbedOptions } from './embeddings.ts';
 
 /**

@@ -73,11 +73,10 @@ describe('embedTexts', () => {
   });
 
   it('says the service is unavailable when nothing listens, or when it answers too slowly', async () => {
-    server.delayMs = 400;
-    const started = Date.now();
+    // Far longer than the timeout: had the client waited for it, it would have its vectors, not a failure.
+    server.delayMs = 5_000;
     const slow = await embedTexts(config(), ['x'], { timeoutMs: 100, maxRetries: 0 }).catch((e: unknown) => e);
     expect(slow).toMatchObject({ failure: 'unavailable', message: `embeddings: ${server.url}/v1/embeddings did not answer: timed out after 100 ms` });
-    expect(Date.now() - started).toBeLessThan(350);
     await server.close();
     const down = await embedTexts(config(), ['x'], { ...fast, maxRetries: 1 }).catch((e: unknown) => e);
     expect(down).toMatchObject({ failure: 'unavailable', message: `embeddings: ${server.url}/v1/embeddings did not answer: ECONNREFUSED (after 2 attempts)` });

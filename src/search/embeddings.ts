@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 
 /**
  * A client for the OpenAI embeddings protocol (`POST /v1/embeddings`, body

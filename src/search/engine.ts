@@ -20,8 +20,9 @@ const RRF_K = 60;
  *
  * Ranking blends text relevance with popularity and recency (score.ts), which needs
  * every candidate's relevance. A broad query ("model") matches most of a large
- * corpus, so each query ranks a bounded pool: its POOL most recently added matches
- * (all of them when fewer match, as for nearly every real query). The pool bounds each query's
+ * corpus, so each query ranks a bounded pool of POOL matches: on SQLite the most recently
+ * indexed, on PostgreSQL whichever the plan reaches first (all of them when fewer match, as for
+ * nearly every real query). The pool bounds each query's
  * work whatever the corpus size (figures in bench/RESULTS.md, "Search").
  */
 export const POOL = 2000;

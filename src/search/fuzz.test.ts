@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { HF_ARCHIVE, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';

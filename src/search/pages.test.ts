@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import Parser from 'rss-parser';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { importDemoData } from '../ingest/seed.ts';

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
-import type { AppEnv } from '../app.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { PaperList, type VoteState } from '../web/components.tsx';
-import { viewerVotes } from '../votes/routes.ts';
+import type { AppEnv } from '../http/env.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { type VoteState } from '../ui/components.tsx';
+import { PaperList } from '../papers/components.tsx';
+import { viewerVotes } from '../votes/queries.ts';
 import { QueryError } from './query.ts';
 import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';
 import { searchWithViews, type SearchPage } from './results.ts';

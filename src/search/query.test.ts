@@ -191,8 +191,6 @@ describe('highlight and snippet', () => {
     expect(text.startsWith('… ') && text.endsWith(' …')).toBe(true);
   });
 
-  // Fails until highlight.ts is fixed: snippet() means to "begin a few words before the first match", but
-  // `Math.min(best, firstMatch - 4)` keeps the earliest window that holds the match, which ends at it.
   it('begins a few words before a lone match, so the passage reads on after it', () => {
     const long = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
     expect(snippet(long, m('w50')).startsWith('… w46 w47 w48 w49 <mark>w50</mark>')).toBe(true);

@@ -29,7 +29,7 @@ describe('rankPool', () => {
         expect(rankPool(candidates, parsed, 'relevance', now, shown).slice(0, shown).map((r) => r.id), `seed ${seed}, ${shown} shown`).toEqual(full.slice(0, shown));
       }
     }
-  });
+  }, 240_000); // 240 rankings of 2,000 candidates, all CPU: seconds alone, far more beside another suite
 
   it('keeps every candidate once, whatever is shown', () => {
     const candidates = pool(500, 7);

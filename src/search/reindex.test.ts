@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../db/database.ts';
 import { HF_JUNE, freshDatabaseUrl, hasFixtures } from '../../test/helpers.ts';
+import { cli } from '../../test/run-cli.ts';
 import { importHfPath } from '../ingest/hf-import.ts';
 import { searchPapers } from './engine.ts';
 import { reindex } from './reindex.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../../bin/dailypapers.js');
 
 // `dailypapers search reindex` repairs an index that SQL typed by hand has left behind the rows.
 // Needs ../shared/fixtures (a month of the Hugging Face API); skips itself where it is absent.
@@ -46,9 +42,9 @@ describe.skipIf(!hasFixtures)('rebuilding the search index', () => {
       await sql`insert into paper_search (paper_search) values ('delete-all')`.execute(db.kysely);
       expect(await found(`"${paper.title}"`)).toEqual([]);
     }
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'warn' };
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'search', 'reindex'], { env, timeout: 60_000 });
+    const { code, stdout } = await cli(['search', 'reindex'], { DATABASE_URL: url });
+    expect(code).toBe(0);
     expect(stdout).toMatch(/^search: indexed \d+ of \d+ papers/);
     expect(await found(`"${paper.title}"`)).toContain(paper.id);
-  }, 90_000);
+  });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { Hono } from 'hono';
 import { stemmer } from 'stemmer';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { HF_ARCHIVE, hasFixtures, testApp, testDialect } from '../../test/helpers.ts';
 import { importHfPath } from '../ingest/hf-import.ts';
@@ -36,7 +36,7 @@ describe.skipIf(!hasFixtures)('related papers', () => {
     // PostgreSQL's word frequencies are the planner's statistics, and its GIN index takes a bulk import into a
     // pending list until a vacuum: autovacuum does both soon after an import; a test does not wait for it.
     if (testDialect === 'postgres') await sql`vacuum analyze papers`.execute(db.kysely);
-  }, 300_000);
+  });
   afterAll(() => db.close());
 
   it('finds papers on the same topic: reward models for a reward-model paper', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodDetails } from '../web/respond.ts';
+import { zodDetails } from '../http/respond.ts';
 import { checkCategory, checkDay, checkOrganization, QueryError } from './query.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './engine.ts';
 import type { SearchFilters, SearchRequest, SearchSort } from './types.ts';

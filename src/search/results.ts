@@ -1,7 +1,7 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
-import { paperViews, type PaperView } from '../feed/queries.ts';
-import type { Highlighted } from '../web/components.tsx';
+import { paperViews, type PaperView } from '../papers/read-model.ts';
+import type { Highlighted } from '../papers/components.tsx';
 import { searchPapers } from './engine.ts';
 import { semanticRanking } from './vectors.ts';
 import type { SearchRequest, SearchResult } from './types.ts';

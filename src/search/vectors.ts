@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
 import { EmbeddingError, decodeVectorInto, embedTexts } from './embeddings.ts';
 

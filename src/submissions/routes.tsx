@@ -1,17 +1,17 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken } from '../auth/middleware.ts';
-import { needViewer } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
-import { latestListingOfPaper, withSourceRecords } from '../feed/queries.ts';
-import { arxivIdFromInput } from '../papers/arxiv-id.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken } from '../http/authenticate.ts';
+import { needViewer } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
+import { latestListingOfPaper, withSourceRecords } from '../papers/read-model.ts';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
-import { paperPath } from '../web/components.tsx';
-import { formatLongDay } from '../web/format.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
-import { formFields } from '../web/forms.ts';
-import { jsonBody } from '../web/respond.ts';
+import { paperPath } from '../ui/components.tsx';
+import { formatLongDay } from '../ui/format.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { formFields } from '../http/forms.ts';
+import { jsonBody } from '../http/respond.ts';
 import { submissionsSince } from './queries.ts';
 import { submitPaper, submissionFetcher, type SubmitOutcome } from './submit.ts';
 

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { writeContent } from '../db/content-version.ts';
 import type { Database } from '../db/schema.ts';
 import { arxivFetcher, fetchArxivIds } from '../ingest/arxiv-api.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import type { PoliteFetcher } from '../ingest/polite-fetch.ts';
 import { RecordProblem } from '../ingest/summary.ts';
-import type { Logger } from '../log.ts';
-import { saveArxivRecords } from '../papers/queries.ts';
+import type { Logger } from '../core/log.ts';
+import { saveArxivRecords } from '../ingest/save.ts';
 import { addCommunityListing, paperStanding, submissionsSince } from './queries.ts';
 
 export type SubmitOutcome =

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import Parser from 'rss-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
@@ -12,7 +12,7 @@ import { importHfItems } from '../ingest/hf-import.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import { featureByRules } from '../feed/featuring.ts';
-import { stripMath } from '../web/math.ts';
+import { stripMath } from '../ui/math.ts';
 
 const BASE = 'https://papers.example.org';
 const LATEST = '2026-11-23';

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { formatLongDay, formatShortDate } from '../web/format.ts';
-import { parseWeek, weekKeyOf } from '../feed/periods.ts';
+import type { AppEnv } from '../http/env.ts';
+import { formatLongDay, formatShortDate } from '../ui/format.ts';
+import { parseWeek, weekKeyOf } from '../core/periods.ts';
 import { categoryListings, latestDay, listings, trendingListings } from '../feed/queries.ts';
 import { ORGANIZATION_NAME, organizationByName, organizationPapers } from '../organizations/queries.ts';
 import { feedFile, serveFeed } from './serve.ts';

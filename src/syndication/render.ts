@@ -1,7 +1,7 @@
 import { Feed, type Item } from 'feed';
-import type { PaperView } from '../feed/queries.ts';
-import { stripMath } from '../web/math.ts';
-import { plural } from '../web/format.ts';
+import type { PaperView } from '../papers/read-model.ts';
+import { stripMath } from '../ui/math.ts';
+import { plural } from '../ui/format.ts';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
 

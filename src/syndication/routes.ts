@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { categoryFeed, dailyFeed, organizationFeed, searchFeed, trendingFeed, weeklyFeed } from './handlers.ts';
 
 /** RSS 2.0, Atom 1.0 and JSON Feed 1.1, one line each: `/feeds/daily.rss`, `.atom`, `.json`. */

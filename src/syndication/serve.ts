@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
-import type { PaperView } from '../feed/queries.ts';
+import type { PaperView } from '../papers/read-model.ts';
 import { currentContentVersion } from '../db/content-version.ts';
-import { siteOrigin } from '../web/origin.ts';
+import { siteOrigin } from '../http/origin.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { FEED_FORMATS, FEED_TYPES, renderFeed, type FeedFormat, type FeedSpec } from './render.ts';
 

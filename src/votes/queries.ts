@@ -1,6 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { trendingScore } from '../papers/trending.ts';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, renderingTemplate, viewerOf } from '../http/authenticate.ts';
+import type { VoteState } from '../ui/components.tsx';
 
 type Q = Kysely<Database>;
 type T = Transaction<Database>;
@@ -88,4 +92,16 @@ export async function recountUpvotes(trx: T, papers: Map<string, PaperForVote>):
     if (featuredAt) await trx.updateTable('papers').set({ trending_score: trendingScore(upvotes, new Date(featuredAt)) }).where('id', '=', id).execute();
   }
   return counts;
+}
+
+/**
+ * What the upvote buttons of a page need: the form's CSRF token and which of
+ * `paperIds` the viewer upvoted (one query). Undefined for anonymous readers,
+ * whose pages are cached and shared, so they carry no per-person state.
+ */
+export async function viewerVotes(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
+  const viewer = viewerOf(c);
+  if (!viewer) return undefined;
+  if (renderingTemplate(c)) return { csrf: csrfToken(c), voted: new Set(), template: true };
+  return { csrf: csrfToken(c), voted: await votedPaperIds(c.var.db.kysely, viewer.id, paperIds) };
 }

@@ -1,17 +1,16 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, renderingTemplate, viewerOf, wantsJson } from '../auth/middleware.ts';
-import { needViewer } from '../auth/guards.ts';
-import { enforceLimit } from '../auth/rate-limit.ts';
-import { paperPath, type VoteState } from '../web/components.tsx';
-import { formBody } from '../web/forms.ts';
-import { refererPath } from '../web/redirects.ts';
-import { paperIdParam } from '../web/params.ts';
-import { RequestError } from '../web/respond.ts';
-import { votedPaperIds } from './queries.ts';
+import type { AppEnv } from '../http/env.ts';
+import { wantsJson } from '../http/authenticate.ts';
+import { needViewer } from '../http/guards.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
+import { paperPath } from '../ui/components.tsx';
+import { formBody } from '../http/forms.ts';
+import { refererPath } from '../http/redirects.ts';
+import { paperIdParam } from '../http/params.ts';
+import { RequestError } from '../http/respond.ts';
 import { castVote, type VoteAction } from './votes.ts';
-import { removedPaper } from '../moderation/queries.ts';
+import { removedPaper } from '../audit/audit.ts';
 
 const voteForm = z.object({ action: z.enum(['up', 'down'], 'must be "up" or "down"').optional() });
 
@@ -51,14 +50,3 @@ function backTo(c: Context<AppEnv>): string {
   return refererPath(c) ?? paperPath(paperIdParam(c));
 }
 
-/**
- * What the upvote buttons of a page need: the form's CSRF token and which of
- * `paperIds` the viewer upvoted (one query). Undefined for anonymous readers,
- * whose pages are cached and shared, so they carry no per-person state.
- */
-export async function viewerVotes(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
-  const viewer = viewerOf(c);
-  if (!viewer) return undefined;
-  if (renderingTemplate(c)) return { csrf: csrfToken(c), voted: new Set(), template: true };
-  return { csrf: csrfToken(c), voted: await votedPaperIds(c.var.db.kysely, viewer.id, paperIds) };
-}

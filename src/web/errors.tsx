@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app.ts';
-import { RequestError, jsonError } from './respond.ts';
-import { wantsJson } from '../auth/middleware.ts';
-import { Layout, chromeOf } from './layout.tsx';
+import type { AppEnv } from '../http/env.ts';
+import { RequestError, jsonError } from '../http/respond.ts';
+import { wantsJson } from '../http/authenticate.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
 
 
 /** A 404 that helps: what was asked for and where to go instead. */

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { sql } from 'kysely';
-import type { AppEnv } from '../app.ts';
-import { registry } from '../metrics.ts';
-import { fromLoopback } from '../auth/rate-limit.ts';
+import type { AppEnv } from '../http/env.ts';
+import { registry } from '../core/metrics.ts';
+import { fromLoopback } from '../http/origin.ts';
 import { sameSecret } from '../auth/tokens.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { AppEnv } from '../app.ts';
-import type { Logger } from '../log.ts';
-import { httpRequestDuration } from '../metrics.ts';
+import type { AppEnv } from '../http/env.ts';
+import type { Logger } from '../core/log.ts';
+import { httpRequestDuration } from '../core/metrics.ts';
 
 /**
  * Gives each request a logger that stamps its id on every line, logs the request

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import type { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import { testApp, testConfig } from '../../test/helpers.ts';

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts';
-import { csrfToken, sessionCsrfToken } from '../auth/middleware.ts';
+import { csrfToken, sessionCsrfToken } from '../http/authenticate.ts';
 import { votedPaperIds } from '../votes/queries.ts';
-import { cachedResponses } from '../metrics.ts';
-import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from './reader-template.ts';
+import { cachedResponses } from '../core/metrics.ts';
+import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from '../http/reader-template.ts';
 
 /** One page as every anonymous reader gets it: bytes and headers ready to send, compressed once. */
 interface Entry {
@@ -68,7 +68,7 @@ export interface PageCache {
  * copy is current gets a 304. Anonymous readers get the bytes as stored, gzip or brotli as their
  * Accept-Encoding asks (compressed once, off the event loop, when the entry is filled). Signed-in
  * readers get the page rendered once per role with markers, filled in with their own state
- * (web/reader-template.ts): their name, token and which of its papers they upvoted, one query.
+ * (http/reader-template.ts): their name, token and which of its papers they upvoted, one query.
  */
 export function createPageCache(opts: { db: Db; buildId: string; securityHeaders: Promise<Record<string, string>> }): PageCache {
   const { db, buildId } = opts;

@@ -8,14 +8,15 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { expect } from 'vitest';
 import { ROOT, type RunningServer } from './server.ts';
 import { CHROMIUM_PATH } from '../setup.ts';
-const ACTION_TIMEOUT_MS = 10_000;
+// A bound on a hang, not on a busy machine.
+const ACTION_TIMEOUT_MS = 60_000;
 
 /** Starts headless Chromium (no sandbox, no GPU, no background traffic). */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
+    timeout: 180_000,
   });
 }
 

@@ -31,7 +31,7 @@ beforeAll(async () => {
   base = server.baseUrl;
   await importHostileRecord(server, HOSTILE_SUMMARY);
   browser = await launchChromium();
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();

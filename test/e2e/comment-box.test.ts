@@ -38,7 +38,7 @@ beforeAll(async () => {
   db = await connectDatabase(databaseUrl);
   ada = await signedInUser(db, { username: 'ada', fullname: 'Ada Lovelace' });
   browser = await launchChromium();
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();

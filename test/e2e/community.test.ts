@@ -80,7 +80,7 @@ beforeAll(async () => {
   await importHostileRecord(server, 'A record with markup in its title.');
   browser = await launchChromium();
   fs.mkdirSync(SHOT_DIR, { recursive: true });
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -152,7 +152,7 @@ describe('the community, in a browser', () => {
       await page.click('form[action="/signup"] button[type=submit]');
       await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
 
-      const mail = await smtp!.waitForMail((m) => m.to.includes(ADA.email), 10_000);
+      const mail = await smtp!.waitForMail((m) => m.to.includes(ADA.email));
       const link = linksIn(mail.text).find((l) => l.includes('/signin/link?token='));
       expect(link, mail.text).toBeDefined();
       expect(link!.startsWith(`${base}/signin/link?token=`)).toBe(true);
@@ -486,7 +486,7 @@ describe('the community, in a browser', () => {
       await page.goto(`${base}/papers/${HOSTILE_ID}`);
       await shot(page, 'hostile-paper');
     });
-  }, 90_000);
+  });
 
   it('refuses a vote posted from another origin, and an API vote without credentials', async () => {
     const before = await apiUpvotes(CSRF_ID);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   server = await startServer({ env: { SMTP_URL: smtp.url } });
   browser = await launchChromium();
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -93,7 +93,7 @@ describe('subscribing from the daily list', () => {
       },
       PHONE,
     );
-  }, 60_000);
+  });
 
   it('still subscribes without script: the call to action leads to the subscribe page', async () => {
     const context = await browser!.newContext({ javaScriptEnabled: false });
@@ -111,5 +111,5 @@ describe('subscribing from the daily list', () => {
     } finally {
       await context.close();
     }
-  }, 60_000);
+  });
 });

@@ -14,7 +14,7 @@ beforeAll(async () => {
   server = await startServer();
   base = server.baseUrl;
   browser = await launchChromium();
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();

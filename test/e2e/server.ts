@@ -9,9 +9,10 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/dailypapers.js');
-const STARTUP_TIMEOUT_MS = 30_000;
-const CLI_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
+// Limits that catch a hang, not a slow machine: a start through tsx takes seconds when another suite runs beside this one.
+const STARTUP_TIMEOUT_MS = 180_000;
+const CLI_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 10_000;
 
 export interface CliResult {
   code: number | null;

@@ -10,7 +10,7 @@
     const button = form.querySelector('button');
     button.setAttribute('aria-pressed', String(upvoted));
     form.dataset.count = String(count);
-    // As web/format.ts formatCount writes it.
+    // As ui/format.ts formatCount writes it.
     form.querySelector('.upvote-count').textContent = count >= 1000 ? `${(count / 1000).toFixed(count >= 10000 ? 0 : 1)}k` : String(count);
     form.querySelector('input[name=action]').value = upvoted ? 'down' : 'up';
     button.title = `${count} ${count === 1 ? 'upvote' : 'upvotes'} · ${upvoted ? 'withdraw your upvote' : 'upvote'}`;

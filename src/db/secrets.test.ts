@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.ts';
-import { connectDatabase, type Db } from './db/database.ts';
-import { subscribe, confirm } from './digests/subscriptions.ts';
-import { signToken } from './digests/tokens.ts';
+import { createApp } from '../app.ts';
+import { connectDatabase, type Db } from './database.ts';
+import { subscribe, confirm } from '../digests/subscriptions.ts';
+import { signToken } from '../digests/tokens.ts';
 import { deriveKeys, resolveKeys } from './secrets.ts';
-import { freshDatabaseUrl, testConfig } from '../test/helpers.ts';
-import { LOOPBACK } from '../test/cookie-client.ts';
+import { freshDatabaseUrl, testConfig } from '../../test/helpers.ts';
+import { LOOPBACK } from '../../test/cookie-client.ts';
 
 let url: string;
 let db: Db;

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app.ts';
-import { viewerOf, wantsJson } from './middleware.ts';
-import { isModerator, type Viewer } from './sessions.ts';
-import { RequestError } from '../web/respond.ts';
-import { refererPath, safeRedirect } from '../web/redirects.ts';
+import type { AppEnv } from './env.ts';
+import { viewerOf, wantsJson } from './authenticate.ts';
+import { isModerator, type Viewer } from '../auth/sessions.ts';
+import { RequestError } from './respond.ts';
+import { refererPath, safeRedirect } from './redirects.ts';
 
 /**
  * The signed-in viewer, or the request ends here: an API client gets 401 (403 when

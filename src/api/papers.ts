@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { RequestError, zodDetails } from '../web/respond.ts';
-import { paperView, paperViews, withSourceRecords, type PaperView } from '../feed/queries.ts';
-import { paperIdParam } from '../web/params.ts';
-import { hfPaper } from './hf-format.ts';
-import { removedPaper } from '../moderation/queries.ts';
+import type { AppEnv } from '../http/env.ts';
+import { RequestError, zodDetails } from '../http/respond.ts';
+import { paperView, paperViews, withSourceRecords, type PaperView } from '../papers/read-model.ts';
+import { paperIdParam } from '../http/params.ts';
+import { hfPaper } from '../papers/hf-format.ts';
+import { removedPaper } from '../audit/audit.ts';
 import { DEFAULT_RELATED, MAX_RELATED, relatedPapers } from '../search/related.ts';
 
 /** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */

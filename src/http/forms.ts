@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { wantsJson } from '../auth/middleware.ts';
+import type { AppEnv } from './env.ts';
+import { wantsJson } from './authenticate.ts';
 import { RequestError, zodDetails } from './respond.ts';
 
 const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;

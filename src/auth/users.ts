@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
-import { hashPassword } from '../auth/passwords.ts';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Database, User } from '../db/schema.ts';
+import { hashPassword } from './passwords.ts';
 
 /** What an account may do, from least to most. */
 export const ROLES = ['user', 'moderator', 'admin'] as const;
@@ -77,4 +77,17 @@ export async function createAccount(db: Kysely<Database>, account: NewAccount): 
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * The one case rule of handles: compared without case, as sign-up keeps them unique that way.
+ * `column` is a `username` column of users or imported_users.
+ */
+export function handleIs(column: string, handle: string): RawBuilder<boolean> {
+  return sql<boolean>`lower(${sql.ref(column)}) = ${handle.toLowerCase()}`;
+}
+
+/** The local account with this handle, in any case. */
+export function userByHandle(db: Kysely<Database> | Transaction<Database>, handle: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where(handleIs('username', handle)).executeTakeFirst();
 }

@@ -173,3 +173,10 @@ export function productionWarnings(config: Config): string[] {
   }
   return warnings;
 }
+
+/** The site's public origin for links in mails: BASE_URL, else this server's own address (development). */
+export function publicOrigin(config: Pick<Config, 'BASE_URL' | 'HOST' | 'PORT'>): string {
+  if (config.BASE_URL) return config.BASE_URL.replace(/\/+$/, '');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
+}

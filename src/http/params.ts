@@ -2,7 +2,7 @@
 // mistake (400), a well-formed one that names nothing is the domain's 404.
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { parseArxivId } from '../papers/arxiv-id.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
 import { RequestError } from './respond.ts';
 
 /** The largest id an integer column holds (PostgreSQL's `integer`). */

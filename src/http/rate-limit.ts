@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import { sql, type Kysely } from 'kysely';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from './env.ts';
 import type { Database } from '../db/schema.ts';
-import { viewerOf } from './middleware.ts';
-import { RequestError } from '../web/respond.ts';
+import { viewerOf } from './authenticate.ts';
+import { RequestError } from './respond.ts';
+import { socketAddress } from './origin.ts';
 
 /**
  * The limits, per action: at most `limit` requests per `windowSeconds` for one
@@ -55,18 +56,6 @@ export function clientKey(c: Context<AppEnv>): string {
   if (viewer) return `u:${viewer.id}`;
   const forwarded = c.var.config.TRUST_PROXY ? c.req.header('X-Forwarded-For')?.split(',')[0]?.trim() : undefined;
   return `ip:${forwarded || socketAddress(c) || 'unknown'}`;
-}
-
-/** The address of the TCP peer (the proxy, when there is one); undefined outside a real server. */
-export function socketAddress(c: Context<AppEnv>): string | undefined {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
-}
-
-/** Whether the request comes straight from this machine, not through a proxy. */
-export function fromLoopback(c: Context<AppEnv>): boolean {
-  const address = socketAddress(c);
-  const loopback = address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-  return loopback && !c.req.header('X-Forwarded-For') && !c.req.header('Forwarded');
 }
 
 /**

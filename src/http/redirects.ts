@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from './env.ts';
 
 /**
  * The one check every redirect target taken from a request goes through (`next=`, a form's

@@ -1,15 +1,15 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../feed/queries.ts';
-import { Layout, chromeOf, type Chrome } from '../web/layout.tsx';
-import { MathText, Upvotes, paperPath, type VoteState } from '../web/components.tsx';
-import { formatCount, formatShortDate, plural, safeHttpUrl } from '../web/format.ts';
-import { stripMath } from '../web/math.ts';
-import { parseArxivId } from './arxiv-id.ts';
-import { categoriesOfPapers } from './queries.ts';
+import type { AppEnv } from '../http/env.ts';
+import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
+import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
+import { MathText, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
+import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
+import { stripMath } from '../ui/math.ts';
+import { parseArxivId } from '../core/arxiv-id.ts';
+import { categoriesOfPapers } from '../papers/queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
-import { viewerVotes } from '../votes/routes.ts';
+import { viewerVotes } from '../votes/queries.ts';
 import { relatedPapersKept } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
 

@@ -1,6 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
+import type { Config } from '../core/config.ts';
+import type { Db } from './database.ts';
 
 /**
  * The instance's keys, each derived from one root secret for one purpose, so that a key

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
-import type { AppEnv } from '../app.ts';
-import { csrfToken, viewerOf } from '../auth/middleware.ts';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
-import { SubscribeCta } from '../digests/forms.tsx';
+import { CsrfField } from './forms.tsx';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -136,5 +136,31 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
       </body>
       </html>
     </>
+  );
+}
+
+/**
+ * "Get trending papers in your inbox": an address, daily or weekly, and a button. Anonymous
+ * pages are cached and shared, so they cannot hold a CSRF token: their form is a GET to the
+ * subscribe page, which static/subscribe.js turns into the POST with a fresh token.
+ */
+export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'banner' | 'footer' }) {
+  const id = `cta-${variant}`;
+  const signedIn = chrome.csrf !== '';
+  return (
+    <form class={`subscribe-cta ${variant}`} method={signedIn ? 'post' : 'get'} action="/subscribe" data-subscribe="">
+      {signedIn && <CsrfField token={chrome.csrf} />}
+      <label for={`${id}-email`} class="subscribe-label">
+        <span aria-hidden="true">✉ </span>Get trending papers in your inbox
+      </label>
+      <div class="subscribe-row">
+        <input id={`${id}-email`} type="email" name="email" required autocomplete="email" placeholder="Your e-mail" value={chrome.viewer?.email ?? undefined} />
+        <select name="frequency" aria-label="How often">
+          <option value="daily">Daily</option>
+          <option value="weekly">Weekly</option>
+        </select>
+        <button type="submit" class="button primary">Subscribe</button>
+      </div>
+    </form>
   );
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
 import type { Mail, Mailer } from '../mail/mailer.ts';
-import { publicOrigin } from '../digests/links.ts';
+import { publicOrigin } from '../core/config.ts';
 import { freshDb, testConfig } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
 import { CookieClient, LOOPBACK } from '../../test/cookie-client.ts';

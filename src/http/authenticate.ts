@@ -1,15 +1,15 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv } from '../app.ts';
-import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from './sessions.ts';
-import { hashToken, newToken, sameSecret } from './tokens.ts';
-import { siteOrigin } from '../web/origin.ts';
-import { SLOT } from '../web/reader-template.ts';
+import type { AppEnv } from './env.ts';
+import { SESSION_COOKIE, secureContext, sessionViewer, toViewer, type Viewer } from '../auth/sessions.ts';
+import { hashToken, newToken, sameSecret } from '../auth/tokens.ts';
+import { siteOrigin } from './origin.ts';
+import { SLOT } from './reader-template.ts';
 
 /** How a request proved who it is: a browser session, an API token, or nothing. */
 export type Auth =
   | { kind: 'anonymous' }
-  /** `template`: the page is being rendered once for every reader of the viewer's role, with markers for what is theirs (web/reader-template.ts). */
+  /** `template`: the page is being rendered once for every reader of the viewer's role, with markers for what is theirs (http/reader-template.ts). */
   | { kind: 'session'; viewer: Viewer; sessionToken: string; template?: true }
   | { kind: 'token'; viewer: Viewer; scopes: ReadonlySet<'read' | 'write'> };
 
@@ -57,7 +57,7 @@ async function tokenAuth(c: Context<AppEnv>, token: string): Promise<Auth | null
   return { kind: 'token', viewer: toViewer(row), scopes };
 }
 
-/** Whether this page is a template for every reader of a role, not one reader's page (web/reader-template.ts). */
+/** Whether this page is a template for every reader of a role, not one reader's page (http/reader-template.ts). */
 export function renderingTemplate(c: Context<AppEnv>): boolean {
   const auth = c.var.auth;
   return auth?.kind === 'session' && auth.template === true;

@@ -2,20 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from 'hono';
 import { simpleParser } from 'mailparser';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 import { outboxFiles } from '../mail/mailer.ts';
-import { fromLoopback } from '../auth/rate-limit.ts';
-import { Layout, chromeOf } from '../web/layout.tsx';
+import { outboxOpen } from '../http/origin.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
 
 type C = Context<AppEnv>;
-
-/**
- * The outbox holds sign-in links, so it is for development only: without a mail
- * server, never in production, and only to a browser on this machine.
- */
-export function outboxOpen(c: C): boolean {
-  return !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production' && fromLoopback(c);
-}
 
 async function readMail(dir: string, name: string) {
   return simpleParser(await fs.readFile(path.join(dir, name)));
