@@ -107,9 +107,9 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   app.fetch = (req, ...rest) => {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') {
-      return Promise.resolve(dispatch(req, ...rest)).then((res) => {
+      return Promise.resolve(dispatch(req, ...rest)).finally(() => {
         markContentChanged();
-        return res;
+        cache.forgetReaders();
       });
     }
     const early = isHealthz(req.url) ? health(req) : cache.early(req);

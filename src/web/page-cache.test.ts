@@ -112,6 +112,16 @@ describe('page cache: shared pages, personal state', () => {
     expect(await identity.text()).toBe(plain);
   });
 
+  it('shows a reader signed out on their next view at once', async () => {
+    const cy = await signedInUser(db);
+    expect((await view(`/papers/date/${DAY}`, cy)).html).toContain(`href="/users/${cy.username}" class="tab"`);
+    const out = await app.request('/signout', { method: 'POST', headers: formHeaders(cy), body: `_csrf=${cy.csrf}` });
+    expect(out.status).toBeLessThan(400);
+    const after = (await view(`/papers/date/${DAY}`, cy)).html;
+    expect(after).not.toContain(`href="/users/${cy.username}" class="tab"`);
+    expect(after).not.toContain('_csrf');
+  });
+
   it('sees a write by another app instance on the same database', async () => {
     const other = createApp({ db, config: testConfig() });
     const path = `/papers/${IDS[2]}`;

@@ -40,6 +40,10 @@ const MAX_ENTRIES = 1000;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const BODY_HEADERS = /^x-(total|search)-/i;
+/** How long a session read for a page view is trusted (a sign-out elsewhere shows within it). */
+const SESSION_TTL_MS = 1000;
+/** Readers' sessions and vote sets kept, at most. */
+const MAX_KEPT_READERS = 10_000;
 const CACHEABLE_TYPE = /^(text\/html|application\/json|text\/markdown)/;
 /** A Buffer as the Uint8Array a Response takes (it is one). */
 const bytes = (b: Buffer) => b as unknown as Uint8Array<ArrayBuffer>;
@@ -59,6 +63,8 @@ export interface PageCache {
   early(req: Request): Response | Promise<Response | null> | null;
   /** The middleware for `/papers*` and `/api/*`: serves and fills the cache, and signed-in readers' pages from templates. */
   middleware: MiddlewareHandler<AppEnv>;
+  /** Drops the sessions and votes kept for signed-in readers: after any write in this process. */
+  forgetReaders(): void;
 }
 
 /**
@@ -147,14 +153,15 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     if (!(path === '/papers' || path.startsWith('/papers/') || path.startsWith('/papers?'))) return null;
     const token = SESSION_VALUE.exec(cookie)?.[1];
     if (!token) return null;
-    const [version, session] = await Promise.all([currentContentVersion(db.kysely), sessionViewer(db.kysely, token)]);
+    const [version, session] = await Promise.all([currentContentVersion(db.kysely), recentSession(token)]);
     if (!session) return null;
-    const entry = entries.get(`${session.viewer.role}\n${url}`);
+    const key = `${session.viewer.role}\n${url}`;
+    const entry = entries.get(key);
     if (!entry || entry.version !== version || !('template' in entry)) return null;
     cachedResponses.inc();
     const { etag, cacheHeaders } = readerTags(version, session.viewer, token);
     if (req.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ...security, ...cacheHeaders } });
-    const body = await fillFor(entry.template, session.viewer, sessionCsrfToken(token));
+    const body = await fillFor(entry.template, session.viewer, sessionCsrfToken(token), key, version);
     return new Response(req.method === 'HEAD' ? null : bytes(body), { status: entry.status, headers: { ...entry.headers, ...cacheHeaders } });
   };
 
@@ -245,11 +252,52 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
 
   /** The template filled in for this reader: one query for which of its papers they upvoted. */
   const readerBody = (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer) => fillFor(template, viewer, csrfToken(c));
-  const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string): Promise<Buffer> => {
+
+  /**
+   * Which of a template's papers each reader upvoted, kept until the content version changes
+   * (their own votes bump it): a reader reading the same page again costs no query.
+   */
+  const votedSets = new Map<string, { version: number; voted: Promise<Set<string>> }>();
+  const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: number): Promise<Buffer> => {
     if (!template.personal) return fillTemplate(template, { viewer, csrf: '', voted: new Set() });
-    const voted = template.paperIds.length > 0 ? await votedPaperIds(db.kysely, viewer.id, template.paperIds) : new Set<string>();
-    return fillTemplate(template, { viewer, csrf, voted });
+    if (template.paperIds.length === 0) return fillTemplate(template, { viewer, csrf, voted: new Set() });
+    if (key === undefined || version === undefined) return fillTemplate(template, { viewer, csrf, voted: await votedPaperIds(db.kysely, viewer.id, template.paperIds) });
+    const votedKey = `${viewer.id}\n${key}`;
+    let kept = votedSets.get(votedKey);
+    if (!kept || kept.version !== version) {
+      kept = { version, voted: votedPaperIds(db.kysely, viewer.id, template.paperIds) };
+      votedSets.delete(votedKey);
+      votedSets.set(votedKey, kept);
+      if (votedSets.size > MAX_KEPT_READERS) votedSets.delete(votedSets.keys().next().value!);
+      const failed = kept;
+      kept.voted.catch(() => votedSets.get(votedKey) === failed && votedSets.delete(votedKey));
+    }
+    return fillTemplate(template, { viewer, csrf, voted: await kept.voted });
   };
 
-  return { early, middleware };
+  /**
+   * The session a cookie names, as read at most SESSION_TTL_MS ago: a page view does not query
+   * for it each time. Writes go through the chain, which reads it afresh; any write in this
+   * process forgets them all (a sign-out, a ban), another process's shows within the TTL.
+   */
+  const sessions = new Map<string, { at: number; session: Promise<{ viewer: Viewer } | null> }>();
+  const recentSession = (token: string) => {
+    const now = performance.now();
+    let kept = sessions.get(token);
+    if (!kept || now - kept.at > SESSION_TTL_MS) {
+      kept = { at: now, session: sessionViewer(db.kysely, token) };
+      sessions.delete(token);
+      sessions.set(token, kept);
+      if (sessions.size > MAX_KEPT_READERS) sessions.delete(sessions.keys().next().value!);
+      const failed = kept;
+      kept.session.catch(() => sessions.get(token) === failed && sessions.delete(token));
+    }
+    return kept.session;
+  };
+  const forgetReaders = () => {
+    sessions.clear();
+    votedSets.clear();
+  };
+
+  return { early, middleware, forgetReaders };
 }
