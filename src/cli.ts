@@ -211,7 +211,7 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
         const { migrateToLatest } = await import('./db/database.ts');
         await migrateToLatest(db);
         const { importSnapshotFile } = await import('./ingest/arxiv-snapshot-cli.ts');
-        printSummary(await importSnapshotFile(db, file));
+        printSummary(await importSnapshotFile(db, file, io.tty));
       }),
     );
 
