@@ -30,7 +30,7 @@ export default defineConfig({
       {
         extends: true,
         // Limits for a machine that is busy with something else: they catch a hang, never a slow start.
-        test: { name: 'system', include: SYSTEM, testTimeout: 300_000, hookTimeout: 300_000 },
+        test: { name: 'system', include: SYSTEM, testTimeout: 600_000, hookTimeout: 600_000 },
       },
     ],
   },

@@ -40,6 +40,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode;
     const { ConfigError } = await import('./core/config.ts');
     const { DatabaseError } = await import('./db/database.ts');
+    const { DomainError } = await import('./core/errors.ts');
+    // A refusal from the domain (no such user, not allowed, …): one line, under the command's name.
+    if (err instanceof DomainError) {
+      io.err(`dailypapers ${argv[0] ?? ''}: ${err.message}`);
+      return 1;
+    }
     if (err instanceof ConfigError || err instanceof DatabaseError || (err instanceof Error && /^[a-z]+: /.test(err.message))) {
       io.err(`dailypapers: ${err.message}`);
       return 1;
@@ -211,7 +217,7 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
         const { migrateToLatest } = await import('./db/database.ts');
         await migrateToLatest(db);
         const { importSnapshotFile } = await import('./ingest/arxiv-snapshot-cli.ts');
-        printSummary(await importSnapshotFile(db, file));
+        printSummary(await importSnapshotFile(db, file, io.tty));
       }),
     );
 

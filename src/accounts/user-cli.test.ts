@@ -42,7 +42,7 @@ describe('dailypapers user …', () => {
     // Pages show roles: the change is a content write, like the admin page's (the same setRole).
     expect(await contentVersion(db.kysely)).toBeGreaterThan(version);
     expect(await setUserRole(db, 'Promote-Me', 'moderator')).toBe('user: Promote-Me is already a moderator');
-    await expect(setUserRole(db, 'nobody', 'admin')).rejects.toThrow('user: no user named nobody');
+    await expect(setUserRole(db, 'nobody', 'admin')).rejects.toMatchObject({ kind: 'not-found', message: 'no user named nobody' });
     // Audited like the admin page's changes: the target is the username.
     const audit = await db.kysely.selectFrom('audit_log').selectAll().where('action', '=', 'set-role').where('target_id', '=', someone.username).orderBy('id').execute();
     expect(audit.map((a) => a.detail)).toEqual(['user → admin', 'admin → moderator']);

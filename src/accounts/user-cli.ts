@@ -3,18 +3,12 @@ import { writeContent } from '../db/content-version.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword } from '../auth/passwords.ts';
 import { changeRole, setRole } from '../moderation/queries.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { RequestError } from '../http/respond.ts';
 import { cliActor } from '../audit/audit.ts';
 import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash } from './queries.ts';
 import { userByHandle } from '../auth/users.ts';
 import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from '../auth/users.ts';
 
 const isRole = (role: string): role is Role => (ROLES as readonly string[]).includes(role);
-
-/** A refusal from the domain, worded for this command. */
-function asCliError(err: unknown): never {
-  throw err instanceof RequestError ? new Error(`user: ${err.message}`) : err;
-}
 
 /** Reads a password piped on stdin (`--password-stdin`): the first line, without its newline. */
 export async function readPasswordStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
@@ -55,7 +49,7 @@ export async function createAdmin(db: Db, username: string, email: string, passw
 /** `user set-role <username> <role>`, audited. */
 export async function setUserRole(db: Db, username: string, role: string): Promise<string> {
   if (!isRole(role)) throw new Error(`user: the role is one of ${ROLES.join(', ')}, not "${role}"`);
-  const was = await setRole(db.kysely, cliActor(), username, role).catch(asCliError);
+  const was = await setRole(db.kysely, cliActor(), username, role);
   return was ? `user: ${username} is now ${withArticle(role)} (was ${was})` : `user: ${username} is already ${withArticle(role)}`;
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { userByHandle } from '../auth/users.ts';
-import { RequestError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
 import { removedPaper } from './audit.ts';
 
 type Q = Kysely<Database>;
@@ -23,10 +23,10 @@ export type ReportTarget = (typeof REPORT_TARGETS)[number];
 export async function createReport(db: Q, reporterId: number, targetType: ReportTarget, target: string, reason: string): Promise<number> {
   return db.transaction().execute(async (trx) => {
     if (targetType === 'paper' && (await trx.selectFrom('papers').select('hidden_at').where('id', '=', target).executeTakeFirst())?.hidden_at) {
-      throw new RequestError(410, removedPaper(target));
+      throw new DomainError('gone', removedPaper(target));
     }
     const canonical = await targetExists(trx, targetType, target);
-    if (!canonical) throw new RequestError(404, `no ${targetType} ${target}`);
+    if (!canonical) throw new DomainError('not-found', `no ${targetType} ${target}`);
     // Handles match in any case; the report names the user as they spell themselves.
     target = canonical;
     const open = await trx

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { writeContent } from '../db/content-version.ts';
 import { recordAudit, removedPaper, type Actor } from '../audit/audit.ts';
-import { RequestError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
 
 type Q = Kysely<Database>;
 
@@ -20,11 +20,11 @@ export async function createClaim(db: Q, userId: number, paperId: string, positi
       .where('a.paper_id', '=', paperId)
       .where('a.position', '=', position)
       .executeTakeFirst();
-    if (author?.hidden_at) throw new RequestError(410, removedPaper(paperId));
-    if (!author) throw new RequestError(404, `paper ${paperId} has no author at position ${position}`);
-    if (author.user_id !== null) throw new RequestError(409, 'that author is already verified');
+    if (author?.hidden_at) throw new DomainError('gone', removedPaper(paperId));
+    if (!author) throw new DomainError('not-found', `paper ${paperId} has no author at position ${position}`);
+    if (author.user_id !== null) throw new DomainError('conflict', 'that author is already verified');
     const mine = await trx.selectFrom('authorship_claims').select('status').where('paper_id', '=', paperId).where('user_id', '=', userId).executeTakeFirst();
-    if (mine) throw new RequestError(409, `you already claimed this paper (${mine.status})`);
+    if (mine) throw new DomainError('conflict', `you already claimed this paper (${mine.status})`);
     const row = await trx
       .insertInto('authorship_claims')
       .values({ paper_id: paperId, user_id: userId, author_position: position, status: 'pending', created_at: new Date().toISOString(), decided_at: null, decided_by: null })
@@ -79,10 +79,10 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
     db,
     async (trx) => {
       const claim = await trx.selectFrom('authorship_claims').selectAll().where('id', '=', claimId).executeTakeFirst();
-      if (!claim) throw new RequestError(404, `no claim ${claimId}`);
-      if (claim.status !== 'pending') throw new RequestError(409, `claim ${claimId} was already ${claim.status}`);
+      if (!claim) throw new DomainError('not-found', `no claim ${claimId}`);
+      if (claim.status !== 'pending') throw new DomainError('conflict', `claim ${claimId} was already ${claim.status}`);
       // A moderator's own claim goes to another moderator.
-      if ('actorId' in actor && actor.actorId === claim.user_id) throw new RequestError(403, 'you cannot decide your own claim; another moderator will');
+      if ('actorId' in actor && actor.actorId === claim.user_id) throw new DomainError('forbidden', 'you cannot decide your own claim; another moderator will');
       if (approve) {
         const linked = await trx
           .updateTable('paper_authors')
@@ -91,7 +91,7 @@ export async function decideClaim(db: Q, actor: Actor, claimId: number, approve:
           .where('position', '=', claim.author_position)
           .where('user_id', 'is', null)
           .executeTakeFirst();
-        if (linked.numUpdatedRows === 0n) throw new RequestError(409, 'that author is no longer listed, or is already verified');
+        if (linked.numUpdatedRows === 0n) throw new DomainError('conflict', 'that author is no longer listed, or is already verified');
       }
       await trx
         .updateTable('authorship_claims')

@@ -7,7 +7,7 @@ import { writeContent } from '../db/content-version.ts';
 import type { Viewer } from '../auth/sessions.ts';
 import { createReport } from '../audit/reports.ts';
 import { recordAudit, removedPaper } from '../audit/audit.ts';
-import { RequestError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
 import { MAX_COMMENT_CHARS, renderComment, renderStoredComment } from './markdown.ts';
 import {
   commentById,
@@ -104,14 +104,14 @@ async function withHtml(db: Kysely<Database>, rows: CommentRow[]): Promise<Comme
 function renderedBody(text: string): string {
   const rendered = renderComment(text);
   if ('html' in rendered) return rendered.html;
-  throw new RequestError(rendered.tooLarge ? 413 : 422, `comment: ${rendered.refused}`);
+  throw new DomainError(rendered.tooLarge ? 'too-large' : 'unprocessable', `comment: ${rendered.refused}`);
 }
 
 /** Checks a comment's text: not blank, not too long. Line endings become `\n`. */
 export function checkBody(body: string | undefined): string {
   const text = (body ?? '').replace(/\r\n?/g, '\n');
-  if (!text.trim()) throw new RequestError(400, 'the comment is empty');
-  if (text.length > MAX_COMMENT_CHARS) throw new RequestError(413, `a comment has at most ${MAX_COMMENT_CHARS.toLocaleString('en-US')} characters`);
+  if (!text.trim()) throw new DomainError('invalid', 'the comment is empty');
+  if (text.length > MAX_COMMENT_CHARS) throw new DomainError('too-large', `a comment has at most ${MAX_COMMENT_CHARS.toLocaleString('en-US')} characters`);
   return text;
 }
 
@@ -125,8 +125,8 @@ export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId:
       await visiblePaper(trx, paperId);
       if (parentId !== null) {
         const parent = await commentById(trx, parentId);
-        if (!parent || parent.paper_id !== paperId) throw new RequestError(400, `parentId ${parentId} is not a comment on this paper`);
-        if (parent.deleted_at || parent.hidden_at) throw new RequestError(400, `comment ${parentId} was deleted; reply to the thread instead`);
+        if (!parent || parent.paper_id !== paperId) throw new DomainError('invalid', `parentId ${parentId} is not a comment on this paper`);
+        if (parent.deleted_at || parent.hidden_at) throw new DomainError('invalid', `comment ${parentId} was deleted; reply to the thread instead`);
       }
       const id = await insertComment(trx, { paperId, userId: viewer.id, parentId, body: text, html, now: new Date().toISOString() });
       await refreshCommentCount(trx, paperId);
@@ -145,8 +145,8 @@ export async function editComment(db: Kysely<Database>, viewer: Viewer, id: numb
     db,
     async (trx) => {
       const comment = await liveComment(trx, id);
-      if (comment.user_id !== viewer.id) throw new RequestError(403, 'you can only edit your own comments');
-      if (comment.hidden_at) throw new RequestError(403, 'this comment was removed by a moderator');
+      if (comment.user_id !== viewer.id) throw new DomainError('forbidden', 'you can only edit your own comments');
+      if (comment.hidden_at) throw new DomainError('forbidden', 'this comment was removed by a moderator');
       await updateCommentBody(trx, id, text, html, new Date().toISOString());
     },
     () => true,
@@ -164,7 +164,7 @@ export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: nu
     async (trx) => {
       const comment = await liveComment(trx, id);
       const own = comment.user_id === viewer.id;
-      if (!own && !staff) throw new RequestError(403, 'you can only delete your own comments');
+      if (!own && !staff) throw new DomainError('forbidden', 'you can only delete your own comments');
       await markCommentDeleted(trx, id, new Date().toISOString());
       if (!own) await recordAudit(trx, { actorId: viewer.id, role: staff! }, { action: 'delete-comment', targetType: 'comment', targetId: String(id), detail: `paper ${comment.paper_id}, by ${comment.username}` });
       await refreshCommentCount(trx, comment.paper_id);
@@ -178,23 +178,23 @@ export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: nu
 export async function reportComment(db: Kysely<Database>, viewer: Viewer, id: number, reason: string | undefined, detail: string | undefined): Promise<CommentRow> {
   const kind = REPORT_REASONS.find((r) => r === reason) ?? 'other';
   const note = (detail ?? '').trim().slice(0, 1000);
-  if (kind === 'other' && !note) throw new RequestError(400, 'say what is wrong with the comment');
+  if (kind === 'other' && !note) throw new DomainError('invalid', 'say what is wrong with the comment');
   const comment = await liveComment(db, id);
-  if (comment.hidden_at) throw new RequestError(404, 'comment not found');
+  if (comment.hidden_at) throw new DomainError('not-found', 'comment not found');
   await createReport(db, viewer.id, 'comment', String(id), note ? `${kind}: ${note}` : kind);
   return comment;
 }
 
 async function visiblePaper(db: Parameters<typeof paperForComments>[0], paperId: string): Promise<void> {
   const paper = await paperForComments(db, paperId);
-  if (!paper) throw new RequestError(404, `paper not found: ${paperId}`);
-  if (paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
+  if (!paper) throw new DomainError('not-found', `paper not found: ${paperId}`);
+  if (paper.hidden_at) throw new DomainError('gone', removedPaper(paperId));
 }
 
 // A comment that exists, is not deleted, and sits on a visible paper.
 async function liveComment(db: Parameters<typeof commentById>[0], id: number): Promise<CommentRow> {
   const comment = await commentById(db, id);
-  if (!comment || comment.deleted_at) throw new RequestError(404, 'comment not found');
+  if (!comment || comment.deleted_at) throw new DomainError('not-found', 'comment not found');
   await visiblePaper(db, comment.paper_id);
   return comment;
 }

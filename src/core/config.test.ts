@@ -58,7 +58,7 @@ describe('production checks', () => {
   });
 
   it('refuses secrets that are long but guessable, the .env.example placeholder among them', () => {
-    const placeholder = /^# SESSION_SECRET=(.+)$/m.exec(fs.readFileSync(path.resolve(import.meta.dirname, '../.env.example'), 'utf8'))?.[1];
+    const placeholder = /^# SESSION_SECRET=(.+)$/m.exec(fs.readFileSync(path.resolve(import.meta.dirname, '../../.env.example'), 'utf8'))?.[1];
     expect(placeholder).toBe(EXAMPLE_SECRET);
     for (const weak of ['x'.repeat(40), 'ab'.repeat(20), '0123456780123456780123456780123456', EXAMPLE_SECRET]) {
       expect(secretWeakness(weak), weak).not.toBeNull();

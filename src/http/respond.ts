@@ -1,12 +1,26 @@
 import type { Context } from 'hono';
 import type { z, ZodError } from 'zod';
+import type { FailureKind } from '../core/errors.ts';
 
 /** The statuses a refused request ends with (401 is the guards' own, with `WWW-Authenticate`). */
-export type RefusalStatus = 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429;
+export type RefusalStatus = 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 502;
+
+/** The status each kind of domain failure (core/errors.ts) answers with: the one place they meet HTTP. */
+export const FAILURE_STATUS: Record<FailureKind, RefusalStatus> = {
+  invalid: 400,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  gone: 410,
+  'too-large': 413,
+  unprocessable: 422,
+  'rate-limited': 429,
+  upstream: 502,
+};
 
 /**
- * A request refused for a reason the client can fix or should know. Domain code and
- * handlers throw it; the app's error handler answers `{"error", "details"?}` to the API
+ * A request refused for a reason the client can fix or should know. Handlers and the
+ * HTTP kit throw it (domain code throws `DomainError`); the app's error handler answers `{"error", "details"?}` to the API
  * and scripts, `<status>: <message>` as text to browsers.
  */
 export class RequestError extends Error {

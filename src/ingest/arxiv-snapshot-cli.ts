@@ -7,9 +7,9 @@ import type { ImportSummary } from './summary.ts';
 
 /**
  * `dailypapers import snapshot <file>`: streams arXiv's metadata snapshot into the
- * database, with a progress bar (bytes read, records/s, ETA) when stderr is a terminal.
+ * database, with a progress bar (bytes read, records/s, ETA) on `tty`, the terminal if stderr is one.
  */
-export async function importSnapshotFile(db: Db, file: string): Promise<ImportSummary> {
+export async function importSnapshotFile(db: Db, file: string, tty?: NodeJS.WriteStream): Promise<ImportSummary> {
   let total: number;
   try {
     total = fs.statSync(file).size;
@@ -17,9 +17,10 @@ export async function importSnapshotFile(db: Db, file: string): Promise<ImportSu
     throw new Error(`import: no such file: ${file}`);
   }
   const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
-  const bar = process.stderr.isTTY
+  const bar = tty
     ? new cliProgress.SingleBar(
         {
+          stream: tty,
           format: 'import |{bar}| {percentage}% | {read}/{size} MB | {records} records | {rate}/s | ETA {eta_formatted}',
           hideCursor: true,
           etaBuffer: 50,

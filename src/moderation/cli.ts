@@ -3,12 +3,6 @@ import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { parseDay } from '../core/periods.ts';
 import { auditLog, banUser, openReports, setVisibility, unbanUser, type Hideable } from './queries.ts';
 import { cliActor } from '../audit/audit.ts';
-import { RequestError } from '../http/respond.ts';
-
-/** A refusal from the domain, worded for this command. */
-function asCliError(err: unknown): never {
-  throw err instanceof RequestError ? new Error(`moderate: ${err.message}`) : err;
-}
 
 function paperIdOf(text: string): string {
   const id = arxivIdFromInput(text)?.id;
@@ -30,14 +24,14 @@ export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
 
 /** Hides or shows `target`; the line to print. */
 export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<string> {
-  const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason).catch(asCliError);
+  const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason);
   const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
   return changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`;
 }
 
 /** Bans or unbans `username`; the line to print. */
 export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<string> {
-  const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason)).catch(asCliError);
+  const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason));
   return changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`;
 }
 

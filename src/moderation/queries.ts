@@ -5,7 +5,7 @@ import { refreshCommentCount } from '../comments/queries.ts';
 import { userByHandle, withArticle, type Role } from '../auth/users.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
 import { parseListingId, type ReportTarget } from '../audit/reports.ts';
-import { RequestError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
 
 type Q = Kysely<Database>;
 type Trx = Transaction<Database>;
@@ -21,18 +21,18 @@ async function setHidden(trx: Trx, t: Hideable, hidden: boolean): Promise<boolea
   // Only rows not already in the wanted state change, so a repeated action reports "unchanged".
   const from = hidden ? 'is' : 'is not';
   if (t.type === 'paper') {
-    if (!(await trx.selectFrom('papers').select('id').where('id', '=', t.id).executeTakeFirst())) throw new RequestError(404, `no paper ${t.id}`);
+    if (!(await trx.selectFrom('papers').select('id').where('id', '=', t.id).executeTakeFirst())) throw new DomainError('not-found', `no paper ${t.id}`);
     const result = await trx.updateTable('papers').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
   if (t.type === 'listing') {
     const listing = await trx.selectFrom('daily_listings').select('id').where('day', '=', t.day).where('paper_id', '=', t.paperId).executeTakeFirst();
-    if (!listing) throw new RequestError(404, `paper ${t.paperId} is not listed on ${t.day}`);
+    if (!listing) throw new DomainError('not-found', `paper ${t.paperId} is not listed on ${t.day}`);
     const result = await trx.updateTable('daily_listings').set({ hidden_at: hiddenAt }).where('id', '=', listing.id).where('hidden_at', from, null).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
   const comment = await trx.selectFrom('comments').select('paper_id').where('id', '=', t.id).executeTakeFirst();
-  if (!comment) throw new RequestError(404, `no comment ${t.id}`);
+  if (!comment) throw new DomainError('not-found', `no comment ${t.id}`);
   const result = await trx.updateTable('comments').set({ hidden_at: hiddenAt }).where('id', '=', t.id).where('hidden_at', from, null).executeTakeFirst();
   const changed = result.numUpdatedRows > 0n;
   // Cards and the API show the count of visible comments.
@@ -59,7 +59,7 @@ export function setVisibility(db: Q, actor: Actor, target: Hideable, hidden: boo
 /** The user with this handle (any case), or a 404. */
 async function userNamed(trx: Trx, username: string) {
   const user = await userByHandle(trx, username);
-  if (!user) throw new RequestError(404, `no user named ${username}`);
+  if (!user) throw new DomainError('not-found', `no user named ${username}`);
   return user;
 }
 
@@ -69,8 +69,8 @@ async function userNamed(trx: Trx, username: string) {
  */
 function mayBan(actor: Actor, user: { id: number; role: string }, verb: 'ban' | 'unban'): void {
   if (!('actorId' in actor)) return;
-  if (actor.actorId === user.id) throw new RequestError(409, `you cannot ${verb} yourself`);
-  if (user.role !== 'user' && actor.role !== 'admin') throw new RequestError(403, `only admins can ${verb} ${withArticle(user.role)}`);
+  if (actor.actorId === user.id) throw new DomainError('conflict', `you cannot ${verb} yourself`);
+  if (user.role !== 'user' && actor.role !== 'admin') throw new DomainError('forbidden', `only admins can ${verb} ${withArticle(user.role)}`);
 }
 
 async function ban(trx: Trx, actor: Actor, user: { id: number; username: string; role: string; banned_at: string | null }, reason?: string): Promise<boolean> {
@@ -121,7 +121,7 @@ export function setRole(db: Q, actor: Actor, username: string, role: Role): Prom
 /** `setRole` inside a caller's content write (see writeContent), e.g. with a password change. */
 export async function changeRole(trx: Trx, actor: Actor, username: string, role: Role): Promise<Role | null> {
   const user = await userNamed(trx, username);
-  if ('actorId' in actor && actor.actorId === user.id) throw new RequestError(409, 'you cannot change your own role');
+  if ('actorId' in actor && actor.actorId === user.id) throw new DomainError('conflict', 'you cannot change your own role');
   const was = user.role as Role;
   if (was === role) return null;
   await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
@@ -140,18 +140,18 @@ export async function resolveReport(db: Q, actor: Actor, reportId: number, resol
     db,
     async (trx) => {
       const report = await trx.selectFrom('reports').selectAll().where('id', '=', reportId).executeTakeFirst();
-      if (!report) throw new RequestError(404, `no report ${reportId}`);
-      if (report.resolved_at) throw new RequestError(409, `report ${reportId} was already resolved (${report.resolution})`);
+      if (!report) throw new DomainError('not-found', `no report ${reportId}`);
+      if (report.resolved_at) throw new DomainError('conflict', `report ${reportId} was already resolved (${report.resolution})`);
       const type = report.target_type as ReportTarget;
       let changed = false;
       if (resolution === 'hide') {
         const target = hideableOf(type, report.target_id);
-        if (!target) throw new RequestError(422, `a ${type} cannot be hidden; ban the user instead`);
+        if (!target) throw new DomainError('unprocessable', `a ${type} cannot be hidden; ban the user instead`);
         changed = await setHidden(trx, target, true);
         if (changed) await recordAudit(trx, actor, { action: `hide-${type}`, targetType: type, targetId: report.target_id, detail: note || `report ${reportId}` });
       } else if (resolution === 'ban') {
         const authorId = await authorOf(trx, type, report.target_id);
-        if (authorId === null) throw new RequestError(422, `this ${type} has no author to ban`);
+        if (authorId === null) throw new DomainError('unprocessable', `this ${type} has no author to ban`);
         const user = await trx.selectFrom('users').select(['id', 'username', 'role', 'banned_at']).where('id', '=', authorId).executeTakeFirstOrThrow();
         changed = await ban(trx, actor, user, note || `report ${reportId}: ${report.reason}`);
       }

@@ -3,7 +3,7 @@ import type { Database, DailyListing, Organization, Paper } from '../db/schema.t
 import { writeContent } from '../db/content-version.ts';
 import { paperViews, type ListingView } from '../papers/read-model.ts';
 import { recordAudit, type Actor } from '../audit/audit.ts';
-import { RequestError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
 import { userByHandle } from '../auth/users.ts';
 
 type Q = Kysely<Database>;
@@ -71,12 +71,12 @@ function standIn(paper: Paper): DailyListing {
 
 /** Creates an organization; its handle must be free. */
 export async function createOrganization(db: Q, actor: Actor, name: string, fullname: string): Promise<number> {
-  if (!ORGANIZATION_NAME.test(name)) throw new RequestError(422, 'an organization handle has letters, digits, ".", "-" or "_" and starts with a letter or digit');
+  if (!ORGANIZATION_NAME.test(name)) throw new DomainError('unprocessable', 'an organization handle has letters, digits, ".", "-" or "_" and starts with a letter or digit');
   return writeContent(
     db,
     async (trx) => {
       const taken = await trx.selectFrom('organizations').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase())).executeTakeFirst();
-      if (taken) throw new RequestError(409, `the organization ${name} exists already`);
+      if (taken) throw new DomainError('conflict', `the organization ${name} exists already`);
       const row = await trx
         .insertInto('organizations')
         .values({ name, fullname: fullname.trim() || name, avatar_url: null, hf_id: null, created_at: new Date().toISOString() })
@@ -95,9 +95,9 @@ export async function addMember(db: Q, actor: Actor, organization: string, usern
     db,
     async (trx) => {
       const org = await organizationByName(trx, organization);
-      if (!org) throw new RequestError(404, `no organization named ${organization}`);
+      if (!org) throw new DomainError('not-found', `no organization named ${organization}`);
       const user = await userByHandle(trx, username);
-      if (!user) throw new RequestError(404, `no user named ${username}`);
+      if (!user) throw new DomainError('not-found', `no user named ${username}`);
       await trx
         .insertInto('organization_members')
         .values({ organization_id: org.id, user_id: user.id, role, created_at: new Date().toISOString() })
@@ -115,11 +115,11 @@ export async function setPaperOrganization(db: Q, actor: Actor, paperId: string,
     db,
     async (trx) => {
       const paper = await trx.selectFrom('papers').select('id').where('id', '=', paperId).executeTakeFirst();
-      if (!paper) throw new RequestError(404, `no paper ${paperId}`);
+      if (!paper) throw new DomainError('not-found', `no paper ${paperId}`);
       let orgId: number | null = null;
       if (organization !== null) {
         const org = await organizationByName(trx, organization);
-        if (!org) throw new RequestError(404, `no organization named ${organization}`);
+        if (!org) throw new DomainError('not-found', `no organization named ${organization}`);
         orgId = org.id;
       }
       await trx.updateTable('papers').set({ organization_id: orgId }).where('id', '=', paperId).execute();

@@ -8,12 +8,13 @@ import { latestListingOfPaper, withSourceRecords } from '../papers/read-model.ts
 import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { hfEnvelope } from '../papers/hf-format.ts';
 import { paperPath } from '../ui/components.tsx';
-import { formatLongDay } from '../ui/format.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 import { formFields } from '../http/forms.ts';
 import { jsonBody } from '../http/respond.ts';
 import { submissionsSince } from './queries.ts';
-import { submitPaper, submissionFetcher, type SubmitOutcome } from './submit.ts';
+import { submitPaper, submissionFetcher, type Submitted } from './submit.ts';
+import { DomainError } from '../core/errors.ts';
+import { FAILURE_STATUS } from '../http/respond.ts';
 
 const MAX_INPUT = 300;
 
@@ -32,11 +33,15 @@ export async function submitPaperForm(c: Context<AppEnv>) {
   const show = async (status: 400 | 404 | 409 | 410 | 429 | 502, problem: Problem) =>
     c.html(<SubmitPage c={c} left={await submissionsLeft(c, viewer.id)} input={input} problem={problem} />, status);
   if (!arxiv) return show(400, { text: input ? `“${input}” is not an arXiv id or an arXiv link.` : 'Enter an arXiv id or link.' });
-  const outcome = await submit(c, viewer.id, arxiv.id);
-  if (outcome.kind === 'submitted') return c.redirect(paperPath(outcome.paperId), 303);
-  const { status, message, href } = explain(outcome);
-  if (outcome.kind === 'limit') c.header('Retry-After', String(outcome.retryAfter));
-  return show(status, { text: message, href });
+  try {
+    const { paperId } = await submit(c, viewer.id, arxiv.id);
+    return c.redirect(paperPath(paperId), 303);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    // The form again, saying why; the status is the one the API would answer.
+    if (err.more.retryAfter) c.header('Retry-After', String(err.more.retryAfter));
+    return show(FAILURE_STATUS[err.kind] as 400 | 404 | 409 | 410 | 429 | 502, { text: err.message, href: err.more.link });
+  }
 }
 
 const apiBody = z.union([
@@ -56,40 +61,17 @@ export async function submitPaperApi(c: Context<AppEnv>) {
   await enforceLimit(c, 'submit');
   const arxiv = arxivIdFromInput(input);
   if (!arxiv) return c.json({ error: `not an arXiv id or arXiv link: ${input.slice(0, 100)}` }, 400);
-  const outcome = await submit(c, viewer.id, arxiv.id);
-  if (outcome.kind !== 'submitted') {
-    const { status, message, href } = explain(outcome);
-    if (outcome.kind === 'limit') c.header('Retry-After', String(outcome.retryAfter));
-    return c.json(href ? { error: message, details: [`see ${new URL(href, c.req.url).href}`] } : { error: message }, status);
-  }
-  const listing = await latestListingOfPaper(c.var.db.kysely, outcome.paperId);
+  const { paperId } = await submit(c, viewer.id, arxiv.id);
+  const listing = await latestListingOfPaper(c.var.db.kysely, paperId);
   const [full] = await withSourceRecords(c.var.db.kysely, [listing!]);
-  c.header('Location', `/api/papers/${outcome.paperId}`);
+  c.header('Location', `/api/papers/${paperId}`);
   return c.json(hfEnvelope(full!), 201);
 }
 
-function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<SubmitOutcome> {
+function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<Submitted> {
   const { config, db, log } = c.var;
   const fetcher = submissionFetcher(config, log);
   return submitPaper({ db: db.kysely, fetcher, apiUrl: config.ARXIV_API_URL, perDay: config.SUBMISSIONS_PER_DAY }, userId, paperId);
-}
-
-/** The status and words for a submission that did not go through. */
-function explain(outcome: Exclude<SubmitOutcome, { kind: 'submitted' }>): { status: 404 | 409 | 410 | 429 | 502; message: string; href?: string } {
-  switch (outcome.kind) {
-    case 'featured':
-      return { status: 409, message: `${outcome.paperId} is already featured, on ${formatLongDay(outcome.day)}.`, href: paperPath(outcome.paperId) };
-    case 'hidden':
-      return { status: 410, message: `${outcome.paperId} was removed by a moderator and cannot be submitted.` };
-    case 'delisted':
-      return { status: 409, message: `${outcome.paperId} was removed from the lists by moderators and cannot be submitted again.` };
-    case 'limit':
-      return { status: 429, message: `You have submitted ${outcome.limit} papers today, the most for one day; try again tomorrow (UTC).` };
-    case 'not-on-arxiv':
-      return { status: 404, message: `arXiv does not know a paper ${outcome.paperId}; check the id.` };
-    case 'upstream':
-      return { status: 502, message: `${outcome.message.replace(/^arxiv: /, '')}. Nothing was saved; try again in a minute.` };
-  }
 }
 
 async function submissionsLeft(c: Context<AppEnv>, userId: number): Promise<number> {

@@ -8,16 +8,16 @@ import type { PoliteFetcher } from '../ingest/polite-fetch.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import type { Logger } from '../core/log.ts';
 import { saveArxivRecords } from '../ingest/save.ts';
+import { DomainError } from '../core/errors.ts';
+import { paperPath } from '../ui/components.tsx';
+import { formatLongDay } from '../ui/format.ts';
 import { addCommunityListing, paperStanding, submissionsSince } from './queries.ts';
 
-export type SubmitOutcome =
-  | { kind: 'submitted'; paperId: string; day: string }
-  | { kind: 'featured'; paperId: string; day: string }
-  | { kind: 'hidden'; paperId: string }
-  | { kind: 'delisted'; paperId: string }
-  | { kind: 'limit'; limit: number; retryAfter: number }
-  | { kind: 'not-on-arxiv'; paperId: string }
-  | { kind: 'upstream'; message: string };
+/** A paper submitted to a day's list. Every refusal is a `DomainError` saying why. */
+export interface Submitted {
+  paperId: string;
+  day: string;
+}
 
 export interface SubmitDeps {
   db: Kysely<Database>;
@@ -32,59 +32,58 @@ export interface SubmitDeps {
  * transaction, after the refusals (hidden, already featured, daily limit) are
  * checked again under the content lock, so two racing submissions cannot both pass.
  */
-export async function submitPaper(deps: SubmitDeps, userId: number, paperId: string, now = new Date()): Promise<SubmitOutcome> {
+export async function submitPaper(deps: SubmitDeps, userId: number, paperId: string, now = new Date()): Promise<Submitted> {
   const at = now.toISOString();
   const day = at.slice(0, 10);
-  const refusal = async (db: SubmitDeps['db']): Promise<SubmitOutcome | null> => {
+  const refuse = async (db: SubmitDeps['db']): Promise<void> => {
     const standing = await paperStanding(db, paperId);
-    if (standing.hidden) return { kind: 'hidden', paperId };
-    if (standing.featuredOn) return { kind: 'featured', paperId, day: standing.featuredOn };
+    if (standing.hidden) throw new DomainError('gone', `${paperId} was removed by a moderator and cannot be submitted.`);
+    if (standing.featuredOn) {
+      throw new DomainError('conflict', `${paperId} is already featured, on ${formatLongDay(standing.featuredOn)}.`, { link: paperPath(paperId) });
+    }
     // Moderators took it off the lists; submitting it again would undo that.
-    if (standing.delisted) return { kind: 'delisted', paperId };
+    if (standing.delisted) throw new DomainError('conflict', `${paperId} was removed from the lists by moderators and cannot be submitted again.`);
     if ((await submissionsSince(db, userId, `${day}T00:00:00.000Z`)) >= deps.perDay) {
       const midnight = Date.parse(`${day}T00:00:00.000Z`) + 86_400_000;
-      return { kind: 'limit', limit: deps.perDay, retryAfter: Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)) };
+      throw new DomainError('rate-limited', `You have submitted ${deps.perDay} papers today, the most for one day; try again tomorrow (UTC).`, {
+        retryAfter: Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)),
+      });
     }
-    return null;
   };
   // Refuse before asking arXiv anything.
-  const early = await refusal(deps.db);
-  if (early) return early;
-  let records: ArxivRecord[] = [];
-  if (!(await paperStanding(deps.db, paperId)).known) {
-    const fetched = await fetchRecord(deps, paperId);
-    if ('kind' in fetched) return fetched;
-    records = [fetched];
-  }
+  await refuse(deps.db);
+  const records = (await paperStanding(deps.db, paperId)).known ? [] : [await fetchRecord(deps, paperId)];
   return writeContent(
     deps.db,
-    async (trx): Promise<SubmitOutcome> => {
-      const refused = await refusal(trx);
-      if (refused) return refused;
+    async (trx): Promise<Submitted> => {
+      await refuse(trx);
       if (records.length > 0) await saveArxivRecords(trx, records, at);
       await addCommunityListing(trx, paperId, userId, day, at);
-      return { kind: 'submitted', paperId, day };
+      return { paperId, day };
     },
-    (outcome) => outcome.kind === 'submitted',
+    () => true,
   );
 }
 
-/** The paper's newest version through the arXiv ingest client, or why there is none. */
-async function fetchRecord(deps: SubmitDeps, paperId: string): Promise<ArxivRecord | SubmitOutcome> {
+/** The paper's newest version through the arXiv ingest client; refused when arXiv does not know it or cannot answer. */
+async function fetchRecord(deps: SubmitDeps, paperId: string): Promise<ArxivRecord> {
+  const unknown = new DomainError('not-found', `arXiv does not know a paper ${paperId}; check the id.`);
+  const upstream = (why: string) => new DomainError('upstream', `${why}. Nothing was saved; try again in a minute.`);
+  let problem: string | null = null;
   try {
-    let problem: string | null = null;
     for await (const item of fetchArxivIds(deps.fetcher, deps.apiUrl, [paperId])) {
       if (item instanceof RecordProblem) {
-        if (item.reason === 'not found on arXiv') return { kind: 'not-on-arxiv', paperId };
+        if (item.reason === 'not found on arXiv') throw unknown;
         problem = item.reason;
       } else if (item.id === paperId) {
         return item;
       }
     }
-    return problem ? { kind: 'upstream', message: `arXiv's answer for ${paperId} could not be read: ${problem}` } : { kind: 'not-on-arxiv', paperId };
   } catch (err) {
-    return { kind: 'upstream', message: `arXiv could not be reached to fetch ${paperId}: ${(err as Error).message}` };
+    if (err instanceof DomainError) throw err;
+    throw upstream(`arXiv could not be reached to fetch ${paperId}: ${(err as Error).message.replace(/^arxiv: /, '')}`);
   }
+  throw problem ? upstream(`arXiv's answer for ${paperId} could not be read: ${problem}`) : unknown;
 }
 
 const fetchers = new WeakMap<Config, PoliteFetcher>();

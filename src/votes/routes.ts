@@ -8,9 +8,7 @@ import { paperPath } from '../ui/components.tsx';
 import { formBody } from '../http/forms.ts';
 import { refererPath } from '../http/redirects.ts';
 import { paperIdParam } from '../http/params.ts';
-import { RequestError } from '../http/respond.ts';
 import { castVote, type VoteAction } from './votes.ts';
-import { removedPaper } from '../audit/audit.ts';
 
 const voteForm = z.object({ action: z.enum(['up', 'down'], 'must be "up" or "down"').optional() });
 
@@ -39,10 +37,7 @@ async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: 
   const paperId = paperIdParam(c);
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'vote');
-  const outcome = await castVote(c.var.db, viewer.id, paperId, action);
-  if (outcome.kind === 'unknown') throw new RequestError(404, `paper not found: ${paperId}`);
-  if (outcome.kind === 'hidden') throw new RequestError(410, removedPaper(paperId));
-  return { upvoted: outcome.upvoted, upvotes: outcome.upvotes };
+  return castVote(c.var.db, viewer.id, paperId, action);
 }
 
 /** The same-site page the form was on, else the paper's page. */

@@ -1,5 +1,7 @@
 import { writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
+import { DomainError } from '../core/errors.ts';
+import { removedPaper } from '../audit/audit.ts';
 import { addUpvotes, papersForVotes, recountUpvotes, removeUpvotes, storedVotes, voteKey, type PaperForVote } from './queries.ts';
 
 /** `up` and `down` say what the voter wants; `toggle` flips whatever is stored. */
@@ -102,9 +104,12 @@ class VoteQueue {
 
 const queues = new WeakMap<Db, VoteQueue>();
 
-/** Casts or withdraws one person's upvote (see VoteQueue and castVotes). */
-export function castVote(db: Db, userId: number, paperId: string, action: VoteAction): Promise<VoteOutcome> {
+/** Casts or withdraws one person's upvote (see VoteQueue and castVotes); an unknown or removed paper is refused. */
+export async function castVote(db: Db, userId: number, paperId: string, action: VoteAction): Promise<{ upvoted: boolean; upvotes: number }> {
   let queue = queues.get(db);
   if (!queue) queues.set(db, (queue = new VoteQueue(db)));
-  return queue.cast({ userId, paperId, action });
+  const outcome = await queue.cast({ userId, paperId, action });
+  if (outcome.kind === 'unknown') throw new DomainError('not-found', `paper not found: ${paperId}`);
+  if (outcome.kind === 'hidden') throw new DomainError('gone', removedPaper(paperId));
+  return { upvoted: outcome.upvoted, upvotes: outcome.upvotes };
 }

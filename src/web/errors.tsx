@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../http/env.ts';
-import { RequestError, jsonError } from '../http/respond.ts';
+import { DomainError } from '../core/errors.ts';
+import { FAILURE_STATUS, RequestError, jsonError } from '../http/respond.ts';
+import { siteOrigin } from '../http/origin.ts';
 import { wantsJson } from '../http/authenticate.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 
@@ -36,6 +38,10 @@ function databaseConflict(err: Error): 400 | 409 | null {
 
 /** Refusals and known HTTP errors keep their status; anything else is logged and becomes a plain 500. */
 export function serverError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof DomainError) {
+    const { link, retryAfter } = err.more;
+    err = new RequestError(FAILURE_STATUS[err.kind], err.message, link ? [`see ${siteOrigin(c)}${link}`] : undefined, retryAfter ? { 'Retry-After': String(retryAfter) } : {});
+  }
   if (err instanceof RequestError) {
     const { status, message, details, headers } = err;
     if (wantsJson(c)) return c.json(details ? { error: message, details } : { error: message }, status, headers);
