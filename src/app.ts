@@ -91,8 +91,8 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   app.use(authenticate());
   app.use(csrfProtection());
 
+  // Hono's `/papers/*` matches `/papers` itself too: one registration, or the cache runs twice there.
   app.use('/papers/*', cache.middleware);
-  app.use('/papers', cache.middleware);
   app.use('/api/*', cache.middleware);
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());

@@ -21,8 +21,12 @@ describe('authentication and request safety', () => {
     expect(anonymous.headers.get('ETag')).toBeTruthy();
     const signedIn = await t.app.request('/papers', { headers: { Cookie: user.cookie } });
     expect(signedIn.status).toBe(200);
-    expect(signedIn.headers.get('ETag')).toBeNull();
-    expect(signedIn.headers.get('Cache-Control')).toBe('private, no-store');
+    // The reader's own copy: a tag of its own (one), never the shared one, and kept private.
+    const tag = signedIn.headers.get('ETag');
+    expect(tag).toMatch(/^W\/"[^",]+"$/);
+    expect(tag).not.toBe(anonymous.headers.get('ETag'));
+    expect(signedIn.headers.get('Cache-Control')).toBe('private, no-cache');
+    expect(signedIn.headers.get('Vary')).toContain('Cookie');
     expect(await signedIn.text()).toContain(`/users/${user.username}`);
     // The anonymous copy is still the anonymous one.
     const again = await t.app.request('/papers');

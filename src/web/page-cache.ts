@@ -45,6 +45,8 @@ const SESSION_TTL_MS = 1000;
 /** Readers' sessions and vote sets kept, at most. */
 const MAX_KEPT_READERS = 10_000;
 const CACHEABLE_TYPE = /^(text\/html|application\/json|text\/markdown)/;
+/** Headers of a template's render that are not the template's: each reader's copy gets its own (lowercase, as `Headers` names them). */
+const READER_OWN_HEADERS = new Set(['content-length', 'set-cookie', 'x-request-id', 'etag', 'cache-control', 'vary']);
 /** A Buffer as the Uint8Array a Response takes (it is one). */
 const bytes = (b: Buffer) => b as unknown as Uint8Array<ArrayBuffer>;
 const SESSION_MARK = `${SESSION_COOKIE}=`;
@@ -228,15 +230,15 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
       const template = parseTemplate(await res.text());
       // With the security headers, which the chain adds after this middleware, so that the early path can send them.
       const headers: Record<string, string> = { ...security };
-      for (const [name, value] of res.headers) if (name !== 'content-length' && name !== 'set-cookie' && name !== 'x-request-id') headers[name] = value;
+      for (const [name, value] of res.headers) if (!READER_OWN_HEADERS.has(name)) headers[name] = value;
       const fresh: TemplateEntry = { version, status: res.status, template, headers, size: template.parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.byteLength : 0), 0) * 2 };
       const cacheable = res.status === 200 && !res.headers.has('Set-Cookie') && CACHEABLE_TYPE.test(contentType) && !res.headers.get('Cache-Control')?.includes('no-store') && fresh.size < MAX_BODY_BYTES * 2;
       if (cacheable) store(key, fresh);
       else {
-        // Not shared, but rendered as a template all the same: fill it in, keep its own headers.
+        // Not shared, but rendered as a template all the same: fill it in, never to be stored anywhere.
         const cookies = res.headers.getSetCookie();
         c.res = undefined;
-        c.res = new Response(bytes(await readerBody(c, fresh.template, viewer)), { status: res.status, headers: headers });
+        c.res = new Response(bytes(await readerBody(c, fresh.template, viewer)), { status: res.status, headers: { ...headers, 'Cache-Control': 'private, no-store' } });
         for (const cookie of cookies) c.res.headers.append('Set-Cookie', cookie);
         return;
       }
