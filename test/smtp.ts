@@ -22,7 +22,9 @@ export interface TestSmtpServer {
   waitForMail(predicate?: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   /** Fault injection: answer the next `count` messages with `code` (e.g. 421, 451, 550) instead of accepting them. */
   failNext(count: number, code?: number, message?: string): void;
-  /** How many messages were refused by `failNext` so far. */
+  /** Fault injection: refuse every message to `address` with `code` after reading its data, whatever the order mails arrive in. */
+  refuseRecipient(address: string, code: number, message: string): void;
+  /** How many messages were refused by `failNext` or `refuseRecipient` so far. */
   readonly refused: number;
   /** Fault injection: for the next `count` messages, drop the connection in the middle of DATA (no reply at all). */
   dropNext(count: number): void;
@@ -42,6 +44,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const waiters: { predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }[] = [];
   let faults = { count: 0, code: 451, message: 'try again later' };
   let refused = 0;
+  const refusedRecipients = new Map<string, { code: number; message: string }>();
   let drops = 0;
   let dropped = 0;
   let hold: { at: 'recipient' | 'data'; reached: () => void; released: Promise<void> } | null = null;
@@ -70,8 +73,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         return;
       }
       // The fault applies to the message as a whole: its data is read, then refused.
-      const fault = faults.count > 0 ? { ...faults } : null;
-      if (fault) faults.count--;
+      const byRecipient = session.envelope.rcptTo.map((r) => refusedRecipients.get(r.address.toLowerCase())).find(Boolean);
+      const fault = byRecipient ? { ...byRecipient, count: 1 } : faults.count > 0 ? { ...faults } : null;
+      if (fault && !byRecipient) faults.count--;
       const held = hold?.at === 'data' ? hold : null;
       if (held) hold = null;
       simpleParser(stream)
@@ -153,6 +157,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       const reachedP = new Promise<void>((r) => (reached = r));
       hold = { at, reached, released: new Promise<void>((r) => (release = r)) };
       return { reached: reachedP, release };
+    },
+    refuseRecipient(address, code, message) {
+      refusedRecipients.set(address.toLowerCase(), { code, message });
     },
     failNext(count, code = 451, message = 'try again later') {
       faults = { count, code, message };

@@ -97,7 +97,7 @@ describe('digest send: across crashes and instances', () => {
     // One address refuses for good; the rest are delivered.
     await db.kysely.updateTable('subscriptions').set({ email: 'refused@example.org' }).where('id', '=', ids[0]!).execute();
     await db.kysely.deleteFrom('subscriptions').where('id', 'in', ids.slice(10)).execute();
-    smtp.failNext(1, 550, 'no such mailbox');
+    smtp.refuseRecipient('refused@example.org', 550, 'no such mailbox');
     const sent = await startCli(url, smtp.url, ['digest', 'send', '--period', PERIOD]).exit;
     expect(sent.code, sent.output).toBe(0);
     expect(sent.output).toMatch(/digest: 9 sent, 0 to retry, 1 failed, 0 skipped via smtp:\/\/127\.0\.0\.1:\d+/);
