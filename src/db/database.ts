@@ -135,13 +135,16 @@ async function assertStepsUnchanged(db: Db, steps: Record<string, Migration>): P
 
 const CHECKSUMS = 'migration_checksums';
 
+/** The recorded checksums; none (and nothing written) on a database that never recorded any, so `serve --no-migrate` stays read-only. */
 async function recordedChecksums(db: Db): Promise<Map<string, string>> {
-  await sql`create table if not exists ${sql.table(CHECKSUMS)} (name text primary key, checksum text not null)`.execute(db.kysely);
+  const tables = await db.kysely.introspection.getTables();
+  if (!tables.some((t) => t.name === CHECKSUMS)) return new Map();
   const rows = await sql<{ name: string; checksum: string }>`select name, checksum from ${sql.table(CHECKSUMS)}`.execute(db.kysely);
   return new Map(rows.rows.map((r) => [r.name, r.checksum]));
 }
 
 async function recordChecksums(db: Db, steps: Record<string, Migration>): Promise<void> {
+  await sql`create table if not exists ${sql.table(CHECKSUMS)} (name text primary key, checksum text not null)`.execute(db.kysely);
   const recorded = await recordedChecksums(db);
   const applied = (await migrator(db, steps).getMigrations()).filter((m) => m.executedAt && !recorded.has(m.name));
   if (applied.length === 0) return;
