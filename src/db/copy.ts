@@ -41,6 +41,10 @@ export const COPIED_TABLES = [
   { table: 'digest_outbox', key: ['id'] },
   // The development root secret: copied so that links already mailed keep working.
   { table: 'instance_settings', key: ['name'] },
+  // Readers' libraries: collections (before their items), items, and marks on papers.
+  { table: 'collections', key: ['id'] },
+  { table: 'collection_items', key: ['id'] },
+  { table: 'paper_marks', key: ['user_id', 'paper_id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

@@ -531,6 +531,55 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('comments').addColumn('html', 'text').execute();
       },
     },
+
+    // A reader's library (issue 17): collections of papers, ordered, each item with a note
+    // (Markdown, rendered once when written like comments), and per-reader marks on papers.
+    // Saving puts a paper in the reader's default collection, made on first save; the partial
+    // unique index keeps it one per reader when two first saves race.
+    '015_library': {
+      async up(db) {
+        await id(db, 'collections')
+          .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          /** `{title-slug}-{id}`: with the owner's handle it is Hugging Face's collection slug. */
+          .addColumn('slug', 'text', (c) => c.notNull())
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('private', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('collections_owner_slug', ['owner_id', 'slug'])
+          .execute();
+        await db.schema.createIndex('collections_default').on('collections').column('owner_id').unique().where(sql.ref('is_default'), '=', 1).execute();
+
+        await id(db, 'collection_items')
+          .addColumn('collection_id', 'integer', (c) => c.notNull().references('collections.id').onDelete('cascade'))
+          .addColumn('paper_id', 'text', (c) => c.notNull().references('papers.id').onDelete('cascade'))
+          .addColumn('position', 'integer', (c) => c.notNull())
+          /** Markdown, as written, and rendered (comments/markdown.ts) when written. */
+          .addColumn('note', 'text')
+          .addColumn('note_html', 'text')
+          .addColumn('added_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('collection_items_collection_paper', ['collection_id', 'paper_id'])
+          .execute();
+        await db.schema.createIndex('collection_items_order').on('collection_items').columns(['collection_id', 'position']).execute();
+        await db.schema.createIndex('collection_items_paper').on('collection_items').column('paper_id').execute();
+
+        // One row per reader and paper: read, and hidden (`hidden` or `not-interested`).
+        await db.schema
+          .createTable('paper_marks')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('paper_id', 'text', (c) => c.notNull().references('papers.id').onDelete('cascade'))
+          .addColumn('read_at', 'text')
+          .addColumn('hidden_at', 'text')
+          /** `hidden` or `not-interested`; null when not hidden. */
+          .addColumn('hidden_reason', 'text')
+          .addPrimaryKeyConstraint('paper_marks_pk', ['user_id', 'paper_id'])
+          .execute();
+        await db.schema.createIndex('paper_marks_paper').on('paper_marks').column('paper_id').execute();
+        await db.schema.createIndex('paper_marks_hidden').on('paper_marks').columns(['user_id', 'hidden_at']).where(sql.ref('hidden_at'), 'is not', null).execute();
+      },
+    },
   };
 }
 

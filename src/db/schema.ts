@@ -32,6 +32,9 @@ export interface Database {
   digest_bodies: DigestBodyTable;
   digest_outbox: DigestOutboxTable;
   instance_settings: InstanceSettingTable;
+  collections: CollectionTable;
+  collection_items: CollectionItemTable;
+  paper_marks: PaperMarkTable;
 }
 
 /** Someone who asked for the digest by e-mail (docs/decisions/010-digests.md). */
@@ -145,6 +148,44 @@ export interface ApiTokenTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+/** A reader's named list of papers; `is_default` is the one the save button fills. */
+export interface CollectionTable {
+  id: Generated<number>;
+  owner_id: number;
+  /** `{title-slug}-{id}`; `{owner}/{slug}` is Hugging Face's collection slug. */
+  slug: string;
+  title: string;
+  description: string | null;
+  /** 1: seen by its owner only (pages, API, search, feeds, exports). */
+  private: Generated<number>;
+  is_default: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A paper in a collection, in order, with the owner's note. */
+export interface CollectionItemTable {
+  id: Generated<number>;
+  collection_id: number;
+  paper_id: string;
+  position: number;
+  /** Markdown, as written. */
+  note: string | null;
+  /** The note rendered (comments/markdown.ts) when written. */
+  note_html: string | null;
+  added_at: string;
+}
+
+/** A reader's own marks on a paper: read, hidden or not interested. */
+export interface PaperMarkTable {
+  user_id: number;
+  paper_id: string;
+  read_at: string | null;
+  hidden_at: string | null;
+  /** `hidden` or `not-interested`; null when not hidden. */
+  hidden_reason: string | null;
 }
 
 /** One person's vote on a paper; the primary key makes it one per person. */
