@@ -11,6 +11,7 @@ const SYSTEM = [
   'src/digests/crash.test.ts',
   'src/votes/concurrency.test.ts',
   'src/ingest/arxiv-oai.test.ts',
+  'src/ingest/arxiv-metadata-crash.test.ts',
   'src/ingest/hf-import.test.ts',
   'src/search/fuzz.test.ts',
   'src/search/related.test.ts',

@@ -241,6 +241,15 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
       }),
     );
   ingestCmd
+    .command('metadata')
+    .description("arXiv's categories, comments, journal reference and DOI for papers that have no categories (those imported from Hugging Face); resumes where a run stopped")
+    .option('--limit <n>', 'ask for at most this many papers')
+    .action((opts: { limit?: string }) =>
+      withDb(async (config, db) => {
+        await (await import('./ingest/arxiv-cli.ts')).ingestMetadataCommand(config, db, opts, io);
+      }),
+    );
+  ingestCmd
     .command('oai')
     .description("harvest arXiv's OAI-PMH ListRecords page by page; an interrupted harvest resumes, a finished one continues from its last datestamp")
     .option('--set <set>', 'OAI set, e.g. cs, math, physics:hep-ex')

@@ -8,7 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Db } from '../src/db/database.ts';
-import { FIXTURES } from './helpers.ts';
+import { FIXTURES, HF_JUNE } from './helpers.ts';
+import { importHfItems } from '../src/ingest/hf-import.ts';
 
 export const ARXIV_FIXTURES = path.join(FIXTURES, 'arxiv-api');
 
@@ -41,6 +42,8 @@ export class ReplayServer {
   readonly requests: SeenRequest[] = [];
   readonly script: Reply[] = [];
   readonly routes = new Map<string, Reply>();
+  /** Answers what neither the script nor a route does (e.g. any `id_list`, from `recordedIdList`). */
+  fallback?: (url: URL) => Reply | undefined;
   private server = http.createServer((req, res) => this.handle(req, res));
   private timers = new Set<NodeJS.Timeout>();
   url = '';
@@ -74,7 +77,9 @@ export class ReplayServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     this.requests.push({ at: Date.now(), url, userAgent: req.headers['user-agent'] });
-    const reply = this.script.shift() ?? this.routes.get(ReplayServer.key(url)) ?? { status: 404, body: `no recording for ${ReplayServer.key(url)}` };
+    const reply = this.script.shift() ??
+      this.routes.get(ReplayServer.key(url)) ??
+      this.fallback?.(url) ?? { status: 404, body: `no recording for ${ReplayServer.key(url)}` };
     const send = () => {
       if (res.destroyed) return;
       res.writeHead(reply.status, reply.headers ?? { 'Content-Type': 'application/atom+xml; charset=utf-8' });
@@ -92,6 +97,34 @@ export class ReplayServer {
     }, reply.delayMs);
     this.timers.add(timer);
   }
+}
+
+/** Every entry of the recorded current-format answers, verbatim, by arXiv id (without version). */
+export function recordedEntries(): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const file of fs.readdirSync(ARXIV_FIXTURES).filter((f) => f.endsWith('.xml') && !f.startsWith('arxivpy_2016'))) {
+    for (const m of readFixture(file).matchAll(/ {2}<entry>[\s\S]*?<\/entry>\n/g)) {
+      const id = /<id>https?:\/\/arxiv\.org\/abs\/(.+?)v\d+<\/id>/.exec(m[0]);
+      if (id) entries.set(id[1]!, m[0]);
+    }
+  }
+  return entries;
+}
+
+/**
+ * arXiv's answer to an `id_list` request, made of the recorded entries: those of the ids it
+ * knows, in the order asked, the others left out without a word (as arXiv does), inside the
+ * head of a recorded `id_list` answer.
+ */
+export function recordedIdList(entries: Map<string, string>, url: URL): Reply | undefined {
+  const ids = url.searchParams.get('id_list')?.split(',');
+  if (!ids) return undefined;
+  const found = ids.flatMap((id) => (entries.has(id) ? [entries.get(id)!] : []));
+  const recorded = readFixture('arxivpy_idlist_two.xml');
+  const head = recorded
+    .slice(0, recorded.indexOf('  <entry>'))
+    .replace(/<opensearch:totalResults>\d+</, `<opensearch:totalResults>${found.length}<`);
+  return { status: 200, body: `${head}${found.join('')}</feed>\n`, headers: { 'Content-Type': 'application/atom+xml; charset=utf-8' } };
 }
 
 /** A small, valid feed in the current format, for tests that need no recording. */
@@ -225,4 +258,22 @@ export async function storedPapers(db: Db, ids: string[]): Promise<StoredPaper[]
       withdrawnAt: r.withdrawn_at,
     };
   });
+}
+
+/**
+ * Papers as the Hugging Face import stores them (no categories, no comment, journal reference
+ * or DOI): real items of the June 2026 archive, each put under one of `ids` (the recorded
+ * arXiv answers' ids), imported through the HF importer. Returns the ids in the order given.
+ */
+export async function importHfPapersAs(db: Db, ids: string[]): Promise<string[]> {
+  let next = 0;
+  for (const file of fs.readdirSync(HF_JUNE).sort()) {
+    if (next >= ids.length) break;
+    const items = (JSON.parse(fs.readFileSync(path.join(HF_JUNE, file), 'utf8')) as { paper: { id: string } }[]).slice(0, ids.length - next);
+    for (const item of items) item.paper.id = ids[next++]!;
+    const summary = await importHfItems(db, items, file.replace(/\.json$/, ''), file);
+    if (summary.rejected > 0) throw new Error(`importHfPapersAs: ${JSON.stringify(summary.problems)}`);
+  }
+  if (next < ids.length) throw new Error(`importHfPapersAs: only ${next} items in ${HF_JUNE}`);
+  return ids;
 }

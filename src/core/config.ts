@@ -27,6 +27,7 @@ const schema = z.object({
   ARXIV_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5).describe('Retries of a failed arXiv request before giving up'),
   ARXIV_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000).describe('Timeout of one arXiv request'),
   CONTACT_EMAIL: z.email().optional().describe("Operator's contact, sent in the User-Agent to arXiv"),
+  ARXIV_METADATA_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600).describe("Period of the job that asks arXiv for the categories of papers that have none, e.g. imported from HF (0: off)"),
   ARXIV_INGEST_CATEGORIES: z.string().regex(/^[a-zA-Z.\-, ]*$/, 'must be a comma-separated list of arXiv categories').default('').describe('Categories the scheduled arXiv ingest asks for (empty: off), e.g. cs.LG,cs.CL'),
   ARXIV_INGEST_CRON: z.string().default('30 20 * * 0-4').describe("When the scheduled arXiv ingest runs (cron), by default after arXiv's announcement"),
   ARXIV_INGEST_TZ: z.string().default('America/New_York').describe('Time zone of ARXIV_INGEST_CRON'),

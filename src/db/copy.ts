@@ -17,6 +17,8 @@ export const COPIED_TABLES = [
   { table: 'paper_authors', key: ['paper_id', 'position'] },
   { table: 'paper_categories', key: ['paper_id', 'category'] },
   { table: 'daily_listings', key: ['id'] },
+  // What the metadata backfill asked arXiv: copied so a moved site does not ask again.
+  { table: 'arxiv_metadata_checks', key: ['paper_id'] },
   { table: 'site_state', key: ['key'] },
   // Claimed job periods: copied so a moved site does not run a digest for a period twice.
   { table: 'job_runs', key: ['job', 'period_start'] },

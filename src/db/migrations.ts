@@ -580,6 +580,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('paper_marks_hidden').on('paper_marks').columns(['user_id', 'hidden_at']).where(sql.ref('hidden_at'), 'is not', null).execute();
       },
     },
+
+    // Papers imported from Hugging Face come without arXiv's categories, comments, journal
+    // reference or DOI; a job asks arXiv for them (ingest/arxiv-metadata.ts). A row per paper
+    // asked remembers the answer, so a paper arXiv does not know is not asked again every run,
+    // and an interrupted backfill resumes where it stopped.
+    '018_metadata_backfill': {
+      async up(db) {
+        await db.schema
+          .createTable('arxiv_metadata_checks')
+          .addColumn('paper_id', 'text', (c) => c.primaryKey().references('papers.id').onDelete('cascade'))
+          /** `found`, or `unknown` (arXiv left it out of its answer). */
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('checked_at', 'text', (c) => c.notNull())
+          /** When to ask again; null: never. */
+          .addColumn('retry_at', 'text')
+          .execute();
+      },
+    },
   };
 }
 

@@ -35,6 +35,7 @@ export interface Database {
   collections: CollectionTable;
   collection_items: CollectionItemTable;
   paper_marks: PaperMarkTable;
+  arxiv_metadata_checks: ArxivMetadataCheckTable;
 }
 
 /** Someone who asked for the digest by e-mail (docs/decisions/010-digests.md). */
@@ -414,6 +415,18 @@ export interface PaperAuthorTable {
 export interface PaperCategoryTable {
   paper_id: string;
   category: string;
+}
+
+/** A paper whose arXiv metadata the backfill asked for (ingest/arxiv-metadata.ts), and what arXiv answered. */
+export interface ArxivMetadataCheckTable {
+  paper_id: string;
+  /** `found`, or `unknown`: arXiv left the id out of its answer. */
+  outcome: string;
+  /** Times asked. */
+  attempts: number;
+  checked_at: string;
+  /** When an unknown id may be asked again; null: never. */
+  retry_at: string | null;
 }
 
 export interface DailyListingTable {

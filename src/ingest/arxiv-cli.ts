@@ -3,6 +3,7 @@ import type { Config } from '../core/config.ts';
 import { migrateToLatest, type Db } from '../db/database.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
 import { arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
+import { backfillArxivMetadata, describeBackfill } from './arxiv-metadata.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { RecordProblem, type ImportSummary } from './summary.ts';
@@ -41,6 +42,18 @@ export async function ingestIdsCommand(config: Config, db: Db, ids: string[], io
     if (good.length) yield* fetchArxivIds(fetcher, config.ARXIV_API_URL, good);
   }
   return finish(await importArxivRecords(db, all(), 'arxiv-api'), io);
+}
+
+/** `dailypapers ingest metadata [--limit N]`: arXiv's categories and the like for papers that have none. */
+export async function ingestMetadataCommand(config: Config, db: Db, opts: { limit?: string }, io: CommandOutput): Promise<void> {
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 10_000_000)) {
+    throw new Error(`ingest: --limit must be a whole number of papers from 1, not ${JSON.stringify(opts.limit)}`);
+  }
+  await migrateToLatest(db);
+  const log = stderrLogger(config);
+  const summary = await backfillArxivMetadata(db, { fetcher: arxivFetcher(config, log), apiUrl: config.ARXIV_API_URL, limit, log });
+  io.out(`ingest: metadata: ${describeBackfill(summary)}`);
 }
 
 function finish(s: ImportSummary, io: CommandOutput): boolean {

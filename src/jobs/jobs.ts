@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import { importRecentHfDays } from '../ingest/hf-api.ts';
 import { arxivFetcher, searchArxiv } from '../ingest/arxiv-api.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
+import { backfillArxivMetadata, describeBackfill } from '../ingest/arxiv-metadata.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import { featureByRules, featuringRules } from '../feed/featuring.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
@@ -68,6 +69,23 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       async run() {
         const { days, summary } = await importRecentHfDays(db, config, { wanted: config.HF_SYNC_DAYS, lookBack: config.HF_SYNC_DAYS });
         return `${days} day(s) from ${config.HF_API_URL}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected`;
+      },
+    });
+  }
+  if (config.ARXIV_METADATA_INTERVAL_SECONDS > 0) {
+    const periodMs = config.ARXIV_METADATA_INTERVAL_SECONDS * 1000;
+    jobs.push({
+      name: 'arxiv-metadata',
+      schedule: { everyMs: periodMs },
+      // Bounded to most of a period, so that no two instances ask arXiv for the same papers at once.
+      async run() {
+        const summary = await backfillArxivMetadata(db, {
+          fetcher: arxivFetcher(config, log),
+          apiUrl: config.ARXIV_API_URL,
+          deadline: Date.now() + periodMs * 0.8,
+          log,
+        });
+        return describeBackfill(summary);
       },
     });
   }

@@ -146,7 +146,16 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
             {categories.length > 0 && (
               <div>
                 <dt>Categories</dt>
-                <dd>{[paper.primary_category, ...categories.filter((cat) => cat !== paper.primary_category)].filter(Boolean).join(', ')}</dd>
+                <dd>
+                  {[paper.primary_category, ...categories.filter((cat) => cat !== paper.primary_category)]
+                    .filter((cat): cat is string => Boolean(cat))
+                    .map((cat, i) => (
+                      <>
+                        {i > 0 && ', '}
+                        <a href={`/papers/search?cat=${encodeURIComponent(cat)}`}>{cat}</a>
+                      </>
+                    ))}
+                </dd>
               </div>
             )}
             {paper.journal_ref && (
