@@ -6,7 +6,7 @@ import { PaperList } from '../papers/components.tsx';
 import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import type { ListingView } from '../papers/read-model.ts';
-import { viewerVotes } from '../votes/queries.ts';
+import { viewerPaperState } from '../library/viewer.ts';
 import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
 import { userByHandle } from '../auth/users.ts';
 
@@ -40,7 +40,7 @@ export async function showProfile(c: C) {
   const asked = c.req.query('tab');
   const tab = TABS.find(([key]) => key === asked)?.[0] ?? 'submitted';
   const [counts, views] = await Promise.all([profileCounts(db, user.id), profilePapers(db, user.id, tab, PAGE_SIZE)]);
-  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
+  const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
   const avatar = safeHttpUrl(user.avatar_url);
   const viewer = c.var.auth.kind === 'anonymous' ? null : c.var.auth.viewer;
   const own = viewer?.id === user.id;

@@ -9,6 +9,7 @@ import { upvotePaper, withdrawUpvote } from '../votes/routes.ts';
 import { submitPaperApi } from '../submissions/routes.tsx';
 import { getOpenApi } from './openapi.ts';
 import { getUser } from '../accounts/profile.tsx';
+import { hidePaperApi, markReadApi, savePaperApi, unhidePaperApi, unsavePaperApi } from '../library/routes.ts';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
@@ -19,6 +20,13 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/papers/search', searchPapersApi);
   api.post('/api/papers/:id{.+}/upvote', upvotePaper);
   api.delete('/api/papers/:id{.+}/upvote', withdrawUpvote);
+  api.post('/api/papers/:id{.+}/save', savePaperApi);
+  api.delete('/api/papers/:id{.+}/save', unsavePaperApi);
+  api.post('/api/papers/:id{.+}/hide', hidePaperApi);
+  api.delete('/api/papers/:id{.+}/hide', unhidePaperApi);
+  api.post('/api/papers/:id{.+}/unhide', unhidePaperApi);
+  api.post('/api/papers/:id{.+}/read', markReadApi);
+  api.delete('/api/papers/:id{.+}/read', markReadApi);
   api.get('/api/papers/:id{.+}/comments', getComments);
   api.get('/api/papers/:id{.+}/related', getRelatedPapers);
   api.post('/api/papers/:id{.+}/comments', createComment);

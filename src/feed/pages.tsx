@@ -13,7 +13,7 @@ import {
   weekKeyOf,
   type Period,
 } from '../core/periods.ts';
-import { viewerVotes } from '../votes/queries.ts';
+import { viewerPaperState } from '../library/viewer.ts';
 import { countListings, latestDay, listings, neighbourDays, trendingListings } from './queries.ts';
 import { type ListingView } from '../papers/read-model.ts';
 
@@ -65,7 +65,7 @@ export async function showMonth(c: Context<AppEnv>) {
 export async function showTrending(c: Context<AppEnv>) {
   const page = pageNumber(c);
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
-  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
+  const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
   return c.html(
     <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED}>
       <header class="period-head">
@@ -94,7 +94,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   ]);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
-  const votes = await viewerVotes(c, shown.map((v) => v.paper.id));
+  const votes = await viewerPaperState(c, shown.map((v) => v.paper.id));
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
   const feeds = period.kind === 'day' ? DAILY_FEED : period.kind === 'week' ? WEEKLY_FEED : undefined;

@@ -16,6 +16,10 @@ export const RATE_LIMITS = {
   signup: { limit: 5, windowSeconds: 3600 },
   emailLink: { limit: 5, windowSeconds: 3600 },
   vote: { limit: 600, windowSeconds: 600 },
+  /** Saves, hides and collection edits. */
+  library: { limit: 1200, windowSeconds: 600 },
+  /** BibTeX and RIS imports, each may fetch from arXiv. */
+  libraryImport: { limit: 20, windowSeconds: 3600 },
   comment: { limit: 20, windowSeconds: 600 },
   submit: { limit: 30, windowSeconds: 3600 },
   report: { limit: 20, windowSeconds: 3600 },

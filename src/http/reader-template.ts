@@ -19,9 +19,13 @@ const mark = (body: string) => `${OPEN}${body}${CLOSE}`;
 /** Slots: the reader's username, e-mail and CSRF token, as they appear in the page's HTML. */
 export const SLOT = { username: mark('U'), email: mark('E'), csrf: mark('C') } as const;
 
-/** Conditions a part of the page depends on: the reader upvoted paper `key`, or wrote a comment as user `key`. */
-export type Condition = 'voted' | 'own';
-const CONDITION_CODE: Record<Condition, string> = { voted: 'v', own: 'o' };
+/**
+ * Conditions a part of the page depends on: the reader upvoted paper `key`, saved it (in any of
+ * their collections), hid it, or wrote a comment as user `key`.
+ */
+export type Condition = 'voted' | 'saved' | 'hidden' | 'own';
+const CONDITION_CODE: Record<Condition, string> = { voted: 'v', saved: 's', hidden: 'h', own: 'o' };
+type Code = 'v' | 's' | 'h' | 'o';
 
 /** Opens a two-branch part: what follows shows when the condition holds, up to `ELSE`. */
 export const ifReader = (condition: Condition, key: string | number) => mark(`?${CONDITION_CODE[condition]}:${key}`);
@@ -36,12 +40,15 @@ export function templateViewer(role: Viewer['role']): Viewer {
   return { id: -1, username: SLOT.username, fullname: SLOT.username, email: SLOT.email, role, avatarUrl: null };
 }
 
-type Part = Buffer | { slot: 'U' | 'E' | 'C' } | { cond: 'v' | 'o'; key: string; then: Part[]; else: Part[] };
+type Part = Buffer | { slot: 'U' | 'E' | 'C' } | { cond: Code; key: string; then: Part[]; else: Part[] };
 
-/** A parsed template: its parts, and the papers whose upvote state it needs. */
+/** A parsed template: its parts, and the papers whose state (upvoted, saved, hidden) it needs. */
 export interface ReaderTemplate {
   parts: Part[];
+  /** Papers of `voted` conditions. */
   paperIds: string[];
+  /** Papers of `saved` and `hidden` conditions. */
+  libraryPaperIds: string[];
   /** Whether there is anything to fill in (a page with no markers is sent as it is). */
   personal: boolean;
 }
@@ -51,6 +58,7 @@ const MARKER = new RegExp(`\u0001${NONCE}:([^\u0001]*)\u0001`, 'g');
 /** Splits rendered HTML at its markers. Throws on a marker out of place (a bug in a page, never user input). */
 export function parseTemplate(html: string): ReaderTemplate {
   const paperIds = new Set<string>();
+  const libraryPaperIds = new Set<string>();
   const root: Part[] = [];
   // Each open condition, and whether it is in its else-branch.
   const stack: { node: Extract<Part, { cond: string }>; inElse: boolean }[] = [];
@@ -69,16 +77,17 @@ export function parseTemplate(html: string): ReaderTemplate {
     else if (body === '|') stack[stack.length - 1]!.inElse = true;
     else if (body === '/') stack.pop();
     else {
-      const cond = body[1] as 'v' | 'o';
+      const cond = body[1] as Code;
       const node = { cond, key: body.slice(3), then: [], else: [] };
       if (cond === 'v') paperIds.add(node.key);
+      if (cond === 's' || cond === 'h') libraryPaperIds.add(node.key);
       target().push(node);
       stack.push({ node, inElse: false });
     }
   }
   if (stack.length > 0) throw new Error('reader-template: a condition was never closed');
   if (last < html.length) root.push(Buffer.from(html.slice(last)));
-  return { parts: root, paperIds: [...paperIds], personal };
+  return { parts: root, paperIds: [...paperIds], libraryPaperIds: [...libraryPaperIds], personal };
 }
 
 /** What a template is filled with: one reader's state. */
@@ -86,6 +95,8 @@ export interface ReaderState {
   viewer: Viewer;
   csrf: string;
   voted: ReadonlySet<string>;
+  saved: ReadonlySet<string>;
+  hidden: ReadonlySet<string>;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -103,7 +114,8 @@ export function fillTemplate(template: ReaderTemplate, state: ReaderState): Buff
       if (Buffer.isBuffer(part)) out.push(part);
       else if ('slot' in part) out.push(slots[part.slot]);
       else {
-        const holds = part.cond === 'v' ? state.voted.has(part.key) : String(state.viewer.id) === part.key;
+        const holds =
+          part.cond === 'v' ? state.voted.has(part.key) : part.cond === 's' ? state.saved.has(part.key) : part.cond === 'h' ? state.hidden.has(part.key) : String(state.viewer.id) === part.key;
         walk(holds ? part.then : part.else);
       }
     }

@@ -5,7 +5,7 @@ import { Layout, chromeOf } from '../ui/layout.tsx';
 import { PaperList } from '../papers/components.tsx';
 import { plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
-import { viewerVotes } from '../votes/queries.ts';
+import { viewerPaperState } from '../library/viewer.ts';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;
@@ -29,7 +29,7 @@ export async function showOrganization(c: Context<AppEnv>) {
     organizationPapers(db, org.id, sort, PAGE_SIZE + 1, page * PAGE_SIZE),
   ]);
   const shown = views.slice(0, PAGE_SIZE);
-  const votes = await viewerVotes(c, shown.map((v) => v.paper.id));
+  const votes = await viewerPaperState(c, shown.map((v) => v.paper.id));
   const base = `/organizations/${encodeURIComponent(org.name)}`;
   const href = (s: Sort, p = 0) => `${base}?sort=${s}${p > 0 ? `&p=${p}` : ''}`;
   return c.html(

@@ -1,6 +1,6 @@
 import { raw } from 'hono/html';
 import type { PaperView } from './read-model.ts';
-import { MathText, paperPath, Upvotes, type VoteState } from '../ui/components.tsx';
+import { HideButton, MathText, paperPath, SaveButton, UnlessHidden, Upvotes, type VoteState } from '../ui/components.tsx';
 import { hasMath, renderMathExcerpt } from '../ui/math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 
@@ -60,6 +60,10 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
             <CommentIcon /> {paper.comments}
           </a>
           {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
+          <span class="card-actions">
+            <SaveButton paperId={paper.id} votes={votes} />
+            <HideButton paperId={paper.id} votes={votes} />
+          </span>
         </div>
       </div>
     </article>
@@ -83,9 +87,11 @@ export function PaperList({ views, start = 0, votes, highlights }: { views: Pape
   return (
     <ol class="cards">
       {views.map((view, i) => (
-        <li>
-          <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
-        </li>
+        <UnlessHidden paperId={view.paper.id} votes={votes}>
+          <li>
+            <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
+          </li>
+        </UnlessHidden>
       ))}
     </ol>
   );

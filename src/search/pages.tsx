@@ -4,7 +4,7 @@ import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 import { type VoteState } from '../ui/components.tsx';
 import { PaperList } from '../papers/components.tsx';
-import { viewerVotes } from '../votes/queries.ts';
+import { viewerPaperState } from '../library/viewer.ts';
 import { QueryError } from './query.ts';
 import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';
 import { searchWithViews, type SearchPage } from './results.ts';
@@ -44,7 +44,7 @@ export async function showSearch(c: Context<AppEnv>) {
     if (err instanceof QueryError) return c.html(<SearchLayout c={c} raw={raw} problem={err.message} />, 400);
     throw err;
   }
-  const votes = await viewerVotes(c, page.views.map((v) => v.paper.id));
+  const votes = await viewerPaperState(c, page.views.map((v) => v.paper.id));
   const pageIndex = params.p ?? 0;
   // A fallback to text lasts only while the embedding service is down: never kept by a cache.
   if (page.result.notice) c.header('Cache-Control', 'no-store');

@@ -18,6 +18,10 @@ export interface VoteState {
   csrf: string;
   /** Ids of the papers on the page that the viewer upvoted. */
   voted: ReadonlySet<string>;
+  /** Ids of the papers on the page in any of the viewer's collections (library/queries.ts). */
+  saved?: ReadonlySet<string>;
+  /** Ids of the papers on the page the viewer hid or marked "not interested": their cards are left out. */
+  hidden?: ReadonlySet<string>;
   /** A page for every reader (http/reader-template.ts): each button in both states, the reader's chosen when the page is filled in. */
   template?: boolean;
 }
@@ -68,4 +72,87 @@ export function Upvotes({ paperId, count, votes, upvoted = votes?.voted.has(pape
       </button>
     </form>
   );
+}
+
+/**
+ * The save button: puts the paper in the reader's library (their default collection), or takes
+ * it out of every collection. A form that works without JavaScript (static/library.js makes it
+ * instant); anonymous readers' goes to sign-in and back.
+ */
+export function SaveButton({ paperId, votes, saved = votes?.saved?.has(paperId) ?? false }: { paperId: string; votes?: VoteState; saved?: boolean }) {
+  if (votes?.template) {
+    const plain = { ...votes, template: false };
+    return (
+      <>
+        {raw(ifReader('saved', paperId))}
+        <SaveButton paperId={paperId} votes={plain} saved={true} />
+        {raw(ELSE)}
+        <SaveButton paperId={paperId} votes={plain} saved={false} />
+        {raw(END)}
+      </>
+    );
+  }
+  if (!votes) {
+    return (
+      <form class="save" method="get" action="/signin">
+        <input type="hidden" name="next" value={paperPath(paperId)} />
+        <button type="submit" class="save-button" title="Sign in to save papers to your library">
+          <span aria-hidden="true">☆</span> Save
+        </button>
+      </form>
+    );
+  }
+  return (
+    <form class="save" method="post" action={`${paperPath(paperId)}/save`} data-save="">
+      <input type="hidden" name="_csrf" value={votes.csrf} />
+      <input type="hidden" name="action" value={saved ? 'unsave' : 'save'} />
+      <button type="submit" class="save-button" aria-pressed={saved ? 'true' : 'false'} title={saved ? 'Saved in your library · remove it' : 'Save to your library'}>
+        <span aria-hidden="true">{saved ? '★' : '☆'}</span> <span class="save-label">{saved ? 'Saved' : 'Save'}</span>
+      </button>
+    </form>
+  );
+}
+
+/**
+ * "Not interested": hides the paper from the reader's lists, search and digests (undo from
+ * the library, or here when it is hidden). Signed-in readers only.
+ */
+export function HideButton({ paperId, votes, hidden = votes?.hidden?.has(paperId) ?? false }: { paperId: string; votes?: VoteState; hidden?: boolean }) {
+  if (!votes) return null;
+  if (votes.template) {
+    const plain = { ...votes, template: false };
+    return (
+      <>
+        {raw(ifReader('hidden', paperId))}
+        <HideButton paperId={paperId} votes={plain} hidden={true} />
+        {raw(ELSE)}
+        <HideButton paperId={paperId} votes={plain} hidden={false} />
+        {raw(END)}
+      </>
+    );
+  }
+  return (
+    <form class="hide" method="post" action={`${paperPath(paperId)}/hide`} data-hide="">
+      <input type="hidden" name="_csrf" value={votes.csrf} />
+      <input type="hidden" name="action" value={hidden ? 'unhide' : 'not-interested'} />
+      <button type="submit" class="hide-button" aria-pressed={hidden ? 'true' : 'false'} title={hidden ? 'Hidden from your lists · show it again' : 'Not interested: hide it from your lists, search and digests'}>
+        {hidden ? 'Hidden · undo' : 'Not interested'}
+      </button>
+    </form>
+  );
+}
+
+/** A part of a list left out for a reader who hid the paper: a template condition, or the reader's own set. */
+export function UnlessHidden({ paperId, votes, children }: { paperId: string; votes?: VoteState; children: unknown }) {
+  if (votes?.template) {
+    return (
+      <>
+        {raw(ifReader('hidden', paperId))}
+        {raw(ELSE)}
+        {children}
+        {raw(END)}
+      </>
+    );
+  }
+  return votes?.hidden?.has(paperId) ? null : <>{children}</>;
 }

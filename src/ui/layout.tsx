@@ -70,6 +70,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
         <script src="/static/vote.js" defer />
+        <script src="/static/library.js" defer />
         <script src="/static/subscribe.js" defer />
       </head>
       <body>

@@ -9,6 +9,7 @@ import { formHeaders, signedInUser, type TestUser } from '../../test/community.t
 import { importHfItems } from '../ingest/hf-import.ts';
 import { postComment } from '../comments/comments.ts';
 import { castVote } from '../votes/votes.ts';
+import { hidePaper, savePaper } from '../library/collections.ts';
 
 const DAY = '2026-11-18';
 const IDS = ['2611.00101', '2611.00102', '2611.00103'];
@@ -21,6 +22,10 @@ const record = (id: string) => ({
 
 /** Which papers a page shows as upvoted by its reader (the form offers to withdraw). */
 const votedOn = (html: string) => IDS.filter((id) => new RegExp(`action="/papers/${id.replace('.', '\\.')}/upvote"[^>]*>\\s*<input[^>]*>\\s*<input type="hidden" name="action" value="down"`).test(html));
+/** Which papers a page shows as saved by its reader (the form offers to remove). */
+const savedOn = (html: string) => IDS.filter((id) => new RegExp(`action="/papers/${id.replace('.', '\\.')}/save"[^>]*>\\s*<input[^>]*>\\s*<input type="hidden" name="action" value="unsave"`).test(html));
+/** Which papers have a card (an upvote form) on a page. */
+const cardsOn = (html: string) => IDS.filter((id) => html.includes(`action="/papers/${id}/upvote"`));
 const csrfValues = (html: string) => [...new Set([...html.matchAll(/name="_csrf" value="([^"]*)"/g)].map((m) => m[1]))];
 
 describe('page cache: shared pages, personal state', () => {
@@ -36,6 +41,8 @@ describe('page cache: shared pages, personal state', () => {
     bob = await signedInUser(db);
     await castVote(db, ada.id, IDS[0]!, 'up');
     await castVote(db, bob.id, IDS[1]!, 'up');
+    await savePaper(db.kysely, ada.id, IDS[2]!);
+    await hidePaper(db.kysely, bob.id, IDS[0]!, 'not-interested');
     await postComment(db.kysely, { id: ada.id, username: ada.username, fullname: ada.username, email: null, role: 'user', avatarUrl: null }, IDS[0]!, 'Ada was here', null);
   });
   afterAll(() => db.close());
@@ -54,6 +61,7 @@ describe('page cache: shared pages, personal state', () => {
           expect(html).not.toContain('\u0001');
           if (!user) {
             expect(html).not.toContain('_csrf');
+            expect(html).not.toContain('value="unsave"');
             expect(html).not.toContain('class="tab">user');
             expect(html).toContain('Sign in');
             continue;
@@ -65,6 +73,10 @@ describe('page cache: shared pages, personal state', () => {
           expect(html).not.toContain(`href="/users/${other.username}" class="tab"`);
           const expected = path.startsWith('/papers/date') ? [user === ada ? IDS[0] : IDS[1]] : user === ada ? [IDS[0]] : [];
           expect(votedOn(html), `${who} on ${path}`).toEqual(expected);
+          // Saved papers are the reader's own; so are hidden ones, whose cards leave their lists.
+          expect(savedOn(html), `${who} saved on ${path}`).toEqual(path.startsWith('/papers/date') && user === ada ? [IDS[2]] : []);
+          if (path.startsWith('/papers/date')) expect(cardsOn(html), `${who} cards on ${path}`).toEqual(user === bob ? [IDS[1], IDS[2]] : IDS);
+          else expect(html.includes('value="unhide"'), `${who} hide state on ${path}`).toBe(user === bob);
           if (path === `/papers/${IDS[0]}`) {
             // Only the comment's author may edit it.
             expect(html.includes('/edit"'), `${who} edit control`).toBe(user === ada);

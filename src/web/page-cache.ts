@@ -8,8 +8,17 @@ import { currentContentVersion } from '../db/content-version.ts';
 import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts';
 import { csrfToken, sessionCsrfToken } from '../http/authenticate.ts';
 import { votedPaperIds } from '../votes/queries.ts';
+import { libraryStateAmong } from '../library/queries.ts';
 import { cachedResponses } from '../core/metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from '../http/reader-template.ts';
+
+/** A reader's state on a page's papers. */
+interface PaperStates {
+  voted: ReadonlySet<string>;
+  saved: ReadonlySet<string>;
+  hidden: ReadonlySet<string>;
+}
+const NO_STATES: PaperStates = { voted: new Set(), saved: new Set(), hidden: new Set() };
 
 /** One page as every anonymous reader gets it: bytes and headers ready to send, compressed once. */
 interface Entry {
@@ -252,29 +261,34 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     c.res = new Response(c.req.method === 'HEAD' ? null : bytes(body), { status: entry.status, headers: { ...entry.headers, ...cacheHeaders } });
   };
 
-  /** The template filled in for this reader: one query for which of its papers they upvoted. */
+  /** The template filled in for this reader: one query for which of its papers they upvoted, one for what they saved and hid. */
   const readerBody = (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer) => fillFor(template, viewer, csrfToken(c));
 
   /**
-   * Which of a template's papers each reader upvoted, kept until the content version changes
-   * (their own votes bump it): a reader reading the same page again costs no query.
+   * Which of a template's papers each reader upvoted, saved and hid, kept until the content
+   * version changes (their own votes, saves and hides bump it): a reader reading the same page
+   * again costs no query.
    */
-  const votedSets = new Map<string, { version: number; voted: Promise<Set<string>> }>();
+  const readerSets = new Map<string, { version: number; state: Promise<PaperStates> }>();
+  const statesOf = async (template: ReaderTemplate, userId: number): Promise<PaperStates> => {
+    const [voted, library] = await Promise.all([votedPaperIds(db.kysely, userId, template.paperIds), libraryStateAmong(db.kysely, userId, template.libraryPaperIds)]);
+    return { voted, ...library };
+  };
   const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: number): Promise<Buffer> => {
-    if (!template.personal) return fillTemplate(template, { viewer, csrf: '', voted: new Set() });
-    if (template.paperIds.length === 0) return fillTemplate(template, { viewer, csrf, voted: new Set() });
-    if (key === undefined || version === undefined) return fillTemplate(template, { viewer, csrf, voted: await votedPaperIds(db.kysely, viewer.id, template.paperIds) });
-    const votedKey = `${viewer.id}\n${key}`;
-    let kept = votedSets.get(votedKey);
+    if (!template.personal) return fillTemplate(template, { viewer, csrf: '', ...NO_STATES });
+    if (template.paperIds.length === 0 && template.libraryPaperIds.length === 0) return fillTemplate(template, { viewer, csrf, ...NO_STATES });
+    if (key === undefined || version === undefined) return fillTemplate(template, { viewer, csrf, ...(await statesOf(template, viewer.id)) });
+    const readerKey = `${viewer.id}\n${key}`;
+    let kept = readerSets.get(readerKey);
     if (!kept || kept.version !== version) {
-      kept = { version, voted: votedPaperIds(db.kysely, viewer.id, template.paperIds) };
-      votedSets.delete(votedKey);
-      votedSets.set(votedKey, kept);
-      if (votedSets.size > MAX_KEPT_READERS) votedSets.delete(votedSets.keys().next().value!);
+      kept = { version, state: statesOf(template, viewer.id) };
+      readerSets.delete(readerKey);
+      readerSets.set(readerKey, kept);
+      if (readerSets.size > MAX_KEPT_READERS) readerSets.delete(readerSets.keys().next().value!);
       const failed = kept;
-      kept.voted.catch(() => votedSets.get(votedKey) === failed && votedSets.delete(votedKey));
+      kept.state.catch(() => readerSets.get(readerKey) === failed && readerSets.delete(readerKey));
     }
-    return fillTemplate(template, { viewer, csrf, voted: await kept.voted });
+    return fillTemplate(template, { viewer, csrf, ...(await kept.state) });
   };
 
   /**
@@ -298,7 +312,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   };
   const forgetReaders = () => {
     sessions.clear();
-    votedSets.clear();
+    readerSets.clear();
   };
 
   return { early, middleware, forgetReaders };

@@ -2,14 +2,14 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
-import { MathText, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
+import { HideButton, MathText, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { stripMath } from '../ui/math.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
-import { viewerVotes } from '../votes/queries.ts';
+import { viewerPaperState } from '../library/viewer.ts';
 import { relatedPapersKept } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
 
@@ -27,7 +27,7 @@ export async function showPaper(c: Context<AppEnv>) {
   if (markdown) {
     return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
-  const [days, categories, votes, discussion, related] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerVotes(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source), relatedViews(c.var.db, arxiv.id)]);
+  const [days, categories, votes, discussion, related] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerPaperState(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source), relatedViews(c.var.db, arxiv.id)]);
   return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} related={related} chrome={chromeOf(c)} />);
 }
 
@@ -175,6 +175,8 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
           </dl>
           <div class="actions">
             <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
+            <SaveButton paperId={paper.id} votes={votes} />
+            <HideButton paperId={paper.id} votes={votes} />
             <a class="button" href={links.abs}>
               arXiv page
             </a>

@@ -18,6 +18,7 @@ import * as digests from '../digests/pages.tsx';
 import { showProfile } from '../accounts/profile.tsx';
 import { showOutbox, showOutboxMail } from './dev-outbox.tsx';
 import { upvotePaperForm } from '../votes/routes.ts';
+import { hidePaperForm, savePaperForm } from '../library/routes.ts';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 
@@ -40,6 +41,8 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get('/papers/trending', showTrending);
   pages.get('/papers/search', showSearch);
   pages.post('/papers/:id{.+}/upvote', upvotePaperForm);
+  pages.post('/papers/:id{.+}/save', savePaperForm);
+  pages.post('/papers/:id{.+}/hide', hidePaperForm);
   pages.post('/papers/:id{.+}/comments', postCommentForm);
   pages.post('/papers/:id{.+}/report', moderation.reportPaper);
   pages.post('/papers/:id{.+}/claim', claimAuthorship);

@@ -1,0 +1,17 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/env.ts';
+import type { VoteState } from '../ui/components.tsx';
+import { viewerVotes } from '../votes/queries.ts';
+import { libraryStateAmong } from './queries.ts';
+
+/**
+ * What a page's cards need of a signed-in reader: the upvote state (votes/queries.ts) and which
+ * papers they saved and hid. On a template (http/reader-template.ts) both are conditions filled
+ * per reader; otherwise one query more. Undefined for anonymous readers.
+ */
+export async function viewerPaperState(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
+  const votes = await viewerVotes(c, paperIds);
+  if (!votes || votes.template) return votes;
+  const { saved, hidden } = await libraryStateAmong(c.var.db.kysely, c.var.auth.kind === 'anonymous' ? -1 : c.var.auth.viewer.id, paperIds);
+  return { ...votes, saved, hidden };
+}
