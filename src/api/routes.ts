@@ -9,6 +9,7 @@ import { upvotePaper, withdrawUpvote } from '../votes/routes.ts';
 import { submitPaperApi } from '../submissions/routes.tsx';
 import { getOpenApi } from './openapi.ts';
 import { getUser } from '../accounts/profile.tsx';
+import { addFollow, listFollows, removeFollow } from '../follows/routes.tsx';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
@@ -27,5 +28,8 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/papers/:id{.+}', getPaper);
   api.get('/api/organizations/:name', getOrganization);
   api.get('/api/users/:name', getUser);
+  api.get('/api/follows', listFollows);
+  api.post('/api/follows', addFollow);
+  api.delete('/api/follows', removeFollow);
   return api;
 }

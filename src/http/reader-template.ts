@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Viewer } from '../auth/sessions.ts';
 
 /**
@@ -19,13 +19,21 @@ const mark = (body: string) => `${OPEN}${body}${CLOSE}`;
 /** Slots: the reader's username, e-mail and CSRF token, as they appear in the page's HTML. */
 export const SLOT = { username: mark('U'), email: mark('E'), csrf: mark('C') } as const;
 
-/** Conditions a part of the page depends on: the reader upvoted paper `key`, or wrote a comment as user `key`. */
-export type Condition = 'voted' | 'own';
-const CONDITION_CODE: Record<Condition, string> = { voted: 'v', own: 'o' };
+/**
+ * Conditions a part of the page depends on: the reader upvoted paper `key`, wrote a comment as
+ * user `key`, or follows what `key` names (follows/targets.ts followKey, a hash).
+ */
+export type Condition = 'voted' | 'own' | 'follows';
+const CONDITION_CODE: Record<Condition, string> = { voted: 'v', own: 'o', follows: 'f' };
 
 /** Opens a two-branch part: what follows shows when the condition holds, up to `ELSE`. */
 export const ifReader = (condition: Condition, key: string | number) => mark(`?${CONDITION_CODE[condition]}:${key}`);
 export const ELSE = mark('|');
+
+/** The key a follow button names what it follows by (`follows` conditions): a hash, so no user text reaches a marker. */
+export function followKey(kind: string, target: string): string {
+  return createHash('sha256').update(`${kind}\n${target}`).digest('base64url').slice(0, 16);
+}
 export const END = mark('/');
 
 /**
@@ -36,12 +44,14 @@ export function templateViewer(role: Viewer['role']): Viewer {
   return { id: -1, username: SLOT.username, fullname: SLOT.username, email: SLOT.email, role, avatarUrl: null };
 }
 
-type Part = Buffer | { slot: 'U' | 'E' | 'C' } | { cond: 'v' | 'o'; key: string; then: Part[]; else: Part[] };
+type Part = Buffer | { slot: 'U' | 'E' | 'C' } | { cond: 'v' | 'o' | 'f'; key: string; then: Part[]; else: Part[] };
 
 /** A parsed template: its parts, and the papers whose upvote state it needs. */
 export interface ReaderTemplate {
   parts: Part[];
   paperIds: string[];
+  /** Whether it has follow buttons, whose state needs the reader's follows. */
+  follows: boolean;
   /** Whether there is anything to fill in (a page with no markers is sent as it is). */
   personal: boolean;
 }
@@ -60,6 +70,7 @@ export function parseTemplate(html: string): ReaderTemplate {
   };
   let last = 0;
   let personal = false;
+  let follows = false;
   for (const m of html.matchAll(MARKER)) {
     personal = true;
     if (m.index > last) target().push(Buffer.from(html.slice(last, m.index)));
@@ -69,16 +80,17 @@ export function parseTemplate(html: string): ReaderTemplate {
     else if (body === '|') stack[stack.length - 1]!.inElse = true;
     else if (body === '/') stack.pop();
     else {
-      const cond = body[1] as 'v' | 'o';
+      const cond = body[1] as 'v' | 'o' | 'f';
       const node = { cond, key: body.slice(3), then: [], else: [] };
       if (cond === 'v') paperIds.add(node.key);
+      if (cond === 'f') follows = true;
       target().push(node);
       stack.push({ node, inElse: false });
     }
   }
   if (stack.length > 0) throw new Error('reader-template: a condition was never closed');
   if (last < html.length) root.push(Buffer.from(html.slice(last)));
-  return { parts: root, paperIds: [...paperIds], personal };
+  return { parts: root, paperIds: [...paperIds], follows, personal };
 }
 
 /** What a template is filled with: one reader's state. */
@@ -86,6 +98,8 @@ export interface ReaderState {
   viewer: Viewer;
   csrf: string;
   voted: ReadonlySet<string>;
+  /** The follow keys of what the reader follows (only read when the template has follow buttons). */
+  follows?: ReadonlySet<string>;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -103,7 +117,8 @@ export function fillTemplate(template: ReaderTemplate, state: ReaderState): Buff
       if (Buffer.isBuffer(part)) out.push(part);
       else if ('slot' in part) out.push(slots[part.slot]);
       else {
-        const holds = part.cond === 'v' ? state.voted.has(part.key) : String(state.viewer.id) === part.key;
+        const holds =
+          part.cond === 'v' ? state.voted.has(part.key) : part.cond === 'f' ? (state.follows?.has(part.key) ?? false) : String(state.viewer.id) === part.key;
         walk(holds ? part.then : part.else);
       }
     }

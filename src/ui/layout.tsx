@@ -70,6 +70,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
         <script src="/static/vote.js" defer />
+        <script src="/static/follow.js" defer />
         <script src="/static/subscribe.js" defer />
       </head>
       <body>
@@ -99,6 +100,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
             <nav class="account" aria-label="Account">
               {viewer ? (
                 <>
+                  <a href="/following" class="tab">Following</a>
                   <a href="/submit" class="tab">Submit</a>
                   {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
                   <a href={`/users/${viewer.username}`} class="tab">{viewer.username}</a>

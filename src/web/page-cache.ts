@@ -8,6 +8,7 @@ import { currentContentVersion } from '../db/content-version.ts';
 import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts';
 import { csrfToken, sessionCsrfToken } from '../http/authenticate.ts';
 import { votedPaperIds } from '../votes/queries.ts';
+import { followKeysOf } from '../follows/queries.ts';
 import { cachedResponses } from '../core/metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from '../http/reader-template.ts';
 
@@ -256,26 +257,40 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   const readerBody = (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer) => fillFor(template, viewer, csrfToken(c));
 
   /**
-   * Which of a template's papers each reader upvoted, kept until the content version changes
-   * (their own votes bump it): a reader reading the same page again costs no query.
+   * Which of a template's papers each reader upvoted, and what they follow, kept until the
+   * content version changes (their own votes and follows bump it): a reader reading the same
+   * page again costs no query.
    */
   const votedSets = new Map<string, { version: number; voted: Promise<Set<string>> }>();
+  const followSets = new Map<number, { version: number; follows: Promise<Set<string>> }>();
   const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: number): Promise<Buffer> => {
     if (!template.personal) return fillTemplate(template, { viewer, csrf: '', voted: new Set() });
-    if (template.paperIds.length === 0) return fillTemplate(template, { viewer, csrf, voted: new Set() });
-    if (key === undefined || version === undefined) return fillTemplate(template, { viewer, csrf, voted: await votedPaperIds(db.kysely, viewer.id, template.paperIds) });
-    const votedKey = `${viewer.id}\n${key}`;
-    let kept = votedSets.get(votedKey);
-    if (!kept || kept.version !== version) {
-      kept = { version, voted: votedPaperIds(db.kysely, viewer.id, template.paperIds) };
-      votedSets.delete(votedKey);
-      votedSets.set(votedKey, kept);
-      if (votedSets.size > MAX_KEPT_READERS) votedSets.delete(votedSets.keys().next().value!);
-      const failed = kept;
-      kept.voted.catch(() => votedSets.get(votedKey) === failed && votedSets.delete(votedKey));
-    }
-    return fillTemplate(template, { viewer, csrf, voted: await kept.voted });
+    const [voted, follows] = await Promise.all([votedFor(template, viewer, key, version), template.follows ? followsFor(viewer, version) : undefined]);
+    return fillTemplate(template, { viewer, csrf, voted, follows });
   };
+  const votedFor = (template: ReaderTemplate, viewer: Viewer, key?: string, version?: number): Promise<Set<string>> => {
+    if (template.paperIds.length === 0) return Promise.resolve(new Set());
+    if (key === undefined || version === undefined) return votedPaperIds(db.kysely, viewer.id, template.paperIds);
+    const votedKey = `${viewer.id}\n${key}`;
+    return kept(votedSets, votedKey, version, () => ({ version, voted: votedPaperIds(db.kysely, viewer.id, template.paperIds) }), (k) => k.voted);
+  };
+  const followsFor = (viewer: Viewer, version?: number): Promise<Set<string>> => {
+    if (version === undefined) return followKeysOf(db.kysely, viewer.id);
+    return kept(followSets, viewer.id, version, () => ({ version, follows: followKeysOf(db.kysely, viewer.id) }), (k) => k.follows);
+  };
+  /** A reader's entry of `map` at `version`, made by `make` when missing or stale; forgotten if its query fails. */
+  function kept<K, V extends { version: number }>(map: Map<K, V>, key: K, version: number, make: () => V, value: (v: V) => Promise<Set<string>>): Promise<Set<string>> {
+    let entry = map.get(key);
+    if (!entry || entry.version !== version) {
+      const fresh = make();
+      entry = fresh;
+      map.delete(key);
+      map.set(key, fresh);
+      if (map.size > MAX_KEPT_READERS) map.delete(map.keys().next().value!);
+      value(fresh).catch(() => map.get(key) === fresh && map.delete(key));
+    }
+    return value(entry);
+  }
 
   /**
    * The session a cookie names, as read at most SESSION_TTL_MS ago: a page view does not query
@@ -299,6 +314,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   const forgetReaders = () => {
     sessions.clear();
     votedSets.clear();
+    followSets.clear();
   };
 
   return { early, middleware, forgetReaders };
