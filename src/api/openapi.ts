@@ -296,6 +296,48 @@ export const openApiDocument = {
         responses: { 200: json(ref('FollowState'), 'Not followed.'), ...pick(400, 401, 403, 429) },
       },
     },
+    '/api/for-you': {
+      get: {
+        operationId: 'getForYou',
+        summary: 'Recent papers ranked for you, each with why',
+        description:
+          'Learned from your upvotes, saves, hides (against) and follows: a tf-idf linear model per reader, the authors and organizations of papers you liked, what you follow, and popularity. ' +
+          'With nothing to learn from yet, the popular recent papers (`seeded`). Papers you hid or already liked never appear.',
+        tags: ['follows'],
+        security: [{ bearerAuth: ['read'] }, { sessionCookie: [] }],
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 1000, default: 0 } },
+        ],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              properties: {
+                seeded: { type: 'boolean' },
+                papers: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string' },
+                      title: { type: 'string' },
+                      publishedAt: { type: 'string', format: 'date-time' },
+                      upvotes: { type: 'integer' },
+                      authors: { type: 'array', items: { type: 'string' } },
+                      score: { type: 'number' },
+                      reasons: { type: 'array', items: { type: 'string' }, examples: [['because you upvoted “Attention is all you need”', 'about diffusion, reward model']] },
+                    },
+                  },
+                },
+              },
+            },
+            'Best first.',
+          ),
+          ...pick(400, 401, 403, 429),
+        },
+      },
+    },
     '/api/organizations/{name}': {
       get: {
         operationId: 'getOrganization',

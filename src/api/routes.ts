@@ -10,6 +10,7 @@ import { submitPaperApi } from '../submissions/routes.tsx';
 import { getOpenApi } from './openapi.ts';
 import { getUser } from '../accounts/profile.tsx';
 import { addFollow, listFollows, removeFollow } from '../follows/routes.tsx';
+import { getForYou } from '../foryou/routes.tsx';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
@@ -31,5 +32,6 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/follows', listFollows);
   api.post('/api/follows', addFollow);
   api.delete('/api/follows', removeFollow);
+  api.get('/api/for-you', getForYou);
   return api;
 }

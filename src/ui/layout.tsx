@@ -100,6 +100,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
             <nav class="account" aria-label="Account">
               {viewer ? (
                 <>
+                  <a href="/for-you" class="tab">For you</a>
                   <a href="/following" class="tab">Following</a>
                   <a href="/submit" class="tab">Submit</a>
                   {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
