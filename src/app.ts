@@ -94,6 +94,9 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   // Hono's `/papers/*` matches `/papers` itself too: one registration, or the cache runs twice there.
   app.use('/papers/*', cache.middleware);
   app.use('/api/*', cache.middleware);
+  // Pages with follow buttons: their state is filled in per reader like votes (ui/follow.tsx).
+  app.use('/organizations/*', cache.middleware);
+  app.use('/authors/*', cache.middleware);
   app.route('/', apiRoutes());
   app.route('/', pageRoutes());
   app.route('/', feedRoutes());

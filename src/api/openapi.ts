@@ -58,6 +58,7 @@ export const openApiDocument = {
     { name: 'votes', description: 'Upvotes (write)' },
     { name: 'submissions', description: 'Submitting papers to today\'s list (write)' },
     { name: 'comments', description: 'Discussion on a paper' },
+    { name: 'follows', description: 'Following authors, organizations, categories and searches; recommendations' },
   ],
   paths: {
     '/api/openapi.json': {
@@ -265,6 +266,78 @@ export const openApiDocument = {
         responses: { 204: { description: 'Deleted.' }, ...pick(400, 401, 403, 404, 429) },
       },
     },
+    '/api/follows': {
+      get: {
+        operationId: 'listFollows',
+        summary: 'What you follow',
+        tags: ['follows'],
+        security: [{ bearerAuth: ['read'] }, { sessionCookie: [] }],
+        responses: { 200: json({ type: 'array', items: ref('Follow') }, 'Everything you follow, newest first.'), ...pick(401, 403, 429) },
+      },
+      post: {
+        operationId: 'follow',
+        summary: 'Follow an author (by name), an organization, an arXiv category or a search',
+        description: 'Repeating it changes nothing. New papers from what you follow are at `/following` and weigh in `/api/for-you`.',
+        tags: ['follows'],
+        security: writeAccess,
+        requestBody: { required: true, content: { 'application/json': { schema: ref('FollowTarget') } } },
+        responses: { 200: json(ref('FollowState'), 'Followed.'), ...pick(400, 401, 403, 404, 409, 429) },
+      },
+      delete: {
+        operationId: 'unfollow',
+        summary: 'Stop following',
+        description: 'Repeating it changes nothing.',
+        tags: ['follows'],
+        security: writeAccess,
+        parameters: [
+          { name: 'kind', in: 'query', required: true, schema: { type: 'string', enum: ['author', 'organization', 'category', 'search'] } },
+          { name: 'target', in: 'query', required: true, schema: { type: 'string' } },
+        ],
+        responses: { 200: json(ref('FollowState'), 'Not followed.'), ...pick(400, 401, 403, 429) },
+      },
+    },
+    '/api/for-you': {
+      get: {
+        operationId: 'getForYou',
+        summary: 'Recent papers ranked for you, each with why',
+        description:
+          'Learned from your upvotes, saves, hides (against) and follows: a tf-idf linear model per reader, the authors and organizations of papers you liked, what you follow, and popularity. ' +
+          'With nothing to learn from yet, the popular recent papers (`seeded`). Papers you hid or already liked never appear.',
+        tags: ['follows'],
+        security: [{ bearerAuth: ['read'] }, { sessionCookie: [] }],
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 1000, default: 0 } },
+        ],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              properties: {
+                seeded: { type: 'boolean' },
+                papers: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'string' },
+                      title: { type: 'string' },
+                      publishedAt: { type: 'string', format: 'date-time' },
+                      upvotes: { type: 'integer' },
+                      authors: { type: 'array', items: { type: 'string' } },
+                      score: { type: 'number' },
+                      reasons: { type: 'array', items: { type: 'string' }, examples: [['because you upvoted “Attention is all you need”', 'about diffusion, reward model']] },
+                    },
+                  },
+                },
+              },
+            },
+            'Best first.',
+          ),
+          ...pick(400, 401, 403, 429),
+        },
+      },
+    },
     '/api/organizations/{name}': {
       get: {
         operationId: 'getOrganization',
@@ -347,6 +420,16 @@ export const openApiDocument = {
       },
     },
     schemas: {
+      FollowTarget: {
+        type: 'object',
+        required: ['kind', 'target'],
+        properties: {
+          kind: { type: 'string', enum: ['author', 'organization', 'category', 'search'] },
+          target: { type: 'string', description: 'An author\'s name as papers give it, an organization\'s name (slug), an arXiv category (`cs.LG`) or archive (`cs`), or a search query.', maxLength: 200 },
+        },
+      },
+      Follow: { type: 'object', properties: { kind: { type: 'string' }, target: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+      FollowState: { type: 'object', properties: { kind: { type: 'string' }, target: { type: 'string' }, following: { type: 'boolean' } } },
       Error: {
         type: 'object',
         required: ['error'],

@@ -10,6 +10,8 @@ import { submitPaperApi } from '../submissions/routes.tsx';
 import { getOpenApi } from './openapi.ts';
 import { getUser } from '../accounts/profile.tsx';
 import { hidePaperApi, markReadApi, savePaperApi, unhidePaperApi, unsavePaperApi } from '../library/routes.ts';
+import { addFollow, listFollows, removeFollow } from '../follows/routes.tsx';
+import { getForYou } from '../foryou/routes.tsx';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
@@ -35,5 +37,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/papers/:id{.+}', getPaper);
   api.get('/api/organizations/:name', getOrganization);
   api.get('/api/users/:name', getUser);
+  api.get('/api/follows', listFollows);
+  api.post('/api/follows', addFollow);
+  api.delete('/api/follows', removeFollow);
+  api.get('/api/for-you', getForYou);
   return api;
 }

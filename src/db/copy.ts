@@ -47,6 +47,8 @@ export const COPIED_TABLES = [
   { table: 'collections', key: ['id'] },
   { table: 'collection_items', key: ['id'] },
   { table: 'paper_marks', key: ['user_id', 'paper_id'] },
+  { table: 'follows', key: ['user_id', 'kind', 'target'] },
+  { table: 'feed_tokens', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;

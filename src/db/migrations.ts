@@ -599,6 +599,32 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Issue 17: what a reader follows (authors by name, organizations, arXiv categories, saved
+    // searches), the tokens of their private for-you feed (only hashes, revocable), and whether
+    // their digest is "for you". Author pages look papers up by name, hence its index.
+    '017_follows': {
+      async up(db) {
+        await db.schema
+          .createTable('follows')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('follows_pk', ['user_id', 'kind', 'target'])
+          .execute();
+        await id(db, 'feed_tokens')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('feed_tokens_user').on('feed_tokens').column('user_id').execute();
+        await db.schema.createIndex('paper_authors_name').on('paper_authors').column('name').execute();
+        await db.schema.alterTable('subscriptions').addColumn('for_you', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

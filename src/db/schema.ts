@@ -36,6 +36,26 @@ export interface Database {
   collection_items: CollectionItemTable;
   paper_marks: PaperMarkTable;
   arxiv_metadata_checks: ArxivMetadataCheckTable;
+  follows: FollowTable;
+  feed_tokens: FeedTokenTable;
+}
+
+/** Something a reader follows: `author` (a name as papers give it), `organization` (its slug), `category` or `search` (a query). */
+export interface FollowTable {
+  user_id: number;
+  kind: string;
+  target: string;
+  created_at: string;
+}
+
+/** A reader's private feed token (`/feeds/for-you.rss?token=…`): read-only, revocable; only its SHA-256 is stored. */
+export interface FeedTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }
 
 /** Someone who asked for the digest by e-mail (docs/decisions/010-digests.md). */
@@ -57,6 +77,8 @@ export interface SubscriptionTable {
   /** Permanent delivery failures in a row. */
   bounces: Generated<number>;
   last_error: string | null;
+  /** 1 when the digest is ranked for the subscriber's account (for you) instead of by topics. */
+  for_you: Generated<number>;
 }
 
 /**

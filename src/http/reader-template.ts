@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Viewer } from '../auth/sessions.ts';
 
 /**
@@ -21,15 +21,21 @@ export const SLOT = { username: mark('U'), email: mark('E'), csrf: mark('C') } a
 
 /**
  * Conditions a part of the page depends on: the reader upvoted paper `key`, saved it (in any of
- * their collections), hid it, or wrote a comment as user `key`.
+ * their collections), hid it, wrote a comment as user `key`, or follows what `key` names
+ * (follows/targets.ts followKey, a hash).
  */
-export type Condition = 'voted' | 'saved' | 'hidden' | 'own';
-const CONDITION_CODE: Record<Condition, string> = { voted: 'v', saved: 's', hidden: 'h', own: 'o' };
-type Code = 'v' | 's' | 'h' | 'o';
+export type Condition = 'voted' | 'saved' | 'hidden' | 'own' | 'follows';
+const CONDITION_CODE: Record<Condition, string> = { voted: 'v', saved: 's', hidden: 'h', own: 'o', follows: 'f' };
+type Code = 'v' | 's' | 'h' | 'o' | 'f';
 
 /** Opens a two-branch part: what follows shows when the condition holds, up to `ELSE`. */
 export const ifReader = (condition: Condition, key: string | number) => mark(`?${CONDITION_CODE[condition]}:${key}`);
 export const ELSE = mark('|');
+
+/** The key a follow button names what it follows by (`follows` conditions): a hash, so no user text reaches a marker. */
+export function followKey(kind: string, target: string): string {
+  return createHash('sha256').update(`${kind}\n${target}`).digest('base64url').slice(0, 16);
+}
 export const END = mark('/');
 
 /**
@@ -49,6 +55,8 @@ export interface ReaderTemplate {
   paperIds: string[];
   /** Papers of `saved` and `hidden` conditions. */
   libraryPaperIds: string[];
+  /** Whether it has follow buttons, whose state needs the reader's follows. */
+  follows: boolean;
   /** Whether there is anything to fill in (a page with no markers is sent as it is). */
   personal: boolean;
 }
@@ -68,6 +76,7 @@ export function parseTemplate(html: string): ReaderTemplate {
   };
   let last = 0;
   let personal = false;
+  let follows = false;
   for (const m of html.matchAll(MARKER)) {
     personal = true;
     if (m.index > last) target().push(Buffer.from(html.slice(last, m.index)));
@@ -81,13 +90,14 @@ export function parseTemplate(html: string): ReaderTemplate {
       const node = { cond, key: body.slice(3), then: [], else: [] };
       if (cond === 'v') paperIds.add(node.key);
       if (cond === 's' || cond === 'h') libraryPaperIds.add(node.key);
+      if (cond === 'f') follows = true;
       target().push(node);
       stack.push({ node, inElse: false });
     }
   }
   if (stack.length > 0) throw new Error('reader-template: a condition was never closed');
   if (last < html.length) root.push(Buffer.from(html.slice(last)));
-  return { parts: root, paperIds: [...paperIds], libraryPaperIds: [...libraryPaperIds], personal };
+  return { parts: root, paperIds: [...paperIds], libraryPaperIds: [...libraryPaperIds], follows, personal };
 }
 
 /** What a template is filled with: one reader's state. */
@@ -97,6 +107,8 @@ export interface ReaderState {
   voted: ReadonlySet<string>;
   saved: ReadonlySet<string>;
   hidden: ReadonlySet<string>;
+  /** The follow keys of what the reader follows (only read when the template has follow buttons). */
+  follows?: ReadonlySet<string>;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -115,7 +127,15 @@ export function fillTemplate(template: ReaderTemplate, state: ReaderState): Buff
       else if ('slot' in part) out.push(slots[part.slot]);
       else {
         const holds =
-          part.cond === 'v' ? state.voted.has(part.key) : part.cond === 's' ? state.saved.has(part.key) : part.cond === 'h' ? state.hidden.has(part.key) : String(state.viewer.id) === part.key;
+          part.cond === 'v'
+            ? state.voted.has(part.key)
+            : part.cond === 's'
+              ? state.saved.has(part.key)
+              : part.cond === 'h'
+                ? state.hidden.has(part.key)
+                : part.cond === 'f'
+                  ? (state.follows?.has(part.key) ?? false)
+                  : String(state.viewer.id) === part.key;
         walk(holds ? part.then : part.else);
       }
     }

@@ -21,9 +21,9 @@ export function RemovedPaper({ id, chrome }: { id: string; chrome: Chrome }) {
   );
 }
 
-/** An author's name; linked to their profile with a check mark once a claim was verified. */
+/** An author's name: linked to their profile with a check mark once a claim was verified, else to the name's author page. */
 export function VerifiedAuthor({ name, user }: { name: string; user: User | undefined }) {
-  if (!user || user.kind !== 'user') return <>{name}</>;
+  if (!user || user.kind !== 'user') return <a href={`/authors/${encodeURIComponent(name)}`}>{name}</a>;
   return (
     <>
       <a href={`/users/${encodeURIComponent(user.username)}`} rel="author">

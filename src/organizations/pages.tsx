@@ -6,6 +6,7 @@ import { PaperList } from '../papers/components.tsx';
 import { plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import { viewerPaperState } from '../library/viewer.ts';
+import { FollowButton, templateFollowState } from '../ui/follow.tsx';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;
@@ -42,6 +43,7 @@ export async function showOrganization(c: Context<AppEnv>) {
             {org.name} · {plural(total, 'paper')} · {plural(members.length, 'member')}
           </p>
         </div>
+        <FollowButton kind="organization" target={org.name} label={org.fullname} state={templateFollowState(c)} back={base} />
       </header>
       <div class="org-layout">
         <section aria-labelledby="org-papers-h">

@@ -5,7 +5,8 @@ import { Layout, chromeOf } from '../ui/layout.tsx';
 import { type VoteState } from '../ui/components.tsx';
 import { PaperList } from '../papers/components.tsx';
 import { viewerPaperState } from '../library/viewer.ts';
-import { QueryError } from './query.ts';
+import { FollowButton, templateFollowState, type FollowState } from '../ui/follow.tsx';
+import { QueryError, parseQuery } from './query.ts';
 import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';
 import { searchWithViews, type SearchPage } from './results.ts';
 import type { SearchSort } from './types.ts';
@@ -50,7 +51,7 @@ export async function showSearch(c: Context<AppEnv>) {
   if (page.result.notice) c.header('Cache-Control', 'no-store');
   return c.html(
     <SearchLayout c={c} raw={raw} search={search}>
-      <Results raw={raw} page={page} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} votes={votes} q={request.q} />
+      <Results raw={raw} page={page} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} votes={votes} q={request.q} follow={templateFollowState(c)} />
     </SearchLayout>,
   );
 }
@@ -159,7 +160,7 @@ function Filters({ raw }: { raw: Raw }) {
   );
 }
 
-function Results({ raw, page, pageIndex, sort, votes, q }: { raw: Raw; page: SearchPage; pageIndex: number; sort: SearchSort; votes: VoteState | undefined; q: string }) {
+function Results({ raw, page, pageIndex, sort, votes, q, follow }: { raw: Raw; page: SearchPage; pageIndex: number; sort: SearchSort; votes: VoteState | undefined; q: string; follow: FollowState | undefined }) {
   const { result, views, highlights } = page;
   const count = `${result.total.toLocaleString('en-US')}${result.totalIsEstimate ? '+' : ''} ${result.total === 1 && !result.totalIsEstimate ? 'result' : 'results'}`;
   const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
@@ -184,6 +185,7 @@ function Results({ raw, page, pageIndex, sort, votes, q }: { raw: Raw; page: Sea
           </a>
         </nav>
       </div>
+      <FollowThis raw={raw} state={follow} />
       {views.length === 0 ? (
         <p class="empty-note">
           No more results. <a href={`/papers/search${linkQuery(raw, {})}`}>Back to the first page</a>
@@ -347,5 +349,39 @@ function FeedIcon() {
       <circle cx="3" cy="13" r="1.8" fill="currentColor" />
       <path d="M2 7.5a6.5 6.5 0 0 1 6.5 6.5M2 2.5A11.5 11.5 0 0 1 13.5 14" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
     </svg>
+  );
+}
+
+/**
+ * The search as a query the Following view can run again (the filter fields written in the
+ * query language, dates left out: following looks forward), or undefined when there is none.
+ */
+export function followableQuery(raw: Raw): string | undefined {
+  const parts = [raw.q?.trim() ?? ''];
+  if (raw.cat?.trim()) parts.push(`cat:${raw.cat.trim()}`);
+  if (raw.org?.trim()) parts.push(`org:${raw.org.trim()}`);
+  if (raw.has_code) parts.push('has:code');
+  if (raw.min_upvotes?.trim()) parts.push(`upvotes:${raw.min_upvotes.trim()}`);
+  const q = parts.filter(Boolean).join(' ').replace(/\s+/g, ' ');
+  if (!q || q.length > 200 || /\p{Cc}/u.test(q)) return undefined;
+  try {
+    parseQuery(q);
+    return q;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Follow this search", and "Follow cs.LG" when the category filter is set. */
+function FollowThis({ raw, state }: { raw: Raw; state: FollowState | undefined }) {
+  const q = followableQuery(raw);
+  const cat = raw.cat?.trim();
+  const back = `/papers/search${linkQuery(raw, {})}`;
+  if (!q && !cat) return null;
+  return (
+    <div class="follow-this">
+      {q && <FollowButton kind="search" target={q} label="this search" state={state} back={back} />}
+      {cat && /^[a-z][a-z-]{0,19}(\.[A-Za-z-]{1,10})?$/i.test(cat) && <FollowButton kind="category" target={cat} label={cat} state={state} back={back} />}
+    </div>
   );
 }

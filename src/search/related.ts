@@ -305,8 +305,8 @@ function stripLatex(text: string): string {
   return text.replace(/\\[a-zA-Z]+/g, ' ');
 }
 
-/** English function words, and a few words every abstract uses, which carry no topic. */
-const STOPWORDS = new Set(
+/** English function words, and a few words every abstract uses, which carry no topic (for-you reads them too). */
+export const STOPWORDS = new Set(
   `a about above am an as at be by do go he if in is it me my no of on or so to up us we across after again against all almost also although among an and another any are around as at
   be because been before being below between both but by can cannot could did do does doing done down during each
   either enough etc even every for from further had has have having here how however if in into is it its itself

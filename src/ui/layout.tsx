@@ -71,6 +71,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <script src="/static/keys.js" defer />
         <script src="/static/vote.js" defer />
         <script src="/static/library.js" defer />
+        <script src="/static/follow.js" defer />
         <script src="/static/subscribe.js" defer />
       </head>
       <body>
@@ -100,6 +101,8 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
             <nav class="account" aria-label="Account">
               {viewer ? (
                 <>
+                  <a href="/for-you" class="tab">For you</a>
+                  <a href="/following" class="tab">Following</a>
                   <a href="/submit" class="tab">Submit</a>
                   {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
                   <a href={`/users/${viewer.username}`} class="tab">{viewer.username}</a>

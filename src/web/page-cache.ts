@@ -9,6 +9,7 @@ import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts'
 import { csrfToken, sessionCsrfToken } from '../http/authenticate.ts';
 import { votedPaperIds } from '../votes/queries.ts';
 import { libraryStateAmong } from '../library/queries.ts';
+import { followKeysOf } from '../follows/queries.ts';
 import { cachedResponses } from '../core/metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderTemplate } from '../http/reader-template.ts';
 
@@ -19,6 +20,25 @@ interface PaperStates {
   hidden: ReadonlySet<string>;
 }
 const NO_STATES: PaperStates = { voted: new Set(), saved: new Set(), hidden: new Set() };
+
+interface Kept<T> {
+  version: number;
+  value: Promise<T>;
+}
+
+/** A reader's entry of `map` at `version`, made by `make` when missing or stale; forgotten if its query fails. */
+function kept<K, T>(map: Map<K, Kept<T>>, key: K, version: number, make: () => Promise<T>): Promise<T> {
+  let entry = map.get(key);
+  if (!entry || entry.version !== version) {
+    const fresh = { version, value: make() };
+    entry = fresh;
+    map.delete(key);
+    map.set(key, fresh);
+    if (map.size > MAX_KEPT_READERS) map.delete(map.keys().next().value!);
+    fresh.value.catch(() => map.get(key) === fresh && map.delete(key));
+  }
+  return entry.value;
+}
 
 /** One page as every anonymous reader gets it: bytes and headers ready to send, compressed once. */
 interface Entry {
@@ -265,30 +285,29 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   const readerBody = (c: Context<AppEnv>, template: ReaderTemplate, viewer: Viewer) => fillFor(template, viewer, csrfToken(c));
 
   /**
-   * Which of a template's papers each reader upvoted, saved and hid, kept until the content
-   * version changes (their own votes, saves and hides bump it): a reader reading the same page
-   * again costs no query.
+   * Which of a template's papers each reader upvoted, saved and hid, and what they follow, kept
+   * until the content version changes (their own votes, saves, hides and follows bump it): a
+   * reader reading the same page again costs no query.
    */
-  const readerSets = new Map<string, { version: number; state: Promise<PaperStates> }>();
+  const readerSets = new Map<string, Kept<PaperStates>>();
+  const followSets = new Map<number, Kept<Set<string>>>();
   const statesOf = async (template: ReaderTemplate, userId: number): Promise<PaperStates> => {
     const [voted, library] = await Promise.all([votedPaperIds(db.kysely, userId, template.paperIds), libraryStateAmong(db.kysely, userId, template.libraryPaperIds)]);
     return { voted, ...library };
   };
   const fillFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: number): Promise<Buffer> => {
     if (!template.personal) return fillTemplate(template, { viewer, csrf: '', ...NO_STATES });
-    if (template.paperIds.length === 0 && template.libraryPaperIds.length === 0) return fillTemplate(template, { viewer, csrf, ...NO_STATES });
-    if (key === undefined || version === undefined) return fillTemplate(template, { viewer, csrf, ...(await statesOf(template, viewer.id)) });
-    const readerKey = `${viewer.id}\n${key}`;
-    let kept = readerSets.get(readerKey);
-    if (!kept || kept.version !== version) {
-      kept = { version, state: statesOf(template, viewer.id) };
-      readerSets.delete(readerKey);
-      readerSets.set(readerKey, kept);
-      if (readerSets.size > MAX_KEPT_READERS) readerSets.delete(readerSets.keys().next().value!);
-      const failed = kept;
-      kept.state.catch(() => readerSets.get(readerKey) === failed && readerSets.delete(readerKey));
-    }
-    return fillTemplate(template, { viewer, csrf, ...(await kept.state) });
+    const [states, follows] = await Promise.all([statesFor(template, viewer, key, version), template.follows ? followsFor(viewer, version) : undefined]);
+    return fillTemplate(template, { viewer, csrf, ...states, follows });
+  };
+  const statesFor = (template: ReaderTemplate, viewer: Viewer, key?: string, version?: number): Promise<PaperStates> => {
+    if (template.paperIds.length === 0 && template.libraryPaperIds.length === 0) return Promise.resolve(NO_STATES);
+    if (key === undefined || version === undefined) return statesOf(template, viewer.id);
+    return kept(readerSets, `${viewer.id}\n${key}`, version, () => statesOf(template, viewer.id));
+  };
+  const followsFor = (viewer: Viewer, version?: number): Promise<Set<string>> => {
+    if (version === undefined) return followKeysOf(db.kysely, viewer.id);
+    return kept(followSets, viewer.id, version, () => followKeysOf(db.kysely, viewer.id));
   };
 
   /**
@@ -313,6 +332,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   const forgetReaders = () => {
     sessions.clear();
     readerSets.clear();
+    followSets.clear();
   };
 
   return { early, middleware, forgetReaders };

@@ -21,6 +21,8 @@ import { upvotePaperForm } from '../votes/routes.ts';
 import { hidePaperForm, savePaperForm } from '../library/routes.ts';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
+import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
+import { showForYou } from '../foryou/routes.tsx';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -48,6 +50,10 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/papers/:id{.+}/claim', claimAuthorship);
   pages.get('/papers/:id{.+}', showPaper);
   pages.get('/organizations/:name', showOrganization);
+  pages.get('/authors/:name', showAuthor);
+  pages.post('/follows', followAction);
+  pages.get('/following', showFollowing);
+  pages.get('/for-you', showForYou);
   pages.get('/admin', moderation.showAdmin);
   pages.get('/admin/audit', moderation.showAuditLog);
   pages.post('/admin/papers/hide', moderation.hidePaper);

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../http/env.ts';
+import type { Db } from '../db/database.ts';
+import { testApp } from '../../test/helpers.ts';
+import { signedInUser, type TestUser } from '../../test/community.ts';
+import { importHfItems } from '../ingest/hf-import.ts';
+import { termCounts, Vocabulary } from './text.ts';
+import { ReaderModel, type Signal } from './model.ts';
+
+const TOPICS = {
+  diffusion: ['Diffusion models for image synthesis', 'Denoising diffusion sampling with fewer steps', 'Latent diffusion for video generation', 'Score-based diffusion and image editing'],
+  rl: ['Reward models for reinforcement learning from feedback', 'Policy optimization with learned reward signals', 'Reinforcement learning agents and sparse reward', 'Offline reinforcement learning with reward shaping'],
+  graphs: ['Graph neural networks for molecules', 'Message passing on large graphs', 'Graph transformers for node classification', 'Scalable graph neural network training'],
+};
+const ABSTRACT = {
+  diffusion: 'We study diffusion models, denoising, image generation and sampling schedules for diffusion.',
+  rl: 'We study reinforcement learning, reward models, policies and agents trained with reward feedback.',
+  graphs: 'We study graph neural networks, message passing, nodes, edges and graph structure.',
+};
+
+const papers = Object.entries(TOPICS).flatMap(([topic, titles], t) =>
+  titles.map((title, i) => ({
+    paper: {
+      id: `2611.0${t}${i}01`,
+      title,
+      summary: ABSTRACT[topic as keyof typeof ABSTRACT],
+      publishedAt: `2026-11-1${i}T00:00:00.000Z`,
+      upvotes: 10 * (t + 1) + i,
+      authors: [{ name: `${topic} author ${i % 2}` }, { name: 'Shared Person' }].slice(0, t === 2 ? 2 : 1),
+    },
+    publishedAt: '2026-11-18T09:00:00.000Z',
+  })),
+);
+const id = (t: number, i: number) => `2611.0${t}${i}01`;
+
+interface ForYouBody {
+  seeded: boolean;
+  papers: { id: string; title: string; reasons: string[] }[];
+}
+
+describe('for you', () => {
+  let db: Db;
+  let app: Hono<AppEnv>;
+  let reader: TestUser;
+  beforeAll(async () => {
+    ({ db, app } = await testApp());
+    await importHfItems(db, papers, '2026-11-18', 'foryou');
+    reader = await signedInUser(db);
+  });
+  afterAll(() => db.close());
+
+  const get = async (user: TestUser, query = '') => {
+    const res = await app.request(`/api/for-you${query}`, { headers: { Authorization: `Bearer ${user.token}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as ForYouBody;
+  };
+  const upvote = (user: TestUser, paperId: string) => app.request(`/api/papers/${paperId}/upvote`, { method: 'POST', headers: { Authorization: `Bearer ${user.token}` } });
+
+  it('starts a reader with nothing yet from the popular recent papers', async () => {
+    const body = await get(reader);
+    expect(body.seeded).toBe(true);
+    expect(body.papers[0]!.id).toBe(id(2, 3));
+    expect(body.papers[0]!.reasons[0]).toMatch(/^popular now/);
+  });
+
+  it('learns from upvotes: papers like the liked ones come first, with the liked paper as the reason; liked ones are not shown again', async () => {
+    await upvote(reader, id(0, 0));
+    await upvote(reader, id(0, 1));
+    const body = await get(reader);
+    expect(body.seeded).toBe(false);
+    const top = body.papers.slice(0, 2).map((p) => p.id);
+    expect(top.sort()).toEqual([id(0, 2), id(0, 3)]);
+    expect(body.papers.map((p) => p.id)).not.toContain(id(0, 0));
+    expect(body.papers[0]!.reasons.join(' | ')).toMatch(/because you upvoted “(Diffusion models for image synthesis|Denoising diffusion sampling with fewer steps)”/);
+    expect(body.papers[0]!.reasons.join(' | ')).toMatch(/about .*diffusion/);
+  });
+
+  it('weighs follows: an author followed lifts their papers, and says so', async () => {
+    const res = await app.request('/api/follows', { method: 'POST', headers: { Authorization: `Bearer ${reader.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'author', target: 'rl author 1' }) });
+    expect(res.status).toBe(200);
+    const body = await get(reader);
+    const rl = body.papers.findIndex((p) => p.id === id(1, 1));
+    const graph = body.papers.findIndex((p) => p.id.startsWith('2611.02'));
+    expect(rl).toBeLessThan(graph);
+    expect(body.papers[rl]!.reasons).toContain('by an author you follow (rl author 1)');
+  });
+
+  it('forgets a withdrawn upvote, and never shows a paper a moderator hid', async () => {
+    await app.request(`/api/papers/${id(0, 1)}/upvote`, { method: 'DELETE', headers: { Authorization: `Bearer ${reader.token}` } });
+    expect((await get(reader)).papers.map((p) => p.id)).toContain(id(0, 1));
+    await db.kysely.updateTable('papers').set({ hidden_at: new Date().toISOString() }).where('id', '=', id(0, 2)).execute();
+    const body = await get(reader, '?limit=50');
+    expect(body.papers.map((p) => p.id)).not.toContain(id(0, 2));
+  });
+
+  it('is a page too, for signed-in readers only; bad parameters are a 400', async () => {
+    const res = await app.request('/for-you', { headers: { Cookie: reader.cookie } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<h1>For you</h1>');
+    expect(html).toContain('by an author you follow (rl author 1)');
+    expect((await app.request('/for-you')).status).toBe(303);
+    expect((await app.request('/api/for-you')).status).toBe(401);
+    const bad = await app.request('/api/for-you?limit=500', { headers: { Authorization: `Bearer ${reader.token}` } });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('the reader model', () => {
+  const docs = Object.values(TOPICS).flat().map((t) => termCounts(t, ''));
+  const vocab = Vocabulary.fit(docs, 1);
+  const signal = (i: number, kind: Signal['kind'] = 'save'): Signal => ({ kind, paperId: `p${i}`, title: `t${i}`, counts: docs[i]!, authors: [`a${i}`], organization: null });
+
+  it('learned one signal at a time, it equals the model learned in one go, and forgetting undoes learning', () => {
+    const a = new ReaderModel();
+    const b = new ReaderModel();
+    for (const i of [0, 1, 4]) a.learn(signal(i), vocab);
+    for (const i of [4, 0, 1]) b.learn(signal(i), vocab);
+    const wa = a.weights(vocab);
+    const wb = b.weights(vocab);
+    for (let i = 0; i < wa.length; i++) expect(wa[i]).toBeCloseTo(wb[i]!, 6);
+    a.learn(signal(8), vocab);
+    a.forget(ReaderModel.key(signal(8)));
+    const again = a.weights(vocab);
+    for (let i = 0; i < wa.length; i++) expect(again[i]).toBeCloseTo(wb[i]!, 6);
+    expect(a.authors.has('a8')).toBe(false);
+  });
+
+  it('a hidden paper pulls the weights of its words down', () => {
+    const m = new ReaderModel();
+    m.learn(signal(0), vocab);
+    const before = m.weights(vocab)[vocab.ids.get('diffus')!]!;
+    m.learn(signal(1, 'hide'), vocab);
+    expect(m.weights(vocab)[vocab.ids.get('diffus')!]!).toBeLessThan(before);
+  });
+});

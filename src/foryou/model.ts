@@ -1,0 +1,149 @@
+import { sparseDot, type SparseVector, type Vocabulary } from './text.ts';
+
+/**
+ * One reader's taste as a linear model over tf-idf terms: a Rocchio centroid, the mean of what
+ * they saved and upvoted minus a share of the mean of what they hid. Learned one signal at a
+ * time (a save adds its vector, an undone upvote takes it away again), kept by term so it
+ * outlives a new vocabulary, and turned into a dense weight vector once per vocabulary and change.
+ */
+
+export type SignalKind = 'save' | 'upvote' | 'hide';
+
+/** Something the reader did to a paper, with what the model reads of the paper. */
+export interface Signal {
+  kind: SignalKind;
+  paperId: string;
+  title: string;
+  counts: Map<string, number>;
+  authors: string[];
+  organization: string | null;
+}
+
+/** How much each kind of signal says: a save is a deliberate choice, an upvote a lighter one, a hide is against. */
+const SIGNAL_WEIGHT: Record<SignalKind, number> = { save: 1, upvote: 0.7, hide: 1 };
+/** How far what the reader hid pulls the centroid away. */
+const NEGATIVE_SHARE = 0.5;
+
+interface Learned {
+  signal: Signal;
+  /** The paper's unit vector by term, as learned. */
+  terms: Map<string, number>;
+}
+
+export class ReaderModel {
+  private readonly learned = new Map<string, Learned>();
+  private readonly pos = new Map<string, number>();
+  private readonly neg = new Map<string, number>();
+  private posWeight = 0;
+  private negWeight = 0;
+  /** Authors and organizations of the papers the reader liked, weighted like their signals. */
+  readonly authors = new Map<string, number>();
+  readonly organizations = new Map<string, number>();
+  /** Bumped by every change: the dense weights are made again only after one. */
+  revision = 0;
+  private dense?: { vocab: Vocabulary; revision: number; weights: Float32Array };
+
+  static key(s: Pick<Signal, 'kind' | 'paperId'>): string {
+    return `${s.kind}:${s.paperId}`;
+  }
+
+  has(key: string): boolean {
+    return this.learned.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.learned.keys()];
+  }
+
+  get positives(): number {
+    return this.posWeight;
+  }
+
+  /** Learns from one signal: its paper's vector is added to the positive or negative side. */
+  learn(signal: Signal, vocab: Vocabulary): void {
+    const key = ReaderModel.key(signal);
+    if (this.learned.has(key)) return;
+    const v = vocab.vectorize(signal.counts);
+    const terms = new Map<string, number>();
+    for (let i = 0; i < v.ids.length; i++) terms.set(vocab.terms[v.ids[i]!]!, v.vals[i]!);
+    this.learned.set(key, { signal, terms });
+    this.apply(signal, terms, 1);
+  }
+
+  /** Forgets a signal the reader took back (an upvote withdrawn, a paper unhidden). */
+  forget(key: string): void {
+    const entry = this.learned.get(key);
+    if (!entry) return;
+    this.learned.delete(key);
+    this.apply(entry.signal, entry.terms, -1);
+  }
+
+  private apply(signal: Signal, terms: Map<string, number>, sign: 1 | -1): void {
+    const w = SIGNAL_WEIGHT[signal.kind] * sign;
+    const side = signal.kind === 'hide' ? this.neg : this.pos;
+    for (const [t, x] of terms) {
+      const next = (side.get(t) ?? 0) + w * x;
+      if (Math.abs(next) < 1e-9) side.delete(t);
+      else side.set(t, next);
+    }
+    if (signal.kind === 'hide') this.negWeight += w;
+    else {
+      this.posWeight += w;
+      for (const a of signal.authors) bump(this.authors, a, w);
+      if (signal.organization) bump(this.organizations, signal.organization, w);
+    }
+    this.revision++;
+  }
+
+  /** The model's weights over `vocab`'s term ids, unit length; all zero with nothing learned. */
+  weights(vocab: Vocabulary): Float32Array {
+    if (this.dense && this.dense.vocab === vocab && this.dense.revision === this.revision) return this.dense.weights;
+    const w = new Float32Array(vocab.size);
+    if (this.posWeight > 0) for (const [t, x] of this.pos) addAt(w, vocab, t, x / this.posWeight);
+    if (this.negWeight > 0) for (const [t, x] of this.neg) addAt(w, vocab, t, (-NEGATIVE_SHARE * x) / this.negWeight);
+    let sum = 0;
+    for (let i = 0; i < w.length; i++) sum += w[i]! * w[i]!;
+    if (sum > 0) {
+      const norm = Math.sqrt(sum);
+      for (let i = 0; i < w.length; i++) w[i]! /= norm;
+    }
+    this.dense = { vocab, revision: this.revision, weights: w };
+    return w;
+  }
+
+  /** The liked paper most like `v` (for "because you saved …"), and how alike, among the latest `max`. */
+  nearestLiked(v: SparseVector, vocab: Vocabulary, max = 200): { signal: Signal; similarity: number } | undefined {
+    let best: { signal: Signal; similarity: number } | undefined;
+    const liked = [...this.learned.values()].filter((l) => l.signal.kind !== 'hide').slice(-max);
+    for (const l of liked) {
+      const similarity = sparseDot(v, vectorOf(l, vocab));
+      if (!best || similarity > best.similarity) best = { signal: l.signal, similarity };
+    }
+    return best;
+  }
+}
+
+const vectors = new WeakMap<Learned, { vocab: Vocabulary; v: SparseVector }>();
+function vectorOf(l: Learned, vocab: Vocabulary): SparseVector {
+  const hit = vectors.get(l);
+  if (hit?.vocab === vocab) return hit.v;
+  const pairs = [...l.terms].flatMap(([t, x]) => {
+    const id = vocab.ids.get(t);
+    return id === undefined ? [] : [[id, x] as const];
+  });
+  pairs.sort((a, b) => a[0] - b[0]);
+  const v = { ids: Int32Array.from(pairs.map((p) => p[0])), vals: Float32Array.from(pairs.map((p) => p[1])) };
+  vectors.set(l, { vocab, v });
+  return v;
+}
+
+function addAt(w: Float32Array, vocab: Vocabulary, term: string, x: number): void {
+  const id = vocab.ids.get(term);
+  if (id !== undefined) w[id]! += x;
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next <= 1e-9) map.delete(key);
+  else map.set(key, next);
+}

@@ -1,0 +1,89 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { authorsOfPapers, categoriesOfPapers } from '../papers/queries.ts';
+import type { SignalKind } from './model.ts';
+
+type Q = Kysely<Database>;
+
+/** A paper's text and who made it, as for-you reads it. */
+export interface PaperText {
+  id: string;
+  title: string;
+  abstract: string;
+  publishedAt: string;
+  modifiedAt: string;
+  upvotes: number;
+  organization: string | null;
+  authors: string[];
+  categories: string[];
+}
+
+// Well under both databases' limits on bound parameters.
+const CHUNK = 5000;
+
+/** Visible papers published on or after `since`, newest first, at most `max`: for-you's candidates. */
+export async function recentPapers(db: Q, since: string, max: number): Promise<PaperText[]> {
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(['p.id', 'p.title', 'p.abstract', 'p.published_at', 'p.modified_at', 'p.upvotes', 'o.name as organization'])
+    .where('p.hidden_at', 'is', null)
+    .where('p.published_at', '>=', since)
+    .orderBy('p.published_at', 'desc')
+    .limit(max)
+    .execute();
+  return withPeople(db, rows);
+}
+
+/** These papers (hidden or not), in no particular order. */
+export async function papersText(db: Q, ids: string[]): Promise<PaperText[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(['p.id', 'p.title', 'p.abstract', 'p.published_at', 'p.modified_at', 'p.upvotes', 'o.name as organization'])
+    .where('p.id', 'in', ids)
+    .execute();
+  return withPeople(db, rows);
+}
+
+type Row = { id: string; title: string; abstract: string; published_at: string; modified_at: string; upvotes: number; organization: string | null };
+
+async function withPeople(db: Q, rows: Row[]): Promise<PaperText[]> {
+  const out: PaperText[] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const ids = chunk.map((r) => r.id);
+    const [authors, categories] = await Promise.all([authorsOfPapers(db, ids), categoriesOfPapers(db, ids)]);
+    for (const r of chunk) {
+      out.push({
+        id: r.id,
+        title: r.title,
+        abstract: r.abstract,
+        publishedAt: r.published_at,
+        modifiedAt: r.modified_at,
+        upvotes: Number(r.upvotes),
+        organization: r.organization,
+        authors: (authors.get(r.id) ?? []).filter((a) => !a.hidden).map((a) => a.name),
+        categories: categories.get(r.id) ?? [],
+      });
+    }
+  }
+  return out;
+}
+
+/** Most signals a model learns from: the reader's latest. */
+export const MAX_SIGNALS = 500;
+
+/** What the reader did to papers that for-you learns from, newest first. */
+export async function readerSignals(db: Q, userId: number): Promise<{ kind: SignalKind; paperId: string }[]> {
+  const upvotes = await db.selectFrom('upvotes').select('paper_id').where('user_id', '=', userId).orderBy('created_at', 'desc').limit(MAX_SIGNALS).execute();
+  return upvotes.map((r) => ({ kind: 'upvote' as const, paperId: r.paper_id }));
+}
+
+/** Which of these papers no moderator hid. */
+export async function visibleAmong(db: Q, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('papers').select('id').where('id', 'in', ids).where('hidden_at', 'is', null).execute();
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,77 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../http/env.ts';
+import { needViewer } from '../http/guards.ts';
+import { RequestError, zodDetails } from '../http/respond.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { PaperCard } from '../papers/components.tsx';
+import { paperViews } from '../papers/read-model.ts';
+import { viewerVotes } from '../votes/queries.ts';
+import { forYou } from './service.ts';
+import { reasonText } from './rank.ts';
+
+const PAGE_SIZE = 20;
+
+const listParams = z.object({
+  limit: z.coerce.number('limit must be a number').int('limit must be a whole number').min(1, 'limit is at least 1').max(50, 'limit is at most 50').default(PAGE_SIZE),
+  offset: z.coerce.number('offset must be a number').int('offset must be a whole number').min(0, 'offset is at least 0').max(1000, 'offset is at most 1000').default(0),
+});
+
+function params(c: Context<AppEnv>) {
+  const parsed = listParams.safeParse(c.req.query());
+  if (!parsed.success) throw new RequestError(400, 'bad parameters', zodDetails(parsed.error));
+  return parsed.data;
+}
+
+/** `GET /api/for-you`: recent papers ranked for the token's owner, each with its reasons. */
+export async function getForYou(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'read');
+  const { limit, offset } = params(c);
+  const result = await forYou(c.var.db, viewer.id, { limit, offset });
+  const views = new Map((await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId))).map((v) => [v.paper.id, v]));
+  c.header('Cache-Control', 'private, no-store');
+  return c.json({
+    seeded: result.seeded,
+    papers: result.items.flatMap((i) => {
+      const v = views.get(i.paperId);
+      if (!v) return [];
+      return [{ id: v.paper.id, title: v.paper.title, publishedAt: v.paper.published_at, upvotes: v.paper.upvotes, authors: v.authors.map((a) => a.name), score: Number(i.score.toFixed(4)), reasons: i.reasons.map(reasonText) }];
+    }),
+  });
+}
+
+/** `/for-you`: the same ranking as a page of cards, each with why it is there. One reader's page: never cached. */
+export async function showForYou(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'read');
+  const { offset } = params(c);
+  const result = await forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset });
+  const views = await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId));
+  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
+  const reasons = new Map(result.items.map((i) => [i.paperId, i.reasons]));
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="For you">
+      <h1>For you</h1>
+      {result.seeded && (
+        <p class="muted">
+          Popular recent papers to start with. Upvote, save or hide papers, and follow authors, organizations or categories: this list learns from them.
+        </p>
+      )}
+      <ol class="cards">
+        {views.map((view) => (
+          <li>
+            <PaperCard view={view} votes={votes} />
+            <p class="follow-reasons">{(reasons.get(view.paper.id) ?? []).map(reasonText).join(' · ')}</p>
+          </li>
+        ))}
+      </ol>
+      {views.length === 0 && <p class="muted">No recent papers to recommend yet.</p>}
+      {(offset > 0 || views.length === PAGE_SIZE) && (
+        <nav class="pager" aria-label="Pages">
+          {offset > 0 ? <a href={`/for-you${offset > PAGE_SIZE ? `?offset=${offset - PAGE_SIZE}` : ''}`}>← Previous</a> : <span />}
+          {views.length === PAGE_SIZE && offset + PAGE_SIZE <= 1000 && <a href={`/for-you?offset=${offset + PAGE_SIZE}`}>More →</a>}
+        </nav>
+      )}
+    </Layout>,
+  );
+}

@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Db } from '../db/database.ts';
+import { currentContentVersion } from '../db/content-version.ts';
+import { addDays } from '../core/periods.ts';
+import { followsOf } from '../follows/queries.ts';
+import { hiddenByReader } from '../follows/hidden.ts';
+import { termCounts, Vocabulary } from './text.ts';
+import { ReaderModel, type Signal } from './model.ts';
+import { rankCandidates, reasonsFor, type Candidate, type Followed, type Reason } from './rank.ts';
+import { papersText, readerSignals, recentPapers, visibleAmong, type PaperText } from './queries.ts';
+
+/** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
+export const RECENT_DAYS = 30;
+export const MAX_CANDIDATES = 20_000;
+/** The candidates are built again when the content changed, at most this often (a vote changes it too). */
+const REBUILD_MIN_MS = 60_000;
+const MAX_MODELS = 10_000;
+
+/** The recent papers as vectors, one vocabulary over them: built once per content change (at most every minute), shared by every reader. */
+interface Pool {
+  version: number;
+  builtAt: number;
+  vocab: Vocabulary;
+  candidates: Candidate[];
+  surface: Map<string, string>;
+}
+
+interface State {
+  pool?: Pool;
+  building?: Promise<Pool>;
+  /** Term counts by paper id and modification time: a paper's words are read once. */
+  texts: Map<string, { modifiedAt: string; counts: Map<string, number> }>;
+  models: Map<number, ReaderModel>;
+  /** A word for each stem seen, to say the terms that weighed most in words. */
+  surface: Map<string, string>;
+}
+const states = new WeakMap<Kysely<Database>, State>();
+const stateOf = (db: Db): State => {
+  let s = states.get(db.kysely);
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map() }));
+  return s;
+};
+
+async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
+  const latest = await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).where('hidden_at', 'is', null).executeTakeFirst();
+  const since = addDays(((latest?.at as string | null | undefined) ?? new Date().toISOString()).slice(0, 10), -RECENT_DAYS);
+  const papers = await recentPapers(db.kysely, since, MAX_CANDIDATES);
+  const counts = papers.map((p) => countsOf(state, p));
+  const vocab = Vocabulary.fit(counts);
+  const texts = new Map<string, { modifiedAt: string; counts: Map<string, number> }>();
+  papers.forEach((p, i) => texts.set(p.id, { modifiedAt: p.modifiedAt, counts: counts[i]! }));
+  state.texts = texts;
+  const candidates = papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) }));
+  return { version, builtAt: Date.now(), vocab, candidates, surface: state.surface };
+}
+
+function countsOf(state: State, p: PaperText): Map<string, number> {
+  const kept = state.texts.get(p.id);
+  if (kept && kept.modifiedAt === p.modifiedAt) return kept.counts;
+  if (state.surface.size > 200_000) state.surface.clear();
+  return termCounts(p.title, p.abstract, state.surface);
+}
+
+/**
+ * The current pool: built on first use; when the content changed, built again in the
+ * background (at most once a minute) while readers keep the one they have.
+ */
+async function poolOf(db: Db): Promise<Pool> {
+  const state = stateOf(db);
+  const version = await currentContentVersion(db.kysely);
+  const pool = state.pool;
+  const stale = !pool || (pool.version !== version && Date.now() - pool.builtAt > REBUILD_MIN_MS);
+  if (stale && !state.building) {
+    const building = buildPool(db, state, version).then(
+      (p) => {
+        state.pool = p;
+        state.building = undefined;
+        return p;
+      },
+      (err: unknown) => {
+        state.building = undefined;
+        throw err;
+      },
+    );
+    state.building = building;
+  }
+  return pool ?? state.building!;
+}
+
+/** One recommendation: the paper, its score and why. */
+export interface Recommendation {
+  paperId: string;
+  score: number;
+  reasons: Reason[];
+}
+
+export interface ForYou {
+  items: Recommendation[];
+  /** True when the reader has given nothing to learn from yet: these are the seed papers (popular recent ones). */
+  seeded: boolean;
+}
+
+/**
+ * The reader's model, brought up to date with what they did since it last learned: new
+ * signals are learned one by one, withdrawn ones forgotten. Returns it and how long learning took.
+ */
+export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Promise<{ model: ReaderModel; learnedMs: number; liked: Set<string> }> {
+  const state = stateOf(db);
+  let model = state.models.get(userId);
+  if (!model) {
+    model = new ReaderModel();
+    state.models.set(userId, model);
+    if (state.models.size > MAX_MODELS) state.models.delete(state.models.keys().next().value!);
+  }
+  const signals = await readerSignals(db.kysely, userId);
+  const current = new Set(signals.map((s) => ReaderModel.key(s)));
+  for (const key of model.keys()) if (!current.has(key)) model.forget(key);
+  const fresh = signals.filter((s) => !model.has(ReaderModel.key(s)));
+  const started = performance.now();
+  if (fresh.length > 0) {
+    const texts = new Map((await papersText(db.kysely, [...new Set(fresh.map((s) => s.paperId))])).map((p) => [p.id, p]));
+    // Oldest first, so a model trained in one go and one trained as the reader went agree.
+    for (const s of fresh.reverse()) {
+      const p = texts.get(s.paperId);
+      if (!p) continue;
+      const signal: Signal = { kind: s.kind, paperId: p.id, title: p.title, counts: countsOf(state, p), authors: p.authors, organization: p.organization };
+      model.learn(signal, vocab);
+    }
+  }
+  const liked = new Set(signals.filter((s) => s.kind !== 'hide').map((s) => s.paperId));
+  return { model, learnedMs: performance.now() - started, liked };
+}
+
+/**
+ * For you: recent papers ranked for this reader (rank.ts) from their upvotes, saves, hides
+ * and follows; what they hid or already liked never appears, nor what a moderator hid since
+ * the pool was built.
+ */
+export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number }): Promise<ForYou> {
+  const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenByReader(db.kysely, userId)]);
+  const { model, liked } = await readerModel(db, userId, pool.vocab);
+  const followed: Followed = {
+    authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),
+    organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
+    categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
+  };
+  const exclude = new Set([...hidden, ...liked]);
+  const wanted = opts.offset + opts.limit;
+  // A few more than asked for, in case a moderator hid some since the pool was built.
+  const ranked = rankCandidates(pool.candidates, model, pool.vocab, followed, { exclude, limit: wanted + 20 });
+  const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
+  const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
+  return {
+    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, followed, pool.surface) })),
+    seeded: model.positives === 0 && follows.length === 0,
+  };
+}
