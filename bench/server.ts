@@ -47,6 +47,7 @@ function startChild(args: string[], databaseUrl: string, port: number, env: Reco
       BASE_URL: 'https://bench.invalid',
       LOG_LEVEL: 'warn',
       HF_SYNC_INTERVAL_SECONDS: '0',
+      IMAGES_INTERVAL_SECONDS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

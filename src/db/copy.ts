@@ -41,6 +41,8 @@ export const COPIED_TABLES = [
   { table: 'digest_outbox', key: ['id'] },
   // The development root secret: copied so that links already mailed keep working.
   { table: 'instance_settings', key: ['name'] },
+  // Fetched images: copied so that a moved site does not fetch them all again.
+  { table: 'images', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
 type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;
