@@ -48,6 +48,7 @@ function startChild(args: string[], databaseUrl: string, port: number, env: Reco
       LOG_LEVEL: 'warn',
       HF_SYNC_INTERVAL_SECONDS: '0',
       ARXIV_METADATA_INTERVAL_SECONDS: '0',
+      IMAGES_INTERVAL_SECONDS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

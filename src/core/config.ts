@@ -19,6 +19,7 @@ const schema = z.object({
   HF_API_URL: z.url({ protocol: /^https?$/ }).default('https://huggingface.co').describe('Hugging Face base URL for the first-start import'),
   SEED_DAYS: z.coerce.number().int().min(0).max(60).default(7).describe('Days imported from HF on first start (0: demo data only)'),
   HF_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(3600).describe('Period of the scheduled import of the latest HF days (0: off)'),
+  IMAGES_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300).describe('Period of the job that fetches papers\' thumbnails and avatars once, to serve them from this site (0: off)'),
   HF_SYNC_DAYS: z.coerce.number().int().min(1).max(14).default(2).describe('Days (today backwards) each scheduled HF import asks for'),
   SCHEDULER_ENABLED: z.stringbool().default(true).describe('Run scheduled jobs in this process (each runs once per period across instances)'),
   ARXIV_API_URL: z.url({ protocol: /^https?$/ }).default('http://export.arxiv.org/api/query').describe('arXiv search API (Atom)'),

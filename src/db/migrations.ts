@@ -625,6 +625,31 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('subscriptions').addColumn('for_you', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+
+    // Images shown on pages (papers' thumbnails, organizations' and people's avatars), fetched
+    // once from their source by the images job, resized and kept here, so that pages load them
+    // from this site and no reader's address reaches the source (issue 18). A row per source
+    // address is also the job's claim on it: nothing is fetched twice.
+    '016_images': {
+      async up(db) {
+        await id(db, 'images')
+          .addColumn('source_url', 'text', (c) => c.notNull().unique())
+          .addColumn('key', 'text', (c) => c.notNull().unique())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('content_type', 'text')
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob')
+          .addColumn('fetched_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('images_due').on('images').columns(['status', 'next_attempt_at']).execute();
+      },
+    },
   };
 }
 

@@ -38,6 +38,7 @@ export interface Database {
   arxiv_metadata_checks: ArxivMetadataCheckTable;
   follows: FollowTable;
   feed_tokens: FeedTokenTable;
+  images: ImageTable;
 }
 
 /** Something a reader follows: `author` (a name as papers give it), `organization` (its slug), `category` or `search` (a query). */
@@ -485,3 +486,25 @@ export type ImportedIdentity = Selectable<ImportedUserTable>;
 /** What pages and the API show of a person, local or imported. */
 export type Person = Pick<User, 'username' | 'fullname' | 'avatar_url' | 'hf_id'>;
 export type Comment = Selectable<CommentTable>;
+
+/** An image fetched from another site, resized and kept (src/images/). */
+export interface ImageTable {
+  id: Generated<number>;
+  source_url: string;
+  /** What pages name it by: `/images/<key>.webp` (a hash of the source address). */
+  key: string;
+  /** `thumbnail` or `avatar`: how it is resized. */
+  kind: string;
+  /** `pending` (claimed or due for a retry), `ok` (data kept) or `failed` (given up). */
+  status: string;
+  attempts: Generated<number>;
+  /** When a pending row may be claimed (again): a retry's backoff, or a claim's lease. */
+  next_attempt_at: string;
+  error: string | null;
+  content_type: string | null;
+  width: number | null;
+  height: number | null;
+  data: Buffer | null;
+  fetched_at: string | null;
+  created_at: string;
+}

@@ -15,6 +15,7 @@ import { dailyCron, describeEnqueue, describeSend, duePeriods, enqueueAndSend, S
 import { sendDue } from '../digests/send.ts';
 import { pruneOutbox } from '../digests/outbox.ts';
 import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
+import { fetchImages } from '../images/fetch.ts';
 
 /** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
 export const EMBEDDINGS_PERIOD_MS = 5 * 60_000;
@@ -98,6 +99,18 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
         const summary = await embedBacklog(db, config, { deadline: Date.now() + EMBEDDINGS_PERIOD_MS * 0.8, log });
         if (summary.stopped) throw new Error(describeEmbedRun(summary));
         return describeEmbedRun(summary);
+      },
+    });
+  }
+  if (config.IMAGES_INTERVAL_SECONDS > 0) {
+    const everyMs = config.IMAGES_INTERVAL_SECONDS * 1000;
+    jobs.push({
+      name: 'images',
+      schedule: { everyMs },
+      // Bounded to most of a period; what is left waits for the next one.
+      async run() {
+        const r = await fetchImages(db.kysely, { deadline: Date.now() + everyMs * 0.8, log });
+        return `${r.stored} image(s) kept, ${r.failed} given up, ${r.retrying} to retry${r.more ? '; more left for the next run' : ''}`;
       },
     });
   }

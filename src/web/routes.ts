@@ -23,6 +23,7 @@ import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
 import { showForYou } from '../foryou/routes.tsx';
+import { showImage, showPaperCard, showProfileCard } from '../images/routes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -100,6 +101,10 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get('/unsubscribe', digests.showUnsubscribe);
   pages.post('/unsubscribe', digests.unsubscribeAction);
   pages.get('/users/:name', showProfile);
+  pages.get('/images/papers/:file{.+}', showPaperCard);
+  pages.get('/images/users/:file', showProfileCard('users'));
+  pages.get('/images/organizations/:file', showProfileCard('organizations'));
+  pages.get('/images/:file{[0-9a-f]{32}\\.webp}', showImage);
   pages.get('/dev/outbox', showOutbox);
   pages.get('/dev/outbox/:name', showOutboxMail);
   pages.use('/static/katex/*', staticFrom(katexDist, '/static/katex'));

@@ -49,7 +49,7 @@ export function freePort(): Promise<number> {
 function childEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['BASE_URL', 'SITE_NAME', 'HF_API_URL', 'SESSION_SECRET', 'PORT', 'HOST']) delete env[key];
-  return { ...env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, SEED_DAYS: '0', HF_SYNC_INTERVAL_SECONDS: '0', ARXIV_METADATA_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn', ...extra };
+  return { ...env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, SEED_DAYS: '0', HF_SYNC_INTERVAL_SECONDS: '0', ARXIV_METADATA_INTERVAL_SECONDS: '0', IMAGES_INTERVAL_SECONDS: '0', LOG_LEVEL: 'warn', ...extra };
 }
 
 /** Runs one CLI command to completion (bounded), collecting its output. */

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+
+/** A card's size: Open Graph's and Twitter's large image (1.91:1). */
+export const CARD_WIDTH = 1200;
+export const CARD_HEIGHT = 630;
+
+const PALETTES = [
+  ['#fef3c7', '#92400e'],
+  ['#e0f2fe', '#075985'],
+  ['#dcfce7', '#166534'],
+  ['#f3e8ff', '#6b21a8'],
+  ['#ffe4e6', '#9f1239'],
+  ['#e0e7ff', '#3730a3'],
+] as const;
+
+const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const xml = (s: string) => s.replace(/[&<>"']/g, (c) => XML[c] ?? c);
+
+/** Lines of at most `width` characters, cut between words; at most `max` lines, the last ending in … when cut. */
+export function wrap(text: string, width: number, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const piece = word.length > width ? `${word.slice(0, width - 1)}…` : word;
+    if (line && line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else line = line ? `${line} ${piece}` : piece;
+    if (lines.length === max) break;
+  }
+  if (lines.length < max && line) lines.push(line);
+  const used = lines.join(' ').length;
+  if (used < text.trim().replace(/\s+/g, ' ').length && lines.length > 0) {
+    const last = lines[lines.length - 1]!;
+    lines[lines.length - 1] = `${last.length >= width ? last.slice(0, width - 1) : last}…`;
+  }
+  return lines;
+}
+
+/**
+ * A typographic card: the title large, a line under it, the site's name; colours chosen by
+ * the seed, so a paper keeps its card. It stands in for a missing thumbnail, and is the
+ * link-preview image of pages that have none.
+ */
+export function cardSvg({ title, subtitle, siteName, seed }: { title: string; subtitle?: string; siteName: string; seed: string }): string {
+  const [bg, fg] = PALETTES[createHash('sha1').update(seed).digest()[0]! % PALETTES.length]!;
+  const size = title.length > 110 ? 52 : title.length > 60 ? 60 : 72;
+  const lines = wrap(title, Math.floor(1040 / (size * 0.56)), 5);
+  const lead = size * 1.2;
+  const top = 120 + size;
+  const text = lines.map((l, i) => `<text x="80" y="${Math.round(top + i * lead)}" font-size="${size}" font-weight="700">${xml(l)}</text>`).join('');
+  const sub = subtitle ? `<text x="80" y="${CARD_HEIGHT - 70}" font-size="34" opacity="0.85">${xml(wrap(subtitle, 56, 1)[0] ?? '')}</text>` : '';
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
+    `<rect width="100%" height="100%" fill="${bg}"/>` +
+    `<rect x="80" y="80" width="64" height="8" rx="4" fill="${fg}"/>` +
+    `<g fill="${fg}" font-family="Georgia, 'DejaVu Serif', serif">${text}</g>` +
+    `<g fill="${fg}" font-family="system-ui, 'DejaVu Sans', sans-serif">${sub}` +
+    `<text x="${CARD_WIDTH - 80}" y="${CARD_HEIGHT - 70}" font-size="28" text-anchor="end" opacity="0.7">${xml(siteName)}</text></g>` +
+    `</svg>`
+  );
+}
+
+// Link-preview crawlers fetch a card a few times, then it rests: a small LRU keeps them from rasterizing it again.
+const PNG_MAX = 200;
+const pngs = new Map<string, Buffer>();
+
+/** The card as PNG (crawlers do not take SVG), rasterized once per distinct card. */
+export async function cardPng(svg: string): Promise<Buffer> {
+  const key = createHash('sha256').update(svg).digest('base64');
+  const hit = pngs.get(key);
+  if (hit) {
+    pngs.delete(key);
+    pngs.set(key, hit);
+    return hit;
+  }
+  const png = await sharp(Buffer.from(svg)).png({ compressionLevel: 9, palette: true }).toBuffer();
+  if (pngs.size >= PNG_MAX) pngs.delete(pngs.keys().next().value!);
+  pngs.set(key, png);
+  return png;
+}
+
+/** Up to two initials of a name, for a person or organization without a picture. */
+export function initials(name: string): string {
+  const words = name.replace(/[^\p{L}\p{N}\s]/gu, ' ').split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0]![0], words[words.length - 1]![0]] : [...(words[0] ?? '?')].slice(0, 1);
+  return letters.join('').toUpperCase() || '?';
+}
