@@ -35,6 +35,11 @@ const outboxRow = (db: Db, subscriptionId: number) =>
     .where('o.subscription_id', '=', subscriptionId)
     .where('o.period', '=', period.key)
     .executeTakeFirstOrThrow();
+/** A clock that stands still until a test moves it: a lease runs out when the test says, however slow the machine. */
+function stoppedClock() {
+  let at = Date.now();
+  return { now: () => at, advance: (ms: number) => void (at += ms) };
+}
 const mailsTo = (smtp: TestSmtpServer, address: string) => smtp.mails.filter((m) => m.to.includes(address));
 const paperIdsIn = (mail: ReceivedMail) => [...mail.text.matchAll(/\/papers\/(\d{4}\.\d{5})/g)].map((m) => m[1]);
 
@@ -337,13 +342,14 @@ describe('digests: delivery', () => {
   it('a sender that stalls past its lease: another takes the digest over and sends it, the stalled one stops at the fence; one mail', async () => {
     const [id] = await addSubscribers(db, [{ email: 'stalled@example.org' }]);
     await enqueueDigests(db, config, period);
+    const clock = stoppedClock();
     const held = smtp.holdNext();
-    const stalled = sendDue(db, mailer, config, { ...NOW, owner: 'stalled', leaseMs: 1500 });
+    const stalled = sendDue(db, mailer, config, { ...NOW, owner: 'stalled', leaseMs: 1500, clock: clock.now });
     await held.reached;
-    await new Promise((r) => setTimeout(r, 1600));
+    clock.advance(1600);
     const other = createMailer({ ...config, SMTP_URL: smtp.url });
     try {
-      expect(await sendDue(db, other, config, { ...NOW, owner: 'other' })).toMatchObject({ sent: 1, takenOver: 1 });
+      expect(await sendDue(db, other, config, { ...NOW, owner: 'other', clock: clock.now })).toMatchObject({ sent: 1, takenOver: 1 });
     } finally {
       other.close();
     }
@@ -356,14 +362,15 @@ describe('digests: delivery', () => {
   it('a sender past the fence keeps its row: the fence renewed the lease, so no other sender takes it over while the server answers', async () => {
     const [id] = await addSubscribers(db, [{ email: 'slow-answer@example.org' }]);
     await enqueueDigests(db, config, period);
+    const clock = stoppedClock();
     const held = smtp.holdNext('data');
-    const first = sendDue(db, mailer, config, { ...NOW, owner: 'first', leaseMs: 1500 });
+    const first = sendDue(db, mailer, config, { ...NOW, owner: 'first', leaseMs: 1500, clock: clock.now });
     await held.reached;
     // Past the lease it claimed with, but not past the one the fence renewed.
-    await new Promise((r) => setTimeout(r, 1600));
+    clock.advance(1600);
     const other = createMailer({ ...config, SMTP_URL: smtp.url });
     try {
-      expect(await sendDue(db, other, config, { ...NOW, owner: 'other' })).toMatchObject({ sent: 0, takenOver: 0 });
+      expect(await sendDue(db, other, config, { ...NOW, owner: 'other', clock: clock.now })).toMatchObject({ sent: 0, takenOver: 0 });
     } finally {
       other.close();
     }
@@ -376,10 +383,11 @@ describe('digests: delivery', () => {
   it('a sender whose lease ran out before the fence, with no one taking over: it gives the row back and sends it in its next round', async () => {
     const [id] = await addSubscribers(db, [{ email: 'late@example.org' }]);
     await enqueueDigests(db, config, period);
+    const clock = stoppedClock();
     const held = smtp.holdNext();
-    const sending = sendDue(db, mailer, config, { ...NOW, owner: 'late', leaseMs: 1500 });
+    const sending = sendDue(db, mailer, config, { ...NOW, owner: 'late', leaseMs: 1500, clock: clock.now });
     await held.reached;
-    await new Promise((r) => setTimeout(r, 1600));
+    clock.advance(1600);
     held.release();
     expect(await sending).toMatchObject({ sent: 1, retried: 1, lost: 0 });
     expect(mailsTo(smtp, 'late@example.org')).toHaveLength(1);

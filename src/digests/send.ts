@@ -61,6 +61,8 @@ export interface SendOptions {
   period?: string;
   /** Stop claiming new rows after this time (ms since the epoch); rows in flight finish. */
   deadline?: number;
+  /** The clock leases, retries and the deadline are read from (ms since the epoch): tests move it instead of sleeping. */
+  clock?: () => number;
   log?: Logger;
 }
 
@@ -131,7 +133,8 @@ export function backoffMs(attempts: number, base: number): number {
  * deadline passes. Retries already due when a round ends are taken in another round.
  */
 export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, options: SendOptions = {}): Promise<SendSummary> {
-  const opts = { ...DEFAULTS, owner: `${INSTANCE}:${Math.random().toString(36).slice(2, 8)}`, concurrency: 5, log: silentLogger, ...options };
+  const opts = { ...DEFAULTS, owner: `${INSTANCE}:${Math.random().toString(36).slice(2, 8)}`, concurrency: 5, log: silentLogger, clock: Date.now, ...options };
+  const now = () => new Date(opts.clock());
   const summary: SendSummary = { sent: 0, retried: 0, failed: 0, skipped: 0, takenOver: 0, rebuilt: 0, lost: 0 };
   const queue: Claimed[] = [];
   let exhausted = false;
@@ -156,23 +159,23 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     await Promise.all(missing.map((id) => bodies.get(id)));
   };
   const mayStillSend = groupCommit<Claimed, boolean>(async (ready) => {
-    const now = new Date();
-    const passed = await passFence(db, ready.map((d) => d.row.id), opts.owner, now, new Date(now.getTime() + FENCE_HOLD_MS));
+    const at = now();
+    const passed = await passFence(db, ready.map((d) => d.row.id), opts.owner, at, new Date(at.getTime() + FENCE_HOLD_MS));
     return ready.map((d) => passed.has(d.row.id));
   });
   const recordSent = groupCommit<Claimed, void>(async (done) => {
-    await markSent(db, done.map((d) => d.row.id), opts.owner, new Date());
+    await markSent(db, done.map((d) => d.row.id), opts.owner, now());
     await clearBounces(db, done.filter((d) => d.bounces > 0).map((d) => d.row.subscription_id));
     return done.map(() => undefined);
   });
 
   const refill = async () => {
-    if (opts.deadline !== undefined && Date.now() >= opts.deadline) {
+    if (opts.deadline !== undefined && opts.clock() >= opts.deadline) {
       exhausted = true;
       return;
     }
-    const now = new Date();
-    const rows = await claimDue(db, { owner: opts.owner, limit: batch, now, leaseUntil: new Date(now.getTime() + opts.leaseMs), period: opts.period });
+    const at = now();
+    const rows = await claimDue(db, { owner: opts.owner, limit: batch, now: at, leaseUntil: new Date(at.getTime() + opts.leaseMs), period: opts.period });
     if (rows.length === 0) {
       exhausted = true;
       return;
@@ -205,7 +208,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
       summary.skipped++;
       return;
     }
-    if (Date.parse(row.lease_until) - Date.now() < Math.min(LEASE_MARGIN_MS, opts.leaseMs / 2)) {
+    if (Date.parse(row.lease_until) - opts.clock() < Math.min(LEASE_MARGIN_MS, opts.leaseMs / 2)) {
       // Too little lease left to be sure no one else takes it over mid-send: give it back untried.
       await releaseLeases(db, [row.id], opts.owner);
       return;
@@ -270,7 +273,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
         await markFinal(db, row.id, opts.owner, 'failed', `gave up after ${row.attempts} attempts; last: ${failure.message}`);
         summary.failed++;
       } else {
-        await markRetry(db, row.id, opts.owner, new Date(Date.now() + backoffMs(row.attempts, opts.retryBaseMs)), failure.message);
+        await markRetry(db, row.id, opts.owner, new Date(opts.clock() + backoffMs(row.attempts, opts.retryBaseMs)), failure.message);
         summary.retried++;
       }
       opts.log.warn({ digest: row.id, period: row.period, attempts: row.attempts, failure }, 'digest not delivered');
@@ -324,7 +327,7 @@ export async function sendDue(db: Db, mailer: Mailer, config: OutboxConfig, opti
     if (stop.failed) throw stop.error;
     if (summary.retried === retriedBefore) break;
     const due = await nextRetryAt(db, opts.period);
-    if (!due || due > new Date().toISOString() || (opts.deadline !== undefined && Date.now() >= opts.deadline)) break;
+    if (!due || due > now().toISOString() || (opts.deadline !== undefined && opts.clock() >= opts.deadline)) break;
   }
   return summary;
 }
