@@ -6,7 +6,7 @@ import { paperView, paperViews, withSourceRecords, type PaperView } from '../pap
 import { paperIdParam } from '../http/params.ts';
 import { hfPaper } from '../papers/hf-format.ts';
 import { removedPaper } from '../audit/audit.ts';
-import { DEFAULT_RELATED, MAX_RELATED, relatedPapers } from '../search/related.ts';
+import { DEFAULT_RELATED, MAX_RELATED, relatedPapers, STORED_RELATED, storedRelatedPapers } from '../search/related.ts';
 
 /** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */
 export async function getPaper(c: Context<AppEnv>) {
@@ -35,7 +35,10 @@ export async function getRelatedPapers(c: Context<AppEnv>) {
   const view = await paperView(db.kysely, paperId);
   if (!view) throw new RequestError(404, `paper not found: ${paperId}`);
   if (view.paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
-  const related = await paperViews(db.kysely, await relatedPapers(db, paperId, parsed.data.limit));
+  const { limit } = parsed.data;
+  // The stored list serves the default; a longer one is computed for the asking.
+  const ids = limit <= STORED_RELATED ? (await storedRelatedPapers(db, paperId)).slice(0, limit) : await relatedPapers(db, paperId, limit);
+  const related = await paperViews(db.kysely, ids);
   return c.json(await apiPapers(c, related.filter((v) => !v.paper.hidden_at)));
 }
 

@@ -37,6 +37,8 @@ export const COPIED_TABLES = [
   // Vectors are costly to make again (a request per batch to the embedding service); failures keep their backoff.
   { table: 'paper_embeddings', key: ['paper_id'] },
   { table: 'embedding_failures', key: ['paper_id'] },
+  // Costly to compute again (a search per paper): copied with the papers' related_at.
+  { table: 'related_papers', key: ['paper_id', 'rank'] },
   // Copied so that a moved site neither loses its readers nor sends a period's digest twice.
   { table: 'subscriptions', key: ['id'] },
   { table: 'digest_bodies', key: ['id'] },

@@ -27,6 +27,7 @@ export interface Database {
   audit_log: AuditLogTable;
   rate_limits: RateLimitTable;
   paper_embeddings: PaperEmbeddingTable;
+  related_papers: RelatedPaperTable;
   embedding_failures: EmbeddingFailureTable;
   subscriptions: SubscriptionTable;
   digest_bodies: DigestBodyTable;
@@ -127,6 +128,14 @@ export interface PaperEmbeddingTable {
   /** `dimensions` float32 values, little-endian, as the service returned them (not normalized). */
   vector: Buffer;
   created_at: string;
+}
+
+/** One of a paper's related papers, computed when the papers change (search/related.ts), read by its page. */
+export interface RelatedPaperTable {
+  paper_id: string;
+  /** 0 is the most related. */
+  rank: number;
+  related_id: string;
 }
 
 /** A paper the embedding service refused: skipped until `retry_at`, backing off with each attempt. */
@@ -419,6 +428,8 @@ export interface PaperTable {
   trending_score: number;
   created_at: string;
   modified_at: string;
+  /** When its related papers were last computed (search/related.ts); null: to compute. */
+  related_at: string | null;
 }
 
 export interface PaperAuthorTable {

@@ -270,7 +270,7 @@ async function writeImport(trx: Transaction<Database>, stored: StoredPapers, pla
   for (let i = 0; i < paperInserts.length; i += INSERT_CHUNK) {
     await trx.insertInto('papers').values(paperInserts.slice(i, i + INSERT_CHUNK)).execute();
   }
-  await forgetEmbeddings(trx, reworded);
+  await forgetDerivedFromText(trx, reworded);
   for (const [id, fields] of paperUpdates) {
     await trx.updateTable('papers').set({ ...fields, modified_at: now }).where('id', '=', id).execute();
   }
@@ -388,12 +388,13 @@ function arxivColumns(rec: ArxivRecord): ArxivColumns {
   };
 }
 
-/** A paper whose words changed goes back into the embedding backlog (search/backlog.ts). */
-async function forgetEmbeddings(trx: Transaction<Database>, ids: string[]): Promise<void> {
+/** A paper whose words changed goes back into the embedding backlog (search/backlog.ts) and the related-papers one (search/related.ts). */
+async function forgetDerivedFromText(trx: Transaction<Database>, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
     const chunk = ids.slice(i, i + INSERT_CHUNK);
     await trx.deleteFrom('paper_embeddings').where('paper_id', 'in', chunk).execute();
     await trx.deleteFrom('embedding_failures').where('paper_id', 'in', chunk).execute();
+    await trx.updateTable('papers').set({ related_at: null }).where('id', 'in', chunk).execute();
   }
 }
 
@@ -454,7 +455,7 @@ export async function saveArxivRecords(trx: Transaction<Database>, records: Arxi
       continue;
     }
     if (colsChanged) await trx.updateTable('papers').set({ ...cols, modified_at: now }).where('id', '=', rec.id).execute();
-    if (old.title !== cols.title || old.abstract !== cols.abstract) await forgetEmbeddings(trx, [rec.id]);
+    if (old.title !== cols.title || old.abstract !== cols.abstract) await forgetDerivedFromText(trx, [rec.id]);
     if (authorsChanged || categoriesChanged) rewriteChildren.push(rec);
     outcome.set(rec.id, 'updated');
   }

@@ -64,7 +64,9 @@ describe('the scheduled arXiv ingest', () => {
     const job = scheduledJobs(db, { ...config, keys: testKeys }).find((j) => j.name === 'arxiv-ingest')!;
     expect(job.schedule).toEqual({ cron: '30 20 * * 0-4', tz: 'America/New_York' });
     const outcome = await runIfDue(db.kysely, job, silentLogger);
-    expect(outcome).toEqual({ ran: true, ok: true, detail: 'cs.LG,cs.CL: 2 new, 0 updated, 0 unchanged, 0 rejected; 1 featured by rules' });
+    expect(outcome).toEqual({ ran: true, ok: true, detail: 'cs.LG,cs.CL: 2 new, 0 updated, 0 unchanged, 0 rejected; 1 featured by rules; related papers of 2 paper(s) computed, 0 remaining' });
+    // The new papers' related papers were computed with the import: their pages read them.
+    expect(await db.kysely.selectFrom('papers').select('id').where('related_at', 'is', null).execute()).toEqual([]);
     expect(new URL(asked[0]!, 'http://localhost').searchParams.get('search_query')).toBe('(cat:cs.LG OR cat:cs.CL)');
     const listings = await db.kysely.selectFrom('daily_listings').select(['paper_id', 'source']).execute();
     expect(listings).toEqual([{ paper_id: '2611.20001', source: 'rule' }]);

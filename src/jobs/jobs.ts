@@ -16,9 +16,20 @@ import { sendDue } from '../digests/send.ts';
 import { pruneOutbox } from '../digests/outbox.ts';
 import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
 import { fetchImages } from '../images/fetch.ts';
+import { describeRelatedRun, relatedBacklog } from '../search/related.ts';
 
 /** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
 export const EMBEDDINGS_PERIOD_MS = 5 * 60_000;
+
+/** How often the related-papers job takes up what imports left (each import job does its own papers first). */
+export const RELATED_PERIOD_MS = 10 * 60_000;
+/** How long an import job spends on its new papers' related papers: the rest waits for the related-papers job. */
+const RELATED_AFTER_IMPORT_MS = 60_000;
+
+/** The related papers of what an import brought, so their pages show them at once; one line for the job's summary. */
+async function relatedAfterImport(db: Db): Promise<string> {
+  return `; ${describeRelatedRun(await relatedBacklog(db, { deadline: Date.now() + RELATED_AFTER_IMPORT_MS }))}`;
+}
 
 /** The scheduled jobs this configuration turns on; the digest jobs sign links with `config.keys`. */
 export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] {
@@ -39,7 +50,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
         };
         const summary = await importArxivRecords(db, records(), 'arxiv-api');
         const featured = await featureByRules(db, featuringRules(config), seen);
-        return `${categories.join(',')}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ${featured.length} featured by rules`;
+        return `${categories.join(',')}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ${featured.length} featured by rules${await relatedAfterImport(db)}`;
       },
     });
   }
@@ -58,7 +69,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
           firstFrom: addDays(dayOf(new Date()), -7),
           log: log ?? silentLogger,
         });
-        return `set ${config.ARXIV_OAI_SET} from ${summary.from ?? 'the start'}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected (${summary.pages} pages, ${summary.deleted} deleted)`;
+        return `set ${config.ARXIV_OAI_SET} from ${summary.from ?? 'the start'}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected (${summary.pages} pages, ${summary.deleted} deleted)${await relatedAfterImport(db)}`;
       },
     });
   }
@@ -69,7 +80,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       // Today's and yesterday's lists: new papers arrive all day, and votes keep moving after.
       async run() {
         const { days, summary } = await importRecentHfDays(db, config, { wanted: config.HF_SYNC_DAYS, lookBack: config.HF_SYNC_DAYS });
-        return `${days} day(s) from ${config.HF_API_URL}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected`;
+        return `${days} day(s) from ${config.HF_API_URL}: ${summary.new} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.rejected} rejected${await relatedAfterImport(db)}`;
       },
     });
   }
@@ -90,6 +101,12 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       },
     });
   }
+  jobs.push({
+    name: 'related-papers',
+    schedule: { everyMs: RELATED_PERIOD_MS },
+    // Bounded to most of a period, so that no two instances work the backlog at once.
+    run: async () => describeRelatedRun(await relatedBacklog(db, { deadline: Date.now() + RELATED_PERIOD_MS * 0.8 })),
+  });
   if (config.EMBEDDINGS_URL) {
     jobs.push({
       name: 'embeddings',

@@ -14,6 +14,24 @@ export function registerSearchCommands(group: Command, withDb: WithDb): void {
     .description('embed papers that have no vector for EMBEDDINGS_MODEL yet (the scheduled job does this too)')
     .option('--limit <n>', 'embed at most this many papers')
     .action((opts: { limit?: string }) => withDb((config, db, io) => embedCommand(config, db, opts, io)));
+  group
+    .command('related')
+    .description('compute the related papers of every paper that needs them (new, reworded, or near a newer paper; the scheduled job does this too)')
+    .option('--limit <n>', 'at most this many papers')
+    .action((opts: { limit?: string }) => withDb((_config, db, io) => relatedCommand(db, opts, io)));
+}
+
+async function relatedCommand(db: Db, opts: { limit?: string }, io: CommandOutput): Promise<void> {
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new Error('search: --limit is a whole number of at least 1');
+  const { assertSchemaCurrent } = await import('../db/database.ts');
+  await assertSchemaCurrent(db);
+  const { describeRelatedRun, relatedBacklog } = await import('./related.ts');
+  const started = Date.now();
+  const tty = io.tty;
+  const summary = await relatedBacklog(db, { limit, onProgress: tty ? (n) => tty.write(`\rsearch: related papers of ${n} paper(s) computed`) : undefined });
+  tty?.write('\n');
+  io.out(`search: ${describeRelatedRun(summary)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 async function reindexCommand(db: Db, io: CommandOutput): Promise<void> {

@@ -7,7 +7,8 @@ import type { Db } from '../db/database.ts';
 import { HF_ARCHIVE, hasFixtures, testApp, testDialect } from '../../test/helpers.ts';
 import { importHfPath } from '../ingest/hf-import.ts';
 import { tokensOf } from './query.ts';
-import { relatedPapers } from './related.ts';
+import { importArxivRecords } from '../ingest/arxiv-import.ts';
+import { relatedBacklog, relatedPapers, relatedRemaining, storedRelatedPapers } from './related.ts';
 
 // Papers of the Hugging Face archive (../shared/fixtures).
 const RRM = '2409.13156'; // RRM: Robust Reward Model Training Mitigates Reward Hacking
@@ -118,5 +119,46 @@ describe.skipIf(!hasFixtures)('related papers', () => {
     expect(linked).toEqual(await relatedPapers(db, RRM));
     expect(html.indexOf('class="related"')).toBeGreaterThan(html.indexOf('id="abstract-h"'));
     expect(html.indexOf('class="related"')).toBeLessThan(html.indexOf('id="discussion"'));
+  });
+
+  it('are stored: computed once, on import or on first read, and again when the paper or its neighbourhood changes', async () => {
+    const stored = async (id: string) => (await db.kysely.selectFrom('related_papers').select('related_id').where('paper_id', '=', id).orderBy('rank').execute()).map((r) => r.related_id);
+    const relatedAt = async (id: string) => (await db.kysely.selectFrom('papers').select('related_at').where('id', '=', id).executeTakeFirstOrThrow()).related_at;
+    const pageLinks = async (id: string) => {
+      const section = /<section class="related"[\s\S]*?<\/section>/.exec(await (await app.request(`/papers/${id}?fresh=${Math.random()}`)).text())?.[0] ?? '';
+      return [...section.matchAll(/href="\/papers\/([^"]+)"/g)].map((m) => m[1]);
+    };
+    // Imported papers are to do; a page's first view computes them and stores them.
+    await db.kysely.updateTable('papers').set({ related_at: null }).where('id', '=', RRM).execute();
+    await pageLinks(RRM);
+    expect(await relatedAt(RRM)).not.toBeNull();
+    expect(await stored(RRM)).toEqual(await relatedPapers(db, RRM));
+    // Later views read the rows: a list stored by hand is what the page shows.
+    const [first, ...rest] = await stored(RRM);
+    await db.kysely.updateTable('related_papers').set({ related_id: SPECULATIVE }).where('paper_id', '=', RRM).where('rank', '=', 0).execute();
+    expect(await pageLinks(RRM)).toEqual([SPECULATIVE, ...rest]);
+    await db.kysely.updateTable('related_papers').set({ related_id: first! }).where('paper_id', '=', RRM).where('rank', '=', 0).execute();
+
+    // A new paper on RRM's topic: its import leaves it to do; computing it marks RRM, whose list predates it.
+    const before = await relatedRemaining(db);
+    const rrm = await paper(RRM);
+    const twin = '2611.00042';
+    await importArxivRecords(db, [{ id: twin, version: 1, title: rrm.title, abstract: rrm.abstract, authors: [{ name: 'A. Twin', affiliation: null }], categories: ['cs.CL'], primaryCategory: 'cs.CL', publishedAt: '2026-11-01T00:00:00.000Z', updatedAt: null, comment: null, journalRef: null, doi: null, pdfUrl: null, withdrawnAt: null }], 'test');
+    expect(await relatedAt(twin)).toBeNull();
+    expect(await relatedRemaining(db)).toBe(before + 1);
+    // Newest first: the twin is the first paper the backlog takes.
+    const run = await relatedBacklog(db, { limit: 1 });
+    expect((await stored(twin))[0]).toBe(RRM);
+    expect(await relatedAt(RRM)).toBeNull();
+    expect(run).toEqual({ computed: 1, remaining: before + 1 });
+    await storedRelatedPapers(db, RRM);
+    expect((await stored(RRM))[0]).toBe(twin);
+    expect(await pageLinks(RRM)).toEqual(await stored(RRM));
+
+    // Reworded: to do again.
+    await importArxivRecords(db, [{ id: twin, version: 2, title: 'Something else entirely', abstract: 'Protein folding with lattice models.', authors: [{ name: 'A. Twin', affiliation: null }], categories: ['cs.CL'], primaryCategory: 'cs.CL', publishedAt: '2026-11-01T00:00:00.000Z', updatedAt: null, comment: null, journalRef: null, doi: null, pdfUrl: null, withdrawnAt: null }], 'test');
+    expect(await relatedAt(twin)).toBeNull();
+    expect(await storedRelatedPapers(db, twin)).not.toContain(RRM);
+    expect(await relatedAt(twin)).not.toBeNull();
   });
 });

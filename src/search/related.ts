@@ -44,28 +44,110 @@ interface ChosenTerm extends PaperTerm {
   idf: number;
 }
 
-/** How long a paper's related papers are kept in memory for its page: they change only as new papers arrive. */
-const RELATED_TTL_MS = 60 * 60 * 1000;
-const RELATED_MEMO_ENTRIES = 5000;
-const memos = new WeakMap<Db['kysely'], Map<string, { at: number; ids: Promise<string[]> }>>();
+/** How many related papers are stored per paper: what its page shows, and the API's default. */
+export const STORED_RELATED = DEFAULT_RELATED;
 
 /**
- * `relatedPapers`, kept in memory for RELATED_TTL_MS, for the paper page: a view does not pay for
- * them (about 0.5 s on PostgreSQL with the full archive), only the first view of a paper in that
- * time does. Papers hidden since may be among them: the caller drops hidden ones.
+ * A paper's related papers as stored (migration 014): one indexed read. A paper whose list was
+ * never computed, or was marked to do again, has it computed and stored first (once: the next read
+ * finds the rows). Papers hidden since may be among them: the caller drops hidden ones.
  */
-export function relatedPapersKept(db: Db, paperId: string): Promise<string[]> {
-  let memo = memos.get(db.kysely);
-  if (!memo) memos.set(db.kysely, (memo = new Map()));
-  const hit = memo.get(paperId);
-  if (hit && Date.now() - hit.at < RELATED_TTL_MS) return hit.ids;
-  const ids = relatedPapers(db, paperId);
-  memo.delete(paperId);
-  memo.set(paperId, { at: Date.now(), ids });
-  if (memo.size > RELATED_MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
-  // A failure is not remembered.
-  ids.catch(() => memo.get(paperId)?.ids === ids && memo.delete(paperId));
+export async function storedRelatedPapers(db: Db, paperId: string): Promise<string[]> {
+  const rows = await db.kysely
+    .selectFrom('papers as p')
+    .leftJoin('related_papers as r', 'r.paper_id', 'p.id')
+    .select(['p.related_at', 'r.related_id'])
+    .where('p.id', '=', paperId)
+    .orderBy('r.rank')
+    .execute();
+  if (rows.length === 0) return [];
+  if (rows[0]!.related_at !== null) return rows.flatMap((r) => (r.related_id ? [r.related_id] : []));
+  return refreshRelatedPaper(db, paperId);
+}
+
+/**
+ * Computes a paper's related papers and stores them. Its neighbours whose lists were computed
+ * before it arrived could not consider it: they are marked to do again (which ends, since a list
+ * computed now postdates every paper there is).
+ */
+export async function refreshRelatedPaper(db: Db, paperId: string): Promise<string[]> {
+  const ids = await relatedPapers(db, paperId, STORED_RELATED);
+  const now = new Date().toISOString();
+  await db.kysely.transaction().execute(async (trx) => {
+    const paper = await trx.selectFrom('papers').select('created_at').where('id', '=', paperId).executeTakeFirst();
+    if (!paper) return;
+    await trx.deleteFrom('related_papers').where('paper_id', '=', paperId).execute();
+    if (ids.length > 0) {
+      await trx
+        .insertInto('related_papers')
+        .values(ids.map((related_id, rank) => ({ paper_id: paperId, rank, related_id })))
+        // Another process storing the same paper's list at once.
+        .onConflict((oc) => oc.columns(['paper_id', 'rank']).doUpdateSet((eb) => ({ related_id: eb.ref('excluded.related_id') })))
+        .execute();
+      await trx.updateTable('papers').set({ related_at: null }).where('id', 'in', ids).where('related_at', '<', paper.created_at).execute();
+    }
+    await trx.updateTable('papers').set({ related_at: now }).where('id', '=', paperId).execute();
+  });
   return ids;
+}
+
+export interface RelatedBacklogSummary {
+  /** Papers whose related papers this run computed. */
+  computed: number;
+  /** Visible papers still to do. */
+  remaining: number;
+}
+
+/** Papers read from the backlog at a time. */
+const BACKLOG_PAGE = 100;
+/** A backlog this large is a bulk import: PostgreSQL's word statistics are refreshed first (see lexemeFrequencies). */
+const ANALYZE_BACKLOG = 1000;
+
+/**
+ * Computes the related papers of every visible paper marked to do (new, reworded, or a neighbour
+ * of a newer paper), newest first; stops at `deadline` (ms since the epoch) or after `limit`.
+ * The backlog is read from the table, so any process can work it and a stopped run loses nothing.
+ */
+export async function relatedBacklog(db: Db, opts: { limit?: number; deadline?: number; onProgress?: (computed: number) => void } = {}): Promise<RelatedBacklogSummary> {
+  let computed = 0;
+  if (db.dialect === 'postgres' && (await relatedRemaining(db)) >= ANALYZE_BACKLOG) await sql`analyze papers`.execute(db.kysely);
+  for (;;) {
+    const page = await db.kysely
+      .selectFrom('papers')
+      .select('id')
+      .where('related_at', 'is', null)
+      .where('hidden_at', 'is', null)
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(BACKLOG_PAGE)
+      .execute();
+    if (page.length === 0) break;
+    for (const { id } of page) {
+      if ((opts.limit !== undefined && computed >= opts.limit) || (opts.deadline !== undefined && Date.now() >= opts.deadline)) {
+        return { computed, remaining: await relatedRemaining(db) };
+      }
+      await refreshRelatedPaper(db, id);
+      computed++;
+      opts.onProgress?.(computed);
+    }
+  }
+  return { computed, remaining: await relatedRemaining(db) };
+}
+
+/** Visible papers whose related papers are to compute. */
+export async function relatedRemaining(db: Db): Promise<number> {
+  const row = await db.kysely
+    .selectFrom('papers')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('related_at', 'is', null)
+    .where('hidden_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One line for logs and the CLI: what a run did. */
+export function describeRelatedRun(s: RelatedBacklogSummary): string {
+  return `related papers of ${s.computed} paper(s) computed, ${s.remaining} remaining`;
 }
 
 /** Ids of up to `limit` visible papers most like this one, best first; [] for an unknown paper. */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../core/config.ts';
 import { writeContent } from '../db/content-version.ts';
+import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { arxivFetcher, fetchArxivIds } from '../ingest/arxiv-api.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
@@ -8,6 +9,7 @@ import type { PoliteFetcher } from '../ingest/polite-fetch.ts';
 import { RecordProblem } from '../ingest/summary.ts';
 import type { Logger } from '../core/log.ts';
 import { saveArxivRecords } from '../ingest/save.ts';
+import { refreshRelatedPaper } from '../search/related.ts';
 import { DomainError } from '../core/errors.ts';
 import { paperPath } from '../ui/components.tsx';
 import { formatLongDay } from '../ui/format.ts';
@@ -20,7 +22,7 @@ export interface Submitted {
 }
 
 export interface SubmitDeps {
-  db: Kysely<Database>;
+  db: Db;
   fetcher: PoliteFetcher;
   apiUrl: string;
   perDay: number;
@@ -35,7 +37,7 @@ export interface SubmitDeps {
 export async function submitPaper(deps: SubmitDeps, userId: number, paperId: string, now = new Date()): Promise<Submitted> {
   const at = now.toISOString();
   const day = at.slice(0, 10);
-  const refuse = async (db: SubmitDeps['db']): Promise<void> => {
+  const refuse = async (db: Kysely<Database>): Promise<void> => {
     const standing = await paperStanding(db, paperId);
     if (standing.hidden) throw new DomainError('gone', `${paperId} was removed by a moderator and cannot be submitted.`);
     if (standing.featuredOn) {
@@ -51,10 +53,10 @@ export async function submitPaper(deps: SubmitDeps, userId: number, paperId: str
     }
   };
   // Refuse before asking arXiv anything.
-  await refuse(deps.db);
-  const records = (await paperStanding(deps.db, paperId)).known ? [] : [await fetchRecord(deps, paperId)];
-  return writeContent(
-    deps.db,
+  await refuse(deps.db.kysely);
+  const records = (await paperStanding(deps.db.kysely, paperId)).known ? [] : [await fetchRecord(deps, paperId)];
+  const submitted = await writeContent(
+    deps.db.kysely,
     async (trx): Promise<Submitted> => {
       await refuse(trx);
       if (records.length > 0) await saveArxivRecords(trx, records, at);
@@ -63,6 +65,10 @@ export async function submitPaper(deps: SubmitDeps, userId: number, paperId: str
     },
     () => true,
   );
+  // A new paper's page shows its related papers from its first view; should this fail, the
+  // paper stays in the backlog (search/related.ts) and the submission stands.
+  if (records.length > 0) await refreshRelatedPaper(deps.db, paperId).catch(() => undefined);
+  return submitted;
 }
 
 /** The paper's newest version through the arXiv ingest client; refused when arXiv does not know it or cannot answer. */

@@ -124,6 +124,23 @@ describe('page cache: shared pages, personal state', () => {
     expect(await identity.text()).toBe(plain);
   });
 
+  it('sends signed-in pages brotli or gzip as asked, each reader’s own, decoding to the same bytes as uncompressed', async () => {
+    const path = `/papers/date/${DAY}`;
+    for (const user of [ada, bob, ada]) {
+      const plain = (await view(path, user)).html;
+      expect(csrfValues(plain)).toEqual([user.csrf]);
+      for (const [accept, encoding, decode] of [['gzip, deflate, br', 'br', zlib.brotliDecompressSync], ['gzip', 'gzip', zlib.gunzipSync]] as const) {
+        const res = await app.request(path, { headers: { Cookie: user.cookie, 'Accept-Encoding': accept } });
+        expect(res.headers.get('content-encoding')).toBe(encoding);
+        expect(res.headers.get('vary')).toContain('Cookie');
+        const body = Buffer.from(await res.arrayBuffer());
+        expect(Number(res.headers.get('content-length'))).toBe(body.byteLength);
+        expect(body.byteLength).toBeLessThan(plain.length / 2);
+        expect(decode(body).toString()).toBe(plain);
+      }
+    }
+  });
+
   it('shows a reader signed out on their next view at once', async () => {
     const cy = await signedInUser(db);
     expect((await view(`/papers/date/${DAY}`, cy)).html).toContain(`href="/users/${cy.username}" class="tab"`);

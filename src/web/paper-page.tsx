@@ -10,7 +10,7 @@ import { categoriesOfPapers } from '../papers/queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
 import { viewerPaperState } from '../library/viewer.ts';
-import { relatedPapersKept } from '../search/related.ts';
+import { storedRelatedPapers } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
@@ -33,7 +33,7 @@ export async function showPaper(c: Context<AppEnv>) {
 
 /** The papers most like this one, ready to show. */
 async function relatedViews(db: Db, paperId: string): Promise<PaperView[]> {
-  const views = await paperViews(db.kysely, await relatedPapersKept(db, paperId));
+  const views = await paperViews(db.kysely, await storedRelatedPapers(db, paperId));
   return views.filter((v) => !v.paper.hidden_at);
 }
 
