@@ -19,6 +19,7 @@ import { showProfile } from '../accounts/profile.tsx';
 import { showOutbox, showOutboxMail } from './dev-outbox.tsx';
 import { upvotePaperForm } from '../votes/routes.ts';
 import { hidePaperForm, savePaperForm } from '../library/routes.ts';
+import * as library from '../library/pages.tsx';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 
@@ -94,6 +95,16 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get('/unsubscribe', digests.showUnsubscribe);
   pages.post('/unsubscribe', digests.unsubscribeAction);
   pages.get('/users/:name', showProfile);
+  pages.get('/library', library.showLibrary);
+  for (const format of ['bib', 'ris', 'csv', 'json']) pages.get(`/library.${format}`, library.showLibrary);
+  pages.post('/collections', library.createCollectionForm);
+  pages.get('/collections/:owner/:slug', library.showCollection);
+  pages.post('/collections/:owner/:slug/edit', library.editCollectionForm);
+  pages.post('/collections/:owner/:slug/delete', library.deleteCollectionForm);
+  pages.post('/collections/:owner/:slug/items', library.addItemForm);
+  pages.post('/collections/:owner/:slug/import', library.importForm);
+  pages.post('/collections/:owner/:slug/items/:item/edit', library.editItemForm);
+  pages.post('/collections/:owner/:slug/items/:item/delete', library.deleteItemForm);
   pages.get('/dev/outbox', showOutbox);
   pages.get('/dev/outbox/:name', showOutboxMail);
   pages.use('/static/katex/*', staticFrom(katexDist, '/static/katex'));
