@@ -7,6 +7,8 @@ import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import type { ListingView } from '../papers/read-model.ts';
 import { viewerPaperState } from '../library/viewer.ts';
+import { collectionsOfOwner } from '../library/queries.ts';
+import { CollectionList } from '../library/pages.tsx';
 import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
 import { userByHandle } from '../auth/users.ts';
 
@@ -44,6 +46,8 @@ export async function showProfile(c: C) {
   const avatar = safeHttpUrl(user.avatar_url);
   const viewer = c.var.auth.kind === 'anonymous' ? null : c.var.auth.viewer;
   const own = viewer?.id === user.id;
+  // Private collections only to their owner.
+  const collections = await collectionsOfOwner(db, user.id, own);
   return c.html(
     <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`}>
       <header class="profile-head">
@@ -66,7 +70,7 @@ export async function showProfile(c: C) {
           {user.bio && <p class="profile-bio">{user.bio}</p>}
           {own && (
             <p class="small">
-              <a href="/settings">Edit profile and settings</a>
+              <a href="/settings">Edit profile and settings</a> · <a href="/library">Your library</a>
             </p>
           )}
         </div>
@@ -85,6 +89,12 @@ export async function showProfile(c: C) {
         <p class="empty-note muted">{emptyNote(tab, own)}</p>
       )}
       {counts[tab] > PAGE_SIZE && <p class="muted small">Showing the latest {PAGE_SIZE} of {plural(counts[tab], 'paper')}.</p>}
+      {(collections.length > 0 || own) && (
+        <section aria-labelledby="profile-collections-h">
+          <h2 id="profile-collections-h">Collections</h2>
+          <CollectionList collections={collections} />
+        </section>
+      )}
     </Layout>,
   );
 }

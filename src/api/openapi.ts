@@ -40,6 +40,11 @@ const commentId = { name: 'id', in: 'path', required: true, schema: { type: 'int
 const readAccess = [{}, { bearerAuth: ['read'] }];
 const writeAccess = [{ bearerAuth: ['write'] }, { sessionCookie: [] }];
 
+const namespace = { name: 'namespace', in: 'path', required: true, description: "The owner's handle.", schema: { type: 'string' } };
+const collectionSlug = { name: 'slug', in: 'path', required: true, description: 'The rest of the slug, `{title-slug}-{id}`; the id alone finds it, so a renamed collection keeps its old links.', schema: { type: 'string', examples: ['reading-list-12'] } };
+const itemObjectId = { name: 'item', in: 'path', required: true, description: "The item's `_id` in the collection (not the paper's id).", schema: { type: 'string' } };
+const collectionErrors = { ...pick(400, 401, 403, 429), 404: error('No such collection, or it is private and not yours.') };
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -59,6 +64,8 @@ export const openApiDocument = {
     { name: 'submissions', description: 'Submitting papers to today\'s list (write)' },
     { name: 'comments', description: 'Discussion on a paper' },
     { name: 'follows', description: 'Following authors, organizations, categories and searches; recommendations' },
+    { name: 'library', description: "Your library: saved and hidden papers (write)" },
+    { name: 'collections', description: "Collections of papers, in Hugging Face's collections API (huggingface_hub's create_collection, get_collection, list_collections, update_collection_metadata, delete_collection, add_collection_item, update_collection_item, delete_collection_item)" },
   ],
   paths: {
     '/api/openapi.json': {
@@ -189,6 +196,74 @@ export const openApiDocument = {
         security: writeAccess,
         parameters: [paperId],
         responses: { 200: json(ref('VoteState'), 'Your vote and the new count.'), ...pick(400, 401, 403, 404, 429), 410: error('The paper was removed by a moderator.') },
+      },
+    },
+    '/api/papers/{id}/save': {
+      post: {
+        operationId: 'savePaper',
+        summary: 'Save a paper to your library',
+        description: "Puts the paper in your default collection (made, private, on first save). Repeating it changes nothing.",
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('SaveState'), 'Saved.'), ...pick(400, 401, 403, 404, 429) },
+      },
+      delete: {
+        operationId: 'unsavePaper',
+        summary: 'Remove a paper from your library',
+        description: 'Takes it out of every one of your collections.',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('SaveState'), 'Not saved.'), ...pick(400, 401, 403, 429) },
+      },
+    },
+    '/api/papers/{id}/hide': {
+      post: {
+        operationId: 'hidePaper',
+        summary: 'Hide a paper, or mark it "not interested"',
+        description: 'It leaves your daily, weekly and monthly lists, trending, search results (unless you ask for hidden ones) and your digests. The body is optional.',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { reason: { type: 'string', enum: ['hidden', 'not-interested'], default: 'hidden' } } } } } },
+        responses: { 200: json(ref('HideState'), 'Hidden.'), ...pick(400, 401, 403, 404, 429) },
+      },
+      delete: {
+        operationId: 'unhidePaperDelete',
+        summary: 'Show a hidden paper again',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('HideState'), 'Not hidden.'), ...pick(400, 401, 403, 429) },
+      },
+    },
+    '/api/papers/{id}/unhide': {
+      post: {
+        operationId: 'unhidePaper',
+        summary: 'Show a hidden paper again',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json(ref('HideState'), 'Not hidden.'), ...pick(400, 401, 403, 429) },
+      },
+    },
+    '/api/papers/{id}/read': {
+      post: {
+        operationId: 'markRead',
+        summary: 'Mark a paper read',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json({ type: 'object', required: ['read'], properties: { read: { type: 'boolean' } } }, 'Read.'), ...pick(400, 401, 403, 404, 429) },
+      },
+      delete: {
+        operationId: 'markUnread',
+        summary: 'Mark a paper unread',
+        tags: ['library'],
+        security: writeAccess,
+        parameters: [paperId],
+        responses: { 200: json({ type: 'object', required: ['read'], properties: { read: { type: 'boolean' } } }, 'Unread.'), ...pick(400, 401, 403, 429) },
       },
     },
     '/api/papers/{id}/comments': {
@@ -371,6 +446,108 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/whoami-v2': {
+      get: {
+        operationId: 'whoami',
+        summary: 'Who your token belongs to (Hugging Face\'s whoami-v2)',
+        description: 'huggingface_hub reads `name` as the namespace of new collections.',
+        tags: ['collections'],
+        security: [{ bearerAuth: ['read'] }, { sessionCookie: [] }],
+        responses: {
+          200: json({ type: 'object', required: ['type', 'name'], properties: { type: { const: 'user' }, id: { type: 'string' }, name: { type: 'string' }, fullname: { type: 'string' }, avatarUrl: { type: 'string' }, email: { type: 'string' }, orgs: { type: 'array' }, auth: { type: 'object' } } }, 'You.'),
+          ...pick(401),
+        },
+      },
+    },
+    '/api/collections': {
+      get: {
+        operationId: 'listCollections',
+        summary: 'Collections, most recently changed first',
+        description: 'Public collections, and your own private ones. Each shows its first four items and no `position` (huggingface_hub numbers the list itself). More pages follow the `Link: <…>; rel="next"` header.',
+        tags: ['collections'],
+        security: readAccess,
+        parameters: [
+          { name: 'owner', in: 'query', description: "An owner's handle; repeatable.", schema: { type: 'string' } },
+          { name: 'item', in: 'query', description: 'Collections holding this paper: `papers/{arXiv id}`; repeatable.', schema: { type: 'string', examples: ['papers/2401.01234'] } },
+          { name: 'sort', in: 'query', description: 'Accepted for compatibility; the order is always by last change.', schema: { type: 'string', enum: ['lastModified', 'trending', 'upvotes'] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+        ],
+        responses: { 200: { ...json({ type: 'array', items: ref('Collection') }, 'A page of collections.'), headers: { Link: { schema: { type: 'string' }, description: 'The next page, when there may be one.' } } }, ...pick(400, 429) },
+      },
+      post: {
+        operationId: 'createCollection',
+        summary: 'Create a collection',
+        tags: ['collections'],
+        security: writeAccess,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['title'], properties: { title: { type: 'string', maxLength: 120 }, namespace: { type: 'string', description: 'Your handle (the only namespace you can write to).' }, description: { type: 'string', maxLength: 2000 }, private: { type: 'boolean', default: false }, item: { type: 'object', properties: { type: { const: 'paper' }, id: { type: 'string' } } } } } } },
+        },
+        responses: { 200: json(ref('Collection'), 'The new collection.'), ...collectionErrors, 409: json({ type: 'object', properties: { error: { type: 'string' }, slug: { type: 'string' } } }, 'You already have a collection with this title: its slug.') },
+      },
+    },
+    '/api/collections/{namespace}/{slug}': {
+      get: {
+        operationId: 'getCollection',
+        summary: 'A collection with all its items',
+        tags: ['collections'],
+        security: readAccess,
+        parameters: [namespace, collectionSlug],
+        responses: { 200: json(ref('Collection'), 'The collection.'), ...collectionErrors },
+      },
+      patch: {
+        operationId: 'updateCollectionMetadata',
+        summary: "Change a collection's title, description or privacy",
+        description: 'A new title changes the slug but not its id. `position` and `theme` are accepted and left as they are.',
+        tags: ['collections'],
+        security: writeAccess,
+        parameters: [namespace, collectionSlug],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { title: { type: 'string' }, description: { type: 'string' }, private: { type: 'boolean' }, position: { type: 'integer' }, theme: { type: 'string' } } } } } },
+        responses: { 200: json({ type: 'object', properties: { success: { type: 'boolean' }, data: ref('Collection') } }, 'The collection as it is now, in `data`.'), ...collectionErrors },
+      },
+      delete: {
+        operationId: 'deleteCollection',
+        summary: 'Delete a collection',
+        tags: ['collections'],
+        security: writeAccess,
+        parameters: [namespace, collectionSlug],
+        responses: { 200: json({ type: 'object' }, 'Deleted.'), ...collectionErrors },
+      },
+    },
+    '/api/collections/{namespace}/{slug}/items': {
+      post: {
+        operationId: 'addCollectionItem',
+        summary: 'Add a paper at the end of a collection',
+        tags: ['collections'],
+        security: writeAccess,
+        parameters: [namespace, collectionSlug],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['item'], properties: { item: { type: 'object', required: ['type', 'id'], properties: { type: { const: 'paper' }, id: { type: 'string' } } }, note: { type: 'string', maxLength: 2000, description: 'Markdown and math, like comments.' } } } } },
+        },
+        responses: { 200: json(ref('Collection'), 'The collection.'), ...collectionErrors, 409: error('The paper is already in the collection.') },
+      },
+    },
+    '/api/collections/{namespace}/{slug}/items/{item}': {
+      patch: {
+        operationId: 'updateCollectionItem',
+        summary: "Change an item's note, or move it",
+        tags: ['collections'],
+        security: writeAccess,
+        parameters: [namespace, collectionSlug, itemObjectId],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { note: { type: 'string' }, position: { type: 'integer', minimum: 0, description: 'Where it goes, 0 first; the others close up around it.' } } } } } },
+        responses: { 200: json({ type: 'object', properties: { success: { type: 'boolean' }, data: ref('Collection') } }, 'The collection as it is now.'), ...collectionErrors },
+      },
+      delete: {
+        operationId: 'deleteCollectionItem',
+        summary: 'Remove an item from a collection',
+        tags: ['collections'],
+        security: writeAccess,
+        parameters: [namespace, collectionSlug, itemObjectId],
+        responses: { 200: json({ type: 'object' }, 'Removed.'), ...collectionErrors },
+      },
+    },
     '/api/users/{name}': {
       get: {
         operationId: 'getUser',
@@ -430,6 +607,41 @@ export const openApiDocument = {
       },
       Follow: { type: 'object', properties: { kind: { type: 'string' }, target: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
       FollowState: { type: 'object', properties: { kind: { type: 'string' }, target: { type: 'string' }, following: { type: 'boolean' } } },
+      SaveState: { type: 'object', required: ['saved'], properties: { saved: { type: 'boolean', description: 'Whether the paper is now in any of your collections.' } } },
+      HideState: { type: 'object', required: ['hidden'], properties: { hidden: { type: 'boolean' }, reason: { type: 'string', enum: ['hidden', 'not-interested'] } } },
+      Collection: {
+        type: 'object',
+        description: "Hugging Face's collection shape (huggingface_hub's `Collection`).",
+        required: ['slug', 'title', 'owner', 'items', 'lastUpdated', 'private', 'theme', 'upvotes'],
+        properties: {
+          slug: { type: 'string', examples: ['ada/reading-list-12'] },
+          title: { type: 'string' },
+          description: { type: 'string' },
+          owner: { type: 'object', properties: { _id: { type: 'string' }, name: { type: 'string' }, fullname: { type: 'string' }, avatarUrl: { type: 'string' }, type: { const: 'user' } } },
+          items: { type: 'array', items: ref('CollectionItem') },
+          lastUpdated: { type: 'string', format: 'date-time' },
+          position: { type: 'integer', description: "Its place among its owner's collections; absent in lists." },
+          private: { type: 'boolean' },
+          theme: { type: 'string' },
+          upvotes: { type: 'integer' },
+          shareUrl: { type: 'string' },
+        },
+      },
+      CollectionItem: {
+        type: 'object',
+        required: ['_id', 'position', 'type', 'id'],
+        properties: {
+          _id: { type: 'string', description: "The item's own id (huggingface_hub's item_object_id)." },
+          position: { type: 'integer' },
+          type: { const: 'paper' },
+          id: { type: 'string', description: 'The arXiv id.' },
+          title: { type: 'string' },
+          publishedAt: { type: 'string', format: 'date-time' },
+          upvotes: { type: 'integer' },
+          numComments: { type: 'integer' },
+          note: { type: 'object', properties: { text: { type: 'string', description: 'As written (Markdown).' }, html: { type: 'string', description: 'Rendered, math typeset.' } } },
+        },
+      },
       Error: {
         type: 'object',
         required: ['error'],

@@ -9,6 +9,7 @@ import { upvotePaper, withdrawUpvote } from '../votes/routes.ts';
 import { submitPaperApi } from '../submissions/routes.tsx';
 import { getOpenApi } from './openapi.ts';
 import { getUser } from '../accounts/profile.tsx';
+import * as collections from '../library/collections-api.ts';
 import { hidePaperApi, markReadApi, savePaperApi, unhidePaperApi, unsavePaperApi } from '../library/routes.ts';
 import { addFollow, listFollows, removeFollow } from '../follows/routes.tsx';
 import { getForYou } from '../foryou/routes.tsx';
@@ -41,5 +42,15 @@ export function apiRoutes(): Hono<AppEnv> {
   api.post('/api/follows', addFollow);
   api.delete('/api/follows', removeFollow);
   api.get('/api/for-you', getForYou);
+  // Hugging Face's collections API, for paper items (library/collections-api.ts).
+  api.get('/api/whoami-v2', collections.whoami);
+  api.get('/api/collections', collections.listCollectionsApi);
+  api.post('/api/collections', collections.createCollectionApi);
+  api.get('/api/collections/:namespace/:slug', collections.getCollectionApi);
+  api.patch('/api/collections/:namespace/:slug', collections.updateCollectionApi);
+  api.delete('/api/collections/:namespace/:slug', collections.deleteCollectionApi);
+  api.post('/api/collections/:namespace/:slug/items', collections.addCollectionItemApi);
+  api.patch('/api/collections/:namespace/:slug/items/:item', collections.updateCollectionItemApi);
+  api.delete('/api/collections/:namespace/:slug/items/:item', collections.deleteCollectionItemApi);
   return api;
 }

@@ -258,3 +258,41 @@ export async function readAmong(db: Q, userId: number, paperIds: readonly string
   const rows = await db.selectFrom('paper_marks').select('paper_id').where('user_id', '=', userId).where('read_at', 'is not', null).where('paper_id', 'in', [...new Set(paperIds)]).execute();
   return new Set(rows.map((r) => r.paper_id));
 }
+
+/** Which of these papers exist and are not hidden by a moderator. */
+export async function visiblePaperIds(db: Q, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.selectFrom('papers').select('id').where('id', 'in', ids.slice(i, i + 500)).where('hidden_at', 'is', null).execute();
+    for (const r of rows) found.add(r.id);
+  }
+  return found;
+}
+
+/** Papers by DOI (lowercase), for imports. */
+export async function paperIdsByDoi(db: Q, dois: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (let i = 0; i < dois.length; i += 500) {
+    const rows = await db.selectFrom('papers').select(['id', 'doi']).where((eb) => eb.fn('lower', ['doi']), 'in', dois.slice(i, i + 500)).execute();
+    for (const r of rows) if (r.doi) found.set(r.doi.toLowerCase(), r.id);
+  }
+  return found;
+}
+
+/** The saved papers of a reader, each once with the newest time it was added, filtered by words in title, abstract or authors and by collection. */
+export async function libraryItems(db: Q, userId: number, filter: { words: string[]; collectionId: number | null; limit: number }): Promise<{ paper_id: string; added_at: string }[]> {
+  let query = db
+    .selectFrom('collection_items as i')
+    .innerJoin('collections as c', 'c.id', 'i.collection_id')
+    .innerJoin('papers as p', 'p.id', 'i.paper_id')
+    .select((eb) => ['i.paper_id', eb.fn.max('i.added_at').as('added_at')])
+    .where('c.owner_id', '=', userId)
+    .where('p.hidden_at', 'is', null);
+  if (filter.collectionId !== null) query = query.where('c.id', '=', filter.collectionId);
+  for (const word of filter.words) {
+    const like = `%${word.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    query = query.where((eb) => eb.or([sql<boolean>`lower(p.title) like ${like} escape '\\'`, sql<boolean>`lower(p.abstract) like ${like} escape '\\'`, sql<boolean>`lower(p.author_names) like ${like} escape '\\'`]));
+  }
+  const rows = await query.groupBy('i.paper_id').orderBy('added_at', 'desc').orderBy('i.paper_id').limit(filter.limit).execute();
+  return rows.map((r) => ({ paper_id: r.paper_id, added_at: String(r.added_at) }));
+}

@@ -104,6 +104,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                   <a href="/for-you" class="tab">For you</a>
                   <a href="/following" class="tab">Following</a>
                   <a href="/submit" class="tab">Submit</a>
+                  <a href="/library" class="tab">Library</a>
                   {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
                   <a href={`/users/${viewer.username}`} class="tab">{viewer.username}</a>
                   <form method="post" action="/signout" class="inline-form">

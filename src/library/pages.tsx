@@ -1,0 +1,413 @@
+import type { Context } from 'hono';
+import { raw } from 'hono/html';
+import { z } from 'zod';
+import type { AppEnv } from '../http/env.ts';
+import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { needViewer } from '../http/guards.ts';
+import { formBody } from '../http/forms.ts';
+import { idParam } from '../http/params.ts';
+import { RequestError } from '../http/respond.ts';
+import { enforceLimit } from '../http/rate-limit.ts';
+import { Layout, chromeOf } from '../ui/layout.tsx';
+import { CsrfField } from '../ui/forms.tsx';
+import { formatShortDate, plural } from '../ui/format.ts';
+import { paperPath } from '../ui/components.tsx';
+import { arxivIdFromInput } from '../core/arxiv-id.ts';
+import { PaperCard, PaperList } from '../papers/components.tsx';
+import { paperViews, type PaperView } from '../papers/read-model.ts';
+import { submissionFetcher } from '../submissions/submit.ts';
+import * as library from './collections.ts';
+import * as q from './queries.ts';
+import { viewerPaperState } from './viewer.ts';
+import { EXPORT_TYPES, exportRecord, renderExport, type ExportFormat } from './formats.ts';
+import { MAX_IMPORT_BYTES, importIntoCollection, type ImportReport } from './import.ts';
+
+type C = Context<AppEnv>;
+const EXPORT = /^(.+)\.(bib|ris|csv|json)$/;
+const LIBRARY_PAGE = 200;
+
+const collectionPath = (x: q.Collection) => `/collections/${library.fullSlug(x)}`;
+
+/** `/collections/{owner}/{slug}` (and `.bib`, `.ris`, `.csv`, `.json`): a collection, which only its owner sees when private. */
+export async function showCollection(c: C) {
+  const db = c.var.db.kysely;
+  const rawSlug = c.req.param('slug') ?? '';
+  const exported = EXPORT.exec(rawSlug);
+  const viewer = viewerOf(c);
+  const collection = await library.findCollection(db, c.req.param('owner') ?? '', exported ? exported[1]! : rawSlug, viewer?.id ?? null);
+  const items = await q.itemsOf(db, collection.id);
+  const views = await paperViews(db, items.map((i) => i.paper_id));
+  if (exported) return exportResponse(c, exported[2] as ExportFormat, library.fullSlug(collection).replace('/', '-'), views, items, collection.private);
+  if (!exported && rawSlug !== collection.slug) return c.redirect(collectionPath(collection), 301);
+  const own = viewer?.id === collection.owner_id;
+  const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
+  const byId = new Map(views.map((v) => [v.paper.id, v]));
+  const path = collectionPath(collection);
+  const csrf = own ? csrfToken(c) : '';
+  const res = c.html(
+    <Layout chrome={chromeOf(c)} title={collection.title} description={collection.description ?? `A collection of papers by ${collection.owner}`}>
+      <header class="collection-head">
+        <h1>
+          {collection.title} {collection.private && <span class="badge">Private</span>}
+        </h1>
+        <p class="meta">
+          By <a href={`/users/${collection.owner}`}>{collection.owner_fullname}</a> · {plural(items.length, 'paper')} · updated {formatShortDate(collection.updated_at)} · export{' '}
+          {(['bib', 'ris', 'csv', 'json'] as const).map((f) => (
+            <>
+              <a href={`${path}.${f}`}>{f === 'bib' ? 'BibTeX' : f.toUpperCase()}</a>{' '}
+            </>
+          ))}
+        </p>
+        {collection.description && <p>{collection.description}</p>}
+      </header>
+      {items.length === 0 ? (
+        <p class="empty-note muted">No papers in this collection yet.</p>
+      ) : (
+        <ol class="cards">
+          {items.map((item, i) => {
+            const view = byId.get(item.paper_id);
+            if (!view) return null;
+            return (
+              <li>
+                <PaperCard view={view} rank={i + 1} votes={votes} />
+                {item.note_html && <div class="item-note">{raw(item.note_html)}</div>}
+                {own && <ItemControls path={path} item={item} index={i} count={items.length} csrf={csrf} />}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      {own && <OwnerForms collection={collection} path={path} csrf={csrf} />}
+    </Layout>,
+  );
+  return res;
+}
+
+function ItemControls({ path, item, index, count, csrf }: { path: string; item: q.CollectionItem; index: number; count: number; csrf: string }) {
+  const action = `${path}/items/${item.id}`;
+  return (
+    <div class="item-controls small">
+      <details>
+        <summary>Note and order</summary>
+        <form method="post" action={`${action}/edit`}>
+          <CsrfField token={csrf} />
+          <label>
+            Note (Markdown and $math$)
+            <textarea name="note" rows={3} maxlength={library.MAX_NOTE}>
+              {item.note ?? ''}
+            </textarea>
+          </label>
+          <button type="submit">Save note</button>
+        </form>
+        {index > 0 && (
+          <form method="post" action={`${action}/edit`}>
+            <CsrfField token={csrf} />
+            <input type="hidden" name="position" value={String(index - 1)} />
+            <button type="submit">Move up</button>
+          </form>
+        )}
+        {index < count - 1 && (
+          <form method="post" action={`${action}/edit`}>
+            <CsrfField token={csrf} />
+            <input type="hidden" name="position" value={String(index + 1)} />
+            <button type="submit">Move down</button>
+          </form>
+        )}
+        <form method="post" action={`${action}/delete`}>
+          <CsrfField token={csrf} />
+          <button type="submit">Remove from this collection</button>
+        </form>
+      </details>
+    </div>
+  );
+}
+
+function OwnerForms({ collection, path, csrf }: { collection: q.Collection; path: string; csrf: string }) {
+  return (
+    <section class="collection-owner" aria-labelledby="owner-h">
+      <h2 id="owner-h">Manage</h2>
+      <form method="post" action={`${path}/items`} class="stack">
+        <CsrfField token={csrf} />
+        <label>
+          Add a paper (arXiv id or URL) <input name="paper" required maxlength={200} />
+        </label>
+        <label>
+          Note <input name="note" maxlength={library.MAX_NOTE} />
+        </label>
+        <button type="submit">Add</button>
+      </form>
+      <form method="post" action={`${path}/import`} enctype="multipart/form-data" class="stack">
+        <CsrfField token={csrf} />
+        <label>
+          Import BibTeX, RIS or a Zotero export (CSL JSON) <input type="file" name="file" accept=".bib,.ris,.json,.txt" />
+        </label>
+        <label>
+          or paste it <textarea name="text" rows={3} />
+        </label>
+        <button type="submit">Import</button>
+      </form>
+      <form method="post" action={`${path}/edit`} class="stack">
+        <CsrfField token={csrf} />
+        <label>
+          Title <input name="title" value={collection.title} required maxlength={library.MAX_TITLE} />
+        </label>
+        <label>
+          Description <textarea name="description" rows={2} maxlength={library.MAX_DESCRIPTION}>{collection.description ?? ''}</textarea>
+        </label>
+        <label>
+          <input type="checkbox" name="private" value="1" checked={collection.private} /> Private (only you see it)
+        </label>
+        <button type="submit">Save changes</button>
+      </form>
+      <form method="post" action={`${path}/delete`}>
+        <CsrfField token={csrf} />
+        <button type="submit" class="danger">Delete this collection</button>
+      </form>
+    </section>
+  );
+}
+
+/** An export file: private collections are never cached by anyone but their owner's browser. */
+function exportResponse(c: C, format: ExportFormat, name: string, views: PaperView[], items: { paper_id: string; note: string | null; added_at: string }[], isPrivate: boolean) {
+  const byId = new Map(items.map((i) => [i.paper_id, i]));
+  const body = renderExport(format, views.map((v) => exportRecord(v, byId.get(v.paper.id))));
+  return c.body(body, 200, {
+    'Content-Type': EXPORT_TYPES[format],
+    'Content-Disposition': `${format === 'json' ? 'inline' : 'attachment'}; filename="${name.replace(/[^\w.-]/g, '_')}.${format}"`,
+    ...(isPrivate ? { 'Cache-Control': 'private, no-store' } : {}),
+  });
+}
+
+const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: z.string().regex(/^\d{1,10}$/).optional() });
+
+/** `/library` (and `/library.bib` etc.): everything the reader saved, searchable and filterable; their collections; hidden papers with undo. */
+export async function showLibrary(c: C) {
+  const viewer = needViewer(c, 'read');
+  const db = c.var.db.kysely;
+  const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined });
+  if (!parsed.success) throw new RequestError(400, 'expected q= (words) and collection= (a collection id)');
+  const words = parsed.data.q.split(/\s+/).filter(Boolean).slice(0, 8);
+  const collections = await q.collectionsOfOwner(db, viewer.id, true);
+  const collectionId = parsed.data.collection ? Number(parsed.data.collection) : null;
+  if (collectionId !== null && !collections.some((x) => x.id === collectionId)) throw new RequestError(404, 'no such collection in your library');
+  const items = await q.libraryItems(db, viewer.id, { words, collectionId, limit: LIBRARY_PAGE });
+  const views = await paperViews(db, items.map((i) => i.paper_id));
+  const format = /\.(bib|ris|csv|json)$/.exec(c.req.path)?.[1] as ExportFormat | undefined;
+  if (format) return exportResponse(c, format, `${viewer.username}-library`, views, items.map((i) => ({ ...i, note: null })), true);
+  const hidden = await q.hiddenMarks(db, viewer.id);
+  const hiddenViews = await paperViews(db, hidden.slice(0, LIBRARY_PAGE).map((h) => h.paper_id));
+  const votes = await viewerPaperState(c, [...views, ...hiddenViews].map((v) => v.paper.id));
+  const csrf = csrfToken(c);
+  const exportQuery = new URLSearchParams({ ...(parsed.data.q ? { q: parsed.data.q } : {}), ...(collectionId ? { collection: String(collectionId) } : {}) }).toString();
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="Your library">
+      <h1>Your library</h1>
+      <form method="get" action="/library" class="library-filter" role="search">
+        <label>
+          Search your library <input type="search" name="q" value={parsed.data.q} maxlength={200} />
+        </label>
+        <label>
+          In{' '}
+          <select name="collection">
+            <option value="">every collection</option>
+            {collections.map((x) => (
+              <option value={String(x.id)} selected={x.id === collectionId}>
+                {x.title}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <p class="meta small">
+        {plural(views.length, 'saved paper')}
+        {views.length === LIBRARY_PAGE ? ' (the latest)' : ''} · export{' '}
+        {(['bib', 'ris', 'csv', 'json'] as const).map((f) => (
+          <>
+            <a href={`/library.${f}${exportQuery ? `?${exportQuery}` : ''}`}>{f === 'bib' ? 'BibTeX' : f.toUpperCase()}</a>{' '}
+          </>
+        ))}
+      </p>
+      {views.length === 0 ? <p class="empty-note muted">{words.length || collectionId ? 'Nothing saved matches.' : 'Nothing saved yet: press Save on any paper.'}</p> : <PaperList views={views as never} votes={{ ...votes!, hidden: new Set() }} />}
+      <section aria-labelledby="collections-h">
+        <h2 id="collections-h">Your collections</h2>
+        <CollectionList collections={collections} />
+        <form method="post" action="/collections" class="stack">
+          <CsrfField token={csrf} />
+          <label>
+            New collection <input name="title" required maxlength={library.MAX_TITLE} placeholder="Title" />
+          </label>
+          <label>
+            Description <input name="description" maxlength={library.MAX_DESCRIPTION} />
+          </label>
+          <label>
+            <input type="checkbox" name="private" value="1" /> Private
+          </label>
+          <button type="submit">Create</button>
+        </form>
+      </section>
+      <section aria-labelledby="hidden-h">
+        <h2 id="hidden-h">Hidden papers</h2>
+        {hiddenViews.length === 0 ? (
+          <p class="muted small">None: “Not interested” on a card hides a paper from your lists, search and digests.</p>
+        ) : (
+          <ol class="cards hidden-list">
+            {hiddenViews.map((view, i) => (
+              <li>
+                <PaperCard view={view} rank={10_000 + i} votes={votes} />
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </Layout>,
+  );
+}
+
+/** A reader's collections, linked; private ones marked. */
+export function CollectionList({ collections }: { collections: q.Collection[] }) {
+  if (collections.length === 0) return <p class="muted small">No collections yet.</p>;
+  return (
+    <ul class="collections-list">
+      {collections.map((x) => (
+        <li>
+          <a href={collectionPath(x)}>{x.title}</a> <span class="muted small">· {plural(x.size, 'paper')}</span> {x.private && <span class="badge">Private</span>}
+          {x.description && <p class="small muted">{x.description}</p>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const collectionForm = z.object({
+  title: z.string().trim().min(1, 'a collection needs a title').max(library.MAX_TITLE),
+  description: z.string().max(library.MAX_DESCRIPTION).optional(),
+  private: z.string().optional(),
+});
+
+/** `POST /collections`: a new collection, then its page. */
+export async function createCollectionForm(c: C) {
+  const viewer = needViewer(c, 'write');
+  const form = await formBody(c, collectionForm);
+  await enforceLimit(c, 'library');
+  const created = await library.createCollection(c.var.db.kysely, viewer.id, { title: form.title, description: form.description, private: form.private === '1' });
+  return c.redirect(collectionPath(created), 303);
+}
+
+const ownForm = async (c: C) => library.ownCollection(c.var.db.kysely, c.req.param('owner') ?? '', c.req.param('slug') ?? '', needViewer(c, 'write').id);
+
+/** `POST /collections/{owner}/{slug}/edit`: title, description, privacy. */
+export async function editCollectionForm(c: C) {
+  const collection = await ownForm(c);
+  const form = await formBody(c, collectionForm);
+  await enforceLimit(c, 'library');
+  const updated = await library.updateCollection(c.var.db.kysely, collection, { title: form.title, description: form.description ?? null, private: form.private === '1' });
+  return c.redirect(collectionPath(updated), 303);
+}
+
+export async function deleteCollectionForm(c: C) {
+  const collection = await ownForm(c);
+  await library.deleteCollection(c.var.db.kysely, collection);
+  return c.redirect('/library', 303);
+}
+
+const addForm = z.object({ paper: z.string().trim().min(1).max(200), note: z.string().optional() });
+
+/** `POST /collections/{owner}/{slug}/items`: a paper by arXiv id or URL, with an optional note. */
+export async function addItemForm(c: C) {
+  const collection = await ownForm(c);
+  const form = await formBody(c, addForm);
+  const arxiv = arxivIdFromInput(form.paper);
+  if (!arxiv) throw new RequestError(400, `not an arXiv id or URL: ${form.paper.slice(0, 100)}`);
+  await enforceLimit(c, 'library');
+  await library.addItem(c.var.db.kysely, collection, arxiv.id, form.note);
+  return c.redirect(collectionPath(collection), 303);
+}
+
+const itemForm = z.object({ note: z.string().optional(), position: z.string().regex(/^\d{1,6}$/, 'must be a number').optional() });
+
+/** `POST /collections/{owner}/{slug}/items/{item}/edit`: the note, or a move. */
+export async function editItemForm(c: C) {
+  const collection = await ownForm(c);
+  const form = await formBody(c, itemForm);
+  await enforceLimit(c, 'library');
+  await library.updateItem(c.var.db.kysely, collection, idParam(c, 'item'), { note: form.note, position: form.position === undefined ? undefined : Number(form.position) });
+  return c.redirect(collectionPath(collection), 303);
+}
+
+export async function deleteItemForm(c: C) {
+  const collection = await ownForm(c);
+  await library.deleteItem(c.var.db.kysely, collection, idParam(c, 'item'));
+  return c.redirect(collectionPath(collection), 303);
+}
+
+/** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
+export async function importForm(c: C) {
+  const collection = await ownForm(c);
+  await enforceLimit(c, 'libraryImport');
+  const body = await c.req.parseBody();
+  const file = body.file;
+  let text = typeof body.text === 'string' ? body.text : '';
+  if (file instanceof File && file.size > 0) {
+    if (file.size > MAX_IMPORT_BYTES) throw new RequestError(413, `an import may be at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`);
+    text = await file.text();
+  }
+  if (text.length > MAX_IMPORT_BYTES) throw new RequestError(413, `an import may be at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`);
+  if (!text.trim()) throw new RequestError(400, 'choose a file or paste BibTeX, RIS or CSL JSON');
+  const config = c.var.config;
+  const report = await importIntoCollection({ db: c.var.db, arxiv: { fetcher: submissionFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={`Import into ${collection.title}`}>
+      <h1>Import into {collection.title}</h1>
+      <ImportSummary report={report} />
+      <p>
+        <a href={collectionPath(collection)}>Back to the collection</a>
+      </p>
+    </Layout>,
+  );
+}
+
+function ImportSummary({ report }: { report: ImportReport }) {
+  return (
+    <div class="import-report">
+      <p>
+        Read as {report.format === 'csl-json' ? 'CSL JSON' : report.format === 'unknown' ? 'nothing we know' : report.format === 'bibtex' ? 'BibTeX' : 'RIS'}: {plural(report.added.length, 'paper')} added
+        {report.fetched.length > 0 && ` (${report.fetched.length} fetched from arXiv)`}, {report.alreadyThere.length} already there, {plural(report.unmatched.length, 'entry', 'entries')} not matched.
+      </p>
+      {report.unmatched.length > 0 && (
+        <>
+          <h2>Not matched</h2>
+          <ul>
+            {report.unmatched.map((u) => (
+              <li>
+                <strong>{u.entry}</strong>: {u.reason}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {report.errors.length > 0 && (
+        <>
+          <h2>Problems reading the file</h2>
+          <ul>
+            {report.errors.map((e) => (
+              <li>{e}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {report.added.length > 0 && (
+        <p class="small muted">
+          Added: {report.added.map((id) => (
+            <>
+              <a href={paperPath(id)}>{id}</a>{' '}
+            </>
+          ))}
+        </p>
+      )}
+    </div>
+  );
+}
