@@ -94,6 +94,29 @@ describe('for you', () => {
     expect(body.papers.map((p) => p.id)).not.toContain(id(0, 2));
   });
 
+  it('learns from saves and hides (rows as the library writes them): hidden papers never appear and pull their topic down', async () => {
+    const saver = await signedInUser(db);
+    const now = new Date().toISOString();
+    const collection = await db.kysely
+      .insertInto('collections')
+      .values({ owner_id: saver.id, slug: `saved-${saver.id}`, title: 'Saved', description: null, is_default: 1, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.kysely.insertInto('collection_items').values({ collection_id: collection.id, paper_id: id(2, 0), position: 0, note: null, note_html: null, added_at: now }).execute();
+    await db.kysely.insertInto('paper_marks').values({ user_id: saver.id, paper_id: id(1, 3), read_at: null, hidden_at: now, hidden_reason: 'not-interested' }).execute();
+    const body = await get(saver, '?limit=50');
+    const ids = body.papers.map((p) => p.id);
+    expect(ids.slice(0, 3).every((p) => p.startsWith('2611.02'))).toBe(true);
+    expect(body.papers[0]!.reasons.join(' | ')).toMatch(/because you saved “Graph neural networks for molecules”/);
+    expect(ids).not.toContain(id(1, 3));
+    expect(ids).not.toContain(id(2, 0));
+    // The hidden paper's topic ranks below the untouched one.
+    expect(Math.min(...[0, 1, 2].map((i) => ids.indexOf(id(1, i))))).toBeGreaterThan(ids.indexOf(id(0, 0)));
+    // Undoing the hide (the library clears hidden_at) brings the paper back.
+    await db.kysely.updateTable('paper_marks').set({ hidden_at: null, hidden_reason: null }).where('user_id', '=', saver.id).execute();
+    expect((await get(saver, '?limit=50')).papers.map((p) => p.id)).toContain(id(1, 3));
+  });
+
   it('is a page too, for signed-in readers only; bad parameters are a 400', async () => {
     const res = await app.request('/for-you', { headers: { Cookie: reader.cookie } });
     expect(res.status).toBe(200);
