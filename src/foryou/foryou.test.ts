@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
-import { signedInUser, type TestUser } from '../../test/community.ts';
+import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
@@ -127,6 +127,36 @@ describe('for you', () => {
     expect((await app.request('/api/for-you')).status).toBe(401);
     const bad = await app.request('/api/for-you?limit=500', { headers: { Authorization: `Bearer ${reader.token}` } });
     expect(bad.status).toBe(400);
+  });
+
+  it('has a private feed with a revocable read-only token, shown once and never kept by a shared cache', async () => {
+    const made = await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) });
+    expect(made.status).toBe(200);
+    const token = /for-you\.rss\?token=(dpf_[\w-]{43})/.exec(await made.text())?.[1];
+    expect(token).toBeDefined();
+    const feed = await app.request(`/feeds/for-you.rss?token=${token}`);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('Content-Type')).toMatch(/^application\/rss\+xml/);
+    expect(feed.headers.get('Cache-Control')).toBe('private, no-store');
+    const xml = await feed.text();
+    expect(xml).toContain('<title>');
+    expect(xml).toMatch(/Reward models|Policy optimization|Reinforcement learning agents|Offline reinforcement/);
+    const again = await app.request(`/feeds/for-you.rss?token=${token}`, { headers: { 'If-None-Match': feed.headers.get('ETag')! } });
+    expect(again.status).toBe(304);
+    expect((await app.request(`/feeds/for-you.json?token=${token}`)).status).toBe(200);
+    // The token opens the feed and nothing else.
+    expect((await app.request('/api/for-you', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+    // A new link revokes the old one; revoking ends it.
+    const second = /token=(dpf_[\w-]{43})/.exec(await (await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) })).text())![1];
+    expect((await app.request(`/feeds/for-you.rss?token=${token}`)).status).toBe(401);
+    expect((await app.request(`/feeds/for-you.rss?token=${second}`)).status).toBe(200);
+    const revoked = await app.request('/for-you/feed/revoke', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) });
+    expect(revoked.status).toBe(303);
+    expect((await app.request(`/feeds/for-you.rss?token=${second}`)).status).toBe(401);
+    expect((await app.request('/feeds/for-you.rss?token=nonsense')).status).toBe(401);
+    expect((await app.request('/feeds/for-you.rss')).status).toBe(401);
+    // Without the CSRF token no link is made.
+    expect((await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: '' })).status).toBe(403);
   });
 });
 

@@ -21,7 +21,7 @@ import { upvotePaperForm } from '../votes/routes.ts';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
-import { showForYou } from '../foryou/routes.tsx';
+import { createFeedLink, revokeFeedLink, showForYou } from '../foryou/routes.tsx';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -51,6 +51,8 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/follows', followAction);
   pages.get('/following', showFollowing);
   pages.get('/for-you', showForYou);
+  pages.post('/for-you/feed', createFeedLink);
+  pages.post('/for-you/feed/revoke', revokeFeedLink);
   pages.get('/admin', moderation.showAdmin);
   pages.get('/admin/audit', moderation.showAuditLog);
   pages.post('/admin/papers/hide', moderation.hidePaper);
