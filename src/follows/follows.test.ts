@@ -141,5 +141,10 @@ describe('follows', () => {
     expect(bobs.html).toContain('matches “diffusion cat:cs.LG”');
     expect(bobs.html).not.toContain('Engines of analysis');
     expect((await app.request('/following')).status).toBe(303);
+    // A paper the reader hid ("not interested") leaves their Following view, not anyone else's.
+    await db.kysely.insertInto('paper_marks').values({ user_id: ada.id, paper_id: '2611.00302', read_at: null, hidden_at: new Date().toISOString(), hidden_reason: 'not-interested' }).execute();
+    expect((await page('/following', ada)).html).not.toContain('Notes on the engine');
+    await api(bob, 'POST', '/api/follows', { kind: 'author', target: 'Ada Lovelace' });
+    expect((await page('/following', bob)).html).toContain('Notes on the engine');
   });
 });

@@ -18,7 +18,7 @@ import { followSchema, normalizeTarget, type FollowKind, type FollowTarget } fro
 import { followsOf, setFollowing } from './queries.ts';
 import { followedPapers, reasonText } from './following.ts';
 import { claimedAccountsOf, papersByAuthorName } from './authors.ts';
-import { hiddenByReader } from './hidden.ts';
+import { hiddenPaperIds } from '../library/queries.ts';
 
 const PAGE_SIZE = 30;
 
@@ -141,7 +141,7 @@ const KIND_LABEL: Record<FollowKind, string> = { author: 'Authors', organization
 export async function showFollowing(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const follows = await followsOf(c.var.db.kysely, viewer.id);
-  const found = await followedPapers(c.var.db, follows, { exclude: await hiddenByReader(c.var.db.kysely, viewer.id) });
+  const found = await followedPapers(c.var.db, follows, { exclude: await hiddenPaperIds(c.var.db.kysely, viewer.id) });
   const views = await paperViews(c.var.db.kysely, found.map((f) => f.paperId));
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   const reasons = new Map(found.map((f) => [f.paperId, f.reasons]));

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
-import { signedInUser, type TestUser } from '../../test/community.ts';
+import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
@@ -94,6 +94,29 @@ describe('for you', () => {
     expect(body.papers.map((p) => p.id)).not.toContain(id(0, 2));
   });
 
+  it('learns from saves and hides (rows as the library writes them): hidden papers never appear and pull their topic down', async () => {
+    const saver = await signedInUser(db);
+    const now = new Date().toISOString();
+    const collection = await db.kysely
+      .insertInto('collections')
+      .values({ owner_id: saver.id, slug: `saved-${saver.id}`, title: 'Saved', description: null, is_default: 1, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.kysely.insertInto('collection_items').values({ collection_id: collection.id, paper_id: id(2, 0), position: 0, note: null, note_html: null, added_at: now }).execute();
+    await db.kysely.insertInto('paper_marks').values({ user_id: saver.id, paper_id: id(1, 3), read_at: null, hidden_at: now, hidden_reason: 'not-interested' }).execute();
+    const body = await get(saver, '?limit=50');
+    const ids = body.papers.map((p) => p.id);
+    expect(ids.slice(0, 3).every((p) => p.startsWith('2611.02'))).toBe(true);
+    expect(body.papers[0]!.reasons.join(' | ')).toMatch(/because you saved “Graph neural networks for molecules”/);
+    expect(ids).not.toContain(id(1, 3));
+    expect(ids).not.toContain(id(2, 0));
+    // The hidden paper's topic ranks below the untouched one.
+    expect(Math.min(...[0, 1, 2].map((i) => ids.indexOf(id(1, i))))).toBeGreaterThan(ids.indexOf(id(0, 0)));
+    // Undoing the hide (the library clears hidden_at) brings the paper back.
+    await db.kysely.updateTable('paper_marks').set({ hidden_at: null, hidden_reason: null }).where('user_id', '=', saver.id).execute();
+    expect((await get(saver, '?limit=50')).papers.map((p) => p.id)).toContain(id(1, 3));
+  });
+
   it('is a page too, for signed-in readers only; bad parameters are a 400', async () => {
     const res = await app.request('/for-you', { headers: { Cookie: reader.cookie } });
     expect(res.status).toBe(200);
@@ -104,6 +127,36 @@ describe('for you', () => {
     expect((await app.request('/api/for-you')).status).toBe(401);
     const bad = await app.request('/api/for-you?limit=500', { headers: { Authorization: `Bearer ${reader.token}` } });
     expect(bad.status).toBe(400);
+  });
+
+  it('has a private feed with a revocable read-only token, shown once and never kept by a shared cache', async () => {
+    const made = await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) });
+    expect(made.status).toBe(200);
+    const token = /for-you\.rss\?token=(dpf_[\w-]{43})/.exec(await made.text())?.[1];
+    expect(token).toBeDefined();
+    const feed = await app.request(`/feeds/for-you.rss?token=${token}`);
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('Content-Type')).toMatch(/^application\/rss\+xml/);
+    expect(feed.headers.get('Cache-Control')).toBe('private, no-store');
+    const xml = await feed.text();
+    expect(xml).toContain('<title>');
+    expect(xml).toMatch(/Reward models|Policy optimization|Reinforcement learning agents|Offline reinforcement/);
+    const again = await app.request(`/feeds/for-you.rss?token=${token}`, { headers: { 'If-None-Match': feed.headers.get('ETag')! } });
+    expect(again.status).toBe(304);
+    expect((await app.request(`/feeds/for-you.json?token=${token}`)).status).toBe(200);
+    // The token opens the feed and nothing else.
+    expect((await app.request('/api/for-you', { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+    // A new link revokes the old one; revoking ends it.
+    const second = /token=(dpf_[\w-]{43})/.exec(await (await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) })).text())![1];
+    expect((await app.request(`/feeds/for-you.rss?token=${token}`)).status).toBe(401);
+    expect((await app.request(`/feeds/for-you.rss?token=${second}`)).status).toBe(200);
+    const revoked = await app.request('/for-you/feed/revoke', { method: 'POST', headers: formHeaders(reader), body: new URLSearchParams({ _csrf: reader.csrf }) });
+    expect(revoked.status).toBe(303);
+    expect((await app.request(`/feeds/for-you.rss?token=${second}`)).status).toBe(401);
+    expect((await app.request('/feeds/for-you.rss?token=nonsense')).status).toBe(401);
+    expect((await app.request('/feeds/for-you.rss')).status).toBe(401);
+    // Without the CSRF token no link is made.
+    expect((await app.request('/for-you/feed', { method: 'POST', headers: formHeaders(reader), body: '' })).status).toBe(403);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { authorsOfPapers, categoriesOfPapers } from '../papers/queries.ts';
 import type { SignalKind } from './model.ts';
+import { savedPaperIds } from '../library/queries.ts';
 
 type Q = Kysely<Database>;
 
@@ -75,10 +76,18 @@ async function withPeople(db: Q, rows: Row[]): Promise<PaperText[]> {
 /** Most signals a model learns from: the reader's latest. */
 export const MAX_SIGNALS = 500;
 
-/** What the reader did to papers that for-you learns from, newest first. */
+/** What the reader did to papers that for-you learns from: saves, upvotes and hides, each newest first. */
 export async function readerSignals(db: Q, userId: number): Promise<{ kind: SignalKind; paperId: string }[]> {
-  const upvotes = await db.selectFrom('upvotes').select('paper_id').where('user_id', '=', userId).orderBy('created_at', 'desc').limit(MAX_SIGNALS).execute();
-  return upvotes.map((r) => ({ kind: 'upvote' as const, paperId: r.paper_id }));
+  const [saved, upvotes, hidden] = await Promise.all([
+    savedPaperIds(db, userId),
+    db.selectFrom('upvotes').select('paper_id').where('user_id', '=', userId).orderBy('created_at', 'desc').limit(MAX_SIGNALS).execute(),
+    db.selectFrom('paper_marks').select('paper_id').where('user_id', '=', userId).where('hidden_at', 'is not', null).orderBy('hidden_at', 'desc').limit(MAX_SIGNALS).execute(),
+  ]);
+  return [
+    ...saved.slice(0, MAX_SIGNALS).map((paperId) => ({ kind: 'save' as const, paperId })),
+    ...upvotes.map((r) => ({ kind: 'upvote' as const, paperId: r.paper_id })),
+    ...hidden.map((r) => ({ kind: 'hide' as const, paperId: r.paper_id })),
+  ];
 }
 
 /** Which of these papers no moderator hid. */

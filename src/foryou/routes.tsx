@@ -9,6 +9,11 @@ import { paperViews } from '../papers/read-model.ts';
 import { viewerVotes } from '../votes/queries.ts';
 import { forYou } from './service.ts';
 import { reasonText } from './rank.ts';
+import { createFeedToken, hasFeedToken, revokeFeedTokens } from './feed-tokens.ts';
+import { csrfToken } from '../http/authenticate.ts';
+import { siteOrigin } from '../http/origin.ts';
+import { CsrfField } from '../ui/forms.tsx';
+import type { Chrome } from '../ui/layout.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -44,7 +49,7 @@ export async function getForYou(c: Context<AppEnv>) {
 export async function showForYou(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const { offset } = params(c);
-  const result = await forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset });
+  const [result, feed] = await Promise.all([forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset }), hasFeedToken(c.var.db.kysely, viewer.id)]);
   const views = await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId));
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   const reasons = new Map(result.items.map((i) => [i.paperId, i.reasons]));
@@ -52,6 +57,7 @@ export async function showForYou(c: Context<AppEnv>) {
   return c.html(
     <Layout chrome={chromeOf(c)} title="For you">
       <h1>For you</h1>
+      <FeedControls chrome={chromeOf(c)} hasFeed={feed} />
       {result.seeded && (
         <p class="muted">
           Popular recent papers to start with. Upvote, save or hide papers, and follow authors, organizations or categories: this list learns from them.
@@ -74,4 +80,54 @@ export async function showForYou(c: Context<AppEnv>) {
       )}
     </Layout>,
   );
+}
+
+/** The private feed's link: make one (which revokes the last), or revoke it. */
+function FeedControls({ chrome, hasFeed }: { chrome: Chrome; hasFeed: boolean }) {
+  return (
+    <div class="feed-controls small">
+      <form method="post" action="/for-you/feed" class="inline-form">
+        <CsrfField token={chrome.csrf} />
+        <button type="submit" class="link-button">{hasFeed ? 'New private feed link' : 'Get this list as a private feed (RSS)'}</button>
+      </form>
+      {hasFeed && (
+        <form method="post" action="/for-you/feed/revoke" class="inline-form">
+          {' · '}
+          <CsrfField token={chrome.csrf} />
+          <button type="submit" class="link-button">Revoke the feed link</button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+/** `POST /for-you/feed`: a new private feed link (the last one stops working), shown once. */
+export async function createFeedLink(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'write');
+  const token = await createFeedToken(c.var.db.kysely, viewer.id);
+  const url = `${siteOrigin(c)}/feeds/for-you.rss?token=${token}`;
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="Your private feed">
+      <h1>Your private feed</h1>
+      <p>Paste this link into your feed reader. It opens your for-you list and nothing else; keep it to yourself. It is shown only now: make a new one any time, which stops this one.</p>
+      <p>
+        <input type="text" readonly value={url} aria-label="Feed link" class="feed-token-url" size={90} />
+      </p>
+      <p>
+        Also as <code>.atom</code> or <code>.json</code> in place of <code>.rss</code>. <a href="/for-you">Back to For you</a>
+      </p>
+      <form method="post" action="/for-you/feed/revoke">
+        <CsrfField token={csrfToken(c)} />
+        <button type="submit" class="button">Revoke it</button>
+      </form>
+    </Layout>,
+  );
+}
+
+/** `POST /for-you/feed/revoke`: every feed link of the reader stops working. */
+export async function revokeFeedLink(c: Context<AppEnv>) {
+  const viewer = needViewer(c, 'write');
+  await revokeFeedTokens(c.var.db.kysely, viewer.id);
+  return c.redirect('/for-you', 303);
 }

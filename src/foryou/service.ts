@@ -4,7 +4,7 @@ import type { Db } from '../db/database.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf } from '../follows/queries.ts';
-import { hiddenByReader } from '../follows/hidden.ts';
+import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
 import { rankCandidates, reasonsFor, type Candidate, type Followed, type Reason } from './rank.ts';
@@ -138,7 +138,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
  * the pool was built.
  */
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number }): Promise<ForYou> {
-  const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenByReader(db.kysely, userId)]);
+  const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
   const { model, liked } = await readerModel(db, userId, pool.vocab);
   const followed: Followed = {
     authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),

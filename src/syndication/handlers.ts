@@ -8,6 +8,13 @@ import { feedFile, serveFeed } from './serve.ts';
 import { QueryError } from '../search/query.ts';
 import { linkQuery, pageSearch, SearchParamsError } from '../search/request.ts';
 import { searchWithViews } from '../search/results.ts';
+import { createHash } from 'node:crypto';
+import { paperViews } from '../papers/read-model.ts';
+import { categoriesOfPapers } from '../papers/queries.ts';
+import { siteOrigin } from '../http/origin.ts';
+import { forYou } from '../foryou/service.ts';
+import { feedTokenOwner } from '../foryou/feed-tokens.ts';
+import { FEED_TYPES, renderFeed } from './render.ts';
 
 // As many papers as the page a feed mirrors shows: a whole day on /papers, the first page elsewhere.
 const DAY_LIMIT = 500;
@@ -113,6 +120,28 @@ export async function searchFeed(c: Context<AppEnv>) {
       throw err;
     }
   });
+}
+
+/**
+ * `/feeds/for-you.*?token=…`: one reader's for-you ranking, opened by their private read-only
+ * token (made and revoked on /for-you). Built per request and never kept: a revoked token
+ * stops working at once, and no shared cache may store it.
+ */
+export async function forYouFeed(c: Context<AppEnv>) {
+  const file = feedFile(c.req.param('file') ?? '', 'for-you');
+  if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
+  const token = c.req.query('token') ?? '';
+  const owner = await feedTokenOwner(c.var.db.kysely, token);
+  if (!owner) return c.text('401: this feed link is unknown or was revoked; make a new one on /for-you', 401);
+  const result = await forYou(c.var.db, owner.userId, { limit: PAGE_SIZE, offset: 0 });
+  const ids = result.items.map((i) => i.paperId);
+  const [views, categories] = await Promise.all([paperViews(c.var.db.kysely, ids), categoriesOfPapers(c.var.db.kysely, ids)]);
+  const spec = { title: `${siteName(c)} — For ${owner.username}`, description: 'Recent papers ranked for you.', page: '/for-you', path: '/feeds/for-you', query: `?token=${token}` };
+  const { body } = renderFeed(spec, views.map((view) => ({ view, categories: categories.get(view.paper.id) ?? [] })), file.format, siteName(c), siteOrigin(c));
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const headers = { ETag: etag, 'Cache-Control': 'private, no-store', 'X-Robots-Tag': 'noindex' };
+  if (c.req.header('If-None-Match')?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return c.body(null, 304, headers);
+  return c.body(body, 200, { ...headers, 'Content-Type': FEED_TYPES[file.format] });
 }
 
 const siteName = (c: Context<AppEnv>) => c.var.config.SITE_NAME;

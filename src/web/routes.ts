@@ -23,7 +23,7 @@ import * as library from '../library/pages.tsx';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
-import { showForYou } from '../foryou/routes.tsx';
+import { createFeedLink, revokeFeedLink, showForYou } from '../foryou/routes.tsx';
 import { showImage, showPaperCard, showProfileCard } from '../images/routes.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,6 +56,8 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/follows', followAction);
   pages.get('/following', showFollowing);
   pages.get('/for-you', showForYou);
+  pages.post('/for-you/feed', createFeedLink);
+  pages.post('/for-you/feed/revoke', revokeFeedLink);
   pages.get('/admin', moderation.showAdmin);
   pages.get('/admin/audit', moderation.showAuditLog);
   pages.post('/admin/papers/hide', moderation.hidePaper);
