@@ -36,7 +36,8 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   const security = secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
+        // Every image is this site's own (images/): none is fetched from another site by a reader.
+        imgSrc: ["'self'", 'data:'],
         styleSrc: ["'self'"],
         // KaTeX positions glyphs with style attributes; <style> elements stay blocked.
         styleSrcAttr: ["'unsafe-inline'"],

@@ -11,6 +11,8 @@ import { collectionsOfOwner } from '../library/queries.ts';
 import { CollectionList } from '../library/pages.tsx';
 import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
 import { userByHandle } from '../auth/users.ts';
+import { Avatar } from '../images/components.tsx';
+import { storedImages } from '../images/store.ts';
 
 type C = Context<AppEnv>;
 
@@ -39,32 +41,31 @@ export async function showProfile(c: C) {
   const db = c.var.db.kysely;
   const user = await userByHandle(db, c.req.param('name')!);
   if (!user) return c.notFound();
-  const asked = c.req.query('tab');
-  const tab = TABS.find(([key]) => key === asked)?.[0] ?? 'submitted';
-  const [counts, views] = await Promise.all([profileCounts(db, user.id), profilePapers(db, user.id, tab, PAGE_SIZE)]);
+  const asked = TABS.find(([key]) => key === c.req.query('tab'))?.[0];
+  const [counts, images] = await Promise.all([profileCounts(db, user.id), storedImages(db, [user.avatar_url])]);
+  // Without a tab asked for, the first that has papers: an imported author has authored, not submitted.
+  const tab = asked ?? TABS.find(([key]) => counts[key] > 0)?.[0] ?? 'submitted';
+  const views = await profilePapers(db, user.id, tab, PAGE_SIZE);
   const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
-  const avatar = safeHttpUrl(user.avatar_url);
+  const avatar = user.avatar_url ? images.get(user.avatar_url) : undefined;
+  // Accounts an import made: nobody signed up, so there is no join date to show.
+  const joined = user.email !== null || user.password_hash !== null;
   const viewer = c.var.auth.kind === 'anonymous' ? null : c.var.auth.viewer;
   const own = viewer?.id === user.id;
   // Private collections only to their owner.
   const collections = await collectionsOfOwner(db, user.id, own);
   return c.html(
-    <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`}>
+    <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`} preview={{ image: `/images/users/${encodeURIComponent(user.username)}.png`, type: 'profile' }}>
       <header class="profile-head">
-        {avatar ? (
-          <img class="avatar" src={avatar} alt="" width="72" height="72" />
-        ) : (
-          <span class="avatar avatar-initial" aria-hidden="true">
-            {initialOf(user)}
-          </span>
-        )}
+        <Avatar image={avatar} name={user.fullname} size={72} round />
         <div class="profile-id">
           <h1>
             {user.fullname}
             {user.role !== 'user' && <span class={`role-badge role-${user.role}`}>{user.role === 'admin' ? 'Admin' : 'Moderator'}</span>}
           </h1>
           <p class="muted">
-            @{user.username} · joined {formatShortDate(user.created_at)}
+            @{user.username}
+            {joined && ` · joined ${formatShortDate(user.created_at)}`}
             {user.banned_at && <span class="role-badge role-banned">Suspended</span>}
           </p>
           {user.bio && <p class="profile-bio">{user.bio}</p>}
@@ -106,10 +107,6 @@ export async function getUser(c: C) {
   if (!user) throw new RequestError(404, `no user named ${c.req.param('name')}`);
   const counts = await profileCounts(db, user.id);
   return c.json({ ...publicUser(user), numSubmitted: counts.submitted, numUpvoted: counts.upvoted, numPapers: counts.authored });
-}
-
-function initialOf(user: User): string {
-  return [...(user.fullname.trim() || user.username)][0]!.toUpperCase();
 }
 
 function emptyNote(tab: ProfileTab, own: boolean): string {

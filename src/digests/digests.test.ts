@@ -95,10 +95,11 @@ describe('digests: what they hold', () => {
     const row = await outboxRow(db, id!);
     expect(row.subject).toBe('Top papers for Tuesday, 24 November');
     expect(digestSubject(parseDigestPeriod('weekly:2026-W50')!)).toBe('Top papers of the week of 7 December');
-    // TeX kept, dollars gone, in both parts.
-    expect(row.text).toContain('Attention in O(n \\log n) time for reinforcement learning');
-    expect(row.html).toContain('Attention in O(n \\log n) time');
-    expect(row.text).not.toMatch(/\$/);
+    // Math written in Unicode, no TeX command and no dollar left, in both parts.
+    expect(row.text).toContain('Attention in O(n log n) time for reinforcement learning');
+    expect(row.html).toContain('Attention in O(n log n) time');
+    expect(row.text).not.toMatch(/\$|\\[a-z]/);
+    expect(row.html).not.toMatch(/\\[a-z]/);
     // About two lines of abstract, cut at a word.
     const short = shortAbstract('word '.repeat(100));
     expect(short.length).toBeLessThanOrEqual(221);

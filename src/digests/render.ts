@@ -1,10 +1,10 @@
-import { stripMath } from '../ui/math.ts';
+import { mathAsText } from '../ui/math.ts';
 import type { DigestPaper, DigestPeriod, Selection } from './build.ts';
 
 /**
  * The digest mail: an HTML part built from tables with inline styles (what Gmail, Outlook
- * and phone clients agree on) and a plain-text part. Math stays readable TeX without its
- * dollars: MathML and KaTeX's CSS do not survive mail clients.
+ * and phone clients agree on) and a plain-text part. Math is written in Unicode (`𝒪(n log n)`,
+ * `x²`; ui/tex-text.ts): MathML and KaTeX's CSS do not survive mail clients, and raw TeX reads badly.
  *
  * Rendering happens once per distinct selection and is stored once (digest_bodies); the
  * per-subscriber links are filled in when each mail is sent (`personalize`), so 100,000
@@ -57,9 +57,9 @@ export function digestSubject(period: DigestPeriod): string {
   return period.frequency === 'daily' ? `Top papers for ${digestDayLabel(period.first)}` : `Top papers of the week of ${dayMonth.format(new Date(`${period.first}T00:00:00Z`))}`;
 }
 
-/** A title or abstract as text: math delimiters dropped, TeX kept, whitespace collapsed. */
+/** A title or abstract as text: math in Unicode, TeX escapes printed, whitespace collapsed. */
 export function readableText(text: string): string {
-  return stripMath(text).replace(/\s+/g, ' ').trim();
+  return mathAsText(text).replace(/\s+/g, ' ').trim();
 }
 
 /** The first ~two lines of an abstract, cut at a word. */

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
-import { PaperList } from '../papers/components.tsx';
+import { PaperList, previewImage } from '../papers/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
@@ -36,11 +36,21 @@ export async function showDay(c: Context<AppEnv>) {
   const picked = c.req.query('date');
   if (picked !== undefined) {
     const day = parseDay(picked);
-    return day ? c.redirect(`/papers/date/${day}`) : badPeriod(c, `“${picked}” is not a date. Use YYYY-MM-DD.`);
+    return day ? c.redirect(`/papers/date/${await nearestDayWithPapers(c, day)}`) : badPeriod(c, `“${picked}” is not a date. Use YYYY-MM-DD.`);
   }
   const day = parseDay(c.req.param('day') ?? '');
   if (!day) return badPeriod(c, `“${c.req.param('day')}” is not a date. Use YYYY-MM-DD, e.g. /papers/date/2026-06-18.`);
   return renderPeriod(c, dayPeriod(day));
+}
+
+/** The picked day if it has papers, else the closer of the days before and after that do (the earlier on a tie). */
+async function nearestDayWithPapers(c: Context<AppEnv>, day: string): Promise<string> {
+  const db = c.var.db.kysely;
+  if ((await countListings(db, day, day)) > 0) return day;
+  const { previous, next } = await neighbourDays(db, day, day);
+  if (!previous || !next) return previous ?? next ?? day;
+  const distance = (other: string) => Math.abs(Date.parse(other) - Date.parse(day));
+  return distance(next) < distance(previous) ? next : previous;
 }
 
 /** `/papers/week/YYYY-Www`; without a week, the latest one with papers. */
@@ -67,7 +77,7 @@ export async function showTrending(c: Context<AppEnv>) {
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
   const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
   return c.html(
-    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED}>
+    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }}>
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
@@ -107,7 +117,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   return c.html(
-    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds}>
+    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: previewImage(shown[0]) }}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -126,10 +136,10 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
       {shown.length === 0 ? (
         <section class="empty">
           <p>No papers were featured {period.kind === 'day' ? 'on this day' : `in this ${period.kind}`}.</p>
-          <p>
-            {around.previous && <a href={link(around.previous)}>← Earlier papers</a>}{' '}
-            {around.next && <a href={link(around.next)}>Later papers →</a>}
-          </p>
+          <nav class="empty-nav" aria-label="Days with papers">
+            {around.previous && <a class="button" href={link(around.previous)} rel="prev">← Earlier papers</a>}
+            {around.next && <a class="button" href={link(around.next)} rel="next">Later papers →</a>}
+          </nav>
         </section>
       ) : (
         <>

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import { stripMath } from '../ui/math.ts';
+import { mathAsText } from '../ui/math.ts';
 import { cardPng, cardSvg } from './cards.ts';
 import { imageBytes, paperCardText, profileCardText } from './store.ts';
 
@@ -23,7 +23,7 @@ export async function showPaperCard(c: Context<AppEnv>) {
   if (!match) return c.notFound();
   const text = await paperCardText(c.var.db.kysely, match[1]!);
   if (!text) return c.notFound();
-  return sendCard(c, { title: stripMath(text.title), subtitle: text.byline, seed: match[1]! }, match[2] as 'svg' | 'png');
+  return sendCard(c, { title: mathAsText(text.title), subtitle: text.byline, seed: match[1]! }, match[2] as 'svg' | 'png');
 }
 
 /** `/images/users/{name}.png`, `/images/organizations/{name}.png`: a profile's link-preview card. */

@@ -134,3 +134,22 @@ async function fetchFeed(fetcher: PoliteFetcher, url: URL, where: string): Promi
     throw new Error(`${(err as Error).message} (${where})`);
   }
 }
+
+const interactiveFetchers = new WeakMap<Config, PoliteFetcher>();
+
+/**
+ * One arXiv client per configuration, shared by all requests so they queue at
+ * arXiv's pace. A person is waiting: few retries and a short timeout.
+ */
+export function interactiveArxivFetcher(config: Config, log: Logger): PoliteFetcher {
+  let fetcher = interactiveFetchers.get(config);
+  if (!fetcher) {
+    fetcher = arxivFetcher(config, log, {
+      maxRetries: Math.min(config.ARXIV_MAX_RETRIES, 1),
+      timeoutMs: Math.min(config.ARXIV_TIMEOUT_MS, 20_000),
+      backoffBaseMs: 500,
+    });
+    interactiveFetchers.set(config, fetcher);
+  }
+  return fetcher;
+}

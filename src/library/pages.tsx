@@ -15,7 +15,7 @@ import { paperPath } from '../ui/components.tsx';
 import { arxivIdFromInput } from '../core/arxiv-id.ts';
 import { PaperCard, PaperList } from '../papers/components.tsx';
 import { paperViews, type PaperView } from '../papers/read-model.ts';
-import { submissionFetcher } from '../submissions/submit.ts';
+import { interactiveArxivFetcher } from '../ingest/arxiv-api.ts';
 import * as library from './collections.ts';
 import * as q from './queries.ts';
 import { viewerPaperState } from './viewer.ts';
@@ -356,7 +356,7 @@ export async function importForm(c: C) {
   if (text.length > MAX_IMPORT_BYTES) throw new RequestError(413, `an import may be at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`);
   if (!text.trim()) throw new RequestError(400, 'choose a file or paste BibTeX, RIS or CSL JSON');
   const config = c.var.config;
-  const report = await importIntoCollection({ db: c.var.db, arxiv: { fetcher: submissionFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  const report = await importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
   if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
   c.header('Cache-Control', 'private, no-store');
   return c.html(

@@ -1,12 +1,13 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Organization } from '../db/schema.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 import { PaperList } from '../papers/components.tsx';
 import { plural, safeHttpUrl } from '../ui/format.ts';
 import { RequestError } from '../http/respond.ts';
 import { viewerPaperState } from '../library/viewer.ts';
 import { FollowButton, templateFollowState } from '../ui/follow.tsx';
+import { Avatar } from '../images/components.tsx';
+import { storedImages } from '../images/store.ts';
 import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;
@@ -24,19 +25,21 @@ export async function showOrganization(c: Context<AppEnv>) {
   const org = await organizationByName(db, c.req.param('name') ?? '');
   if (!org) return c.notFound();
   const { sort, page } = listQuery(c);
-  const [members, total, views] = await Promise.all([
+  const [members, total, views, images] = await Promise.all([
     membersOf(db, org.id),
     countOrganizationPapers(db, org.id),
     organizationPapers(db, org.id, sort, PAGE_SIZE + 1, page * PAGE_SIZE),
+    storedImages(db, [org.avatar_url]),
   ]);
+  const avatar = org.avatar_url ? images.get(org.avatar_url) : undefined;
   const shown = views.slice(0, PAGE_SIZE);
   const votes = await viewerPaperState(c, shown.map((v) => v.paper.id));
   const base = `/organizations/${encodeURIComponent(org.name)}`;
   const href = (s: Sort, p = 0) => `${base}?sort=${s}${p > 0 ? `&p=${p}` : ''}`;
   return c.html(
-    <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`} feeds={{ path: `/feeds/organization/${encodeURIComponent(org.name)}`, title: `Papers by ${org.fullname}` }}>
+    <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`} feeds={{ path: `/feeds/organization/${encodeURIComponent(org.name)}`, title: `Papers by ${org.fullname}` }} preview={{ image: `/images/organizations/${encodeURIComponent(org.name)}.png`, type: 'profile' }}>
       <header class="org-head">
-        <OrgAvatar org={org} />
+        <Avatar image={avatar} name={org.fullname} size={64} />
         <div>
           <h1>{org.fullname}</h1>
           <p class="muted">
@@ -75,15 +78,6 @@ export async function showOrganization(c: Context<AppEnv>) {
   );
 }
 
-function OrgAvatar({ org }: { org: Organization }) {
-  const src = safeHttpUrl(org.avatar_url);
-  if (src) return <img class="org-avatar" src={src} alt="" width="64" height="64" />;
-  return (
-    <span class="org-avatar org-initial" aria-hidden="true">
-      {(org.fullname.trim()[0] ?? org.name[0] ?? '?').toUpperCase()}
-    </span>
-  );
-}
 
 function MemberList({ members }: { members: Member[] }) {
   return (

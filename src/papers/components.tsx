@@ -3,6 +3,8 @@ import type { PaperView } from './read-model.ts';
 import { HideButton, MathText, paperPath, SaveButton, UnlessHidden, Upvotes, type VoteState } from '../ui/components.tsx';
 import { hasMath, renderMathExcerpt } from '../ui/math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
+import { Avatar, paperPicture } from '../images/components.tsx';
+import { imagePath } from '../images/store.ts';
 
 /** A search hit's title and abstract passage: escaped HTML with the matched words in `<mark>` (search/highlight.ts). */
 export interface Highlighted {
@@ -19,6 +21,7 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
   const { paper, organization, submitter, authors } = view;
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
+  const picture = paperPicture(paper.id, paper.thumbnail_url ? view.images.get(paper.thumbnail_url) : undefined);
   return (
     <article class="card" aria-labelledby={`t-${rank ?? paper.id}`}>
       <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
@@ -36,7 +39,7 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
         <div class="card-meta">
           {organization ? (
             <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
-              {safeHttpUrl(organization.avatar_url) && <img src={safeHttpUrl(organization.avatar_url)} alt="" width="16" height="16" loading="lazy" />}
+              <Avatar image={organization.avatar_url ? view.images.get(organization.avatar_url) : undefined} name={organization.fullname} size={16} />
               {organization.fullname}
             </a>
           ) : (
@@ -66,8 +69,18 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
           </span>
         </div>
       </div>
+      {/* The title is the link; the picture repeats it for the pointer only. */}
+      <a class="card-thumb" href={paperPath(paper.id)} tabindex={-1} aria-hidden="true">
+        <img src={picture.src} alt="" width={picture.width} height={picture.height} loading="lazy" decoding="async" />
+      </a>
     </article>
   );
+}
+
+/** A paper's link-preview picture: its kept thumbnail, else its typographic card as PNG (crawlers take no SVG). */
+export function previewImage(view: PaperView): string {
+  const thumbnail = view.paper.thumbnail_url ? view.images.get(view.paper.thumbnail_url) : undefined;
+  return thumbnail ? imagePath(thumbnail) : `/images/papers/${view.paper.id}.png`;
 }
 
 /** `Ada Lovelace, Alan Turing, Grace Hopper et al.`: who wrote it, as search results name them. */

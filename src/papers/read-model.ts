@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, DailyListing, ImportedIdentity, Organization, Paper, PaperAuthor, Person, User } from '../db/schema.ts';
 import { authorsOfPapers, importedIdentitiesById, organizationsById, usersById } from './queries.ts';
+import { storedImages, type StoredImage } from '../images/store.ts';
 
 type Q = Kysely<Database>;
 
@@ -18,6 +19,8 @@ export interface ListingView {
   importedAuthors: Map<number, ImportedIdentity>;
   /** The source record of the paper's newest listing, once loaded by `withSourceRecords`. */
   paperSource: string | null;
+  /** The thumbnail and the organization's avatar as this site keeps them (images/), by source address. */
+  images: Map<string, StoredImage>;
 }
 
 /** The newest listing of a paper, if it was ever featured. */
@@ -123,9 +126,10 @@ export async function hydrate<L extends DailyListing | null>(db: Q, rows: { list
     usersById(db, rows.map((r) => r.listing?.submitter_id ?? null)),
   ]);
   const authorRows = [...authors.values()].flat();
-  const [authorUsers, imported] = await Promise.all([
+  const [authorUsers, imported, images] = await Promise.all([
     usersById(db, authorRows.map((a) => a.user_id)),
     importedIdentitiesById(db, [...authorRows.map((a) => a.imported_user_id), ...rows.map((r) => r.listing?.imported_submitter_id ?? null)]),
+    storedImages(db, [...rows.map((r) => r.paper.thumbnail_url), ...[...organizations.values()].map((o) => o.avatar_url)]),
   ]);
   const submitterOf = (listing: DailyListing | null): Person | null => {
     if (listing?.submitter_id != null) return users.get(listing.submitter_id) ?? null;
@@ -141,6 +145,7 @@ export async function hydrate<L extends DailyListing | null>(db: Q, rows: { list
     authorUsers,
     importedAuthors: imported,
     paperSource: null,
+    images,
   }));
 }
 

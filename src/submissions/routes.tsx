@@ -12,7 +12,8 @@ import { Layout, chromeOf } from '../ui/layout.tsx';
 import { formFields } from '../http/forms.ts';
 import { jsonBody } from '../http/respond.ts';
 import { submissionsSince } from './queries.ts';
-import { submitPaper, submissionFetcher, type Submitted } from './submit.ts';
+import { submitPaper, type Submitted } from './submit.ts';
+import { interactiveArxivFetcher } from '../ingest/arxiv-api.ts';
 import { DomainError } from '../core/errors.ts';
 import { FAILURE_STATUS } from '../http/respond.ts';
 
@@ -70,7 +71,7 @@ export async function submitPaperApi(c: Context<AppEnv>) {
 
 function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<Submitted> {
   const { config, db, log } = c.var;
-  const fetcher = submissionFetcher(config, log);
+  const fetcher = interactiveArxivFetcher(config, log);
   return submitPaper({ db, fetcher, apiUrl: config.ARXIV_API_URL, perDay: config.SUBMISSIONS_PER_DAY }, userId, paperId);
 }
 

@@ -1,13 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../core/config.ts';
 import { writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
-import { arxivFetcher, fetchArxivIds } from '../ingest/arxiv-api.ts';
+import { fetchArxivIds } from '../ingest/arxiv-api.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import type { PoliteFetcher } from '../ingest/polite-fetch.ts';
 import { RecordProblem } from '../ingest/summary.ts';
-import type { Logger } from '../core/log.ts';
 import { saveArxivRecords } from '../ingest/save.ts';
 import { refreshRelatedPaper } from '../search/related.ts';
 import { DomainError } from '../core/errors.ts';
@@ -92,21 +90,3 @@ async function fetchRecord(deps: SubmitDeps, paperId: string): Promise<ArxivReco
   throw problem ? upstream(`arXiv's answer for ${paperId} could not be read: ${problem}`) : unknown;
 }
 
-const fetchers = new WeakMap<Config, PoliteFetcher>();
-
-/**
- * One arXiv client per configuration, shared by all requests so they queue at
- * arXiv's pace. A person is waiting: few retries and a short timeout.
- */
-export function submissionFetcher(config: Config, log: Logger): PoliteFetcher {
-  let fetcher = fetchers.get(config);
-  if (!fetcher) {
-    fetcher = arxivFetcher(config, log, {
-      maxRetries: Math.min(config.ARXIV_MAX_RETRIES, 1),
-      timeoutMs: Math.min(config.ARXIV_TIMEOUT_MS, 20_000),
-      backoffBaseMs: 500,
-    });
-    fetchers.set(config, fetcher);
-  }
-  return fetcher;
-}

@@ -5,6 +5,7 @@ import type { AppEnv } from '../http/env.ts';
 import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
+import { siteOrigin } from '../http/origin.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -14,11 +15,20 @@ export interface Chrome {
   viewer: Viewer | null;
   /** The CSRF token for the header's sign-out form; empty for anonymous readers (their pages are cached). */
   csrf: string;
+  /** This page's absolute address (the configured origin and the path), for link previews. */
+  url: string;
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
   const viewer = c.var.auth ? viewerOf(c) : null;
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '' };
+  const url = c.var.config ? `${siteOrigin(c)}${new URL(c.req.url).pathname}` : '';
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url };
+}
+
+/** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */
+export interface Preview {
+  image: string;
+  type?: 'website' | 'article' | 'profile';
 }
 
 interface LayoutProps {
@@ -35,11 +45,13 @@ interface LayoutProps {
   feeds?: { path: string; title: string; query?: string };
   /** The header's search box; the search page has its own. */
   searchBox?: boolean;
+  /** Link-preview tags, on pages worth sharing (paper, day, collection, profile). */
+  preview?: Preview;
   children: Child;
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
@@ -58,6 +70,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <title>{title === siteName ? siteName : `${title} · ${siteName}`}</title>
         {description && <meta name="description" content={description} />}
         {canonical && <link rel="canonical" href={canonical} />}
+        {preview && chrome.url && <PreviewTags chrome={chrome} title={title} description={description} canonical={canonical} preview={preview} />}
         {feeds && (
           <>
             <link rel="alternate" type="application/rss+xml" title={`${feeds.title} (RSS)`} href={`${feeds.path}.rss${feeds.query ?? ''}`} />
@@ -104,18 +117,44 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                   <a href="/for-you" class="tab">For you</a>
                   <a href="/following" class="tab">Following</a>
                   <a href="/submit" class="tab">Submit</a>
-                  <a href="/library" class="tab">Library</a>
-                  {isModerator(viewer) && <a href="/admin" class="tab">Moderation</a>}
-                  <a href={`/users/${viewer.username}`} class="tab">{viewer.username}</a>
-                  <form method="post" action="/signout" class="inline-form">
-                    <input type="hidden" name="_csrf" value={chrome.csrf} />
-                    <button type="submit" class="link-button">Sign out</button>
-                  </form>
+                  <details class="menu">
+                    <summary class="tab menu-button" title="Your account">
+                      <span class="menu-name">{viewer.username}</span>
+                      <span aria-hidden="true"> ▾</span>
+                    </summary>
+                    <div class="menu-panel">
+                      <AccountLinks chrome={chrome} />
+                    </div>
+                  </details>
                 </>
               ) : (
                 <a href="/signin" class="tab">Sign in</a>
               )}
             </nav>
+            {/* A phone's compact bar: the tabs and the account behind one button (a <details>: no script needed). */}
+            <details class="menu site-menu">
+              <summary class="menu-button" aria-label="Menu">
+                <span aria-hidden="true">☰</span>
+              </summary>
+              <div class="menu-panel">
+                <nav aria-label="Feeds (menu)">
+                  {tabs.map(([key, label, href]) => (
+                    <a href={href} aria-current={key === tab ? 'page' : undefined}>
+                      {label}
+                    </a>
+                  ))}
+                </nav>
+                <hr />
+                {viewer ? (
+                  <>
+                    <a href="/submit">Submit a paper</a>
+                    <AccountLinks chrome={chrome} />
+                  </>
+                ) : (
+                  <a href="/signin">Sign in</a>
+                )}
+              </div>
+            </details>
           </div>
         </header>
         <main id="main" class="wrap">
@@ -140,6 +179,43 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         </footer>
       </body>
       </html>
+    </>
+  );
+}
+
+/** A signed-in reader's own links: profile, settings, moderation for moderators, and signing out. */
+function AccountLinks({ chrome }: { chrome: Chrome }) {
+  const viewer = chrome.viewer!;
+  return (
+    <>
+      <a href={`/users/${viewer.username}`}>Your profile</a>
+      <a href="/library">Your library</a>
+      <a href="/settings">Settings</a>
+      {isModerator(viewer) && <a href="/admin">Moderation</a>}
+      <form method="post" action="/signout" class="inline-form">
+        <input type="hidden" name="_csrf" value={chrome.csrf} />
+        <button type="submit" class="link-button">Sign out</button>
+      </form>
+    </>
+  );
+}
+
+/** Open Graph and Twitter card tags; every address absolute, from the configured origin (never a request header). */
+function PreviewTags({ chrome, title, description, canonical, preview }: { chrome: Chrome; title: string; description?: string; canonical?: string; preview: Preview }) {
+  const origin = new URL(chrome.url).origin;
+  const image = new URL(preview.image, origin).href;
+  return (
+    <>
+      <meta property="og:site_name" content={chrome.siteName} />
+      <meta property="og:type" content={preview.type ?? 'website'} />
+      <meta property="og:title" content={title} />
+      {description && <meta property="og:description" content={description} />}
+      <meta property="og:url" content={canonical ?? chrome.url} />
+      <meta property="og:image" content={image} />
+      <meta name="twitter:card" content="summary_large_image" />
+      <meta name="twitter:title" content={title} />
+      {description && <meta name="twitter:description" content={description} />}
+      <meta name="twitter:image" content={image} />
     </>
   );
 }

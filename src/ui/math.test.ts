@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closers, hasMath, renderMath, stripMath, renderMathExcerpt } from './math.ts';
+import { closers, hasMath, mathAsText, renderMath, stripMath, renderMathExcerpt } from './math.ts';
 
 // Counts rendered KaTeX spans (display spans wrap one too).
 const spans = (html: string) => html.split('<span class="katex">').length - 1;
@@ -195,5 +195,19 @@ describe('closing delimiters', () => {
   ])('keeps 10k characters of unclosed %s as text', (_, text) => {
     expect(spans(renderMath(text))).toBe(0);
     expect(stripMath(text)).toBe(text.replaceAll('\\$', '$'));
+  });
+});
+
+describe('TeX outside math and math as text', () => {
+  it('prints escapes and commands in prose as what they mean, on the page and in plain text', () => {
+    expect(renderMath('Accuracy of 56.0\\% on \\OneMillion-Bench \\& \\emph{more}')).toBe('Accuracy of 56.0% on OneMillion-Bench &amp; more');
+    expect(stripMath('Caf\\\'e at 5\\%')).toBe('Café at 5%');
+  });
+
+  it('writes simple math in Unicode for mails and images, never a backslash command', () => {
+    expect(mathAsText('in $\\mathcal{O}(n \\log n)$ time')).toBe('in 𝒪(n log n) time');
+    expect(mathAsText('$x^{2}+y_i$, $\\frac{a+b}{c}$, $\\alpha \\leq \\beta$, $\\mathbb{R}^d$, $\\sqrt{n}$, $10^{-3}$')).toBe('x²+yᵢ, (a+b)/c, α ≤ β, ℝᵈ, √n, 10⁻³');
+    expect(mathAsText('$\\hat{y} = \\text{softmax}(W h)$ and $x^{\\top}$')).toBe('y = softmax(W h) and x^⊤');
+    expect(mathAsText('$\\mathfrak{g} \\curlyvee \\mathring{A}$')).toBe('g curlyvee A');
   });
 });

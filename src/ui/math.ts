@@ -9,11 +9,15 @@
 // - a span that starts with a digit, contains whitespace and has none of `\ ^ _ { }`
 //   reads as prose ("$5 million, 3x more than US$"), so it stays text too.
 // `\$` is a literal dollar; anything unmatched or that KaTeX rejects is kept as escaped text.
+// Outside math, TeX's escapes and text commands print what they mean (`56.0\%` → `56.0%`; tex-text.ts).
 import katex, { type KatexOptions } from 'katex';
+import { cleanTextEscapes, texToText } from './tex-text.ts';
 
 interface Rendered {
   html: string;
   plain: string;
+  /** Plain text with the math as Unicode (tex-text.ts): for mails and images, which cannot typeset. */
+  readable: string;
   math: boolean;
   /** The text in pieces: plain runs and typeset spans, for excerpts. */
   parts: Part[];
@@ -76,13 +80,18 @@ export function stripMath(text: string): string {
   return cached(text).plain;
 }
 
+/** Plain text with the math written in Unicode (`\mathcal{O}(n \log n)` → `𝒪(n log n)`): what a mail or an image shows. */
+export function mathAsText(text: string): string {
+  return cached(text).readable;
+}
+
 // Titles are rendered many times per page and KaTeX is not cheap; a Map keeps insertion
 // order, so re-inserting on hit and evicting the first key gives a small LRU.
 const CACHE_MAX = 2000;
 const cache = new Map<string, Rendered>();
 
 function cached(text: string): Rendered {
-  if (!/[$\\]/.test(text)) return { html: escapeHtml(text), plain: text, math: false, parts: [{ text }] };
+  if (!/[$\\]/.test(text)) return { html: escapeHtml(text), plain: text, readable: text, math: false, parts: [{ text }] };
   let hit = cache.get(text);
   if (hit) {
     cache.delete(text);
@@ -97,13 +106,16 @@ function cached(text: string): Rendered {
 function render(text: string): Rendered {
   let html = '';
   let plain = '';
+  let readable = '';
   let buf = '';
   let math = false;
   const parts: Part[] = [];
   const flush = () => {
-    html += escapeHtml(buf);
-    plain += buf;
-    if (buf) parts.push({ text: buf });
+    const text = cleanTextEscapes(buf);
+    html += escapeHtml(text);
+    plain += text;
+    readable += text;
+    if (text) parts.push({ text });
     buf = '';
   };
   let i = 0;
@@ -114,12 +126,18 @@ function render(text: string): Rendered {
       flush();
       html += out;
       plain += span.tex;
+      readable += texToText(span.tex);
       parts.push({ html: out, tex: span.tex });
       math = true;
       i = span.end;
     } else if (span) {
-      // Malformed math degrades to its source, dollars included.
-      buf += text.slice(i, span.end);
+      // Malformed math degrades to its source, dollars included (not cleaned as prose).
+      flush();
+      const source = text.slice(i, span.end);
+      html += escapeHtml(source);
+      plain += source;
+      readable += source;
+      parts.push({ text: source });
       i = span.end;
     } else if (text.startsWith('\\$', i)) {
       buf += '$';
@@ -134,7 +152,7 @@ function render(text: string): Rendered {
     }
   }
   flush();
-  return { html, plain, math, parts };
+  return { html, plain, readable, math, parts };
 }
 
 /** The math span that opens at `text[i]` under the rules above, or null (comments' Markdown reuses them). */

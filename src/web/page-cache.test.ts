@@ -62,15 +62,17 @@ describe('page cache: shared pages, personal state', () => {
           if (!user) {
             expect(html).not.toContain('_csrf');
             expect(html).not.toContain('value="unsave"');
-            expect(html).not.toContain('class="tab">user');
+            expect(html).not.toContain('class="menu-name">user');
             expect(html).toContain('Sign in');
             continue;
           }
           const other = user === ada ? bob : ada;
           expect(csrfValues(html), `${who} on ${path}`).toEqual([user.csrf]);
           // The header names the reader.
-          expect(html).toContain(`href="/users/${user.username}" class="tab">${user.username}<`);
-          expect(html).not.toContain(`href="/users/${other.username}" class="tab"`);
+          expect(html).toContain(`<span class="menu-name">${user.username}</span>`);
+          expect(html).toContain(`href="/users/${user.username}">Your profile<`);
+          expect(html).not.toContain(`<span class="menu-name">${other.username}</span>`);
+          expect(html).not.toContain(`href="/users/${other.username}">Your profile<`);
           const expected = path.startsWith('/papers/date') ? [user === ada ? IDS[0] : IDS[1]] : user === ada ? [IDS[0]] : [];
           expect(votedOn(html), `${who} on ${path}`).toEqual(expected);
           // Saved papers are the reader's own; so are hidden ones, whose cards leave their lists.
@@ -143,11 +145,11 @@ describe('page cache: shared pages, personal state', () => {
 
   it('shows a reader signed out on their next view at once', async () => {
     const cy = await signedInUser(db);
-    expect((await view(`/papers/date/${DAY}`, cy)).html).toContain(`href="/users/${cy.username}" class="tab"`);
+    expect((await view(`/papers/date/${DAY}`, cy)).html).toContain(`href="/users/${cy.username}">Your profile<`);
     const out = await app.request('/signout', { method: 'POST', headers: formHeaders(cy), body: `_csrf=${cy.csrf}` });
     expect(out.status).toBeLessThan(400);
     const after = (await view(`/papers/date/${DAY}`, cy)).html;
-    expect(after).not.toContain(`href="/users/${cy.username}" class="tab"`);
+    expect(after).not.toContain(`href="/users/${cy.username}">Your profile<`);
     expect(after).not.toContain('_csrf');
   });
 

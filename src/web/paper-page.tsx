@@ -3,6 +3,7 @@ import type { AppEnv } from '../http/env.ts';
 import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
 import { HideButton, MathText, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
+import { previewImage } from '../papers/components.tsx';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { stripMath } from '../ui/math.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
@@ -12,6 +13,8 @@ import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderatio
 import { viewerPaperState } from '../library/viewer.ts';
 import { storedRelatedPapers } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
+import { Avatar } from '../images/components.tsx';
+import { imagePath } from '../images/store.ts';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
 export async function showPaper(c: Context<AppEnv>) {
@@ -61,9 +64,9 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
-  const avatar = safeHttpUrl(organization?.avatar_url);
+  const thumbnail = paper.thumbnail_url ? view.images.get(paper.thumbnail_url) : undefined;
   return (
-    <Layout chrome={chrome} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)}>
+    <Layout chrome={chrome} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)} preview={{ image: previewImage(view), type: 'article' }}>
       <article class="paper">
         <header class="paper-head">
           <p class="paper-kicker">
@@ -74,12 +77,13 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
             )}
             {submitter && <> · submitted by {submitter.fullname}</>}
           </p>
+          {thumbnail && <img class="paper-thumb" src={imagePath(thumbnail)} alt="" width={thumbnail.width} height={thumbnail.height} decoding="async" />}
           <h1 class="paper-title">
             <MathText text={paper.title} />
           </h1>
           {organization && (
             <p class="paper-org">
-              {avatar && <img src={avatar} alt="" width="20" height="20" />}
+              <Avatar image={organization.avatar_url ? view.images.get(organization.avatar_url) : undefined} name={organization.fullname} size={20} />
               <a href={`/organizations/${encodeURIComponent(organization.name)}`}>{organization.fullname}</a>
             </p>
           )}
