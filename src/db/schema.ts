@@ -454,7 +454,7 @@ export interface PaperCategoryTable {
 /** A paper whose arXiv metadata the backfill asked for (ingest/arxiv-metadata.ts), and what arXiv answered. */
 export interface ArxivMetadataCheckTable {
   paper_id: string;
-  /** `found`, or `unknown`: arXiv left the id out of its answer. */
+  /** `found`; `unknown`: arXiv left the id out of its answer; `fictional`: a demo paper, never asked. */
   outcome: string;
   /** Times asked. */
   attempts: number;

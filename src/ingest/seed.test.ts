@@ -16,6 +16,9 @@ describe('first start', () => {
     const config = testConfig({ HF_API_URL: 'http://127.0.0.1:9', SEED_DAYS: '3' });
     expect(await seedIfEmpty(db, config)).toMatch(/demo data because http:\/\/127.0.0.1:9 is not reachable .*: 40 fictional papers/);
     expect(await count(db)).toBe(40);
+    // Made-up ids: the metadata job must never ask arXiv about them (another paper has each id there).
+    const { n } = await db.kysely.selectFrom('arxiv_metadata_checks').select((eb) => eb.fn.countAll().as('n')).where('outcome', '=', 'fictional').where('retry_at', 'is', null).executeTakeFirstOrThrow();
+    expect(Number(n)).toBe(40);
     expect(await seedIfEmpty(db, config)).toBeNull();
     expect(await count(db)).toBe(40);
     await db.close();

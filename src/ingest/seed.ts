@@ -37,11 +37,21 @@ export async function seedIfEmpty(db: Db, config: Config, today = new Date()): P
 
 /** Loads the demo data shipped with the project (fictional papers, written for it). */
 export async function importDemoData(db: Db): Promise<ImportSummary> {
-  const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as { days: { date: string; items: unknown[] }[] };
+  const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as { days: { date: string; items: { paper: { id: string } }[] }[] };
   const total = emptySummary();
   for (const { date, items } of demo.days) {
     const summary = await importHfItems(db, items, date, `demo ${date}`);
     addSummary(total, summary);
   }
+  // Their ids are made up: arXiv's metadata for the same ids belongs to other papers.
+  const now = new Date().toISOString();
+  const listed = demo.days.flatMap((d) => d.items.map((i) => i.paper.id));
+  const ids = (await db.kysely.selectFrom('papers').select('id').where('id', 'in', listed).execute()).map((p) => p.id);
+  if (ids.length > 0)
+    await db.kysely
+    .insertInto('arxiv_metadata_checks')
+    .values(ids.map((paper_id) => ({ paper_id, outcome: 'fictional', attempts: 0, checked_at: now, retry_at: null })))
+    .onConflict((oc) => oc.column('paper_id').doNothing())
+    .execute();
   return total;
 }
