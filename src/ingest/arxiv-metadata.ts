@@ -105,19 +105,24 @@ async function countPapersWithoutMetadata(db: Db, now: string): Promise<number> 
 }
 
 function needsMetadata(db: Db['kysely'], now: string) {
-  return db
-    .selectFrom('papers as p')
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('paper_categories as c').select('c.paper_id').whereRef('c.paper_id', '=', 'p.id'))))
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('arxiv_metadata_checks as k')
-            .select('k.paper_id')
-            .whereRef('k.paper_id', '=', 'p.id')
-            .where((eb) => eb.or([eb('k.retry_at', 'is', null), eb('k.retry_at', '>', now)])),
+  return (
+    db
+      .selectFrom('papers as p')
+      // Implied by having no categories (every source sets a primary one with them); lets the
+      // partial index papers_uncategorised answer instead of a walk over every paper.
+      .where('p.primary_category', 'is', null)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('paper_categories as c').select('c.paper_id').whereRef('c.paper_id', '=', 'p.id'))))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('arxiv_metadata_checks as k')
+              .select('k.paper_id')
+              .whereRef('k.paper_id', '=', 'p.id')
+              .where((eb) => eb.or([eb('k.retry_at', 'is', null), eb('k.retry_at', '>', now)])),
+          ),
         ),
-      ),
-    );
+      )
+  );
 }
 
 /** Stores one batch's answers and the record of asking, in one transaction; bumps the content version when a paper gained anything. */
