@@ -23,6 +23,10 @@ export default defineConfig({
     // Two cores: two files at a time, whichever project they belong to.
     maxWorkers: 2,
     minWorkers: 1,
+    // A worker keeps the modules it loaded from one file to the next: importing the app through
+    // vite once per worker, not once per file, is most of what a file costs. Tests share no
+    // state through modules (each makes its own database, app and servers).
+    isolate: false,
     projects: [
       {
         extends: true,

@@ -15,6 +15,12 @@ export const hasFixtures = fs.existsSync(FIXTURES);
 export const HF_ARCHIVE = path.join(FIXTURES, 'hf-api/hf_daily_papers_2024-05-27_to_2026-08-20.by_date.jsonl.gz');
 export const HF_JUNE = path.join(FIXTURES, 'hf-api/daily_papers_2026-06');
 
+/**
+ * Lets the event loop run. better-sqlite3 answers synchronously, so a long loop of queries never
+ * yields by itself; a worker that does not yield for a minute misses vitest's own messages.
+ */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Which database this run of the suite uses (`TEST_DATABASE_URL` selects PostgreSQL). */
 export const testDialect: 'sqlite' | 'postgres' = inject('pgTemplate') ? 'postgres' : 'sqlite';
 

@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { createApp } from '../app.ts';
 import type { Db } from '../db/database.ts';
-import { HF_ARCHIVE, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
+import { HF_ARCHIVE, breathe, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
 import { importHfItems } from '../ingest/hf-import.ts';
 import { searchPapers } from './engine.ts';
 import { QueryError } from './query.ts';
@@ -127,8 +127,7 @@ describe.skipIf(!hasFixtures)('search fuzz', () => {
     let refused = 0;
     let found = 0;
     for (let i = 0; i < QUERIES; i++) {
-      // better-sqlite3 answers synchronously: let the test runner's own messages through now and then.
-      if (i % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (i % 250 === 0) await breathe();
       const req = next();
       try {
         const result = await searchPapers(db, req);

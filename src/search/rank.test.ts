@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankPool, type PoolRow } from './engine.ts';
 import { parseQuery } from './query.ts';
+import { breathe } from '../../test/helpers.ts';
 
 // A pool like a broad query's: many candidates, relevance and popularity spread out, the query's
 // words in some titles and not others. The title term is computed only for the contenders of the
@@ -20,9 +21,10 @@ function pool(n: number, seed: number): PoolRow[] {
 
 describe('rankPool', () => {
   const now = new Date('2026-11-26T00:00:00Z');
-  it('gives the places shown exactly as the full ranking does, over many pools and page sizes', () => {
+  it('gives the places shown exactly as the full ranking does, over many pools and page sizes', async () => {
     const parsed = parseQuery('reward model overoptimization');
     for (let seed = 1; seed <= 40; seed++) {
+      await breathe();
       const candidates = pool(2000, seed);
       const full = rankPool(candidates, parsed, 'relevance', now, Infinity).map((r) => r.id);
       for (const shown of [1, 10, 20, 60, 200]) {

@@ -48,14 +48,19 @@ describe(`100 clients voting at once on ${testDialect}`, () => {
     let failures = 0;
     // One kept-alive connection per client and no connect timeout (fetch gives up after 10 s, which a busy machine can take).
     const agent = new http.Agent({ keepAlive: true, maxSockets: USERS });
-    const vote = (paper: string, up: boolean, token: string) =>
-      new Promise<{ status: number; body: { upvoted: boolean } }>((resolve, reject) => {
+    const vote = (paper: string, up: boolean, token: string): Promise<{ status: number; body: { upvoted: boolean } }> =>
+      new Promise((resolve, reject) => {
         const req = http.request(`${server.baseUrl}/api/papers/${paper}/upvote`, { method: up ? 'POST' : 'DELETE', agent, headers: { Authorization: `Bearer ${token}` } }, (res) => {
           let text = '';
           res.on('data', (d: Buffer) => (text += d.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { upvoted: boolean } }));
         });
-        req.on('error', reject);
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed as idle (a client starved past its keep-alive
+          // timeout) is reset on reuse; a vote is idempotent, so it is sent again on a new one.
+          if (req.reusedSocket && err.code === 'ECONNRESET') resolve(vote(paper, up, token));
+          else reject(err);
+        });
         req.end();
       });
     const client = async (user: TestUser, n: number) => {

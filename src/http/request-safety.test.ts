@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testApp } from '../../test/helpers.ts';
 import { signedInUser } from '../../test/community.ts';
 import { importDemoData } from '../ingest/seed.ts';
-import { hit } from '../http/rate-limit.ts';
+import { hit } from './rate-limit.ts';
 import type { Db } from '../db/database.ts';
 
 let db: Db | undefined;
