@@ -246,7 +246,7 @@ interface DatabaseRun {
   /** The signed-in reader's session cookie on this database. */
   cookie: string;
   /** Milliseconds of this (bench) process's time per uncached render, measured in-process. */
-  renders: { route: string; ms: number }[];
+  renders: { route: string; ms: number; cpuMs: number }[];
 }
 
 function report(opts: {
@@ -336,6 +336,18 @@ function report(opts: {
   }
   lines.push('');
 
+  lines.push('### Against a static file with our headers', '');
+  lines.push('The same anonymous pages measured against the limit server sending their bytes with the headers the site sends (security headers, CSP, ETag, Vary, Content-Type): what is left is the site\'s own per-request work.', '');
+  lines.push('| route | ratio (per round) |');
+  lines.push('| --- | ---: |');
+  for (const d of opts.databases) {
+    for (const [route, limit] of [['daily page', 'static daily page, our headers'], ['paper page', 'static paper page, our headers']] as const) {
+      const ratios = roundRatios(result(`${d.name} ${route}`), result(limit));
+      lines.push(`| ${d.name} ${route} | **${fmt(median(ratios), 2)}** (${ratios.map((x) => x.toFixed(2)).join(', ')}) |`);
+    }
+  }
+  lines.push('');
+
   if (both) {
     lines.push('### PostgreSQL ÷ SQLite, route by route (goal ≥ 0.8)', '');
     lines.push('| route | ratio (per round) | goal |');
@@ -351,31 +363,39 @@ function report(opts: {
   lines.push('### Rendering from nothing', '');
   lines.push(
     'Measured in the bench process (an app on the same database, no HTTP): the time of one uncached render, ' +
-      'sequentially, median of 30 after 5 warm-up ones. On SQLite the queries run in this thread, so this is CPU; on ' +
+      'sequentially, median of 30 after 5 warm-up ones, and its CPU time (process.cpuUsage: this process, all threads). On SQLite the queries run in this thread, so this is CPU; on ' +
       'PostgreSQL it includes the round trips (the server\'s own CPU is not in it). Compression of the stored page runs ' +
       'afterwards on libuv\'s threads and is not in it.',
     '',
   );
-  lines.push('| database | route | ms per render |');
-  lines.push('| --- | --- | ---: |');
-  for (const d of opts.databases) for (const r of d.renders) lines.push(`| ${d.name} | ${r.route} | ${fmt(r.ms, 2)} |`);
+  lines.push('| database | route | ms per render | CPU ms per render (goal ≤ 2) |');
+  lines.push('| --- | --- | ---: | ---: |');
+  for (const d of opts.databases) for (const r of d.renders) lines.push(`| ${d.name} | ${r.route} | ${fmt(r.ms, 2)} | ${fmt(r.cpuMs, 2)} |`);
   lines.push('');
   return lines.join('\n');
 }
 
 /** The median time of rendering `path` from nothing in this process (the page cache missed each time). */
-async function renderTimes(db: Db, paths: Record<string, string>): Promise<{ route: string; ms: number }[]> {
+async function renderTimes(db: Db, paths: Record<string, string>): Promise<{ route: string; ms: number; cpuMs: number }[]> {
   const app = createApp({ db, config: loadConfig({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), BASE_URL: 'https://bench.invalid', LOG_LEVEL: 'silent' }) });
-  const out: { route: string; ms: number }[] = [];
+  const out: { route: string; ms: number; cpuMs: number }[] = [];
   for (const [route, p] of Object.entries(paths)) {
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < 35; i++) {
       const started = performance.now();
+      const usage = process.cpuUsage();
       const res = await app.request(`${p}?render=${i}`);
       await res.arrayBuffer();
-      if (i >= 5) times.push(performance.now() - started);
+      const used = process.cpuUsage(usage);
+      if (i >= 5) {
+        times.push(performance.now() - started);
+        cpu.push((used.user + used.system) / 1000);
+      }
+      // The stored page is compressed after it is sent, on libuv's threads (which process.cpuUsage counts): let it finish outside the next measurement.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    out.push({ route, ms: median(times) });
+    out.push({ route, ms: median(times), cpuMs: median(cpu) });
   }
   return out;
 }
@@ -503,7 +523,11 @@ async function main(): Promise<void> {
     const files: Record<string, string> = {};
     for (const [name, p] of [['daily', dayPath], ['paper', paperPath]] as const) {
       files[name] = path.join(tmp, `${name}.html`);
-      fs.writeFileSync(files[name], Buffer.from(await (await fetch(databases[0]!.base + p)).arrayBuffer()));
+      const res = await fetch(databases[0]!.base + p);
+      fs.writeFileSync(files[name], Buffer.from(await res.arrayBuffer()));
+      // Our headers but those Node adds itself (it adds the same to the limit's answers).
+      const ours = Object.fromEntries([...res.headers].filter(([h]) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(h)));
+      fs.writeFileSync(`${files[name]}.headers.json`, JSON.stringify(ours));
     }
     const limitBase = `http://127.0.0.1:${await freePort()}`;
     children.push(await startLimitServer(Number(new URL(limitBase).port), files));
@@ -512,6 +536,9 @@ async function main(): Promise<void> {
       { key: 'hello-world', name: 'hello-world', target: 'limit', base: limitBase, path: '/hello' },
       { key: 'static daily page', name: 'static daily page', target: 'limit', base: limitBase, path: '/static/daily' },
       { key: 'static paper page', name: 'static paper page', target: 'limit', base: limitBase, path: '/static/paper' },
+      // What our headers (security headers, CSP, ETag, Vary: about a dozen) cost on their own.
+      { key: 'static daily page, our headers', name: 'static daily page, our headers', target: 'limit', base: limitBase, path: '/static-headers/daily', limit: { key: 'static daily page' } },
+      { key: 'static paper page, our headers', name: 'static paper page, our headers', target: 'limit', base: limitBase, path: '/static-headers/paper', limit: { key: 'static paper page' } },
     ];
     for (const d of databases) {
       const signedIn = { Cookie: d.cookie };

@@ -49,6 +49,8 @@ function startChild(args: string[], databaseUrl: string, port: number, env: Reco
       HF_SYNC_INTERVAL_SECONDS: '0',
       ARXIV_METADATA_INTERVAL_SECONDS: '0',
       IMAGES_INTERVAL_SECONDS: '0',
+      // No background work under measurement (the related-papers job would work the imported backlog).
+      SCHEDULER_ENABLED: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

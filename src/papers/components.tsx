@@ -101,11 +101,33 @@ export function PaperList({ views, start = 0, votes, highlights }: { views: Pape
     <ol class="cards">
       {views.map((view, i) => (
         <UnlessHidden paperId={view.paper.id} votes={votes}>
-          <li>
-            <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
-          </li>
+          <li>{cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id))}</li>
         </UnlessHidden>
       ))}
     </ol>
   );
+}
+
+/** Cards kept rendered, at most: about 2.5 KB each. */
+const MAX_KEPT_CARDS = 5000;
+const keptCards = new Map<string, { inputs: string; html: ReturnType<typeof raw> }>();
+
+/**
+ * A card on a shared page (anonymous, or a template for every reader), rendered once per state of
+ * its paper: a page rendered anew after a vote renders only the card whose count moved, and
+ * concatenates the others (issue 16). PaperCard reads nothing but its arguments; a card that came
+ * to read anything else would need it in `inputs`. A reader's own page is rendered as it is.
+ */
+function cardHtml(view: PaperView, rank: number, votes: VoteState | undefined, highlighted: Highlighted | undefined) {
+  if (highlighted || (votes && !votes.template)) return <PaperCard view={view} rank={rank} votes={votes} highlighted={highlighted} />;
+  const key = `${votes ? 'template' : 'anonymous'}\n${rank}\n${view.paper.id}`;
+  // The long texts are left out: only imports write them, and they set modified_at when they do.
+  const inputs = JSON.stringify([view.listing, { ...view.paper, abstract: '', ai_summary: null }, view.organization, view.submitter, view.authors]);
+  const kept = keptCards.get(key);
+  if (kept?.inputs === inputs) return kept.html;
+  const html = raw(String(<PaperCard view={view} rank={rank} votes={votes} />));
+  keptCards.delete(key);
+  keptCards.set(key, { inputs, html });
+  if (keptCards.size > MAX_KEPT_CARDS) keptCards.delete(keptCards.keys().next().value!);
+  return html;
 }

@@ -128,6 +128,9 @@ export async function relatedBacklog(db: Db, opts: { limit?: number; deadline?: 
       }
       await refreshRelatedPaper(db, id);
       computed++;
+      // better-sqlite3 answers synchronously: without a turn of the event loop between papers, a
+      // server working its backlog would answer no request until the whole backlog was done.
+      await new Promise((resolve) => setImmediate(resolve));
       opts.onProgress?.(computed);
     }
   }

@@ -143,6 +143,17 @@ describe('page cache: shared pages, personal state', () => {
     }
   });
 
+  it('shows a paper’s new title on every list at once, for every kind of reader (cards are kept rendered per state of their paper)', async () => {
+    const path = `/papers/date/${DAY}`;
+    expect((await view(path, null)).html).toContain(`Paper ${IDS[2]}`);
+    await importHfItems(db, [{ ...record(IDS[2]!), paper: { ...record(IDS[2]!).paper, title: 'A title on second thoughts' } }], DAY, 'test');
+    for (const user of [null, ada, bob]) {
+      const { html } = await view(path, user);
+      expect(html).toContain('A title on second thoughts');
+      expect(html).not.toContain(`Paper ${IDS[2]}<`);
+    }
+  });
+
   it('shows a reader signed out on their next view at once', async () => {
     const cy = await signedInUser(db);
     expect((await view(`/papers/date/${DAY}`, cy)).html).toContain(`href="/users/${cy.username}">Your profile<`);
