@@ -283,6 +283,14 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
     .description('link the person a Hugging Face import names to a local account, once you know they are the same (audited)')
     .action((handle: string, username: string) => withDb(async (_config, db) => io.out(await (await import('./accounts/user-cli.ts')).linkImported(db, handle, username))));
   userCmd
+    .command('token <username>')
+    .description('print a new API token for the user (for bots and scripts); shown once')
+    .option('--scope <scope>', 'read, or write (which also reads)', 'read')
+    .option('--name <name>', 'what the token is for, as listed in /settings', 'cli')
+    .action((username: string, opts: { scope: string; name: string }) =>
+      withDb(async (_config, db) => io.out(await (await import('./accounts/user-cli.ts')).createUserToken(db, username, opts.scope, opts.name))),
+    );
+  userCmd
     .command('list')
     .description('accounts that can sign in')
     .option('--role <role>', 'only users, moderators or admins')

@@ -6,6 +6,7 @@ import { signedInUser } from '../../test/community.ts';
 import { contentVersion } from '../db/content-version.ts';
 import { createAdmin, listUsers, setUserRole } from './user-cli.ts';
 import { cli } from '../../test/run-cli.ts';
+import { hashToken } from '../auth/tokens.ts';
 
 let url: string;
 let db: Db;
@@ -16,6 +17,26 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 describe('dailypapers user …', () => {
+  it('token prints a new API token that works with its scope, once per run; bad input is one line', async () => {
+    await signedInUser(db, { username: 'token-bot' });
+    const run = await cli(['user', 'token', 'token-bot', '--scope', 'write'], { DATABASE_URL: url });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const token = run.stdout.trim();
+    expect(token).toMatch(/^dp_[\w-]{20,}$/);
+    const row = await db.kysely.selectFrom('api_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirstOrThrow();
+    expect([row.scopes, row.name, row.revoked_at]).toEqual(['read write', 'cli', null]);
+    const readOnly = (await cli(['user', 'token', 'token-bot'], { DATABASE_URL: url })).stdout.trim();
+    expect(readOnly).not.toBe(token);
+    expect((await db.kysely.selectFrom('api_tokens').select('scopes').where('token_hash', '=', hashToken(readOnly)).executeTakeFirstOrThrow()).scopes).toBe('read');
+    const bad = await cli(['user', 'token', 'token-bot', '--scope', 'admin'], { DATABASE_URL: url });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('dailypapers: user: the scope is read or write');
+    const nobody = await cli(['user', 'token', 'nobody-here'], { DATABASE_URL: url });
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toContain('no account named nobody-here');
+  });
+
   it('create-admin from the CLI, with a password from stdin', async () => {
     const run = await cli(['user', 'create-admin', 'root-admin', 'Root@Example.org', '--password-stdin'], { DATABASE_URL: url }, 'an admin password\n');
     expect(run.stderr).toBe('');

@@ -5,6 +5,7 @@ import { changeRole, setRole } from '../moderation/queries.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { cliActor } from '../audit/audit.ts';
 import { accounts, importedIdentity, linkImportedIdentity, setPasswordHash } from './queries.ts';
+import { createApiToken } from './settings.ts';
 import { userByHandle } from '../auth/users.ts';
 import { ROLES, createAccount, normalizeEmail, withArticle, type Role } from '../auth/users.ts';
 
@@ -82,4 +83,18 @@ export async function linkImported(db: Db, handle: string, username: string): Pr
     () => true,
   );
   return `user: hf:${imported.username} is now ${user.username}; ${gained} authorship${gained === 1 ? '' : 's'} verified`;
+}
+
+/**
+ * `user token <username> [--scope read|write] [--name …]`: a new personal API token for bots and
+ * scripts, printed once (only its hash is kept), as the settings page makes them. `write` also reads.
+ */
+export async function createUserToken(db: Db, username: string, scope = 'read', name = 'cli'): Promise<string> {
+  if (scope !== 'read' && scope !== 'write') throw new Error(`user: the scope is read or write, not "${scope}"`);
+  const user = await userByHandle(db.kysely, username);
+  if (!user || user.kind !== 'user') throw new Error(`user: no account named ${username}`);
+  if (user.banned_at) throw new Error(`user: ${user.username} is banned; lift the ban first`);
+  const token = await createApiToken(db.kysely, user.id, name.slice(0, 60) || 'cli', scope === 'write' ? 'read write' : 'read');
+  if (token === 'too-many') throw new Error(`user: ${user.username} has as many tokens as an account may; revoke one in /settings`);
+  return token;
 }

@@ -116,6 +116,8 @@ export async function periodPapers(db: Db, period: DigestPeriod): Promise<Digest
   });
 }
 
+const NONE_HIDDEN: ReadonlySet<string> = new Set();
+
 /** What one subscriber's digest holds. */
 export interface Selection {
   /** Papers matching the topics, best first. */
@@ -155,19 +157,20 @@ export class DigestBuilder {
     return { selections: this.selections.size, queries: this.queryHits.size };
   }
 
-  select(topics: Topics, maxPapers: number): Promise<Selection> {
-    const key = `${maxPapers}:${topicsKey(topics)}`;
+  /** A subscriber's selection; `hidden` are the papers they hid (library/), left out of their digest. */
+  select(topics: Topics, maxPapers: number, hidden: ReadonlySet<string> = NONE_HIDDEN): Promise<Selection> {
+    const key = `${maxPapers}:${topicsKey(topics)}${hidden.size ? `:${[...hidden].sort().join(',')}` : ''}`;
     let hit = this.selections.get(key);
     if (!hit) {
-      hit = this.compute(topics, maxPapers);
+      hit = this.compute(topics, maxPapers, hidden.size ? this.papers.filter((p) => !hidden.has(p.id)) : this.papers);
       this.selections.set(key, hit);
     }
     return hit;
   }
 
-  private async compute(topics: Topics, maxPapers: number): Promise<Selection> {
+  private async compute(topics: Topics, maxPapers: number, papers: DigestPaper[]): Promise<Selection> {
     const max = Math.max(1, maxPapers);
-    if (!hasTopics(topics)) return { matched: [], fallback: this.papers.slice(0, max), quiet: [], invalid: [] };
+    if (!hasTopics(topics)) return { matched: [], fallback: papers.slice(0, max), quiet: [], invalid: [] };
 
     // How many of the subscriber's topics each paper matches; quiet topics noted as we go.
     const score = new Map<string, number>();
@@ -182,15 +185,15 @@ export class DigestBuilder {
       if (!any) quiet.push(label);
     };
     for (const category of topics.categories) {
-      credit(category, this.papers.filter((p) => p.categories.some((c) => inCategory(c, category))).map((p) => p.id));
+      credit(category, papers.filter((p) => p.categories.some((c) => inCategory(c, category))).map((p) => p.id));
     }
     for (const org of topics.organizations) {
       const wanted = org.toLowerCase();
-      credit(org, this.papers.filter((p) => p.organization && (p.organization.name.toLowerCase() === wanted || p.organization.fullname.toLowerCase() === wanted)).map((p) => p.id));
+      credit(org, papers.filter((p) => p.organization && (p.organization.name.toLowerCase() === wanted || p.organization.fullname.toLowerCase() === wanted)).map((p) => p.id));
     }
     for (const author of topics.authors) {
       const wanted = personName(author);
-      credit(author, this.papers.filter((p) => p.authors.some((a) => personName(a) === wanted)).map((p) => p.id));
+      credit(author, papers.filter((p) => p.authors.some((a) => personName(a) === wanted)).map((p) => p.id));
     }
     for (const q of topics.queries) {
       const ids = await this.searchOnce(q);
@@ -198,11 +201,11 @@ export class DigestBuilder {
       else credit(q, ids);
     }
 
-    // this.papers is ordered by upvotes, so a stable sort on the match count keeps upvotes as the tie-break.
-    const matched = this.papers.filter((p) => score.has(p.id)).sort((a, b) => score.get(b.id)! - score.get(a.id)!).slice(0, max);
+    // papers is ordered by upvotes, so a stable sort on the match count keeps upvotes as the tie-break.
+    const matched = papers.filter((p) => score.has(p.id)).sort((a, b) => score.get(b.id)! - score.get(a.id)!).slice(0, max);
     const fallback =
       quiet.length + invalid.length > 0 || matched.length === 0
-        ? this.papers.filter((p) => !score.has(p.id)).slice(0, Math.max(0, max - matched.length))
+        ? papers.filter((p) => !score.has(p.id)).slice(0, Math.max(0, max - matched.length))
         : [];
     return { matched, fallback, quiet, invalid };
   }

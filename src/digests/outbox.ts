@@ -1,3 +1,4 @@
+import { hiddenByReaders } from '../library/queries.ts';
 import { createHash } from 'node:crypto';
 import { sql, type ExpressionBuilder } from 'kysely';
 import { publicOrigin, type Config } from '../core/config.ts';
@@ -121,7 +122,7 @@ export async function enqueueDigests(db: Db, config: BuildConfig, period: Digest
   for (;;) {
     const subscribers = await db.kysely
       .selectFrom('subscriptions as s')
-      .select(['s.id', 's.topics', 's.max_papers'])
+      .select(['s.id', 's.topics', 's.max_papers', 's.user_id'])
       .where('s.status', '=', 'active')
       .where('s.frequency', '=', period.frequency)
       .where('s.id', '>', after)
@@ -136,13 +137,15 @@ export async function enqueueDigests(db: Db, config: BuildConfig, period: Digest
     summary.subscribers += subscribers.length;
 
     const rows = [];
+    // What account holders hid leaves their digest: one query for the chunk.
+    const hiddenBy = await hiddenByReaders(db.kysely, subscribers.flatMap((s) => (s.user_id === null ? [] : [s.user_id])), builder.papers.map((p) => p.id));
     for (const s of subscribers) {
       let topics = topicsByJson.get(s.topics);
       if (!topics) {
         topics = topicsOf(s);
         topicsByJson.set(s.topics, topics);
       }
-      const selection = await builder.select(topics, s.max_papers);
+      const selection = await builder.select(topics, s.max_papers, s.user_id === null ? undefined : hiddenBy.get(s.user_id));
       let body = bodies.get(selection);
       if (!body) {
         const rendered = renderDigest(selection, period, site);

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { viewerHidden } from '../library/viewer.ts';
 import { z } from 'zod';
 import type { AppEnv } from '../http/env.ts';
 import { RequestError, zodDetails } from '../http/respond.ts';
@@ -40,5 +41,7 @@ export async function getDailyPapers(c: Context<AppEnv>) {
     q.sort === 'trending' && !period && q.submitter === undefined
       ? await trendingListings(db, q.limit, offset)
       : await listings(db, { first: period?.first, last: period?.last, submitter: q.submitter, sort: q.sort, limit: q.limit, offset });
-  return c.json((await withSourceRecords(db, views)).map(hfEnvelope));
+  // A signed-in reader's (or token's) hidden papers leave their lists.
+  const hidden = await viewerHidden(c);
+  return c.json((await withSourceRecords(db, views.filter((v) => !hidden.has(v.paper.id)))).map(hfEnvelope));
 }

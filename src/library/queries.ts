@@ -296,3 +296,22 @@ export async function libraryItems(db: Q, userId: number, filter: { words: strin
   const rows = await query.groupBy('i.paper_id').orderBy('added_at', 'desc').orderBy('i.paper_id').limit(filter.limit).execute();
   return rows.map((r) => ({ paper_id: r.paper_id, added_at: String(r.added_at) }));
 }
+
+/** Which of `paperIds` each of these readers hid: one query for a chunk of digest subscribers. */
+export async function hiddenByReaders(db: Q, userIds: number[], paperIds: string[]): Promise<Map<number, Set<string>>> {
+  const byReader = new Map<number, Set<string>>();
+  if (userIds.length === 0 || paperIds.length === 0) return byReader;
+  const rows = await db
+    .selectFrom('paper_marks')
+    .select(['user_id', 'paper_id'])
+    .where('user_id', 'in', [...new Set(userIds)])
+    .where('hidden_at', 'is not', null)
+    .where('paper_id', 'in', [...new Set(paperIds)])
+    .execute();
+  for (const r of rows) {
+    let set = byReader.get(r.user_id);
+    if (!set) byReader.set(r.user_id, (set = new Set()));
+    set.add(r.paper_id);
+  }
+  return byReader;
+}

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { VoteState } from '../ui/components.tsx';
 import { viewerVotes } from '../votes/queries.ts';
-import { libraryStateAmong } from './queries.ts';
+import { hiddenPaperIds, libraryStateAmong } from './queries.ts';
 
 /**
  * What a page's cards need of a signed-in reader: the upvote state (votes/queries.ts) and which
@@ -14,4 +14,10 @@ export async function viewerPaperState(c: Context<AppEnv>, paperIds: string[]): 
   if (!votes || votes.template) return votes;
   const { saved, hidden } = await libraryStateAmong(c.var.db.kysely, c.var.auth.kind === 'anonymous' ? -1 : c.var.auth.viewer.id, paperIds);
   return { ...votes, saved, hidden };
+}
+
+/** The papers the signed-in reader (session or token) hid, to leave out of their lists; none for anonymous readers. */
+export async function viewerHidden(c: Context<AppEnv>): Promise<Set<string>> {
+  const auth = c.var.auth;
+  return auth.kind === 'anonymous' ? new Set() : hiddenPaperIds(c.var.db.kysely, auth.viewer.id);
 }

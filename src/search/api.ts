@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { viewerHidden } from '../library/viewer.ts';
 import type { AppEnv } from '../http/env.ts';
 import type { PaperView } from '../papers/read-model.ts';
 import { withSourceRecords } from '../papers/read-model.ts';
@@ -18,8 +19,11 @@ import type { SearchRequest } from './types.ts';
  */
 export async function searchPapersApi(c: Context<AppEnv>) {
   let request: SearchRequest;
+  // A reader's hidden papers leave their results unless they ask for them (`hidden=include`).
+  const { hidden: includeHidden, ...query } = c.req.query();
+  if (includeHidden !== undefined && includeHidden !== 'include') throw new RequestError(400, 'invalid query parameters', ['hidden: must be "include"']);
   try {
-    request = apiSearch(c.req.query());
+    request = apiSearch(query);
   } catch (err) {
     if (err instanceof SearchParamsError) throw new RequestError(400, 'invalid query parameters', err.details);
     throw err;
@@ -32,7 +36,9 @@ export async function searchPapersApi(c: Context<AppEnv>) {
     if (err instanceof QueryError) throw new RequestError(400, `invalid query: ${err.message}`, [`q: ${err.message}`]);
     throw err;
   }
-  const { result, views, highlights } = page;
+  const { result, highlights } = page;
+  const hidden = includeHidden ? new Set<string>() : await viewerHidden(c);
+  const views = page.views.filter((v) => !hidden.has(v.paper.id));
   const listed = await withSourceRecords(
     db.kysely,
     views.flatMap((v) => (v.listing ? [{ ...v, listing: v.listing }] : [])),

@@ -28,9 +28,11 @@ type Raw = Record<string, string>;
  */
 export async function showSearch(c: Context<AppEnv>) {
   const raw = c.req.query();
+  // A reader's hidden papers leave the results unless they ask for them.
+  const { hidden: includeHidden, ...pageQuery } = raw;
   let search: PageSearch;
   try {
-    search = pageSearch(raw, PAGE_SIZE);
+    search = pageSearch(pageQuery, PAGE_SIZE);
   } catch (err) {
     if (err instanceof SearchParamsError) return c.html(<SearchLayout c={c} raw={raw} problem={err.details.join('; ')} />, 400);
     throw err;
@@ -45,7 +47,8 @@ export async function showSearch(c: Context<AppEnv>) {
     if (err instanceof QueryError) return c.html(<SearchLayout c={c} raw={raw} problem={err.message} />, 400);
     throw err;
   }
-  const votes = await viewerPaperState(c, page.views.map((v) => v.paper.id));
+  const state = await viewerPaperState(c, page.views.map((v) => v.paper.id));
+  const votes = state && includeHidden === 'include' ? { ...state, showHidden: true } : state;
   const pageIndex = params.p ?? 0;
   // A fallback to text lasts only while the embedding service is down: never kept by a cache.
   if (page.result.notice) c.header('Cache-Control', 'no-store');
@@ -98,7 +101,7 @@ function SearchLayout({ c, raw, search, problem, children }: { c: Context<AppEnv
         )}
         <div class="search-layout">
           <aside class="search-side">
-            <Filters raw={raw} />
+            <Filters raw={raw} signedIn={chromeOf(c).viewer !== null} />
             {asked && <Help />}
           </aside>
           <section id="search-results" class="search-results" aria-live="polite" aria-busy="false">
@@ -112,7 +115,7 @@ function SearchLayout({ c, raw, search, problem, children }: { c: Context<AppEnv
 }
 
 /** The filter fields, part of the search bar's form (`form=`), so one Search button applies all. */
-function Filters({ raw }: { raw: Raw }) {
+function Filters({ raw, signedIn }: { raw: Raw; signedIn: boolean }) {
   const active = FILTER_FIELDS.some((f) => raw[f]);
   return (
     <details class="search-filters" open data-active={active ? '' : undefined}>
@@ -149,6 +152,12 @@ function Filters({ raw }: { raw: Raw }) {
           <input type="checkbox" name="has_code" form="search-form" value="1" checked={Boolean(raw.has_code && raw.has_code !== '0' && raw.has_code !== 'false')} />
           Has code
         </label>
+        {signedIn && (
+          <label class="check">
+            <input type="checkbox" name="hidden" form="search-form" value="include" checked={raw.hidden === 'include'} />
+            Include papers you hid
+          </label>
+        )}
         <div class="filter-actions">
           <button type="submit" form="search-form" class="button">
             Apply

@@ -22,6 +22,8 @@ export interface VoteState {
   saved?: ReadonlySet<string>;
   /** Ids of the papers on the page the viewer hid or marked "not interested": their cards are left out. */
   hidden?: ReadonlySet<string>;
+  /** The reader asked to see the papers they hid (a search with `hidden=include`). */
+  showHidden?: boolean;
   /** A page for every reader (http/reader-template.ts): each button in both states, the reader's chosen when the page is filled in. */
   template?: boolean;
 }
@@ -144,6 +146,7 @@ export function HideButton({ paperId, votes, hidden = votes?.hidden?.has(paperId
 
 /** A part of a list left out for a reader who hid the paper: a template condition, or the reader's own set. */
 export function UnlessHidden({ paperId, votes, children }: { paperId: string; votes?: VoteState; children: unknown }) {
+  if (votes?.showHidden) return <>{children}</>;
   if (votes?.template) {
     return (
       <>
