@@ -88,7 +88,9 @@ describe('comments', () => {
     expect(html).toContain('<code>code</code>');
     expect(html).toMatch(/First! <span class="katex">/);
     expect(html).toContain('href="/users/ada"');
-    expect(html).toContain('2 more comments on the source site');
+    // The comments at the import source: said once, with a link to them.
+    expect(html).toMatch(/<a href="https:\/\/huggingface.co\/papers\/[^"]+#community" rel="nofollow noopener">Also 2 comments on Hugging Face →<\/a>/);
+    expect(html.match(/on Hugging Face/g)).toHaveLength(1);
     // Anonymous readers are asked to sign in, and get no forms (their page is cached).
     expect(html).toContain(`href="/signin?next=/papers/${PAPER}%23discussion"`);
     expect(html).not.toContain('name="_csrf"');

@@ -6,6 +6,7 @@ import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
 import { siteOrigin } from '../http/origin.ts';
+import { bannerDismissed } from '../http/preferences.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -17,12 +18,14 @@ export interface Chrome {
   csrf: string;
   /** This page's absolute address (the configured origin and the path), for link previews. */
   url: string;
+  /** The reader dismissed the subscribe banner (a cookie; the page cache keeps a variant). */
+  bannerOff: boolean;
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
   const viewer = c.var.auth ? viewerOf(c) : null;
   const url = c.var.config ? `${siteOrigin(c)}${new URL(c.req.url).pathname}` : '';
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url };
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(c.req.header('Cookie')) };
 }
 
 /** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */
@@ -228,12 +231,17 @@ function PreviewTags({ chrome, title, description, canonical, preview }: { chrom
 export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'banner' | 'footer' }) {
   const id = `cta-${variant}`;
   const signedIn = chrome.csrf !== '';
-  return (
+  if (variant === 'banner' && chrome.bannerOff) return null;
+  const form = (
     <form class={`subscribe-cta ${variant}`} method={signedIn ? 'post' : 'get'} action="/subscribe" data-subscribe="">
       {signedIn && <CsrfField token={chrome.csrf} />}
       <label for={`${id}-email`} class="subscribe-label">
         <span aria-hidden="true">✉ </span>Get trending papers in your inbox
       </label>
+      {/* A phone gets one line: the button leads to the subscribe page, which asks for the address. */}
+      <a class="button primary subscribe-short" href="/subscribe">
+        Subscribe
+      </a>
       <div class="subscribe-row">
         <input id={`${id}-email`} type="email" name="email" required autocomplete="email" placeholder="Your e-mail" value={chrome.viewer?.email ?? undefined} />
         <select name="frequency" aria-label="How often">
@@ -243,5 +251,18 @@ export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'ba
         <button type="submit" class="button primary">Subscribe</button>
       </div>
     </form>
+  );
+  if (variant === 'footer') return form;
+  // Dismissed for good with a cookie (a GET: nothing but this reader's view changes), no script needed.
+  return (
+    <div class="banner-box">
+      {form}
+      <form class="banner-dismiss" method="get" action="/subscribe/dismiss">
+        <input type="hidden" name="next" value={chrome.url ? new URL(chrome.url).pathname : '/papers'} />
+        <button type="submit" title="Hide this for good" aria-label="Hide the subscribe banner">
+          ✕
+        </button>
+      </form>
+    </div>
   );
 }
