@@ -103,7 +103,7 @@ function CommentIcon() {
 
 export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
   return (
-    <ol class="cards">
+    <ol class="cards" id="papers" tabindex={-1}>
       {views.map((view, i) => (
         <UnlessHidden paperId={view.paper.id} votes={votes}>
           <li>

@@ -50,11 +50,13 @@ interface LayoutProps {
   searchBox?: boolean;
   /** Link-preview tags, on pages worth sharing (paper, day, collection, profile). */
   preview?: Preview;
+  /** Where the skip link leads: a list page's papers, past the date bar and the banner. */
+  skipTo?: { href: string; label: string };
   children: Child;
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
@@ -91,8 +93,8 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <script src="/static/subscribe.js" defer />
       </head>
       <body>
-        <a class="skip" href="#main">
-          Skip to content
+        <a class="skip" href={skipTo.href}>
+          {skipTo.label}
         </a>
         <header class="site-header">
           <div class="wrap header-row">
@@ -123,7 +125,9 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                   <details class="menu">
                     <summary class="tab menu-button" title="Your account">
                       <span class="menu-name">{viewer.username}</span>
-                      <span aria-hidden="true"> ▾</span>
+                      <span aria-hidden="true" class="menu-caret">
+                        {' ▾'}
+                      </span>
                     </summary>
                     <div class="menu-panel">
                       <AccountLinks chrome={chrome} />
@@ -238,10 +242,6 @@ export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'ba
       <label for={`${id}-email`} class="subscribe-label">
         <span aria-hidden="true">✉ </span>Get trending papers in your inbox
       </label>
-      {/* A phone gets one line: the button leads to the subscribe page, which asks for the address. */}
-      <a class="button primary subscribe-short" href="/subscribe">
-        Subscribe
-      </a>
       <div class="subscribe-row">
         <input id={`${id}-email`} type="email" name="email" required autocomplete="email" placeholder="Your e-mail" value={chrome.viewer?.email ?? undefined} />
         <select name="frequency" aria-label="How often">
