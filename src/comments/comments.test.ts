@@ -374,7 +374,8 @@ describe('comments', () => {
       .executeTakeFirstOrThrow();
     expect(n).toBe(2 + Number(visible.n));
     const list = await page('/papers/date/2026-11-18');
-    expect(list).toContain(`href="/papers/${PAPER}#discussion" title="${n} comments"`);
+    // The badge counts every comment and says how many of them are at the import source.
+    expect(list).toContain(`href="/papers/${PAPER}#discussion" title="${n} comments, 2 of them at the import source"`);
     const daily = (await (await app.request('/api/daily_papers?date=2026-11-18')).json()) as { paper: { id: string }; numComments: number }[];
     expect(daily.find((e) => e.paper.id === PAPER)!.numComments).toBe(n);
     // The source now reports 5 comments: the baseline moves, local comments stay counted.

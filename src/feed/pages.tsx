@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
 import { PaperList, previewImage } from '../papers/components.tsx';
+import { NumberedPager } from '../ui/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
@@ -151,7 +152,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           </p>
           <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />
           {period.kind !== 'day' && (
-            <Pager page={page} hasMore={views.length > PAGE_SIZE} base={link(period.first)!} />
+            <NumberedPager page={page} pages={pages} href={(p) => (p === 0 ? link(period.first)! : `${link(period.first)!}?p=${p}`)} />
           )}
         </>
       )}
