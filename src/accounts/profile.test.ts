@@ -77,4 +77,23 @@ describe('profile pages', () => {
     expect(body).not.toHaveProperty('email');
     expect((await app.request('/api/users/nobody-here')).status).toBe(404);
   });
+
+  it('of an account nobody made (an import\'s) show no join date, and open on the tab that has papers', async () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const row = await db.kysely
+      .insertInto('users')
+      .values({ username: 'imported-author', fullname: 'Imported Author', avatar_url: null, hf_id: null, kind: 'user', created_at: at, email: null, password_hash: null, banned_at: null, bio: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.kysely.updateTable('paper_authors').set({ user_id: row.id }).where('paper_id', '=', papers[4]!.id).where('position', '=', 0).execute();
+    await db.kysely.updateTable('papers').set({ hidden_at: null }).where('id', '=', papers[4]!.id).execute();
+    const html = await (await app.request('/users/imported-author')).text();
+    expect(html).not.toContain('joined');
+    expect(html).toMatch(/href="\/users\/imported-author\?tab=authored" class="tab active" aria-current="page"/);
+    expect(titlesIn(html)).toEqual([papers[4]!.id]);
+    // An account someone made keeps its join date, and its first tab.
+    const own = await (await app.request('/users/curie')).text();
+    expect(own).toContain('joined');
+    expect(own).toMatch(/tab=submitted" class="tab active"/);
+  });
 });

@@ -88,7 +88,9 @@ describe('comments', () => {
     expect(html).toContain('<code>code</code>');
     expect(html).toMatch(/First! <span class="katex">/);
     expect(html).toContain('href="/users/ada"');
-    expect(html).toContain('2 more comments on the source site');
+    // The comments at the import source: said once, with a link to them.
+    expect(html).toMatch(/<a href="https:\/\/huggingface.co\/papers\/[^"]+#community" rel="nofollow noopener">Also 2 comments on Hugging Face →<\/a>/);
+    expect(html.match(/on Hugging Face/g)).toHaveLength(1);
     // Anonymous readers are asked to sign in, and get no forms (their page is cached).
     expect(html).toContain(`href="/signin?next=/papers/${PAPER}%23discussion"`);
     expect(html).not.toContain('name="_csrf"');
@@ -372,7 +374,8 @@ describe('comments', () => {
       .executeTakeFirstOrThrow();
     expect(n).toBe(2 + Number(visible.n));
     const list = await page('/papers/date/2026-11-18');
-    expect(list).toContain(`href="/papers/${PAPER}#discussion" title="${n} comments"`);
+    // The badge counts every comment and says how many of them are at the import source.
+    expect(list).toContain(`href="/papers/${PAPER}#discussion" title="${n} comments, 2 of them at the import source"`);
     const daily = (await (await app.request('/api/daily_papers?date=2026-11-18')).json()) as { paper: { id: string }; numComments: number }[];
     expect(daily.find((e) => e.paper.id === PAPER)!.numComments).toBe(n);
     // The source now reports 5 comments: the baseline moves, local comments stay counted.

@@ -30,6 +30,8 @@ export interface DiscussionProps {
   count: number;
   /** Comments the import source reported, which live there. */
   sourceCount: number;
+  /** Where they are: the paper's discussion at the import source, and that site's name. */
+  source?: { url: string; name: string };
   viewer: Viewer | null;
   /** Empty for anonymous readers, whose pages are cached and carry no forms. */
   csrf: string;
@@ -42,7 +44,9 @@ export async function loadDiscussion(c: Context<AppEnv>, paperId: string, source
   const viewer = viewerOf(c);
   const asked = Number(/^\d{1,6}$/.exec(c.req.query('comments') ?? '')?.[0] ?? 1);
   const { threads, page, pages, count } = await discussionPage(c.var.db.kysely, paperId, asked);
-  return { paperId, threads, page, pages, count, sourceCount, viewer, csrf: viewer ? csrfToken(c) : '', template: renderingTemplate(c) };
+  const hf = new URL(c.var.config.HF_API_URL);
+  const source = { url: `${hf.origin}/papers/${paperId}#community`, name: hf.hostname === 'huggingface.co' ? 'Hugging Face' : hf.hostname };
+  return { paperId, threads, page, pages, count, sourceCount, source, viewer, csrf: viewer ? csrfToken(c) : '', template: renderingTemplate(c) };
 }
 
 /** Where comment `id` of a paper is shown: its page of the discussion, at its anchor. */
@@ -62,12 +66,23 @@ export function Discussion(props: DiscussionProps) {
       <h2 id="discussion-h">
         Discussion {count > 0 && <span class="discussion-count">{count}</span>}
       </h2>
-      {sourceCount > 0 && <p class="muted small">{plural(sourceCount, 'more comment')} on the source site.</p>}
       {props.page > 1 && <DiscussionPages {...props} />}
       {threads.length > 0 ? (
         <Comments nodes={threads} depth={1} props={props} names={names} />
       ) : (
-        <p class="muted">No comments yet.{viewer ? ' Start the discussion.' : ''}</p>
+        <p class="muted">
+          {sourceCount > 0 ? 'No comments here yet.' : 'No comments yet.'}
+          {viewer ? ' Start the discussion.' : ''}
+        </p>
+      )}
+      {/* Said once: the comments imported papers had at their source live there, not here. */}
+      {sourceCount > 0 && props.source && (
+        <p class="source-comments">
+          <a href={props.source.url} rel="nofollow noopener">
+            {count > 0 ? 'Also ' : ''}
+            {plural(sourceCount, 'comment')} on {props.source.name} →
+          </a>
+        </p>
       )}
       {props.pages > 1 && <DiscussionPages {...props} />}
       {viewer ? (

@@ -15,6 +15,8 @@ import { signedLink } from './links.ts';
 import { alreadySubscribedMail, confirmSubscriptionMail } from './mails.ts';
 import { MAX_PAPERS, confirm, emailSchema, frequencySchema, resubscribe, subscribe, subscribeAccount, subscriptionById, subscriptionFor, topicsOf, unsubscribe, updatePreferences, type Subscription } from './subscriptions.ts';
 import { verifyToken, type TokenPurpose } from './tokens.ts';
+import { BANNER_COOKIE } from '../http/preferences.ts';
+import { safeRedirect } from '../http/redirects.ts';
 
 type C = Context<AppEnv>;
 
@@ -385,4 +387,11 @@ export function DigestSettings({ csrf, email, sub, values, errors }: { csrf: str
       )}
     </section>
   );
+}
+
+/** `GET /subscribe/dismiss?next=`: hides the daily list's subscribe banner for this browser, for a year. */
+export function dismissBanner(c: Context<AppEnv>) {
+  const secure = new URL(siteOrigin(c)).protocol === 'https:';
+  c.header('Set-Cookie', `${BANNER_COOKIE}=off; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly${secure ? '; Secure' : ''}`);
+  return c.redirect(safeRedirect(c.req.query('next')) ?? '/papers', 303);
 }

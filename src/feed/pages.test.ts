@@ -55,7 +55,16 @@ describe('pages', () => {
     const empty = await page('/papers/date/2026-11-21');
     expect(empty.status).toBe(200);
     expect(empty.html).toContain('No papers were featured on this day');
-    expect(empty.html).toContain('href="/papers/date/2026-11-23"');
+    expect(empty.html).toContain('<nav class="empty-nav" aria-label="Days with papers"><a class="button" href="/papers/date/2026-11-20" rel="prev">← Earlier papers</a><a class="button" href="/papers/date/2026-11-23" rel="next">Later papers →</a></nav>');
+  });
+
+  it('the date picker lands on the nearest day with papers, not on an empty one', async () => {
+    const go = async (date: string) => (await app.request(`/papers/date?date=${date}`)).headers.get('location');
+    expect(await go('2026-11-20')).toBe('/papers/date/2026-11-20');
+    // Saturday is nearer Friday, Sunday nearer Monday; far past and future go to the first and last days.
+    expect(await go('2026-11-21')).toBe('/papers/date/2026-11-20');
+    expect(await go('2026-11-22')).toBe('/papers/date/2026-11-23');
+    expect(await go('2030-01-01')).toBe('/papers/date/2026-11-23');
   });
 
   it('the date picker redirects to the day, and bad dates get a 400 page', async () => {

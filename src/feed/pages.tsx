@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
 import { PaperList, previewImage } from '../papers/components.tsx';
+import { NumberedPager } from '../ui/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
@@ -23,6 +24,8 @@ const DAY_LIMIT = 500;
 const DAILY_FEED = { path: '/feeds/daily', title: 'Daily papers' };
 const WEEKLY_FEED = { path: '/feeds/weekly', title: 'Weekly papers' };
 const TRENDING_FEED = { path: '/feeds/trending', title: 'Trending papers' };
+/** The first Tab on a list page leads past the header, the date bar and the banner to the papers. */
+const SKIP_TO_PAPERS = { href: '#papers', label: 'Skip to the papers' };
 
 /** `/papers`: the latest day that has papers. */
 export async function showLatestDay(c: Context<AppEnv>) {
@@ -77,7 +80,7 @@ export async function showTrending(c: Context<AppEnv>) {
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
   const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
   return c.html(
-    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }}>
+    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }} skipTo={SKIP_TO_PAPERS}>
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
@@ -117,7 +120,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   return c.html(
-    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: previewImage(shown[0]) }}>
+    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: previewImage(shown[0]) }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -149,7 +152,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           </p>
           <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />
           {period.kind !== 'day' && (
-            <Pager page={page} hasMore={views.length > PAGE_SIZE} base={link(period.first)!} />
+            <NumberedPager page={page} pages={pages} href={(p) => (p === 0 ? link(period.first)! : `${link(period.first)!}?p=${p}`)} />
           )}
         </>
       )}

@@ -42,7 +42,10 @@ export function PaperModerationForms({ paperId, authors, chrome }: { paperId: st
   if (!chrome.viewer) {
     return (
       <p class="paper-flags muted small">
-        <a href={`/signin?next=${encodeURIComponent(path)}`}>Sign in</a> to claim authorship or report this paper.
+        {/* One flex item: the flags row would otherwise set the link and its sentence apart. */}
+        <span>
+          <a href={`/signin?next=${encodeURIComponent(path)}`}>Sign in</a> to claim authorship or report this paper.
+        </span>
       </p>
     );
   }

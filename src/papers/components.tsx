@@ -37,17 +37,22 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
           <p class="card-abstract">{raw(renderMathExcerpt(paper.abstract, 320))}</p>
         )}
         <div class="card-meta">
-          {organization ? (
-            <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
-              <Avatar image={organization.avatar_url ? view.images.get(organization.avatar_url) : undefined} name={organization.fullname} size={16} />
-              {organization.fullname}
-            </a>
-          ) : (
-            <span title={authors.map((a) => a.name).join(', ')}>
-              {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
+          {/* The dot belongs to what it follows, so a wrapped line never starts with it. */}
+          <span class="meta-lead">
+            {organization ? (
+              <a class="org" href={`/organizations/${encodeURIComponent(organization.name)}`} title={organization.name}>
+                <Avatar image={organization.avatar_url ? view.images.get(organization.avatar_url) : undefined} name={organization.fullname} size={16} />
+                {organization.fullname}
+              </a>
+            ) : (
+              <span title={authors.map((a) => a.name).join(', ')}>
+                {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
+              </span>
+            )}
+            <span aria-hidden="true" class="sep">
+              {' ·'}
             </span>
-          )}
-          <span aria-hidden="true">·</span>
+          </span>
           <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time>
           {code && (
             <a class="badge" href={code} rel="nofollow noopener">
@@ -59,7 +64,7 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
               Project page
             </a>
           )}
-          <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={plural(paper.comments, 'comment')}>
+          <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={paper.comments_source > 0 ? `${plural(paper.comments, 'comment')}, ${paper.comments_source} of them at the import source` : plural(paper.comments, 'comment')}>
             <CommentIcon /> {paper.comments}
           </a>
           {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
@@ -98,7 +103,7 @@ function CommentIcon() {
 
 export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
   return (
-    <ol class="cards">
+    <ol class="cards" id="papers" tabindex={-1}>
       {views.map((view, i) => (
         <UnlessHidden paperId={view.paper.id} votes={votes}>
           <li>{cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id))}</li>

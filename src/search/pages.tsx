@@ -1,3 +1,4 @@
+import { NumberedPager } from '../ui/components.tsx';
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../http/env.ts';
@@ -207,50 +208,9 @@ function Results({ raw, page, pageIndex, sort, votes, q, follow }: { raw: Raw; p
   );
 }
 
-/** Previous, next, and the page numbers around this one (the first and last always). */
+/** The search's pages: numbered, with `+` when more match than are counted. */
 function Pager({ raw, page, pages, more }: { raw: Raw; page: number; pages: number; more: boolean }) {
-  if (pages <= 1) return null;
-  const href = (p: number) => `/papers/search${linkQuery(raw, { p: p > 0 ? String(p) : undefined })}`;
-  const shown = [...new Set([0, page - 1, page, page + 1, pages - 1])].filter((p) => p >= 0 && p < pages).sort((a, b) => a - b);
-  const items: (number | 'gap')[] = [];
-  shown.forEach((p, i) => {
-    if (i > 0 && p - shown[i - 1]! > 1) items.push('gap');
-    items.push(p);
-  });
-  return (
-    <nav class="pager search-pager" aria-label="Pages">
-      {page > 0 ? (
-        <a href={href(page - 1)} rel="prev">
-          ← Previous
-        </a>
-      ) : (
-        <span class="pager-edge" />
-      )}
-      <span class="page-numbers">
-        {items.map((item) =>
-          item === 'gap' ? (
-            <span class="gap">…</span>
-          ) : item === page ? (
-            <span class="page-number current" aria-current="page">
-              {item + 1}
-            </span>
-          ) : (
-            <a class="page-number" href={href(item)} aria-label={`Page ${item + 1}`}>
-              {item + 1}
-            </a>
-          ),
-        )}
-        {more && <span class="gap" title="More papers match; refine the search to see them">+</span>}
-      </span>
-      {page < pages - 1 ? (
-        <a href={href(page + 1)} rel="next">
-          Next →
-        </a>
-      ) : (
-        <span class="pager-edge" />
-      )}
-    </nav>
-  );
+  return <NumberedPager page={page} pages={pages} more={more} href={(p) => `/papers/search${linkQuery(raw, { p: p > 0 ? String(p) : undefined })}`} />;
 }
 
 function NoResults({ raw, q }: { raw: Raw; q: string }) {

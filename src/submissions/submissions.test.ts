@@ -143,7 +143,9 @@ describe.skipIf(!hasFixtures)('submitting papers', () => {
     replay.script.push({ status: 503, body: 'down', headers: { 'Retry-After': '0' } }, { status: 503, body: 'down', headers: { 'Retry-After': '0' } });
     const down = await submitApi({ arxivId: '1707.08567' });
     expect(down.status).toBe(502);
-    expect((await down.json()).error).toMatch(/arXiv could not be reached.*Nothing was saved/);
+    const error = (await down.json()).error as string;
+    expect(error).toMatch(/arXiv could not be reached.*Nothing was saved/);
+    expect(error).not.toMatch(/https?:|export\.arxiv|query/);
     const page = await submitForm('1707.08567');
     expect(page.status).toBe(303); // arXiv is back
     await db.close();

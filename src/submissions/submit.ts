@@ -85,7 +85,8 @@ async function fetchRecord(deps: SubmitDeps, paperId: string): Promise<ArxivReco
     }
   } catch (err) {
     if (err instanceof DomainError) throw err;
-    throw upstream(`arXiv could not be reached to fetch ${paperId}: ${(err as Error).message.replace(/^arxiv: /, '')}`);
+    // The reader is told what happened, not the request that failed (its address means nothing to them).
+    throw upstream(`arXiv could not be reached to fetch ${paperId}`);
   }
   throw problem ? upstream(`arXiv's answer for ${paperId} could not be read: ${problem}`) : unknown;
 }

@@ -159,3 +159,48 @@ export function UnlessHidden({ paperId, votes, children }: { paperId: string; vo
   }
   return votes?.hidden?.has(paperId) ? null : <>{children}</>;
 }
+
+/** Previous, next, and the page numbers around this one (the first and last always); `more`: a `+` when the count stops short. */
+export function NumberedPager({ page, pages, href, more = false }: { page: number; pages: number; href: (page: number) => string; more?: boolean }) {
+  if (pages <= 1) return null;
+  const shown = [...new Set([0, page - 1, page, page + 1, pages - 1])].filter((p) => p >= 0 && p < pages).sort((a, b) => a - b);
+  const items: (number | 'gap')[] = [];
+  shown.forEach((p, i) => {
+    if (i > 0 && p - shown[i - 1]! > 1) items.push('gap');
+    items.push(p);
+  });
+  return (
+    <nav class="pager search-pager" aria-label="Pages">
+      {page > 0 ? (
+        <a href={href(page - 1)} rel="prev">
+          ← Previous
+        </a>
+      ) : (
+        <span class="pager-edge" />
+      )}
+      <span class="page-numbers">
+        {items.map((item) =>
+          item === 'gap' ? (
+            <span class="gap">…</span>
+          ) : item === page ? (
+            <span class="page-number current" aria-current="page">
+              {item + 1}
+            </span>
+          ) : (
+            <a class="page-number" href={href(item)} aria-label={`Page ${item + 1}`}>
+              {item + 1}
+            </a>
+          ),
+        )}
+        {more && <span class="gap" title="More papers match; refine the search to see them">+</span>}
+      </span>
+      {page < pages - 1 ? (
+        <a href={href(page + 1)} rel="next">
+          Next →
+        </a>
+      ) : (
+        <span class="pager-edge" />
+      )}
+    </nav>
+  );
+}

@@ -6,6 +6,7 @@ import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
 import { siteOrigin } from '../http/origin.ts';
+import { bannerDismissed } from '../http/preferences.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -17,12 +18,14 @@ export interface Chrome {
   csrf: string;
   /** This page's absolute address (the configured origin and the path), for link previews. */
   url: string;
+  /** The reader dismissed the subscribe banner (a cookie; the page cache keeps a variant). */
+  bannerOff: boolean;
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
   const viewer = c.var.auth ? viewerOf(c) : null;
   const url = c.var.config ? `${siteOrigin(c)}${new URL(c.req.url).pathname}` : '';
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url };
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(c.req.header('Cookie')) };
 }
 
 /** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */
@@ -47,11 +50,13 @@ interface LayoutProps {
   searchBox?: boolean;
   /** Link-preview tags, on pages worth sharing (paper, day, collection, profile). */
   preview?: Preview;
+  /** Where the skip link leads: a list page's papers, past the date bar and the banner. */
+  skipTo?: { href: string; label: string };
   children: Child;
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, children }: LayoutProps) {
+export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
@@ -88,8 +93,8 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <script src="/static/subscribe.js" defer />
       </head>
       <body>
-        <a class="skip" href="#main">
-          Skip to content
+        <a class="skip" href={skipTo.href}>
+          {skipTo.label}
         </a>
         <header class="site-header">
           <div class="wrap header-row">
@@ -120,7 +125,9 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                   <details class="menu">
                     <summary class="tab menu-button" title="Your account">
                       <span class="menu-name">{viewer.username}</span>
-                      <span aria-hidden="true"> ▾</span>
+                      <span aria-hidden="true" class="menu-caret">
+                        {' ▾'}
+                      </span>
                     </summary>
                     <div class="menu-panel">
                       <AccountLinks chrome={chrome} />
@@ -228,7 +235,8 @@ function PreviewTags({ chrome, title, description, canonical, preview }: { chrom
 export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'banner' | 'footer' }) {
   const id = `cta-${variant}`;
   const signedIn = chrome.csrf !== '';
-  return (
+  if (variant === 'banner' && chrome.bannerOff) return null;
+  const form = (
     <form class={`subscribe-cta ${variant}`} method={signedIn ? 'post' : 'get'} action="/subscribe" data-subscribe="">
       {signedIn && <CsrfField token={chrome.csrf} />}
       <label for={`${id}-email`} class="subscribe-label">
@@ -243,5 +251,18 @@ export function SubscribeCta({ chrome, variant }: { chrome: Chrome; variant: 'ba
         <button type="submit" class="button primary">Subscribe</button>
       </div>
     </form>
+  );
+  if (variant === 'footer') return form;
+  // Dismissed for good with a cookie (a GET: nothing but this reader's view changes), no script needed.
+  return (
+    <div class="banner-box">
+      {form}
+      <form class="banner-dismiss" method="get" action="/subscribe/dismiss">
+        <input type="hidden" name="next" value={chrome.url ? new URL(chrome.url).pathname : '/papers'} />
+        <button type="submit" title="Hide this for good" aria-label="Hide the subscribe banner">
+          ✕
+        </button>
+      </form>
+    </div>
   );
 }

@@ -174,3 +174,35 @@ describe('page cache: shared pages, personal state', () => {
     await expect.poll(async () => (await app.request(path)).text()).toContain('A comment from elsewhere');
   });
 });
+
+describe('page cache: a reader who hid the subscribe banner', () => {
+  it('gets the page without it from then on, anonymous or signed in, while others keep theirs', async () => {
+    const { app, db } = await testApp();
+    try {
+      await importHfItems(db, IDS.map(record), DAY, 'test');
+      const reader = await signedInUser(db);
+      const page = `/papers/date/${DAY}`;
+      const hide = await app.request(`/subscribe/dismiss?next=${encodeURIComponent(page)}`);
+      expect(hide.status).toBe(303);
+      expect(hide.headers.get('location')).toBe(page);
+      const cookie = hide.headers.get('set-cookie')!.split(';')[0]!;
+      expect(cookie).toBe('dp_banner=off');
+      expect((await app.request('/subscribe/dismiss?next=//evil.example')).headers.get('location')).toBe('/papers');
+      for (let round = 0; round < 2; round++) {
+        const plain = await (await app.request(page)).text();
+        const hidden = await (await app.request(page, { headers: { Cookie: cookie } })).text();
+        expect(plain).toContain('subscribe-cta banner');
+        expect(hidden).not.toContain('subscribe-cta banner');
+        expect(hidden).toContain('subscribe-cta footer');
+        expect(await (await app.request(page, { headers: { Cookie: reader.cookie } })).text()).toContain('subscribe-cta banner');
+        const readerHidden = await (await app.request(page, { headers: { Cookie: `${reader.cookie}; ${cookie}` } })).text();
+        expect(readerHidden).not.toContain('subscribe-cta banner');
+        expect(readerHidden).toContain(`<span class="menu-name">${reader.username}</span>`);
+      }
+      const tag = (await app.request(page)).headers.get('etag');
+      expect((await app.request(page, { headers: { Cookie: cookie } })).headers.get('etag')).not.toBe(tag);
+    } finally {
+      await db.close();
+    }
+  });
+});

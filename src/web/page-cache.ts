@@ -12,6 +12,7 @@ import { libraryStateAmong } from '../library/queries.ts';
 import { followKeysOf } from '../follows/queries.ts';
 import { cachedResponses } from '../core/metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderState, type ReaderTemplate } from '../http/reader-template.ts';
+import { pageVariant } from '../http/preferences.ts';
 
 /** A reader's state on a page's papers. */
 interface PaperStates {
@@ -172,7 +173,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     if (headers.get('Authorization') !== null) return null;
     const cookie = headers.get('Cookie');
     if (cookie?.includes(SESSION_MARK)) return earlyPersonal(req, cookie);
-    const url = req.url;
+    const url = req.url + pageVariant(cookie);
     const version = currentContentVersion(db.kysely);
     if (typeof version === 'number') return answer(req, url, version);
     return version.then((v) => answer(req, url, v), () => null);
@@ -191,19 +192,20 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     if (!token) return null;
     const [version, session] = await Promise.all([currentContentVersion(db.kysely), recentSession(token)]);
     if (!session) return null;
-    const key = `${session.viewer.role}\n${url}`;
+    const variant = pageVariant(cookie);
+    const key = `${session.viewer.role}\n${url}${variant}`;
     const entry = entries.get(key);
     if (!entry || entry.version !== version || !('template' in entry)) return null;
     cachedResponses.inc();
-    const { etag, cacheHeaders } = readerTags(version, session.viewer, token);
+    const { etag, cacheHeaders } = readerTags(version, session.viewer, token, variant);
     if (req.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ...security, ...cacheHeaders } });
     const state = await stateFor(entry.template, session.viewer, sessionCsrfToken(token), key, version);
     return readerResponse(req, entry.template, state, entry.status, { ...entry.headers, ...cacheHeaders });
   };
 
   /** The ETag of a reader's copy: the release, the content version (which their votes bump) and who they are in this session. */
-  const readerTags = (version: number, viewer: Viewer, sessionToken: string) => {
-    const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}`).digest('base64url').slice(0, 16);
+  const readerTags = (version: number, viewer: Viewer, sessionToken: string, variant: string) => {
+    const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}${variant}`).digest('base64url').slice(0, 16);
     const etag = `W/"${buildId}-${version}-${reader}"`;
     return { etag, cacheHeaders: { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Accept-Encoding, Cookie' } };
   };
@@ -219,10 +221,11 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
       return;
     }
     const version = await currentContentVersion(db.kysely);
-    const url = c.req.url;
+    const variant = pageVariant(c.req.header('Cookie'));
+    const url = c.req.url + variant;
     const hit = answer(c.req.raw, url, version);
     if (hit) return hit;
-    const etag = `W/"${buildId}-${version}"`;
+    const etag = `W/"${buildId}-${version}${variant ? '-b' : ''}"`;
     // The tag names the release and the content version, so it is valid on any instance of the release.
     if (c.req.header('If-None-Match') === etag) return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
     await next();
@@ -244,9 +247,10 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
    */
   const personalPage = async (c: Context<AppEnv>, next: () => Promise<void>, viewer: Viewer, sessionToken: string) => {
     const version = await currentContentVersion(db.kysely);
-    const { etag, cacheHeaders } = readerTags(version, viewer, sessionToken);
+    const variant = pageVariant(c.req.header('Cookie'));
+    const { etag, cacheHeaders } = readerTags(version, viewer, sessionToken, variant);
     if (c.req.header('If-None-Match') === etag) return c.body(null, 304, cacheHeaders);
-    const key = `${viewer.role}\n${c.req.url}`;
+    const key = `${viewer.role}\n${c.req.url}${variant}`;
     let entry = entries.get(key);
     if (!entry || entry.version !== version || !('template' in entry)) {
       entry = undefined;

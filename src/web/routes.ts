@@ -97,6 +97,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get('/subscribe', digests.showSubscribe);
   pages.post('/subscribe', digests.subscribeAction);
   pages.get('/subscribe/token', digests.subscribeToken);
+  pages.get('/subscribe/dismiss', digests.dismissBanner);
   pages.get('/subscribe/confirm', digests.showConfirm);
   pages.post('/subscribe/confirm', digests.confirmAction);
   pages.get('/subscription', digests.showPreferences);

@@ -161,7 +161,8 @@ describe('the community, in a browser', () => {
       await page.getByRole('heading', { name: 'Confirm your account' }).waitFor();
       await submitAndWait(page, page.getByRole('button', { name: 'Create my account' }), `${base}/settings?done=welcome`);
       const account = page.locator('nav.account');
-      expect(await account.locator(`a[href="/users/${ADA.username}"]`).innerText()).toBe(ADA.username);
+      expect(await account.locator('.menu-name').innerText()).toBe(ADA.username);
+      expect(await account.locator(`a[href="/users/${ADA.username}"]`).count()).toBe(1);
       expect(await account.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
       expect(await account.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
       await shot(page, 'signed-up-settings');
@@ -322,6 +323,7 @@ describe('the community, in a browser', () => {
       await submitAndWait(page, page.locator('button[name=method][value=password]'), `${base}/papers`);
       expect(await page.locator(`nav.account a[href="/users/${GRACE.username}"]`).count()).toBe(1);
 
+      await page.locator('nav.account summary').click();
       await page.locator('nav.account a', { hasText: 'Moderation' }).click();
       await page.waitForURL(`${base}/admin`);
       const claim = page.locator('#claims tbody tr', { hasText: CLAIMED_AUTHOR });
