@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
-import { followsOf } from '../follows/queries.ts';
+import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
@@ -16,6 +16,8 @@ export const MAX_CANDIDATES = 20_000;
 /** The candidates are built again when the content changed, at most this often (a vote changes it too). */
 const REBUILD_MIN_MS = 60_000;
 const MAX_MODELS = 10_000;
+/** Readers whose dense weights are kept (a vocabulary's size in doubles each, 400 KB at most). */
+const MAX_DENSE = 64;
 
 /** The recent papers as vectors, one vocabulary over them: built once per content change (at most every minute), shared by every reader. */
 interface Pool {
@@ -34,11 +36,13 @@ interface State {
   models: Map<number, ReaderModel>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
   surface: Map<string, string>;
+  /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
+  dense: Map<number, { vocab: Vocabulary; revision: number; weights: Float64Array }>;
 }
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map() }));
   return s;
 };
 
@@ -140,19 +144,58 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
   const { model, liked } = await readerModel(db, userId, pool.vocab);
-  const followed: Followed = {
-    authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),
-    organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
-    categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
-  };
+  const followed = followedOf(follows);
   const exclude = new Set([...hidden, ...liked]);
+  const weights = denseWeights(stateOf(db), userId, model, pool.vocab);
   const wanted = opts.offset + opts.limit;
   // A few more than asked for, in case a moderator hid some since the pool was built.
-  const ranked = rankCandidates(pool.candidates, model, pool.vocab, followed, { exclude, limit: wanted + 20 });
+  const ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: wanted + 20 });
   const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
   const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
   return {
-    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, followed, pool.surface) })),
+    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
     seeded: model.positives === 0 && follows.length === 0,
+  };
+}
+
+function denseWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): Float64Array {
+  const kept = state.dense.get(userId);
+  state.dense.delete(userId);
+  const fresh = kept && kept.vocab === vocab && kept.revision === model.revision ? kept : { vocab, revision: model.revision, weights: model.weights(vocab) };
+  state.dense.set(userId, fresh);
+  if (state.dense.size > MAX_DENSE) state.dense.delete(state.dense.keys().next().value!);
+  return fresh.weights;
+}
+
+/**
+ * These papers (a digest's period) in the reader's for-you order, best first, at most `limit`:
+ * what they hid or already liked left out. Papers outside the recent pool are read and vectorized here.
+ */
+export async function rankAmong(db: Db, userId: number, paperIds: readonly string[], limit: number): Promise<string[]> {
+  const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
+  const { model, liked } = await readerModel(db, userId, pool.vocab);
+  const inPool = new Map(pool.candidates.map((c) => [c.id, c]));
+  const missing = paperIds.filter((id) => !inPool.has(id));
+  const state = stateOf(db);
+  const extra = (await papersText(db.kysely, missing)).map((p) => ({
+    id: p.id,
+    title: p.title,
+    publishedAt: p.publishedAt,
+    upvotes: p.upvotes,
+    authors: p.authors,
+    organization: p.organization,
+    categories: p.categories,
+    vec: pool.vocab.vectorize(countsOf(state, p)),
+  }));
+  const candidates = [...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra];
+  const followed = followedOf(follows);
+  return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
+}
+
+function followedOf(follows: Follow[]): Followed {
+  return {
+    authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),
+    organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
+    categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
   };
 }
