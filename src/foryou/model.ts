@@ -54,6 +54,15 @@ export class ReaderModel {
     return [...this.learned.keys()];
   }
 
+  /** The papers learned as liked (saved or upvoted), and as hidden. */
+  likedPaperIds(): string[] {
+    return [...this.learned.values()].filter((l) => l.signal.kind !== 'hide').map((l) => l.signal.paperId);
+  }
+
+  hiddenPaperIds(): string[] {
+    return [...this.learned.values()].filter((l) => l.signal.kind === 'hide').map((l) => l.signal.paperId);
+  }
+
   get positives(): number {
     return this.posWeight;
   }

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
+import type { Config } from '../core/config.ts';
+import { paperVectors } from '../search/vectors.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
-import { rankCandidates, reasonsFor, type Candidate, type Followed, type Reason } from './rank.ts';
+import { BLEND, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
 import { papersText, readerSignals, recentPapers, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
@@ -16,6 +18,10 @@ export const MAX_CANDIDATES = 20_000;
 /** The candidates are built again when the content changed, at most this often (a vote changes it too). */
 const REBUILD_MIN_MS = 60_000;
 const MAX_MODELS = 10_000;
+/** How many of the text ranking's best are ranked again by meaning, when embeddings are configured. */
+const SEMANTIC_DEPTH = 200;
+/** How much closeness in meaning to what the reader liked weighs beside the text model. */
+const SEMANTIC_WEIGHT = BLEND.text;
 /** Readers whose dense weights are kept (a vocabulary's size in doubles each, 400 KB at most). */
 const MAX_DENSE = 64;
 
@@ -141,7 +147,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
  * and follows; what they hid or already liked never appears, nor what a moderator hid since
  * the pool was built.
  */
-export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number }): Promise<ForYou> {
+export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
   const { model, liked } = await readerModel(db, userId, pool.vocab);
   const followed = followedOf(follows);
@@ -149,7 +155,8 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   const weights = denseWeights(stateOf(db), userId, model, pool.vocab);
   const wanted = opts.offset + opts.limit;
   // A few more than asked for, in case a moderator hid some since the pool was built.
-  const ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: wanted + 20 });
+  let ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
+  if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
   const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
   const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
   return {
@@ -198,4 +205,43 @@ function followedOf(follows: Follow[]): Followed {
     organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
     categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
   };
+}
+
+/**
+ * The text ranking's best, ranked again with the embeddings (search/vectors.ts): each paper's
+ * cosine with the centroid of what the reader liked (less half that of what they hid) is added.
+ * Papers not embedded yet keep their text score. Without any liked paper embedded, unchanged.
+ */
+async function withMeaning(db: Db, config: Config, ranked: Ranked[], model: ReaderModel): Promise<Ranked[]> {
+  const liked = model.likedPaperIds();
+  const hidden = model.hiddenPaperIds();
+  const vectors = await paperVectors(db, config, [...liked, ...hidden, ...ranked.map((r) => r.candidate.id)]);
+  const centroid = (ids: string[]) => {
+    let sum: Float64Array | undefined;
+    let n = 0;
+    for (const id of ids) {
+      const v = vectors.get(id);
+      if (!v) continue;
+      sum ??= new Float64Array(v.length);
+      for (let i = 0; i < v.length; i++) sum[i]! += v[i]!;
+      n++;
+    }
+    return sum && n > 0 ? sum.map((x) => x / n) : undefined;
+  };
+  const pos = centroid(liked);
+  if (!pos) return ranked;
+  const neg = centroid(hidden);
+  const q = neg ? pos.map((x, i) => x - 0.5 * neg[i]!) : pos;
+  const norm = Math.sqrt(q.reduce((s, x) => s + x * x, 0)) || 1;
+  const cos = (v: Float32Array) => {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i]! * q[i]!;
+    return s / norm;
+  };
+  return ranked
+    .map((r) => {
+      const v = vectors.get(r.candidate.id);
+      return v ? { ...r, score: r.score + SEMANTIC_WEIGHT * cos(v) } : r;
+    })
+    .sort((a, b) => b.score - a.score);
 }
