@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -18,6 +19,8 @@ export const MAX_CANDIDATES = 20_000;
 /** The candidates are built again when the content changed, at most this often (a vote changes it too). */
 const REBUILD_MIN_MS = 60_000;
 const MAX_MODELS = 10_000;
+/** How much of a reader's ranking is kept for their next pages. */
+const RANKING_DEPTH = 120;
 /** How many of the text ranking's best are ranked again by meaning, when embeddings are configured. */
 const SEMANTIC_DEPTH = 200;
 /** How much closeness in meaning to what the reader liked weighs beside the text model. */
@@ -44,11 +47,13 @@ interface State {
   surface: Map<string, string>;
   /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
   dense: Map<number, { vocab: Vocabulary; revision: number; weights: Float64Array }>;
+  /** Each reader's latest ranking (the best RANKING_DEPTH), with what it was made from. */
+  rankings: Map<number, { key: string; ranked: Ranked[] }>;
 }
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map() }));
   return s;
 };
 
@@ -152,11 +157,24 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   const { model, liked } = await readerModel(db, userId, pool.vocab);
   const followed = followedOf(follows);
   const exclude = new Set([...hidden, ...liked]);
-  const weights = denseWeights(stateOf(db), userId, model, pool.vocab);
+  const state = stateOf(db);
+  const weights = denseWeights(state, userId, model, pool.vocab);
   const wanted = opts.offset + opts.limit;
-  // A few more than asked for, in case a moderator hid some since the pool was built.
-  let ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
-  if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
+  // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
+  const key = createHash('sha256')
+    .update(`${pool.builtAt}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
+    .digest('base64url');
+  const kept = state.rankings.get(userId);
+  let ranked: Ranked[];
+  if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
+  else {
+    // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
+    ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
+    if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
+    state.rankings.delete(userId);
+    state.rankings.set(userId, { key, ranked });
+    if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
+  }
   const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
   const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
   return {
