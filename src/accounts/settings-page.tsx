@@ -8,7 +8,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { enforceLimit } from '../http/rate-limit.ts';
 import { SESSION_COOKIE, type Viewer } from '../auth/sessions.ts';
 import { hashToken } from '../auth/tokens.ts';
-import { fieldErrors, formFields } from '../http/forms.ts';
+import { fieldErrors, formBody, formFields } from '../http/forms.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 import { idParam } from '../http/params.ts';
 import { RequestError } from '../http/respond.ts';
@@ -18,7 +18,7 @@ import { apiTokensOfUser, sessionsOfUser, userById } from './queries.ts';
 import { MAX_API_TOKENS, changePassword, createApiToken, endEverywhere, revokeOwnApiToken, saveProfile } from './settings.ts';
 import { DigestSettings } from '../digests/pages.tsx';
 import { preferencesFromForm, type PreferenceValues } from '../digests/forms.tsx';
-import { subscribeAccount, subscriptionFor, unsubscribe } from '../digests/subscriptions.ts';
+import { setForYouDigest, subscribeAccount, subscriptionFor, unsubscribe } from '../digests/subscriptions.ts';
 
 type C = Context<AppEnv>;
 
@@ -130,6 +130,14 @@ export async function saveDigestSettings(c: C) {
   const { values, prefs, errors } = preferencesFromForm(await formFields(c));
   if (!prefs) return renderSettings(c, viewer, { errors: {}, digest: { values, errors: errors ?? {} } }, 400);
   await subscribeAccount(c.var.db.kysely, viewer.id, viewer.email, prefs);
+  return c.redirect('/settings?done=digest#digest', 303);
+}
+
+/** `POST /settings/digest/for-you`: `for_you` = on | off, the account's digest ranked for them or by topics. */
+export async function saveForYouDigest(c: C) {
+  const viewer = needSession(c);
+  const { for_you } = await formBody(c, z.object({ for_you: z.enum(['on', 'off'], 'for_you must be "on" or "off"') }));
+  if (!(await setForYouDigest(c.var.db.kysely, viewer.id, for_you === 'on'))) throw new RequestError(409, 'subscribe to the digest first');
   return c.redirect('/settings?done=digest#digest', 303);
 }
 

@@ -4,6 +4,7 @@ import { addDays, parseDay, parseWeek, weekKeyOf } from '../core/periods.ts';
 import { MAX_LIMIT, POOL, searchPapers } from '../search/engine.ts';
 import { QueryError } from '../search/query.ts';
 import type { Frequency, Topics } from './subscriptions.ts';
+import { rankAmong } from '../foryou/service.ts';
 
 /**
  * What goes into a digest (docs/decisions/010-digests.md): the period's papers ranked by
@@ -128,6 +129,8 @@ export interface Selection {
   quiet: string[];
   /** Saved queries that no longer parse (the search language changed under them). */
   invalid: string[];
+  /** The heading of `matched` when it is not "For your topics" (a for-you digest). */
+  heading?: string;
 }
 
 /**
@@ -208,6 +211,17 @@ export class DigestBuilder {
         ? papers.filter((p) => !score.has(p.id)).slice(0, Math.max(0, max - matched.length))
         : [];
     return { matched, fallback, quiet, invalid };
+  }
+
+  /**
+   * A for-you digest: the period's papers in the reader's for-you order (foryou/service.ts),
+   * what they hid left out. One reader's own, so never shared between subscribers.
+   */
+  async selectForYou(userId: number, maxPapers: number): Promise<Selection> {
+    const max = Math.max(1, maxPapers);
+    const byId = new Map(this.papers.map((p) => [p.id, p]));
+    const ranked = await rankAmong(this.db, userId, this.papers.map((p) => p.id), max);
+    return { matched: ranked.flatMap((id) => byId.get(id) ?? []), fallback: [], quiet: [], invalid: [], heading: 'For you' };
   }
 
   /** The period's papers a saved query finds, or null when it does not parse. */

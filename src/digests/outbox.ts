@@ -99,6 +99,11 @@ async function storeBody(db: Db, period: DigestPeriod, body: RenderedDigest, pap
   return Number(row.id);
 }
 
+/** The account whose for-you ranking a subscriber's digest follows, or null for a digest by topics. */
+function forYouOf(s: { user_id: number | null; for_you: number }): number | null {
+  return s.for_you === 1 && s.user_id !== null ? s.user_id : null;
+}
+
 /**
  * Builds the digest of every active subscriber of the period's frequency who has none for
  * it yet, and records it (`INSERT … ON CONFLICT DO NOTHING`: two instances enqueueing the
@@ -122,7 +127,7 @@ export async function enqueueDigests(db: Db, config: BuildConfig, period: Digest
   for (;;) {
     const subscribers = await db.kysely
       .selectFrom('subscriptions as s')
-      .select(['s.id', 's.topics', 's.max_papers', 's.user_id'])
+      .select(['s.id', 's.topics', 's.max_papers', 's.user_id', 's.for_you'])
       .where('s.status', '=', 'active')
       .where('s.frequency', '=', period.frequency)
       .where('s.id', '>', after)
@@ -145,7 +150,9 @@ export async function enqueueDigests(db: Db, config: BuildConfig, period: Digest
         topics = topicsOf(s);
         topicsByJson.set(s.topics, topics);
       }
-      const selection = await builder.select(topics, s.max_papers, s.user_id === null ? undefined : hiddenBy.get(s.user_id));
+      const reader = forYouOf(s);
+      // For-you leaves out what its reader hid by itself; a topic digest is told.
+      const selection = reader !== null ? await builder.selectForYou(reader, s.max_papers) : await builder.select(topics, s.max_papers, s.user_id === null ? undefined : hiddenBy.get(s.user_id));
       let body = bodies.get(selection);
       if (!body) {
         const rendered = renderDigest(selection, period, site);
@@ -400,7 +407,7 @@ export async function rebuildBodies(db: Db, config: BuildConfig, rows: ClaimedDi
     const ofPeriod = rows.filter((r) => r.period === key);
     const subscribers = await db.kysely
       .selectFrom('subscriptions')
-      .select(['id', 'topics', 'max_papers'])
+      .select(['id', 'topics', 'max_papers', 'user_id', 'for_you'])
       .where('id', 'in', ofPeriod.map((r) => r.subscription_id))
       .execute();
     const bySubscriber = new Map(subscribers.map((s) => [s.id, s]));
@@ -411,7 +418,8 @@ export async function rebuildBodies(db: Db, config: BuildConfig, rows: ClaimedDi
         rebuilt.set(row.id, null);
         continue;
       }
-      const selection = await builder.select(topicsOf(subscriber), subscriber.max_papers);
+      const reader = forYouOf(subscriber);
+      const selection = reader !== null ? await builder.selectForYou(reader, subscriber.max_papers) : await builder.select(topicsOf(subscriber), subscriber.max_papers);
       let bodyId = bodies.get(selection);
       if (!bodyId) {
         bodyId = storeBody(db, period, renderDigest(selection, period, siteInfo(config)), [...selection.matched, ...selection.fallback].map((p) => p.id), now);

@@ -376,6 +376,18 @@ export function DigestSettings({ csrf, email, sub, values, errors }: { csrf: str
             </button>
           </form>
           {active && (
+            <form method="post" action="/settings/digest/for-you" class="stack-form digest-for-you">
+              <CsrfField token={csrf} />
+              <input type="hidden" name="for_you" value={sub.for_you === 1 ? 'off' : 'on'} />
+              <p class="muted small">
+                {sub.for_you === 1
+                  ? 'Your digest is “for you”: the period’s papers ranked by what you save, upvote, hide and follow (see /for-you); topics are set aside.'
+                  : 'Or make it “for you”: the period’s papers ranked by what you save, upvote, hide and follow, as on /for-you.'}
+              </p>
+              <button type="submit" class="button">{sub.for_you === 1 ? 'Back to topics' : 'Make my digest “for you”'}</button>
+            </form>
+          )}
+          {active && (
             <form method="post" action="/settings/digest/unsubscribe" class="digest-leave">
               <CsrfField token={csrf} />
               <button type="submit" class="button danger">

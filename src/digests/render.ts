@@ -96,7 +96,7 @@ export function renderDigest(selection: Selection, period: DigestPeriod, site: S
   const sections: { heading: string | null; papers: DigestPaper[] }[] =
     selection.matched.length > 0
       ? [
-          { heading: 'For your topics', papers: selection.matched },
+          { heading: selection.heading ?? 'For your topics', papers: selection.matched },
           { heading: 'Also trending', papers: selection.fallback },
         ]
       : [{ heading: null, papers: selection.fallback }];

@@ -237,3 +237,12 @@ export async function subscribeAccount(db: Db, userId: number, email: string, pr
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/**
+ * Whether the digest of the account's subscription is "for you" (ranked by what they save,
+ * upvote, hide and follow) rather than by topics; false when the account has no subscription.
+ */
+export async function setForYouDigest(db: Db, userId: number, forYou: boolean): Promise<boolean> {
+  const result = await db.updateTable('subscriptions').set({ for_you: forYou ? 1 : 0 }).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -188,3 +188,35 @@ describe('the reader model', () => {
     expect(m.weights(vocab)[vocab.ids.get('diffus')!]!).toBeLessThan(before);
   });
 });
+
+describe('for you with embeddings (EMBEDDINGS_URL set)', () => {
+  it('ranks again by closeness in meaning to what the reader liked, where words alone say nothing', async () => {
+    const vector = (...xs: number[]) => Buffer.from(new Float32Array(xs).buffer);
+    const papers = [
+      { id: '2611.07001', title: 'Orchards of the northern valleys', summary: 'Apple trees and their pollinators.', upvotes: 1, v: vector(1, 0, 0, 0) },
+      { id: '2611.07002', title: 'Citrus groves under drought', summary: 'Irrigation of lemon plantations.', upvotes: 2, v: vector(0.9, 0.1, 0, 0) },
+      { id: '2611.07003', title: 'Traffic on motorways at night', summary: 'Congestion of lorries and vans.', upvotes: 50, v: vector(0, 0, 1, 0) },
+      { id: '2611.07004', title: 'Harbour cranes and shipping', summary: 'Containers at ports.', upvotes: 40, v: vector(0, 0, 0, 1) },
+    ];
+    for (const withEmbeddings of [false, true]) {
+      const { db, app } = await testApp(withEmbeddings ? { EMBEDDINGS_URL: 'http://127.0.0.1:9', EMBEDDINGS_DIMENSIONS: '4' } : {});
+      try {
+        await importHfItems(
+          db,
+          papers.map((p) => ({ paper: { id: p.id, title: p.title, summary: p.summary, publishedAt: '2026-11-10T00:00:00.000Z', upvotes: p.upvotes, authors: [{ name: `Writer ${p.id}` }] }, publishedAt: '2026-11-18T09:00:00.000Z' })),
+          '2026-11-18',
+          'embeddings',
+        );
+        const now = new Date().toISOString();
+        await db.kysely.insertInto('paper_embeddings').values(papers.map((p) => ({ paper_id: p.id, model: 'nomic-embed-text', dimensions: 4, vector: p.v, created_at: now }))).execute();
+        const reader = await signedInUser(db);
+        await app.request('/api/papers/2611.07001/upvote', { method: 'POST', headers: { Authorization: `Bearer ${reader.token}` } });
+        const body = (await (await app.request('/api/for-you', { headers: { Authorization: `Bearer ${reader.token}` } })).json()) as ForYouBody;
+        // No word in common with the liked paper: by text alone, popularity decides; by meaning, the citrus paper leads.
+        expect(body.papers[0]!.id).toBe(withEmbeddings ? '2611.07002' : '2611.07003');
+      } finally {
+        await db.close();
+      }
+    }
+  });
+});

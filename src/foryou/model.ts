@@ -39,9 +39,8 @@ export class ReaderModel {
   /** Authors and organizations of the papers the reader liked, weighted like their signals. */
   readonly authors = new Map<string, number>();
   readonly organizations = new Map<string, number>();
-  /** Bumped by every change: the dense weights are made again only after one. */
+  /** Bumped by every change: whoever keeps dense weights makes them again after one. */
   revision = 0;
-  private dense?: { vocab: Vocabulary; revision: number; weights: Float32Array };
 
   static key(s: Pick<Signal, 'kind' | 'paperId'>): string {
     return `${s.kind}:${s.paperId}`;
@@ -53,6 +52,15 @@ export class ReaderModel {
 
   keys(): string[] {
     return [...this.learned.keys()];
+  }
+
+  /** The papers learned as liked (saved or upvoted), and as hidden. */
+  likedPaperIds(): string[] {
+    return [...this.learned.values()].filter((l) => l.signal.kind !== 'hide').map((l) => l.signal.paperId);
+  }
+
+  hiddenPaperIds(): string[] {
+    return [...this.learned.values()].filter((l) => l.signal.kind === 'hide').map((l) => l.signal.paperId);
   }
 
   get positives(): number {
@@ -95,10 +103,12 @@ export class ReaderModel {
     this.revision++;
   }
 
-  /** The model's weights over `vocab`'s term ids, unit length; all zero with nothing learned. */
-  weights(vocab: Vocabulary): Float32Array {
-    if (this.dense && this.dense.vocab === vocab && this.dense.revision === this.revision) return this.dense.weights;
-    const w = new Float32Array(vocab.size);
+  /**
+   * The model's weights over `vocab`'s term ids, unit length; all zero with nothing learned.
+   * Made afresh on each call (the size of the vocabulary): callers keep it while `revision` holds.
+   */
+  weights(vocab: Vocabulary): Float64Array {
+    const w = new Float64Array(vocab.size);
     if (this.posWeight > 0) for (const [t, x] of this.pos) addAt(w, vocab, t, x / this.posWeight);
     if (this.negWeight > 0) for (const [t, x] of this.neg) addAt(w, vocab, t, (-NEGATIVE_SHARE * x) / this.negWeight);
     let sum = 0;
@@ -107,7 +117,6 @@ export class ReaderModel {
       const norm = Math.sqrt(sum);
       for (let i = 0; i < w.length; i++) w[i]! /= norm;
     }
-    this.dense = { vocab, revision: this.revision, weights: w };
     return w;
   }
 
@@ -137,7 +146,7 @@ function vectorOf(l: Learned, vocab: Vocabulary): SparseVector {
   return v;
 }
 
-function addAt(w: Float32Array, vocab: Vocabulary, term: string, x: number): void {
+function addAt(w: Float64Array, vocab: Vocabulary, term: string, x: number): void {
   const id = vocab.ids.get(term);
   if (id !== undefined) w[id]! += x;
 }

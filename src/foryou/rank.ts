@@ -43,35 +43,59 @@ export interface Ranked {
 /**
  * Scores every candidate for the reader: the text model's cosine, authors and organizations
  * of papers they liked, what they follow, and popularity (all there is for a reader with no
- * signal yet: the seed ranking). Best first; `exclude` never appears.
+ * signal yet: the seed ranking). Best first; `exclude` never appears. `weights` are the model's
+ * (model.weights(vocab)), passed in so that a caller can keep them while the model is unchanged.
  */
-export function rankCandidates(candidates: readonly Candidate[], model: ReaderModel, vocab: Vocabulary, followed: Followed, opts: { exclude?: ReadonlySet<string>; limit?: number; blend?: typeof BLEND } = {}): Ranked[] {
+export function rankCandidates(
+  candidates: readonly Candidate[],
+  model: ReaderModel,
+  weights: Float64Array,
+  followed: Followed,
+  opts: { exclude?: ReadonlySet<string>; limit?: number; blend?: typeof BLEND } = {},
+): Ranked[] {
   const blend = opts.blend ?? BLEND;
-  const w = model.weights(vocab);
   const learned = model.positives > 0;
+  const likedPeople = learned && (model.authors.size > 0 || model.organizations.size > 0);
+  const follows = followed.authors.size > 0 || followed.organizations.size > 0 || followed.categories.length > 0;
   let maxUp = 1;
   for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
   const popNorm = Math.log1p(maxUp);
-  const affinity = (map: ReadonlyMap<string, number>, keys: readonly string[]) => {
-    let best = 0;
-    for (const k of keys) best = Math.max(best, map.get(k) ?? 0);
-    return Math.min(1, Math.log1p(best) / Math.log1p(5));
-  };
-  const scored: Ranked[] = [];
-  for (const c of candidates) {
-    if (opts.exclude?.has(c.id)) continue;
+  const n = candidates.length;
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = candidates[i]!;
+    if (opts.exclude?.has(c.id)) {
+      scores[i] = -Infinity;
+      continue;
+    }
     let score = blend.popularity * (Math.log1p(Math.max(0, c.upvotes)) / popNorm);
-    if (learned) {
-      score += blend.text * dot(c.vec, w);
+    if (learned) score += blend.text * dot(c.vec, weights);
+    if (likedPeople) {
       score += blend.author * affinity(model.authors, c.authors);
       if (c.organization) score += blend.organization * affinity(model.organizations, [c.organization]);
     }
-    score += blend.follow * followScore(c, followed);
-    scored.push({ candidate: c, score });
+    if (follows) score += blend.follow * followScore(c, followed);
+    scores[i] = score;
   }
-  scored.sort((a, b) => b.score - a.score || b.candidate.publishedAt.localeCompare(a.candidate.publishedAt));
-  return opts.limit === undefined ? scored : scored.slice(0, opts.limit);
+  // The limit's worth of best scores, found on a sorted copy (typed arrays sort natively), then ordered.
+  let threshold = -Infinity;
+  if (opts.limit !== undefined && opts.limit < n) threshold = Float64Array.from(scores).sort()[n - Math.max(1, opts.limit)]!;
+  const ranked: Ranked[] = [];
+  for (let i = 0; i < n; i++) if (scores[i]! >= threshold && scores[i]! > -Infinity) ranked.push({ candidate: candidates[i]!, score: scores[i]! });
+  ranked.sort((a, b) => b.score - a.score || (a.candidate.publishedAt < b.candidate.publishedAt ? 1 : a.candidate.publishedAt > b.candidate.publishedAt ? -1 : 0));
+  return opts.limit === undefined ? ranked : ranked.slice(0, opts.limit);
 }
+
+/** How much a reader liked the best-liked of these people, 0 to 1 (five liked papers is all there is). */
+function affinity(map: ReadonlyMap<string, number>, keys: readonly string[]): number {
+  let best = 0;
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v !== undefined && v > best) best = v;
+  }
+  return best === 0 ? 0 : Math.min(1, Math.log1p(best) / LOG6);
+}
+const LOG6 = Math.log1p(5);
 
 function followScore(c: Candidate, f: Followed): number {
   let s = 0;
@@ -82,7 +106,7 @@ function followScore(c: Candidate, f: Followed): number {
 }
 
 /** Why a paper is recommended, most telling first: at most three reasons. */
-export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, followed: Followed, surface?: ReadonlyMap<string, string>): Reason[] {
+export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, surface?: ReadonlyMap<string, string>): Reason[] {
   const out: Reason[] = [];
   const author = c.authors.find((a) => followed.authors.has(a));
   if (author) out.push({ kind: 'followed-author', name: author });
@@ -94,7 +118,7 @@ export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, 
     if (near && near.similarity >= 0.1 && near.signal.paperId !== c.id) out.push({ kind: 'liked', verb: near.signal.kind, paperId: near.signal.paperId, title: near.signal.title });
     const liked = c.authors.find((a) => model.authors.has(a));
     if (liked && liked !== author) out.push({ kind: 'liked-author', name: liked });
-    const terms = topTerms(c.vec, model.weights(vocab), vocab, surface);
+    const terms = topTerms(c.vec, weights, vocab, surface);
     if (terms.length > 0) out.push({ kind: 'terms', terms });
   }
   if (out.length === 0) out.push({ kind: 'popular', upvotes: c.upvotes });
@@ -102,7 +126,7 @@ export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, 
 }
 
 /** The terms that weighed most for this paper (weight × value), as words. */
-function topTerms(v: SparseVector, w: Float32Array, vocab: Vocabulary, surface?: ReadonlyMap<string, string>): string[] {
+function topTerms(v: SparseVector, w: Float64Array, vocab: Vocabulary, surface?: ReadonlyMap<string, string>): string[] {
   const parts: [number, number][] = [];
   for (let i = 0; i < v.ids.length; i++) {
     const contribution = v.vals[i]! * w[v.ids[i]!]!;

@@ -32,7 +32,7 @@ function params(c: Context<AppEnv>) {
 export async function getForYou(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const { limit, offset } = params(c);
-  const result = await forYou(c.var.db, viewer.id, { limit, offset });
+  const result = await forYou(c.var.db, viewer.id, { limit, offset, config: c.var.config });
   const views = new Map((await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId))).map((v) => [v.paper.id, v]));
   c.header('Cache-Control', 'private, no-store');
   return c.json({
@@ -49,7 +49,7 @@ export async function getForYou(c: Context<AppEnv>) {
 export async function showForYou(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const { offset } = params(c);
-  const [result, feed] = await Promise.all([forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset }), hasFeedToken(c.var.db.kysely, viewer.id)]);
+  const [result, feed] = await Promise.all([forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset, config: c.var.config }), hasFeedToken(c.var.db.kysely, viewer.id)]);
   const views = await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId));
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   const reasons = new Map(result.items.map((i) => [i.paperId, i.reasons]));

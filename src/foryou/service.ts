@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
+import type { Config } from '../core/config.ts';
+import { paperVectors } from '../search/vectors.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
-import { followsOf } from '../follows/queries.ts';
+import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type Signal } from './model.ts';
-import { rankCandidates, reasonsFor, type Candidate, type Followed, type Reason } from './rank.ts';
+import { BLEND, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
 import { papersText, readerSignals, recentPapers, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
@@ -16,6 +19,14 @@ export const MAX_CANDIDATES = 20_000;
 /** The candidates are built again when the content changed, at most this often (a vote changes it too). */
 const REBUILD_MIN_MS = 60_000;
 const MAX_MODELS = 10_000;
+/** How much of a reader's ranking is kept for their next pages. */
+const RANKING_DEPTH = 120;
+/** How many of the text ranking's best are ranked again by meaning, when embeddings are configured. */
+const SEMANTIC_DEPTH = 200;
+/** How much closeness in meaning to what the reader liked weighs beside the text model. */
+const SEMANTIC_WEIGHT = BLEND.text;
+/** Readers whose dense weights are kept (a vocabulary's size in doubles each, 400 KB at most). */
+const MAX_DENSE = 64;
 
 /** The recent papers as vectors, one vocabulary over them: built once per content change (at most every minute), shared by every reader. */
 interface Pool {
@@ -34,11 +45,15 @@ interface State {
   models: Map<number, ReaderModel>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
   surface: Map<string, string>;
+  /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
+  dense: Map<number, { vocab: Vocabulary; revision: number; weights: Float64Array }>;
+  /** Each reader's latest ranking (the best RANKING_DEPTH), with what it was made from. */
+  rankings: Map<number, { key: string; ranked: Ranked[] }>;
 }
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map() }));
   return s;
 };
 
@@ -137,22 +152,114 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
  * and follows; what they hid or already liked never appears, nor what a moderator hid since
  * the pool was built.
  */
-export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number }): Promise<ForYou> {
+export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
   const { model, liked } = await readerModel(db, userId, pool.vocab);
-  const followed: Followed = {
+  const followed = followedOf(follows);
+  const exclude = new Set([...hidden, ...liked]);
+  const state = stateOf(db);
+  const weights = denseWeights(state, userId, model, pool.vocab);
+  const wanted = opts.offset + opts.limit;
+  // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
+  const key = createHash('sha256')
+    .update(`${pool.builtAt}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
+    .digest('base64url');
+  const kept = state.rankings.get(userId);
+  let ranked: Ranked[];
+  if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
+  else {
+    // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
+    ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
+    if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
+    state.rankings.delete(userId);
+    state.rankings.set(userId, { key, ranked });
+    if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
+  }
+  const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
+  const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
+  return {
+    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
+    seeded: model.positives === 0 && follows.length === 0,
+  };
+}
+
+function denseWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): Float64Array {
+  const kept = state.dense.get(userId);
+  state.dense.delete(userId);
+  const fresh = kept && kept.vocab === vocab && kept.revision === model.revision ? kept : { vocab, revision: model.revision, weights: model.weights(vocab) };
+  state.dense.set(userId, fresh);
+  if (state.dense.size > MAX_DENSE) state.dense.delete(state.dense.keys().next().value!);
+  return fresh.weights;
+}
+
+/**
+ * These papers (a digest's period) in the reader's for-you order, best first, at most `limit`:
+ * what they hid or already liked left out. Papers outside the recent pool are read and vectorized here.
+ */
+export async function rankAmong(db: Db, userId: number, paperIds: readonly string[], limit: number): Promise<string[]> {
+  const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
+  const { model, liked } = await readerModel(db, userId, pool.vocab);
+  const inPool = new Map(pool.candidates.map((c) => [c.id, c]));
+  const missing = paperIds.filter((id) => !inPool.has(id));
+  const state = stateOf(db);
+  const extra = (await papersText(db.kysely, missing)).map((p) => ({
+    id: p.id,
+    title: p.title,
+    publishedAt: p.publishedAt,
+    upvotes: p.upvotes,
+    authors: p.authors,
+    organization: p.organization,
+    categories: p.categories,
+    vec: pool.vocab.vectorize(countsOf(state, p)),
+  }));
+  const candidates = [...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra];
+  const followed = followedOf(follows);
+  return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
+}
+
+function followedOf(follows: Follow[]): Followed {
+  return {
     authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),
     organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
     categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
   };
-  const exclude = new Set([...hidden, ...liked]);
-  const wanted = opts.offset + opts.limit;
-  // A few more than asked for, in case a moderator hid some since the pool was built.
-  const ranked = rankCandidates(pool.candidates, model, pool.vocab, followed, { exclude, limit: wanted + 20 });
-  const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
-  const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
-  return {
-    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, followed, pool.surface) })),
-    seeded: model.positives === 0 && follows.length === 0,
+}
+
+/**
+ * The text ranking's best, ranked again with the embeddings (search/vectors.ts): each paper's
+ * cosine with the centroid of what the reader liked (less half that of what they hid) is added.
+ * Papers not embedded yet keep their text score. Without any liked paper embedded, unchanged.
+ */
+async function withMeaning(db: Db, config: Config, ranked: Ranked[], model: ReaderModel): Promise<Ranked[]> {
+  const liked = model.likedPaperIds();
+  const hidden = model.hiddenPaperIds();
+  const vectors = await paperVectors(db, config, [...liked, ...hidden, ...ranked.map((r) => r.candidate.id)]);
+  const centroid = (ids: string[]) => {
+    let sum: Float64Array | undefined;
+    let n = 0;
+    for (const id of ids) {
+      const v = vectors.get(id);
+      if (!v) continue;
+      sum ??= new Float64Array(v.length);
+      for (let i = 0; i < v.length; i++) sum[i]! += v[i]!;
+      n++;
+    }
+    return sum && n > 0 ? sum.map((x) => x / n) : undefined;
   };
+  const pos = centroid(liked);
+  if (!pos) return ranked;
+  const neg = centroid(hidden);
+  const q = neg ? pos.map((x, i) => x - 0.5 * neg[i]!) : pos;
+  const norm = Math.sqrt(q.reduce((s, x) => s + x * x, 0)) || 1;
+  const cos = (v: Float32Array) => {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i]! * q[i]!;
+    return s / norm;
+  };
+  return ranked
+    .map((r) => {
+      const v = vectors.get(r.candidate.id);
+      return v ? { ...r, score: r.score + SEMANTIC_WEIGHT * cos(v) } : r;
+    })
+    .sort((a, b) => b.score - a.score);
 }

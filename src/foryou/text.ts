@@ -27,6 +27,9 @@ export function termCounts(title: string, abstract: string, surface?: Map<string
   return counts;
 }
 
+/** Most terms a vocabulary keeps. */
+export const MAX_FEATURES = 50_000;
+
 /** A unit-length tf-idf vector over a vocabulary's term ids, ids ascending. */
 export interface SparseVector {
   ids: Int32Array;
@@ -41,17 +44,19 @@ export class Vocabulary {
   /** The idf a term the vocabulary has not seen would get: the rarest there is. */
   maxIdf = 1;
 
-  static fit(docs: Iterable<Map<string, number>>, minDf = 2): Vocabulary {
+  static fit(docs: Iterable<Map<string, number>>, minDf = 2, maxFeatures = MAX_FEATURES): Vocabulary {
     const df = new Map<string, number>();
     let n = 0;
     for (const doc of docs) {
       n++;
       for (const term of doc.keys()) df.set(term, (df.get(term) ?? 0) + 1);
     }
+    // The most frequent terms, as scikit-learn's max_features keeps them (arxiv-sanity keeps 20,000).
+    let kept = [...df].filter(([, count]) => count >= minDf);
+    if (kept.length > maxFeatures) kept = kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxFeatures);
     const v = new Vocabulary();
     const idf: number[] = [];
-    for (const [term, count] of df) {
-      if (count < minDf) continue;
+    for (const [term, count] of kept) {
       v.ids.set(term, v.terms.length);
       v.terms.push(term);
       // scikit-learn's smooth idf, which arxiv-sanity uses.
@@ -82,7 +87,7 @@ export class Vocabulary {
 }
 
 /** Dot product of a sparse vector with a dense one. */
-export function dot(v: SparseVector, dense: Float32Array | Float64Array): number {
+export function dot(v: SparseVector, dense: Float64Array): number {
   let s = 0;
   for (let i = 0; i < v.ids.length; i++) s += v.vals[i]! * dense[v.ids[i]!]!;
   return s;

@@ -221,3 +221,21 @@ function topRows(ids: string[], scores: Float32Array, n: number): number[] {
   }
   return heap.sort((a, b) => (better(a, b) ? -1 : 1));
 }
+
+const rowIndexes = new WeakMap<VectorMatrix, Map<string, number>>();
+
+/**
+ * The stored vectors of these papers (unit length, views into the shared matrix), for the
+ * configured model: for-you reads the ones it ranks. Papers not embedded yet are missing.
+ */
+export async function paperVectors(db: Db, config: Config, paperIds: Iterable<string>): Promise<Map<string, Float32Array>> {
+  const m = await vectorMatrix(db, config);
+  let index = rowIndexes.get(m);
+  if (!index) rowIndexes.set(m, (index = new Map(m.ids.map((id, i) => [id, i]))));
+  const out = new Map<string, Float32Array>();
+  for (const id of paperIds) {
+    const row = index.get(id);
+    if (row !== undefined) out.set(id, m.matrix.subarray(row * m.dimensions, (row + 1) * m.dimensions));
+  }
+  return out;
+}

@@ -133,7 +133,7 @@ export async function forYouFeed(c: Context<AppEnv>) {
   const token = c.req.query('token') ?? '';
   const owner = await feedTokenOwner(c.var.db.kysely, token);
   if (!owner) return c.text('401: this feed link is unknown or was revoked; make a new one on /for-you', 401);
-  const result = await forYou(c.var.db, owner.userId, { limit: PAGE_SIZE, offset: 0 });
+  const result = await forYou(c.var.db, owner.userId, { limit: PAGE_SIZE, offset: 0, config: c.var.config });
   const ids = result.items.map((i) => i.paperId);
   const [views, categories] = await Promise.all([paperViews(c.var.db.kysely, ids), categoriesOfPapers(c.var.db.kysely, ids)]);
   const spec = { title: `${siteName(c)} — For ${owner.username}`, description: 'Recent papers ranked for you.', page: '/for-you', path: '/feeds/for-you', query: `?token=${token}` };

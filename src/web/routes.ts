@@ -13,7 +13,7 @@ import * as moderation from '../moderation/routes.tsx';
 import { claimAuthorship } from '../claims/routes.ts';
 import { showOrganization } from '../organizations/pages.tsx';
 import { confirmLink, showLink, showSignin, showSignup, signin, signout, signup } from '../accounts/pages.tsx';
-import { createToken, leaveDigest, revokeToken, saveDigestSettings, savePassword, saveProfileForm, showSettings, signOutEverywhere } from '../accounts/settings-page.tsx';
+import { createToken, leaveDigest, saveForYouDigest, revokeToken, saveDigestSettings, savePassword, saveProfileForm, showSettings, signOutEverywhere } from '../accounts/settings-page.tsx';
 import * as digests from '../digests/pages.tsx';
 import { showProfile } from '../accounts/profile.tsx';
 import { showOutbox, showOutboxMail } from './dev-outbox.tsx';
@@ -93,6 +93,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/settings/tokens/:id/revoke', revokeToken);
   pages.post('/settings/digest', saveDigestSettings);
   pages.post('/settings/digest/unsubscribe', leaveDigest);
+  pages.post('/settings/digest/for-you', saveForYouDigest);
   pages.get('/digest/preview', showDigestPreview);
   pages.get('/subscribe', digests.showSubscribe);
   pages.post('/subscribe', digests.subscribeAction);
