@@ -120,14 +120,17 @@ const keptCards = new Map<string, { inputs: string; html: ReturnType<typeof raw>
 /**
  * A card on a shared page (anonymous, or a template for every reader), rendered once per state of
  * its paper: a page rendered anew after a vote renders only the card whose count moved, and
- * concatenates the others (issue 16). PaperCard reads nothing but its arguments; a card that came
- * to read anything else would need it in `inputs`. A reader's own page is rendered as it is.
+ * concatenates the others (issue 16). `inputs` is everything PaperCard reads (view.images: only
+ * the two pictures it shows); a card that comes to read more must add it there, or it is shown
+ * stale. A reader's own page is rendered as it is.
  */
 function cardHtml(view: PaperView, rank: number, votes: VoteState | undefined, highlighted: Highlighted | undefined) {
   if (highlighted || (votes && !votes.template)) return <PaperCard view={view} rank={rank} votes={votes} highlighted={highlighted} />;
   const key = `${votes ? 'template' : 'anonymous'}\n${rank}\n${view.paper.id}`;
   // The long texts are left out: only imports write them, and they set modified_at when they do.
-  const inputs = JSON.stringify([view.listing, { ...view.paper, abstract: '', ai_summary: null }, view.organization, view.submitter, view.authors]);
+  const { paper, organization } = view;
+  const images = [paper.thumbnail_url && view.images.get(paper.thumbnail_url), organization?.avatar_url && view.images.get(organization.avatar_url)];
+  const inputs = JSON.stringify([view.listing, { ...paper, abstract: '', ai_summary: null }, organization, view.submitter, view.authors, images]);
   const kept = keptCards.get(key);
   if (kept?.inputs === inputs) return kept.html;
   const html = raw(String(<PaperCard view={view} rank={rank} votes={votes} />));
