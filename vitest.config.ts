@@ -14,6 +14,7 @@ const SYSTEM = [
   'src/ingest/arxiv-metadata-crash.test.ts',
   'src/ingest/hf-import.test.ts',
   'src/search/fuzz.test.ts',
+  'src/search/search.test.ts',
   'src/search/related.test.ts',
 ];
 

@@ -17,6 +17,7 @@ describe(`three instances on one ${testDialect} database`, () => {
   const PERIOD_SECONDS = 2;
   let upstream: http.Server;
   const upstreamCalls: number[] = [];
+  let upstreamBusy = 0;
   let servers: RunningServer[] = [];
   let db: Db;
 
@@ -25,6 +26,8 @@ describe(`three instances on one ${testDialect} database`, () => {
     upstream = http.createServer((req, res) => {
       const url = new URL(req.url!, 'http://localhost');
       upstreamCalls.push(Date.now());
+      upstreamBusy++;
+      res.once('close', () => upstreamBusy--);
       const day = url.searchParams.get('date')!;
       const items = [1, 2, 3].map((n) => ({
         paper: {
@@ -40,7 +43,9 @@ describe(`three instances on one ${testDialect} database`, () => {
         title: `Synced paper ${n}`,
         numComments: 0,
       }));
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // A fresh connection per sync: an instance reusing one this server is closing as idle (the
+      // next sync came late on a busy machine) would fail its fetch for no fault of its own.
+      res.writeHead(200, { 'Content-Type': 'application/json', Connection: 'close' });
       res.end(JSON.stringify(items));
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -99,25 +104,24 @@ describe(`three instances on one ${testDialect} database`, () => {
 
     const runs = await hfRuns();
     expect(runs.length).toBeGreaterThanOrEqual(3);
-    // The newest period's run may still be in flight; every finished one succeeded.
+    // The newest runs may still be in flight (more than one when a sync outlasts a period); every finished one succeeded.
     const finished = runs.filter((r) => r.finished_at !== null);
-    expect(runs.length - finished.length).toBeLessThanOrEqual(1);
-    expect(finished.map((r) => r.outcome)).toEqual(finished.map(() => 'ok'));
+    expect(runs.filter((r) => r.finished_at === null).map((r) => r.outcome)).toEqual(runs.filter((r) => r.finished_at === null).map(() => 'running'));
+    expect(finished.filter((r) => r.outcome !== 'ok').map((r) => `${r.period_start} ${r.outcome}: ${r.detail}`)).toEqual([]);
     // One upstream call per run: a period run twice would have called more often than there are runs.
     expect(upstreamCalls.length).toBeGreaterThanOrEqual(finished.length);
     expect(upstreamCalls.length).toBeLessThanOrEqual(runs.length);
     expect(new Set(runs.map((r) => r.period_start)).size).toBe(runs.length);
-    // Periods follow each other without gaps.
+    // Each run is one whole period, in order. A period may be missing: one that all three instances
+    // sleep through (a starved machine) is not run late, by design (runIfDue runs the current one).
     const starts = runs.map((r) => Date.parse(r.period_start));
-    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBe(PERIOD_SECONDS * 1000);
+    for (const start of starts) expect(start % (PERIOD_SECONDS * 1000)).toBe(0);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]!).toBeGreaterThan(starts[i - 1]!);
   });
 
   it('leaves the data consistent and every instance serving the same answers', async () => {
-    // Between two periods: every run finished, and as many upstream calls as runs.
-    await until(async () => {
-      const runs = await hfRuns();
-      return runs.every((r) => r.finished_at !== null) && upstreamCalls.length === runs.length;
-    });
+    // Between two periods: every run finished, and no upstream call is being answered.
+    await until(async () => upstreamBusy === 0 && (await hfRuns()).every((r) => r.finished_at !== null));
     const callsBefore = upstreamCalls.length;
     const papers = await db.kysely.selectFrom('papers').select(['id', 'upvotes']).execute();
     const synced = papers.filter((p) => p.id.endsWith('000') && p.id.startsWith('2611.0'));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stemmer } from 'stemmer';
 import type { Db } from '../db/database.ts';
 import type { Paper } from '../db/schema.ts';
-import { FIXTURES, HF_ARCHIVE, freshDb, hasFixtures } from '../../test/helpers.ts';
+import { FIXTURES, HF_ARCHIVE, breathe, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { importHfItems, importHfPath } from '../ingest/hf-import.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import { readArxivSnapshot } from '../ingest/arxiv-snapshot.ts';
@@ -77,6 +77,7 @@ describe.skipIf(!hasFixtures)('search over the real corpus', () => {
   const allIds = async (q: string, more: Partial<SearchRequest> = {}) => {
     const ids: string[] = [];
     for (let offset = 0; ; offset += 100) {
+      await breathe();
       const { hits } = await search(q, { ...more, offset });
       ids.push(...hits.map((h) => h.paperId));
       if (hits.length < 100) return ids;
