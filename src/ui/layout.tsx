@@ -154,6 +154,8 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                 <hr />
                 {viewer ? (
                   <>
+                    <a href="/for-you">For you</a>
+                    <a href="/following">Following</a>
                     <a href="/submit">Submit a paper</a>
                     <AccountLinks chrome={chrome} />
                   </>
