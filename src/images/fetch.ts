@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import sharp, { type ResizeOptions } from 'sharp';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -16,6 +18,37 @@ export interface ImageLimits {
   concurrency: number;
   /** Tries before a source that keeps failing for a passing reason is given up. */
   maxAttempts: number;
+  /**
+   * Whether an address may lead to this machine or a private network. Never in production: an
+   * imported thumbnail address must not make the server read its own network (tests serve on loopback).
+   */
+  allowPrivateAddresses?: boolean;
+}
+
+const MAX_REDIRECTS = 3;
+
+/** Loopback, private, shared, link-local (cloud metadata), multicast and reserved ranges. */
+const PRIVATE = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+
+/** Throws unless every address `host` resolves to is public. */
+async function assertPublicHost(host: string): Promise<void> {
+  const name = host.replace(/^\[|\]$/g, '');
+  let addresses: { address: string; family: number }[];
+  if (isIP(name)) addresses = [{ address: name, family: isIP(name) }];
+  else {
+    try {
+      addresses = await lookup(name, { all: true, verbatim: true });
+    } catch (err) {
+      throw new ImageProblem(`unknown host ${name}: ${(err as Error).message}`, true);
+    }
+  }
+  for (const { address, family } of addresses) {
+    // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is checked as the IPv4 one.
+    const v4 = family === 4 ? address : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+    if (v4 ? PRIVATE.check(v4, 'ipv4') : PRIVATE.check(address, 'ipv6')) throw new ImageProblem(`refused: ${name} is a private address (${address})`, false);
+  }
 }
 
 export const IMAGE_LIMITS: ImageLimits = { maxBytes: 8 * 1024 * 1024, timeoutMs: 15_000, maxPixels: 40_000_000, concurrency: 4, maxAttempts: 3 };
@@ -120,10 +153,20 @@ export async function fetchImage(url: string, kind: ImageKind, limits: ImageLimi
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ImageProblem(`not http(s): ${parsed.protocol}`, false);
   const signal = AbortSignal.timeout(limits.timeoutMs);
   let res: Response;
-  try {
-    res = await fetch(parsed, { signal, headers: { Accept: 'image/*', 'User-Agent': userAgent }, redirect: 'follow' });
-  } catch (err) {
-    throw new ImageProblem(signal.aborted ? `no answer within ${limits.timeoutMs} ms` : `unreachable: ${(err as Error).message}`, true);
+  // Redirects followed by hand, so that each hop's host is checked like the first.
+  for (let hops = 0; ; hops++) {
+    if (!limits.allowPrivateAddresses) await assertPublicHost(parsed.hostname);
+    try {
+      res = await fetch(parsed, { signal, headers: { Accept: 'image/*', 'User-Agent': userAgent }, redirect: 'manual' });
+    } catch (err) {
+      throw new ImageProblem(signal.aborted ? `no answer within ${limits.timeoutMs} ms` : `unreachable: ${(err as Error).message}`, true);
+    }
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location === null) break;
+    await res.body?.cancel().catch(() => {});
+    if (hops === MAX_REDIRECTS) throw new ImageProblem(`more than ${MAX_REDIRECTS} redirects`, false);
+    parsed = new URL(location, parsed);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ImageProblem(`redirected to ${parsed.protocol}`, false);
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});

@@ -6,11 +6,11 @@ import type { Kysely } from 'kysely';
 import { freshDb, testApp } from '../../test/helpers.ts';
 import type { Database } from '../db/schema.ts';
 import { contentVersion } from '../db/content-version.ts';
-import { fetchImages } from './fetch.ts';
+import { IMAGE_LIMITS, fetchImage, fetchImages } from './fetch.ts';
 import { imageKey } from './store.ts';
 
 // The slow answer comes long after the time limit, which leaves a busy machine room for the others.
-const LIMITS = { maxBytes: 400_000, timeoutMs: 2500, maxPixels: 4_000_000, concurrency: 3 };
+const LIMITS = { maxBytes: 400_000, timeoutMs: 2500, maxPixels: 4_000_000, concurrency: 3, allowPrivateAddresses: true };
 
 let server: http.Server;
 let base: string;
@@ -35,6 +35,7 @@ beforeAll(async () => {
   };
   server = http.createServer((req, res) => {
     asked.set(req.url!, (asked.get(req.url!) ?? 0) + 1);
+    if (req.url!.startsWith('/to/')) return res.writeHead(302, { Location: decodeURIComponent(req.url!.slice(4)) }).end();
     const file = files[req.url!];
     if (!file) return res.writeHead(404).end();
     const send = () => res.writeHead(file.status ?? 200, { 'Content-Type': file.type }).end(file.body);
@@ -158,5 +159,23 @@ describe('serving images', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('image addresses', () => {
+  it('follows a redirect to an image, and refuses more than three', async () => {
+    const image = await fetchImage(`${base}/to/${encodeURIComponent('/thumb.png')}`, 'thumbnail', { ...IMAGE_LIMITS, ...LIMITS });
+    expect(image.contentType).toBe('image/webp');
+    let loop = '/thumb.png';
+    for (let i = 0; i < 4; i++) loop = `/to/${encodeURIComponent(loop)}`;
+    await expect(fetchImage(`${base}${loop}`, 'thumbnail', { ...IMAGE_LIMITS, ...LIMITS })).rejects.toThrow(/more than 3 redirects/);
+  });
+
+  it('never reads this machine or a private network with the default limits', async () => {
+    const before = asked.get('/thumb.png') ?? 0;
+    for (const url of [`${base}/thumb.png`, 'http://localhost:9/x.png', 'http://[::1]:9/x.png', 'http://10.1.2.3/x.png', 'http://169.254.169.254/latest/meta-data', 'http://[::ffff:127.0.0.1]:9/x.png']) {
+      await expect(fetchImage(url, 'thumbnail', IMAGE_LIMITS), url).rejects.toThrow(/private address/);
+    }
+    expect(asked.get('/thumb.png') ?? 0).toBe(before);
   });
 });
