@@ -118,7 +118,7 @@ describe('a paper known only from arXiv', () => {
     const html = await page.text();
     expect(html).toContain('Retitled');
     expect(html).toContain('<a href="http://creativecommons.org/licenses/by/4.0/" rel="license">CC BY 4.0</a>');
-    expect(html).toContain('cs.LG, stat.ML');
+    expect(html).toContain('<a href="/papers/search?cat=cs.LG">cs.LG</a>, <a href="/papers/search?cat=stat.ML">stat.ML</a>');
     expect(html).toContain('Withdrawn');
     expect(html).toContain('Analytical Engines Ltd');
     expect(html).not.toContain('<dt>Featured</dt>');
