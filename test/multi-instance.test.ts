@@ -52,7 +52,8 @@ describe(`three instances on one ${testDialect} database`, () => {
     const hfUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
     const databaseUrl = await freshDatabaseUrl();
-    const env = { HF_API_URL: hfUrl, HF_SYNC_INTERVAL_SECONDS: String(PERIOD_SECONDS), HF_SYNC_DAYS: '1' };
+    // One site behind a load balancer: its address is configured, the same for every instance.
+    const env = { HF_API_URL: hfUrl, HF_SYNC_INTERVAL_SECONDS: String(PERIOD_SECONDS), HF_SYNC_DAYS: '1', BASE_URL: 'http://127.0.0.1:8080' };
     servers = await Promise.all([1, 2, 3].map(() => startServer({ databaseUrl, env })));
     db = await connectDatabase(databaseUrl, { poolSize: 2 });
   });

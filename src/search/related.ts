@@ -74,9 +74,11 @@ export async function refreshRelatedPaper(db: Db, paperId: string): Promise<stri
   const ids = await relatedPapers(db, paperId, STORED_RELATED);
   const now = new Date().toISOString();
   await db.kysely.transaction().execute(async (trx) => {
+    // A write first: on SQLite a transaction that reads before it writes fails at once ("database
+    // is locked", no busy wait) when another process wrote in between.
+    await trx.deleteFrom('related_papers').where('paper_id', '=', paperId).execute();
     const paper = await trx.selectFrom('papers').select('created_at').where('id', '=', paperId).executeTakeFirst();
     if (!paper) return;
-    await trx.deleteFrom('related_papers').where('paper_id', '=', paperId).execute();
     if (ids.length > 0) {
       await trx
         .insertInto('related_papers')
