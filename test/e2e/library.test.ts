@@ -53,15 +53,19 @@ const card = (page: Page, id: string) => page.locator('article.card', { has: pag
 const saveButton = (page: Page, id: string) => page.locator(`form[action="/papers/${id}/save"] button`);
 const hideButton = (page: Page, id: string) => page.locator(`form[action="/papers/${id}/hide"] button`);
 
+/** The server's answer to the next save or hide the page's script sends. */
+const answered = (page: Page) => page.waitForResponse((r) => r.request().method() === 'POST' && /\/papers\/[^/]+\/(save|hide)$/.test(new URL(r.url()).pathname));
+
 describe('the library in a browser', () => {
   it('saves and hides at once with JavaScript, and undoes from the library (desktop)', async () => {
     await asReader(DESKTOP, async (page) => {
       await page.goto(`${base}/papers/date/${DAY}`);
       // A marker that a reload would wipe: the buttons must not navigate.
       await page.evaluate(() => ((window as unknown as { stay: number }).stay = 1));
-      await saveButton(page, IDS[0]!).click();
+      // The buttons show the new state at once; what the server answered is awaited before pages that read it.
+      await Promise.all([answered(page), saveButton(page, IDS[0]!).click()]);
       await expect.poll(() => saveButton(page, IDS[0]!).getAttribute('aria-pressed')).toBe('true');
-      await hideButton(page, IDS[1]!).click();
+      await Promise.all([answered(page), hideButton(page, IDS[1]!).click()]);
       await expect.poll(() => card(page, IDS[1]!).isVisible()).toBe(false);
       expect(await page.locator('.hidden-note').count()).toBe(1);
       expect(await page.evaluate(() => (window as unknown as { stay?: number }).stay)).toBe(1);
@@ -74,7 +78,7 @@ describe('the library in a browser', () => {
       expect(await saveButton(page, IDS[0]!).count()).toBeGreaterThan(0);
       const undo = page.locator(`.hidden-list form[action="/papers/${IDS[1]}/hide"] button`);
       expect(await undo.innerText()).toContain('undo');
-      await undo.click();
+      await Promise.all([answered(page), undo.click()]);
       await expect.poll(() => undo.getAttribute('aria-pressed')).toBe('false');
       await page.goto(`${base}/papers/date/${DAY}`);
       expect(await card(page, IDS[1]!).count()).toBe(1);

@@ -15,7 +15,7 @@ import { startSmtpServer, type TestSmtpServer } from '../smtp.ts';
 import { freshDatabaseUrl, testConfig, testKeys } from '../helpers.ts';
 import { connectDatabase, type Db } from '../../src/db/database.ts';
 import { bumpContentVersion } from '../../src/db/content-version.ts';
-import { fetchImages } from '../../src/images/fetch.ts';
+import { IMAGE_LIMITS, fetchImages } from '../../src/images/fetch.ts';
 import { enqueueAndSend } from '../../src/digests/schedule.ts';
 import { parseDigestPeriod } from '../../src/digests/build.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
@@ -66,7 +66,8 @@ beforeAll(async () => {
   await q.updateTable('papers').set({ abstract: TEX_ABSTRACT }).where('id', '=', topPaper).execute();
   await q.updateTable('organizations').set({ avatar_url: `${remote}/logos/northwind.png` }).where('name', '=', 'northwind-ai').execute();
   await bumpContentVersion(q);
-  const run = await fetchImages(q, { deadline: Date.now() + 120_000 });
+  // The other site is on loopback here, which the job refuses unless told.
+  const run = await fetchImages(q, { deadline: Date.now() + 120_000, limits: { ...IMAGE_LIMITS, allowPrivateAddresses: true } });
   expect(run.stored).toBe(papers.length);
 
   const created = await server.cli(['user', 'create-admin', ADMIN.username, ADMIN.email, '--password-stdin'], `${ADMIN.password}\n`);
