@@ -204,6 +204,35 @@ describe.skipIf(!hasFixtures)('arXiv metadata backfill against recorded arXiv an
     }
   });
 
+  it('an id arXiv refuses (400, "incorrect id format") is found by halving its batch and recorded as unknown; the rest of the batch is stored', async () => {
+    const db = await freshDb();
+    const recorded = server.fallback!;
+    try {
+      // An id that reads as one here and that arXiv refuses, answered with arXiv's recorded refusal.
+      const REFUSED = '2512.99999';
+      const refusal = readFixture('arxivpy_error_bad_id_abc.xml').replaceAll('abc', REFUSED);
+      server.fallback = (url) => (url.searchParams.get('id_list')!.split(',').includes(REFUSED) ? { status: 400, body: refusal } : recorded(url));
+      const good = SEARCH_100.slice(0, 7).map((p) => p.id);
+      await importHfPapersAs(db, [...good, REFUSED]);
+
+      const summary = await backfill(db);
+      expect(summary).toMatchObject({ asked: 8, found: 7, filled: 7, unknown: 1, remaining: 0 });
+      // The whole list, then halves down to the refused id alone: log2(8) + 1 refusals, and the good halves once each.
+      const lists = idLists();
+      expect(lists[0]!.sort()).toEqual([...good, REFUSED].sort());
+      expect(lists.filter((l) => l.includes(REFUSED)).map((l) => l.length)).toEqual([8, 4, 2, 1]);
+      expect(lists.filter((l) => !l.includes(REFUSED)).flat().sort()).toEqual([...good].sort());
+      const checks = await db.kysely.selectFrom('arxiv_metadata_checks').select(['paper_id', 'outcome']).where('paper_id', '=', REFUSED).execute();
+      expect(checks).toEqual([{ paper_id: REFUSED, outcome: 'unknown' }]);
+      // Nothing is left to ask now: the next run sends no request.
+      server.requests.length = 0;
+      expect(await backfill(db)).toMatchObject({ asked: 0, requests: 0 });
+    } finally {
+      server.fallback = recorded;
+      await db.close();
+    }
+  });
+
   it('dailypapers ingest metadata: a summary line, --limit, and a bad --limit refused in one line', async () => {
     const DATABASE_URL = await freshDatabaseUrl();
     const db = await connectDatabase(DATABASE_URL);

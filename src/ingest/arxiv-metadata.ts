@@ -6,7 +6,7 @@ import { parseArxivId } from '../core/arxiv-id.ts';
 import { silentLogger, type Logger } from '../core/log.ts';
 import { fetchArxivIds } from './arxiv-api.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
-import type { PoliteFetcher } from './polite-fetch.ts';
+import { RefusedError, type PoliteFetcher } from './polite-fetch.ts';
 import { RecordProblem } from './summary.ts';
 
 /** Ids per `id_list` request: one request of fetchArxivIds, about 1.2 kB of URL. */
@@ -67,18 +67,7 @@ export async function backfillArxivMetadata(db: Db, opts: BackfillOptions): Prom
     const ids = await papersWithoutMetadata(db, Math.min(batchSize, limit - summary.asked), now().toISOString());
     if (ids.length === 0) break;
     const wanted = ids.filter((id) => parseArxivId(id) !== null);
-    const asked = new Set(wanted);
-    const records = new Map<string, ArxivRecord>();
-    if (wanted.length > 0) {
-      summary.requests++;
-      for await (const item of fetchArxivIds(opts.fetcher, opts.apiUrl, wanted)) {
-        if (item instanceof RecordProblem) {
-          if (item.reason !== 'not found on arXiv') log.warn({ position: item.position, reason: item.reason }, 'arxiv: unreadable entry in a metadata answer');
-        } else if (asked.has(item.id)) {
-          records.set(item.id, item);
-        }
-      }
-    }
+    const records = wanted.length > 0 ? await askArxiv(opts, wanted, summary, log) : new Map<string, ArxivRecord>();
     const outcome = await storeBatch(db, ids, records, now().toISOString());
     summary.asked += ids.length;
     summary.found += outcome.found;
@@ -88,6 +77,36 @@ export async function backfillArxivMetadata(db: Db, opts: BackfillOptions): Prom
   }
   summary.remaining = await countPapersWithoutMetadata(db, now().toISOString());
   return summary;
+}
+
+/**
+ * arXiv's answers for `ids`. arXiv refuses a whole `id_list` for one id it cannot read (400
+ * "incorrect id format"), so a refused list is halved until the refused ids stand alone: one
+ * bad id costs a few requests and is recorded as unknown, instead of stopping its batch on
+ * every run.
+ */
+async function askArxiv(opts: BackfillOptions, ids: string[], summary: BackfillSummary, log: Logger): Promise<Map<string, ArxivRecord>> {
+  const asked = new Set(ids);
+  const records = new Map<string, ArxivRecord>();
+  summary.requests++;
+  try {
+    for await (const item of fetchArxivIds(opts.fetcher, opts.apiUrl, ids)) {
+      if (item instanceof RecordProblem) {
+        if (item.reason !== 'not found on arXiv') log.warn({ position: item.position, reason: item.reason }, 'arxiv: unreadable entry in a metadata answer');
+      } else if (asked.has(item.id)) {
+        records.set(item.id, item);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof RefusedError)) throw err;
+    if (ids.length === 1) {
+      log.warn({ id: ids[0], reason: err.message }, 'arxiv: refused an id; asked again later');
+      return records;
+    }
+    const half = Math.ceil(ids.length / 2);
+    return new Map([...(await askArxiv(opts, ids.slice(0, half), summary, log)), ...(await askArxiv(opts, ids.slice(half), summary, log))]);
+  }
+  return records;
 }
 
 /**

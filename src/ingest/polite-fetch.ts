@@ -23,6 +23,9 @@ export interface PoliteFetchOptions {
 
 export class UpstreamError extends Error {}
 
+/** arXiv answered the request itself with a refusal (a 4xx other than 429): asking again will not help. */
+export class RefusedError extends UpstreamError {}
+
 export class PoliteFetcher {
   private lastStart = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -59,7 +62,7 @@ export class PoliteFetcher {
         if (!response.ok && response.status < 500 && response.status !== 429) {
           // A refusal is final; say what the server said (an Atom error entry's summary when there is one).
           const said = /<summary[^>]*>([^<]*)<\/summary>/.exec(body)?.[1] ?? body.slice(0, 200);
-          throw new UpstreamError(`arxiv: ${url} ${reason}: ${said.replace(/\s+/g, ' ').trim()}`);
+          throw new RefusedError(`arxiv: ${url} ${reason}: ${said.replace(/\s+/g, ' ').trim()}`);
         }
         waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(base, attempt);
       } catch (err) {
