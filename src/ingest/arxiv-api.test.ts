@@ -145,12 +145,13 @@ describe('the fetcher under faults, against a local server', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it('keeps requests at least the minimum interval apart, as the server sees them', async () => {
+  it('keeps requests at least the minimum interval apart, as the server sees them, across every fetcher of the process', async () => {
     const spaced = 300;
     for (let i = 0; i < 5; i++) server.script.push({ status: 200, body: syntheticFeed([`2401.0001${i}`]) });
-    const f = fetcher({ ARXIV_MIN_INTERVAL_MS: String(spaced) });
-    // Started all at once: the fetcher must still send them one at a time, spaced.
-    await Promise.all(Array.from({ length: 5 }, (_, i) => collect(fetchArxivIds(f, server.url, [`2401.0001${i}`]))));
+    // Two clients, as a job and a reader's submission each have their own.
+    const [a, b] = [fetcher({ ARXIV_MIN_INTERVAL_MS: String(spaced) }), fetcher({ ARXIV_MIN_INTERVAL_MS: String(spaced) })];
+    // Started all at once: together they must still send them one at a time, spaced.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => collect(fetchArxivIds(i % 2 ? a : b, server.url, [`2401.0001${i}`]))));
     expect(server.requests).toHaveLength(5);
     const times = server.requests.map((r) => r.at);
     for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(spaced - ARRIVAL_JITTER_MS);

@@ -26,35 +26,50 @@ export class UpstreamError extends Error {}
 /** arXiv answered the request itself with a refusal (a 4xx other than 429): asking again will not help. */
 export class RefusedError extends UpstreamError {}
 
-export class PoliteFetcher {
-  private lastStart = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+/**
+ * One lane per upstream origin for the whole process: every fetcher of this process that talks
+ * to arXiv (the jobs, a submission, an import) waits its turn in it, so together they keep
+ * arXiv's pace, not each on its own.
+ */
+interface Lane {
+  queue: Promise<unknown>;
+  lastStart: number;
+}
+const lanes = new Map<string, Lane>();
 
+function laneFor(url: string): Lane {
+  const origin = new URL(url).origin;
+  let lane = lanes.get(origin);
+  if (!lane) lanes.set(origin, (lane = { queue: Promise.resolve(), lastStart: 0 }));
+  return lane;
+}
+
+export class PoliteFetcher {
   constructor(private readonly opts: PoliteFetchOptions) {}
 
   /** GETs `url` and returns its body as text, or throws an UpstreamError once retries are spent. */
   get(url: string): Promise<string> {
-    // Chain on the previous request so there is never more than one in flight.
-    const run = this.queue.then(() => this.getWithRetries(url));
-    this.queue = run.catch(() => {});
+    const lane = laneFor(url);
+    const run = lane.queue.then(() => this.getWithRetries(url, lane));
+    lane.queue = run.catch(() => {});
     return run;
   }
 
-  private async getWithRetries(url: string): Promise<string> {
+  private async getWithRetries(url: string, lane: Lane): Promise<string> {
     const { maxRetries, log } = this.opts;
     const base = this.opts.backoffBaseMs ?? 2000;
     for (let attempt = 0; ; attempt++) {
       let waitMs: number;
       let reason: string;
       try {
-        await this.spacing();
+        await this.spacing(lane);
         const response = await fetch(url, {
           headers: { 'User-Agent': this.opts.userAgent, Accept: 'application/atom+xml, application/xml, text/xml' },
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
         const body = await response.text();
         // Space the next request from the end of this one: arXiv sees the full interval between them.
-        this.lastStart = Date.now();
+        lane.lastStart = Date.now();
         const disguised = response.ok ? (this.opts.isError?.(body) ?? null) : null;
         if (response.ok && !disguised) return body;
         reason = disguised ?? `answered ${response.status}`;
@@ -76,10 +91,10 @@ export class PoliteFetcher {
     }
   }
 
-  private async spacing(): Promise<void> {
-    const wait = this.lastStart + this.opts.minIntervalMs - Date.now();
+  private async spacing(lane: Lane): Promise<void> {
+    const wait = lane.lastStart + this.opts.minIntervalMs - Date.now();
     if (wait > 0) await sleep(wait);
-    this.lastStart = Date.now();
+    lane.lastStart = Date.now();
   }
 }
 
