@@ -12,10 +12,14 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   SqliteAdapter,
+  CompiledQuery,
   SqliteDialect,
+  SqliteDriver,
   SqliteIntrospector,
   SqliteQueryCompiler,
   sql,
+  type DatabaseConnection,
+  type Driver,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -79,8 +83,27 @@ function openSqlite(file: string): Db {
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const kysely = new Kysely<Database>({ dialect: new WritingSqliteDialect({ database: native }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/**
+ * Our transactions write, so on SQLite they begin IMMEDIATE: the write lock is taken first and
+ * a second writer waits (busy_timeout) at its BEGIN. A deferred transaction that read before it
+ * wrote would fail at once with "database is locked" when another instance had written meanwhile.
+ */
+class WritingSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.settings);
+  }
 }
 
 function migrator(db: Db, steps = migrations(db.dialect)): Migrator {
