@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
 import { FIXTURES, emptyDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { cli } from '../../test/run-cli.ts';
-import { importArxivRecords } from './arxiv-import.ts';
+import { bulkImportArxivRecords } from './arxiv-bulk.ts';
 import { readArxivSnapshot } from './arxiv-snapshot.ts';
 import { splitAuthors } from './arxiv-record.ts';
 import type { ImportSummary } from './summary.ts';
@@ -23,7 +23,7 @@ function writeLines(name: string, lines: (Json | string)[], gzip = false): strin
   return file;
 }
 
-const importFile = (db: Db, file: string): Promise<ImportSummary> => importArxivRecords(db, readArxivSnapshot(file), 'snapshot');
+const importFile = (db: Db, file: string): Promise<ImportSummary> => bulkImportArxivRecords(db, readArxivSnapshot(file), 'snapshot');
 
 async function paper(db: Db, id: string) {
   return db.kysely.selectFrom('papers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
