@@ -1,6 +1,8 @@
 import type SQLite from 'better-sqlite3';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { anyChanged, markContentChanged, writeContent } from '../db/content-version.ts';
+import { anyChanged, bumpContentVersion, lockContent, markContentChanged, writeContent } from '../db/content-version.ts';
+import type { Database } from '../db/schema.ts';
 import { saveArxivRecords } from './save.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { importArxivRecords } from './arxiv-import.ts';
@@ -17,6 +19,7 @@ const UPDATE_BATCH = 1000;
  * version wins, identical changes nothing), so a re-run is idempotent. On SQLite each
  * bulk transaction writes its papers, author and category rows and their full-text rows
  * together: a kill leaves whole batches or nothing, never papers the index misses.
+ * On PostgreSQL the same batches are set-wise INSERT … SELECT from arrays.
  */
 export async function bulkImportArxivRecords(
   db: Db,
@@ -25,9 +28,9 @@ export async function bulkImportArxivRecords(
   onBatch?: (seen: number) => void,
 ): Promise<ImportSummary> {
   const native = db.sqlite;
-  if (!native) return importArxivRecords(db, items, source, onBatch);
+  if (!native && db.dialect !== 'postgres') return importArxivRecords(db, items, source, onBatch);
   const summary = emptySummary();
-  const loader = new SqliteBulkLoader(native);
+  const loader = native ? new SqliteBulkLoader(native) : null;
   let batch: ArxivRecord[] = [];
   let seen = 0;
   const flush = async () => {
@@ -35,7 +38,7 @@ export async function bulkImportArxivRecords(
     const records = batch;
     batch = [];
     const now = new Date().toISOString();
-    const { inserted, skipped, rest } = loader.insertNew(records, now);
+    const { inserted, skipped, rest } = loader ? loader.insertNew(records, now) : await db.kysely.transaction().execute((trx) => insertNewPostgres(trx, records, now));
     for (let i = 0; i < inserted; i++) count(summary, source, 'new');
     for (let i = 0; i < skipped; i++) count(summary, source, 'unchanged');
     for (let i = 0; i < rest.length; i += UPDATE_BATCH) {
@@ -47,9 +50,9 @@ export async function bulkImportArxivRecords(
     // Let timers and I/O run between synchronous bulk transactions.
     await new Promise((resolve) => setImmediate(resolve));
   };
-  const cacheSize = native.pragma('cache_size', { simple: true }) as number;
+  const cacheSize = native?.pragma('cache_size', { simple: true }) as number;
   // A bigger page cache for the load only: the B-trees of a million rows no longer fit the default 2 MB.
-  native.pragma('cache_size = -65536');
+  native?.pragma('cache_size = -65536');
   try {
     for await (const item of items) {
       seen++;
@@ -62,10 +65,52 @@ export async function bulkImportArxivRecords(
     }
     await flush();
   } finally {
-    native.pragma(`cache_size = ${cacheSize}`);
+    native?.pragma(`cache_size = ${cacheSize}`);
   }
   await refreshStatistics(db, summary);
   return summary;
+}
+
+/** Within a batch, the last record of an id with the highest version counts, as in saveArxivRecords. */
+function latestById(records: ArxivRecord[]): Map<string, ArxivRecord> {
+  const byId = new Map<string, ArxivRecord>();
+  for (const rec of records) {
+    const seen = byId.get(rec.id);
+    if (!seen || (rec.version ?? 0) >= (seen.version ?? 0)) byId.set(rec.id, rec);
+  }
+  return byId;
+}
+
+/**
+ * PostgreSQL: the new papers of a batch, their authors and categories, one INSERT … SELECT
+ * from unnest(arrays) per table; the generated tsvector and its GIN index are filled by those
+ * statements, set-wise. Same contract as SqliteBulkLoader.insertNew.
+ */
+async function insertNewPostgres(trx: Transaction<Database>, records: ArxivRecord[], now: string): Promise<{ inserted: number; skipped: number; rest: ArxivRecord[] }> {
+  const byId = latestById(records);
+  const skipped = records.length - byId.size;
+  await lockContent(trx);
+  const ids = [...byId.keys()];
+  const stored = new Set((await sql<{ id: string }>`select id from papers where id = any(${ids}::text[])`.execute(trx)).rows.map((r) => r.id));
+  const fresh = [...byId.values()].filter((r) => !stored.has(r.id));
+  const rest = [...byId.values()].filter((r) => stored.has(r.id));
+  if (fresh.length === 0) return { inserted: 0, skipped, rest };
+  const col = <T>(f: (r: ArxivRecord) => T) => fresh.map(f);
+  await sql`insert into papers (id, version, title, abstract, author_names, primary_category, published_at, updated_at, comment, journal_ref, doi, pdf_url,
+      withdrawn_at, license, upvotes_source, upvotes, comments_source, trending_score, created_at, modified_at)
+    select t.*, 0, 0, 0, 0, ${now}, ${now} from unnest(${col((r) => r.id)}::text[], ${col((r) => r.version)}::integer[], ${col((r) => r.title)}::text[],
+      ${col((r) => r.abstract)}::text[], ${col((r) => r.authors.map((a) => a.name).join(', '))}::text[], ${col((r) => r.primaryCategory)}::text[],
+      ${col((r) => r.publishedAt)}::text[], ${col((r) => r.updatedAt)}::text[], ${col((r) => r.comment)}::text[], ${col((r) => r.journalRef)}::text[],
+      ${col((r) => r.doi)}::text[], ${col((r) => r.pdfUrl)}::text[], ${col((r) => r.withdrawnAt)}::text[], ${col((r) => r.license ?? null)}::text[]) as t`.execute(trx);
+  const authors = fresh.flatMap((r) => r.authors.map((a, position) => ({ id: r.id, position, ...a })));
+  await sql`insert into paper_authors (paper_id, position, name, affiliation, hidden)
+    select t.*, 0 from unnest(${authors.map((a) => a.id)}::text[], ${authors.map((a) => a.position)}::integer[], ${authors.map((a) => a.name)}::text[],
+      ${authors.map((a) => a.affiliation)}::text[]) as t`.execute(trx);
+  const categories = fresh.flatMap((r) => [...new Set(r.categories)].map((c) => [r.id, c] as const));
+  await sql`insert into paper_categories (paper_id, category)
+    select * from unnest(${categories.map((c) => c[0])}::text[], ${categories.map((c) => c[1])}::text[])`.execute(trx);
+  await bumpContentVersion(trx);
+  return { inserted: fresh.length, skipped, rest };
 }
 
 /** The columns a new arXiv paper is inserted with, in order. */
@@ -106,12 +151,7 @@ class SqliteBulkLoader {
    * skipped (an older or equal duplicate in the batch) and the records of stored papers.
    */
   insertNew(records: ArxivRecord[], now: string): { inserted: number; skipped: number; rest: ArxivRecord[] } {
-    // Within a batch, the last record of an id with the highest version counts, as in saveArxivRecords.
-    const byId = new Map<string, ArxivRecord>();
-    for (const rec of records) {
-      const seen = byId.get(rec.id);
-      if (!seen || (rec.version ?? 0) >= (seen.version ?? 0)) byId.set(rec.id, rec);
-    }
+    const byId = latestById(records);
     const skipped = records.length - byId.size;
     const run = this.native.transaction(() => {
       const stored = new Set(

@@ -60,8 +60,8 @@ describe.skipIf(!hasFixtures)('dailypapers import snapshot across a kill', () =>
 
     const kept = await paperCount(crashed);
     expect(kept).toBeGreaterThanOrEqual(5_000);
-    // Whole transactions only: 5,000 records each in the bulk load (SQLite), 1,000 on PostgreSQL.
-    expect(kept % 1_000).toBe(0);
+    // Whole transactions only, of 5,000 records each.
+    expect(kept % 5_000).toBe(0);
     await expectIndexInStep(crashed);
 
     const again = await exited(startCli(crashed, whole));
