@@ -12,6 +12,7 @@ const SYSTEM = [
   'src/votes/concurrency.test.ts',
   'src/ingest/arxiv-oai.test.ts',
   'src/ingest/arxiv-metadata-crash.test.ts',
+  'src/ingest/arxiv-snapshot-crash.test.ts',
   'src/ingest/hf-import.test.ts',
   'src/search/fuzz.test.ts',
   'src/search/search.test.ts',

@@ -34,6 +34,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite's own connection (the one under `kysely`), for bulk loads that need prepared statements. */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -84,7 +86,7 @@ function openSqlite(file: string): Db {
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({ dialect: new WritingSqliteDialect({ database: native }) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  return { kysely, dialect: 'sqlite', sqlite: native, close: () => kysely.destroy() };
 }
 
 /**

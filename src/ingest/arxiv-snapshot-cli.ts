@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Db } from '../db/database.ts';
-import { importArxivRecords } from './arxiv-import.ts';
+import { bulkImportArxivRecords } from './arxiv-bulk.ts';
 import { readArxivSnapshot } from './arxiv-snapshot.ts';
 import type { ImportSummary } from './summary.ts';
 
@@ -33,7 +33,7 @@ export async function importSnapshotFile(db: Db, file: string, tty?: NodeJS.Writ
   bar?.start(Math.max(total, 1), 0, { read: 0, size: mb(total), records: 0, rate: 0 });
   try {
     const records = readArxivSnapshot(file, { onBytes: (n) => (bytes = n) });
-    return await importArxivRecords(db, records, 'snapshot', (seen) => {
+    return await bulkImportArxivRecords(db, records, 'snapshot', (seen) => {
       const rate = Math.round(seen / Math.max((Date.now() - started) / 1000, 0.001));
       bar?.update(bytes, { read: mb(bytes), records: seen, rate });
     });

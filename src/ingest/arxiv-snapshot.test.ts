@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
 import { FIXTURES, emptyDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { cli } from '../../test/run-cli.ts';
+import { bulkImportArxivRecords } from './arxiv-bulk.ts';
 import { importArxivRecords } from './arxiv-import.ts';
-import { readArxivSnapshot } from './arxiv-snapshot.ts';
-import { splitAuthors } from './arxiv-record.ts';
+import { parseSnapshotLine, readArxivSnapshot } from './arxiv-snapshot.ts';
+import { searchPapers } from '../search/engine.ts';
+import { splitAuthors, type ArxivRecord } from './arxiv-record.ts';
 import type { ImportSummary } from './summary.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-snapshot-'));
@@ -23,7 +25,7 @@ function writeLines(name: string, lines: (Json | string)[], gzip = false): strin
   return file;
 }
 
-const importFile = (db: Db, file: string): Promise<ImportSummary> => importArxivRecords(db, readArxivSnapshot(file), 'snapshot');
+const importFile = (db: Db, file: string): Promise<ImportSummary> => bulkImportArxivRecords(db, readArxivSnapshot(file), 'snapshot');
 
 async function paper(db: Db, id: string) {
   return db.kysely.selectFrom('papers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -322,6 +324,26 @@ describe('importing snapshot lines', () => {
       expect(summary.new).toBeGreaterThan(100);
       expect(summary.new).toBeLessThan(2000);
       expect(summary).toMatchObject({ rejected: 1, problems: [{ position: `truncated.json.gz:${summary.new + 1}`, reason: expect.stringMatching(/^unreadable: /) }] });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('leaves the search index to the triggers for the ordinary writes after it: a new paper, a new title, a hidden paper', async () => {
+    const db = await freshDb();
+    const found = async (q: string) => (await searchPapers(db, { q })).hits.map((h) => h.paperId);
+    try {
+      await importFile(db, writeLines('bulk.json', lines));
+      expect(await found('knots')).toEqual(['math.GT/0309136']);
+      const day = { ...lines[1]!, id: '2401.00001', title: 'Braids and knots', abstract: 'Nothing more.', versions: [{ version: 'v1', created: 'Mon, 1 Jan 2024 10:00:00 GMT' }] };
+      const record = parseSnapshotLine(JSON.stringify(day), 'day');
+      expect(await importArxivRecords(db, [record], 'arxiv-api')).toMatchObject({ new: 1 });
+      expect(await found('braids')).toEqual(['2401.00001']);
+      expect(await importArxivRecords(db, [{ ...(record as ArxivRecord), version: 2, title: 'Tangles' }], 'arxiv-api')).toMatchObject({ updated: 1 });
+      expect(await found('braids')).toEqual([]);
+      expect(await found('tangles')).toEqual(['2401.00001']);
+      await db.kysely.updateTable('papers').set({ hidden_at: '2024-01-02T00:00:00.000Z' }).where('id', '=', 'math.GT/0309136').execute();
+      expect(await found('knots')).toEqual([]);
     } finally {
       await db.close();
     }
