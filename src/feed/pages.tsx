@@ -17,6 +17,7 @@ import {
 import { viewerPaperState } from '../library/viewer.ts';
 import { countListings, latestDay, listingSummaries, neighbourDays, trendingListings } from './queries.ts';
 import { cardsVersion } from '../db/content-version.ts';
+import { htmlPage } from '../http/respond.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
@@ -110,7 +111,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shownRows = period.kind === 'day' ? rows : rows.slice(0, PAGE_SIZE);
-  const votes = await viewerPaperState(c, shownRows.map((r) => r.paper.id));
+  const votes = await viewerPaperState(c, shownRows.map((r) => r.p_id));
   const shown = await listingCards(db, shownRows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
@@ -123,7 +124,8 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
         : period.kind === 'week'
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
-  return c.html(
+  return htmlPage(
+    c,
     <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">

@@ -27,8 +27,7 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
 
 /** Listings in a span of days, ranked, with their papers but the long texts: what a list page checks its kept cards against. */
 export async function listingSummaries(db: Q, q: ListingQuery): Promise<ListingSummary[]> {
-  const rows = await rankedListings(db, q).select(listingColumns).select(cardColumns).execute();
-  return rows.map(splitRow);
+  return rankedListings(db, q).select(listingColumns).select(cardColumns).execute();
 }
 
 function rankedListings(db: Q, q: ListingQuery) {

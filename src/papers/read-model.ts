@@ -77,8 +77,8 @@ export const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 
 
 /**
  * Papers' columns under a prefix, but the long texts (which only imports write, and they set
- * modified_at when they do): what a list page reads to find which kept cards still hold
- * (papers/components.tsx).
+ * modified_at when they do) and the trending score (no card shows it; the sweep rewrites it):
+ * what a list page reads to find which kept cards still hold (papers/components.tsx).
  */
 export const cardColumns = [
   'p.id as p_id',
@@ -104,22 +104,18 @@ export const cardColumns = [
   'p.discussion_id as p_discussion_id',
   'p.ai_keywords as p_ai_keywords',
   'p.thumbnail_url as p_thumbnail_url',
-  'p.trending_score as p_trending_score',
   'p.created_at as p_created_at',
   'p.modified_at as p_modified_at',
 ] as const;
 
 /** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
-export const paperColumns = ['p.abstract as p_abstract', 'p.ai_summary as p_ai_summary', ...cardColumns] as const;
+export const paperColumns = ['p.abstract as p_abstract', 'p.ai_summary as p_ai_summary', 'p.trending_score as p_trending_score', ...cardColumns] as const;
 
-/** A paper as a list page first reads it: all but its long texts (cardColumns). */
-export type PaperSummary = Omit<Paper, 'abstract' | 'ai_summary'>;
-
-/** A listing and its paper's summary: what a kept card is checked against. */
-export interface ListingSummary {
-  listing: DailyListing;
-  paper: PaperSummary;
-}
+/**
+ * A listing and its paper's short columns (listingColumns, cardColumns) as the database returns
+ * them: what a kept card is checked against, split only for the cards not kept.
+ */
+export type ListingSummary = Record<string, unknown> & { p_id: string };
 
 /**
  * Full views of listings already read as summaries: the papers' long texts, then the usual
@@ -127,13 +123,13 @@ export interface ListingSummary {
  */
 export async function viewsOfSummaries(db: Q, rows: ListingSummary[]): Promise<ListingView[]> {
   if (rows.length === 0) return [];
-  const texts = await db.selectFrom('papers').select(['id', 'abstract', 'ai_summary']).where('id', 'in', [...new Set(rows.map((r) => r.paper.id))]).execute();
+  const texts = await db.selectFrom('papers').select(['id', 'abstract', 'ai_summary', 'trending_score']).where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute();
   const byId = new Map(texts.map((t) => [t.id, t]));
   return hydrate(
     db,
-    rows.map((r) => {
-      const t = byId.get(r.paper.id);
-      return { listing: r.listing, paper: { ...r.paper, abstract: t?.abstract ?? '', ai_summary: t?.ai_summary ?? null } };
+    rows.map((row) => {
+      const t = byId.get(row.p_id);
+      return splitRow({ ...row, p_abstract: t?.abstract ?? '', p_ai_summary: t?.ai_summary ?? null, p_trending_score: t?.trending_score ?? 0 });
     }),
   );
 }

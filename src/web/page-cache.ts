@@ -235,7 +235,10 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     // A handler that knows its answer is momentary (e.g. search while a service is down) says so.
     if (res.headers.get('Cache-Control')?.includes('no-store')) return;
     for (const [name, value] of Object.entries({ ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' })) res.headers.set(name, value);
-    const body = Buffer.from(await res.clone().arrayBuffer());
+    // Read once and answered from the same bytes: a clone tees the stream, which costs more.
+    const body = Buffer.from(await res.arrayBuffer());
+    c.res = undefined;
+    c.res = new Response(bytes(body), { status: res.status, headers: res.headers });
     if (body.byteLength > MAX_BODY_BYTES || !security) return;
     fillAnonymous(url, version, etag, res, body);
   };
