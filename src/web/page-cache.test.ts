@@ -11,6 +11,7 @@ import { postComment } from '../comments/comments.ts';
 import { castVote } from '../votes/votes.ts';
 import { hidePaper, savePaper } from '../library/collections.ts';
 import { cachedResponses } from '../core/metrics.ts';
+import { saveProfile } from '../accounts/settings.ts';
 
 const DAY = '2026-11-18';
 const IDS = ['2611.00101', '2611.00102', '2611.00103'];
@@ -207,6 +208,19 @@ describe('page cache: shared pages, personal state', () => {
     expect(cardsOn((await view(day, bob)).html)).toEqual([IDS[1], IDS[2]]);
     const anonymous = (await view(day, null)).html;
     expect(IDS.filter((id) => anonymous.includes(`<a href="/papers/${id}">`))).toEqual(IDS);
+  });
+
+  it('shows a change a card shows but its paper’s row does not (a submitter’s new name) on the lists at once', async () => {
+    const day = `/papers/date/${DAY}`;
+    await db.kysely.updateTable('daily_listings').set({ submitter_id: ada.id, imported_submitter_id: null }).where('paper_id', '=', IDS[1]!).execute();
+    await saveProfile(db.kysely, ada.id, { fullname: 'Ada Before', bio: '' });
+    for (const user of [null, bob]) expect((await view(day, user)).html).toContain('Submitted by Ada Before');
+    await saveProfile(db.kysely, ada.id, { fullname: 'Ada After', bio: '' });
+    for (const user of [null, bob]) {
+      const { html } = await view(day, user);
+      expect(html).toContain('Submitted by Ada After');
+      expect(html).not.toContain('Ada Before');
+    }
   });
 
   it('shows a vote on the voter’s next view at once and its count to every other reader, and a comment’s count on the lists', async () => {
