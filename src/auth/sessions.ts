@@ -66,20 +66,20 @@ export async function endSession(c: Context, db: Kysely<Database>): Promise<void
 }
 
 /** The user a session token belongs to, if the session is live and the user not banned. */
-export async function sessionViewer(db: Kysely<Database>, token: string): Promise<{ viewer: Viewer; sessionHash: string } | null> {
+export async function sessionViewer(db: Kysely<Database>, token: string): Promise<{ viewer: Viewer; sessionHash: string; stateVersion: number } | null> {
   const tokenHash = hashToken(token);
   const now = new Date();
   const row = await db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['u.id', 'u.username', 'u.fullname', 'u.email', 'u.role', 'u.avatar_url', 'u.banned_at', 's.expires_at', 's.last_seen_at'])
+    .select(['u.id', 'u.username', 'u.fullname', 'u.email', 'u.role', 'u.avatar_url', 'u.banned_at', 'u.state_version', 's.expires_at', 's.last_seen_at'])
     .where('s.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row || row.banned_at || row.expires_at <= now.toISOString()) return null;
   if (now.getTime() - Date.parse(row.last_seen_at) > TOUCH_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('token_hash', '=', tokenHash).execute();
   }
-  return { viewer: toViewer(row), sessionHash: tokenHash };
+  return { viewer: toViewer(row), sessionHash: tokenHash, stateVersion: Number(row.state_version) };
 }
 
 export function toViewer(row: { id: number; username: string; fullname: string; email: string | null; role: string; avatar_url: string | null }): Viewer {

@@ -133,6 +133,8 @@ export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId:
       return id;
     },
     () => true,
+    // A card shows a paper's comment count, on its own row: kept cards see it (papers/components.tsx).
+    { papersOnly: true },
   );
   return (await commentById(db, id))!;
 }
@@ -150,6 +152,8 @@ export async function editComment(db: Kysely<Database>, viewer: Viewer, id: numb
       await updateCommentBody(trx, id, text, html, new Date().toISOString());
     },
     () => true,
+    // A card shows a paper's comment count, on its own row: kept cards see it (papers/components.tsx).
+    { papersOnly: true },
   );
   return (await commentById(db, id))!;
 }
@@ -171,6 +175,8 @@ export async function deleteComment(db: Kysely<Database>, viewer: Viewer, id: nu
       return comment;
     },
     () => true,
+    // A card shows a paper's comment count, on its own row: kept cards see it (papers/components.tsx).
+    { papersOnly: true },
   );
 }
 

@@ -11,14 +11,44 @@ export async function contentVersion(db: Kysely<Database>): Promise<number> {
   return Number(row?.value ?? 0);
 }
 
-/** Marks the content as changed; call inside the transaction that changed it. */
-export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Database>): Promise<void> {
+/**
+ * Marks the content as changed; call inside the transaction that changed it. `papersOnly`: the
+ * write changed nothing a card shows but columns of the papers' own rows (votes, comment counts),
+ * which kept cards compare themselves; any other write also bumps `cards_version`, which drops
+ * every kept card (papers/components.tsx).
+ */
+export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Database>, opts: { papersOnly?: boolean } = {}): Promise<void> {
   markContentChanged();
   await trx
     .updateTable('site_state')
     .set({ value: sql<number>`value + 1` })
-    .where('key', '=', 'content_version')
+    .where('key', 'in', opts.papersOnly ? ['content_version'] : ['content_version', 'cards_version'])
     .execute();
+}
+
+/** The version every kept card was rendered at; see bumpContentVersion. */
+export async function cardsVersion(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('site_state').select('value').where('key', '=', 'cards_version').executeTakeFirst();
+  return Number(row?.value ?? 0);
+}
+
+/**
+ * Marks a reader's own state (saves, hides, follows, votes) as changed: their pages' ETags and
+ * the state kept for them name it, and no one else's page changes. Call inside the write's
+ * transaction; this process forgets kept reader state when the request ends (app.ts).
+ */
+export async function bumpReaderVersion(trx: Transaction<Database> | Kysely<Database>, userId: number): Promise<void> {
+  await trx
+    .updateTable('users')
+    .set({ state_version: sql<number>`state_version + 1` })
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** A reader's version (bumpReaderVersion); 0 for an unknown user. */
+export async function readerVersion(db: Kysely<Database>, userId: number): Promise<number> {
+  const row = await db.selectFrom('users').select('state_version').where('id', '=', userId).executeTakeFirst();
+  return Number(row?.state_version ?? 0);
 }
 
 /**
@@ -45,11 +75,12 @@ export async function writeContent<T>(
   db: Kysely<Database>,
   work: (trx: Transaction<Database>) => Promise<T>,
   changed: (result: T) => boolean,
+  opts: { papersOnly?: boolean } = {},
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
     await lockContent(trx);
     const result = await work(trx);
-    if (changed(result)) await bumpContentVersion(trx);
+    if (changed(result)) await bumpContentVersion(trx, opts);
     return result;
   });
 }

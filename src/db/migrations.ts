@@ -679,6 +679,17 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('papers_uncategorised').on('papers').column('published_at').where(sql.ref('primary_category'), 'is', null).execute();
       },
     },
+
+    // Issue 16: a reader's own saves, hides, follows and votes bumped the content version and so
+    // dropped every cached page; they now bump only their reader's version. Kept cards are
+    // checked against their paper's row and against cards_version, which every content write
+    // bumps but votes and comments (they change only the paper's own row).
+    '019_reader_versions': {
+      async up(db) {
+        await db.schema.alterTable('users').addColumn('state_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.insertInto('site_state').values({ key: 'cards_version', value: 0 }).execute();
+      },
+    },
   };
 }
 

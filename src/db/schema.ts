@@ -365,6 +365,8 @@ export interface UserTable {
   role: Generated<string>;
   banned_at: string | null;
   bio: string | null;
+  /** Bumped by the user's own saves, hides, follows and votes: their pages' state and ETags (db/content-version.ts). */
+  state_version: Generated<number>;
 }
 
 /**

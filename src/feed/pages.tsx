@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
-import { PaperList, previewImage } from '../papers/components.tsx';
+import { CardList, listingCards, PaperList, previewImage } from '../papers/components.tsx';
 import { NumberedPager } from '../ui/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
@@ -15,8 +15,9 @@ import {
   type Period,
 } from '../core/periods.ts';
 import { viewerPaperState } from '../library/viewer.ts';
-import { countListings, latestDay, listings, neighbourDays, trendingListings } from './queries.ts';
-import { type ListingView } from '../papers/read-model.ts';
+import { countListings, latestDay, listingSummaries, neighbourDays, trendingListings } from './queries.ts';
+import { cardsVersion } from '../db/content-version.ts';
+import { htmlPage } from '../http/respond.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
@@ -100,14 +101,18 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const db = c.var.db.kysely;
   const page = period.kind === 'day' ? 0 : pageNumber(c);
   const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
-  const [views, around, total] = await Promise.all([
-    listings(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
+  const [rows, around, counted, version] = await Promise.all([
+    listingSummaries(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
     neighbourDays(db, period.first, period.last),
-    countListings(db, period.first, period.last),
+    // A day's papers are all on its page (up to DAY_LIMIT): their count needs no query.
+    period.kind === 'day' ? undefined : countListings(db, period.first, period.last),
+    cardsVersion(db),
   ]);
+  const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const shown = period.kind === 'day' ? views : views.slice(0, PAGE_SIZE);
-  const votes = await viewerPaperState(c, shown.map((v) => v.paper.id));
+  const shownRows = period.kind === 'day' ? rows : rows.slice(0, PAGE_SIZE);
+  const votes = await viewerPaperState(c, shownRows.map((r) => r.p_id));
+  const shown = await listingCards(db, shownRows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';
   const feeds = period.kind === 'day' ? DAILY_FEED : period.kind === 'week' ? WEEKLY_FEED : undefined;
@@ -119,8 +124,9 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
         : period.kind === 'week'
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
-  return c.html(
-    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: previewImage(shown[0]) }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
+  return htmlPage(
+    c,
+    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -150,7 +156,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
             {plural(total, 'paper')}, ranked by upvotes
             {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
           </p>
-          <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />
+          <CardList cards={shown} votes={votes} />
           {period.kind !== 'day' && (
             <NumberedPager page={page} pages={pages} href={(p) => (p === 0 ? link(period.first)! : `${link(period.first)!}?p=${p}`)} />
           )}
@@ -224,4 +230,3 @@ function EmptySite({ chrome }: { chrome: Chrome }) {
   );
 }
 
-export type { ListingView };

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { handleIs } from '../auth/users.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
-import { hydrate, listingColumns, paperColumns, splitRow, type ListingView } from '../papers/read-model.ts';
+import { cardColumns, hydrate, listingColumns, paperColumns, splitRow, type ListingSummary, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
@@ -21,11 +21,19 @@ export interface ListingQuery {
 
 /** Listings in a span of days, ranked, with their papers, authors, organizations and submitters. */
 export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
+  const rows = await rankedListings(db, q).select(listingColumns).select(paperColumns).execute();
+  return hydrate(db, rows.map(splitRow));
+}
+
+/** Listings in a span of days, ranked, with their papers but the long texts: what a list page checks its kept cards against. */
+export async function listingSummaries(db: Q, q: ListingQuery): Promise<ListingSummary[]> {
+  return rankedListings(db, q).select(listingColumns).select(cardColumns).execute();
+}
+
+function rankedListings(db: Q, q: ListingQuery) {
   let query = db
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .select(listingColumns)
-    .select(paperColumns)
     .where('l.hidden_at', 'is', null)
     .where('p.hidden_at', 'is', null);
   if (q.first) query = query.where('l.day', '>=', q.first);
@@ -45,8 +53,7 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
       : q.sort === 'trending'
         ? query.orderBy('p.trending_score', 'desc')
         : query.orderBy('l.submitted_at', 'desc');
-  const rows = await query.orderBy('l.id', 'desc').limit(q.limit).offset(q.offset).execute();
-  return hydrate(db, rows.map(splitRow));
+  return query.orderBy('l.id', 'desc').limit(q.limit).offset(q.offset);
 }
 
 /** How many listings a span of days holds. */

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { DomainError } from '../core/errors.ts';
-import { bumpContentVersion } from '../db/content-version.ts';
+import { bumpReaderVersion } from '../db/content-version.ts';
 import { followKey } from '../http/reader-template.ts';
 import { MAX_FOLLOWS, type FollowKind, type FollowTarget } from './targets.ts';
 
@@ -30,8 +30,8 @@ export async function isFollowing(db: Q | Transaction<Database>, userId: number,
 }
 
 /**
- * Follows or unfollows; repeating either changes nothing. Bumps the content version, as a vote
- * does: pages filled for this reader on any instance must show the new state.
+ * Follows or unfollows; repeating either changes nothing. Bumps the reader's version: their
+ * pages on any instance show the new state, and no one else's page changes.
  */
 export async function setFollowing(db: Q, userId: number, t: FollowTarget, following: boolean): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -46,6 +46,6 @@ export async function setFollowing(db: Q, userId: number, t: FollowTarget, follo
     } else {
       await trx.deleteFrom('follows').where('user_id', '=', userId).where('kind', '=', t.kind).where('target', '=', t.target).execute();
     }
-    await bumpContentVersion(trx);
+    await bumpReaderVersion(trx, userId);
   });
 }

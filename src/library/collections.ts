@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { bumpContentVersion } from '../db/content-version.ts';
+import { bumpContentVersion, bumpReaderVersion } from '../db/content-version.ts';
 import { DomainError } from '../core/errors.ts';
 import { userByHandle } from '../auth/users.ts';
 import { renderComment } from '../comments/markdown.ts';
@@ -76,7 +76,9 @@ export async function createCollection(db: Q, ownerId: number, input: Collection
   checkInput(input);
   const id = await db.transaction().execute(async (trx) => {
     if ((await q.countCollections(trx, ownerId)) >= MAX_COLLECTIONS) throw new DomainError('conflict', `a reader may have at most ${MAX_COLLECTIONS} collections`);
-    return insertCollection(trx, ownerId, { ...input, title: input.title.trim() }, false);
+    const id = await insertCollection(trx, ownerId, { ...input, title: input.title.trim() }, false);
+    await collectionChanged(trx, ownerId, !input.private);
+    return id;
   });
   return (await q.collectionById(db, id))!;
 }
@@ -109,7 +111,7 @@ export async function updateCollection(db: Q, collection: q.Collection, input: P
       ...(input.private !== undefined ? { private: input.private ? 1 : 0 } : {}),
       updated_at: new Date().toISOString(),
     });
-    await bumpContentVersion(trx);
+    await collectionChanged(trx, collection.owner_id, !collection.private || input.private === false);
   });
   return (await q.collectionById(db, collection.id))!;
 }
@@ -117,7 +119,7 @@ export async function updateCollection(db: Q, collection: q.Collection, input: P
 export async function deleteCollection(db: Q, collection: q.Collection): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await q.deleteCollection(trx, collection.id);
-    await bumpContentVersion(trx);
+    await collectionChanged(trx, collection.owner_id, !collection.private);
   });
 }
 
@@ -157,7 +159,17 @@ async function appendItem(trx: T, collectionId: number, paperId: string, note: {
 
 async function touch(trx: T, collectionId: number): Promise<void> {
   await q.updateCollection(trx, collectionId, { updated_at: new Date().toISOString() });
-  await bumpContentVersion(trx);
+  const collection = (await q.collectionById(trx, collectionId))!;
+  await collectionChanged(trx, collection.owner_id, !collection.private);
+}
+
+/**
+ * A collection changed: its owner's state (save buttons) always; everyone's pages only when it
+ * is public (the API lists public collections), and no card shows a collection.
+ */
+async function collectionChanged(trx: T, ownerId: number, isPublic: boolean): Promise<void> {
+  await bumpReaderVersion(trx, ownerId);
+  if (isPublic) await bumpContentVersion(trx, { papersOnly: true });
 }
 
 /** Changes an item's note, or moves it to `position` (0 first), the others closing up around it. */
@@ -204,7 +216,8 @@ export async function savePaper(db: Q, userId: number, paperId: string): Promise
 /** Un-saving: the paper leaves every collection of the reader's, since "saved" means in any of them. */
 export async function unsavePaper(db: Q, userId: number, paperId: string): Promise<{ saved: false }> {
   await db.transaction().execute(async (trx) => {
-    if ((await q.removeFromAllCollections(trx, userId, paperId)) > 0) await bumpContentVersion(trx);
+    const anyPublic = await q.inPublicCollection(trx, userId, paperId);
+    if ((await q.removeFromAllCollections(trx, userId, paperId)) > 0) await collectionChanged(trx, userId, anyPublic);
   });
   return { saved: false };
 }
@@ -216,7 +229,7 @@ export async function hidePaper(db: Q, userId: number, paperId: string, reason: 
   await db.transaction().execute(async (trx) => {
     await visiblePaper(trx, paperId);
     await q.setHidden(trx, userId, paperId, new Date().toISOString(), reason);
-    await bumpContentVersion(trx);
+    await bumpReaderVersion(trx, userId);
   });
   return { hidden: true, reason };
 }
@@ -224,7 +237,7 @@ export async function hidePaper(db: Q, userId: number, paperId: string, reason: 
 export async function unhidePaper(db: Q, userId: number, paperId: string): Promise<{ hidden: false }> {
   await db.transaction().execute(async (trx) => {
     await q.setHidden(trx, userId, paperId, null, null);
-    await bumpContentVersion(trx);
+    await bumpReaderVersion(trx, userId);
   });
   return { hidden: false };
 }

@@ -197,6 +197,19 @@ export async function deleteItem(db: Q, collectionId: number, itemId: number): P
 }
 
 /** Takes the paper out of every collection of the reader's; how many it left. */
+/** Whether any of the reader's public collections holds the paper. */
+export async function inPublicCollection(db: Q, userId: number, paperId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('collection_items as i')
+    .innerJoin('collections as c', 'c.id', 'i.collection_id')
+    .select('i.paper_id')
+    .where('c.owner_id', '=', userId)
+    .where('c.private', '=', 0)
+    .where('i.paper_id', '=', paperId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function removeFromAllCollections(db: Q, userId: number, paperId: string): Promise<number> {
   const result = await db
     .deleteFrom('collection_items')

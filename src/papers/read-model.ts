@@ -75,12 +75,15 @@ export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<strin
 /** A listing's columns but its source record, which only the API needs (see withSourceRecords). */
 export const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
 
-/** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
-export const paperColumns = [
+/**
+ * Papers' columns under a prefix, but the long texts (which only imports write, and they set
+ * modified_at when they do) and the trending score (no card shows it; the sweep rewrites it):
+ * what a list page reads to find which kept cards still hold (papers/components.tsx).
+ */
+export const cardColumns = [
   'p.id as p_id',
   'p.version as p_version',
   'p.title as p_title',
-  'p.abstract as p_abstract',
   'p.primary_category as p_primary_category',
   'p.published_at as p_published_at',
   'p.updated_at as p_updated_at',
@@ -99,13 +102,37 @@ export const paperColumns = [
   'p.comments_source as p_comments_source',
   'p.comments as p_comments',
   'p.discussion_id as p_discussion_id',
-  'p.ai_summary as p_ai_summary',
   'p.ai_keywords as p_ai_keywords',
   'p.thumbnail_url as p_thumbnail_url',
-  'p.trending_score as p_trending_score',
   'p.created_at as p_created_at',
   'p.modified_at as p_modified_at',
 ] as const;
+
+/** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
+export const paperColumns = ['p.abstract as p_abstract', 'p.ai_summary as p_ai_summary', 'p.trending_score as p_trending_score', ...cardColumns] as const;
+
+/**
+ * A listing and its paper's short columns (listingColumns, cardColumns) as the database returns
+ * them: what a kept card is checked against, split only for the cards not kept.
+ */
+export type ListingSummary = Record<string, unknown> & { p_id: string };
+
+/**
+ * Full views of listings already read as summaries: the papers' long texts, then the usual
+ * hydration (authors, organizations, submitters, images). For the cards not kept.
+ */
+export async function viewsOfSummaries(db: Q, rows: ListingSummary[]): Promise<ListingView[]> {
+  if (rows.length === 0) return [];
+  const texts = await db.selectFrom('papers').select(['id', 'abstract', 'ai_summary', 'trending_score']).where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute();
+  const byId = new Map(texts.map((t) => [t.id, t]));
+  return hydrate(
+    db,
+    rows.map((row) => {
+      const t = byId.get(row.p_id);
+      return splitRow({ ...row, p_abstract: t?.abstract ?? '', p_ai_summary: t?.ai_summary ?? null, p_trending_score: t?.trending_score ?? 0 });
+    }),
+  );
+}
 
 export function splitRow(row: Record<string, unknown>): { listing: DailyListing; paper: Paper } {
   const listing: Record<string, unknown> = { source_record: null };

@@ -1,4 +1,4 @@
-import { writeContent } from '../db/content-version.ts';
+import { bumpReaderVersion, writeContent } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 import { DomainError } from '../core/errors.ts';
 import { removedPaper } from '../audit/audit.ts';
@@ -47,12 +47,15 @@ export function castVotes(db: Db, votes: Vote[], now = new Date()): Promise<Vote
       await addUpvotes(trx, net.filter((w) => w.up), now.toISOString());
       await removeUpvotes(trx, net.filter((w) => !w.up));
       const counts = await recountUpvotes(trx, changed);
+      for (const userId of new Set(net.map((w) => w.userId))) await bumpReaderVersion(trx, userId);
       const outcomes = states.map((s): VoteOutcome =>
         s.kind === 'ok' ? { kind: 'ok', upvoted: s.upvoted, upvotes: counts.get(s.paperId) ?? papers.get(s.paperId)!.upvotes } : s,
       );
       return { outcomes, changed: changed.size > 0 };
     },
     (result) => result.changed,
+    // Everyone sees the new count, on the paper's own row (kept cards compare it); the voter's own state is their reader version.
+    { papersOnly: true },
   ).then((result) => result.outcomes);
 }
 

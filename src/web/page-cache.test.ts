@@ -10,6 +10,8 @@ import { importHfItems } from '../ingest/hf-import.ts';
 import { postComment } from '../comments/comments.ts';
 import { castVote } from '../votes/votes.ts';
 import { hidePaper, savePaper } from '../library/collections.ts';
+import { cachedResponses } from '../core/metrics.ts';
+import { saveProfile } from '../accounts/settings.ts';
 
 const DAY = '2026-11-18';
 const IDS = ['2611.00101', '2611.00102', '2611.00103'];
@@ -172,6 +174,79 @@ describe('page cache: shared pages, personal state', () => {
     const res = await other.request(`/papers/${IDS[2]}/comments`, { method: 'POST', headers: formHeaders(ada), body: `_csrf=${ada.csrf}&comment=A+comment+from+elsewhere` });
     expect(res.status).toBe(303);
     await expect.poll(async () => (await app.request(path)).text()).toContain('A comment from elsewhere');
+  });
+
+  it('keeps other readers’ and anonymous pages cached through a reader’s save, hide and follow, which show on that reader’s next view', async () => {
+    const cy = await signedInUser(db);
+    const day = `/papers/date/${DAY}`;
+    const author = '/authors/Ada%20Lovelace';
+    const etags = async () => {
+      const out: Record<string, string | null> = {};
+      for (const [who, cookie] of [['anonymous', undefined], ['bob', bob.cookie]] as const) {
+        for (const path of [day, author]) out[`${who} ${path}`] = (await app.request(path, { headers: cookie ? { Cookie: cookie } : {} })).headers.get('etag');
+      }
+      return out;
+    };
+    const cached = async () => (await cachedResponses.get()).values[0]?.value ?? 0;
+    const before = await etags();
+    const form = (path: string, body: Record<string, string>) =>
+      app.request(path, { method: 'POST', headers: { ...formHeaders(cy), Referer: `http://localhost${day}` }, body: new URLSearchParams({ _csrf: cy.csrf, ...body }) });
+    for (const write of [() => form(`/papers/${IDS[1]}/save`, { action: 'save' }), () => form(`/papers/${IDS[2]}/hide`, { action: 'hide' }), () => form('/follows', { kind: 'author', target: 'Ada Lovelace' })]) {
+      expect((await write()).status).toBe(303);
+      const hits = await cached();
+      // Both day pages (anonymous, and bob's from the readers' template) are answered from the cache, with unchanged tags.
+      for (const cookie of [undefined, bob.cookie]) expect((await app.request(day, { headers: cookie ? { Cookie: cookie } : {} })).status).toBe(200);
+      expect(await cached()).toBe(hits + 2);
+      expect(await etags()).toEqual(before);
+    }
+    const mine = (await view(day, cy)).html;
+    expect(savedOn(mine)).toEqual([IDS[1]]);
+    expect(cardsOn(mine)).toEqual([IDS[0], IDS[1]]);
+    expect((await view(author, cy)).html).toContain('follow-button following');
+    expect((await view(author, bob)).html).not.toContain('follow-button following');
+    expect(savedOn((await view(day, bob)).html)).toEqual([]);
+    expect(cardsOn((await view(day, bob)).html)).toEqual([IDS[1], IDS[2]]);
+    const anonymous = (await view(day, null)).html;
+    expect(IDS.filter((id) => anonymous.includes(`<a href="/papers/${id}">`))).toEqual(IDS);
+  });
+
+  it('shows a change a card shows but its paper’s row does not (a submitter’s new name) on the lists at once', async () => {
+    const day = `/papers/date/${DAY}`;
+    await db.kysely.updateTable('daily_listings').set({ submitter_id: ada.id, imported_submitter_id: null }).where('paper_id', '=', IDS[1]!).execute();
+    await saveProfile(db.kysely, ada.id, { fullname: 'Ada Before', bio: '' });
+    for (const user of [null, bob]) expect((await view(day, user)).html).toContain('Submitted by Ada Before');
+    await saveProfile(db.kysely, ada.id, { fullname: 'Ada After', bio: '' });
+    for (const user of [null, bob]) {
+      const { html } = await view(day, user);
+      expect(html).toContain('Submitted by Ada After');
+      expect(html).not.toContain('Ada Before');
+    }
+  });
+
+  it('shows a vote on the voter’s next view at once and its count to every other reader, and a comment’s count on the lists', async () => {
+    const dee = await signedInUser(db);
+    const day = `/papers/date/${DAY}`;
+    // Signed in, the upvote form carries the count; anonymous, the sign-in button's title.
+    const count = (html: string, id: string) => Number((new RegExp(`"/papers/${id.replace('.', '\\.')}(?:/upvote" data-vote="" data-count="|"/><button type="submit" class="upvote-button" title=")(\\d+)`).exec(html) ?? [])[1]);
+    const comments = (html: string, id: string) => Number(new RegExp(`/papers/${id.replace('.', '\\.')}#discussion"[^>]*>[^]*?</svg> (\\d+)<`).exec(html)?.[1]);
+    const anonymousTag = (await app.request(day)).headers.get('etag');
+    const was = count((await view(day, null)).html, IDS[0]!);
+    expect(votedOn((await view(day, dee)).html)).toEqual([]);
+    const res = await app.request(`/papers/${IDS[0]}/upvote`, { method: 'POST', headers: { ...formHeaders(dee), Referer: `http://localhost${day}` }, body: `_csrf=${dee.csrf}&action=up` });
+    expect(res.status).toBe(303);
+    const mine = (await view(day, dee)).html;
+    expect(votedOn(mine)).toEqual([IDS[0]]);
+    expect(count(mine, IDS[0]!)).toBe(was + 1);
+    // bob hid this paper (beforeAll): his lists leave it out.
+    for (const user of [null, ada]) expect(count((await view(day, user)).html, IDS[0]!), `${user?.username ?? 'anonymous'}`).toBe(was + 1);
+    expect((await app.request(day)).headers.get('etag')).not.toBe(anonymousTag);
+    // Another voter's own state is untouched: ada still upvoted only hers.
+    expect(votedOn((await view(day, ada)).html)).toEqual([IDS[0]]);
+
+    const before = comments((await view(day, null)).html, IDS[1]!);
+    const posted = await app.request(`/papers/${IDS[1]}/comments`, { method: 'POST', headers: formHeaders(dee), body: `_csrf=${dee.csrf}&comment=Counted` });
+    expect(posted.status).toBe(303);
+    for (const user of [null, bob]) expect(comments((await view(day, user)).html, IDS[1]!)).toBe(before + 1);
   });
 });
 

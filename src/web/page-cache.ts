@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
-import { currentContentVersion } from '../db/content-version.ts';
+import { currentContentVersion, readerVersion } from '../db/content-version.ts';
 import { SESSION_COOKIE, sessionViewer, type Viewer } from '../auth/sessions.ts';
 import { csrfToken, sessionCsrfToken } from '../http/authenticate.ts';
 import { votedPaperIds } from '../votes/queries.ts';
@@ -23,12 +23,12 @@ interface PaperStates {
 const NO_STATES: PaperStates = { voted: new Set(), saved: new Set(), hidden: new Set() };
 
 interface Kept<T> {
-  version: number;
+  version: string;
   value: Promise<T>;
 }
 
 /** A reader's entry of `map` at `version`, made by `make` when missing or stale; forgotten if its query fails. */
-function kept<K, T>(map: Map<K, Kept<T>>, key: K, version: number, make: () => Promise<T>): Promise<T> {
+function kept<K, T>(map: Map<K, Kept<T>>, key: K, version: string, make: () => Promise<T>): Promise<T> {
   let entry = map.get(key);
   if (!entry || entry.version !== version) {
     const fresh = { version, value: make() };
@@ -197,16 +197,16 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     const entry = entries.get(key);
     if (!entry || entry.version !== version || !('template' in entry)) return null;
     cachedResponses.inc();
-    const { etag, cacheHeaders } = readerTags(version, session.viewer, token, variant);
+    const { etag, cacheHeaders } = readerTags(version, session.stateVersion, session.viewer, token, variant);
     if (req.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers: { ...security, ...cacheHeaders } });
-    const state = await stateFor(entry.template, session.viewer, sessionCsrfToken(token), key, version);
+    const state = await stateFor(entry.template, session.viewer, sessionCsrfToken(token), key, `${version}:${session.stateVersion}`);
     return readerResponse(req, entry.template, state, entry.status, { ...entry.headers, ...cacheHeaders });
   };
 
-  /** The ETag of a reader's copy: the release, the content version (which their votes bump) and who they are in this session. */
-  const readerTags = (version: number, viewer: Viewer, sessionToken: string, variant: string) => {
+  /** The ETag of a reader's copy: the release, the content version, their own version (saves, hides, follows, votes) and who they are in this session. */
+  const readerTags = (version: number, stateVersion: number, viewer: Viewer, sessionToken: string, variant: string) => {
     const reader = createHash('sha256').update(`${sessionToken}\n${viewer.id}\n${viewer.role}\n${viewer.username}\n${viewer.email ?? ''}${variant}`).digest('base64url').slice(0, 16);
-    const etag = `W/"${buildId}-${version}-${reader}"`;
+    const etag = `W/"${buildId}-${version}-${stateVersion}-${reader}"`;
     return { etag, cacheHeaders: { ETag: etag, 'Cache-Control': 'private, no-cache', Vary: 'Accept-Encoding, Cookie' } };
   };
 
@@ -235,7 +235,10 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     // A handler that knows its answer is momentary (e.g. search while a service is down) says so.
     if (res.headers.get('Cache-Control')?.includes('no-store')) return;
     for (const [name, value] of Object.entries({ ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' })) res.headers.set(name, value);
-    const body = Buffer.from(await res.clone().arrayBuffer());
+    // Read once and answered from the same bytes: a clone tees the stream, which costs more.
+    const body = Buffer.from(await res.arrayBuffer());
+    c.res = undefined;
+    c.res = new Response(bytes(body), { status: res.status, headers: res.headers });
     if (body.byteLength > MAX_BODY_BYTES || !security) return;
     fillAnonymous(url, version, etag, res, body);
   };
@@ -246,9 +249,9 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
    * too, since the page carries their token; their votes are in the content version.
    */
   const personalPage = async (c: Context<AppEnv>, next: () => Promise<void>, viewer: Viewer, sessionToken: string) => {
-    const version = await currentContentVersion(db.kysely);
+    const [version, stateVersion] = await Promise.all([currentContentVersion(db.kysely), readerVersion(db.kysely, viewer.id)]);
     const variant = pageVariant(c.req.header('Cookie'));
-    const { etag, cacheHeaders } = readerTags(version, viewer, sessionToken, variant);
+    const { etag, cacheHeaders } = readerTags(version, stateVersion, viewer, sessionToken, variant);
     if (c.req.header('If-None-Match') === etag) return c.body(null, 304, cacheHeaders);
     const key = `${viewer.role}\n${c.req.url}${variant}`;
     let entry = entries.get(key);
@@ -285,7 +288,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
       entries.delete(key);
       entries.set(key, entry);
     }
-    const state = await readerState(c, entry.template, viewer);
+    const state = await stateFor(entry.template, viewer, csrfToken(c), key, `${version}:${stateVersion}`);
     c.res = undefined;
     c.res = await readerResponse(c.req.raw, entry.template, state, entry.status, { ...entry.headers, ...cacheHeaders });
   };
@@ -310,8 +313,8 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
 
   /**
    * Which of a template's papers each reader upvoted, saved and hid, and what they follow, kept
-   * until the content version changes (their own votes, saves, hides and follows bump it): a
-   * reader reading the same page again costs no query.
+   * until the content version or their own version (their votes, saves, hides and follows bump
+   * it) changes: a reader reading the same page again costs no query.
    */
   const readerSets = new Map<string, Kept<PaperStates>>();
   const followSets = new Map<number, Kept<Set<string>>>();
@@ -319,17 +322,17 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     const [voted, library] = await Promise.all([votedPaperIds(db.kysely, userId, template.paperIds), libraryStateAmong(db.kysely, userId, template.libraryPaperIds)]);
     return { voted, ...library };
   };
-  const stateFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: number): Promise<ReaderState> => {
+  const stateFor = async (template: ReaderTemplate, viewer: Viewer, csrf: string, key?: string, version?: string): Promise<ReaderState> => {
     if (!template.personal) return { viewer, csrf: '', ...NO_STATES };
     const [states, follows] = await Promise.all([statesFor(template, viewer, key, version), template.follows ? followsFor(viewer, version) : undefined]);
     return { viewer, csrf, ...states, follows };
   };
-  const statesFor = (template: ReaderTemplate, viewer: Viewer, key?: string, version?: number): Promise<PaperStates> => {
+  const statesFor = (template: ReaderTemplate, viewer: Viewer, key?: string, version?: string): Promise<PaperStates> => {
     if (template.paperIds.length === 0 && template.libraryPaperIds.length === 0) return Promise.resolve(NO_STATES);
     if (key === undefined || version === undefined) return statesOf(template, viewer.id);
     return kept(readerSets, `${viewer.id}\n${key}`, version, () => statesOf(template, viewer.id));
   };
-  const followsFor = (viewer: Viewer, version?: number): Promise<Set<string>> => {
+  const followsFor = (viewer: Viewer, version?: string): Promise<Set<string>> => {
     if (version === undefined) return followKeysOf(db.kysely, viewer.id);
     return kept(followSets, viewer.id, version, () => followKeysOf(db.kysely, viewer.id));
   };
@@ -339,7 +342,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
    * for it each time. Writes go through the chain, which reads it afresh; any write in this
    * process forgets them all (a sign-out, a ban), another process's shows within the TTL.
    */
-  const sessions = new Map<string, { at: number; session: Promise<{ viewer: Viewer } | null> }>();
+  const sessions = new Map<string, { at: number; session: Promise<{ viewer: Viewer; stateVersion: number } | null> }>();
   const recentSession = (token: string) => {
     const now = performance.now();
     let kept = sessions.get(token);
