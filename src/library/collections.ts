@@ -229,12 +229,30 @@ export async function unhidePaper(db: Q, userId: number, paperId: string): Promi
   return { hidden: false };
 }
 
+/** Marks the paper read (or not): its cards show it, and it leaves the daily lists of readers who chose so. */
 export async function markRead(db: Q, userId: number, paperId: string, read: boolean): Promise<{ read: boolean }> {
   await db.transaction().execute(async (trx) => {
     if (read) await visiblePaper(trx, paperId);
     await q.setRead(trx, userId, paperId, read ? new Date().toISOString() : null);
+    // Cached pages show the read mark, like a save.
+    await bumpContentVersion(trx);
   });
   return { read };
+}
+
+/** Whether the reader's daily, weekly, monthly and trending lists leave out what they marked read. */
+export async function setHideRead(db: Q, userId: number, hideRead: boolean): Promise<{ hideRead: boolean }> {
+  await db.transaction().execute(async (trx) => {
+    await q.setHideRead(trx, userId, hideRead);
+    await bumpContentVersion(trx);
+  });
+  return { hideRead };
+}
+
+/** The reader's default collection (the save button's), made now if they have none: where a first import goes. */
+export async function defaultCollection(db: Q, userId: number): Promise<q.Collection> {
+  const id = await db.transaction().execute((trx) => defaultCollectionId(trx, userId));
+  return (await q.collectionById(db, id))!;
 }
 
 /** The owner's collections as `viewerId` may see them (their own private ones only to themselves). */

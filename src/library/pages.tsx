@@ -178,27 +178,28 @@ function exportResponse(c: C, format: ExportFormat, name: string, views: PaperVi
   });
 }
 
-const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: z.string().regex(/^\d{1,10}$/).optional() });
+const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: z.string().regex(/^\d{1,10}$/).optional(), unread: z.enum(['1']).optional() });
 
 /** `/library` (and `/library.bib` etc.): everything the reader saved, searchable and filterable; their collections; hidden papers with undo. */
 export async function showLibrary(c: C) {
   const viewer = needViewer(c, 'read');
   const db = c.var.db.kysely;
-  const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined });
-  if (!parsed.success) throw new RequestError(400, 'expected q= (words) and collection= (a collection id)');
+  const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined, unread: c.req.query('unread') || undefined });
+  if (!parsed.success) throw new RequestError(400, 'expected q= (words), collection= (a collection id) and unread=1');
+  const unread = parsed.data.unread === '1';
   const words = parsed.data.q.split(/\s+/).filter(Boolean).slice(0, 8);
   const collections = await q.collectionsOfOwner(db, viewer.id, true);
   const collectionId = parsed.data.collection ? Number(parsed.data.collection) : null;
   if (collectionId !== null && !collections.some((x) => x.id === collectionId)) throw new RequestError(404, 'no such collection in your library');
-  const items = await q.libraryItems(db, viewer.id, { words, collectionId, limit: LIBRARY_PAGE });
+  const items = await q.libraryItems(db, viewer.id, { words, collectionId, unread, limit: LIBRARY_PAGE });
   const views = await paperViews(db, items.map((i) => i.paper_id));
   const format = /\.(bib|ris|csv|json)$/.exec(c.req.path)?.[1] as ExportFormat | undefined;
   if (format) return exportResponse(c, format, `${viewer.username}-library`, views, items.map((i) => ({ ...i, note: null })), true);
-  const hidden = await q.hiddenMarks(db, viewer.id);
+  const [hidden, hideRead] = await Promise.all([q.hiddenMarks(db, viewer.id), q.hidesRead(db, viewer.id)]);
   const hiddenViews = await paperViews(db, hidden.slice(0, LIBRARY_PAGE).map((h) => h.paper_id));
   const votes = await viewerPaperState(c, [...views, ...hiddenViews].map((v) => v.paper.id));
   const csrf = csrfToken(c);
-  const exportQuery = new URLSearchParams({ ...(parsed.data.q ? { q: parsed.data.q } : {}), ...(collectionId ? { collection: String(collectionId) } : {}) }).toString();
+  const exportQuery = new URLSearchParams({ ...(parsed.data.q ? { q: parsed.data.q } : {}), ...(collectionId ? { collection: String(collectionId) } : {}), ...(unread ? { unread: '1' } : {}) }).toString();
   c.header('Cache-Control', 'private, no-store');
   return c.html(
     <Layout chrome={chromeOf(c)} title="Your library">
@@ -218,6 +219,9 @@ export async function showLibrary(c: C) {
             ))}
           </select>
         </label>
+        <label>
+          <input type="checkbox" name="unread" value="1" checked={unread} /> Unread only
+        </label>
         <button type="submit">Filter</button>
       </form>
       <p class="meta small">
@@ -229,7 +233,21 @@ export async function showLibrary(c: C) {
           </>
         ))}
       </p>
-      {views.length === 0 ? <p class="empty-note muted">{words.length || collectionId ? 'Nothing saved matches.' : 'Nothing saved yet: press Save on any paper.'}</p> : <PaperList views={views as never} votes={{ ...votes!, hidden: new Set() }} />}
+      {views.length === 0 ? (
+        <p class="empty-note muted">{words.length || collectionId || unread ? 'Nothing saved matches.' : 'Nothing saved yet: press Save on any paper, or import a BibTeX, RIS or Zotero file below.'}</p>
+      ) : (
+        <PaperList views={views as never} votes={{ ...votes!, hidden: new Set() }} />
+      )}
+      <section aria-labelledby="reading-h">
+        <h2 id="reading-h">Reading</h2>
+        <form method="post" action="/library/settings" class="stack">
+          <CsrfField token={csrf} />
+          <label>
+            <input type="checkbox" name="hide_read" value="1" checked={hideRead} /> Leave papers I marked read out of the daily, weekly, monthly and trending lists
+          </label>
+          <button type="submit">Save</button>
+        </form>
+      </section>
       <section aria-labelledby="collections-h">
         <h2 id="collections-h">Your collections</h2>
         <CollectionList collections={collections} />
@@ -246,6 +264,7 @@ export async function showLibrary(c: C) {
           </label>
           <button type="submit">Create</button>
         </form>
+        <LibraryImport csrf={csrf} />
       </section>
       <section aria-labelledby="hidden-h">
         <h2 id="hidden-h">Hidden papers</h2>
@@ -342,10 +361,8 @@ export async function deleteItemForm(c: C) {
   return c.redirect(collectionPath(collection), 303);
 }
 
-/** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
-export async function importForm(c: C) {
-  const collection = await ownForm(c);
-  await enforceLimit(c, 'libraryImport');
+/** The text of an import form: its file, else what was pasted. */
+async function importText(c: C): Promise<string> {
   const body = await c.req.parseBody();
   const file = body.file;
   let text = typeof body.text === 'string' ? body.text : '';
@@ -355,8 +372,19 @@ export async function importForm(c: C) {
   }
   if (text.length > MAX_IMPORT_BYTES) throw new RequestError(413, `an import may be at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`);
   if (!text.trim()) throw new RequestError(400, 'choose a file or paste BibTeX, RIS or CSL JSON');
+  return text;
+}
+
+const runImport = (c: C, collection: q.Collection, text: string) => {
   const config = c.var.config;
-  const report = await importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  return importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+};
+
+/** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
+export async function importForm(c: C) {
+  const collection = await ownForm(c);
+  await enforceLimit(c, 'libraryImport');
+  const report = await runImport(c, collection, await importText(c));
   if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
   c.header('Cache-Control', 'private, no-store');
   return c.html(
@@ -368,6 +396,60 @@ export async function importForm(c: C) {
       </p>
     </Layout>,
   );
+}
+
+/**
+ * `POST /library/import`: a BibTeX, RIS or Zotero file into the reader's saved papers (their
+ * default collection, made if need be): how a reader with nothing yet starts for-you.
+ */
+export async function importIntoLibraryForm(c: C) {
+  const viewer = needViewer(c, 'write');
+  await enforceLimit(c, 'libraryImport');
+  const text = await importText(c);
+  const collection = await library.defaultCollection(c.var.db.kysely, viewer.id);
+  const report = await runImport(c, collection, text);
+  if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="Import into your library">
+      <h1>Import into your library</h1>
+      <ImportSummary report={report} />
+      <p>
+        {report.added.length > 0 && (
+          <>
+            <a href="/for-you">See what For you recommends from them</a> ·{' '}
+          </>
+        )}
+        <a href={collectionPath(collection)}>{collection.title}</a> · <a href="/library">Your library</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** The form that imports a file into the reader's saved papers (library and for-you's empty state). */
+export function LibraryImport({ csrf, heading = 'Import BibTeX, RIS or a Zotero export (CSL JSON) into your saved papers' }: { csrf: string; heading?: string }) {
+  return (
+    <form method="post" action="/library/import" enctype="multipart/form-data" class="stack library-import">
+      <CsrfField token={csrf} />
+      <label>
+        {heading} <input type="file" name="file" accept=".bib,.ris,.json,.txt" />
+      </label>
+      <label>
+        or paste it <textarea name="text" rows={3} />
+      </label>
+      <button type="submit">Import</button>
+    </form>
+  );
+}
+
+const settingsForm = z.object({ hide_read: z.enum(['1'], 'hide_read must be 1 or absent').optional() });
+
+/** `POST /library/settings`: whether read papers leave the reader's daily lists. */
+export async function librarySettingsForm(c: C) {
+  const form = await formBody(c, settingsForm);
+  const viewer = needViewer(c, 'write');
+  await library.setHideRead(c.var.db.kysely, viewer.id, form.hide_read === '1');
+  return c.redirect('/library', 303);
 }
 
 function ImportSummary({ report }: { report: ImportReport }) {
