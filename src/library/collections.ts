@@ -249,6 +249,26 @@ export async function setHideRead(db: Q, userId: number, hideRead: boolean): Pro
   return { hideRead };
 }
 
+/**
+ * The note of a paper in one of the reader's collections (their default one when none is
+ * named), saving the paper there first if it is not in it: the save button's "Note".
+ */
+export async function setNote(db: Q, userId: number, paperId: string, collectionId: number | null, note: string): Promise<q.Collection> {
+  const rendered = renderNote(note);
+  const id = await db.transaction().execute(async (trx) => {
+    await visiblePaper(trx, paperId);
+    const target = collectionId ?? (await defaultCollectionId(trx, userId));
+    const collection = await q.collectionById(trx, target);
+    if (!collection || collection.owner_id !== userId) throw new DomainError('not-found', 'no such collection in your library');
+    const item = (await q.itemsOf(trx, target)).find((i) => i.paper_id === paperId);
+    if (item) await q.updateItem(trx, item.id, rendered);
+    else await appendItem(trx, target, paperId, rendered);
+    await touch(trx, target);
+    return target;
+  });
+  return (await q.collectionById(db, id))!;
+}
+
 /** The reader's default collection (the save button's), made now if they have none: where a first import goes. */
 export async function defaultCollection(db: Q, userId: number): Promise<q.Collection> {
   const id = await db.transaction().execute((trx) => defaultCollectionId(trx, userId));

@@ -2,10 +2,11 @@ import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import { z } from 'zod';
 import type { AppEnv } from '../http/env.ts';
-import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { csrfToken, viewerOf, wantsJson } from '../http/authenticate.ts';
 import { needViewer } from '../http/guards.ts';
 import { formBody } from '../http/forms.ts';
-import { idParam } from '../http/params.ts';
+import { idParam, paperIdParam } from '../http/params.ts';
+import { refererPath } from '../http/redirects.ts';
 import { RequestError } from '../http/respond.ts';
 import { enforceLimit } from '../http/rate-limit.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
@@ -493,3 +494,84 @@ function ImportSummary({ report }: { report: ImportReport }) {
     </div>
   );
 }
+
+const noteQuery = z.object({ collection: z.string().regex(/^\d{1,10}$/, 'collection must be a collection id').optional() });
+const noteForm = z.object({ collection: z.string().regex(/^\d{1,10}$/, 'collection must be a collection id').optional(), note: z.string().max(library.MAX_NOTE, `a note has at most ${library.MAX_NOTE} characters`) });
+
+/**
+ * `/library/notes/{id}`: the note the reader keeps on a paper (Markdown and math), in one of their
+ * collections, reached from the save button of any card or the paper page; saving it saves the
+ * paper too. One reader's page: never cached (hence not under /papers).
+ */
+export async function showNoteForm(c: C) {
+  const viewer = needViewer(c, 'read');
+  const db = c.var.db.kysely;
+  const paperId = paperIdParam(c);
+  const parsed = noteQuery.safeParse({ collection: c.req.query('collection') || undefined });
+  if (!parsed.success) throw new RequestError(400, 'expected collection= (a collection id)');
+  const [view] = await paperViews(db, [paperId]);
+  if (!view || !(await q.paperIsVisible(db, paperId))) return c.notFound();
+  const [collections, items] = await Promise.all([q.collectionsOfOwner(db, viewer.id, true), q.itemsOfPaper(db, viewer.id, paperId)]);
+  const chosen = parsed.data.collection ? Number(parsed.data.collection) : (items[0]?.collection_id ?? collections.find((x) => x.is_default)?.id);
+  const note = items.find((i) => i.collection_id === chosen)?.note ?? '';
+  const back = safeBack(c.req.query('next')) ?? refererPath(c) ?? paperPath(paperId);
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={`Your note on ${view.paper.title}`}>
+      <h1>Your note</h1>
+      <p>
+        On <a href={paperPath(paperId)}>{view.paper.title}</a>
+        {items.length === 0 && <span class="muted"> · saving the note saves the paper</span>}
+      </p>
+      <form method="post" action={notePath(paperId)} class="stack note-form">
+        <CsrfField token={csrfToken(c)} />
+        <input type="hidden" name="next" value={back} />
+        {collections.length > 1 && (
+          <label>
+            In{' '}
+            <select name="collection">
+              {collections.map((x) => (
+                <option value={String(x.id)} selected={x.id === chosen}>
+                  {x.title}
+                  {items.some((i) => i.collection_id === x.id) ? '' : ' (not in it yet)'}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {collections.length === 1 && <input type="hidden" name="collection" value={String(collections[0]!.id)} />}
+        <label>
+          Note (Markdown and $math$)
+          <textarea name="note" rows={6} maxlength={library.MAX_NOTE}>
+            {note}
+          </textarea>
+        </label>
+        <button type="submit" class="button primary">
+          Save note
+        </button>
+      </form>
+      <p>
+        <a href={back}>Back</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** `POST /library/notes/{id}`: the note (empty clears it), the paper saved in that collection if it was not; back where the reader came from. */
+export async function saveNoteForm(c: C) {
+  const form = await formBody(c, noteForm.extend({ next: z.string().max(2000).optional() }));
+  const viewer = needViewer(c, 'write');
+  await enforceLimit(c, 'library');
+  const paperId = paperIdParam(c);
+  const collection = await library.setNote(c.var.db.kysely, viewer.id, paperId, form.collection ? Number(form.collection) : null, form.note);
+  if (wantsJson(c)) return c.json({ saved: true, collection: library.fullSlug(collection) });
+  return c.redirect(safeBack(form.next) ?? paperPath(paperId), 303);
+}
+
+/** A same-site path to go back to, never another site's. */
+function safeBack(next: string | undefined): string | undefined {
+  return next && /^\/(?![/\\])[^\s]*$/.test(next) ? next : undefined;
+}
+
+/** Where the reader's note on a paper is edited (the save button's "Note"). */
+export const notePath = (paperId: string) => `/library/notes/${paperId}`;

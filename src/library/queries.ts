@@ -347,3 +347,16 @@ export async function hiddenByReaders(db: Q, userIds: number[], paperIds: string
   }
   return byReader;
 }
+
+/** The reader's items of one paper: in which of their collections it is, with its note there. */
+export async function itemsOfPaper(db: Q, userId: number, paperId: string): Promise<{ collection_id: number; note: string | null }[]> {
+  return db
+    .selectFrom('collection_items as i')
+    .innerJoin('collections as c', 'c.id', 'i.collection_id')
+    .select(['i.collection_id', 'i.note'])
+    .where('c.owner_id', '=', userId)
+    .where('i.paper_id', '=', paperId)
+    .orderBy('c.is_default', 'desc')
+    .orderBy('c.id')
+    .execute();
+}

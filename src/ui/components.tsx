@@ -111,13 +111,19 @@ export function SaveButton({ paperId, votes, saved = votes?.saved?.has(paperId) 
     );
   }
   return (
-    <form class="save" method="post" action={`${paperPath(paperId)}/save`} data-save="">
+    <>
+      <form class="save" method="post" action={`${paperPath(paperId)}/save`} data-save="">
       <input type="hidden" name="_csrf" value={votes.csrf} />
       <input type="hidden" name="action" value={saved ? 'unsave' : 'save'} />
       <button type="submit" class="save-button" aria-pressed={saved ? 'true' : 'false'} title={saved ? 'Saved in your library · remove it' : 'Save to your library'}>
         <span aria-hidden="true">{saved ? '★' : '☆'}</span> <span class="save-label">{saved ? 'Saved' : 'Save'}</span>
       </button>
-    </form>
+      </form>
+      {/* The note lives in a collection: its page says which, and saves the paper if need be. */}
+      <a class="note-link" href={`/library/notes/${paperId}`} title={saved ? 'Your note on this paper' : 'Save it with a note'}>
+        <span aria-hidden="true">✎</span> Note
+      </a>
+    </>
   );
 }
 

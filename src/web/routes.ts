@@ -115,6 +115,8 @@ export function pageRoutes(): Hono<AppEnv> {
   for (const format of ['bib', 'ris', 'csv', 'json']) pages.get(`/library.${format}`, library.showLibrary);
   pages.post('/library/settings', library.librarySettingsForm);
   pages.post('/library/import', library.importIntoLibraryForm);
+  pages.get('/library/notes/:id{.+}', library.showNoteForm);
+  pages.post('/library/notes/:id{.+}', library.saveNoteForm);
   pages.post('/collections', library.createCollectionForm);
   pages.get('/collections/:owner/:slug', library.showCollection);
   pages.post('/collections/:owner/:slug/edit', library.editCollectionForm);

@@ -176,4 +176,31 @@ describe('the library in a browser', () => {
       });
     });
   }
+
+  for (const [device, options, js] of [
+    ['desktop, with JavaScript', DESKTOP, true],
+    ['phone, without JavaScript', PHONE, false],
+  ] as const) {
+    it(`adds a note from a card's save button, saving the paper, and back to the list (${device})`, async () => {
+      await asReader({ ...options, javaScriptEnabled: js }, async (page) => {
+        const day = `${base}/papers/date/${DAY}`;
+        const id = IDS[6]!;
+        await page.goto(day);
+        const note = page.locator(`a.note-link[href="/library/notes/${id}"]`);
+        expect((await note.innerText()).trim()).toBe('✎ Note');
+        await Promise.all([page.waitForURL(`${base}/library/notes/${id}`), note.click()]);
+        await page.fill('textarea[name=note]', 'Check the *bound* in $O(n \\log n)$');
+        await Promise.all([page.waitForURL(day, { waitUntil: 'load' }), page.click('form.note-form button[type=submit]')]);
+        expect(await saveButton(page, id).getAttribute('aria-pressed')).toBe('true');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+        // The note is in the reader's saved papers, typeset; editing it again starts from it.
+        await page.goto(`${base}/library`);
+        await Promise.all([page.waitForURL(/\/collections\//), page.locator('.collections-list a').first().click()]);
+        expect(await page.locator('.item-note em').innerText()).toBe('bound');
+        expect(await page.locator('.item-note .katex').count()).toBeGreaterThan(0);
+        await page.goto(`${base}/library/notes/${id}`);
+        expect(await page.inputValue('textarea[name=note]')).toBe('Check the *bound* in $O(n \\log n)$');
+      });
+    });
+  }
 });
