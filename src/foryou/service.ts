@@ -121,6 +121,8 @@ export interface ForYou {
   items: Recommendation[];
   /** True when the reader has given nothing to learn from yet: these are the seed papers (popular recent ones). */
   seeded: boolean;
+  /** How long learning what was new took on this request (bench/foryou-scale.ts). */
+  learnedMs: number;
 }
 
 /**
@@ -193,7 +195,7 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
  */
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, version, liked } = await readerModel(db, userId, pool.vocab);
+  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool.vocab);
   const followed = await followedOf(db, pool, follows);
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
@@ -219,6 +221,7 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   return {
     items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
     seeded: model.positives === 0 && follows.length === 0,
+    learnedMs,
   };
 }
 
