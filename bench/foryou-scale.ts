@@ -114,6 +114,8 @@ try {
   const totalS = (performance.now() - started) / 1000;
   const line = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} ms, p99 ${ms(quantile(xs, 0.99))} ms, max ${ms(Math.max(...xs))} ms over ${xs.length}`;
   const body = [
+    '## For-you at scale',
+    '',
     `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s building the database).`,
     '',
     `SQLite, ${PAPERS.toLocaleString('en')} papers (the search bench's corpus: real titles and abstracts, copied over the years), ${recent.length.toLocaleString('en')} of them in the ${RECENT_DAYS} days before the newest (the candidates, at most ${MAX_CANDIDATES.toLocaleString('en')}); ${READERS} readers, each with ${SAVES} saves (half recent, half older). Times of the served path (src/foryou/service.ts \`forYou\`, the database queries included, the cards' hydration not), one process:`,
