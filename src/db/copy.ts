@@ -51,6 +51,7 @@ export const COPIED_TABLES = [
   { table: 'paper_marks', key: ['user_id', 'paper_id'] },
   { table: 'follows', key: ['user_id', 'kind', 'target'] },
   { table: 'feed_tokens', key: ['id'] },
+  { table: 'reader_models', key: ['user_id'] },
   // Fetched images: copied so that a moved site does not fetch them all again.
   { table: 'images', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];

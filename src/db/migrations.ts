@@ -690,6 +690,24 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.insertInto('site_state').values({ key: 'cards_version', value: 0 }).execute();
       },
     },
+
+    // Issue 17: each reader's for-you model, so that a restart or another instance does not
+    // learn it again from their signals (docs/decisions/017); `version` goes up with each change
+    // and names the copy an instance keeps in memory. And whether a reader leaves the papers
+    // they marked read out of their daily lists.
+    '020_reader_models': {
+      async up(db) {
+        await db.schema
+          .createTable('reader_models')
+          .addColumn('user_id', 'integer', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          /** JSON: what was learned, signal by signal (foryou/model.ts ReaderModel.toJSON). */
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('users').addColumn('hide_read', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -40,6 +40,15 @@ export interface Database {
   follows: FollowTable;
   feed_tokens: FeedTokenTable;
   images: ImageTable;
+  reader_models: ReaderModelTable;
+}
+
+/** A reader's for-you model as last learned (foryou/model.ts), and its version, which goes up with each change. */
+export interface ReaderModelTable {
+  user_id: number;
+  version: number;
+  model: string;
+  updated_at: string;
 }
 
 /** Something a reader follows: `author` (a name as papers give it), `organization` (its slug), `category` or `search` (a query). */
@@ -367,6 +376,8 @@ export interface UserTable {
   bio: string | null;
   /** Bumped by the user's own saves, hides, follows and votes: their pages' state and ETags (db/content-version.ts). */
   state_version: Generated<number>;
+  /** 1 when the reader leaves papers they marked read out of their daily lists. */
+  hide_read: Generated<number>;
 }
 
 /**

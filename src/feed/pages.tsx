@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
 import { CardList, listingCards, PaperList, previewImage } from '../papers/components.tsx';
-import { NumberedPager } from '../ui/components.tsx';
+import { NumberedPager, type VoteState } from '../ui/components.tsx';
 import { SubscribeCta } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
@@ -79,7 +79,7 @@ export async function showMonth(c: Context<AppEnv>) {
 export async function showTrending(c: Context<AppEnv>) {
   const page = pageNumber(c);
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
-  const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
+  const votes = omittingRead(await viewerPaperState(c, views.map((v) => v.paper.id)));
   return c.html(
     <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }} skipTo={SKIP_TO_PAPERS}>
       <header class="period-head">
@@ -91,6 +91,9 @@ export async function showTrending(c: Context<AppEnv>) {
     </Layout>,
   );
 }
+
+/** The daily, weekly, monthly and trending lists leave out what the reader read, when they chose so (library settings). */
+const omittingRead = (votes: VoteState | undefined): VoteState | undefined => votes && { ...votes, omitRead: true };
 
 async function redirectToLatest(c: Context<AppEnv>, path: (day: string) => string) {
   const day = await latestDay(c.var.db.kysely);
@@ -111,7 +114,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const shownRows = period.kind === 'day' ? rows : rows.slice(0, PAGE_SIZE);
-  const votes = await viewerPaperState(c, shownRows.map((r) => r.p_id));
+  const votes = omittingRead(await viewerPaperState(c, shownRows.map((r) => r.p_id)));
   const shown = await listingCards(db, shownRows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const heading = periodHeading(period);
   const tab: Tab = period.kind === 'day' ? 'daily' : period.kind === 'week' ? 'weekly' : 'monthly';

@@ -133,6 +133,9 @@ describe('follows', () => {
     expect(html).toContain('in cs');
     expect(html).toContain('from navylab');
     expect(html).toContain('by Ada Lovelace');
+    // Each follow in the list has an unfollow button that says so, and names what it unfollows.
+    expect(html).toMatch(/<button type="submit" class="button follow-button following" aria-label="Unfollow the category cs">Unfollow<\/button>/);
+    expect(html).not.toMatch(/>Following\s*<\/button>/);
     expect(html).not.toContain('Removed engine paper');
     // Older than the window: not new.
     expect(html).not.toContain('Something old by Ada');

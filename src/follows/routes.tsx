@@ -135,6 +135,9 @@ export async function showAuthor(c: Context<AppEnv>) {
   );
 }
 
+/** What a follow is called in a button's accessible name: `the author Ada Lovelace`, `the search “diffusion”`. */
+const followLabel = (f: { kind: FollowKind; target: string }) => (f.kind === 'search' ? `the search “${f.target}”` : `the ${f.kind} ${f.target}`);
+
 const KIND_LABEL: Record<FollowKind, string> = { author: 'Authors', organization: 'Organizations', category: 'Categories', search: 'Searches' };
 
 /** `/following`: new papers from what the reader follows, newest first, each with why it is there. One reader's page: never cached. */
@@ -167,7 +170,7 @@ export async function showFollowing(c: Context<AppEnv>) {
                 <ul class="follow-list">
                   {of.map((f) => (
                     <li>
-                      <a href={followTargetPath(f)}>{f.target}</a> <FollowButton kind={f.kind} target={f.target} label="" state={state} back="/following" />
+                      <a href={followTargetPath(f)}>{f.target}</a> <FollowButton kind={f.kind} target={f.target} label={followLabel(f)} state={state} back="/following" short />
                     </li>
                   ))}
                 </ul>

@@ -117,6 +117,46 @@ describe('for you', () => {
     expect((await get(saver, '?limit=50')).papers.map((p) => p.id)).toContain(id(1, 3));
   });
 
+  it('starts a reader with nothing from a BibTeX import: the empty state offers it, and the imported papers are saves it learns from', async () => {
+    const newcomer = await signedInUser(db);
+    const empty = await (await app.request('/for-you', { headers: { Cookie: newcomer.cookie } })).text();
+    expect(empty).toContain('<form method="post" action="/library/import" enctype="multipart/form-data"');
+    const bib = [
+      `@article{ho2026, title = {Diffusion models for image synthesis}, author = {Ho, Jonathan}, eprint = {${id(0, 0)}}, archivePrefix = {arXiv}, year = {2026}}`,
+      `@misc{song2026, title = {Score-based diffusion}, url = {https://arxiv.org/abs/${id(0, 3)}v2}, year = {2026}}`,
+      '@book{knuth, title = {The Art of Computer Programming}, year = {1968}}',
+      '@article{broken, title = {Unclosed',
+    ].join('\n\n');
+    const res = await app.request('/library/import', { method: 'POST', headers: formHeaders(newcomer), body: new URLSearchParams({ _csrf: newcomer.csrf, text: bib }) });
+    expect(res.status).toBe(200);
+    const report = await res.text();
+    expect(report).toMatch(/2 papers added/);
+    expect(report).toContain('<strong>knuth</strong>: no arXiv id or DOI');
+    expect(report).toContain('Unterminated brace');
+    expect(report).toContain('href="/for-you"');
+    const body = await get(newcomer, '?limit=50');
+    expect(body.seeded).toBe(false);
+    const ids = body.papers.map((p) => p.id);
+    expect(ids).not.toContain(id(0, 0));
+    // The one diffusion paper left (the other was hidden by a moderator above) comes first.
+    expect(ids[0]).toBe(id(0, 1));
+    expect(body.papers[0]!.reasons.join(' | ')).toMatch(/because you saved “(Diffusion models for image synthesis|Score-based diffusion and image editing)”/);
+    // The form needs the reader's CSRF token, and something to import.
+    expect((await app.request('/library/import', { method: 'POST', headers: formHeaders(newcomer), body: new URLSearchParams({ text: bib }) })).status).toBe(403);
+    expect((await app.request('/library/import', { method: 'POST', headers: formHeaders(newcomer), body: new URLSearchParams({ _csrf: newcomer.csrf, text: ' ' }) })).status).toBe(400);
+  });
+
+  it('weighs followed searches: a paper matching one is lifted, with the search as its reason', async () => {
+    const searcher = await signedInUser(db);
+    const before = (await get(searcher, '?limit=50')).papers.map((p) => p.id);
+    const res = await app.request('/api/follows', { method: 'POST', headers: { Authorization: `Bearer ${searcher.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'search', target: 'large graphs' }) });
+    expect(res.status).toBe(200);
+    const body = await get(searcher, '?limit=50');
+    expect(body.papers[0]!.id).toBe(id(2, 1));
+    expect(before.indexOf(id(2, 1))).toBeGreaterThan(0);
+    expect(body.papers[0]!.reasons).toContain('matches your search “large graphs”');
+  });
+
   it('is a page too, for signed-in readers only; bad parameters are a 400', async () => {
     const res = await app.request('/for-you', { headers: { Cookie: reader.cookie } });
     expect(res.status).toBe(200);

@@ -73,9 +73,34 @@ export class ReaderModel {
     if (this.learned.has(key)) return;
     const v = vocab.vectorize(signal.counts);
     const terms = new Map<string, number>();
-    for (let i = 0; i < v.ids.length; i++) terms.set(vocab.terms[v.ids[i]!]!, v.vals[i]!);
+    // Rounded as stored (toJSON), so that a model read back and one learned here agree exactly.
+    for (let i = 0; i < v.ids.length; i++) terms.set(vocab.terms[v.ids[i]!]!, round5(v.vals[i]!));
     this.learned.set(key, { signal, terms });
     this.apply(signal, terms, 1);
+  }
+
+  /**
+   * What was learned, signal by signal, as stored in `reader_models` (JSON): each signal's kind,
+   * paper, title, people and its vector by term as learned (values to 5 decimals). The sums are
+   * made again on load, so a stored model and one learned in memory agree.
+   */
+  toJSON(): string {
+    const signals = [...this.learned.values()].map(({ signal: s, terms }) => [s.kind, s.paperId, s.title, s.authors, s.organization, [...terms.keys()], [...terms.values()]]);
+    return JSON.stringify({ v: 1, signals });
+  }
+
+  /** A model as stored by toJSON; throws on anything else. */
+  static fromJSON(text: string): ReaderModel {
+    const data = JSON.parse(text) as { v: number; signals: [SignalKind, string, string, string[], string | null, string[], number[]][] };
+    if (data.v !== 1 || !Array.isArray(data.signals)) throw new Error('foryou: a stored model of an unknown shape');
+    const model = new ReaderModel();
+    for (const [kind, paperId, title, authors, organization, terms, values] of data.signals) {
+      const signal: Signal = { kind, paperId, title, counts: new Map(), authors, organization };
+      const vector = new Map(terms.map((t, i) => [t, values[i]!]));
+      model.learned.set(ReaderModel.key(signal), { signal, terms: vector });
+      model.apply(signal, vector, 1);
+    }
+    return model;
   }
 
   /** Forgets a signal the reader took back (an upvote withdrawn, a paper unhidden). */
@@ -156,3 +181,5 @@ function bump(map: Map<string, number>, key: string, by: number): void {
   if (next <= 1e-9) map.delete(key);
   else map.set(key, next);
 }
+
+const round5 = (x: number) => Math.round(x * 1e5) / 1e5;

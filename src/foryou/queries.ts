@@ -96,3 +96,34 @@ export async function visibleAmong(db: Q, ids: string[]): Promise<Set<string>> {
   const rows = await db.selectFrom('papers').select('id').where('id', 'in', ids).where('hidden_at', 'is', null).execute();
   return new Set(rows.map((r) => r.id));
 }
+
+/** The version of the reader's stored model; undefined when none is stored. */
+export async function storedModelVersion(db: Q, userId: number): Promise<number | undefined> {
+  const row = await db.selectFrom('reader_models').select('version').where('user_id', '=', userId).executeTakeFirst();
+  return row === undefined ? undefined : Number(row.version);
+}
+
+/** The reader's stored model and its version. */
+export async function storedModel(db: Q, userId: number): Promise<{ version: number; model: string } | undefined> {
+  const row = await db.selectFrom('reader_models').select(['version', 'model']).where('user_id', '=', userId).executeTakeFirst();
+  return row && { version: Number(row.version), model: row.model };
+}
+
+/**
+ * Stores the reader's model as version `from + 1` if the stored one is still `from` (0: none
+ * stored): false when another instance stored one first.
+ */
+export async function storeModel(db: Q, userId: number, from: number, model: string): Promise<boolean> {
+  const now = new Date().toISOString();
+  if (from === 0) {
+    const inserted = await db
+      .insertInto('reader_models')
+      .values({ user_id: userId, version: 1, model, updated_at: now })
+      .onConflict((oc) => oc.column('user_id').doNothing())
+      .returning('user_id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+  const result = await db.updateTable('reader_models').set({ version: from + 1, model, updated_at: now }).where('user_id', '=', userId).where('version', '=', from).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -19,6 +19,8 @@ export interface Followed {
   organizations: ReadonlySet<string>;
   /** Categories and archives (`cs`). */
   categories: readonly string[];
+  /** Papers matching a followed search, with the (first) search they match. */
+  searches?: ReadonlyMap<string, string>;
 }
 
 export const NOTHING_FOLLOWED: Followed = { authors: new Set(), organizations: new Set(), categories: [] };
@@ -31,6 +33,7 @@ export type Reason =
   | { kind: 'followed-author'; name: string }
   | { kind: 'followed-organization'; name: string }
   | { kind: 'followed-category'; name: string }
+  | { kind: 'followed-search'; query: string }
   | { kind: 'liked-author'; name: string }
   | { kind: 'terms'; terms: string[] }
   | { kind: 'popular'; upvotes: number };
@@ -56,7 +59,7 @@ export function rankCandidates(
   const blend = opts.blend ?? BLEND;
   const learned = model.positives > 0;
   const likedPeople = learned && (model.authors.size > 0 || model.organizations.size > 0);
-  const follows = followed.authors.size > 0 || followed.organizations.size > 0 || followed.categories.length > 0;
+  const follows = followed.authors.size > 0 || followed.organizations.size > 0 || followed.categories.length > 0 || (followed.searches?.size ?? 0) > 0;
   let maxUp = 1;
   for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
   const popNorm = Math.log1p(maxUp);
@@ -102,6 +105,8 @@ function followScore(c: Candidate, f: Followed): number {
   if (c.authors.some((a) => f.authors.has(a))) s += 1;
   if (c.organization && f.organizations.has(c.organization)) s += 1;
   if (c.categories.some((cat) => f.categories.some((want) => cat === want || cat.startsWith(`${want}.`)))) s += 0.5;
+  // A search is narrower than a category: a match says as much as a followed author.
+  if (f.searches?.has(c.id)) s += 1;
   return s;
 }
 
@@ -113,6 +118,8 @@ export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, 
   if (c.organization && followed.organizations.has(c.organization)) out.push({ kind: 'followed-organization', name: c.organization });
   const cat = c.categories.find((x) => followed.categories.some((want) => x === want || x.startsWith(`${want}.`)));
   if (cat) out.push({ kind: 'followed-category', name: cat });
+  const query = followed.searches?.get(c.id);
+  if (query !== undefined) out.push({ kind: 'followed-search', query });
   if (model.positives > 0) {
     const near = model.nearestLiked(c.vec, vocab);
     if (near && near.similarity >= 0.1 && near.signal.paperId !== c.id) out.push({ kind: 'liked', verb: near.signal.kind, paperId: near.signal.paperId, title: near.signal.title });
@@ -148,6 +155,8 @@ export function reasonText(r: Reason): string {
       return `from ${r.name}, which you follow`;
     case 'followed-category':
       return `in ${r.name}, which you follow`;
+    case 'followed-search':
+      return `matches your search “${r.query}”`;
     case 'liked-author':
       return `by ${r.name}, whose papers you liked`;
     case 'terms':

@@ -13,6 +13,7 @@ import { createFeedToken, hasFeedToken, revokeFeedTokens } from './feed-tokens.t
 import { csrfToken } from '../http/authenticate.ts';
 import { siteOrigin } from '../http/origin.ts';
 import { CsrfField } from '../ui/forms.tsx';
+import { LibraryImport } from '../library/pages.tsx';
 import type { Chrome } from '../ui/layout.tsx';
 
 const PAGE_SIZE = 20;
@@ -59,9 +60,14 @@ export async function showForYou(c: Context<AppEnv>) {
       <h1>For you</h1>
       <FeedControls chrome={chromeOf(c)} hasFeed={feed} />
       {result.seeded && (
-        <p class="muted">
-          Popular recent papers to start with. Upvote, save or hide papers, and follow authors, organizations or categories: this list learns from them.
-        </p>
+        <section class="foryou-start" aria-labelledby="start-h">
+          <h2 id="start-h" class="small">Start from what you read</h2>
+          <p class="muted">
+            Popular recent papers to start with. Upvote, save or hide papers, and follow authors, organizations, categories or searches: this list learns from
+            them. Or bring your reading list: the papers of a BibTeX, RIS or Zotero file become your saved papers, and this list learns from them at once.
+          </p>
+          <LibraryImport csrf={csrfToken(c)} heading="Import a BibTeX, RIS or Zotero (CSL JSON) file" />
+        </section>
       )}
       <ol class="cards">
         {views.map((view) => (

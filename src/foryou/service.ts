@@ -4,14 +4,16 @@ import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
 import type { Config } from '../core/config.ts';
 import { paperVectors } from '../search/vectors.ts';
+import { searchPapers } from '../search/engine.ts';
+import { QueryError } from '../search/query.ts';
 import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
-import { ReaderModel, type Signal } from './model.ts';
+import { ReaderModel, type SignalKind } from './model.ts';
 import { BLEND, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
-import { papersText, readerSignals, recentPapers, visibleAmong, type PaperText } from './queries.ts';
+import { papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
 export const RECENT_DAYS = 30;
@@ -32,6 +34,8 @@ const MAX_DENSE = 64;
 interface Pool {
   version: number;
   builtAt: number;
+  /** The first day of the recent window. */
+  since: string;
   vocab: Vocabulary;
   candidates: Candidate[];
   surface: Map<string, string>;
@@ -42,18 +46,21 @@ interface State {
   building?: Promise<Pool>;
   /** Term counts by paper id and modification time: a paper's words are read once. */
   texts: Map<string, { modifiedAt: string; counts: Map<string, number> }>;
-  models: Map<number, ReaderModel>;
+  /** Readers' models as stored at `version` (reader_models). */
+  models: Map<number, { version: number; model: ReaderModel }>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
   surface: Map<string, string>;
   /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
-  dense: Map<number, { vocab: Vocabulary; revision: number; weights: Float64Array }>;
+  dense: Map<number, { vocab: Vocabulary; model: ReaderModel; revision: number; weights: Float64Array }>;
   /** Each reader's latest ranking (the best RANKING_DEPTH), with what it was made from. */
   rankings: Map<number, { key: string; ranked: Ranked[] }>;
+  /** The recent papers a followed search matches, by pool and query: the same for every reader who follows it. */
+  searches: Map<string, Promise<string[]>>;
 }
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -67,7 +74,7 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   papers.forEach((p, i) => texts.set(p.id, { modifiedAt: p.modifiedAt, counts: counts[i]! }));
   state.texts = texts;
   const candidates = papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) }));
-  return { version, builtAt: Date.now(), vocab, candidates, surface: state.surface };
+  return { version, builtAt: Date.now(), since, vocab, candidates, surface: state.surface };
 }
 
 function countsOf(state: State, p: PaperText): Map<string, number> {
@@ -114,37 +121,71 @@ export interface ForYou {
   items: Recommendation[];
   /** True when the reader has given nothing to learn from yet: these are the seed papers (popular recent ones). */
   seeded: boolean;
+  /** How long learning what was new took on this request (bench/foryou-scale.ts). */
+  learnedMs: number;
 }
 
 /**
  * The reader's model, brought up to date with what they did since it last learned: new
- * signals are learned one by one, withdrawn ones forgotten. Returns it and how long learning took.
+ * signals are learned one by one, withdrawn ones forgotten, and the change stored as the next
+ * version (the database's model is the truth; this process keeps a copy by version). When
+ * another instance stored a newer one meanwhile, that one is read and brought up to date instead.
+ * Returns it, its version and how long learning took.
  */
-export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Promise<{ model: ReaderModel; learnedMs: number; liked: Set<string> }> {
+export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Promise<{ model: ReaderModel; version: number; learnedMs: number; liked: Set<string> }> {
   const state = stateOf(db);
-  let model = state.models.get(userId);
-  if (!model) {
-    model = new ReaderModel();
-    state.models.set(userId, model);
-    if (state.models.size > MAX_MODELS) state.models.delete(state.models.keys().next().value!);
+  const [signals, storedVersion] = await Promise.all([readerSignals(db.kysely, userId), storedModelVersion(db.kysely, userId)]);
+  let kept = state.models.get(userId);
+  let version = storedVersion ?? 0;
+  let learnedMs = 0;
+  for (let attempt = 0; ; attempt++) {
+    if (!kept || kept.version !== version) {
+      const stored = version === 0 ? undefined : await storedModel(db.kysely, userId);
+      version = stored?.version ?? 0;
+      kept = { version, model: stored ? ReaderModel.fromJSON(stored.model) : new ReaderModel() };
+    }
+    const model = kept.model;
+    const started = performance.now();
+    const changed = await learnSignals(db, state, model, signals, vocab);
+    learnedMs += performance.now() - started;
+    if (!changed) break;
+    if (await storeModel(db.kysely, userId, version, model.toJSON())) {
+      kept = { version: version + 1, model };
+      break;
+    }
+    // Another instance stored first: read theirs and learn what it lacks.
+    version = (await storedModelVersion(db.kysely, userId)) ?? 0;
+    kept = undefined;
+    if (attempt >= 2) throw new Error(`foryou: the model of reader ${userId} kept changing under us`);
   }
-  const signals = await readerSignals(db.kysely, userId);
+  state.models.delete(userId);
+  state.models.set(userId, kept);
+  if (state.models.size > MAX_MODELS) state.models.delete(state.models.keys().next().value!);
+  const liked = new Set(signals.filter((s) => s.kind !== 'hide').map((s) => s.paperId));
+  return { model: kept.model, version: kept.version, learnedMs, liked };
+}
+
+/** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
+async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], vocab: Vocabulary): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
-  for (const key of model.keys()) if (!current.has(key)) model.forget(key);
-  const fresh = signals.filter((s) => !model.has(ReaderModel.key(s)));
-  const started = performance.now();
-  if (fresh.length > 0) {
-    const texts = new Map((await papersText(db.kysely, [...new Set(fresh.map((s) => s.paperId))])).map((p) => [p.id, p]));
-    // Oldest first, so a model trained in one go and one trained as the reader went agree.
-    for (const s of fresh.reverse()) {
-      const p = texts.get(s.paperId);
-      if (!p) continue;
-      const signal: Signal = { kind: s.kind, paperId: p.id, title: p.title, counts: countsOf(state, p), authors: p.authors, organization: p.organization };
-      model.learn(signal, vocab);
+  let changed = false;
+  for (const key of model.keys()) {
+    if (!current.has(key)) {
+      model.forget(key);
+      changed = true;
     }
   }
-  const liked = new Set(signals.filter((s) => s.kind !== 'hide').map((s) => s.paperId));
-  return { model, learnedMs: performance.now() - started, liked };
+  const fresh = signals.filter((s) => !model.has(ReaderModel.key(s)));
+  if (fresh.length === 0) return changed;
+  const texts = new Map((await papersText(db.kysely, [...new Set(fresh.map((s) => s.paperId))])).map((p) => [p.id, p]));
+  // Oldest first, so a model trained in one go and one trained as the reader went agree.
+  for (const s of [...fresh].reverse()) {
+    const p = texts.get(s.paperId);
+    if (!p) continue;
+    model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: countsOf(state, p), authors: p.authors, organization: p.organization }, vocab);
+    changed = true;
+  }
+  return changed;
 }
 
 /**
@@ -154,15 +195,15 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
  */
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, liked } = await readerModel(db, userId, pool.vocab);
-  const followed = followedOf(follows);
+  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool.vocab);
+  const followed = await followedOf(db, pool, follows);
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
   const weights = denseWeights(state, userId, model, pool.vocab);
   const wanted = opts.offset + opts.limit;
   // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
   const key = createHash('sha256')
-    .update(`${pool.builtAt}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
+    .update(`${pool.builtAt}|${version}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
     .digest('base64url');
   const kept = state.rankings.get(userId);
   let ranked: Ranked[];
@@ -180,13 +221,14 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   return {
     items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
     seeded: model.positives === 0 && follows.length === 0,
+    learnedMs,
   };
 }
 
 function denseWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): Float64Array {
   const kept = state.dense.get(userId);
   state.dense.delete(userId);
-  const fresh = kept && kept.vocab === vocab && kept.revision === model.revision ? kept : { vocab, revision: model.revision, weights: model.weights(vocab) };
+  const fresh = kept && kept.vocab === vocab && kept.model === model && kept.revision === model.revision ? kept : { vocab, model, revision: model.revision, weights: model.weights(vocab) };
   state.dense.set(userId, fresh);
   if (state.dense.size > MAX_DENSE) state.dense.delete(state.dense.keys().next().value!);
   return fresh.weights;
@@ -213,16 +255,48 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
     vec: pool.vocab.vectorize(countsOf(state, p)),
   }));
   const candidates = [...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra];
-  const followed = followedOf(follows);
+  const followed = await followedOf(db, pool, follows);
   return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
 }
 
-function followedOf(follows: Follow[]): Followed {
+async function followedOf(db: Db, pool: Pool, follows: Follow[]): Promise<Followed> {
+  const searches = new Map<string, string>();
+  for (const f of follows.filter((x) => x.kind === 'search')) {
+    for (const id of await searchMatches(db, pool, f.target)) if (!searches.has(id)) searches.set(id, f.target);
+  }
   return {
     authors: new Set(follows.filter((f) => f.kind === 'author').map((f) => f.target)),
     organizations: new Set(follows.filter((f) => f.kind === 'organization').map((f) => f.target)),
     categories: follows.filter((f) => f.kind === 'category').map((f) => f.target),
+    searches,
   };
+}
+
+/** Most recent papers one followed search lifts (the search engine's most a request). */
+const PER_SEARCH = 100;
+const MAX_KEPT_SEARCHES = 2000;
+
+/**
+ * The recent papers a followed search matches, newest first: one search per query and pool,
+ * kept for every reader who follows it. A query the search language no longer takes matches nothing.
+ */
+function searchMatches(db: Db, pool: Pool, query: string): Promise<string[]> {
+  const state = stateOf(db);
+  const key = `${pool.builtAt}\n${query}`;
+  let kept = state.searches.get(key);
+  if (!kept) {
+    kept = searchPapers(db, { q: query, filters: { after: pool.since }, sort: 'date', semantic: false, limit: PER_SEARCH }).then(
+      (r) => r.hits.map((h) => h.paperId),
+      (err: unknown) => {
+        state.searches.delete(key);
+        if (err instanceof QueryError) return [];
+        throw err;
+      },
+    );
+    state.searches.set(key, kept);
+    if (state.searches.size > MAX_KEPT_SEARCHES) state.searches.delete(state.searches.keys().next().value!);
+  }
+  return kept;
 }
 
 /**

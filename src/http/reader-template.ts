@@ -21,12 +21,13 @@ export const SLOT = { username: mark('U'), email: mark('E'), csrf: mark('C') } a
 
 /**
  * Conditions a part of the page depends on: the reader upvoted paper `key`, saved it (in any of
- * their collections), hid it, wrote a comment as user `key`, or follows what `key` names
+ * their collections), hid it, marked it read, leaves it out of their lists (hid it, or read it and
+ * chose to leave read papers out), wrote a comment as user `key`, or follows what `key` names
  * (follows/targets.ts followKey, a hash).
  */
-export type Condition = 'voted' | 'saved' | 'hidden' | 'own' | 'follows';
-const CONDITION_CODE: Record<Condition, string> = { voted: 'v', saved: 's', hidden: 'h', own: 'o', follows: 'f' };
-type Code = 'v' | 's' | 'h' | 'o' | 'f';
+export type Condition = 'voted' | 'saved' | 'hidden' | 'read' | 'omitted' | 'own' | 'follows';
+const CONDITION_CODE: Record<Condition, string> = { voted: 'v', saved: 's', hidden: 'h', read: 'r', omitted: 'x', own: 'o', follows: 'f' };
+type Code = 'v' | 's' | 'h' | 'r' | 'x' | 'o' | 'f';
 
 /** Opens a two-branch part: what follows shows when the condition holds, up to `ELSE`. */
 export const ifReader = (condition: Condition, key: string | number) => mark(`?${CONDITION_CODE[condition]}:${key}`);
@@ -53,7 +54,7 @@ export interface ReaderTemplate {
   parts: Part[];
   /** Papers of `voted` conditions. */
   paperIds: string[];
-  /** Papers of `saved` and `hidden` conditions. */
+  /** Papers of `saved`, `hidden`, `read` and `omitted` conditions. */
   libraryPaperIds: string[];
   /** Whether it has follow buttons, whose state needs the reader's follows. */
   follows: boolean;
@@ -89,7 +90,7 @@ export function parseTemplate(html: string): ReaderTemplate {
       const cond = body[1] as Code;
       const node = { cond, key: body.slice(3), then: [], else: [] };
       if (cond === 'v') paperIds.add(node.key);
-      if (cond === 's' || cond === 'h') libraryPaperIds.add(node.key);
+      if (cond === 's' || cond === 'h' || cond === 'r' || cond === 'x') libraryPaperIds.add(node.key);
       if (cond === 'f') follows = true;
       target().push(node);
       stack.push({ node, inElse: false });
@@ -107,6 +108,9 @@ export interface ReaderState {
   voted: ReadonlySet<string>;
   saved: ReadonlySet<string>;
   hidden: ReadonlySet<string>;
+  read?: ReadonlySet<string>;
+  /** Papers left out of the reader's lists (`omitted` conditions). */
+  omitted?: ReadonlySet<string>;
   /** The follow keys of what the reader follows (only read when the template has follow buttons). */
   follows?: ReadonlySet<string>;
 }
@@ -126,20 +130,30 @@ export function fillTemplate(template: ReaderTemplate, state: ReaderState): Buff
       if (Buffer.isBuffer(part)) out.push(part);
       else if ('slot' in part) out.push(slots[part.slot]);
       else {
-        const holds =
-          part.cond === 'v'
-            ? state.voted.has(part.key)
-            : part.cond === 's'
-              ? state.saved.has(part.key)
-              : part.cond === 'h'
-                ? state.hidden.has(part.key)
-                : part.cond === 'f'
-                  ? (state.follows?.has(part.key) ?? false)
-                  : String(state.viewer.id) === part.key;
+        const holds = holdsFor(state, part.cond, part.key);
         walk(holds ? part.then : part.else);
       }
     }
   };
   walk(template.parts);
   return Buffer.concat(out);
+}
+
+function holdsFor(state: ReaderState, cond: Code, key: string): boolean {
+  switch (cond) {
+    case 'v':
+      return state.voted.has(key);
+    case 's':
+      return state.saved.has(key);
+    case 'h':
+      return state.hidden.has(key);
+    case 'r':
+      return state.read?.has(key) ?? false;
+    case 'x':
+      return state.omitted?.has(key) ?? false;
+    case 'f':
+      return state.follows?.has(key) ?? false;
+    case 'o':
+      return String(state.viewer.id) === key;
+  }
 }

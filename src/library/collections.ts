@@ -242,12 +242,50 @@ export async function unhidePaper(db: Q, userId: number, paperId: string): Promi
   return { hidden: false };
 }
 
+/** Marks the paper read (or not): its cards show it, and it leaves the daily lists of readers who chose so. */
 export async function markRead(db: Q, userId: number, paperId: string, read: boolean): Promise<{ read: boolean }> {
   await db.transaction().execute(async (trx) => {
     if (read) await visiblePaper(trx, paperId);
     await q.setRead(trx, userId, paperId, read ? new Date().toISOString() : null);
+    // Cached pages show the read mark, like a save.
+    await bumpContentVersion(trx);
   });
   return { read };
+}
+
+/** Whether the reader's daily, weekly, monthly and trending lists leave out what they marked read. */
+export async function setHideRead(db: Q, userId: number, hideRead: boolean): Promise<{ hideRead: boolean }> {
+  await db.transaction().execute(async (trx) => {
+    await q.setHideRead(trx, userId, hideRead);
+    await bumpContentVersion(trx);
+  });
+  return { hideRead };
+}
+
+/**
+ * The note of a paper in one of the reader's collections (their default one when none is
+ * named), saving the paper there first if it is not in it: the save button's "Note".
+ */
+export async function setNote(db: Q, userId: number, paperId: string, collectionId: number | null, note: string): Promise<q.Collection> {
+  const rendered = renderNote(note);
+  const id = await db.transaction().execute(async (trx) => {
+    await visiblePaper(trx, paperId);
+    const target = collectionId ?? (await defaultCollectionId(trx, userId));
+    const collection = await q.collectionById(trx, target);
+    if (!collection || collection.owner_id !== userId) throw new DomainError('not-found', 'no such collection in your library');
+    const item = (await q.itemsOf(trx, target)).find((i) => i.paper_id === paperId);
+    if (item) await q.updateItem(trx, item.id, rendered);
+    else await appendItem(trx, target, paperId, rendered);
+    await touch(trx, target);
+    return target;
+  });
+  return (await q.collectionById(db, id))!;
+}
+
+/** The reader's default collection (the save button's), made now if they have none: where a first import goes. */
+export async function defaultCollection(db: Q, userId: number): Promise<q.Collection> {
+  const id = await db.transaction().execute((trx) => defaultCollectionId(trx, userId));
+  return (await q.collectionById(db, id))!;
 }
 
 /** The owner's collections as `viewerId` may see them (their own private ones only to themselves). */

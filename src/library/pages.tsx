@@ -2,10 +2,11 @@ import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import { z } from 'zod';
 import type { AppEnv } from '../http/env.ts';
-import { csrfToken, viewerOf } from '../http/authenticate.ts';
+import { csrfToken, viewerOf, wantsJson } from '../http/authenticate.ts';
 import { needViewer } from '../http/guards.ts';
 import { formBody } from '../http/forms.ts';
-import { idParam } from '../http/params.ts';
+import { idParam, paperIdParam } from '../http/params.ts';
+import { refererPath } from '../http/redirects.ts';
 import { RequestError } from '../http/respond.ts';
 import { enforceLimit } from '../http/rate-limit.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
@@ -178,27 +179,28 @@ function exportResponse(c: C, format: ExportFormat, name: string, views: PaperVi
   });
 }
 
-const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: z.string().regex(/^\d{1,10}$/).optional() });
+const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: z.string().regex(/^\d{1,10}$/).optional(), unread: z.enum(['1']).optional() });
 
 /** `/library` (and `/library.bib` etc.): everything the reader saved, searchable and filterable; their collections; hidden papers with undo. */
 export async function showLibrary(c: C) {
   const viewer = needViewer(c, 'read');
   const db = c.var.db.kysely;
-  const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined });
-  if (!parsed.success) throw new RequestError(400, 'expected q= (words) and collection= (a collection id)');
+  const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined, unread: c.req.query('unread') || undefined });
+  if (!parsed.success) throw new RequestError(400, 'expected q= (words), collection= (a collection id) and unread=1');
+  const unread = parsed.data.unread === '1';
   const words = parsed.data.q.split(/\s+/).filter(Boolean).slice(0, 8);
   const collections = await q.collectionsOfOwner(db, viewer.id, true);
   const collectionId = parsed.data.collection ? Number(parsed.data.collection) : null;
   if (collectionId !== null && !collections.some((x) => x.id === collectionId)) throw new RequestError(404, 'no such collection in your library');
-  const items = await q.libraryItems(db, viewer.id, { words, collectionId, limit: LIBRARY_PAGE });
+  const items = await q.libraryItems(db, viewer.id, { words, collectionId, unread, limit: LIBRARY_PAGE });
   const views = await paperViews(db, items.map((i) => i.paper_id));
   const format = /\.(bib|ris|csv|json)$/.exec(c.req.path)?.[1] as ExportFormat | undefined;
   if (format) return exportResponse(c, format, `${viewer.username}-library`, views, items.map((i) => ({ ...i, note: null })), true);
-  const hidden = await q.hiddenMarks(db, viewer.id);
+  const [hidden, hideRead] = await Promise.all([q.hiddenMarks(db, viewer.id), q.hidesRead(db, viewer.id)]);
   const hiddenViews = await paperViews(db, hidden.slice(0, LIBRARY_PAGE).map((h) => h.paper_id));
   const votes = await viewerPaperState(c, [...views, ...hiddenViews].map((v) => v.paper.id));
   const csrf = csrfToken(c);
-  const exportQuery = new URLSearchParams({ ...(parsed.data.q ? { q: parsed.data.q } : {}), ...(collectionId ? { collection: String(collectionId) } : {}) }).toString();
+  const exportQuery = new URLSearchParams({ ...(parsed.data.q ? { q: parsed.data.q } : {}), ...(collectionId ? { collection: String(collectionId) } : {}), ...(unread ? { unread: '1' } : {}) }).toString();
   c.header('Cache-Control', 'private, no-store');
   return c.html(
     <Layout chrome={chromeOf(c)} title="Your library">
@@ -218,6 +220,9 @@ export async function showLibrary(c: C) {
             ))}
           </select>
         </label>
+        <label>
+          <input type="checkbox" name="unread" value="1" checked={unread} /> Unread only
+        </label>
         <button type="submit">Filter</button>
       </form>
       <p class="meta small">
@@ -229,7 +234,21 @@ export async function showLibrary(c: C) {
           </>
         ))}
       </p>
-      {views.length === 0 ? <p class="empty-note muted">{words.length || collectionId ? 'Nothing saved matches.' : 'Nothing saved yet: press Save on any paper.'}</p> : <PaperList views={views as never} votes={{ ...votes!, hidden: new Set() }} />}
+      {views.length === 0 ? (
+        <p class="empty-note muted">{words.length || collectionId || unread ? 'Nothing saved matches.' : 'Nothing saved yet: press Save on any paper, or import a BibTeX, RIS or Zotero file below.'}</p>
+      ) : (
+        <PaperList views={views as never} votes={{ ...votes!, hidden: new Set() }} />
+      )}
+      <section aria-labelledby="reading-h">
+        <h2 id="reading-h">Reading</h2>
+        <form method="post" action="/library/settings" class="stack">
+          <CsrfField token={csrf} />
+          <label>
+            <input type="checkbox" name="hide_read" value="1" checked={hideRead} /> Leave papers I marked read out of the daily, weekly, monthly and trending lists
+          </label>
+          <button type="submit">Save</button>
+        </form>
+      </section>
       <section aria-labelledby="collections-h">
         <h2 id="collections-h">Your collections</h2>
         <CollectionList collections={collections} />
@@ -246,6 +265,7 @@ export async function showLibrary(c: C) {
           </label>
           <button type="submit">Create</button>
         </form>
+        <LibraryImport csrf={csrf} />
       </section>
       <section aria-labelledby="hidden-h">
         <h2 id="hidden-h">Hidden papers</h2>
@@ -342,10 +362,8 @@ export async function deleteItemForm(c: C) {
   return c.redirect(collectionPath(collection), 303);
 }
 
-/** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
-export async function importForm(c: C) {
-  const collection = await ownForm(c);
-  await enforceLimit(c, 'libraryImport');
+/** The text of an import form: its file, else what was pasted. */
+async function importText(c: C): Promise<string> {
   const body = await c.req.parseBody();
   const file = body.file;
   let text = typeof body.text === 'string' ? body.text : '';
@@ -355,8 +373,19 @@ export async function importForm(c: C) {
   }
   if (text.length > MAX_IMPORT_BYTES) throw new RequestError(413, `an import may be at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB`);
   if (!text.trim()) throw new RequestError(400, 'choose a file or paste BibTeX, RIS or CSL JSON');
+  return text;
+}
+
+const runImport = (c: C, collection: q.Collection, text: string) => {
   const config = c.var.config;
-  const report = await importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  return importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+};
+
+/** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
+export async function importForm(c: C) {
+  const collection = await ownForm(c);
+  await enforceLimit(c, 'libraryImport');
+  const report = await runImport(c, collection, await importText(c));
   if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
   c.header('Cache-Control', 'private, no-store');
   return c.html(
@@ -368,6 +397,60 @@ export async function importForm(c: C) {
       </p>
     </Layout>,
   );
+}
+
+/**
+ * `POST /library/import`: a BibTeX, RIS or Zotero file into the reader's saved papers (their
+ * default collection, made if need be): how a reader with nothing yet starts for-you.
+ */
+export async function importIntoLibraryForm(c: C) {
+  const viewer = needViewer(c, 'write');
+  await enforceLimit(c, 'libraryImport');
+  const text = await importText(c);
+  const collection = await library.defaultCollection(c.var.db.kysely, viewer.id);
+  const report = await runImport(c, collection, text);
+  if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title="Import into your library">
+      <h1>Import into your library</h1>
+      <ImportSummary report={report} />
+      <p>
+        {report.added.length > 0 && (
+          <>
+            <a href="/for-you">See what For you recommends from them</a> ·{' '}
+          </>
+        )}
+        <a href={collectionPath(collection)}>{collection.title}</a> · <a href="/library">Your library</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** The form that imports a file into the reader's saved papers (library and for-you's empty state). */
+export function LibraryImport({ csrf, heading = 'Import BibTeX, RIS or a Zotero export (CSL JSON) into your saved papers' }: { csrf: string; heading?: string }) {
+  return (
+    <form method="post" action="/library/import" enctype="multipart/form-data" class="stack library-import">
+      <CsrfField token={csrf} />
+      <label>
+        {heading} <input type="file" name="file" accept=".bib,.ris,.json,.txt" />
+      </label>
+      <label>
+        or paste it <textarea name="text" rows={3} />
+      </label>
+      <button type="submit">Import</button>
+    </form>
+  );
+}
+
+const settingsForm = z.object({ hide_read: z.enum(['1'], 'hide_read must be 1 or absent').optional() });
+
+/** `POST /library/settings`: whether read papers leave the reader's daily lists. */
+export async function librarySettingsForm(c: C) {
+  const form = await formBody(c, settingsForm);
+  const viewer = needViewer(c, 'write');
+  await library.setHideRead(c.var.db.kysely, viewer.id, form.hide_read === '1');
+  return c.redirect('/library', 303);
 }
 
 function ImportSummary({ report }: { report: ImportReport }) {
@@ -411,3 +494,84 @@ function ImportSummary({ report }: { report: ImportReport }) {
     </div>
   );
 }
+
+const noteQuery = z.object({ collection: z.string().regex(/^\d{1,10}$/, 'collection must be a collection id').optional() });
+const noteForm = z.object({ collection: z.string().regex(/^\d{1,10}$/, 'collection must be a collection id').optional(), note: z.string().max(library.MAX_NOTE, `a note has at most ${library.MAX_NOTE} characters`) });
+
+/**
+ * `/library/notes/{id}`: the note the reader keeps on a paper (Markdown and math), in one of their
+ * collections, reached from the save button of any card or the paper page; saving it saves the
+ * paper too. One reader's page: never cached (hence not under /papers).
+ */
+export async function showNoteForm(c: C) {
+  const viewer = needViewer(c, 'read');
+  const db = c.var.db.kysely;
+  const paperId = paperIdParam(c);
+  const parsed = noteQuery.safeParse({ collection: c.req.query('collection') || undefined });
+  if (!parsed.success) throw new RequestError(400, 'expected collection= (a collection id)');
+  const [view] = await paperViews(db, [paperId]);
+  if (!view || !(await q.paperIsVisible(db, paperId))) return c.notFound();
+  const [collections, items] = await Promise.all([q.collectionsOfOwner(db, viewer.id, true), q.itemsOfPaper(db, viewer.id, paperId)]);
+  const chosen = parsed.data.collection ? Number(parsed.data.collection) : (items[0]?.collection_id ?? collections.find((x) => x.is_default)?.id);
+  const note = items.find((i) => i.collection_id === chosen)?.note ?? '';
+  const back = safeBack(c.req.query('next')) ?? refererPath(c) ?? paperPath(paperId);
+  c.header('Cache-Control', 'private, no-store');
+  return c.html(
+    <Layout chrome={chromeOf(c)} title={`Your note on ${view.paper.title}`}>
+      <h1>Your note</h1>
+      <p>
+        On <a href={paperPath(paperId)}>{view.paper.title}</a>
+        {items.length === 0 && <span class="muted"> · saving the note saves the paper</span>}
+      </p>
+      <form method="post" action={notePath(paperId)} class="stack note-form">
+        <CsrfField token={csrfToken(c)} />
+        <input type="hidden" name="next" value={back} />
+        {collections.length > 1 && (
+          <label>
+            In{' '}
+            <select name="collection">
+              {collections.map((x) => (
+                <option value={String(x.id)} selected={x.id === chosen}>
+                  {x.title}
+                  {items.some((i) => i.collection_id === x.id) ? '' : ' (not in it yet)'}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {collections.length === 1 && <input type="hidden" name="collection" value={String(collections[0]!.id)} />}
+        <label>
+          Note (Markdown and $math$)
+          <textarea name="note" rows={6} maxlength={library.MAX_NOTE}>
+            {note}
+          </textarea>
+        </label>
+        <button type="submit" class="button primary">
+          Save note
+        </button>
+      </form>
+      <p>
+        <a href={back}>Back</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** `POST /library/notes/{id}`: the note (empty clears it), the paper saved in that collection if it was not; back where the reader came from. */
+export async function saveNoteForm(c: C) {
+  const form = await formBody(c, noteForm.extend({ next: z.string().max(2000).optional() }));
+  const viewer = needViewer(c, 'write');
+  await enforceLimit(c, 'library');
+  const paperId = paperIdParam(c);
+  const collection = await library.setNote(c.var.db.kysely, viewer.id, paperId, form.collection ? Number(form.collection) : null, form.note);
+  if (wantsJson(c)) return c.json({ saved: true, collection: library.fullSlug(collection) });
+  return c.redirect(safeBack(form.next) ?? paperPath(paperId), 303);
+}
+
+/** A same-site path to go back to, never another site's. */
+function safeBack(next: string | undefined): string | undefined {
+  return next && /^\/(?![/\\])[^\s]*$/.test(next) ? next : undefined;
+}
+
+/** Where the reader's note on a paper is edited (the save button's "Note"). */
+export const notePath = (paperId: string) => `/library/notes/${paperId}`;

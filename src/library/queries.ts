@@ -235,11 +235,19 @@ export async function setRead(db: Q, userId: number, paperId: string, at: string
     .execute();
 }
 
-/** What a page's cards need of one reader's library, in one query: which papers they saved and which they hid. */
-export async function libraryStateAmong(db: Q, userId: number, paperIds: readonly string[]): Promise<{ saved: Set<string>; hidden: Set<string> }> {
-  const saved = new Set<string>();
-  const hidden = new Set<string>();
-  if (paperIds.length === 0) return { saved, hidden };
+/** What a page's cards need of one reader's library. */
+export interface LibraryState {
+  saved: Set<string>;
+  hidden: Set<string>;
+  read: Set<string>;
+  /** Left out of the reader's lists: hidden, or read when they leave read papers out. */
+  omitted: Set<string>;
+}
+
+/** What a page's cards need of one reader's library, in one query: which papers they saved, hid and read, and whether they leave read papers out. */
+export async function libraryStateAmong(db: Q, userId: number, paperIds: readonly string[]): Promise<LibraryState> {
+  const state: LibraryState = { saved: new Set(), hidden: new Set(), read: new Set(), omitted: new Set() };
+  if (paperIds.length === 0) return state;
   const ids = [...new Set(paperIds)];
   const rows = await db
     .selectFrom('collection_items as i')
@@ -248,9 +256,28 @@ export async function libraryStateAmong(db: Q, userId: number, paperIds: readonl
     .where('c.owner_id', '=', userId)
     .where('i.paper_id', 'in', ids)
     .unionAll(db.selectFrom('paper_marks as m').select([sql<string>`'h'`.as('kind'), 'm.paper_id']).where('m.user_id', '=', userId).where('m.hidden_at', 'is not', null).where('m.paper_id', 'in', ids))
+    .unionAll(db.selectFrom('paper_marks as m').select([sql<string>`'r'`.as('kind'), 'm.paper_id']).where('m.user_id', '=', userId).where('m.read_at', 'is not', null).where('m.paper_id', 'in', ids))
+    .unionAll(db.selectFrom('users as u').select([sql<string>`'o'`.as('kind'), sql<string>`''`.as('paper_id')]).where('u.id', '=', userId).where('u.hide_read', '=', 1))
     .execute();
-  for (const r of rows) (r.kind === 's' ? saved : hidden).add(r.paper_id);
-  return { saved, hidden };
+  let hideRead = false;
+  for (const r of rows) {
+    if (r.kind === 's') state.saved.add(r.paper_id);
+    else if (r.kind === 'h') state.hidden.add(r.paper_id);
+    else if (r.kind === 'r') state.read.add(r.paper_id);
+    else hideRead = true;
+  }
+  state.omitted = new Set([...state.hidden, ...(hideRead ? state.read : [])]);
+  return state;
+}
+
+/** Whether the reader leaves the papers they marked read out of their daily lists. */
+export async function hidesRead(db: Q, userId: number): Promise<boolean> {
+  const row = await db.selectFrom('users').select('hide_read').where('id', '=', userId).executeTakeFirst();
+  return Number(row?.hide_read ?? 0) === 1;
+}
+
+export async function setHideRead(db: Q, userId: number, on: boolean): Promise<void> {
+  await db.updateTable('users').set({ hide_read: on ? 1 : 0 }).where('id', '=', userId).execute();
 }
 
 /** A reader's marks on papers, for the library page: hidden ones, newest first. */
@@ -293,7 +320,7 @@ export async function paperIdsByDoi(db: Q, dois: string[]): Promise<Map<string, 
 }
 
 /** The saved papers of a reader, each once with the newest time it was added, filtered by words in title, abstract or authors and by collection. */
-export async function libraryItems(db: Q, userId: number, filter: { words: string[]; collectionId: number | null; limit: number }): Promise<{ paper_id: string; added_at: string }[]> {
+export async function libraryItems(db: Q, userId: number, filter: { words: string[]; collectionId: number | null; unread?: boolean; limit: number }): Promise<{ paper_id: string; added_at: string }[]> {
   let query = db
     .selectFrom('collection_items as i')
     .innerJoin('collections as c', 'c.id', 'i.collection_id')
@@ -302,6 +329,11 @@ export async function libraryItems(db: Q, userId: number, filter: { words: strin
     .where('c.owner_id', '=', userId)
     .where('p.hidden_at', 'is', null);
   if (filter.collectionId !== null) query = query.where('c.id', '=', filter.collectionId);
+  if (filter.unread) {
+    query = query.where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('paper_marks as m').select('m.paper_id').whereRef('m.paper_id', '=', 'i.paper_id').where('m.user_id', '=', userId).where('m.read_at', 'is not', null))),
+    );
+  }
   for (const word of filter.words) {
     const like = `%${word.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     query = query.where((eb) => eb.or([sql<boolean>`lower(p.title) like ${like} escape '\\'`, sql<boolean>`lower(p.abstract) like ${like} escape '\\'`, sql<boolean>`lower(p.author_names) like ${like} escape '\\'`]));
@@ -327,4 +359,17 @@ export async function hiddenByReaders(db: Q, userIds: number[], paperIds: string
     set.add(r.paper_id);
   }
   return byReader;
+}
+
+/** The reader's items of one paper: in which of their collections it is, with its note there. */
+export async function itemsOfPaper(db: Q, userId: number, paperId: string): Promise<{ collection_id: number; note: string | null }[]> {
+  return db
+    .selectFrom('collection_items as i')
+    .innerJoin('collections as c', 'c.id', 'i.collection_id')
+    .select(['i.collection_id', 'i.note'])
+    .where('c.owner_id', '=', userId)
+    .where('i.paper_id', '=', paperId)
+    .orderBy('c.is_default', 'desc')
+    .orderBy('c.id')
+    .execute();
 }

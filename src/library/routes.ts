@@ -13,6 +13,7 @@ import { hidePaper, markRead, savePaper, unhidePaper, unsavePaper, type HideReas
 
 const saveForm = z.object({ action: z.enum(['save', 'unsave'], 'must be "save" or "unsave"') });
 const hideForm = z.object({ action: z.enum(['hide', 'not-interested', 'unhide'], 'must be "hide", "not-interested" or "unhide"') });
+const readForm = z.object({ action: z.enum(['read', 'unread'], 'must be "read" or "unread"') });
 const hideBody = z.object({ reason: z.enum(['hidden', 'not-interested'], 'must be "hidden" or "not-interested"').optional() }).strict();
 
 /** The same-site page the form was on, else the paper's page. */
@@ -35,6 +36,15 @@ export async function hidePaperForm(c: Context<AppEnv>) {
   await enforceLimit(c, 'library');
   const db = c.var.db.kysely;
   const result = action === 'unhide' ? await unhidePaper(db, viewer.id, paperIdParam(c)) : await hidePaper(db, viewer.id, paperIdParam(c), action === 'hide' ? 'hidden' : 'not-interested');
+  return wantsJson(c) ? c.json(result) : c.redirect(backTo(c), 303);
+}
+
+/** `POST /papers/{id}/read`: "mark read" (`action` = read | unread); back to the page, or `{ read }` for its script. */
+export async function readPaperForm(c: Context<AppEnv>) {
+  const { action } = await formBody(c, readForm);
+  const viewer = needViewer(c, 'write');
+  await enforceLimit(c, 'library');
+  const result = await markRead(c.var.db.kysely, viewer.id, paperIdParam(c), action === 'read');
   return wantsJson(c) ? c.json(result) : c.redirect(backTo(c), 303);
 }
 

@@ -6,14 +6,14 @@ import { hiddenPaperIds, libraryStateAmong } from './queries.ts';
 
 /**
  * What a page's cards need of a signed-in reader: the upvote state (votes/queries.ts) and which
- * papers they saved and hid. On a template (http/reader-template.ts) both are conditions filled
+ * papers they saved, hid and read. On a template (http/reader-template.ts) both are conditions filled
  * per reader; otherwise one query more. Undefined for anonymous readers.
  */
 export async function viewerPaperState(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
   const votes = await viewerVotes(c, paperIds);
   if (!votes || votes.template) return votes;
-  const { saved, hidden } = await libraryStateAmong(c.var.db.kysely, c.var.auth.kind === 'anonymous' ? -1 : c.var.auth.viewer.id, paperIds);
-  return { ...votes, saved, hidden };
+  const { saved, hidden, read, omitted } = await libraryStateAmong(c.var.db.kysely, c.var.auth.kind === 'anonymous' ? -1 : c.var.auth.viewer.id, paperIds);
+  return { ...votes, saved, hidden, read, omitted };
 }
 
 /** The papers the signed-in reader (session or token) hid, to leave out of their lists; none for anonymous readers. */

@@ -2,7 +2,7 @@ import { raw } from 'hono/html';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { viewsOfSummaries, type ListingSummary, type PaperView } from './read-model.ts';
-import { HideButton, MathText, paperPath, SaveButton, UnlessHidden, Upvotes, type VoteState } from '../ui/components.tsx';
+import { HideButton, MathText, paperPath, ReadButton, SaveButton, UnlessHidden, Upvotes, type VoteState } from '../ui/components.tsx';
 import { hasMath, renderMathExcerpt } from '../ui/math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { Avatar, paperPicture } from '../images/components.tsx';
@@ -72,6 +72,7 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
           {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
           <span class="card-actions">
             <SaveButton paperId={paper.id} votes={votes} />
+            <ReadButton paperId={paper.id} votes={votes} />
             <HideButton paperId={paper.id} votes={votes} />
           </span>
         </div>

@@ -22,6 +22,12 @@ export interface VoteState {
   saved?: ReadonlySet<string>;
   /** Ids of the papers on the page the viewer hid or marked "not interested": their cards are left out. */
   hidden?: ReadonlySet<string>;
+  /** Ids of the papers on the page the viewer marked read. */
+  read?: ReadonlySet<string>;
+  /** Ids the viewer leaves out of lists that leave read papers out (`omitRead`): hidden, or read when they chose so. */
+  omitted?: ReadonlySet<string>;
+  /** This list leaves out what the reader read, when they chose so (the daily, weekly, monthly and trending lists). */
+  omitRead?: boolean;
   /** The reader asked to see the papers they hid (a search with `hidden=include`). */
   showHidden?: boolean;
   /** A page for every reader (http/reader-template.ts): each button in both states, the reader's chosen when the page is filled in. */
@@ -105,13 +111,19 @@ export function SaveButton({ paperId, votes, saved = votes?.saved?.has(paperId) 
     );
   }
   return (
-    <form class="save" method="post" action={`${paperPath(paperId)}/save`} data-save="">
+    <>
+      <form class="save" method="post" action={`${paperPath(paperId)}/save`} data-save="">
       <input type="hidden" name="_csrf" value={votes.csrf} />
       <input type="hidden" name="action" value={saved ? 'unsave' : 'save'} />
       <button type="submit" class="save-button" aria-pressed={saved ? 'true' : 'false'} title={saved ? 'Saved in your library · remove it' : 'Save to your library'}>
         <span aria-hidden="true">{saved ? '★' : '☆'}</span> <span class="save-label">{saved ? 'Saved' : 'Save'}</span>
       </button>
-    </form>
+      </form>
+      {/* The note lives in a collection: its page says which, and saves the paper if need be. */}
+      <a class="note-link" href={`/library/notes/${paperId}`} title={saved ? 'Your note on this paper' : 'Save it with a note'}>
+        <span aria-hidden="true">✎</span> Note
+      </a>
+    </>
   );
 }
 
@@ -144,20 +156,49 @@ export function HideButton({ paperId, votes, hidden = votes?.hidden?.has(paperId
   );
 }
 
-/** A part of a list left out for a reader who hid the paper: a template condition, or the reader's own set. */
+/**
+ * "Mark read": a toggle on cards and the paper page; read papers' cards are dimmed with a ✓
+ * (style.css), and leave the daily lists of readers who chose so. Signed-in readers only.
+ */
+export function ReadButton({ paperId, votes, read = votes?.read?.has(paperId) ?? false }: { paperId: string; votes?: VoteState; read?: boolean }) {
+  if (!votes) return null;
+  if (votes.template) {
+    const plain = { ...votes, template: false };
+    return (
+      <>
+        {raw(ifReader('read', paperId))}
+        <ReadButton paperId={paperId} votes={plain} read={true} />
+        {raw(ELSE)}
+        <ReadButton paperId={paperId} votes={plain} read={false} />
+        {raw(END)}
+      </>
+    );
+  }
+  return (
+    <form class="read" method="post" action={`${paperPath(paperId)}/read`} data-read="">
+      <input type="hidden" name="_csrf" value={votes.csrf} />
+      <input type="hidden" name="action" value={read ? 'unread' : 'read'} />
+      <button type="submit" class="read-button" aria-pressed={read ? 'true' : 'false'} title={read ? 'You read it · mark it unread' : 'Mark read'}>
+        <span aria-hidden="true">✓</span> <span class="read-label">{read ? 'Read' : 'Mark read'}</span>
+      </button>
+    </form>
+  );
+}
+
+/** A part of a list left out for a reader who hid the paper (or read it, on lists that leave read papers out when they chose so): a template condition, or the reader's own set. */
 export function UnlessHidden({ paperId, votes, children }: { paperId: string; votes?: VoteState; children: unknown }) {
   if (votes?.showHidden) return <>{children}</>;
   if (votes?.template) {
     return (
       <>
-        {raw(ifReader('hidden', paperId))}
+        {raw(ifReader(votes.omitRead ? 'omitted' : 'hidden', paperId))}
         {raw(ELSE)}
         {children}
         {raw(END)}
       </>
     );
   }
-  return votes?.hidden?.has(paperId) ? null : <>{children}</>;
+  return (votes?.omitRead ? votes.omitted : votes?.hidden)?.has(paperId) ? null : <>{children}</>;
 }
 
 /** Previous, next, and the page numbers around this one (the first and last always); `more`: a `+` when the count stops short. */

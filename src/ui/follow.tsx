@@ -27,7 +27,7 @@ export function templateFollowState(c: Context<AppEnv>): FollowState | undefined
  * A follow button: a plain form (follow or unfollow, back to this page) that static/follow.js
  * makes instant. For anonymous readers it leads to sign-in and back.
  */
-export function FollowButton({ kind, target, label, state, back }: { kind: string; target: string; label: string; state: FollowState | undefined; back: string }) {
+export function FollowButton({ kind, target, label, state, back, short = false }: { kind: string; target: string; label: string; state: FollowState | undefined; back: string; short?: boolean }) {
   if (!state) {
     return (
       <form class="follow" method="get" action="/signin">
@@ -43,17 +43,34 @@ export function FollowButton({ kind, target, label, state, back }: { kind: strin
     return (
       <>
         {raw(ifReader('follows', followKey(kind, target)))}
-        <FollowForm kind={kind} target={target} label={label} csrf={plain.csrf} following={true} />
+        <FollowForm kind={kind} target={target} label={label} csrf={plain.csrf} following={true} short={short} />
         {raw(ELSE)}
-        <FollowForm kind={kind} target={target} label={label} csrf={plain.csrf} following={false} />
+        <FollowForm kind={kind} target={target} label={label} csrf={plain.csrf} following={false} short={short} />
         {raw(END)}
       </>
     );
   }
-  return <FollowForm kind={kind} target={target} label={label} csrf={state.csrf} following={state.following(kind, target)} />;
+  return <FollowForm kind={kind} target={target} label={label} csrf={state.csrf} following={state.following(kind, target)} short={short} />;
 }
 
-function FollowForm({ kind, target, label, csrf, following }: { kind: string; target: string; label: string; csrf: string; following: boolean }) {
+/**
+ * `short`: a button beside what it names (the list in /following), whose visible text is the
+ * action ("Unfollow", "Follow again") and whose accessible name adds the label.
+ */
+function FollowForm({ kind, target, label, csrf, following, short = false }: { kind: string; target: string; label: string; csrf: string; following: boolean; short?: boolean }) {
+  if (short) {
+    return (
+      <form class="follow" method="post" action="/follows" data-follow="" data-label={label} data-short="">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <input type="hidden" name="kind" value={kind} />
+        <input type="hidden" name="target" value={target} />
+        <input type="hidden" name="action" value={following ? 'unfollow' : 'follow'} />
+        <button type="submit" class={following ? 'button follow-button following' : 'button follow-button'} aria-label={`${following ? 'Unfollow' : 'Follow'} ${label}`}>
+          {following ? 'Unfollow' : 'Follow again'}
+        </button>
+      </form>
+    );
+  }
   return (
     <form class="follow" method="post" action="/follows" data-follow="" data-label={label}>
       <input type="hidden" name="_csrf" value={csrf} />

@@ -19,6 +19,8 @@ interface PaperStates {
   voted: ReadonlySet<string>;
   saved: ReadonlySet<string>;
   hidden: ReadonlySet<string>;
+  read?: ReadonlySet<string>;
+  omitted?: ReadonlySet<string>;
 }
 const NO_STATES: PaperStates = { voted: new Set(), saved: new Set(), hidden: new Set() };
 

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
-import { HideButton, MathText, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
+import { HideButton, MathText, ReadButton, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { previewImage } from '../papers/components.tsx';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { stripMath } from '../ui/math.ts';
@@ -180,6 +180,7 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
           <div class="actions">
             <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
             <SaveButton paperId={paper.id} votes={votes} />
+            <ReadButton paperId={paper.id} votes={votes} />
             <HideButton paperId={paper.id} votes={votes} />
             <a class="button" href={links.abs}>
               arXiv page

@@ -18,7 +18,7 @@ import * as digests from '../digests/pages.tsx';
 import { showProfile } from '../accounts/profile.tsx';
 import { showOutbox, showOutboxMail } from './dev-outbox.tsx';
 import { upvotePaperForm } from '../votes/routes.ts';
-import { hidePaperForm, savePaperForm } from '../library/routes.ts';
+import { hidePaperForm, readPaperForm, savePaperForm } from '../library/routes.ts';
 import * as library from '../library/pages.tsx';
 import { showDigestPreview } from '../digests/preview.ts';
 import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
@@ -47,6 +47,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/papers/:id{.+}/upvote', upvotePaperForm);
   pages.post('/papers/:id{.+}/save', savePaperForm);
   pages.post('/papers/:id{.+}/hide', hidePaperForm);
+  pages.post('/papers/:id{.+}/read', readPaperForm);
   pages.post('/papers/:id{.+}/comments', postCommentForm);
   pages.post('/papers/:id{.+}/report', moderation.reportPaper);
   pages.post('/papers/:id{.+}/claim', claimAuthorship);
@@ -112,6 +113,10 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get('/images/:file{[0-9a-f]{32}\\.webp}', showImage);
   pages.get('/library', library.showLibrary);
   for (const format of ['bib', 'ris', 'csv', 'json']) pages.get(`/library.${format}`, library.showLibrary);
+  pages.post('/library/settings', library.librarySettingsForm);
+  pages.post('/library/import', library.importIntoLibraryForm);
+  pages.get('/library/notes/:id{.+}', library.showNoteForm);
+  pages.post('/library/notes/:id{.+}', library.saveNoteForm);
   pages.post('/collections', library.createCollectionForm);
   pages.get('/collections/:owner/:slug', library.showCollection);
   pages.post('/collections/:owner/:slug/edit', library.editCollectionForm);

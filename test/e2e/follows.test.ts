@@ -90,6 +90,40 @@ describe('following an author in Chromium', () => {
     }
   });
 
+  for (const [device, viewport, js] of [
+    ['desktop, with JavaScript', { width: 1280, height: 900 }, true],
+    ['phone, without JavaScript', { width: 390, height: 844 }, false],
+    ['phone, with JavaScript', { width: 390, height: 844 }, true],
+  ] as const) {
+    it(`/following lists each follow with an unfollow button that shows and names it (${device})`, async () => {
+      const { context, user } = await readerContext({ viewport, javaScriptEnabled: js });
+      try {
+        await db!.kysely.insertInto('follows').values({ user_id: user.id, kind: 'author', target: AUTHOR, created_at: new Date().toISOString() }).execute();
+        const { page, seen } = await openPage(context);
+        await page.goto(`${base}/following`);
+        await page.locator('.following-list summary').click();
+        const unfollow = page.getByRole('button', { name: `Unfollow the author ${AUTHOR}`, exact: true });
+        await expect.poll(() => unfollow.isVisible()).toBe(true);
+        expect((await unfollow.textContent())?.trim()).toBe('Unfollow');
+        const box = await unfollow.boundingBox();
+        expect(box!.width).toBeGreaterThan(30);
+        expect(box!.x + box!.width).toBeLessThanOrEqual(viewport.width);
+        if (js) {
+          await unfollow.click();
+          const again = page.getByRole('button', { name: `Follow the author ${AUTHOR}`, exact: true });
+          await expect.poll(() => again.textContent()).toBe('Follow again');
+        } else {
+          await Promise.all([page.waitForURL(`${base}/following`, { waitUntil: 'load' }), unfollow.click()]);
+          await expect.poll(() => page.locator('main').textContent()).toContain('You follow nothing yet');
+        }
+        await expect.poll(async () => (await db!.kysely.selectFrom('follows').select('target').where('user_id', '=', user.id).execute()).length).toBe(0);
+        expect(seen.errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
   it('anonymous readers are sent to sign in, and back to the author afterwards', async () => {
     const context = await newContext(browser!);
     try {

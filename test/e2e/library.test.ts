@@ -51,10 +51,11 @@ async function asReader(options: BrowserContextOptions, fn: (page: Page, seen: S
 
 const card = (page: Page, id: string) => page.locator('article.card', { has: page.locator(`form[action="/papers/${id}/upvote"]`) });
 const saveButton = (page: Page, id: string) => page.locator(`form[action="/papers/${id}/save"] button`);
+const readButton = (page: Page, id: string) => page.locator(`form[action="/papers/${id}/read"] button`);
 const hideButton = (page: Page, id: string) => page.locator(`form[action="/papers/${id}/hide"] button`);
 
 /** The server's answer to the next save or hide the page's script sends. */
-const answered = (page: Page) => page.waitForResponse((r) => r.request().method() === 'POST' && /\/papers\/[^/]+\/(save|hide)$/.test(new URL(r.url()).pathname));
+const answered = (page: Page) => page.waitForResponse((r) => r.request().method() === 'POST' && /\/papers\/[^/]+\/(save|read|hide)$/.test(new URL(r.url()).pathname));
 
 describe('the library in a browser', () => {
   it('saves and hides at once with JavaScript, and undoes from the library (desktop)', async () => {
@@ -131,4 +132,75 @@ describe('the library in a browser', () => {
       await context.close();
     }
   });
+
+  for (const [device, options, js] of [
+    ['desktop, with JavaScript', DESKTOP, true],
+    ['desktop, without JavaScript', DESKTOP, false],
+    ['phone, with JavaScript', PHONE, true],
+    ['phone, without JavaScript', PHONE, false],
+  ] as const) {
+    it(`marks a paper read from its card: dimmed with a ✓ Read, and out of the daily list once the reader asks (${device})`, async () => {
+      await asReader({ ...options, javaScriptEnabled: js }, async (page) => {
+        const day = `${base}/papers/date/${DAY}`;
+        await page.goto(day);
+        const id = IDS[5]!;
+        expect((await readButton(page, id).innerText()).trim()).toBe('✓ Mark read');
+        const opacity = () => card(page, id).evaluate((el) => Number(getComputedStyle(el).opacity));
+        expect(await opacity()).toBe(1);
+        if (js) {
+          await page.evaluate(() => ((window as unknown as { stay: number }).stay = 1));
+          await Promise.all([answered(page), readButton(page, id).click()]);
+          expect(await page.evaluate(() => (window as unknown as { stay?: number }).stay)).toBe(1);
+        } else {
+          await Promise.all([page.waitForURL(day, { waitUntil: 'load' }), readButton(page, id).click()]);
+        }
+        await expect.poll(() => readButton(page, id).getAttribute('aria-pressed')).toBe('true');
+        expect((await readButton(page, id).innerText()).trim()).toBe('✓ Read');
+        // Dimmed (not while the pointer or focus is on it).
+        await page.mouse.move(0, 0);
+        await page.locator('h1').first().click();
+        await expect.poll(opacity).toBeLessThan(1);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+        // The server kept it: the paper page says so too.
+        await page.goto(`${base}/papers/${id}`);
+        expect(await readButton(page, id).getAttribute('aria-pressed')).toBe('true');
+
+        // The library's setting leaves read papers out of the daily list; the unread filter leaves them out of the library.
+        await page.goto(`${base}/library`);
+        await page.check('input[name=hide_read]');
+        await Promise.all([page.waitForURL(`${base}/library`, { waitUntil: 'load' }), page.click('form[action="/library/settings"] button')]);
+        expect(await page.isChecked('input[name=hide_read]')).toBe(true);
+        await page.goto(day);
+        expect(await card(page, id).count()).toBe(0);
+        expect(await card(page, IDS[0]!).count()).toBe(1);
+      });
+    });
+  }
+
+  for (const [device, options, js] of [
+    ['desktop, with JavaScript', DESKTOP, true],
+    ['phone, without JavaScript', PHONE, false],
+  ] as const) {
+    it(`adds a note from a card's save button, saving the paper, and back to the list (${device})`, async () => {
+      await asReader({ ...options, javaScriptEnabled: js }, async (page) => {
+        const day = `${base}/papers/date/${DAY}`;
+        const id = IDS[6]!;
+        await page.goto(day);
+        const note = page.locator(`a.note-link[href="/library/notes/${id}"]`);
+        expect((await note.innerText()).trim()).toBe('✎ Note');
+        await Promise.all([page.waitForURL(`${base}/library/notes/${id}`), note.click()]);
+        await page.fill('textarea[name=note]', 'Check the *bound* in $O(n \\log n)$');
+        await Promise.all([page.waitForURL(day, { waitUntil: 'load' }), page.click('form.note-form button[type=submit]')]);
+        expect(await saveButton(page, id).getAttribute('aria-pressed')).toBe('true');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport!.width);
+        // The note is in the reader's saved papers, typeset; editing it again starts from it.
+        await page.goto(`${base}/library`);
+        await Promise.all([page.waitForURL(/\/collections\//), page.locator('.collections-list a').first().click()]);
+        expect(await page.locator('.item-note em').innerText()).toBe('bound');
+        expect(await page.locator('.item-note .katex').count()).toBeGreaterThan(0);
+        await page.goto(`${base}/library/notes/${id}`);
+        expect(await page.inputValue('textarea[name=note]')).toBe('Check the *bound* in $O(n \\log n)$');
+      });
+    });
+  }
 });

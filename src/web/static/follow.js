@@ -5,9 +5,15 @@
   const show = (form, following) => {
     const button = form.querySelector('button');
     const label = form.dataset.label;
-    button.setAttribute('aria-pressed', String(following));
     button.classList.toggle('following', following);
-    button.textContent = `${following ? 'Following' : 'Follow'} ${label}`;
+    // A short button (the list in /following) says the action; its name adds what it follows.
+    if (form.hasAttribute('data-short')) {
+      button.textContent = following ? 'Unfollow' : 'Follow again';
+      button.setAttribute('aria-label', `${following ? 'Unfollow' : 'Follow'} ${label}`);
+    } else {
+      button.setAttribute('aria-pressed', String(following));
+      button.textContent = `${following ? 'Following' : 'Follow'} ${label}`;
+    }
     form.querySelector('input[name=action]').value = following ? 'unfollow' : 'follow';
   };
   const pending = new WeakSet();
@@ -17,7 +23,7 @@
     if (!(form instanceof HTMLFormElement) || !form.matches('form.follow[data-follow]')) return;
     e.preventDefault();
     if (pending.has(form)) return;
-    const before = form.querySelector('button').getAttribute('aria-pressed') === 'true';
+    const before = form.querySelector('input[name=action]').value === 'unfollow';
     const body = new URLSearchParams(new FormData(form));
     show(form, !before);
     pending.add(form);

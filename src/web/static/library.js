@@ -1,5 +1,5 @@
-// Save and "not interested" without a reload, a progressive enhancement of the cards' forms
-// (ui/components.tsx SaveButton, HideButton): the button changes at once and rolls back if the
+// Save, "mark read" and "not interested" without a reload, a progressive enhancement of the
+// cards' forms (ui/components.tsx SaveButton, ReadButton, HideButton): the button changes at once and rolls back if the
 // server refuses. Without this script the forms post and the page comes back.
 (() => {
   const signIn = () => {
@@ -14,6 +14,13 @@
     button.querySelector('[aria-hidden]').textContent = saved ? '★' : '☆';
     button.querySelector('.save-label').textContent = saved ? 'Saved' : 'Save';
     form.querySelector('input[name=action]').value = saved ? 'unsave' : 'save';
+  };
+  const showRead = (form, read) => {
+    const button = form.querySelector('button');
+    button.setAttribute('aria-pressed', String(read));
+    button.title = read ? 'You read it · mark it unread' : 'Mark read';
+    button.querySelector('.read-label').textContent = read ? 'Read' : 'Mark read';
+    form.querySelector('input[name=action]').value = read ? 'unread' : 'read';
   };
   const showHidden = (form, hidden) => {
     const button = form.querySelector('button');
@@ -40,7 +47,8 @@
     } else if (!hidden && note) note.remove();
   };
   const current = (form) => form.querySelector('button').getAttribute('aria-pressed') === 'true';
-  const show = (form, on) => (form.matches('form.save') ? showSaved(form, on) : showHidden(form, on));
+  const show = (form, on) => (form.matches('form.save') ? showSaved(form, on) : form.matches('form.read') ? showRead(form, on) : showHidden(form, on));
+  const stateOf = (form, answer) => (form.matches('form.save') ? answer.saved : form.matches('form.read') ? answer.read : answer.hidden);
 
   async function send(form) {
     if (pending.has(form)) return;
@@ -59,7 +67,7 @@
       if (res.status === 401 || res.status === 303 || res.type === 'opaqueredirect') return signIn();
       if (!res.ok) throw new Error(`library: ${res.status}`);
       const state = await res.json();
-      show(form, form.matches('form.save') ? state.saved : state.hidden);
+      show(form, stateOf(form, state));
     } catch {
       show(form, before);
       form.classList.add('vote-failed');
@@ -71,7 +79,7 @@
 
   document.addEventListener('submit', (e) => {
     const form = e.target;
-    if (!(form instanceof HTMLFormElement) || !form.matches('form.save[data-save], form.hide[data-hide]')) return;
+    if (!(form instanceof HTMLFormElement) || !form.matches('form.save[data-save], form.read[data-read], form.hide[data-hide]')) return;
     e.preventDefault();
     send(form);
   });

@@ -1,0 +1,138 @@
+// `npm run bench` (also alone: node --import tsx bench/foryou-scale.ts): for-you at scale
+// (issue 17). A SQLite database of BENCH_FORYOU_PAPERS papers (default 1,000,000: the search
+// bench's corpus, real titles and abstracts copied over the years), readers who saved papers,
+// and the served code path (src/foryou/service.ts forYou) timed per page: a reader's first page
+// (their model learned from their saves and stored, their ranking made), the page right after a
+// new save (the save learned and stored, the ranking made again), and a next page (the ranking
+// kept). Writes its section of bench/RECOMMEND.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
+import { savePaper } from '../src/library/collections.ts';
+import { createAccount } from '../src/auth/users.ts';
+import { forYou, MAX_CANDIDATES, RECENT_DAYS } from '../src/foryou/service.ts';
+import { benchPapers, random, readBasePapers } from './corpus.ts';
+import { replaceSection } from './results-file.ts';
+
+const PAPERS = Number(process.env.BENCH_FORYOU_PAPERS || 1_000_000);
+/** The newest papers are dated within the window, so that the candidates are as many as for-you takes (MAX_CANDIDATES), as on a site that imports all of arXiv. */
+const WINDOW_PAPERS = Number(process.env.BENCH_FORYOU_WINDOW || 25_000);
+const READERS = Number(process.env.BENCH_FORYOU_READERS || 60);
+const SAVES = 20;
+const OUT = path.resolve(import.meta.dirname, 'RECOMMEND.md');
+const log = (msg: string) => process.stderr.write(`bench:foryou-scale: ${msg}\n`);
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const ms = (x: number) => x.toFixed(1);
+
+const started = performance.now();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-foryou-scale-'));
+const db = await connectDatabase(`sqlite:${path.join(dir, 'bench.db')}`);
+try {
+  await migrateToLatest(db);
+  // The search index is not what is measured here, and filling it triples the build.
+  for (const t of ['papers_search_insert', 'papers_search_update', 'papers_search_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db.kysely);
+
+  log(`building ${PAPERS.toLocaleString('en')} papers`);
+  const base = await readBasePapers();
+  const now = new Date().toISOString();
+  let batch: ReturnType<typeof benchPapers> extends Generator<infer P> ? P[] : never = [];
+  let n = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch;
+    batch = [];
+    await db.kysely.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('papers')
+        .values(rows.map((p) => ({ id: p.id, version: 1, title: p.title, abstract: p.abstract, author_names: p.authors.join(', '), primary_category: p.categories[0] ?? null, published_at: p.publishedAt, upvotes_source: p.upvotes, upvotes: p.upvotes, comments_source: 0, trending_score: 0, created_at: now, modified_at: now })))
+        .execute();
+      const authors = rows.flatMap((p) => p.authors.slice(0, 10).map((name, position) => ({ paper_id: p.id, position, name, hidden: 0 })));
+      for (let i = 0; i < authors.length; i += 1000) await trx.insertInto('paper_authors').values(authors.slice(i, i + 1000)).execute();
+    });
+  };
+  const windowEnd = Date.UTC(2026, 7, 31);
+  for (const p of benchPapers(base, PAPERS)) {
+    // The last WINDOW_PAPERS papers: spread over the 30 days before the corpus ends.
+    if (n >= PAPERS - WINDOW_PAPERS) p.publishedAt = new Date(windowEnd - Math.floor(((PAPERS - n) / WINDOW_PAPERS) * (RECENT_DAYS - 1) * 86_400_000)).toISOString();
+    batch.push(p);
+    if (batch.length === 300) await flush();
+    if (++n % 50_000 === 0) log(`${n.toLocaleString('en')} papers`);
+  }
+  await flush();
+  const buildS = (performance.now() - started) / 1000;
+
+  // Readers who saved papers of the recent window (what for-you ranks), each around one topic: a paper and those sharing its first author or words.
+  const latest = (await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).executeTakeFirstOrThrow()).at as string;
+  const since = new Date(Date.parse(latest) - RECENT_DAYS * 86_400_000).toISOString().slice(0, 10);
+  const recent = await db.kysely.selectFrom('papers').select(['id', 'title']).where('published_at', '>=', since).orderBy('published_at', 'desc').limit(MAX_CANDIDATES).execute();
+  const older = await db.kysely.selectFrom('papers').select('id').where('published_at', '<', since).orderBy('published_at', 'desc').limit(5000).execute();
+  log(`${recent.length} papers in the ${RECENT_DAYS} days before ${latest.slice(0, 10)}; ${READERS} readers with ${SAVES} saves each`);
+  const rnd = random(17);
+  const readers: number[] = [];
+  for (let r = 0; r < READERS; r++) {
+    const userId = await createAccount(db.kysely, { username: `reader${r}`, email: `reader${r}@example.org`, fullname: `Reader ${r}` });
+    readers.push(userId);
+    // Half of what a reader saved is older than the window (their library), half recent.
+    for (let i = 0; i < SAVES; i++) {
+      const pool = i % 2 === 0 ? recent : older;
+      await savePaper(db.kysely, userId, pool[Math.floor(rnd() * pool.length)]!.id);
+    }
+  }
+
+  const t0 = performance.now();
+  await forYou(db, readers[0]!, { limit: 20, offset: 0 });
+  const firstMs = performance.now() - t0;
+  log(`candidate pool built and first page in ${ms(firstMs)} ms`);
+
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
+  const firstPages: number[] = [];
+  for (const id of readers.slice(1)) firstPages.push(await timed(() => forYou(db, id, { limit: 20, offset: 0 })));
+  const nextPages: number[] = [];
+  for (const id of readers) nextPages.push(await timed(() => forYou(db, id, { limit: 20, offset: 20 })));
+  const afterSave: number[] = [];
+  const learned: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const id of readers) {
+      await savePaper(db.kysely, id, recent[Math.floor(rnd() * recent.length)]!.id);
+      const t = performance.now();
+      const result = await forYou(db, id, { limit: 20, offset: 0 });
+      afterSave.push(performance.now() - t);
+      learned.push(result.learnedMs);
+    }
+  }
+  const stored = await db.kysely.selectFrom('reader_models').select((eb) => [eb.fn.avg<number>(sql`length(model)`).as('avg'), eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
+  const totalS = (performance.now() - started) / 1000;
+  const line = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} ms, p99 ${ms(quantile(xs, 0.99))} ms, max ${ms(Math.max(...xs))} ms over ${xs.length}`;
+  const body = [
+    '## For-you at scale',
+    '',
+    `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s building the database).`,
+    '',
+    `SQLite, ${PAPERS.toLocaleString('en')} papers (the search bench's corpus: real titles and abstracts, copied over the years), ${recent.length.toLocaleString('en')} of them in the ${RECENT_DAYS} days before the newest (the candidates, at most ${MAX_CANDIDATES.toLocaleString('en')}); ${READERS} readers, each with ${SAVES} saves (half recent, half older). Times of the served path (src/foryou/service.ts \`forYou\`, the database queries included, the cards' hydration not), one process:`,
+    '',
+    `- building the candidate pool (vectors of every candidate, once per content change and at most once a minute, in the background) and the first page: ${ms(firstMs)} ms;`,
+    `- a reader's first page (their ${SAVES} saves learned and stored, their ranking made): ${line(firstPages)};`,
+    `- the page right after a new save (the save learned, the model stored as the next version, the ranking made again): ${line(afterSave)};`,
+    `- of which learning the new save: ${line(learned)} (goal ≤ 50 ms);`,
+    `- a next page (the ranking kept): ${line(nextPages)};`,
+    `- stored models: ${Math.round(Number(stored.avg)).toLocaleString('en')} bytes on average (${SAVES + 3} saves), ${stored.n} readers;`,
+    `- memory: ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB resident at the end.`,
+    '',
+    `Load average during the run: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} on ${os.cpus().length} cores (other work shares the machine; times are upper bounds).`,
+  ].join('\n');
+  replaceSection(OUT, 'For-you at scale', body);
+  log('wrote bench/RECOMMEND.md');
+} finally {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
