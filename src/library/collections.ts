@@ -247,8 +247,7 @@ export async function markRead(db: Q, userId: number, paperId: string, read: boo
   await db.transaction().execute(async (trx) => {
     if (read) await visiblePaper(trx, paperId);
     await q.setRead(trx, userId, paperId, read ? new Date().toISOString() : null);
-    // Cached pages show the read mark, like a save.
-    await bumpContentVersion(trx);
+    await bumpReaderVersion(trx, userId);
   });
   return { read };
 }
@@ -257,7 +256,7 @@ export async function markRead(db: Q, userId: number, paperId: string, read: boo
 export async function setHideRead(db: Q, userId: number, hideRead: boolean): Promise<{ hideRead: boolean }> {
   await db.transaction().execute(async (trx) => {
     await q.setHideRead(trx, userId, hideRead);
-    await bumpContentVersion(trx);
+    await bumpReaderVersion(trx, userId);
   });
   return { hideRead };
 }
