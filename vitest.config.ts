@@ -19,6 +19,26 @@ const SYSTEM = [
   'src/search/related.test.ts',
 ];
 
+// Files that never open a database (no test database, app or CLI on one): the same code runs
+// whichever database the suite is on, so `npm test` runs them in its SQLite pass only
+// (test/run.ts). A file that uses test/helpers.ts's databases, an app or a server is not one.
+export const DATABASE_FREE = [
+  'src/comments/markdown.test.ts',
+  'src/comments/thread.test.ts',
+  'src/core/arxiv-id.test.ts',
+  'src/core/config.test.ts',
+  'src/core/periods.test.ts',
+  'src/papers/components.test.tsx',
+  'src/papers/trending.test.ts',
+  'src/search/embeddings.test.ts',
+  'src/search/fusion.test.ts',
+  'src/search/query.test.ts',
+  'src/search/rank.test.ts',
+  'src/ui/math.test.ts',
+  'test/setup.test.ts',
+  'test/smtp.test.ts',
+];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ConfigError, productionProblems, productionWarnings, type Config } from './core/config.ts';
 import { assertSchemaCurrent, connectDatabase, migrateToLatest } from './db/database.ts';
@@ -30,15 +31,21 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
   }
   // Once, here: every request and job signs with these (src/db/secrets.ts).
   const keys = await resolveKeys(db, config);
+  // Bound before the app exists, so that PORT=0 (any free port) gives links and origin checks the real one.
+  const ready: { app?: ReturnType<typeof createApp> } = {};
+  const server = serve({ fetch: (req, env) => (ready.app ? ready.app.fetch(req, env) : new Response('starting', { status: 503 })), port: config.PORT, hostname: config.HOST });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => resolve((server.address() as AddressInfo).port));
+  });
+  config = { ...config, PORT: port };
   const stopScheduler = config.SCHEDULER_ENABLED ? startScheduler(db, scheduledJobs(db, { ...config, keys }, log), log) : async () => {};
   const mailer = createMailer(config);
   if (!config.SMTP_URL && config.NODE_ENV !== 'production') {
     log.warn(`mail: no SMTP_URL, so mails (sign-in links) go to ${mailer.target}; read them at /dev/outbox from this machine`);
   }
-  const app = createApp({ db, config, keys, log, mailer });
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    log.info({ port: info.port, database: db.dialect }, `listening on http://${config.HOST}:${info.port}`);
-  });
+  ready.app = createApp({ db, config, keys, log, mailer });
+  log.info({ port, database: db.dialect }, `listening on http://${config.HOST}:${port}`);
   const stop = async () => {
     server.close();
     await stopScheduler();

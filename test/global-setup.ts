@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
@@ -6,6 +10,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Name of the migrated PostgreSQL template database of this run, when testing on PostgreSQL. */
     pgTemplate: string | null;
+    /** A temporary folder of this run alone, shared by its workers; removed at the end. */
+    runDir: string;
   }
 }
 
@@ -15,12 +21,16 @@ declare module 'vitest' {
  * gets a copy of it (test/helpers.ts), and all of them are dropped at the end.
  */
 export default async function setup(project: TestProject) {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-run-'));
+  project.provide('runDir', runDir);
+  const removeRunDir = () => fs.rmSync(runDir, { recursive: true, force: true });
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     project.provide('pgTemplate', null);
-    return;
+    return removeRunDir;
   }
-  const run = `dp_t_${Date.now().toString(36)}`;
+  // The start time names the run (for the cleanup below), a random part keeps two runs started together apart.
+  const run = `dp_t_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const template = `${run}_template`;
   const admin = new pg.Client({ connectionString: adminUrl });
   try {
@@ -48,5 +58,6 @@ export default async function setup(project: TestProject) {
     const created = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${run}%`]);
     for (const { datname } of created.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
     await admin.end();
+    removeRunDir();
   };
 }

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../src/core/config.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { createApp } from '../src/app.ts';
 import { deriveKeys } from '../src/db/secrets.ts';
+import { importHfPath } from '../src/ingest/hf-import.ts';
 
 /** `../shared/fixtures`, beside the project root; absent on clones elsewhere. */
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
@@ -24,7 +25,7 @@ export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve
 /** Which database this run of the suite uses (`TEST_DATABASE_URL` selects PostgreSQL). */
 export const testDialect: 'sqlite' | 'postgres' = inject('pgTemplate') ? 'postgres' : 'sqlite';
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-test-'));
+const tmpRoot = fs.mkdtempSync(path.join(inject('runDir') ?? os.tmpdir(), 'dailypapers-test-'));
 let sqliteTemplate: string | undefined;
 let counter = 0;
 let admin: pg.Pool | undefined;
@@ -36,32 +37,42 @@ let admin: pg.Pool | undefined;
 export async function freshDatabaseUrl(): Promise<string> {
   const pgTemplate = inject('pgTemplate');
   const name = `${pgTemplate}_${process.pid}_${++counter}`;
-  if (pgTemplate) {
-    const adminUrl = process.env.TEST_DATABASE_URL!;
-    admin ??= new pg.Pool({ connectionString: adminUrl, max: 1 });
-    // Two workers copying the template at the same moment can collide; try again.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.query(`create database "${name}" template "${pgTemplate}"`);
-        break;
-      } catch (err) {
-        if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
-      }
-    }
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.href;
-  }
+  if (pgTemplate) return copyDatabase(pgTemplate, name);
+  await sqliteTemplateFile();
+  const file = path.join(tmpRoot, `test-${process.pid}-${counter}.db`);
+  fs.copyFileSync(sqliteTemplate!, file);
+  return `sqlite:${file}`;
+}
+
+/** This worker's migrated SQLite file, made on first use. */
+async function sqliteTemplateFile(): Promise<string> {
   if (!sqliteTemplate) {
-    sqliteTemplate = path.join(tmpRoot, 'template.db');
-    const db = await connectDatabase(`sqlite:${sqliteTemplate}`);
+    const file = path.join(tmpRoot, 'template.db');
+    const db = await connectDatabase(`sqlite:${file}`);
     await migrateToLatest(db);
     await db.close();
+    sqliteTemplate = file;
   }
-  const file = path.join(tmpRoot, `test-${process.pid}-${counter}.db`);
-  fs.copyFileSync(sqliteTemplate, file);
-  return `sqlite:${file}`;
+  return sqliteTemplate;
+}
+
+/** A new PostgreSQL database `name`, a copy of `template`. */
+async function copyDatabase(template: string, name: string): Promise<string> {
+  const adminUrl = process.env.TEST_DATABASE_URL!;
+  admin ??= new pg.Pool({ connectionString: adminUrl, max: 1 });
+  // Two workers copying the template at the same moment can collide; try again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.query(`create database "${name}" template "${template}"`);
+      break;
+    } catch (err) {
+      if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+    }
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.href;
 }
 
 /** A fresh, migrated database of its own, open. */
@@ -96,4 +107,73 @@ export async function emptyDatabaseUrl(): Promise<string> {
     return url.href;
   }
   return `sqlite:${path.join(tmpRoot, `empty-${process.pid}-${counter}.db`)}`;
+}
+
+/**
+ * The URL of a fresh database holding the whole Hugging Face archive (HF_ARCHIVE): imported once
+ * per run, by whichever worker asks first, and copied for each caller like the empty template.
+ */
+export async function archiveDatabaseUrl(): Promise<string> {
+  const pgTemplate = inject('pgTemplate');
+  if (pgTemplate) {
+    const archive = `${pgTemplate}_archive`;
+    const adminUrl = process.env.TEST_DATABASE_URL!;
+    const lock = new pg.Client({ connectionString: adminUrl });
+    await lock.connect();
+    try {
+      // A session lock: the other workers wait here while the first one imports.
+      await lock.query('select pg_advisory_lock(hashtext($1))', [archive]);
+      const exists = await lock.query('select 1 from pg_database where datname = $1', [archive]);
+      if (exists.rowCount === 0) {
+        await lock.query(`create database "${archive}" template "${pgTemplate}"`);
+        const url = new URL(adminUrl);
+        url.pathname = `/${archive}`;
+        await importArchive(url.href);
+      }
+    } finally {
+      await lock.end();
+    }
+    return copyDatabase(archive, `${pgTemplate}_${process.pid}_${++counter}`);
+  }
+  const runDir = inject('runDir');
+  const archive = path.join(runDir, 'archive.db');
+  const building = path.join(runDir, 'archive.building');
+  for (;;) {
+    if (fs.existsSync(archive)) break;
+    let builder = false;
+    try {
+      fs.mkdirSync(building);
+      builder = true;
+    } catch {
+      // Another worker is importing: wait for its file (or for it to give up, and try ourselves).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    if (!builder) continue;
+    try {
+      const file = path.join(building, 'archive.db');
+      fs.copyFileSync(await sqliteTemplateFile(), file);
+      await importArchive(`sqlite:${file}`);
+      fs.renameSync(file, archive);
+    } finally {
+      fs.rmSync(building, { recursive: true, force: true });
+    }
+  }
+  const file = path.join(tmpRoot, `archive-${process.pid}-${++counter}.db`);
+  fs.copyFileSync(archive, file);
+  return `sqlite:${file}`;
+}
+
+/** A fresh database holding the whole Hugging Face archive, open. */
+export async function archiveDb(): Promise<Db> {
+  return connectDatabase(await archiveDatabaseUrl(), { poolSize: 4 });
+}
+
+async function importArchive(url: string): Promise<void> {
+  const db = await connectDatabase(url, { poolSize: 1 });
+  try {
+    const summary = await importHfPath(db, HF_ARCHIVE);
+    if (summary.rejected !== 0) throw new Error(`the archive imported with ${summary.rejected} rejected records`);
+  } finally {
+    await db.close();
+  }
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { carryOut, planSetup, probe, type Missing } from './setup.ts';
+import { DATABASE_FREE } from '../vitest.config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VITEST = path.join(ROOT, 'node_modules', '.bin', 'vitest');
@@ -21,6 +22,8 @@ interface PassResult {
   pass: Pass;
   ok: boolean;
   counts: { passed: number; failed: number; skipped: number; total: number } | null;
+  /** Tests per file, from vitest's report. */
+  perFile: Map<string, number>;
 }
 
 const say = (line: string) => console.log(`test setup: ${line}`);
@@ -70,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (noBrowser) console.log(`  left out: ${leftOutBrowserTests} browser tests (${BROWSER_SUITES})${results.length > 1 ? ' in each pass' : ''}`);
   if (noPostgres && passes.includes('postgres')) console.log('  left out: the whole PostgreSQL pass');
+  if (results.some((r) => r.pass === 'postgres')) {
+    const sqlite = results.find((r) => r.pass === 'sqlite');
+    const once = sqlite ? DATABASE_FREE.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
+    console.log(`  not on PostgreSQL: ${DATABASE_FREE.length} files that never open a database${sqlite ? ` (${once} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
+  }
   const unmet = after.missing.filter((m: Missing) => !m.optedOut);
   for (const m of unmet) console.log(`  MISSING ${m.what}: the run fails until it is there (or you opt out explicitly)`);
   const ok = results.every((r) => r.ok) && unmet.length === 0;
@@ -84,17 +92,23 @@ function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResu
   const env = { ...process.env };
   if (pass === 'postgres') env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   else delete env.TEST_DATABASE_URL;
-  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...(noBrowser ? [`--exclude=${BROWSER_SUITES}`] : []), ...vitestArgs];
+  // The files that never open a database run once, in the SQLite pass.
+  const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...(pass === 'postgres' ? DATABASE_FREE : [])];
+  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...excluded.map((glob) => `--exclude=${glob}`), ...vitestArgs];
   const result = spawnSync(VITEST, args, { cwd: ROOT, env, stdio: 'inherit' });
   let counts: PassResult['counts'] = null;
+  const perFile = new Map<string, number>();
   try {
-    const json = JSON.parse(fs.readFileSync(report, 'utf8')) as Record<string, number>;
+    const json = JSON.parse(fs.readFileSync(report, 'utf8')) as Record<string, number> & { testResults?: { name: string; assertionResults: unknown[] }[] };
     counts = { passed: json.numPassedTests ?? 0, failed: json.numFailedTests ?? 0, skipped: (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0), total: json.numTotalTests ?? 0 };
+    for (const file of json.testResults ?? []) perFile.set(path.relative(ROOT, file.name), file.assertionResults.length);
   } catch {
     // No report: vitest did not get as far as writing one; its exit status says the rest.
   }
+  // TEST_REPORT_DIR keeps vitest's json report (each file's duration) as <dir>/<pass>.json.
+  if (process.env.TEST_REPORT_DIR && fs.existsSync(report)) fs.copyFileSync(report, path.join(process.env.TEST_REPORT_DIR, `${pass}.json`));
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  return { pass, ok: result.status === 0, counts };
+  return { pass, ok: result.status === 0, counts, perFile };
 }
 
 /** How many tests the files matching `pattern` hold, as vitest collects them (nothing runs). */

@@ -54,9 +54,6 @@ const signinForm = z.object({
 /** A limit per address, besides the one per client: guesses spread over many IPs, and mails to one inbox, still add up. */
 const byAddress = (address: string) => `e:${normalizeEmail(address)}`;
 
-// ---- sign up
-
-/** `GET /signup` */
 export function showSignup(c: C) {
   return c.html(<SignupPage c={c} values={{ next: safeRedirect(c.req.query('next')) ?? '' }} />);
 }
@@ -117,9 +114,6 @@ function SignupPage({ c, values, errors }: { c: C; values: Record<string, string
   );
 }
 
-// ---- sign in
-
-/** `GET /signin` */
 export function showSignin(c: C) {
   return c.html(<SigninPage c={c} values={{ next: safeRedirect(c.req.query('next')) ?? '' }} />);
 }
@@ -186,8 +180,6 @@ function CheckInbox({ c, email }: { c: C; email: string }) {
     </Layout>
   );
 }
-
-// ---- e-mailed links
 
 const tokenParam = z.string().regex(/^[\w-]{43}$/);
 

@@ -14,8 +14,6 @@ export function userById(db: Q, id: number): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-// ---- e-mailed links
-
 export async function insertEmailToken(db: Q, row: { tokenHash: string; email: string; purpose: 'signin' | 'signup'; payload: string | null; now: Date; ttlMs: number }): Promise<void> {
   await db
     .insertInto('email_tokens')
@@ -53,8 +51,6 @@ export function useEmailToken(db: Q, tokenHash: string, now: Date) {
     .returningAll()
     .executeTakeFirst();
 }
-
-// ---- settings
 
 export function sessionsOfUser(db: Q, userId: number, now: Date) {
   return db

@@ -53,7 +53,6 @@ function needSession(c: C): Viewer {
   return viewer;
 }
 
-/** `GET /settings` */
 export async function showSettings(c: C) {
   const viewer = needSession(c);
   return renderSettings(c, viewer, {});
@@ -72,7 +71,6 @@ export async function saveProfileForm(c: C) {
   return c.redirect('/settings?done=profile', 303);
 }
 
-/** `POST /settings/password` */
 export async function savePassword(c: C) {
   const viewer = needSession(c);
   await enforceLimit(c, 'signin');
@@ -114,7 +112,6 @@ export async function createToken(c: C) {
   return renderSettings(c, viewer, { newToken: { name: parsed.data.name, token } }, 201);
 }
 
-/** `POST /settings/tokens/:id/revoke` */
 export async function revokeToken(c: C) {
   const viewer = needSession(c);
   const id = idParam(c, 'id');
@@ -141,7 +138,6 @@ export async function saveForYouDigest(c: C) {
   return c.redirect('/settings?done=digest#digest', 303);
 }
 
-/** `POST /settings/digest/unsubscribe` */
 export async function leaveDigest(c: C) {
   const viewer = needSession(c);
   const sub = await subscriptionFor(c.var.db.kysely, viewer.id);
@@ -306,7 +302,6 @@ async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status
   );
 }
 
-/** "Firefox on Linux" from a User-Agent header; enough to recognise one's devices. */
 /** The "also revoke my API tokens" box of "sign out everywhere" and a new password: ticked, the safe side. */
 function RevokeTokensChoice() {
   return (
@@ -319,6 +314,7 @@ function RevokeTokensChoice() {
   );
 }
 
+/** "Firefox on Linux" from a User-Agent header; enough to recognise one's devices. */
 function describeAgent(agent: string | null): string {
   if (!agent) return 'Unknown browser';
   const browser = /Edg\//.test(agent) ? 'Edge' : /Firefox\//.test(agent) ? 'Firefox' : /Chrom(e|ium)\//.test(agent) ? 'Chrome' : /Safari\//.test(agent) ? 'Safari' : /curl|python|node|undici/i.test(agent) ? 'Script' : 'Browser';

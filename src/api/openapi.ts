@@ -760,7 +760,6 @@ export const openApiDocument = {
   },
 } as const;
 
-/** `GET /api/openapi.json`. */
 export function getOpenApi(c: Context<AppEnv>) {
   return c.json(openApiDocument);
 }

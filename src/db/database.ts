@@ -123,7 +123,6 @@ export async function migrateToLatest(db: Db, steps = migrations(db.dialect)): P
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** Names of migrations not yet applied. */
 export async function pendingMigrations(db: Db, steps = migrations(db.dialect)): Promise<string[]> {
   const all = await migrator(db, steps).getMigrations();
   return all.filter((m) => !m.executedAt).map((m) => m.name);

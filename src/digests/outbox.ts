@@ -9,12 +9,8 @@ import { renderDigest, type DigestLinks, type RenderedDigest, type SiteInfo } fr
 import { signedLink, unsubscribeAddress, type LinkConfig } from './links.ts';
 import { topicsOf } from './subscriptions.ts';
 
-/**
- * The digest outbox (docs/decisions/010-digests.md): every (subscriber, period) digest is
- * built once into `digest_outbox` and then sent from there, by whichever instance leases
- * the row. Its SQL is here, but for unsubscribing, which skips a subscriber's queued digests
- * (subscriptions.ts).
- */
+// The digest outbox (docs/decisions/010-digests.md): each (subscriber, period) digest is built
+// once into `digest_outbox`, then sent by whichever instance leases the row.
 
 /** What building digests needs; sending them (`OutboxConfig`) also needs the mail-link key. */
 export type BuildConfig = Pick<Config, 'BASE_URL' | 'HOST' | 'PORT' | 'MAIL_FROM' | 'MAIL_UNSUBSCRIBE_ADDRESS' | 'SITE_NAME'>;
@@ -205,14 +201,11 @@ export interface ClaimedDigest {
 export const TAKEN_OVER = 'taken over from a sender that stopped holding it; sent again under the same Message-ID if the server had taken it';
 
 /**
- * Leases due digests to `owner` until `leaseUntil`, up to `limit` of each kind (so up to twice
- * `limit` in all): queued ones whose retry
- * time has come, and ones another sender leased and let expire (it died mid-send: in doubt
- * if it had passed the fence, send.ts).
- * PostgreSQL: `FOR UPDATE SKIP LOCKED` lets instances claim disjoint rows without waiting.
- * SQLite: the UPDATE is one write transaction, which already serializes claimers.
- * Two selections, not one with OR: each walks the (status, next_attempt_at) index; an OR
- * across statuses scans the whole outbox (gigabytes of mail at 100,000 subscribers) per claim.
+ * Leases due digests to `owner` until `leaseUntil`, up to `limit` of each kind: queued ones
+ * whose retry time has come, and ones whose sender let the lease expire (died mid-send).
+ * `SKIP LOCKED` lets PostgreSQL instances claim disjoint rows; on SQLite the UPDATE's write
+ * transaction serializes claimers. Two selections, not an OR: each walks the (status,
+ * next_attempt_at) index, where an OR would scan the whole outbox per claim.
  */
 export async function claimDue(db: Db, opts: { owner: string; limit: number; now: Date; leaseUntil: Date; period?: string }): Promise<ClaimedDigest[]> {
   const now = opts.now.toISOString();
@@ -480,7 +473,6 @@ export async function pruneOutbox(db: Db, now = new Date()): Promise<{ digests: 
   });
 }
 
-/** Digests by status, for one period or all. */
 export async function outboxCounts(db: Db, period?: string): Promise<{ period: string; status: string; n: number }[]> {
   let q = db.kysely.selectFrom('digest_outbox').select(['period', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['period', 'status']);
   if (period) q = q.where('period', '=', period);

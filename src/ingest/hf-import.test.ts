@@ -60,9 +60,14 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
       got && { ...Object.fromEntries(Object.keys(expected).map((key) => [key, got[key]])), paper: Object.fromEntries(Object.keys(expected.paper).map((key) => [key, got.paper?.[key]])) };
 
     let compared = 0;
-    for (const day of archive) {
+    // Four days at a time: on PostgreSQL the requests' queries overlap.
+    const answers = new Map<string, Promise<Response>>();
+    const answer = (date: string) => answers.get(date) ?? answers.set(date, Promise.resolve(app.request(`/api/daily_papers?date=${date}&limit=100`))).get(date)!;
+    for (const [i, day] of archive.entries()) {
       await breathe();
-      const res = await app.request(`/api/daily_papers?date=${day.date}&limit=100`);
+      for (const next of archive.slice(i + 1, i + 4)) void answer(next.date);
+      const res = await answer(day.date);
+      answers.delete(day.date);
       expect(res.status).toBe(200);
       const byId = new Map(((await res.json()) as Json[]).map((e) => [e.paper.id, e]));
       expect(byId.size, day.date).toBe(day.items.length);

@@ -22,20 +22,17 @@ export function hideableOf(kind: Hideable['type'], args: string[]): Hideable {
   return { type: 'comment', id: Number(args[0]) };
 }
 
-/** Hides or shows `target`; the line to print. */
 export async function visibilityCommand(db: Db, target: Hideable, hidden: boolean, reason?: string): Promise<string> {
   const changed = await setVisibility(db.kysely, cliActor(), target, hidden, reason);
   const what = target.type === 'listing' ? `listing ${target.day} ${target.paperId}` : `${target.type} ${target.id}`;
   return changed ? `moderate: ${hidden ? 'hid' : 'unhid'} ${what}` : `moderate: ${what} was already ${hidden ? 'hidden' : 'visible'}`;
 }
 
-/** Bans or unbans `username`; the line to print. */
 export async function banCommand(db: Db, username: string, ban: boolean, reason?: string): Promise<string> {
   const changed = await (ban ? banUser(db.kysely, cliActor(), username, reason) : unbanUser(db.kysely, cliActor(), username, reason));
   return changed ? `moderate: ${ban ? 'banned' : 'unbanned'} ${username}` : `moderate: ${username} was ${ban ? 'already banned' : 'not banned'}`;
 }
 
-/** The open reports, a line each. */
 export async function reportsCommand(db: Db): Promise<string[]> {
   const reports = await openReports(db.kysely, 1000);
   if (reports.length === 0) return ['moderate: no open reports'];

@@ -243,8 +243,6 @@ export async function openReports(db: Q, limit = 100): Promise<OpenReport[]> {
   });
 }
 
-// ---- The audit log and what is hidden now ----
-
 export interface AuditRow {
   id: number;
   actor: string;

@@ -36,8 +36,6 @@ const paperId = z
   });
 const username = z.string().trim().min(1, 'give a username').max(100);
 
-// ---- Pages ----
-
 /** `/admin`: open reports, pending claims, forms, what is hidden, recent actions. */
 export async function showAdmin(c: Context<AppEnv>) {
   const viewer = needModerator(c);
@@ -54,8 +52,6 @@ export async function showAuditLog(c: Context<AppEnv>) {
   const rows = await auditLog(c.var.db.kysely, AUDIT_PAGE + 1, page * AUDIT_PAGE);
   return c.html(<AuditPage chrome={chromeOf(c)} rows={rows.slice(0, AUDIT_PAGE)} page={page} hasMore={rows.length > AUDIT_PAGE} />);
 }
-
-// ---- Hiding ----
 
 type TargetForm = z.ZodType<{ target: Hideable; reason?: string }>;
 
@@ -89,11 +85,8 @@ export const unhideListing = visibilityAction('listing', false);
 export const hideComment = visibilityAction('comment', true);
 export const unhideComment = visibilityAction('comment', false);
 
-// ---- Users ----
-
 const userForm = z.object({ username, reason });
 
-/** `POST /admin/users/ban`. */
 export async function banUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const form = await formBody(c, userForm);
@@ -101,7 +94,6 @@ export async function banUserAction(c: Context<AppEnv>) {
   return done(c, changed ? `Banned ${form.username}.` : `${form.username} was already banned.`);
 }
 
-/** `POST /admin/users/unban`. */
 export async function unbanUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const form = await formBody(c, userForm);
@@ -116,8 +108,6 @@ export async function setRoleAction(c: Context<AppEnv>) {
   const was = await setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role);
   return done(c, was ? `${form.username} is now ${withArticle(form.role)}.` : `${form.username} already was ${withArticle(form.role)}.`);
 }
-
-// ---- Reports and claims ----
 
 /** `POST /admin/reports/:report/resolve`: dismiss, hide the target, or ban its author. */
 export async function resolveReportAction(c: Context<AppEnv>) {

@@ -4,8 +4,8 @@ import type { Hono } from 'hono';
 import { stemmer } from 'stemmer';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
-import { HF_ARCHIVE, hasFixtures, testApp, testDialect } from '../../test/helpers.ts';
-import { importHfPath } from '../ingest/hf-import.ts';
+import { archiveDb, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
+import { createApp } from '../app.ts';
 import { tokensOf } from './query.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import { relatedBacklog, relatedPapers, relatedRemaining, storedRelatedPapers } from './related.ts';
@@ -32,8 +32,8 @@ describe.skipIf(!hasFixtures)('related papers', () => {
   const paper = async (id: string) => db.kysely.selectFrom('papers').select(['id', 'title', 'abstract']).where('id', '=', id).executeTakeFirstOrThrow();
 
   beforeAll(async () => {
-    ({ db, app } = await testApp());
-    await importHfPath(db, HF_ARCHIVE);
+    db = await archiveDb();
+    app = createApp({ db, config: testConfig() });
     // PostgreSQL's word frequencies are the planner's statistics, and its GIN index takes a bulk import into a
     // pending list until a vacuum: autovacuum does both soon after an import; a test does not wait for it.
     if (testDialect === 'postgres') await sql`vacuum analyze papers`.execute(db.kysely);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stemmer } from 'stemmer';
 import type { Db } from '../db/database.ts';
 import type { Paper } from '../db/schema.ts';
-import { FIXTURES, HF_ARCHIVE, breathe, freshDb, hasFixtures } from '../../test/helpers.ts';
-import { importHfItems, importHfPath } from '../ingest/hf-import.ts';
+import { FIXTURES, HF_ARCHIVE, archiveDb, breathe, hasFixtures } from '../../test/helpers.ts';
+import { importHfItems } from '../ingest/hf-import.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import { readArxivSnapshot } from '../ingest/arxiv-snapshot.ts';
 import { setVisibility } from '../moderation/queries.ts';
@@ -66,8 +66,7 @@ describe.skipIf(!hasFixtures)('search over the real corpus', () => {
   let db: Db;
 
   beforeAll(async () => {
-    db = await freshDb();
-    expect(await importHfPath(db, HF_ARCHIVE)).toMatchObject({ rejected: 0 });
+    db = await archiveDb();
     expect(await importArxivRecords(db, readArxivSnapshot(snapshotFile()), 'snapshot')).toMatchObject({ new: 1130, rejected: 0 });
   }, 600_000);
   afterAll(() => db?.close());

@@ -92,7 +92,7 @@ export async function importHostileRecord(server: RunningServer, summary: string
   try {
     const file = path.join(dir, `${HOSTILE_DAY}.json`);
     fs.writeFileSync(file, JSON.stringify([hostileEnvelope(summary)]));
-    const result = await server.cli(['import', 'hf', file]);
+    const result = await server.cliHere(['import', 'hf', file]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('import: 1 new');
   } finally {

@@ -70,7 +70,7 @@ beforeAll(async () => {
   const run = await fetchImages(q, { deadline: Date.now() + 120_000, limits: { ...IMAGE_LIMITS, allowPrivateAddresses: true } });
   expect(run.stored).toBe(papers.length);
 
-  const created = await server.cli(['user', 'create-admin', ADMIN.username, ADMIN.email, '--password-stdin'], `${ADMIN.password}\n`);
+  const created = await server.cliHere(['user', 'create-admin', ADMIN.username, ADMIN.email, '--password-stdin'], `${ADMIN.password}\n`);
   expect(created.code, created.stderr).toBe(0);
   browser = await launchChromium();
 });

@@ -1,9 +1,9 @@
 // Runs the real executable (`bin/dailypapers.js`) as child processes for end-to-end tests:
 // the server on a fresh database of its own, and CLI commands against the same database.
 import { freshDatabaseUrl } from '../helpers.ts';
+import { cli as cliHere } from '../run-cli.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -25,24 +25,13 @@ export interface RunningServer {
   baseUrl: string;
   /** The temporary folder holding the database; removed by `stop()`. */
   dir: string;
-  /** Runs `dailypapers <args>` against the server's database, with `input` on its stdin if given. */
+  /** Runs `dailypapers <args>` (the executable) against the server's database, with `input` on its stdin if given. */
   cli(args: string[], input?: string): Promise<CliResult>;
+  /** The same, as a function in this process (test/run-cli.ts): no second start of the application. */
+  cliHere(args: string[], input?: string): Promise<CliResult>;
   /** What the server wrote so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A port nothing listens on right now (the OS picks it; closed again before returning). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The environment of every child: ours minus settings that would change what the pages show. */
@@ -91,20 +80,24 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Polls `/healthz` until it answers 200; rejects early if the child exits, and after a bounded wait. */
-async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+/** The port the server says it listens on (it logs it at info), then `/healthz` answering 200; rejects early if the child exits, and after a bounded wait. */
+async function waitUntilHealthy(child: ChildProcess, stdout: () => string, output: () => string): Promise<string> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  let lastProblem = 'no answer yet';
+  let lastProblem = 'no port yet';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`);
     }
-    try {
-      const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-      lastProblem = `GET /healthz answered ${res.status}`;
-    } catch (err) {
-      lastProblem = (err as Error).message;
+    const port = /"msg":"listening on http:\/\/127\.0\.0\.1:(\d+)"/.exec(stdout())?.[1];
+    if (port) {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      try {
+        const res = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+        if (res.status === 200) return baseUrl;
+        lastProblem = `GET /healthz answered ${res.status}`;
+      } catch (err) {
+        lastProblem = (err as Error).message;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -118,37 +111,34 @@ async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: ()
 export async function startServer(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-e2e-'));
   const databaseUrl = opts.databaseUrl ?? (await freshDatabaseUrl());
-  // The port is free when probed but could be taken before the server binds it: retry a few times.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [BIN, 'serve', '--seed'], {
-      cwd: ROOT,
-      env: childEnv(databaseUrl, { PORT: String(port), HOST: '127.0.0.1', ...opts.env }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const output = () => `--- stdout ---\n${stdout}--- stderr ---\n${stderr}`;
-    try {
-      await waitUntilHealthy(baseUrl, child, output);
-    } catch (err) {
-      await stopChild(child);
-      if (attempt < 3 && /EADDRINUSE/.test(stderr)) continue;
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return {
-      baseUrl,
-      dir,
-      output,
-      cli: (args, input) => runCli(args, childEnv(databaseUrl), input),
-      stop: async () => {
-        await stopChild(child);
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+  // PORT=0: the OS gives a free port at bind time, so suites running side by side cannot race for one.
+  const child = spawn(process.execPath, [BIN, 'serve', '--seed'], {
+    cwd: ROOT,
+    env: childEnv(databaseUrl, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const output = () => `--- stdout ---\n${stdout}--- stderr ---\n${stderr}`;
+  let baseUrl: string;
+  try {
+    baseUrl = await waitUntilHealthy(child, () => stdout, output);
+  } catch (err) {
+    await stopChild(child);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
+  return {
+    baseUrl,
+    dir,
+    output,
+    cli: (args, input) => runCli(args, childEnv(databaseUrl), input),
+    cliHere: (args, input) => cliHere(args, { DATABASE_URL: databaseUrl }, input),
+    stop: async () => {
+      await stopChild(child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
