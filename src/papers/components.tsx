@@ -101,9 +101,10 @@ function CommentIcon() {
   );
 }
 
-export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
+/** The cards of a list; `switchable`: a grid of pictures on wide screens unless the reader chose the list (ui/layout.tsx ViewSwitch). */
+export function PaperList({ views, start = 0, votes, highlights, switchable = false }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted>; switchable?: boolean }) {
   return (
-    <ol class="cards" id="papers" tabindex={-1}>
+    <ol class={switchable ? 'cards switchable' : 'cards'} id="papers" tabindex={-1}>
       {views.map((view, i) => (
         <UnlessHidden paperId={view.paper.id} votes={votes}>
           <li>{cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id))}</li>

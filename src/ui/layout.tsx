@@ -6,7 +6,7 @@ import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
 import { siteOrigin } from '../http/origin.ts';
-import { bannerDismissed } from '../http/preferences.ts';
+import { bannerDismissed, themeOf, viewOf, type Theme, type View } from '../http/preferences.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -20,12 +20,19 @@ export interface Chrome {
   url: string;
   /** The reader dismissed the subscribe banner (a cookie; the page cache keeps a variant). */
   bannerOff: boolean;
+  /** The reader's theme and list view (cookies; the page cache keeps a variant of each). */
+  theme: Theme;
+  view: View;
+  /** This page's path and query, where a preference form leads back to. */
+  path: string;
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
   const viewer = c.var.auth ? viewerOf(c) : null;
-  const url = c.var.config ? `${siteOrigin(c)}${new URL(c.req.url).pathname}` : '';
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(c.req.header('Cookie')) };
+  const here = new URL(c.req.url);
+  const url = c.var.config ? `${siteOrigin(c)}${here.pathname}` : '';
+  const cookie = c.req.header('Cookie');
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(cookie), theme: themeOf(cookie), view: viewOf(cookie), path: here.pathname + here.search };
 }
 
 /** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */
@@ -67,11 +74,12 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
   return (
     <>
       {raw('<!doctype html>')}
-      <html lang="en">
+      {/* Chosen on the server from the reader's cookies: the first paint is in the right theme and view. */}
+      <html lang="en" data-theme={chrome.theme === 'system' ? undefined : chrome.theme} data-view={chrome.view === 'list' ? 'list' : undefined}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
+        <meta name="color-scheme" content={chrome.theme === 'system' ? 'light dark' : chrome.theme} />
         <title>{title === siteName ? siteName : `${title} · ${siteName}`}</title>
         {description && <meta name="description" content={description} />}
         {canonical && <link rel="canonical" href={canonical} />}
@@ -113,7 +121,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
             </nav>
             {searchBox && (
               <form class="header-search" role="search" action="/papers/search" method="get">
-                <input type="search" name="q" placeholder="Search" aria-label="Search papers" autocomplete="off" />
+                <input type="search" name="q" placeholder="Search" aria-label="Search papers" autocomplete="off" aria-keyshortcuts="/" />
               </form>
             )}
             <nav class="account" aria-label="Account">
@@ -184,12 +192,47 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                 </>
               )}
             </span>
+            <ThemeSwitch chrome={chrome} />
           </div>
         </footer>
       </body>
       </html>
     </>
   );
+}
+
+/** A form that sets a look preference (a cookie) and comes back here: no script, no token (see http/authenticate.ts). */
+function PreferenceForm({ chrome, name, choices, current, label, cls }: { chrome: Chrome; name: string; choices: readonly (readonly [string, string])[]; current: string; label: string; cls: string }) {
+  return (
+    <form class={`pref-switch ${cls}`} method="post" action="/preferences" aria-label={label}>
+      <input type="hidden" name="next" value={chrome.path} />
+      {choices.map(([value, text]) => (
+        <button type="submit" name={name} value={value} aria-pressed={value === current ? 'true' : 'false'}>
+          {text}
+        </button>
+      ))}
+    </form>
+  );
+}
+
+const THEME_CHOICES = [
+  ['system', 'System'],
+  ['light', 'Light'],
+  ['dark', 'Dark'],
+] as const;
+const VIEW_CHOICES = [
+  ['grid', '▦ Grid'],
+  ['list', '☰ List'],
+] as const;
+
+/** System, light or dark: the footer's theme switch. */
+function ThemeSwitch({ chrome }: { chrome: Chrome }) {
+  return <PreferenceForm chrome={chrome} name="theme" choices={THEME_CHOICES} current={chrome.theme} label="Theme" cls="theme-switch" />;
+}
+
+/** Grid of picture cards or list: the lists' view switch (the grid shows on wide screens only). */
+export function ViewSwitch({ chrome }: { chrome: Chrome }) {
+  return <PreferenceForm chrome={chrome} name="view" choices={VIEW_CHOICES} current={chrome.view} label="Show papers as" cls="view-switch" />;
 }
 
 /** A signed-in reader's own links: profile, settings, moderation for moderators, and signing out. */

@@ -25,6 +25,7 @@ import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
 import { createFeedLink, revokeFeedLink, showForYou } from '../foryou/routes.tsx';
 import { showImage, showPaperCard, showProfileCard } from '../images/routes.ts';
+import { savePreferences } from './preferences.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -99,6 +100,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/subscribe', digests.subscribeAction);
   pages.get('/subscribe/token', digests.subscribeToken);
   pages.get('/subscribe/dismiss', digests.dismissBanner);
+  pages.post('/preferences', savePreferences);
   pages.get('/subscribe/confirm', digests.showConfirm);
   pages.post('/subscribe/confirm', digests.confirmAction);
   pages.get('/subscription', digests.showPreferences);
