@@ -177,6 +177,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <main id="main" class="wrap">
           {children}
         </main>
+        <Shortcuts />
         <footer class="site-footer">
           <div class="wrap">
             <SubscribeCta chrome={chrome} variant="footer" />
@@ -233,6 +234,44 @@ function ThemeSwitch({ chrome }: { chrome: Chrome }) {
 /** Grid of picture cards or list: the lists' view switch (the grid shows on wide screens only). */
 export function ViewSwitch({ chrome }: { chrome: Chrome }) {
   return <PreferenceForm chrome={chrome} name="view" choices={VIEW_CHOICES} current={chrome.view} label="Show papers as" cls="view-switch" />;
+}
+
+const SHORTCUTS: [string[], string][] = [
+  [['j', 'k'], 'Next / previous paper on a list'],
+  [['o', 'Enter'], 'Open the selected paper'],
+  [['u'], 'Upvote the selected paper (or the one on its page)'],
+  [['/'], 'Search'],
+  [['?'], 'Show these shortcuts'],
+  [['Esc'], 'Close this panel'],
+];
+
+/** The keyboard shortcuts static/keys.js and vote.js answer, opened with `?` (a <dialog>: hidden until then). */
+function Shortcuts() {
+  return (
+    <dialog id="shortcuts" class="shortcuts" aria-labelledby="shortcuts-title">
+      <form method="dialog" class="shortcuts-close">
+        <button type="submit" aria-label="Close">
+          ✕
+        </button>
+      </form>
+      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      <dl>
+        {SHORTCUTS.map(([keys, what]) => (
+          <>
+            <dt>
+              {keys.map((k, i) => (
+                <>
+                  {i > 0 && ' '}
+                  <kbd>{k}</kbd>
+                </>
+              ))}
+            </dt>
+            <dd>{what}</dd>
+          </>
+        ))}
+      </dl>
+    </dialog>
+  );
 }
 
 /** A signed-in reader's own links: profile, settings, moderation for moderators, and signing out. */
