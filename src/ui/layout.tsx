@@ -6,6 +6,7 @@ import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
 import { siteOrigin } from '../http/origin.ts';
+import { mathAsText } from './math.ts';
 import { bannerDismissed, themeOf, viewOf, type Theme, type View } from '../http/preferences.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
@@ -63,8 +64,11 @@ interface LayoutProps {
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
+export function Layout({ chrome, title: given, description: about, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
+  // Plain text, as page text shows it: no `\%`, math in Unicode.
+  const title = mathAsText(given);
+  const description = about === undefined ? undefined : mathAsText(about);
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
     ['weekly', 'Weekly', '/papers/week'],
