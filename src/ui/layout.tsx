@@ -99,6 +99,7 @@ export function Layout({ chrome, title: given, description: about, tab = null, c
         <link rel="stylesheet" href="/static/katex/katex.min.css" />
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
+        {searchBox && <script src="/static/suggest.js" defer />}
         <script src="/static/vote.js" defer />
         <script src="/static/library.js" defer />
         <script src="/static/follow.js" defer />
