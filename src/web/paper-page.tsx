@@ -225,6 +225,7 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
         </section>
         <RelatedPapers views={related} />
         <Discussion {...discussion} />
+        <script src="/static/comment-preview.js" defer />
         <PaperModerationForms paperId={paper.id} authors={authors} chrome={chrome} />
       </article>
     </Layout>

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/env.ts';
 import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../feed/pages.tsx';
 import { showPaper } from './paper-page.tsx';
 import { showSearch } from '../search/pages.tsx';
-import { deleteCommentForm, editCommentForm, postCommentForm, reportCommentForm } from '../comments/pages.tsx';
+import { deleteCommentForm, editCommentForm, postCommentForm, previewCommentForm, reportCommentForm } from '../comments/pages.tsx';
 import { healthz } from './health.ts';
 import * as moderation from '../moderation/routes.tsx';
 import { claimAuthorship } from '../claims/routes.ts';
@@ -74,6 +74,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/admin/claims/:claim/approve', moderation.approveClaim);
   pages.post('/admin/claims/:claim/reject', moderation.rejectClaim);
   pages.post('/admin/organizations/assign', moderation.assignPaperAction);
+  pages.post('/comments/preview', previewCommentForm);
   pages.post('/comments/:id/edit', editCommentForm);
   pages.post('/comments/:id/delete', deleteCommentForm);
   pages.post('/comments/:id/report', reportCommentForm);
