@@ -37,9 +37,7 @@ export function viewOf(cookie: string | null | undefined): View {
 /** What the page cache adds to a page's key (and ETag) for this reader's choices ('' when none). */
 export function pageVariant(cookie: string | null | undefined): string {
   if (!cookie) return '';
-  const banner = bannerDismissed(cookie) ? 'b' : '';
   const theme = themeOf(cookie);
-  const view = viewOf(cookie);
-  const key = `${banner}${theme === 'system' ? '' : theme[0]}${view === 'grid' ? '' : 'l'}`;
+  const key = `${bannerDismissed(cookie) ? 'b' : ''}${theme === 'system' ? '' : `t${theme}`}${viewOf(cookie) === 'list' ? 'vlist' : ''}`;
   return key ? `\n${key}` : '';
 }
