@@ -7,7 +7,7 @@
     const row = form.querySelector('.comment-form-row');
     if (!box || !row) continue;
     const pane = document.createElement('div');
-    pane.className = 'comment-preview comment-body';
+    pane.className = 'comment-preview';
     pane.hidden = true;
     pane.setAttribute('aria-live', 'polite');
     box.after(pane);
