@@ -168,6 +168,32 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/suggest': {
+      get: {
+        operationId: 'suggest',
+        summary: 'Suggestions while typing a search',
+        description: 'Papers (most upvoted first), author names and organizations whose name, or a word of it, starts with `q`; at most 5 of each. Under two characters, none.',
+        tags: ['papers'],
+        security: readAccess,
+        parameters: [{ name: 'q', in: 'query', description: 'What was typed; up to 100 characters.', schema: { type: 'string', maxLength: 100, examples: ['koop'] } }],
+        responses: {
+          200: json(
+            {
+              type: 'object',
+              required: ['q', 'papers', 'authors', 'organizations'],
+              properties: {
+                q: { type: 'string' },
+                papers: { type: 'array', items: { type: 'object', required: ['id', 'title'], properties: { id: { type: 'string' }, title: { type: 'string' } } } },
+                authors: { type: 'array', items: { type: 'object', required: ['name', 'papers'], properties: { name: { type: 'string' }, papers: { type: 'integer' } } } },
+                organizations: { type: 'array', items: { type: 'object', required: ['name', 'fullname'], properties: { name: { type: 'string' }, fullname: { type: 'string' } } } },
+              },
+            },
+            'What starts with `q`.',
+          ),
+          ...pick(400),
+        },
+      },
+    },
     '/api/papers/{id}': {
       get: {
         operationId: 'getPaper',

@@ -13,6 +13,7 @@ import * as collections from '../library/collections-api.ts';
 import { hidePaperApi, markReadApi, savePaperApi, unhidePaperApi, unsavePaperApi } from '../library/routes.ts';
 import { addFollow, listFollows, removeFollow } from '../follows/routes.tsx';
 import { getForYou } from '../foryou/routes.tsx';
+import { getSuggestions } from '../suggest/api.ts';
 
 /** The JSON API, compatible with Hugging Face's papers API. One line per endpoint. */
 export function apiRoutes(): Hono<AppEnv> {
@@ -21,6 +22,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/api/daily_papers', getDailyPapers);
   api.post('/api/daily_papers', submitPaperApi);
   api.get('/api/papers/search', searchPapersApi);
+  api.get('/api/suggest', getSuggestions);
   api.post('/api/papers/:id{.+}/upvote', upvotePaper);
   api.delete('/api/papers/:id{.+}/upvote', withdrawUpvote);
   api.post('/api/papers/:id{.+}/save', savePaperApi);

@@ -115,6 +115,11 @@ export function checkBody(body: string | undefined): string {
   return text;
 }
 
+/** The HTML a comment would show if posted now: the same checks and renderer as posting, nothing stored. */
+export function previewComment(body: string | undefined): string {
+  return renderedBody(checkBody(body));
+}
+
 /** Posts a comment (a reply when `parentId` is set) and returns it. */
 export async function postComment(db: Kysely<Database>, viewer: Viewer, paperId: string, body: string | undefined, parentId: number | null): Promise<CommentRow> {
   const text = checkBody(body);

@@ -11,7 +11,7 @@ import { paperPath } from '../ui/components.tsx';
 import { plural } from '../ui/format.ts';
 import { formBody } from '../http/forms.ts';
 import { idParam, paperIdParam, rowId } from '../http/params.ts';
-import { REPORT_REASONS, deleteComment, discussionPage, editComment, pageOfComment, postComment, reportComment } from './comments.ts';
+import { REPORT_REASONS, deleteComment, discussionPage, editComment, pageOfComment, postComment, previewComment, reportComment } from './comments.ts';
 import { MAX_COMMENT_CHARS } from './markdown.ts';
 import { flatten, type ThreadNode } from './thread.ts';
 
@@ -297,6 +297,13 @@ export async function postCommentForm(c: Context<AppEnv>) {
   await enforceLimit(c, 'comment');
   const comment = await postComment(c.var.db.kysely, viewer, paperId, form.comment, form.parentId || null);
   return c.redirect(await commentPath(c, paperId, comment.id), 303);
+}
+
+/** `POST /comments/preview` (comment=…, with the CSRF token): `{html}` as posting would render it, or the error posting would give. */
+export async function previewCommentForm(c: Context<AppEnv>) {
+  needViewer(c);
+  const form = await formBody(c, commentForm);
+  return c.json({ html: previewComment(form.comment) }, 200, { 'Cache-Control': 'no-store' });
 }
 
 /** `POST /comments/{id}/edit`. */

@@ -58,7 +58,7 @@ describe('featureByRules', () => {
     expect(api.map((e) => e.paper.id).sort()).toEqual(first);
     expect(api[0]!.submittedBy.name).toBe('featuring-rules');
     const html = await (await app.request('/papers/date/2026-11-26')).text();
-    expect(html).toContain('Submitted by Featuring rules');
+    expect(html).toMatch(/Submitted by <a class="person" href="\/users\/featuring-rules">(?:(?!<\/a>).)*Featuring rules<\/a>/);
     await db.close();
   });
 

@@ -3,7 +3,7 @@ import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
 import { CardList, listingCards, PaperList, previewImage } from '../papers/components.tsx';
 import { NumberedPager, type VoteState } from '../ui/components.tsx';
-import { SubscribeCta } from '../ui/layout.tsx';
+import { SubscribeCta, ViewSwitch } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
 import {
   dayPeriod,
@@ -80,13 +80,18 @@ export async function showTrending(c: Context<AppEnv>) {
   const page = pageNumber(c);
   const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
   const votes = omittingRead(await viewerPaperState(c, views.map((v) => v.paper.id)));
+  const chrome = chromeOf(c);
   return c.html(
-    <Layout chrome={chromeOf(c)} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }} skipTo={SKIP_TO_PAPERS}>
+    <Layout chrome={chrome} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }} skipTo={SKIP_TO_PAPERS}>
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
       </header>
-      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} votes={votes} />
+      <div class="list-bar">
+        <span />
+        <ViewSwitch chrome={chrome} />
+      </div>
+      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} votes={votes} switchable />
       <Pager page={page} hasMore={views.length > PAGE_SIZE} base="/papers/trending" />
     </Layout>,
   );
@@ -127,9 +132,10 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
         : period.kind === 'week'
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
+  const chrome = chromeOf(c);
   return htmlPage(
     c,
-    <Layout chrome={chromeOf(c)} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
+    <Layout chrome={chrome} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -144,7 +150,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           </form>
         )}
       </header>
-      {period.kind === 'day' && <SubscribeCta chrome={chromeOf(c)} variant="banner" />}
+      {period.kind === 'day' && <SubscribeCta chrome={chrome} variant="banner" />}
       {shown.length === 0 ? (
         <section class="empty">
           <p>No papers were featured {period.kind === 'day' ? 'on this day' : `in this ${period.kind}`}.</p>
@@ -155,11 +161,14 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
         </section>
       ) : (
         <>
-          <p class="muted count">
-            {plural(total, 'paper')}, ranked by upvotes
-            {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
-          </p>
-          <CardList cards={shown} votes={votes} />
+          <div class="list-bar">
+            <p class="muted count">
+              {plural(total, 'paper')}, ranked by upvotes
+              {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
+            </p>
+            <ViewSwitch chrome={chrome} />
+          </div>
+          <CardList cards={shown} votes={votes} switchable />
           {period.kind !== 'day' && (
             <NumberedPager page={page} pages={pages} href={(p) => (p === 0 ? link(period.first)! : `${link(period.first)!}?p=${p}`)} />
           )}

@@ -107,6 +107,8 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     if ((origin && origin !== 'null' && origin !== ownOrigin) || origin === 'null' || fetchSite === 'cross-site') {
       return refuse(c, 'cross-site request refused');
     }
+    // A look preference (web/preferences.ts) changes only this browser's cookie, and anonymous pages are shared and carry no token: a same-origin signal is the check.
+    if (c.req.path === '/preferences' && (origin === ownOrigin || fetchSite === 'same-origin')) return next();
     // An anonymous API call carries no credentials to abuse: the handler answers it (401 where it must).
     if (c.var.auth?.kind === 'anonymous' && c.req.path.startsWith('/api/')) return next();
     const expected = c.var.auth?.kind === 'session' ? csrfToken(c) : getCookie(c, ANON_CSRF_COOKIE);

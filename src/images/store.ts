@@ -54,6 +54,8 @@ export async function unseenImages(db: Q, limit: number): Promise<{ url: string;
       union all
       select avatar_url as url, 'avatar' as kind, 0 as prio, created_at as at from users where avatar_url is not null
       union all
+      select avatar_url as url, 'avatar' as kind, 0 as prio, created_at as at from imported_users where avatar_url is not null
+      union all
       select thumbnail_url as url, 'thumbnail' as kind, 1 as prio, published_at as at from papers where thumbnail_url is not null and hidden_at is null
     ) s
     where not exists (select 1 from images i where i.source_url = s.url)

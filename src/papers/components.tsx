@@ -47,9 +47,12 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
                 {organization.fullname}
               </a>
             ) : (
-              <span title={authors.map((a) => a.name).join(', ')}>
-                {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
-              </span>
+              <>
+                <AuthorFaces view={view} />
+                <span title={authors.map((a) => a.name).join(', ')}>
+                  {highlighted && authors.length > 0 ? authorLine(authors.map((a) => a.name)) : plural(authors.length, 'author')}
+                </span>
+              </>
             )}
             <span aria-hidden="true" class="sep">
               {' ·'}
@@ -69,7 +72,15 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
           <a class="badge" href={`${paperPath(paper.id)}#discussion`} title={paper.comments_source > 0 ? `${plural(paper.comments, 'comment')}, ${paper.comments_source} of them at the import source` : plural(paper.comments, 'comment')}>
             <CommentIcon /> {paper.comments}
           </a>
-          {submitter && <span class="submitter">Submitted by {submitter.fullname}</span>}
+          {submitter && (
+            <span class="submitter">
+              Submitted by{' '}
+              <PersonLink href={view.listing?.submitter_id != null ? `/users/${encodeURIComponent(submitter.username)}` : undefined}>
+                <Avatar image={submitter.avatar_url ? view.images.get(submitter.avatar_url) : undefined} name={submitter.fullname} size={16} round />
+                {submitter.fullname}
+              </PersonLink>
+            </span>
+          )}
           <span class="card-actions">
             <SaveButton paperId={paper.id} votes={votes} />
             <ReadButton paperId={paper.id} votes={votes} />
@@ -82,6 +93,47 @@ export function PaperCard({ view, rank, votes, highlighted }: { view: PaperView;
         <img src={picture.src} alt="" width={picture.width} height={picture.height} loading="lazy" decoding="async" />
       </a>
     </article>
+  );
+}
+
+const FACES = 3;
+
+/** The first authors' pictures (or initials), each linked to their profile: the account that claimed it, else the author's page. */
+function AuthorFaces({ view }: { view: PaperView }) {
+  const shown = view.authors.slice(0, FACES);
+  if (shown.length === 0) return null;
+  return (
+    <span class="faces">
+      {shown.map((a) => {
+        const face = faceOf(view, a);
+        return (
+          <a href={face.href} title={a.name}>
+            <Avatar image={face.picture ? view.images.get(face.picture) : undefined} name={a.name} size={20} round />
+            <span class="visually-hidden">{a.name}</span>
+          </a>
+        );
+      })}
+    </span>
+  );
+}
+
+/** Where an author's face links (the account that claimed the authorship, else the author's page) and its picture's address. */
+function faceOf(view: PaperView, author: PaperView['authors'][number]): { href: string; picture: string | null } {
+  const user = author.user_id !== null ? view.authorUsers.get(author.user_id) : undefined;
+  const identity = author.imported_user_id !== null ? view.importedAuthors.get(author.imported_user_id) : undefined;
+  return {
+    href: user ? `/users/${encodeURIComponent(user.username)}` : `/authors/${encodeURIComponent(author.name)}`,
+    picture: user?.avatar_url ?? identity?.avatar_url ?? null,
+  };
+}
+
+function PersonLink({ href, children }: { href?: string; children: unknown }) {
+  return href ? (
+    <a class="person" href={href}>
+      {children}
+    </a>
+  ) : (
+    <span class="person">{children}</span>
   );
 }
 
@@ -104,14 +156,15 @@ function CommentIcon() {
   );
 }
 
-export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
-  return <CardList cards={views.map((view, i) => ({ paperId: view.paper.id, html: cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id)) }))} votes={votes} />;
+/** The cards of a list; `switchable`: a grid of pictures on wide screens unless the reader chose the list (ui/layout.tsx ViewSwitch). */
+export function PaperList({ views, start = 0, votes, highlights, switchable = false }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted>; switchable?: boolean }) {
+  return <CardList cards={views.map((view, i) => ({ paperId: view.paper.id, html: cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id)) }))} votes={votes} switchable={switchable} />;
 }
 
 /** Cards as `listingCards` makes them, in order. */
-export function CardList({ cards, votes }: { cards: { paperId: string; html: unknown }[]; votes?: VoteState }) {
+export function CardList({ cards, votes, switchable = false }: { cards: { paperId: string; html: unknown }[]; votes?: VoteState; switchable?: boolean }) {
   return (
-    <ol class="cards" id="papers" tabindex={-1}>
+    <ol class={switchable ? 'cards switchable' : 'cards'} id="papers" tabindex={-1}>
       {cards.map((card) => (
         <UnlessHidden paperId={card.paperId} votes={votes}>
           <li>{card.html}</li>
@@ -189,7 +242,7 @@ const keptCards = new Map<string, { inputs: string; html: ReturnType<typeof raw>
  * A card on a shared page (anonymous, or a template for every reader), rendered once per state of
  * its paper: a page rendered anew after a vote renders only the card whose count moved, and
  * concatenates the others (issue 16). `inputs` is everything PaperCard reads (view.images: only
- * the two pictures it shows); a card that comes to read more must add it there, or it is shown
+ * the pictures it shows); a card that comes to read more must add it there, or it is shown
  * stale. A reader's own page is rendered as it is.
  */
 function cardHtml(view: PaperView, rank: number, votes: VoteState | undefined, highlighted: Highlighted | undefined) {
@@ -197,8 +250,10 @@ function cardHtml(view: PaperView, rank: number, votes: VoteState | undefined, h
   const key = `${votes ? 'template' : 'anonymous'}\n${rank}\n${view.paper.id}`;
   // The long texts are left out: only imports write them, and they set modified_at when they do.
   const { paper, organization } = view;
-  const images = [paper.thumbnail_url && view.images.get(paper.thumbnail_url), organization?.avatar_url && view.images.get(organization.avatar_url)];
-  const inputs = JSON.stringify([view.listing, { ...paper, abstract: '', ai_summary: null }, organization, view.submitter, view.authors, images]);
+  const faces = view.authors.slice(0, FACES).map((a) => faceOf(view, a));
+  const pictures = [paper.thumbnail_url, organization?.avatar_url, view.submitter?.avatar_url, ...faces.map((f) => f.picture)];
+  const images = pictures.map((url) => (url ? (view.images.get(url) ?? null) : null));
+  const inputs = JSON.stringify([view.listing, { ...paper, abstract: '', ai_summary: null }, organization, view.submitter, view.authors, faces, images]);
   const kept = keptCards.get(key);
   if (kept?.inputs === inputs) return kept.html;
   const html = raw(flat(String(<PaperCard view={view} rank={rank} votes={votes} />)));

@@ -19,7 +19,7 @@ export interface ListingView {
   importedAuthors: Map<number, ImportedIdentity>;
   /** The source record of the paper's newest listing, once loaded by `withSourceRecords`. */
   paperSource: string | null;
-  /** The thumbnail and the organization's avatar as this site keeps them (images/), by source address. */
+  /** The thumbnail and the avatars (organization, submitter, authors) as this site keeps them (images/), by source address. */
   images: Map<string, StoredImage>;
 }
 
@@ -153,11 +153,13 @@ export async function hydrate<L extends DailyListing | null>(db: Q, rows: { list
     usersById(db, rows.map((r) => r.listing?.submitter_id ?? null)),
   ]);
   const authorRows = [...authors.values()].flat();
-  const [authorUsers, imported, images] = await Promise.all([
+  const [authorUsers, imported] = await Promise.all([
     usersById(db, authorRows.map((a) => a.user_id)),
     importedIdentitiesById(db, [...authorRows.map((a) => a.imported_user_id), ...rows.map((r) => r.listing?.imported_submitter_id ?? null)]),
-    storedImages(db, [...rows.map((r) => r.paper.thumbnail_url), ...[...organizations.values()].map((o) => o.avatar_url)]),
   ]);
+  // Every picture a card shows, once the people are known: one query.
+  const people = [...users.values(), ...authorUsers.values(), ...imported.values()];
+  const images = await storedImages(db, [...rows.map((r) => r.paper.thumbnail_url), ...[...organizations.values()].map((o) => o.avatar_url), ...people.map((p) => p.avatar_url)]);
   const submitterOf = (listing: DailyListing | null): Person | null => {
     if (listing?.submitter_id != null) return users.get(listing.submitter_id) ?? null;
     if (listing?.imported_submitter_id != null) return imported.get(listing.imported_submitter_id) ?? null;

@@ -57,7 +57,7 @@ describe.skipIf(!hasFixtures)('submitting papers', () => {
     expect(await listings()).toMatchObject([{ paper_id: '1707.08567', day: today(), source: 'community', submitter_id: user.id }]);
     expect(await contentVersion(db.kysely)).toBeGreaterThan(version);
     // The card and the paper page say who submitted it.
-    expect(await (await app.request(`/papers/date/${today()}`)).text()).toContain('Submitted by Grace Hopper');
+    expect(await (await app.request(`/papers/date/${today()}`)).text()).toMatch(/Submitted by <a class="person" href="\/users\/[^"]+">(?:(?!<\/a>).)*Grace Hopper<\/a>/);
     expect(await (await app.request('/papers/1707.08567')).text()).toContain('submitted by Grace Hopper');
     await db.close();
   });

@@ -12,7 +12,7 @@ import { importHfItems } from '../ingest/hf-import.ts';
 import { importArxivRecords } from '../ingest/arxiv-import.ts';
 import type { ArxivRecord } from '../ingest/arxiv-record.ts';
 import { featureByRules } from '../feed/featuring.ts';
-import { stripMath } from '../ui/math.ts';
+import { mathAsText } from '../ui/math.ts';
 
 const BASE = 'https://papers.example.org';
 const LATEST = '2026-11-23';
@@ -173,7 +173,7 @@ describe('feeds', () => {
   });
 
   it('a hostile title, abstract and author come out as text, never markup', async () => {
-    const plainTitle = stripMath(HOSTILE_TITLE);
+    const plainTitle = mathAsText(HOSTILE_TITLE);
     const r = await rss('/feeds/daily.rss');
     const item = r.items.find((i) => i.link === `${BASE}/papers/2611.99999`)!;
     expect(item.title).not.toMatch(/<script|<img/);
@@ -194,7 +194,7 @@ describe('feeds', () => {
     expect(ji.content_html).not.toMatch(/<script|<img|<b>|<i>/);
     expect(ji.content_html).toContain('&lt;b&gt;markup&lt;/b&gt;');
     // A control character XML cannot carry is dropped.
-    expect(ji.summary).toBe('An abstract with <b>markup</b>, ]]> and x^2 math.');
+    expect(ji.summary).toBe('An abstract with <b>markup</b>, ]]> and x² math.');
 
     // RSS readers decode channel text as HTML: it arrives escaped once more, so it shows as text.
     const org = await rss('/feeds/organization/evil-org.rss');

@@ -1,6 +1,6 @@
 import { Feed, type Item } from 'feed';
 import type { PaperView } from '../papers/read-model.ts';
-import { stripMath } from '../ui/math.ts';
+import { mathAsText } from '../ui/math.ts';
 import { plural } from '../ui/format.ts';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
@@ -54,7 +54,7 @@ function clean(text: string): string {
  * Nothing from a record reaches a reader as markup: item titles and summaries go out as
  * HTML-escaped text in the XML formats (Atom marks them `type="html"`, and RSS readers
  * treat titles as HTML), as plain text in JSON Feed, whose spec says so; math is shown as
- * its TeX source (stripMath). The output depends only on its inputs, so equal feeds
+ * readable Unicode (mathAsText: `\mathcal{O}` → `𝒪`, `56.0\%` → `56.0%`). The output depends only on its inputs, so equal feeds
  * have equal bytes and ETags.
  */
 export function renderFeed(spec: FeedSpec, entries: FeedEntry[], format: FeedFormat, siteName: string, base: string): RenderedFeed {
@@ -85,8 +85,8 @@ export function renderFeed(spec: FeedSpec, entries: FeedEntry[], format: FeedFor
 
 function feedItem(entry: FeedEntry, link: string, text: (s: string) => string, siteName: string, format: FeedFormat): Item {
   const { paper, listing, authors } = entry.view;
-  const title = clean(stripMath(paper.title));
-  const abstract = clean(stripMath(paper.abstract)).trim();
+  const title = clean(mathAsText(paper.title));
+  const abstract = clean(mathAsText(paper.abstract)).trim();
   const names = authors.map((a) => clean(a.name));
   const featured = new Date(listing?.submitted_at ?? paper.published_at);
   const revised = paper.updated_at ? new Date(paper.updated_at) : featured;

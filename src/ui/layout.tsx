@@ -6,7 +6,8 @@ import { csrfToken, viewerOf } from '../http/authenticate.ts';
 import { isModerator, type Viewer } from '../auth/sessions.ts';
 import { CsrfField } from './forms.tsx';
 import { siteOrigin } from '../http/origin.ts';
-import { bannerDismissed } from '../http/preferences.ts';
+import { mathAsText } from './math.ts';
+import { bannerDismissed, themeOf, viewOf, type Theme, type View } from '../http/preferences.ts';
 
 export type Tab = 'daily' | 'weekly' | 'monthly' | 'trending' | null;
 
@@ -20,12 +21,19 @@ export interface Chrome {
   url: string;
   /** The reader dismissed the subscribe banner (a cookie; the page cache keeps a variant). */
   bannerOff: boolean;
+  /** The reader's theme and list view (cookies; the page cache keeps a variant of each). */
+  theme: Theme;
+  view: View;
+  /** This page's path and query, where a preference form leads back to. */
+  path: string;
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
   const viewer = c.var.auth ? viewerOf(c) : null;
-  const url = c.var.config ? `${siteOrigin(c)}${new URL(c.req.url).pathname}` : '';
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(c.req.header('Cookie')) };
+  const here = new URL(c.req.url);
+  const url = c.var.config ? `${siteOrigin(c)}${here.pathname}` : '';
+  const cookie = c.req.header('Cookie');
+  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(cookie), theme: themeOf(cookie), view: viewOf(cookie), path: here.pathname + here.search };
 }
 
 /** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */
@@ -56,8 +64,11 @@ interface LayoutProps {
 }
 
 /** Every page's frame: head, header with navigation, main landmark, footer. */
-export function Layout({ chrome, title, description, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
+export function Layout({ chrome, title: given, description: about, tab = null, canonical, feeds, searchBox = true, preview, skipTo = { href: '#main', label: 'Skip to content' }, children }: LayoutProps) {
   const { siteName, viewer } = chrome;
+  // Plain text, as page text shows it: no `\%`, math in Unicode.
+  const title = mathAsText(given);
+  const description = about === undefined ? undefined : mathAsText(about);
   const tabs: [Exclude<Tab, null>, string, string][] = [
     ['daily', 'Daily', '/papers'],
     ['weekly', 'Weekly', '/papers/week'],
@@ -67,11 +78,12 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
   return (
     <>
       {raw('<!doctype html>')}
-      <html lang="en">
+      {/* Chosen on the server from the reader's cookies: the first paint is in the right theme and view. */}
+      <html lang="en" data-theme={chrome.theme === 'system' ? undefined : chrome.theme} data-view={chrome.view === 'list' ? 'list' : undefined}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light dark" />
+        <meta name="color-scheme" content={chrome.theme === 'system' ? 'light dark' : chrome.theme} />
         <title>{title === siteName ? siteName : `${title} · ${siteName}`}</title>
         {description && <meta name="description" content={description} />}
         {canonical && <link rel="canonical" href={canonical} />}
@@ -87,6 +99,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <link rel="stylesheet" href="/static/katex/katex.min.css" />
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
+        {searchBox && <script src="/static/suggest.js" defer />}
         <script src="/static/vote.js" defer />
         <script src="/static/library.js" defer />
         <script src="/static/follow.js" defer />
@@ -113,7 +126,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
             </nav>
             {searchBox && (
               <form class="header-search" role="search" action="/papers/search" method="get">
-                <input type="search" name="q" placeholder="Search" aria-label="Search papers" autocomplete="off" />
+                <input type="search" name="q" placeholder="Search" aria-label="Search papers" autocomplete="off" aria-keyshortcuts="/" />
               </form>
             )}
             <nav class="account" aria-label="Account">
@@ -169,6 +182,7 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
         <main id="main" class="wrap">
           {children}
         </main>
+        <Shortcuts />
         <footer class="site-footer">
           <div class="wrap">
             <SubscribeCta chrome={chrome} variant="footer" />
@@ -184,11 +198,84 @@ export function Layout({ chrome, title, description, tab = null, canonical, feed
                 </>
               )}
             </span>
+            <ThemeSwitch chrome={chrome} />
           </div>
         </footer>
       </body>
       </html>
     </>
+  );
+}
+
+/** A form that sets a look preference (a cookie) and comes back here: no script, no token (see http/authenticate.ts). */
+function PreferenceForm({ chrome, name, choices, current, label, cls }: { chrome: Chrome; name: string; choices: readonly (readonly [string, string])[]; current: string; label: string; cls: string }) {
+  return (
+    <form class={`pref-switch ${cls}`} method="post" action="/preferences" aria-label={label}>
+      <input type="hidden" name="next" value={chrome.path} />
+      {choices.map(([value, text]) => (
+        <button type="submit" name={name} value={value} aria-pressed={value === current ? 'true' : 'false'}>
+          {text}
+        </button>
+      ))}
+    </form>
+  );
+}
+
+const THEME_CHOICES = [
+  ['system', 'System'],
+  ['light', 'Light'],
+  ['dark', 'Dark'],
+] as const;
+const VIEW_CHOICES = [
+  ['grid', '▦ Grid'],
+  ['list', '☰ List'],
+] as const;
+
+/** System, light or dark: the footer's theme switch. */
+function ThemeSwitch({ chrome }: { chrome: Chrome }) {
+  return <PreferenceForm chrome={chrome} name="theme" choices={THEME_CHOICES} current={chrome.theme} label="Theme" cls="theme-switch" />;
+}
+
+/** Grid of picture cards or list: the lists' view switch (the grid shows on wide screens only). */
+export function ViewSwitch({ chrome }: { chrome: Chrome }) {
+  return <PreferenceForm chrome={chrome} name="view" choices={VIEW_CHOICES} current={chrome.view} label="Show papers as" cls="view-switch" />;
+}
+
+const SHORTCUTS: [string[], string][] = [
+  [['j', 'k'], 'Next / previous paper on a list'],
+  [['o', 'Enter'], 'Open the selected paper'],
+  [['u'], 'Upvote the selected paper (or the one on its page)'],
+  [['/'], 'Search'],
+  [['?'], 'Show these shortcuts'],
+  [['Esc'], 'Close this panel'],
+];
+
+/** The keyboard shortcuts static/keys.js and vote.js answer, opened with `?` (a <dialog>: hidden until then). */
+function Shortcuts() {
+  return (
+    <dialog id="shortcuts" class="shortcuts" aria-labelledby="shortcuts-title">
+      <form method="dialog" class="shortcuts-close">
+        <button type="submit" aria-label="Close">
+          ✕
+        </button>
+      </form>
+      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      <dl>
+        {SHORTCUTS.map(([keys, what]) => (
+          <>
+            <dt>
+              {keys.map((k, i) => (
+                <>
+                  {i > 0 && ' '}
+                  <kbd>{k}</kbd>
+                </>
+              ))}
+            </dt>
+            <dd>{what}</dd>
+          </>
+        ))}
+      </dl>
+    </dialog>
   );
 }
 

@@ -281,3 +281,32 @@ describe('page cache: a reader who hid the subscribe banner', () => {
     }
   });
 });
+
+describe('page cache: readers who chose a theme or a list view', () => {
+  it('keeps one page and one ETag per combination of choices, anonymous or signed in', async () => {
+    const { app, db } = await testApp();
+    try {
+      await importHfItems(db, IDS.map(record), DAY, 'test');
+      const reader = await signedInUser(db);
+      const page = `/papers/date/${DAY}`;
+      const choices = ['', 'dp_theme=light', 'dp_theme=dark', 'dp_view=list', 'dp_theme=light; dp_view=list', 'dp_theme=dark; dp_view=list; dp_banner=off'];
+      for (const signedIn of [false, true]) {
+        const tags = new Set<string>();
+        for (let round = 0; round < 2; round++) {
+          for (const choice of choices) {
+            const cookie = [signedIn ? reader.cookie : '', choice].filter(Boolean).join('; ');
+            const res = await app.request(page, cookie ? { headers: { Cookie: cookie } } : {});
+            const html = await res.text();
+            const theme = /dp_theme=(\w+)/.exec(choice)?.[1];
+            expect(html, choice).toContain(`<html lang="en"${theme ? ` data-theme="${theme}"` : ''}${choice.includes('dp_view=list') ? ' data-view="list"' : ''}>`);
+            expect(html.includes('subscribe-cta banner'), choice).toBe(!choice.includes('dp_banner'));
+            if (round === 0) tags.add(res.headers.get('etag')!);
+          }
+        }
+        expect(tags.size).toBe(choices.length);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -227,7 +227,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     const url = c.req.url + variant;
     const hit = answer(c.req.raw, url, version);
     if (hit) return hit;
-    const etag = `W/"${buildId}-${version}${variant ? '-b' : ''}"`;
+    const etag = `W/"${buildId}-${version}${variant ? `-${variant.slice(1)}` : ''}"`;
     // The tag names the release and the content version, so it is valid on any instance of the release.
     if (c.req.header('If-None-Match') === etag) return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
     await next();

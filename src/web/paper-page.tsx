@@ -5,7 +5,7 @@ import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
 import { HideButton, MathText, ReadButton, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { previewImage } from '../papers/components.tsx';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
-import { stripMath } from '../ui/math.ts';
+import { mathAsText, stripMath } from '../ui/math.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
 import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
@@ -13,8 +13,7 @@ import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderatio
 import { viewerPaperState } from '../library/viewer.ts';
 import { storedRelatedPapers } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
-import { Avatar } from '../images/components.tsx';
-import { imagePath } from '../images/store.ts';
+import { Avatar, paperPicture } from '../images/components.tsx';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
 export async function showPaper(c: Context<AppEnv>) {
@@ -64,9 +63,9 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
   const project = safeHttpUrl(paper.project_page);
-  const thumbnail = paper.thumbnail_url ? view.images.get(paper.thumbnail_url) : undefined;
+  const picture = paperPicture(paper.id, paper.thumbnail_url ? view.images.get(paper.thumbnail_url) : undefined);
   return (
-    <Layout chrome={chrome} title={stripMath(paper.title)} description={stripMath(paper.abstract).slice(0, 200)} preview={{ image: previewImage(view), type: 'article' }}>
+    <Layout chrome={chrome} title={mathAsText(paper.title)} description={mathAsText(paper.abstract).slice(0, 200)} preview={{ image: previewImage(view), type: 'article' }}>
       <article class="paper">
         <header class="paper-head">
           <p class="paper-kicker">
@@ -77,7 +76,8 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
             )}
             {submitter && <> · submitted by {submitter.fullname}</>}
           </p>
-          {thumbnail && <img class="paper-thumb" src={imagePath(thumbnail)} alt="" width={thumbnail.width} height={thumbnail.height} decoding="async" />}
+          {/* Its thumbnail, else its typographic card, as on the lists. */}
+          <img class="paper-thumb" src={picture.src} alt="" width={picture.width} height={picture.height} decoding="async" />
           <h1 class="paper-title">
             <MathText text={paper.title} />
           </h1>
@@ -226,6 +226,7 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
         </section>
         <RelatedPapers views={related} />
         <Discussion {...discussion} />
+        <script src="/static/comment-preview.js" defer />
         <PaperModerationForms paperId={paper.id} authors={authors} chrome={chrome} />
       </article>
     </Layout>

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/env.ts';
 import { showDay, showLatestDay, showMonth, showTrending, showWeek } from '../feed/pages.tsx';
 import { showPaper } from './paper-page.tsx';
 import { showSearch } from '../search/pages.tsx';
-import { deleteCommentForm, editCommentForm, postCommentForm, reportCommentForm } from '../comments/pages.tsx';
+import { deleteCommentForm, editCommentForm, postCommentForm, previewCommentForm, reportCommentForm } from '../comments/pages.tsx';
 import { healthz } from './health.ts';
 import * as moderation from '../moderation/routes.tsx';
 import { claimAuthorship } from '../claims/routes.ts';
@@ -25,6 +25,7 @@ import { showSubmitForm, submitPaperForm } from '../submissions/routes.tsx';
 import { followAction, showAuthor, showFollowing } from '../follows/routes.tsx';
 import { createFeedLink, revokeFeedLink, showForYou } from '../foryou/routes.tsx';
 import { showImage, showPaperCard, showProfileCard } from '../images/routes.ts';
+import { savePreferences } from './preferences.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const katexDist = path.join(path.dirname(createRequire(import.meta.url).resolve('katex/package.json')), 'dist');
@@ -74,6 +75,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/admin/claims/:claim/approve', moderation.approveClaim);
   pages.post('/admin/claims/:claim/reject', moderation.rejectClaim);
   pages.post('/admin/organizations/assign', moderation.assignPaperAction);
+  pages.post('/comments/preview', previewCommentForm);
   pages.post('/comments/:id/edit', editCommentForm);
   pages.post('/comments/:id/delete', deleteCommentForm);
   pages.post('/comments/:id/report', reportCommentForm);
@@ -100,6 +102,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post('/subscribe', digests.subscribeAction);
   pages.get('/subscribe/token', digests.subscribeToken);
   pages.get('/subscribe/dismiss', digests.dismissBanner);
+  pages.post('/preferences', savePreferences);
   pages.get('/subscribe/confirm', digests.showConfirm);
   pages.post('/subscribe/confirm', digests.confirmAction);
   pages.get('/subscription', digests.showPreferences);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, withPage as withPageOf, type Seen } from './browser-kit.ts';
 import { startServer, type RunningServer } from './server.ts';
@@ -218,5 +218,180 @@ describe('the digest mail', () => {
       expect(text).not.toContain('$');
       await page.screenshot({ path: path.join(SHOT_DIR, 'look-digest-mail.png'), fullPage: true });
     }, { ...PHONE, javaScriptEnabled: false });
+  });
+});
+
+/** Presses a preference button (a form posting to /preferences, which comes back to this page) and waits for the page it leads to. */
+async function choose(page: Page, button: Locator, attribute: string, value: string | null): Promise<void> {
+  await Promise.all([page.waitForResponse((res) => res.url() === `${base}/preferences`), button.click()]);
+  await page.waitForLoadState();
+  await expect.poll(() => page.locator('html').getAttribute(attribute)).toBe(value);
+  await page.waitForLoadState('load');
+}
+
+describe('what readers choose, and what helps them', () => {
+  it('lists in a grid of picture cards on a wide screen, or as a list when chosen, remembered without script', async () => {
+    await withPage(async (page) => {
+      const asked = requestsOf(page);
+      await page.goto(`${base}/papers/date/${DAY}`);
+      const tops = () => page.locator('ol.cards > li').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+      const grid = await tops();
+      // Cards side by side: rows hold more than one.
+      expect(new Set(grid).size).toBeLessThan(grid.length);
+      await page.screenshot({ path: path.join(SHOT_DIR, 'look-grid-desktop.png') });
+      await choose(page, page.getByRole('button', { name: '☰ List' }), 'data-view', 'list');
+      expect(page.url()).toBe(`${base}/papers/date/${DAY}`);
+      const list = await tops();
+      expect(new Set(list).size).toBe(list.length);
+      expect(await page.getByRole('button', { name: '☰ List' }).getAttribute('aria-pressed')).toBe('true');
+      // Kept: another list page comes as a list, from the server (no script runs here).
+      await page.goto(`${base}/papers/trending`);
+      expect(await page.locator('html').getAttribute('data-view')).toBe('list');
+      await choose(page, page.getByRole('button', { name: '▦ Grid' }), 'data-view', null);
+      expect(page.url()).toBe(`${base}/papers/trending`);
+      expect(elsewhere(asked)).toEqual([]);
+    }, { ...DESKTOP, javaScriptEnabled: false });
+  });
+
+  it('switches the theme (system, light, dark) without script, painted right from the first byte', async () => {
+    await withPage(async (page) => {
+      const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page.goto(`${base}/papers/date/${DAY}`);
+      const light = await background();
+      await choose(page, page.locator('.theme-switch').getByRole('button', { name: 'Dark' }), 'data-theme', 'dark');
+      expect(page.url()).toBe(`${base}/papers/date/${DAY}`);
+      expect(await page.locator('meta[name="color-scheme"]').getAttribute('content')).toBe('dark');
+      expect(await background()).not.toBe(light);
+      expect(await background()).toBe('rgb(15, 23, 42)');
+      await page.screenshot({ path: path.join(SHOT_DIR, 'look-theme-dark-chosen.png') });
+      // The server's HTML carries the theme: no flash of the other one before a script could run.
+      const html = await (await page.request.get(`${base}/papers/${topPaper}`)).text();
+      expect(html).toContain('<html lang="en" data-theme="dark"');
+      await choose(page, page.locator('.theme-switch').getByRole('button', { name: 'System' }), 'data-theme', null);
+      expect(await background()).toBe(light);
+    }, { ...DESKTOP, colorScheme: 'light', javaScriptEnabled: false });
+    // A dark system, light chosen.
+    await withPage(async (page) => {
+      await page.goto(`${base}/papers/date/${DAY}`);
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(15, 23, 42)');
+      await choose(page, page.locator('.theme-switch').getByRole('button', { name: 'Light' }), 'data-theme', 'light');
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(248, 250, 252)');
+    }, { ...DESKTOP, colorScheme: 'dark' });
+  });
+
+  it('sets a preference only for this site, and leads back only to a path on it', async () => {
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`${base}/preferences`, { method: 'POST', body, redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers } });
+    const own = await post('theme=dark&next=%2F%2Fevil.example%2Fx', { Origin: base });
+    expect(own.status).toBe(303);
+    expect(own.headers.get('Location')).toBe('/papers');
+    expect(own.headers.get('Set-Cookie')).toMatch(/^dp_theme=dark; Path=\/; Max-Age=31536000; SameSite=Lax; HttpOnly/);
+    expect((await post('view=list&next=%2Fpapers%2Ftrending%3Fp%3D1', { Origin: base })).headers.get('Location')).toBe('/papers/trending?p=1');
+    expect((await post('theme=dark', { Origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('theme=dark', {})).status).toBe(403);
+    const bad = await post('theme=purple', { Origin: base });
+    expect(bad.status).toBe(400);
+  });
+
+  it('answers / and ? on the keyboard, and suggests papers, authors and organizations while typing', async () => {
+    await withPage(async (page, seen) => {
+      const asked = requestsOf(page);
+      await page.goto(`${base}/papers/date/${DAY}`);
+      await page.keyboard.press('?');
+      const panel = page.locator('dialog#shortcuts');
+      await expect.poll(() => panel.isVisible()).toBe(true);
+      const keys = await panel.locator('kbd').allTextContents();
+      for (const key of ['j', 'k', 'o', 'u', '/', '?']) expect(keys).toContain(key);
+      await page.screenshot({ path: path.join(SHOT_DIR, 'look-shortcuts.png') });
+      await page.keyboard.press('Escape');
+      await expect.poll(() => panel.isVisible()).toBe(false);
+
+      await page.keyboard.press('/');
+      const box = page.locator('.header-search input[name=q]');
+      await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+      await page.keyboard.type('north');
+      const options = page.locator('#suggestions [role=option]');
+      await expect.poll(() => options.count()).toBeGreaterThan(1);
+      expect(await box.getAttribute('aria-expanded')).toBe('true');
+      expect(await options.first().textContent()).toContain('Northwind AI Lab');
+      await page.screenshot({ path: path.join(SHOT_DIR, 'look-suggestions.png') });
+      await page.keyboard.press('ArrowDown');
+      expect(await box.getAttribute('aria-activedescendant')).toBe(await options.first().getAttribute('id'));
+      await Promise.all([page.waitForURL(`${base}/organizations/northwind-ai`), page.keyboard.press('Enter')]);
+
+      // A paper by a word of its title; Escape closes the list, Enter then searches as the form does.
+      await page.goto(`${base}/papers/date/${DAY}`);
+      const title = (await page.locator('article.card .card-title').first().textContent())!.trim();
+      const word = title.split(/\s+/).find((w) => /^[A-Za-z]{5,}$/.test(w))!;
+      await box.fill(word.toLowerCase());
+      await expect.poll(() => page.locator('#suggestions [role=option]', { hasText: title.slice(0, 20) }).count()).toBeGreaterThan(0);
+      await page.keyboard.press('Escape');
+      expect(await page.locator('#suggestions').isHidden()).toBe(true);
+      await Promise.all([page.waitForURL(/\/papers\/search\?q=/), page.keyboard.press('Enter')]);
+      expect(elsewhere(asked)).toEqual([]);
+      expect(seen.errors).toEqual([]);
+    }, DESKTOP);
+  });
+
+  it('shows faces on cards linked to profiles, and a paper without thumbnail shows its card on its page', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${base}/papers/date/${DAY}`);
+      const faces = await page.locator('article.card .faces a').evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
+      expect(faces.length).toBeGreaterThan(0);
+      for (const href of faces) expect(href).toMatch(/^\/(users|authors)\/[^/]+$/);
+      expect(await page.locator('article.card .faces a .avatar-pic').count()).toBe(faces.length);
+      const res = await page.request.get(`${base}${faces[0]}`);
+      expect(res.status(), faces[0]).toBe(200);
+      expect(await page.locator('article.card .submitter .avatar-pic').count()).toBeGreaterThan(0);
+      expect(await brokenPictures(page)).toEqual([]);
+
+      const standIn = await page.locator('article.card:has(.card-thumb img[src^="/images/papers/"]) .card-title a').getAttribute('href');
+      await page.goto(`${base}${standIn}`);
+      expect(await page.locator('img.paper-thumb').getAttribute('src')).toMatch(/^\/images\/papers\/.+\.svg$/);
+      expect(await brokenPictures(page)).toEqual([]);
+    }, DESKTOP);
+  });
+
+  it('previews a comment exactly as posting renders it', async () => {
+    await withPage(async (page, seen) => {
+      await signIn(page);
+      await page.goto(`${base}/papers/${topPaper}`);
+      const form = page.locator('form.comment-form').filter({ has: page.locator('#new-comment') });
+      await form.locator('#new-comment').fill('**Bold** claim: $\\mathcal{O}(n \\log n)$ and\n\n- a list');
+      await form.getByRole('button', { name: 'Preview' }).click();
+      const preview = form.locator('.comment-preview');
+      await expect.poll(() => preview.locator('.katex').count()).toBeGreaterThan(0);
+      expect(await preview.locator('strong').textContent()).toBe('Bold');
+      expect(await form.locator('#new-comment').isHidden()).toBe(true);
+      const shown = await preview.innerHTML();
+      await page.screenshot({ path: path.join(SHOT_DIR, 'look-comment-preview.png') });
+      await form.getByRole('button', { name: 'Write' }).click();
+      expect(await form.locator('#new-comment').isVisible()).toBe(true);
+      await Promise.all([page.waitForURL(/#c\d+$/), form.getByRole('button', { name: 'Post', exact: true }).click()]);
+      const posted = page.locator(`${new URL(page.url()).hash} .comment-body`).first();
+      expect(await posted.innerHTML()).toBe(shown);
+      // A comment the server refuses says why in the preview.
+      await form.locator('#new-comment').fill('   ');
+      await form.getByRole('button', { name: 'Preview' }).click();
+      await expect.poll(() => preview.textContent()).toMatch(/empty/);
+      expect(seen.errors).toEqual([]);
+    }, DESKTOP);
+  });
+
+  it('writes TeX as plain text in <title>, link previews and feeds', async () => {
+    const { id } = await db!.kysely.selectFrom('daily_listings').select('paper_id as id').where('day', '=', DAY).orderBy('paper_id').limit(1).executeTakeFirstOrThrow();
+    await db!.kysely.updateTable('papers').set({ title: 'Reaching 56.0\\% in $\\mathcal{O}(n \\log n)$ with \\OneMillion-Bench' }).where('id', '=', id).execute();
+    await bumpContentVersion(db!.kysely);
+    const plain = 'Reaching 56.0% in 𝒪(n log n) with OneMillion-Bench';
+    await withPage(async (page) => {
+      await page.goto(`${base}/papers/${id}`);
+      expect(await page.title()).toBe(`${plain} · Daily Papers`);
+      expect(await page.locator('meta[property="og:title"]').getAttribute('content')).toBe(plain);
+    }, DESKTOP);
+    for (const format of ['json', 'rss', 'atom']) {
+      const body = await (await fetch(`${base}/feeds/daily.${format}`)).text();
+      expect(body, format).toContain(plain);
+      expect(body, format).not.toMatch(/\\%|\\mathcal|\\OneMillion/);
+    }
   });
 });
