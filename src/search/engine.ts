@@ -4,7 +4,7 @@ import { highlight, matcherFor, snippet } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
 import { searchIndex } from './search-index.ts';
 import { stem, stemsOf } from './segment.ts';
-import { planQuery, scorer, topK } from './topk.ts';
+import { countMatches, planQuery, scorer, topK } from './topk.ts';
 import type { SearchFilters, SearchHit, SearchRequest, SearchResult, SearchSort } from './types.ts';
 import { fuseRankings } from './fusion.ts';
 import type { SemanticRanking } from './vectors.ts';
@@ -27,6 +27,9 @@ export const POOL = 2000;
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
+
+/** Postings of a query's shortest list counted exactly; past them the count is scaled from a prefix. */
+const COUNT_BUDGET = 50_000;
 
 /** The text ranking's depth that hybrid search fuses with the nearest papers by meaning. */
 const TEXT_DEPTH = 200;
@@ -110,21 +113,22 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
   const plans = segments.map((seg) => planQuery(seg, parsed, filters));
   const score = scorer(sort, now, parsed.must.length);
   const checked = parsed.must.flat().some((t) => t.tokens.length > 1) || parsed.not.some((t) => t.tokens.length > 1);
+  const counted = segments.map((seg, i) => countMatches(seg, plans[i]!, COUNT_BUDGET));
+  const relaxedTotal = counted.reduce((n, c) => n + c.count, 0);
+  const exactCount = counted.every((c) => c.exact);
   for (let depth = checked ? Math.max(want * 2, 50) : want; ; depth *= 4) {
     const found = segments.map((seg, i) => topK(seg, plans[i]!, score, depth));
     const candidates = found.flatMap((f) => f.hits).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, depth);
-    const matched = found.reduce((n, f) => n + f.matched, 0);
-    const exact = found.every((f) => f.exact);
-    const estimated = found.reduce((n, f) => n + (f.exact ? f.matched : Math.round((f.matched / Math.max(1, f.evaluated)) * f.driverPostings)), 0);
-    if (!checked) return { hits: candidates.slice(0, want), total: exact ? matched : Math.max(estimated, candidates.length), estimate: !exact };
+    if (!checked) return { hits: candidates.slice(0, want), total: relaxedTotal, estimate: !exactCount };
     const passed = await checkPhrases(db, candidates, parsed);
     const complete = candidates.length < depth; // every match was a candidate
     if (passed.length >= want || complete) {
+      // Phrases are checked only among the candidates: the count scales by the share that passed.
       const share = candidates.length ? passed.length / candidates.length : 0;
       return {
         hits: passed.slice(0, want),
-        total: complete && exact ? passed.length : Math.max(passed.length, Math.round(estimated * share)),
-        estimate: !(complete && exact),
+        total: complete ? (exactCount ? passed.length : Math.round(relaxedTotal * share)) : Math.max(passed.length, Math.round(relaxedTotal * share)),
+        estimate: !(complete && exactCount),
       };
     }
   }

@@ -20,6 +20,9 @@ export interface SearchIndex {
   version: number;
 }
 
+/** A change-log entry that asks every process to rebuild its index (`dailypapers search reindex`). */
+export const REBUILD = '*';
+
 /** Changes re-read behind the last applied one: on PostgreSQL a sequence number can commit after a later one. */
 const REREAD = 1000;
 /** A delta larger than this share of the main segment (or DELTA_MIN papers) starts a rebuild. */
@@ -62,6 +65,7 @@ export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
   // Changes that landed while building are applied by the next search (version -1 forces it).
   const h = held.get(db);
   if (h) h.index = Promise.resolve(index);
+  else held.set(db, { index: Promise.resolve(index), refreshing: null, rebuilding: false });
   return index;
 }
 
@@ -79,8 +83,10 @@ async function refresh(db: Db, index: SearchIndex, version: number): Promise<Sea
   const { rows } = await sql<{ seq: number | string; paper_id: string }>`
     select seq, paper_id from paper_search_changes where seq > ${index.lastSeq - REREAD} order by seq`.execute(db.kysely);
   // New changes, and older ones not seen yet (committed after a later one).
-  const news = rows.filter((r) => Number(r.seq) > index.lastSeq || !index.changed.has(r.paper_id));
+  const news = rows.filter((r) => Number(r.seq) > index.lastSeq || (r.paper_id !== REBUILD && !index.changed.has(r.paper_id)));
+  if (news.some((r) => r.paper_id === REBUILD && Number(r.seq) > index.lastSeq)) return buildSearchIndex(db);
   for (const r of news) {
+    if (r.paper_id === REBUILD) continue;
     index.lastSeq = Math.max(index.lastSeq, Number(r.seq));
     index.changed.add(r.paper_id);
     const ordinal = index.main.ordinalOf.get(r.paper_id);

@@ -424,6 +424,45 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   return result;
 }
 
+/**
+ * How many documents match the plan: exact when the driving list has at most `budget` postings in
+ * range, else counted over its first `budget` and scaled (`exact` false).
+ */
+export function countMatches(seg: Segment, plan: Plan, budget: number): { count: number; exact: boolean } {
+  const groups = [...plan.groups].sort((a, b) => a.list.to - a.list.from - (b.list.to - b.list.from));
+  if (groups.length === 0) return { count: 0, exact: true };
+  const driver = groups[0]!.list;
+  const others = groups.slice(1).map((g) => g.list);
+  const pos = others.map((l) => l.from);
+  const excl = plan.excluded.map((l) => l.from);
+  const start = seek(driver.docs, driver.from, driver.to, plan.lo);
+  const end = seek(driver.docs, start, driver.to, plan.hi);
+  const stop = Math.min(end, start + budget);
+  let count = 0;
+  let i = start;
+  outer: while (i < stop) {
+    const d = driver.docs[i++]!;
+    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
+    for (let j = 0; j < others.length; j++) {
+      const l = others[j]!;
+      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      if (p >= l.to) break outer;
+      if (l.docs[p] !== d) {
+        i = seek(driver.docs, i, stop, l.docs[p]!);
+        continue outer;
+      }
+    }
+    for (let j = 0; j < plan.excluded.length; j++) {
+      const l = plan.excluded[j]!;
+      const p = (excl[j] = seek(l.docs, excl[j]!, l.to, d));
+      if (p < l.to && l.docs[p] === d) continue outer;
+    }
+    count++;
+  }
+  if (stop === end) return { count, exact: true };
+  return { count: Math.round((count * (end - start)) / Math.max(1, i - start)), exact: false };
+}
+
 /** The same ranking by brute force over every document: the reference the property test holds topK to. */
 export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): Scored[] {
   const find = (l: PostingList, d: number) => {
