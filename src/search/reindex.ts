@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { bumpContentVersion } from '../db/content-version.ts';
-import { REBUILD, buildSearchIndex } from './search-index.ts';
+import { rebuildSearchIndexEverywhere } from './search-index.ts';
 
 export interface ReindexReport {
   papers: number;
@@ -35,11 +34,7 @@ export async function reindex(db: Db): Promise<ReindexReport> {
         order by published_at, id`.execute(trx);
     await sql`insert into paper_search (paper_search) values ('rebuild')`.execute(trx);
   });
-  await db.kysely.transaction().execute(async (trx) => {
-    await sql`insert into paper_search_changes (paper_id) values (${REBUILD})`.execute(trx);
-    await bumpContentVersion(trx);
-  });
-  await buildSearchIndex(db);
+  await rebuildSearchIndexEverywhere(db);
   const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db.kysely)).rows[0]!.n);
   const papers = await count(sql<{ n: number }>`select count(*) as n from papers`);
   const indexed =

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { currentContentVersion } from '../db/content-version.ts';
+import { bumpContentVersion, currentContentVersion } from '../db/content-version.ts';
 import { SegmentBuilder, type Segment, type SourcePaper } from './segment.ts';
 
 /**
@@ -67,6 +67,18 @@ export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
   if (h) h.index = Promise.resolve(index);
   else held.set(db, { index: Promise.resolve(index), refreshing: null, rebuilding: false });
   return index;
+}
+
+/**
+ * After a bulk write that bypassed the change log's triggers (`import snapshot`, `search
+ * reindex`): asks every process to rebuild its index and rebuilds this one's.
+ */
+export async function rebuildSearchIndexEverywhere(db: Db): Promise<SearchIndex> {
+  await db.kysely.transaction().execute(async (trx) => {
+    await sql`insert into paper_search_changes (paper_id) values (${REBUILD})`.execute(trx);
+    await bumpContentVersion(trx);
+  });
+  return buildSearchIndex(db);
 }
 
 /** Forgets the index of `db` (a closed database, a test). */
