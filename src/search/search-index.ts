@@ -18,12 +18,17 @@ export interface SearchIndex {
   /** The last change applied, and the content version seen then. */
   lastSeq: number;
   version: number;
+  /** Changes of the re-read window already reflected (so that only late commits count as new). */
+  seen: Set<number>;
 }
 
 /** A change-log entry that asks every process to rebuild its index (`dailypapers search reindex`). */
 export const REBUILD = '*';
 
-/** Changes re-read behind the last applied one: on PostgreSQL a sequence number can commit after a later one. */
+/**
+ * Changes re-read behind the last applied one: on PostgreSQL a sequence number can commit after a
+ * later one (content writers serialise on the content lock, but SQL typed by hand does not).
+ */
 const REREAD = 1000;
 /** A delta larger than this share of the main segment (or DELTA_MIN papers) starts a rebuild. */
 const DELTA_SHARE = 0.05;
@@ -58,10 +63,12 @@ export async function searchIndex(db: Db): Promise<SearchIndex> {
  */
 export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
   const lastSeq = await latestChange(db);
+  const { rows } = await sql<{ seq: number | string }>`select seq from paper_search_changes where seq > ${lastSeq - REREAD} and seq <= ${lastSeq}`.execute(db.kysely);
+  const seen = new Set(rows.map((r) => Number(r.seq)));
   const builder = new SegmentBuilder();
   await readPapers(db, undefined, (p) => builder.add(p));
   const main = builder.finish();
-  const index: SearchIndex = { main, delta: null, changed: new Set(), lastSeq, version: -1 };
+  const index: SearchIndex = { main, delta: null, changed: new Set(), lastSeq, version: -1, seen };
   // Changes that landed while building are applied by the next search (version -1 forces it).
   const h = held.get(db);
   if (h) h.index = Promise.resolve(index);
@@ -95,10 +102,10 @@ async function refresh(db: Db, index: SearchIndex, version: number): Promise<Sea
   const { rows } = await sql<{ seq: number | string; paper_id: string }>`
     select seq, paper_id from paper_search_changes where seq > ${index.lastSeq - REREAD} order by seq`.execute(db.kysely);
   // New changes, and older ones not seen yet (committed after a later one).
-  const news = rows.filter((r) => Number(r.seq) > index.lastSeq || (r.paper_id !== REBUILD && !index.changed.has(r.paper_id)));
-  if (news.some((r) => r.paper_id === REBUILD && Number(r.seq) > index.lastSeq)) return buildSearchIndex(db);
+  const news = rows.filter((r) => !index.seen.has(Number(r.seq)));
+  if (news.some((r) => r.paper_id === REBUILD)) return buildSearchIndex(db);
   for (const r of news) {
-    if (r.paper_id === REBUILD) continue;
+    index.seen.add(Number(r.seq));
     index.lastSeq = Math.max(index.lastSeq, Number(r.seq));
     index.changed.add(r.paper_id);
     const ordinal = index.main.ordinalOf.get(r.paper_id);
@@ -112,6 +119,7 @@ async function refresh(db: Db, index: SearchIndex, version: number): Promise<Sea
     for (const p of papers) builder.add(p);
     index.delta = papers.length ? builder.finish(index.main.stats) : null;
   }
+  for (const seq of index.seen) if (seq <= index.lastSeq - REREAD) index.seen.delete(seq);
   index.version = version;
   const h = held.get(db);
   if (h && !h.rebuilding && index.changed.size > Math.max(DELTA_MIN, DELTA_SHARE * index.main.ids.length)) {
