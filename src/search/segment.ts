@@ -175,7 +175,11 @@ export class SegmentBuilder {
 
   finish(base?: CorpusStats): Segment {
     const { terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published } = this;
-    return finishSegment(terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published, base);
+    const segment = finishSegment(terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published, base);
+    // The pairs take 8 bytes per (document, term): let them go even if the builder lingers.
+    for (const g of [docTermStart, pairTerm, pairTf, lengths]) g.data = new Uint32Array(0);
+    this.termIndex.clear();
+    return segment;
   }
 }
 
