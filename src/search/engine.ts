@@ -1,9 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { highlight, matcherFor, snippet, titleCoverage } from './highlight.ts';
+import { highlight, matcherFor, snippet } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
-import { blendedScore, RANKING } from './score.ts';
-import type { SearchFilters, SearchHit, SearchRequest, SearchResult } from './types.ts';
+import { searchIndex } from './search-index.ts';
+import { stem, stemsOf } from './segment.ts';
+import { countMatches, planQuery, scorer, topK } from './topk.ts';
+import type { SearchFilters, SearchHit, SearchRequest, SearchResult, SearchSort } from './types.ts';
 import { fuseRankings } from './fusion.ts';
 import type { SemanticRanking } from './vectors.ts';
 
@@ -15,37 +17,27 @@ const SEMANTIC_DEPTH = 200;
 const RRF_K = 60;
 
 /**
- * Full-text search over the database's own index: FTS5 with BM25 on SQLite, a weighted
- * tsvector with ts_rank on PostgreSQL (docs/decisions/009-search.md).
- *
- * Ranking blends text relevance with popularity and recency (score.ts), which needs
- * every candidate's relevance. A broad query ("model") matches most of a large
- * corpus, so each query ranks a bounded pool of POOL matches: on SQLite the most recently
- * indexed, on PostgreSQL whichever the plan reaches first (all of them when fewer match, as for
- * nearly every real query). The pool bounds each query's
- * work whatever the corpus size (figures in bench/RESULTS.md, "Search").
+ * Full-text search over the in-process inverted index (search-index.ts, topk.ts;
+ * docs/decisions/019-search-index.md): exact top-k of the blended score (score.ts) over every
+ * match, stopping early where block bounds allow. The database keeps FTS5 / tsvector for what
+ * still reads them (searches with filters only, exclusions in hybrid search, related papers).
  */
+/** How deep digests page through a search's results. */
 export const POOL = 2000;
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-// BM25 weights of title, authors and abstract (FTS5 column order); ts_rank's {D, C, B, A}, in
-// the same ratios but small, because ts_rank saturates near 1 and would tie every title match.
-const FTS_WEIGHTS = sql.raw('10.0, 4.0, 1.0');
-const TS_WEIGHTS = '{0, 0.01, 0.04, 0.1}';
+/** Postings of a query's shortest list counted exactly; past them the count is scaled from a prefix. */
+const COUNT_BUDGET = 50_000;
 
-export interface PoolRow {
-  id: string;
-  relevance: number;
-  upvotes: number;
-  published_at: string;
-  title: string;
-}
+/** The text ranking's depth that hybrid search fuses with the nearest papers by meaning. */
+const TEXT_DEPTH = 200;
 
 interface PaperText {
   id: string;
   title: string;
+  author_names: string;
   abstract: string;
 }
 
@@ -66,11 +58,12 @@ export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?
     return { hits: [], total: 0, totalIsEstimate: false, mode: 'text' };
   }
 
-  const pool = await candidatePool(db, parsed, filters, sort);
   const hybrid = Boolean(opts.semantic && req.semantic !== false && sort === 'relevance' && hasText(parsed));
-  // Fusion reads the whole text ranking; a text search only shows its first offset + limit.
-  let ranked: { id: string; score: number }[] = rankPool(pool.slice(0, POOL), parsed, sort, now, hybrid ? Infinity : offset + limit);
-  let total = Math.min(pool.length, POOL);
+  const ranking = hasText(parsed)
+    ? await indexRanking(db, parsed, filters, sort, now, hybrid ? Math.max(TEXT_DEPTH, offset + limit) : offset + limit)
+    : await filterRanking(db, parsed, filters, sort, offset + limit);
+  let ranked: { id: string; score: number }[] = ranking.hits;
+  let total = ranking.total;
   let mode: SearchResult['mode'] = 'text';
   let notice: string | undefined;
   if (hybrid && opts.semantic) {
@@ -98,7 +91,72 @@ export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?
     if (!paper) return [];
     return [{ paperId: r.id, score: r.score, titleHtml: highlight(paper.title, matcher), snippetHtml: snippet(paper.abstract, matcher) }];
   });
-  return { hits, total, totalIsEstimate: pool.length > POOL, mode, ...(notice ? { notice } : {}) };
+  return { hits, total, totalIsEstimate: ranking.estimate, mode, ...(notice ? { notice } : {}) };
+}
+
+interface Ranking {
+  hits: { id: string; score: number }[];
+  total: number;
+  /** `total` is an estimate (the walk stopped early, or phrases were checked only among the best). */
+  estimate: boolean;
+}
+
+/**
+ * The first `want` matches of a text query, in order, from the index. Phrases are matched as
+ * their words in the index and checked on the text: the best candidates are read and checked,
+ * and more are read while fewer than `want` pass. The ranking is exact either way: a paper
+ * not among the candidates scores no more than every one of them.
+ */
+async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters, sort: SearchSort, now: Date, want: number): Promise<Ranking> {
+  const index = await searchIndex(db);
+  const segments = index.delta ? [index.main, index.delta] : [index.main];
+  const plans = segments.map((seg) => planQuery(seg, parsed, filters));
+  const score = scorer(sort, now, parsed.must.length);
+  const checked = parsed.must.flat().some((t) => t.tokens.length > 1) || parsed.not.some((t) => t.tokens.length > 1);
+  const counted = segments.map((seg, i) => countMatches(seg, plans[i]!, COUNT_BUDGET));
+  const relaxedTotal = counted.reduce((n, c) => n + c.count, 0);
+  const exactCount = counted.every((c) => c.exact);
+  for (let depth = checked ? Math.max(want * 2, 50) : want; ; depth *= 4) {
+    const found = segments.map((seg, i) => topK(seg, plans[i]!, score, depth));
+    const candidates = found.flatMap((f) => f.hits).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, depth);
+    if (!checked) return { hits: candidates.slice(0, want), total: relaxedTotal, estimate: !exactCount };
+    const passed = await checkPhrases(db, candidates, parsed);
+    const complete = candidates.length < depth; // every match was a candidate
+    if (passed.length >= want || complete) {
+      // Phrases are checked only among the candidates: the count scales by the share that passed.
+      const share = candidates.length ? passed.length / candidates.length : 0;
+      return {
+        hits: passed.slice(0, want),
+        total: complete ? (exactCount ? passed.length : Math.round(relaxedTotal * share)) : Math.max(passed.length, Math.round(relaxedTotal * share)),
+        estimate: !(complete && exactCount),
+      };
+    }
+  }
+}
+
+/** The candidates, in order, whose text has the query's phrases in order and none of its excluded phrases. */
+async function checkPhrases<T extends { id: string }>(db: Db, candidates: T[], parsed: ParsedQuery): Promise<T[]> {
+  const texts = await paperTexts(db, candidates.map((c) => c.id));
+  return candidates.filter((c) => {
+    const t = texts.get(c.id);
+    if (!t) return false;
+    const fields = { title: stemsOf(t.title), author: stemsOf(t.author_names), abstract: stemsOf(t.abstract) };
+    const has = (term: TextTerm) => (term.field ? [fields[term.field]] : [fields.title, fields.author, fields.abstract]).some((words) => containsPhrase(words, term));
+    return parsed.must.every((group) => group.some(has)) && !parsed.not.some(has);
+  });
+}
+
+function containsPhrase(words: string[], term: TextTerm): boolean {
+  const want = term.tokens.map((token, i) => (term.prefix && i === term.tokens.length - 1 ? { prefix: token } : { stem: stem(token) }));
+  outer: for (let i = 0; i + want.length <= words.length; i++) {
+    for (let j = 0; j < want.length; j++) {
+      const w = want[j]!;
+      const word = words[i + j]!;
+      if (w.stem !== undefined ? word !== w.stem : !word.startsWith(w.prefix!)) continue outer;
+    }
+    return true;
+  }
+  return false;
 }
 
 /** The papers among `ids`, in order, that are visible and pass the query's filters and exclusions. */
@@ -115,61 +173,15 @@ function definedOnly(filters: SearchFilters): SearchFilters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined && v !== '' && v !== false)) as SearchFilters;
 }
 
-/**
- * Orders the pool. By relevance, exactly for its first `shown` places: the title term is the
- * costly part (stemming each title's words) and adds at most its weight, so it is computed only
- * for candidates within that weight of the `shown`-th best score without it. No other candidate
- * can reach those places; past them, the order is by the score without the title term.
- */
-export function rankPool(pool: PoolRow[], parsed: ParsedQuery, sort: SearchRequest['sort'], now: Date, shown: number): (PoolRow & { score: number })[] {
-  const best = pool.reduce((max, r) => Math.max(max, r.relevance), 0);
-  const scoreOf = (r: PoolRow, coverage: number) => blendedScore({ relevance: r.relevance, upvotes: r.upvotes, publishedAt: r.published_at, titleCoverage: coverage }, best, now);
-  const byScore = (a: { score: number; id: string }, b: { score: number; id: string }) => b.score - a.score || (a.id < b.id ? -1 : 1);
-  if (sort === 'relevance' && shown < pool.length) {
-    const partial = pool.map((r) => ({ ...r, score: scoreOf(r, 0) })).sort(byScore);
-    const bar = partial[shown - 1]!.score - RANKING.titleCoverageWeight;
-    const contenders = partial.filter((r) => r.score >= bar).map((r) => ({ ...r, score: scoreOf(r, titleCoverage(r.title, parsed)) }));
-    return [...contenders.sort(byScore), ...partial.filter((r) => r.score < bar)];
-  }
-  const scored = pool.map((r) => ({ ...r, score: scoreOf(r, titleCoverage(r.title, parsed)) }));
-  if (sort === 'upvotes') return scored.sort((a, b) => b.upvotes - a.upvotes || byScore(a, b));
-  if (sort === 'date') return scored.sort((a, b) => (a.published_at < b.published_at ? 1 : a.published_at > b.published_at ? -1 : byScore(a, b)));
-  return scored.sort(byScore);
-}
-
-/** Up to POOL + 1 matching papers (one more than ranked, to know that more match), with their relevance. */
-async function candidatePool(db: Db, parsed: ParsedQuery, filters: SearchFilters, sort: SearchRequest['sort']): Promise<PoolRow[]> {
-  const where = filterSql(filters);
-  const limit = POOL + 1;
-  if (!hasText(parsed)) {
-    // Only filters and exclusions: the newest (or most upvoted) papers that pass them.
-    const excluded = parsed.not.length === 0 ? sql`` : sql`and not ${textMatch(db, { must: [parsed.not], not: [], filters: {} })}`;
-    const order = sort === 'upvotes' ? sql`p.upvotes desc` : sql`p.published_at desc`;
-    const { rows } = await sql<PoolRow>`
-      select p.id, 0 as relevance, p.upvotes, p.published_at, p.title from papers p
-      where p.hidden_at is null ${where} ${excluded}
-      order by ${order}, p.id limit ${limit}`.execute(db.kysely);
-    return rows;
-  }
-  if (db.dialect === 'postgres') {
-    const { rows } = await sql<PoolRow>`
-      select p.id, ts_rank(${TS_WEIGHTS}::float4[], p.search_vector, query) as relevance, p.upvotes, p.published_at, p.title
-      from papers p, to_tsquery('english', ${tsQuery(parsed)}) query
-      where p.search_vector @@ query and p.hidden_at is null ${where}
-      limit ${limit}`.execute(db.kysely);
-    return rows.map((r) => ({ ...r, relevance: Number(r.relevance) }));
-  }
-  // CROSS JOIN fixes the join order (SQLite's documented way): the index walk stays the outer
-  // loop, because a filter driving the join would make FTS5 re-run the match for every row.
-  const { rows } = await sql<PoolRow>`
-    select r.paper_id as id, -bm25(paper_search, ${FTS_WEIGHTS}) as relevance, p.upvotes, p.published_at, p.title
-    from paper_search
-    cross join paper_search_rows r on r.doc = paper_search.rowid
-    cross join papers p on p.id = r.paper_id
-    where paper_search match ${ftsQuery(parsed)} and p.hidden_at is null ${where}
-    order by paper_search.rowid desc
-    limit ${limit}`.execute(db.kysely);
-  return rows;
+/** Only filters and exclusions: the newest (or most upvoted) papers that pass them, from the database. */
+async function filterRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters, sort: SearchSort, want: number): Promise<Ranking> {
+  const excluded = parsed.not.length === 0 ? sql`` : sql`and not ${textMatch(db, { must: [parsed.not], not: [], filters: {} })}`;
+  const order = sort === 'upvotes' ? sql`p.upvotes desc` : sql`p.published_at desc`;
+  const { rows } = await sql<{ id: string }>`
+    select p.id from papers p
+    where p.hidden_at is null ${filterSql(filters)} ${excluded}
+    order by ${order}, p.id limit ${POOL + 1}`.execute(db.kysely);
+  return { hits: rows.slice(0, Math.max(want, 0)).map((r) => ({ id: r.id, score: 0 })), total: Math.min(rows.length, POOL), estimate: rows.length > POOL };
 }
 
 /** A condition on `p` that holds when the paper matches the query's text. */
@@ -231,9 +243,12 @@ export function tsQuery(q: ParsedQuery): string {
 }
 
 async function paperTexts(db: Db, ids: string[]): Promise<Map<string, PaperText>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.kysely.selectFrom('papers').select(['id', 'title', 'abstract']).where('id', 'in', ids).execute();
-  return new Map(rows.map((r) => [r.id, r]));
+  const out = new Map<string, PaperText>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.kysely.selectFrom('papers').select(['id', 'title', 'author_names', 'abstract']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.id, r);
+  }
+  return out;
 }
 
 export { QueryError };

@@ -37,14 +37,14 @@ describe.skipIf(!hasFixtures)('rebuilding the search index', () => {
     expect(await found(`"${paper.title}"`)).toContain(paper.id);
   });
 
-  it('rebuilds an emptied index from the command line', async () => {
-    if (db.dialect === 'sqlite') {
-      await sql`insert into paper_search (paper_search) values ('delete-all')`.execute(db.kysely);
-      expect(await found(`"${paper.title}"`)).toEqual([]);
-    }
+  it('rebuilds from the command line, and a running process follows', async () => {
+    // SQL typed by hand changes no content version: this process's index has not looked yet.
+    await sql`update papers set title = 'Wombatformer' where id = ${paper.id}`.execute(db.kysely);
+    expect(await found('wombatformer')).toEqual([]);
     const { code, stdout } = await cli(['search', 'reindex'], { DATABASE_URL: url });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^search: indexed \d+ of \d+ papers/);
-    expect(await found(`"${paper.title}"`)).toContain(paper.id);
+    expect(await found('wombatformer')).toEqual([paper.id]);
+    expect(await found(`"${paper.title}"`)).not.toContain(paper.id);
   });
 });

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { rebuildSearchIndexEverywhere } from './search-index.ts';
 
 export interface ReindexReport {
   papers: number;
@@ -9,10 +10,11 @@ export interface ReindexReport {
 }
 
 /**
- * Rebuilds the search index from the papers, for `dailypapers search reindex`: after a
- * restore, a manual edit in SQL, or a change of tokenizer. The database keeps the index
- * in step on every write, so a healthy site never needs it. One transaction: readers see
- * the old index until the new one is complete.
+ * Rebuilds the search indexes from the papers, for `dailypapers search reindex`: after a
+ * restore, a manual edit in SQL, or a change of tokenizer. The database keeps them in step on
+ * every write, so a healthy site never needs it. One transaction: readers see the old index
+ * until the new one is complete. This process's in-memory index is rebuilt at once; other
+ * processes rebuild theirs when they read the REBUILD mark from the change log.
  */
 export async function reindex(db: Db): Promise<ReindexReport> {
   const started = performance.now();
@@ -32,6 +34,7 @@ export async function reindex(db: Db): Promise<ReindexReport> {
         order by published_at, id`.execute(trx);
     await sql`insert into paper_search (paper_search) values ('rebuild')`.execute(trx);
   });
+  await rebuildSearchIndexEverywhere(db);
   const count = async (query: ReturnType<typeof sql<{ n: number }>>) => Number((await query.execute(db.kysely)).rows[0]!.n);
   const papers = await count(sql<{ n: number }>`select count(*) as n from papers`);
   const indexed =

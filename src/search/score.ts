@@ -1,17 +1,21 @@
 /**
  * The ranking function: text relevance first, popularity and recency to order papers
- * that are about equally relevant (docs/decisions/009-search.md).
+ * that are about equally relevant (docs/decisions/009-search.md, 019-search-index.md).
  *
- *   score = relevance / best relevance in the results          (0–1, BM25 or ts_rank)
+ *   score = s / (s + K)                                       (0–1, s = BM25 summed over the query's terms)
  *         + 0.30 × (share of the query's words in the title)²  (the title says it all)
  *         + 0.15 × min(1, ln(1 + upvotes) / ln(1 + 1000))      (popularity, saturating)
  *         + 0.10 × 2^(−age in days / 365)                      (recency, halves each year)
  *
+ * Every part is absolute (no division by the best in the results), so the score of a
+ * paper is bounded by bounds of its parts: what lets the index stop early and stay exact.
  * A title match scores about ten times an abstract mention, so neither bonus can lift
  * a paper that merely mentions the words above one that is about them; together they
  * decide between the many papers that are.
  */
 export const RANKING = {
+  /** BM25 at which relevance is one half. */
+  relevanceHalf: 10,
   titleCoverageWeight: 0.3,
   popularityWeight: 0.15,
   /** Upvotes at which popularity stops counting. */
@@ -21,7 +25,7 @@ export const RANKING = {
 } as const;
 
 export interface Candidate {
-  /** Text relevance, higher is better, any positive scale. */
+  /** Text relevance: BM25, higher is better. */
   relevance: number;
   upvotes: number;
   /** ISO timestamp. */
@@ -41,8 +45,8 @@ export function recency(publishedAt: string, now: Date): number {
   return Number.isFinite(ageDays) ? 2 ** (-ageDays / RANKING.recencyHalfLifeDays) : 0;
 }
 
-/** Each candidate's blended score, given the best relevance among them. */
-export function blendedScore(c: Candidate, bestRelevance: number, now: Date): number {
-  const relevance = bestRelevance > 0 ? c.relevance / bestRelevance : 0;
+/** A paper's blended score; `relevance` is BM25 summed over the query's terms (topk.ts computes the same from the index). */
+export function blendedScore(c: Candidate, now: Date): number {
+  const relevance = c.relevance > 0 ? c.relevance / (c.relevance + RANKING.relevanceHalf) : 0;
   return relevance + RANKING.titleCoverageWeight * (c.titleCoverage ?? 0) ** 2 + RANKING.popularityWeight * popularity(c.upvotes) + RANKING.recencyWeight * recency(c.publishedAt, now);
 }

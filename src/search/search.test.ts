@@ -227,10 +227,11 @@ describe.skipIf(!hasFixtures)('search over the real corpus', () => {
     expect(ids).toHaveLength(60);
     expect(new Set(ids).size).toBe(60);
     expect(ids).toEqual((await search('reasoning', { limit: 60 })).hits.map((h) => h.paperId));
-    // A broad query ranks a bounded pool, and says the count is a lower bound.
+    // A broad query ranks and counts every match (no pool).
     const broad = await search('model');
-    expect(broad.totalIsEstimate).toBe(true);
-    expect(broad.total).toBe(2000);
+    expect(broad.totalIsEstimate).toBe(false);
+    expect(broad.total).toBeGreaterThan(2000);
+    expect((await search('model', { offset: broad.total - 5, limit: 10 })).hits).toHaveLength(5);
   });
 
   it('a hidden paper leaves the results, and comes back when shown again', async () => {

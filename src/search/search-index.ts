@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { bumpContentVersion, currentContentVersion } from '../db/content-version.ts';
+import { SegmentBuilder, type Segment, type SourcePaper } from './segment.ts';
+
+/**
+ * The in-process search index of one database (docs/decisions/019-search-index.md): a main
+ * segment built from the papers, and a small delta segment of the papers changed since, whose
+ * old postings in the main segment are marked deleted. The database stays the truth: the
+ * index follows it through `paper_search_changes` (migration 022), read whenever the content
+ * version moves, so every instance on the database keeps its own copy in step.
+ */
+export interface SearchIndex {
+  main: Segment;
+  delta: Segment | null;
+  /** Papers whose current state is in the delta (or nowhere, when hidden or deleted). */
+  changed: Set<string>;
+  /** The last change applied, and the content version seen then. */
+  lastSeq: number;
+  version: number;
+  /** Changes of the re-read window already reflected (so that only late commits count as new). */
+  seen: Set<number>;
+}
+
+/** A change-log entry that asks every process to rebuild its index (`dailypapers search reindex`). */
+export const REBUILD = '*';
+
+/**
+ * Changes re-read behind the last applied one: on PostgreSQL a sequence number can commit after a
+ * later one (content writers serialise on the content lock, but SQL typed by hand does not).
+ */
+const REREAD = 1000;
+/** A delta larger than this share of the main segment (or DELTA_MIN papers) starts a rebuild. */
+const DELTA_SHARE = 0.05;
+const DELTA_MIN = 5000;
+const PAGE = 5000;
+
+interface Held {
+  index: Promise<SearchIndex>;
+  refreshing: Promise<SearchIndex> | null;
+  rebuilding: boolean;
+}
+const held = new WeakMap<Db, Held>();
+
+/** The index of `db`, built on first use, brought up to date with the database's changes. */
+export async function searchIndex(db: Db): Promise<SearchIndex> {
+  let h = held.get(db);
+  if (!h) {
+    h = { index: buildSearchIndex(db), refreshing: null, rebuilding: false };
+    held.set(db, h);
+  }
+  const index = await h.index;
+  const version = currentContentVersion(db.kysely);
+  const v = typeof version === 'number' ? version : await version;
+  if (v === index.version) return index;
+  h.refreshing ??= refresh(db, index, v).finally(() => (h.refreshing = null));
+  return h.refreshing;
+}
+
+/**
+ * Builds the index from the papers, for the first search and `dailypapers search reindex`
+ * (and an import's end): replaces what this process held for `db`.
+ */
+export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
+  const lastSeq = await latestChange(db);
+  const { rows } = await sql<{ seq: number | string }>`select seq from paper_search_changes where seq > ${lastSeq - REREAD} and seq <= ${lastSeq}`.execute(db.kysely);
+  const seen = new Set(rows.map((r) => Number(r.seq)));
+  const builder = new SegmentBuilder();
+  await readPapers(db, undefined, (p) => builder.add(p));
+  const main = builder.finish();
+  const index: SearchIndex = { main, delta: null, changed: new Set(), lastSeq, version: -1, seen };
+  // Changes that landed while building are applied by the next search (version -1 forces it).
+  const h = held.get(db);
+  if (h) h.index = Promise.resolve(index);
+  else held.set(db, { index: Promise.resolve(index), refreshing: null, rebuilding: false });
+  return index;
+}
+
+/**
+ * After a bulk write that bypassed the change log's triggers (`import snapshot`, `search
+ * reindex`): asks every process to rebuild its index and rebuilds this one's.
+ */
+export async function rebuildSearchIndexEverywhere(db: Db): Promise<SearchIndex> {
+  await db.kysely.transaction().execute(async (trx) => {
+    await sql`insert into paper_search_changes (paper_id) values (${REBUILD})`.execute(trx);
+    await bumpContentVersion(trx);
+  });
+  return buildSearchIndex(db);
+}
+
+/** Forgets the index of `db` (a closed database, a test). */
+export function dropSearchIndex(db: Db): void {
+  held.delete(db);
+}
+
+async function latestChange(db: Db): Promise<number> {
+  const { rows } = await sql<{ seq: number | string | null }>`select max(seq) as seq from paper_search_changes`.execute(db.kysely);
+  return Number(rows[0]?.seq ?? 0);
+}
+
+async function refresh(db: Db, index: SearchIndex, version: number): Promise<SearchIndex> {
+  const { rows } = await sql<{ seq: number | string; paper_id: string }>`
+    select seq, paper_id from paper_search_changes where seq > ${index.lastSeq - REREAD} order by seq`.execute(db.kysely);
+  // New changes, and older ones not seen yet (committed after a later one).
+  const news = rows.filter((r) => !index.seen.has(Number(r.seq)));
+  if (news.some((r) => r.paper_id === REBUILD)) return buildSearchIndex(db);
+  for (const r of news) {
+    index.seen.add(Number(r.seq));
+    index.lastSeq = Math.max(index.lastSeq, Number(r.seq));
+    index.changed.add(r.paper_id);
+    const ordinal = index.main.ordinalOf.get(r.paper_id);
+    if (ordinal !== undefined) index.main.deleted[ordinal] = 1;
+  }
+  if (news.length) {
+    const builder = new SegmentBuilder();
+    const papers: SourcePaper[] = [];
+    await readPapers(db, [...index.changed], (p) => papers.push(p));
+    papers.sort((a, b) => (a.publishedAt > b.publishedAt ? -1 : a.publishedAt < b.publishedAt ? 1 : a.id > b.id ? -1 : 1));
+    for (const p of papers) builder.add(p);
+    index.delta = papers.length ? builder.finish(index.main.stats) : null;
+  }
+  for (const seq of index.seen) if (seq <= index.lastSeq - REREAD) index.seen.delete(seq);
+  index.version = version;
+  const h = held.get(db);
+  if (h && !h.rebuilding && index.changed.size > Math.max(DELTA_MIN, DELTA_SHARE * index.main.ids.length)) {
+    // Built in the background; the next search after it applies what changed meanwhile.
+    h.rebuilding = true;
+    buildSearchIndex(db)
+      .catch(() => undefined)
+      .finally(() => (h.rebuilding = false));
+  }
+  return index;
+}
+
+interface PaperRow {
+  id: string;
+  title: string;
+  author_names: string;
+  abstract: string;
+  upvotes: number;
+  published_at: string;
+  github_repo: string | null;
+  organization: string | null;
+}
+
+/** The visible papers (or those of `ids`), to `each` newest first (for `ids`, in pages), with their categories. */
+async function readPapers(db: Db, ids: string[] | undefined, each: (p: SourcePaper) => void): Promise<void> {
+  const select = (where: ReturnType<typeof sql>) => sql<PaperRow>`
+    select p.id, p.title, p.author_names, p.abstract, p.upvotes, p.published_at, p.github_repo, o.name as organization
+    from papers p left join organizations o on o.id = p.organization_id
+    where p.hidden_at is null and ${where} order by p.published_at desc, p.id desc limit ${PAGE}`;
+  const add = async (rows: PaperRow[]) => {
+    const cats = new Map<string, string[]>();
+    if (rows.length) {
+      const found = await db.kysely.selectFrom('paper_categories').select(['paper_id', 'category']).where('paper_id', 'in', rows.map((r) => r.id)).execute();
+      for (const c of found) cats.set(c.paper_id, [...(cats.get(c.paper_id) ?? []), c.category]);
+    }
+    for (const r of rows) {
+      each({
+        id: r.id,
+        title: r.title,
+        authorNames: r.author_names,
+        abstract: r.abstract,
+        upvotes: Number(r.upvotes),
+        publishedAt: r.published_at,
+        hasCode: Boolean(r.github_repo),
+        organization: r.organization,
+        categories: cats.get(r.id) ?? [],
+      });
+    }
+  };
+  if (ids) {
+    for (let i = 0; i < ids.length; i += 500) {
+      const { rows } = await select(sql`p.id in (${sql.join(ids.slice(i, i + 500))})`).execute(db.kysely);
+      await add(rows);
+    }
+    return;
+  }
+  let after: PaperRow | undefined;
+  for (;;) {
+    const where = after ? sql`(p.published_at < ${after.published_at} or (p.published_at = ${after.published_at} and p.id < ${after.id}))` : sql`1 = 1`;
+    const { rows } = await select(where).execute(db.kysely);
+    await add(rows);
+    if (rows.length < PAGE) return;
+    after = rows.at(-1);
+  }
+}

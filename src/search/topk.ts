@@ -1,0 +1,482 @@
+import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, fillBlocks, lowerBoundTerm, orgTerm, stem, type Segment } from './segment.ts';
+import { RANKING } from './score.ts';
+import type { ParsedQuery, TextTerm } from './query.ts';
+import type { SearchFilters } from './types.ts';
+
+/**
+ * Exact top-k over one segment (docs/decisions/019-search-index.md). Every required group of the
+ * query is one posting list (stored, or merged at query time for OR, prefixes and multi-word
+ * terms); the shortest drives the walk, and a block of it, or a document, is skipped when an
+ * upper bound of its score (block maxima of the lists, the static arrays' bounds) cannot beat
+ * the k-th best so far. The score splits into such bounds because every part is absolute:
+ *
+ *   score = s / (s + K)  +  0.30 × coverage²  +  0.15 × popularity  +  0.10 × recency
+ *
+ * with s the sum of the groups' BM25 impacts (score.ts).
+ */
+export interface PostingList {
+  docs: Uint32Array;
+  impacts: Uint16Array;
+  from: number;
+  to: number;
+  blockMax: Uint16Array;
+  blockLast: Uint32Array;
+  firstBlock: number;
+}
+
+export interface Plan {
+  /** Required lists; `text` ones score and count for title coverage, the others are filters. */
+  groups: { list: PostingList; text: boolean }[];
+  excluded: PostingList[];
+  /** Ordinal range [lo, hi) that after:/before: leave, and the same as times (ordinals follow dates). */
+  lo: number;
+  hi: number;
+  afterMs: number;
+  beforeMs: number;
+  minUpvotes: number;
+}
+
+export type Mode = 'relevance' | 'upvotes' | 'date';
+
+export interface Scored {
+  ordinal: number;
+  id: string;
+  score: number;
+}
+
+export interface TopK {
+  hits: Scored[];
+  /** Matches seen; the exact count when `exact`. */
+  matched: number;
+  /** Driver postings in range, and how many were looked at: the base of an estimate. */
+  driverPostings: number;
+  evaluated: number;
+  exact: boolean;
+}
+
+const EMPTY: PostingList = { docs: new Uint32Array(0), impacts: new Uint16Array(0), from: 0, to: 0, blockMax: new Uint16Array(0), blockLast: new Uint32Array(0), firstBlock: 0 };
+/** A prefix expands to at most this many dictionary terms, the most frequent. */
+export const MAX_EXPANSIONS = 256;
+const DAY_MS = 86_400_000;
+const EPS = 1e-9;
+
+export function storedList(seg: Segment, term: string): PostingList {
+  const t = seg.termIndex.get(term);
+  if (t === undefined) return EMPTY;
+  return { docs: seg.docs, impacts: seg.impacts, from: seg.postStart[t]!, to: seg.postStart[t + 1]!, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]! };
+}
+
+function materialized(docs: Uint32Array, impacts: Uint16Array): PostingList {
+  const blocks = Math.ceil(docs.length / BLOCK);
+  const blockMax = new Uint16Array(blocks);
+  const blockLast = new Uint32Array(blocks);
+  fillBlocks(docs, impacts, 0, docs.length, blockMax, blockLast, 0);
+  return { docs, impacts, from: 0, to: docs.length, blockMax, blockLast, firstBlock: 0 };
+}
+
+/** Documents in any list: the largest impact, field flags of any. */
+export function union(lists: PostingList[]): PostingList {
+  const live = lists.filter((l) => l.to > l.from);
+  if (live.length <= 1) return live[0] ?? EMPTY;
+  const n = live.reduce((s, l) => s + l.to - l.from, 0);
+  const keys = new Float64Array(n);
+  let k = 0;
+  for (const l of live) for (let i = l.from; i < l.to; i++) keys[k++] = l.docs[i]! * 65536 + l.impacts[i]!;
+  keys.sort();
+  const docs = new Uint32Array(n);
+  const impacts = new Uint16Array(n);
+  let m = -1;
+  for (let i = 0; i < n; i++) {
+    const doc = Math.floor(keys[i]! / 65536);
+    const v = keys[i]! - doc * 65536;
+    if (m >= 0 && docs[m] === doc) {
+      const flags = (impacts[m]! | v) & (IN_TITLE | IN_AUTHORS);
+      impacts[m] = Math.max(impacts[m]! & IMPACT_MASK, v & IMPACT_MASK) | flags;
+    } else {
+      docs[++m] = doc;
+      impacts[m] = v;
+    }
+  }
+  return materialized(docs.slice(0, m + 1), impacts.slice(0, m + 1));
+}
+
+/** Documents in every list: impacts summed, field flags of all. */
+export function intersection(lists: PostingList[]): PostingList {
+  if (lists.length === 1) return lists[0]!;
+  if (lists.some((l) => l.to === l.from)) return EMPTY;
+  const sorted = [...lists].sort((a, b) => a.to - a.from - (b.to - b.from));
+  const [first, ...rest] = sorted;
+  const pos = rest.map((l) => l.from);
+  const docs: number[] = [];
+  const impacts: number[] = [];
+  outer: for (let i = first!.from; i < first!.to; i++) {
+    const d = first!.docs[i]!;
+    let sum = first!.impacts[i]! & IMPACT_MASK;
+    let flags = first!.impacts[i]! & (IN_TITLE | IN_AUTHORS);
+    for (let j = 0; j < rest.length; j++) {
+      const l = rest[j]!;
+      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      if (p >= l.to) break outer;
+      if (l.docs[p] !== d) continue outer;
+      sum += l.impacts[p]! & IMPACT_MASK;
+      flags &= l.impacts[p]!;
+    }
+    docs.push(d);
+    impacts.push(Math.min(IMPACT_MASK, sum) | (flags & (IN_TITLE | IN_AUTHORS)));
+  }
+  return materialized(Uint32Array.from(docs), Uint16Array.from(impacts));
+}
+
+/** Keeps the postings with `flag` (a `title:` or `author:` term). */
+function withFlag(list: PostingList, flag: number): PostingList {
+  const docs: number[] = [];
+  const impacts: number[] = [];
+  for (let i = list.from; i < list.to; i++) {
+    if (list.impacts[i]! & flag) {
+      docs.push(list.docs[i]!);
+      impacts.push(list.impacts[i]!);
+    }
+  }
+  return materialized(Uint32Array.from(docs), Uint16Array.from(impacts));
+}
+
+/** The dictionary terms that start with `prefix`, at most MAX_EXPANSIONS, the most frequent first. */
+export function expansions(seg: Segment, prefix: string): string[] {
+  const out: string[] = [];
+  for (let i = lowerBoundTerm(seg.terms, prefix); i < seg.terms.length && seg.terms[i]!.startsWith(prefix); i++) out.push(seg.terms[i]!);
+  if (out.length <= MAX_EXPANSIONS) return out;
+  const df = (t: string) => seg.postStart[seg.termIndex.get(t)! + 1]! - seg.postStart[seg.termIndex.get(t)!]!;
+  return out.sort((a, b) => df(b) - df(a) || (a < b ? -1 : 1)).slice(0, MAX_EXPANSIONS);
+}
+
+/** The postings of one word or phrase: its tokens' lists intersected (phrases are checked later, on the text). */
+export function termList(seg: Segment, term: TextTerm): PostingList {
+  const lists = term.tokens.map((token, i) =>
+    term.prefix && i === term.tokens.length - 1 ? union(expansions(seg, token).map((t) => storedList(seg, t))) : storedList(seg, stem(token)),
+  );
+  const list = intersection(lists);
+  if (term.field === 'title') return withFlag(list, IN_TITLE);
+  if (term.field === 'author') return withFlag(list, IN_AUTHORS);
+  return list;
+}
+
+/** The index's lists for a query in one segment: each required group, the filters, the exclusions. */
+export function planQuery(seg: Segment, parsed: ParsedQuery, filters: SearchFilters): Plan {
+  const groups: Plan['groups'] = parsed.must.map((group) => ({ list: union(group.map((t) => termList(seg, t))), text: true }));
+  if (filters.category) {
+    const [archive, subject] = filters.category.split('.');
+    groups.push({ list: subject ? storedList(seg, categoryTerm(filters.category)) : storedList(seg, archiveTerm(archive!)), text: false });
+  }
+  if (filters.organization) groups.push({ list: storedList(seg, orgTerm(filters.organization)), text: false });
+  if (filters.hasCode) groups.push({ list: storedList(seg, CODE_TERM), text: false });
+  const afterMs = filters.after ? Date.parse(filters.after) : -Infinity;
+  const beforeMs = filters.before ? Date.parse(filters.before) : Infinity;
+  return {
+    groups,
+    // A phrase is excluded on the text (checkPhrases); its words alone may well be there.
+    excluded: parsed.not.filter((t) => t.tokens.length === 1).map((t) => termList(seg, t)),
+    lo: filters.before ? firstOrdinalBefore(seg, beforeMs) : 0,
+    hi: filters.after ? firstOrdinalBefore(seg, afterMs) : seg.ids.length,
+    afterMs,
+    beforeMs,
+    minUpvotes: filters.minUpvotes ?? 0,
+  };
+}
+
+/** The first position in [from, to) whose doc is ≥ target: galloping, then binary search. */
+export function seek(docs: Uint32Array, from: number, to: number, target: number): number {
+  if (from >= to || docs[from]! >= target) return from;
+  let step = 1;
+  let lo = from;
+  let hi = from + 1;
+  while (hi < to && docs[hi]! < target) {
+    lo = hi;
+    step *= 2;
+    hi = Math.min(to, hi + step);
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid]! < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first ordinal published before `ms` (ordinals run from the newest). */
+export function firstOrdinalBefore(seg: Segment, ms: number): number {
+  let lo = 0;
+  let hi = seg.published.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seg.published[mid]! >= ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Relevance from summed impacts: absolute and monotone, so that per-term bounds bound it. */
+export function relevanceOf(impactSum: number): number {
+  const s = impactSum / IMPACT_SCALE;
+  return s / (s + RANKING.relevanceHalf);
+}
+
+export interface Scorer {
+  mode: Mode;
+  /** Recency: exp(c × age), c < 0; 1 for papers from the future. */
+  c: number;
+  now: number;
+  textGroups: number;
+}
+
+export function scorer(mode: Mode, now: Date, textGroups: number): Scorer {
+  return { mode, c: -Math.LN2 / (RANKING.recencyHalfLifeDays * DAY_MS), now: now.getTime(), textGroups };
+}
+
+/** The blended relevance score (score.ts) from its parts. */
+function blended(s: Scorer, impactSum: number, titled: number, pop: number, published: number): number {
+  const coverage = s.textGroups ? titled / s.textGroups : 0;
+  const recency = published >= s.now ? 1 : Math.exp(s.c * (s.now - published));
+  return relevanceOf(impactSum) + RANKING.titleCoverageWeight * coverage * coverage + RANKING.popularityWeight * pop + RANKING.recencyWeight * (Number.isFinite(recency) ? recency : 0);
+}
+
+/** The score that orders a mode: blended, or upvotes / date first with blended breaking ties. */
+function modeScore(s: Scorer, seg: Segment, d: number, impactSum: number, titled: number): number {
+  const b = blended(s, impactSum, titled, seg.popularity[d]!, seg.published[d]!);
+  if (s.mode === 'upvotes') return seg.upvotes[d]! + b / 4;
+  if (s.mode === 'date') return seg.published[d]! / 1000 + b / 4;
+  return b;
+}
+
+/** Worse first: a lower score, or an equal one with a later id. */
+const worse = (a: Scored, b: Scored) => a.score < b.score || (a.score === b.score && a.id > b.id);
+
+class Heap {
+  items: Scored[] = [];
+  constructor(private k: number) {}
+  get full(): boolean {
+    return this.items.length >= this.k;
+  }
+  /** The score to beat once full. */
+  get bar(): number {
+    return this.full ? this.items[0]!.score : -Infinity;
+  }
+  offer(x: Scored): void {
+    const h = this.items;
+    if (!this.full) {
+      h.push(x);
+      let i = h.length - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!worse(h[i]!, h[p]!)) break;
+        [h[i], h[p]] = [h[p]!, h[i]!];
+        i = p;
+      }
+      return;
+    }
+    if (!worse(h[0]!, x)) return;
+    h[0] = x;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && worse(h[l]!, h[m]!)) m = l;
+      if (r < h.length && worse(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+  sorted(): Scored[] {
+    return [...this.items].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  }
+}
+
+/** Largest upvotes over ordinals [a, b]: the static blocks' maxima (all of them past a span, to stay cheap). */
+function maxUpvotes(seg: Segment, a: number, b: number): number {
+  const first = Math.floor(a / STATIC_BLOCK);
+  const last = Math.floor(b / STATIC_BLOCK);
+  if (last - first > 64) return seg.maxUpvotes;
+  let max = 0;
+  for (let i = first; i <= last; i++) if (seg.blockUpvotes[i]! > max) max = seg.blockUpvotes[i]!;
+  return max;
+}
+
+/** Upper bound of modeScore over ordinals [a, b] given bounds of the impact sum and titled groups. */
+function bound(s: Scorer, seg: Segment, a: number, b: number, impactSum: number, titled: number): number {
+  const up = maxUpvotes(seg, a, b);
+  // Popularity is monotone in upvotes, recency in the date: the newest in range (the first) bounds it.
+  const pop = Math.min(1, Math.log1p(Math.max(0, up)) / Math.log1p(RANKING.popularitySaturation)) + 1e-6;
+  const best = blended(s, impactSum, titled, pop, seg.published[a]!) + EPS;
+  if (s.mode === 'upvotes') return up + best / 4;
+  if (s.mode === 'date') return seg.published[a]! / 1000 + best / 4 + EPS;
+  return best;
+}
+
+/** Exact top k of the plan over the segment, with the early termination described above. */
+export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
+  const heap = new Heap(k);
+  const groups = [...plan.groups].sort((a, b) => a.list.to - a.list.from - (b.list.to - b.list.from));
+  const result: TopK = { hits: [], matched: 0, driverPostings: 0, evaluated: 0, exact: true };
+  if (groups.length === 0 || k <= 0) return result;
+  const driver = groups[0]!.list;
+  const others = groups.slice(1);
+  const pos = others.map((g) => g.list.from);
+  const blk = others.map((g) => g.list.firstBlock);
+  const excl = plan.excluded.map((l) => l.from);
+  // Global bounds of the other lists: their largest block maximum, and whether any is in a title.
+  const otherMax = others.map((g) => {
+    let max = 0;
+    let title = 0;
+    const blocks = Math.ceil((g.list.to - g.list.from) / BLOCK);
+    for (let b = g.list.firstBlock; b < g.list.firstBlock + blocks; b++) {
+      max = Math.max(max, g.list.blockMax[b]! & IMPACT_MASK);
+      title |= g.list.blockMax[b]! & IN_TITLE;
+    }
+    return { max, title: g.text && title ? 1 : 0 };
+  });
+  const otherSum = otherMax.reduce((a, o) => a + o.max, 0);
+  const otherTitled = otherMax.reduce((a, o) => a + o.title, 0);
+  const driverText = groups[0]!.text;
+
+  let i = seek(driver.docs, driver.from, driver.to, plan.lo);
+  const end = seek(driver.docs, i, driver.to, plan.hi);
+  result.driverPostings = end - i;
+  let checkedBlock = -1;
+  while (i < end) {
+    const b = driver.firstBlock + ((i - driver.from) >> 7);
+    if (b !== checkedBlock) {
+      checkedBlock = b;
+      const blockEnd = Math.min(end, driver.from + (b - driver.firstBlock + 1) * BLOCK);
+      if (heap.full) {
+        const bm = driver.blockMax[b]!;
+        const last = driver.docs[blockEnd - 1]!;
+        const ub = bound(s, seg, driver.docs[i]!, last, (bm & IMPACT_MASK) + otherSum, (driverText && bm & IN_TITLE ? 1 : 0) + otherTitled);
+        if (ub < heap.bar || (plan.minUpvotes > 0 && maxUpvotes(seg, driver.docs[i]!, last) < plan.minUpvotes)) {
+          result.exact = false;
+          i = blockEnd;
+          continue;
+        }
+      }
+    }
+    const d = driver.docs[i]!;
+    const v = driver.impacts[i]!;
+    i++;
+    result.evaluated++;
+    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
+    if (heap.full) {
+      // The other lists' current blocks bound their impacts at d.
+      let sum = v & IMPACT_MASK;
+      let titled = driverText && v & IN_TITLE ? 1 : 0;
+      let ended = false;
+      for (let j = 0; j < others.length; j++) {
+        const l = others[j]!.list;
+        const lastBlock = l.firstBlock + Math.ceil((l.to - l.from) / BLOCK) - 1;
+        while (blk[j]! <= lastBlock && l.blockLast[blk[j]!]! < d) blk[j]!++;
+        if (blk[j]! > lastBlock) {
+          ended = true; // that list has no document from d on: nothing further matches
+          break;
+        }
+        const bm = l.blockMax[blk[j]!]!;
+        sum += bm & IMPACT_MASK;
+        if (others[j]!.text && bm & IN_TITLE) titled++;
+      }
+      if (ended) break;
+      if (bound(s, seg, d, d, sum, titled) < heap.bar) {
+        result.exact = false;
+        continue;
+      }
+    }
+    let sum = v & IMPACT_MASK;
+    let titled = driverText && v & IN_TITLE ? 1 : 0;
+    let next = -1;
+    for (let j = 0; j < others.length; j++) {
+      const l = others[j]!.list;
+      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      if (p >= l.to) {
+        next = Infinity;
+        break;
+      }
+      if (l.docs[p] !== d) {
+        next = l.docs[p]!;
+        break;
+      }
+      sum += l.impacts[p]! & IMPACT_MASK;
+      if (others[j]!.text && l.impacts[p]! & IN_TITLE) titled++;
+    }
+    if (next === Infinity) break;
+    if (next >= 0) {
+      // Leapfrog: the driver jumps to the first document that list has.
+      i = seek(driver.docs, i, end, next);
+      continue;
+    }
+    let out = false;
+    for (let j = 0; j < plan.excluded.length; j++) {
+      const l = plan.excluded[j]!;
+      const p = (excl[j] = seek(l.docs, excl[j]!, l.to, d));
+      if (p < l.to && l.docs[p] === d) out = true;
+    }
+    if (out) continue;
+    result.matched++;
+    heap.offer({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, titled) });
+  }
+  result.hits = heap.sorted();
+  return result;
+}
+
+/**
+ * How many documents match the plan: exact when the driving list has at most `budget` postings in
+ * range, else counted over its first `budget` and scaled (`exact` false).
+ */
+export function countMatches(seg: Segment, plan: Plan, budget: number): { count: number; exact: boolean } {
+  const groups = [...plan.groups].sort((a, b) => a.list.to - a.list.from - (b.list.to - b.list.from));
+  if (groups.length === 0) return { count: 0, exact: true };
+  const driver = groups[0]!.list;
+  const others = groups.slice(1).map((g) => g.list);
+  const pos = others.map((l) => l.from);
+  const excl = plan.excluded.map((l) => l.from);
+  const start = seek(driver.docs, driver.from, driver.to, plan.lo);
+  const end = seek(driver.docs, start, driver.to, plan.hi);
+  const stop = Math.min(end, start + budget);
+  let count = 0;
+  let i = start;
+  outer: while (i < stop) {
+    const d = driver.docs[i++]!;
+    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
+    for (let j = 0; j < others.length; j++) {
+      const l = others[j]!;
+      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      if (p >= l.to) break outer;
+      if (l.docs[p] !== d) {
+        i = seek(driver.docs, i, stop, l.docs[p]!);
+        continue outer;
+      }
+    }
+    for (let j = 0; j < plan.excluded.length; j++) {
+      const l = plan.excluded[j]!;
+      const p = (excl[j] = seek(l.docs, excl[j]!, l.to, d));
+      if (p < l.to && l.docs[p] === d) continue outer;
+    }
+    count++;
+  }
+  if (stop === end) return { count, exact: true };
+  return { count: Math.round((count * (end - start)) / Math.max(1, i - start)), exact: false };
+}
+
+/** The same ranking by brute force over every document: the reference the property test holds topK to. */
+export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): Scored[] {
+  const find = (l: PostingList, d: number) => {
+    const p = seek(l.docs, l.from, l.to, d);
+    return p < l.to && l.docs[p] === d ? l.impacts[p]! : -1;
+  };
+  const all: Scored[] = [];
+  for (let d = plan.lo; d < Math.min(plan.hi, seg.ids.length); d++) {
+    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs || plan.groups.length === 0) continue;
+    const found = plan.groups.map((g) => find(g.list, d));
+    if (found.some((v) => v < 0) || plan.excluded.some((l) => find(l, d) >= 0)) continue;
+    const sum = found.reduce((a, v) => a + (v & IMPACT_MASK), 0);
+    const titled = found.filter((v, j) => plan.groups[j]!.text && v & IN_TITLE).length;
+    all.push({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, titled) });
+  }
+  return all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+}
