@@ -106,7 +106,10 @@ function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResu
     // No report: vitest did not get as far as writing one; its exit status says the rest.
   }
   // TEST_REPORT_DIR keeps vitest's json report (each file's duration) as <dir>/<pass>.json.
-  if (process.env.TEST_REPORT_DIR && fs.existsSync(report)) fs.copyFileSync(report, path.join(process.env.TEST_REPORT_DIR, `${pass}.json`));
+  if (process.env.TEST_REPORT_DIR && fs.existsSync(report)) {
+    fs.mkdirSync(process.env.TEST_REPORT_DIR, { recursive: true });
+    fs.copyFileSync(report, path.join(process.env.TEST_REPORT_DIR, `${pass}.json`));
+  }
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
   return { pass, ok: result.status === 0, counts, perFile };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
+import { bumpContentVersion } from '../db/content-version.ts';
 import { FIXTURES, emptyDatabaseUrl, freshDb, hasFixtures } from '../../test/helpers.ts';
 import { cli } from '../../test/run-cli.ts';
 import { bulkImportArxivRecords } from './arxiv-bulk.ts';
@@ -342,7 +343,11 @@ describe('importing snapshot lines', () => {
       expect(await importArxivRecords(db, [{ ...(record as ArxivRecord), version: 2, title: 'Tangles' }], 'arxiv-api')).toMatchObject({ updated: 1 });
       expect(await found('braids')).toEqual([]);
       expect(await found('tangles')).toEqual(['2401.00001']);
-      await db.kysely.updateTable('papers').set({ hidden_at: '2024-01-02T00:00:00.000Z' }).where('id', '=', 'math.GT/0309136').execute();
+      // Hidden as moderation hides: with the content version, which search follows.
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx.updateTable('papers').set({ hidden_at: '2024-01-02T00:00:00.000Z' }).where('id', '=', 'math.GT/0309136').execute();
+        await bumpContentVersion(trx);
+      });
       expect(await found('knots')).toEqual([]);
     } finally {
       await db.close();
