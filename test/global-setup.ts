@@ -56,8 +56,21 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     const created = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${run}%`]);
-    for (const { datname } of created.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
     await admin.end();
+    await dropDatabases(adminUrl, created.rows.map((row) => row.datname));
     removeRunDir();
   };
+}
+
+/**
+ * Drops `names` over several connections at once: each DROP DATABASE waits for a checkpoint, and
+ * drops waiting together share one (one at a time, a run's 200 databases took minutes).
+ */
+async function dropDatabases(adminUrl: string, names: string[]): Promise<void> {
+  const pool = new pg.Pool({ connectionString: adminUrl, max: 8 });
+  try {
+    await Promise.all(names.map((name) => pool.query(`drop database if exists "${name}" with (force)`)));
+  } finally {
+    await pool.end();
+  }
 }

@@ -70,8 +70,17 @@ async function copyDatabase(template: string, name: string): Promise<string> {
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
     }
   }
-  const url = new URL(adminUrl);
+  return testDatabaseUrl(name);
+}
+
+/**
+ * The URL of test database `name`. Commits do not wait for the WAL to reach the disk: a test
+ * database never outlives a crash of the server, and most of a test's time was those waits.
+ */
+function testDatabaseUrl(name: string): string {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${name}`;
+  url.searchParams.set('options', '-c synchronous_commit=off');
   return url.href;
 }
 
@@ -102,9 +111,7 @@ export async function emptyDatabaseUrl(): Promise<string> {
   if (inject('pgTemplate') && adminUrl) {
     admin ??= new pg.Pool({ connectionString: adminUrl, max: 1 });
     await admin.query(`create database "${name}"`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.href;
+    return testDatabaseUrl(name);
   }
   return `sqlite:${path.join(tmpRoot, `empty-${process.pid}-${counter}.db`)}`;
 }
