@@ -429,30 +429,29 @@ describe('the community, in a browser', () => {
       expectQuiet(seen);
     });
 
-    /** Visits `url` and checks that nothing ran and that `texts` read as text. */
-    const inspect = async (context: BrowserContext, url: string, texts: string[]) => {
-      await onPage(context, async (page, seen) => {
-        const res = await page.goto(`${base}${url}`);
-        expect(res?.status(), url).toBe(200);
-        const body = await page.locator('body').innerText();
-        for (const text of texts) expect(body, `${url} shows ${text}`).toContain(text);
-        const findings = await page.evaluate(() => ({
-          pwned: (window as unknown as { __pwned?: unknown }).__pwned,
-          // No element carries an event handler attribute, no link or frame leads to a script.
-          handlers: Array.from(document.querySelectorAll('*')).flatMap((e) => e.getAttributeNames().filter((n) => n.startsWith('on')).map((n) => `<${e.localName} ${n}>`)),
-          scriptLinks: Array.from(document.querySelectorAll('[href], [src], [action], [formaction]'))
-            .flatMap((e) => ['href', 'src', 'action', 'formaction'].map((n) => e.getAttribute(n)).filter((v) => v !== null))
-            .filter((v) => !URL.canParse(v, document.baseURI) || !['http:', 'https:', 'mailto:'].includes(new URL(v, document.baseURI).protocol)),
-          images: Array.from(document.images, (i) => i.getAttribute('src')),
-          scripts: Array.from(document.scripts, (s) => s.getAttribute('src')),
-        }));
-        expect(findings.pwned, url).toBeUndefined();
-        expect(findings.handlers, url).toEqual([]);
-        expect(findings.scriptLinks, url).toEqual([]);
-        expect(findings.images.filter((src) => src === 'x'), url).toEqual([]);
-        expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/suggest.js', '/static/vote.js', '/static/library.js', '/static/follow.js', '/static/subscribe.js', ...(/^\/papers\/\d/.test(url) ? ['/static/comment-preview.js'] : [])]);
-        expectQuiet(seen);
-      });
+    /** Visits `url` on `page` and checks that nothing ran and that `texts` read as text. */
+    const inspect = async (page: Page, seen: Seen, url: string, texts: string[]) => {
+      for (const list of Object.values(seen)) list.length = 0;
+      const res = await page.goto(`${base}${url}`);
+      expect(res?.status(), url).toBe(200);
+      const body = await page.locator('body').innerText();
+      for (const text of texts) expect(body, `${url} shows ${text}`).toContain(text);
+      const findings = await page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+        // No element carries an event handler attribute, no link or frame leads to a script.
+        handlers: Array.from(document.querySelectorAll('*')).flatMap((e) => e.getAttributeNames().filter((n) => n.startsWith('on')).map((n) => `<${e.localName} ${n}>`)),
+        scriptLinks: Array.from(document.querySelectorAll('[href], [src], [action], [formaction]'))
+          .flatMap((e) => ['href', 'src', 'action', 'formaction'].map((n) => e.getAttribute(n)).filter((v) => v !== null))
+          .filter((v) => !URL.canParse(v, document.baseURI) || !['http:', 'https:', 'mailto:'].includes(new URL(v, document.baseURI).protocol)),
+        images: Array.from(document.images, (i) => i.getAttribute('src')),
+        scripts: Array.from(document.scripts, (s) => s.getAttribute('src')),
+      }));
+      expect(findings.pwned, url).toBeUndefined();
+      expect(findings.handlers, url).toEqual([]);
+      expect(findings.scriptLinks, url).toEqual([]);
+      expect(findings.images.filter((src) => src === 'x'), url).toEqual([]);
+      expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/suggest.js', '/static/vote.js', '/static/library.js', '/static/follow.js', '/static/subscribe.js', ...(/^\/papers\/\d/.test(url) ? ['/static/comment-preview.js'] : [])]);
+      expectQuiet(seen);
     };
 
     const commentTexts = HOSTILE_COMMENTS.flatMap((c) => c.visible);
@@ -480,7 +479,10 @@ describe('the community, in a browser', () => {
           const context = await newContext({ bypassCSP });
           try {
             if (signedIn) await context.addCookies(await signedIn.cookies());
-            for (const [url, texts] of pages) await inspect(context, url, [...texts]);
+            // One tab per reader, as a reader browses: a new tab per page would start a renderer each time.
+            await onPage(context, async (page, seen) => {
+              for (const [url, texts] of pages) await inspect(page, seen, url, [...texts]);
+            });
           } finally {
             await context.close();
           }
