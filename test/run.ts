@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { carryOut, planSetup, probe, type Missing } from './setup.ts';
-import { DATABASE_FREE } from '../vitest.config.ts';
+import { DATABASE_FREE, FRONT_END } from '../vitest.config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VITEST = path.join(ROOT, 'node_modules', '.bin', 'vitest');
@@ -77,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
     const sqlite = results.find((r) => r.pass === 'sqlite');
     const once = sqlite ? DATABASE_FREE.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
     console.log(`  not on PostgreSQL: ${DATABASE_FREE.length} files that never open a database${sqlite ? ` (${once} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
+    const frontEnd = sqlite ? FRONT_END.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
+    console.log(`  not on PostgreSQL: ${FRONT_END.length} browser files of front-end behaviour only${sqlite ? ` (${frontEnd} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
   }
   const unmet = after.missing.filter((m: Missing) => !m.optedOut);
   for (const m of unmet) console.log(`  MISSING ${m.what}: the run fails until it is there (or you opt out explicitly)`);
@@ -92,8 +94,8 @@ function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResu
   const env = { ...process.env };
   if (pass === 'postgres') env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   else delete env.TEST_DATABASE_URL;
-  // The files that never open a database run once, in the SQLite pass.
-  const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...(pass === 'postgres' ? DATABASE_FREE : [])];
+  // The files that never open a database, and the front-end browser files, run once: in the SQLite pass.
+  const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...(pass === 'postgres' ? [...DATABASE_FREE, ...FRONT_END] : [])];
   env.DP_TEST_EXCLUDE = excluded.join(',');
   const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs];
   const result = spawnSync(VITEST, args, { cwd: ROOT, env, stdio: 'inherit' });
