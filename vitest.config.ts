@@ -60,7 +60,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'], exclude: [...SYSTEM, ...LEFT_OUT], testTimeout: 60_000, hookTimeout: 120_000 },
+        test: { name: 'unit', include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'], exclude: [...SYSTEM, ...LEFT_OUT], testTimeout: 120_000, hookTimeout: 180_000 },
       },
       {
         extends: true,

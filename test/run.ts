@@ -1,14 +1,15 @@
 // `npm test`: sets up what the suites need (test/setup.ts), runs the whole suite on SQLite and
-// then on PostgreSQL, and fails when anything was missing that the reader did not opt out of.
+// on PostgreSQL side by side, and fails when anything was missing that the reader did not opt out of.
 //
 //   npm test                        both passes
 //   npm test -- --only sqlite       one pass (likewise --only postgres)
 //   npm test -- src/comments        arguments after the options go to vitest (files, -t, …)
 //   npm test -- --dry-run           say what the setup would do, and stop
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { carryOut, planSetup, probe, type Missing } from './setup.ts';
 import { DATABASE_FREE, FRONT_END } from '../vitest.config.ts';
 
@@ -59,11 +60,10 @@ async function main(argv: string[]): Promise<number> {
 
   const noBrowser = after.missing.some((m) => m.what === 'browser');
   const noPostgres = after.missing.some((m) => m.what === 'postgres');
-  const results: PassResult[] = [];
-  for (const pass of passes) {
-    if (pass === 'postgres' && noPostgres) continue;
-    results.push(runPass(pass, vitestArgs, noBrowser));
-  }
+  // The two passes run side by side: each leaves a core idle much of its time (servers starting,
+  // a browser rendering, PostgreSQL working in its own processes), and the other fills it.
+  const running = passes.filter((pass) => !(pass === 'postgres' && noPostgres));
+  const results = await Promise.all(running.map((pass) => runPass(pass, vitestArgs, noBrowser, running.length > 1)));
 
   const leftOutBrowserTests = noBrowser ? countTests(BROWSER_SUITES) : 0;
   console.log('\n== npm test summary');
@@ -87,9 +87,13 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** One whole vitest run on one database; vitest's own report goes to the terminal as it runs. */
-function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResult {
-  console.log(`\n== tests on ${pass === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
+/**
+ * One whole vitest run on one database. Its report goes to the terminal as it runs; beside
+ * another pass, each of its lines is prefixed with the pass's name.
+ */
+async function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean, beside: boolean): Promise<PassResult> {
+  const name = pass === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  console.log(`\n== tests on ${name}`);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-')), 'report.json');
   const env = { ...process.env };
   if (pass === 'postgres') env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -97,8 +101,16 @@ function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResu
   // The files that never open a database, and the front-end browser files, run once: in the SQLite pass.
   const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...(pass === 'postgres' ? [...DATABASE_FREE, ...FRONT_END] : [])];
   env.DP_TEST_EXCLUDE = excluded.join(',');
+  if (beside) env.FORCE_COLOR ??= process.stdout.isTTY ? '1' : '0';
   const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs];
-  const result = spawnSync(VITEST, args, { cwd: ROOT, env, stdio: 'inherit' });
+  const child = spawn(VITEST, args, { cwd: ROOT, env, stdio: beside ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+  if (beside) {
+    const tag = `[${pass}] `.padEnd(11);
+    for (const [from, to] of [[child.stdout!, process.stdout], [child.stderr!, process.stderr]] as const) {
+      readline.createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${tag}${line}\n`));
+    }
+  }
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let counts: PassResult['counts'] = null;
   const perFile = new Map<string, number>();
   try {
@@ -114,7 +126,7 @@ function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean): PassResu
     fs.copyFileSync(report, path.join(process.env.TEST_REPORT_DIR, `${pass}.json`));
   }
   fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  return { pass, ok: result.status === 0, counts, perFile };
+  return { pass, ok: status === 0, counts, perFile };
 }
 
 /** How many tests the files matching `pattern` hold, as vitest collects them (nothing runs). */
