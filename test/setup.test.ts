@@ -80,7 +80,7 @@ describe('test setup', () => {
     const root = path.resolve(import.meta.dirname, '..');
     // Nothing listens on port 9 (discard) and no browser lives at this path.
     const env = { ...process.env, DP_SKIP_BROWSER: '', DP_SKIP_POSTGRES: '', DP_CHROMIUM_PATH: path.join(root, 'no-such-browser'), TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:9/postgres' };
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/run.ts', '--dry-run'], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/run.ts', '--dry-run'], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/MISSING: no browser at .*no-such-browser/);
     expect(run.stdout).toMatch(/MISSING: no PostgreSQL answers at 127\.0\.0\.1:9/);

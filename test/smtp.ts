@@ -127,7 +127,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     get refused() {
       return refused;
     },
-    waitForMail(predicate = () => true, timeoutMs = 60_000) {
+    waitForMail(predicate = () => true, timeoutMs = 180_000) {
       const already = mails.find(predicate);
       if (already) return Promise.resolve(already);
       return new Promise((resolve, reject) => {

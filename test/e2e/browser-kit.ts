@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { ROOT, type RunningServer } from './server.ts';
 import { CHROMIUM_PATH } from '../setup.ts';
 // A bound on a hang, not on a busy machine.
-const ACTION_TIMEOUT_MS = 60_000;
+const ACTION_TIMEOUT_MS = 180_000;
 
 /** Starts headless Chromium (no sandbox, no GPU, no background traffic). */
 export function launchChromium(): Promise<Browser> {
