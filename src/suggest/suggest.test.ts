@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import { testApp } from '../../test/helpers.ts';
 import { importDemoData } from '../ingest/seed.ts';
 import { bumpContentVersion } from '../db/content-version.ts';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { suggestionQueries } from './queries.ts';
 
 interface Answer {
@@ -109,12 +109,12 @@ describe('GET /api/suggest', () => {
         // On tables this small the planner rightly prefers scans; with them priced out, a plan without one shows that an index serves.
         plan = await db.kysely.transaction().execute(async (tx) => {
           await sql`set local enable_seqscan = off`.execute(tx);
-          const rows = await tx.executeQuery<{ 'QUERY PLAN': string }>({ sql: `explain ${text}`, parameters, query: query.toOperationNode() });
+          const rows = await tx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${text}`, [...parameters]));
           return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
         });
         expect(plan, name).not.toMatch(/Seq Scan/);
       } else {
-        const rows = await db.kysely.executeQuery<{ detail: string }>({ sql: `explain query plan ${text}`, parameters, query: query.toOperationNode() });
+        const rows = await db.kysely.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${text}`, [...parameters]));
         plan = rows.rows.map((r) => r.detail).join('\n');
         expect(plan, name).not.toMatch(/SCAN (papers|paper_authors|organizations|suggest_keys)\b(?! USING)/);
       }
