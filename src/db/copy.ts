@@ -56,7 +56,9 @@ export const COPIED_TABLES = [
   { table: 'images', key: ['id'] },
 ] as const satisfies readonly { table: keyof Database; key: readonly string[] }[];
 
-type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table']>;
+/** Tables the target's triggers fill from the copied rows (DERIVED_TABLE). */
+type Derived = 'suggest_keys';
+type Unlisted = Exclude<keyof Database, (typeof COPIED_TABLES)[number]['table'] | Derived>;
 const everyTableListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyTableListed;
 
@@ -276,9 +278,9 @@ async function describeTables(db: Db) {
   );
 }
 
-// The search index (SQLite's FTS5 tables, PostgreSQL's generated tsvector) is not copied:
-// the target's own triggers and generated column rebuild it from the copied rows.
-const DERIVED_TABLE = /^paper_search/;
+// The search index (SQLite's FTS5 tables, PostgreSQL's generated tsvector) and the suggestions'
+// keys are not copied: the target's own triggers and generated column rebuild them from the copied rows.
+const DERIVED_TABLE = /^(paper_search|suggest_)/;
 const DERIVED_COLUMNS = ['search_vector'];
 
 async function appliedMigrations(db: Db): Promise<string[]> {

@@ -749,6 +749,86 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
             insert into paper_search_changes (paper_id) values (old.paper_id); end`.execute(db);
       },
     },
+
+    // Issue 18: the header's suggestions scanned every title, author and organization with
+    // `lower(col) like '% word%'` on each keystroke. Each of them now has a key per word start
+    // (the text from that word on, lowered, its first 48 characters) that the database keeps in
+    // step by triggers, so a suggestion is a range scan of one index: `key >= q and key < q⁺`
+    // (suggest/queries.ts). PostgreSQL keeps the keys in byte order (collate "C") as SQLite
+    // does, so the same bounds hold on both. Words past a title's 256th character get no key.
+    // The derived table is left out of a copy (db/copy.ts): the target's triggers fill it.
+    '025_suggest_keys': {
+      async up(db) {
+        const KEY = 48;
+        const SPAN = 256;
+        if (dialect === 'postgres') {
+          await sql`create table suggest_keys (key text collate "C" not null, kind text not null, target text not null, primary key (kind, key, target))`.execute(db);
+          await sql.raw(`create function suggest_keys_of(t text) returns setof text language sql immutable as $$
+              select distinct left(substr(s, n), ${KEY}) from (select btrim(regexp_replace(lower(t), '\\s+', ' ', 'g')) as s) x, generate_series(1, least(length(s), ${SPAN})) n
+              where (n = 1 or substr(s, n - 1, 1) = ' ') and substr(s, n, 1) <> ' ' $$`).execute(db);
+          await sql`create function suggest_keys_paper() returns trigger language plpgsql as $$ begin
+              if tg_op <> 'INSERT' then delete from suggest_keys where kind = 'paper' and target = old.id; end if;
+              if tg_op <> 'DELETE' then insert into suggest_keys select k, 'paper', new.id from suggest_keys_of(new.title) k on conflict do nothing; end if;
+              return null;
+            end $$`.execute(db);
+          // An author's keys go with the last paper that names them.
+          await sql`create function suggest_keys_author() returns trigger language plpgsql as $$ begin
+              if tg_op <> 'INSERT' and not exists (select 1 from paper_authors where name = old.name) then delete from suggest_keys where kind = 'author' and target = old.name; end if;
+              if tg_op <> 'DELETE' then insert into suggest_keys select k, 'author', new.name from suggest_keys_of(new.name) k on conflict do nothing; end if;
+              return null;
+            end $$`.execute(db);
+          await sql`create function suggest_keys_organization() returns trigger language plpgsql as $$ begin
+              if tg_op <> 'INSERT' then delete from suggest_keys where kind = 'organization' and target = old.name; end if;
+              if tg_op <> 'DELETE' then
+                insert into suggest_keys select k, 'organization', new.name from (select suggest_keys_of(new.name) union select suggest_keys_of(new.fullname)) x(k) on conflict do nothing;
+              end if;
+              return null;
+            end $$`.execute(db);
+          await sql`create trigger papers_suggest after insert or delete or update of title on papers for each row execute function suggest_keys_paper()`.execute(db);
+          await sql`create trigger paper_authors_suggest after insert or delete or update of name on paper_authors for each row execute function suggest_keys_author()`.execute(db);
+          await sql`create trigger organizations_suggest after insert or delete or update of name, fullname on organizations for each row execute function suggest_keys_organization()`.execute(db);
+          await sql`insert into suggest_keys select k, 'paper', id from papers, suggest_keys_of(title) k on conflict do nothing`.execute(db);
+          await sql`insert into suggest_keys select k, 'author', name from (select distinct name from paper_authors) a, suggest_keys_of(name) k on conflict do nothing`.execute(db);
+          await sql`insert into suggest_keys select k, 'organization', name from organizations, suggest_keys_of(name) k on conflict do nothing`.execute(db);
+          await sql`insert into suggest_keys select k, 'organization', name from organizations, suggest_keys_of(fullname) k on conflict do nothing`.execute(db);
+          // A paper by the start of its id: `id like '2606.1%'` in the id's own collation needs this index.
+          await sql`create index papers_id_pattern on papers (id text_pattern_ops)`.execute(db);
+        } else {
+          await sql`create table suggest_keys (key text not null, kind text not null, target text not null, primary key (kind, key, target)) without rowid`.execute(db);
+          // SQLite's triggers take no WITH clause (so no recursive split): the word starts are found by offset.
+          await sql`create table suggest_offsets (n integer primary key)`.execute(db);
+          await sql.raw(`insert into suggest_offsets (n) select value from json_each(json_array(${Array.from({ length: SPAN }, (_, i) => i + 1).join(',')}))`).execute(db);
+          // Whitespace as one space (runs of up to eight), then every offset that starts a word: rows of (id, k).
+          const keysOf = (text: string, id: string, from = '') => {
+            let s = `lower(replace(replace(replace(${text}, char(9), ' '), char(10), ' '), char(13), ' '))`;
+            for (let i = 0; i < 3; i++) s = `replace(${s}, '  ', ' ')`;
+            return `select distinct t.id as id, substr(t.s, o.n, ${KEY}) as k from (select ${id} as id, trim(${s}) as s ${from}) t join suggest_offsets o on o.n <= length(t.s)
+              where (o.n = 1 or substr(t.s, o.n - 1, 1) = ' ') and substr(t.s, o.n, 1) <> ' '`;
+          };
+          const keys = (kind: string, select: string) => `insert into suggest_keys (key, kind, target) select k, '${kind}', id from (${select}) where true on conflict do nothing;`;
+          const run = (statement: string) => sql.raw(statement).execute(db);
+          await run(`create trigger papers_suggest_insert after insert on papers begin ${keys('paper', keysOf('new.title', 'new.id'))} end`);
+          await run(`create trigger papers_suggest_update after update of title on papers when old.title is not new.title begin
+              delete from suggest_keys where kind = 'paper' and target = old.id; ${keys('paper', keysOf('new.title', 'new.id'))} end`);
+          await run(`create trigger papers_suggest_delete after delete on papers begin delete from suggest_keys where kind = 'paper' and target = old.id; end`);
+          // An author's keys go with the last paper that names them.
+          const authorGone = `delete from suggest_keys where kind = 'author' and target = old.name and not exists (select 1 from paper_authors where name = old.name);`;
+          const authorKeys = keys('author', keysOf('new.name', 'new.name'));
+          await run(`create trigger paper_authors_suggest_insert after insert on paper_authors begin ${authorKeys} end`);
+          await run(`create trigger paper_authors_suggest_update after update of name on paper_authors when old.name is not new.name begin ${authorGone} ${authorKeys} end`);
+          await run(`create trigger paper_authors_suggest_delete after delete on paper_authors begin ${authorGone} end`);
+          const organizationKeys = keys('organization', `${keysOf('new.name', 'new.name')} union ${keysOf('new.fullname', 'new.name')}`);
+          await run(`create trigger organizations_suggest_insert after insert on organizations begin ${organizationKeys} end`);
+          await run(`create trigger organizations_suggest_update after update of name, fullname on organizations begin
+              delete from suggest_keys where kind = 'organization' and target = old.name; ${organizationKeys} end`);
+          await run(`create trigger organizations_suggest_delete after delete on organizations begin delete from suggest_keys where kind = 'organization' and target = old.name; end`);
+          await run(keys('paper', keysOf('title', 'id', 'from papers')));
+          await run(keys('author', keysOf('name', 'name', 'from (select distinct name from paper_authors)')));
+          await run(keys('organization', `${keysOf('name', 'name', 'from organizations')} union ${keysOf('fullname', 'name', 'from organizations')}`));
+        }
+        await sql`create index suggest_keys_target on suggest_keys (kind, target)`.execute(db);
+      },
+    },
   };
 }
 

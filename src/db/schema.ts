@@ -6,6 +6,7 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
  * read the same on SQLite and PostgreSQL (docs/decisions/002-storage.md).
  */
 export interface Database {
+  suggest_keys: SuggestKeyTable;
   organizations: OrganizationTable;
   users: UserTable;
   imported_users: ImportedUserTable;
@@ -531,4 +532,13 @@ export interface ImageTable {
   data: Buffer | null;
   fetched_at: string | null;
   created_at: string;
+}
+
+/** A word start of a paper's title, an author's name or an organization's name, kept by triggers (migration 025) for the search box's suggestions. */
+export interface SuggestKeyTable {
+  /** The text from that word on, lowered, whitespace as single spaces, its first 48 characters. */
+  key: string;
+  kind: 'paper' | 'author' | 'organization';
+  /** The paper's id, the author's name, the organization's name. */
+  target: string;
 }

@@ -5,14 +5,18 @@ import sharp from 'sharp';
 export const CARD_WIDTH = 1200;
 export const CARD_HEIGHT = 630;
 
+/** Background and ink, light then dark: the dark pair is as calm on a dark page as the light one on a light page. */
 const PALETTES = [
-  ['#fef3c7', '#92400e'],
-  ['#e0f2fe', '#075985'],
-  ['#dcfce7', '#166534'],
-  ['#f3e8ff', '#6b21a8'],
-  ['#ffe4e6', '#9f1239'],
-  ['#e0e7ff', '#3730a3'],
+  ['#fef3c7', '#92400e', '#2b2110', '#fcd34d'],
+  ['#e0f2fe', '#075985', '#0c2537', '#7dd3fc'],
+  ['#dcfce7', '#166534', '#0d2a1a', '#86efac'],
+  ['#f3e8ff', '#6b21a8', '#24143a', '#d8b4fe'],
+  ['#ffe4e6', '#9f1239', '#33121c', '#fda4af'],
+  ['#e0e7ff', '#3730a3', '#181a3d', '#a5b4fc'],
 ] as const;
+
+/** A bold serif's mean advance, in ems: wide enough for DejaVu Serif Bold (Georgia's fallback), so no line runs off the card. */
+const SERIF_BOLD_EM = 0.62;
 
 const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 const xml = (s: string) => s.replace(/[&<>"']/g, (c) => XML[c] ?? c);
@@ -41,22 +45,26 @@ export function wrap(text: string, width: number, max: number): string[] {
 /**
  * A typographic card: the title large, a line under it, the site's name; colours chosen by
  * the seed, so a paper keeps its card. It stands in for a missing thumbnail, and is the
- * link-preview image of pages that have none.
+ * link-preview image of pages that have none. In a page, the SVG follows the page's theme by
+ * itself (Chromium and Firefox give an image the color-scheme of the page that shows it): one
+ * address, one fetch, both themes. Rasterized (cardPng), it keeps the light colours.
  */
 export function cardSvg({ title, subtitle, siteName, seed }: { title: string; subtitle?: string; siteName: string; seed: string }): string {
-  const [bg, fg] = PALETTES[createHash('sha1').update(seed).digest()[0]! % PALETTES.length]!;
+  const [bg, fg, darkBg, darkFg] = PALETTES[createHash('sha1').update(seed).digest()[0]! % PALETTES.length]!;
   const size = title.length > 110 ? 52 : title.length > 60 ? 60 : 72;
-  const lines = wrap(title, Math.floor(1040 / (size * 0.56)), 5);
+  const lines = wrap(title, Math.floor(1040 / (size * SERIF_BOLD_EM)), 5);
   const lead = size * 1.2;
   const top = 120 + size;
   const text = lines.map((l, i) => `<text x="80" y="${Math.round(top + i * lead)}" font-size="${size}" font-weight="700">${xml(l)}</text>`).join('');
   const sub = subtitle ? `<text x="80" y="${CARD_HEIGHT - 70}" font-size="34" opacity="0.85">${xml(wrap(subtitle, 56, 1)[0] ?? '')}</text>` : '';
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${CARD_WIDTH}" height="${CARD_HEIGHT}" viewBox="0 0 ${CARD_WIDTH} ${CARD_HEIGHT}">` +
-    `<rect width="100%" height="100%" fill="${bg}"/>` +
-    `<rect x="80" y="80" width="64" height="8" rx="4" fill="${fg}"/>` +
-    `<g fill="${fg}" font-family="Georgia, 'DejaVu Serif', serif">${text}</g>` +
-    `<g fill="${fg}" font-family="system-ui, 'DejaVu Sans', sans-serif">${sub}` +
+    // A style rule outranks the fill attributes, which are what a rasterizer without media queries paints.
+    `<style>@media (prefers-color-scheme: dark){.bg{fill:${darkBg}}.fg{fill:${darkFg}}}</style>` +
+    `<rect class="bg" width="100%" height="100%" fill="${bg}"/>` +
+    `<rect class="fg" x="80" y="80" width="64" height="8" rx="4" fill="${fg}"/>` +
+    `<g class="fg" fill="${fg}" font-family="Georgia, 'DejaVu Serif', serif">${text}</g>` +
+    `<g class="fg" fill="${fg}" font-family="system-ui, 'DejaVu Sans', sans-serif">${sub}` +
     `<text x="${CARD_WIDTH - 80}" y="${CARD_HEIGHT - 70}" font-size="28" text-anchor="end" opacity="0.7">${xml(siteName)}</text></g>` +
     `</svg>`
   );

@@ -36,7 +36,7 @@ export interface VoteState {
 
 /**
  * The upvote count in a box you press: a form that works without JavaScript
- * (static/vote.js makes it instant). Anonymous readers' pages are shared, so
+ * (static/buttons.js makes it instant). Anonymous readers' pages are shared, so
  * theirs carries no token and leads to sign-in, then back to the paper.
  */
 export function Upvotes({ paperId, count, votes, upvoted = votes?.voted.has(paperId) ?? false }: { paperId: string; count: number; votes?: VoteState; upvoted?: boolean }) {
@@ -84,7 +84,7 @@ export function Upvotes({ paperId, count, votes, upvoted = votes?.voted.has(pape
 
 /**
  * The save button: puts the paper in the reader's library (their default collection), or takes
- * it out of every collection. A form that works without JavaScript (static/library.js makes it
+ * it out of every collection. A form that works without JavaScript (static/buttons.js makes it
  * instant); anonymous readers' goes to sign-in and back.
  */
 export function SaveButton({ paperId, votes, saved = votes?.saved?.has(paperId) ?? false }: { paperId: string; votes?: VoteState; saved?: boolean }) {
@@ -121,7 +121,7 @@ export function SaveButton({ paperId, votes, saved = votes?.saved?.has(paperId) 
       </form>
       {/* The note lives in a collection: its page says which, and saves the paper if need be. */}
       <a class="note-link" href={`/library/notes/${paperId}`} title={saved ? 'Your note on this paper' : 'Save it with a note'}>
-        <span aria-hidden="true">✎</span> Note
+        <span aria-hidden="true">✎</span> <span class="note-label">Note</span>
       </a>
     </>
   );

@@ -24,7 +24,7 @@ export function templateFollowState(c: Context<AppEnv>): FollowState | undefined
 }
 
 /**
- * A follow button: a plain form (follow or unfollow, back to this page) that static/follow.js
+ * A follow button: a plain form (follow or unfollow, back to this page) that static/buttons.js
  * makes instant. For anonymous readers it leads to sign-in and back.
  */
 export function FollowButton({ kind, target, label, state, back, short = false }: { kind: string; target: string; label: string; state: FollowState | undefined; back: string; short?: boolean }) {

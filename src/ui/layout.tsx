@@ -100,9 +100,7 @@ export function Layout({ chrome, title: given, description: about, tab = null, c
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <script src="/static/keys.js" defer />
         {searchBox && <script src="/static/suggest.js" defer />}
-        <script src="/static/vote.js" defer />
-        <script src="/static/library.js" defer />
-        <script src="/static/follow.js" defer />
+        <script src="/static/buttons.js" defer />
         <script src="/static/subscribe.js" defer />
       </head>
       <body>
@@ -250,7 +248,7 @@ const SHORTCUTS: [string[], string][] = [
   [['Esc'], 'Close this panel'],
 ];
 
-/** The keyboard shortcuts static/keys.js and vote.js answer, opened with `?` (a <dialog>: hidden until then). */
+/** The keyboard shortcuts static/keys.js and buttons.js answer, opened with `?` (a <dialog>: hidden until then). */
 function Shortcuts() {
   return (
     <dialog id="shortcuts" class="shortcuts" aria-labelledby="shortcuts-title">

@@ -171,7 +171,7 @@ describe('upvotes', () => {
     const html = await mine.text();
     expect(html).toMatch(/action="\/papers\/2611\.00001\/upvote"[^>]*>\s*<input type="hidden" name="_csrf" value="[^"]+"\/?>\s*<input type="hidden" name="action" value="down"\/?>\s*<button[^>]*aria-pressed="true"/);
     expect(html).toMatch(/action="\/papers\/2611\.00002\/upvote"[\s\S]*?aria-pressed="false"/);
-    expect(html).toContain('<script src="/static/vote.js" defer');
+    expect(html).toContain('<script src="/static/buttons.js" defer');
     const paper = await (await app.request('/papers/2611.00001', { headers: { Cookie: ada.cookie } })).text();
     expect(paper).toContain('aria-pressed="true"');
 

@@ -16,6 +16,20 @@ import type { Db } from '../db/database.ts';
 import { Avatar, paperPicture } from '../images/components.tsx';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
+
+/** Past this many authors, the page lists the first FIRST_AUTHORS and folds the rest away. */
+const MANY_AUTHORS = 30;
+const FIRST_AUTHORS = 20;
+
+function AuthorItem({ author, user }: { author: { name: string; affiliation: string | null }; user: Parameters<typeof VerifiedAuthor>[0]['user'] }) {
+  return (
+    <li>
+      <VerifiedAuthor name={author.name} user={user} />
+      {author.affiliation && <span class="muted"> ({author.affiliation})</span>}
+    </li>
+  );
+}
+
 export async function showPaper(c: Context<AppEnv>) {
   const path = c.req.param('id') ?? '';
   const markdown = path.endsWith('.md');
@@ -87,14 +101,22 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
               <a href={`/organizations/${encodeURIComponent(organization.name)}`}>{organization.fullname}</a>
             </p>
           )}
+          {/* A consortium's hundreds of names would push the abstract screens down: the first ones, then all on demand. */}
           <ul class="authors" aria-label="Authors">
-            {authors.map((a) => (
-              <li>
-                <VerifiedAuthor name={a.name} user={a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined} />
-                {a.affiliation && <span class="muted"> ({a.affiliation})</span>}
-              </li>
+            {authors.slice(0, authors.length > MANY_AUTHORS ? FIRST_AUTHORS : undefined).map((a) => (
+              <AuthorItem author={a} user={a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined} />
             ))}
           </ul>
+          {authors.length > MANY_AUTHORS && (
+            <details class="more-authors">
+              <summary>and {authors.length - FIRST_AUTHORS} more authors</summary>
+              <ul class="authors" aria-label="More authors">
+                {authors.slice(FIRST_AUTHORS).map((a) => (
+                  <AuthorItem author={a} user={a.user_id !== null ? view.authorUsers.get(a.user_id) : undefined} />
+                ))}
+              </ul>
+            </details>
+          )}
           <dl class="facts">
             <div>
               <dt>Published on arXiv</dt>

@@ -450,7 +450,7 @@ describe('the community, in a browser', () => {
       expect(findings.handlers, url).toEqual([]);
       expect(findings.scriptLinks, url).toEqual([]);
       expect(findings.images.filter((src) => src === 'x'), url).toEqual([]);
-      expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/suggest.js', '/static/vote.js', '/static/library.js', '/static/follow.js', '/static/subscribe.js', ...(/^\/papers\/\d/.test(url) ? ['/static/comment-preview.js'] : [])]);
+      expect(findings.scripts, url).toEqual(['/static/keys.js', '/static/suggest.js', '/static/buttons.js', '/static/subscribe.js', ...(/^\/papers\/\d/.test(url) ? ['/static/comment-preview.js'] : [])]);
       expectQuiet(seen);
     };
 

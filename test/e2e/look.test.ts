@@ -114,6 +114,18 @@ async function brokenPictures(page: Page): Promise<string[]> {
   return page.evaluate(() => Array.from(document.images).filter((img) => img.naturalWidth === 0).map((img) => img.src));
 }
 
+/** The relative luminance (0 dark … 1 light) of the top-left corner of the card standing in for a thumbnail, as painted. */
+async function standInLuminance(page: Page): Promise<number> {
+  const img = page.locator('article.card .card-thumb img[src^="/images/papers/"]').first();
+  await img.scrollIntoViewIfNeeded();
+  await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle());
+  const box = (await img.boundingBox())!;
+  const shot = await page.screenshot({ clip: { x: box.x + 2, y: box.y + 2, width: 4, height: 4 } });
+  const { data } = await sharp(shot).raw().toBuffer({ resolveWithObject: true });
+  const linear = (v: number) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * linear(data[0]!) + 0.7152 * linear(data[1]!) + 0.0722 * linear(data[2]!);
+}
+
 /** TeX that should have been printed as what it means: an escape or a command outside math. */
 const TEX_LEFT = /\\[%&#_$]|\\[A-Za-z]{2,}/;
 
@@ -127,6 +139,9 @@ describe.each(LOOKS)('the daily list, $name', ({ name, options }) => {
       if (name === 'desktop-light') await page.screenshot({ path: path.join(SHOT_DIR, `look-papers-${name}.png`) });
       expect(await brokenPictures(page)).toEqual([]);
       expect(await page.locator('article.card .card-thumb img[src^="/images/papers/"]').count()).toBe(1);
+      // The stand-in card follows the theme: dark on a dark page, as bright as the thumbnails on a light one.
+      if (name.endsWith('dark')) expect(await standInLuminance(page)).toBeLessThan(0.05);
+      else expect(await standInLuminance(page)).toBeGreaterThan(0.6);
       // A phone's cards leave out the abstract: its text is there, not shown.
       expect(await page.locator('main').textContent()).toContain('56.0% on OneMillion-Bench');
       expect(await page.locator('body').innerText()).not.toMatch(TEX_LEFT);
@@ -263,6 +278,9 @@ describe('what readers choose, and what helps them', () => {
       expect(await page.locator('meta[name="color-scheme"]').getAttribute('content')).toBe('dark');
       expect(await background()).not.toBe(light);
       expect(await background()).toBe('rgb(15, 23, 42)');
+      // Chosen, not the system's: the stand-in card follows the page's theme all the same.
+      expect(await standInLuminance(page)).toBeLessThan(0.05);
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(SHOT_DIR, 'look-theme-dark-chosen.png') });
       // The server's HTML carries the theme: no flash of the other one before a script could run.
       const html = await (await page.request.get(`${base}/papers/${topPaper}`)).text();
@@ -276,6 +294,7 @@ describe('what readers choose, and what helps them', () => {
       expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(15, 23, 42)');
       await choose(page, page.locator('.theme-switch').getByRole('button', { name: 'Light' }), 'data-theme', 'light');
       expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(248, 250, 252)');
+      expect(await standInLuminance(page)).toBeGreaterThan(0.6);
     }, { ...DESKTOP, colorScheme: 'dark' });
   });
 

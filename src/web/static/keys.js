@@ -1,5 +1,5 @@
 // Keyboard shortcuts, a progressive enhancement: j/k move between cards, o or Enter opens the
-// focused one (u upvotes it: vote.js), / goes to the header's search box, ? shows the list of
+// focused one (u upvotes it: buttons.js), / goes to the header's search box, ? shows the list of
 // them (the dialog in ui/layout.tsx), Escape closes it. Pages work the same without it.
 (() => {
   const cards = () => [...document.querySelectorAll('article.card')];
