@@ -12,7 +12,7 @@ import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
 import { termCounts, Vocabulary } from './text.ts';
 import { ReaderModel, type SignalKind } from './model.ts';
-import { BLEND, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
+import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Followed, type Ranked, type Reason } from './rank.ts';
 import { papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
@@ -37,7 +37,7 @@ interface Pool {
   /** The first day of the recent window. */
   since: string;
   vocab: Vocabulary;
-  candidates: Candidate[];
+  candidates: CandidateSet;
   surface: Map<string, string>;
 }
 
@@ -73,7 +73,7 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   const texts = new Map<string, { modifiedAt: string; counts: Map<string, number> }>();
   papers.forEach((p, i) => texts.set(p.id, { modifiedAt: p.modifiedAt, counts: counts[i]! }));
   state.texts = texts;
-  const candidates = papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) }));
+  const candidates = new CandidateSet(papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) })));
   return { version, builtAt: Date.now(), since, vocab, candidates, surface: state.surface };
 }
 
@@ -241,8 +241,8 @@ function denseWeights(state: State, userId: number, model: ReaderModel, vocab: V
 export async function rankAmong(db: Db, userId: number, paperIds: readonly string[], limit: number): Promise<string[]> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
   const { model, liked } = await readerModel(db, userId, pool.vocab);
-  const inPool = new Map(pool.candidates.map((c) => [c.id, c]));
-  const missing = paperIds.filter((id) => !inPool.has(id));
+  const inPool = pool.candidates;
+  const missing = paperIds.filter((id) => !inPool.indexOf.has(id));
   const state = stateOf(db);
   const extra = (await papersText(db.kysely, missing)).map((p) => ({
     id: p.id,
@@ -254,7 +254,7 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
     categories: p.categories,
     vec: pool.vocab.vectorize(countsOf(state, p)),
   }));
-  const candidates = [...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra];
+  const candidates = new CandidateSet([...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra]);
   const followed = await followedOf(db, pool, follows);
   return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
 }
