@@ -23,6 +23,8 @@ const WINDOW_PAPERS = Number(process.env.BENCH_FORYOU_WINDOW || 25_000);
 const READERS = Number(process.env.BENCH_FORYOU_READERS || 60);
 const SAVES = 20;
 const OUT = path.resolve(import.meta.dirname, 'RECOMMEND.md');
+/** A folder where the built papers database is kept and found again by later runs (building a million papers takes most of an hour). */
+const KEEP = process.env.BENCH_FORYOU_KEEP;
 const log = (msg: string) => process.stderr.write(`bench:foryou-scale: ${msg}\n`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,40 +34,24 @@ const ms = (x: number) => x.toFixed(1);
 
 const started = performance.now();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-foryou-scale-'));
-const db = await connectDatabase(`sqlite:${path.join(dir, 'bench.db')}`);
+const file = path.join(dir, 'bench.db');
+const kept = KEEP && path.join(KEEP, `foryou-${PAPERS}-${WINDOW_PAPERS}.db`);
+const reused = Boolean(kept && fs.existsSync(kept));
+if (reused) {
+  log(`papers from ${kept}`);
+  fs.copyFileSync(kept!, file);
+} else {
+  await buildPapers(file);
+  if (kept) {
+    fs.mkdirSync(KEEP!, { recursive: true });
+    fs.copyFileSync(file, `${kept}.part`);
+    fs.renameSync(`${kept}.part`, kept);
+  }
+}
+const buildS = (performance.now() - started) / 1000;
+const db = await connectDatabase(`sqlite:${file}`);
 try {
   await migrateToLatest(db);
-  // The search index is not what is measured here, and filling it triples the build.
-  for (const t of ['papers_search_insert', 'papers_search_update', 'papers_search_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db.kysely);
-
-  log(`building ${PAPERS.toLocaleString('en')} papers`);
-  const base = await readBasePapers();
-  const now = new Date().toISOString();
-  let batch: ReturnType<typeof benchPapers> extends Generator<infer P> ? P[] : never = [];
-  let n = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    await db.kysely.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('papers')
-        .values(rows.map((p) => ({ id: p.id, version: 1, title: p.title, abstract: p.abstract, author_names: p.authors.join(', '), primary_category: p.categories[0] ?? null, published_at: p.publishedAt, upvotes_source: p.upvotes, upvotes: p.upvotes, comments_source: 0, trending_score: 0, created_at: now, modified_at: now })))
-        .execute();
-      const authors = rows.flatMap((p) => p.authors.slice(0, 10).map((name, position) => ({ paper_id: p.id, position, name, hidden: 0 })));
-      for (let i = 0; i < authors.length; i += 1000) await trx.insertInto('paper_authors').values(authors.slice(i, i + 1000)).execute();
-    });
-  };
-  const windowEnd = Date.UTC(2026, 7, 31);
-  for (const p of benchPapers(base, PAPERS)) {
-    // The last WINDOW_PAPERS papers: spread over the 30 days before the corpus ends.
-    if (n >= PAPERS - WINDOW_PAPERS) p.publishedAt = new Date(windowEnd - Math.floor(((PAPERS - n) / WINDOW_PAPERS) * (RECENT_DAYS - 1) * 86_400_000)).toISOString();
-    batch.push(p);
-    if (batch.length === 300) await flush();
-    if (++n % 50_000 === 0) log(`${n.toLocaleString('en')} papers`);
-  }
-  await flush();
-  const buildS = (performance.now() - started) / 1000;
 
   // Readers who saved papers of the recent window (what for-you ranks), each around one topic: a paper and those sharing its first author or words.
   const latest = (await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).executeTakeFirstOrThrow()).at as string;
@@ -116,7 +102,7 @@ try {
   const body = [
     '## For-you at scale',
     '',
-    `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s building the database).`,
+    `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s ${reused ? 'copying the kept' : 'building the'} database).`,
     '',
     `SQLite, ${PAPERS.toLocaleString('en')} papers (the search bench's corpus: real titles and abstracts, copied over the years), ${recent.length.toLocaleString('en')} of them in the ${RECENT_DAYS} days before the newest (the candidates, at most ${MAX_CANDIDATES.toLocaleString('en')}); ${READERS} readers, each with ${SAVES} saves (half recent, half older). Times of the served path (src/foryou/service.ts \`forYou\`, the database queries included, the cards' hydration not), one process:`,
     '',
@@ -135,4 +121,44 @@ try {
 } finally {
   await db.close();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The papers' database, built afresh: papers and authors only, closed so that its file is whole. */
+async function buildPapers(file: string): Promise<void> {
+  const db = await connectDatabase(`sqlite:${file}`);
+  try {
+    await migrateToLatest(db);
+    // The search index is not what is measured here, and filling it triples the build.
+    for (const t of ['papers_search_insert', 'papers_search_update', 'papers_search_delete', 'papers_search_log_insert', 'papers_search_log_update', 'papers_search_log_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db.kysely);
+
+    log(`building ${PAPERS.toLocaleString('en')} papers`);
+    const base = await readBasePapers();
+    const now = new Date().toISOString();
+    let batch: ReturnType<typeof benchPapers> extends Generator<infer P> ? P[] : never = [];
+    let n = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('papers')
+          .values(rows.map((p) => ({ id: p.id, version: 1, title: p.title, abstract: p.abstract, author_names: p.authors.join(', '), primary_category: p.categories[0] ?? null, published_at: p.publishedAt, upvotes_source: p.upvotes, upvotes: p.upvotes, comments_source: 0, trending_score: 0, created_at: now, modified_at: now })))
+          .execute();
+        const authors = rows.flatMap((p) => p.authors.slice(0, 10).map((name, position) => ({ paper_id: p.id, position, name, hidden: 0 })));
+        for (let i = 0; i < authors.length; i += 1000) await trx.insertInto('paper_authors').values(authors.slice(i, i + 1000)).execute();
+      });
+    };
+    const windowEnd = Date.UTC(2026, 7, 31);
+    for (const p of benchPapers(base, PAPERS)) {
+      // The last WINDOW_PAPERS papers: spread over the 30 days before the corpus ends.
+      if (n >= PAPERS - WINDOW_PAPERS) p.publishedAt = new Date(windowEnd - Math.floor(((PAPERS - n) / WINDOW_PAPERS) * (RECENT_DAYS - 1) * 86_400_000)).toISOString();
+      batch.push(p);
+      if (batch.length === 300) await flush();
+      if (++n % 50_000 === 0) log(`${n.toLocaleString('en')} papers`);
+    }
+    await flush();
+  } finally {
+    await db.close();
+  }
 }
