@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { termCounts, Vocabulary } from './text.ts';
+import { DocumentFrequencies, TermTable, termCounts, Vocabulary } from './text.ts';
 import { ReaderModel } from './model.ts';
 import { CandidateSet, NOTHING_FOLLOWED, rankCandidates, type Candidate } from './rank.ts';
 
@@ -24,6 +24,24 @@ const model = new ReaderModel();
 for (const i of [0, 8, 16, 3]) model.learn({ kind: 'save', paperId: `p${i}`, title: texts[i]!.title, counts: counts[i]!, authors: texts[i]!.authors, organization: texts[i]!.organization }, vocab);
 model.learn({ kind: 'hide', paperId: 'p5', title: texts[5]!.title, counts: counts[5]!, authors: [], organization: null }, vocab);
 const weights = model.weights(vocab);
+
+describe('papers kept as term numbers', () => {
+  it('make the same vocabulary and vectors as their counts', () => {
+    const table = new TermTable();
+    const df = new DocumentFrequencies(table);
+    const encoded = counts.map((c) => table.encode(c));
+    for (const e of encoded) df.add(e);
+    const numbered = df.vocabulary(1);
+    expect([...numbered.terms].sort()).toEqual([...vocab.terms].sort());
+    encoded.forEach((e, i) => {
+      expect(table.decode(e)).toEqual(counts[i]);
+      const a = numbered.vectorizeEncoded(e);
+      const b = vocab.vectorize(counts[i]!);
+      const byTerm = (v: typeof a, terms: readonly string[]) => new Map([...v.ids].map((id, k) => [terms[id]!, v.vals[k]!]));
+      expect(byTerm(a, numbered.terms)).toEqual(byTerm(b, vocab.terms));
+    });
+  });
+});
 
 describe('rankCandidates over a candidate set', () => {
   it('keeps, with a limit, exactly the head of the full ranking (ties newest first, then in order)', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as breathe } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -10,9 +11,9 @@ import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
-import { termCounts, Vocabulary } from './text.ts';
+import { DocumentFrequencies, TermTable, termCounts, type EncodedCounts, type Vocabulary } from './text.ts';
 import { ReaderModel, type SignalKind } from './model.ts';
-import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Followed, type Ranked, type Reason } from './rank.ts';
+import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
 import { papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
@@ -45,7 +46,9 @@ interface State {
   pool?: Pool;
   building?: Promise<Pool>;
   /** Term counts by paper id and modification time: a paper's words are read once. */
-  texts: Map<string, { modifiedAt: string; counts: Map<string, number> }>;
+  texts: Map<string, { modifiedAt: string; counts: EncodedCounts }>;
+  /** The numbers of the terms in `texts`. */
+  table: TermTable;
   /** Readers' models as stored at `version` (reader_models). */
   models: Map<number, { version: number; model: ReaderModel }>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
@@ -60,7 +63,7 @@ interface State {
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), table: new TermTable(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -68,20 +71,43 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   const latest = await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).where('hidden_at', 'is', null).executeTakeFirst();
   const since = addDays(((latest?.at as string | null | undefined) ?? new Date().toISOString()).slice(0, 10), -RECENT_DAYS);
   const papers = await recentPapers(db.kysely, since, MAX_CANDIDATES);
-  const counts = papers.map((p) => countsOf(state, p));
-  const vocab = Vocabulary.fit(counts);
-  const texts = new Map<string, { modifiedAt: string; counts: Map<string, number> }>();
+  // Seconds of work in all: done a batch at a time, so that the pages asked for meanwhile are served between batches.
+  // The table only grows (new papers, new words): past a bound, it starts again and every paper is read again.
+  if (state.table.size > MAX_TERMS) {
+    state.table = new TermTable();
+    state.texts = new Map();
+  }
+  const counts: EncodedCounts[] = [];
+  const df = new DocumentFrequencies(state.table);
+  for (let i = 0; i < papers.length; i++) {
+    counts.push(countsOf(state, papers[i]!));
+    df.add(counts[i]!);
+    if (i % BATCH === BATCH - 1) await breathe();
+  }
+  const vocab = df.vocabulary();
+  await breathe();
+  const texts = new Map<string, { modifiedAt: string; counts: EncodedCounts }>();
   papers.forEach((p, i) => texts.set(p.id, { modifiedAt: p.modifiedAt, counts: counts[i]! }));
   state.texts = texts;
-  const candidates = new CandidateSet(papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) })));
-  return { version, builtAt: Date.now(), since, vocab, candidates, surface: state.surface };
+  const list: Candidate[] = [];
+  for (let i = 0; i < papers.length; i++) {
+    const p = papers[i]!;
+    list.push({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorizeEncoded(counts[i]!) });
+    if (i % BATCH === BATCH - 1) await breathe();
+  }
+  return { version, builtAt: Date.now(), since, vocab, candidates: new CandidateSet(list), surface: state.surface };
 }
 
-function countsOf(state: State, p: PaperText): Map<string, number> {
+/** Papers a pool build handles between two pauses. */
+const BATCH = 500;
+/** Most terms numbered before the table starts again (a million papers' words hold about ten times fewer). */
+const MAX_TERMS = 4_000_000;
+
+function countsOf(state: State, p: PaperText): EncodedCounts {
   const kept = state.texts.get(p.id);
   if (kept && kept.modifiedAt === p.modifiedAt) return kept.counts;
   if (state.surface.size > 200_000) state.surface.clear();
-  return termCounts(p.title, p.abstract, state.surface);
+  return state.table.encode(termCounts(p.title, p.abstract, state.surface));
 }
 
 /**
@@ -182,7 +208,7 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
   for (const s of [...fresh].reverse()) {
     const p = texts.get(s.paperId);
     if (!p) continue;
-    model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: countsOf(state, p), authors: p.authors, organization: p.organization }, vocab);
+    model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, vocab);
     changed = true;
   }
   return changed;
@@ -252,7 +278,7 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
     authors: p.authors,
     organization: p.organization,
     categories: p.categories,
-    vec: pool.vocab.vectorize(countsOf(state, p)),
+    vec: pool.vocab.vectorize(state.table.decode(countsOf(state, p))),
   }));
   const candidates = new CandidateSet([...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra]);
   const followed = await followedOf(db, pool, follows);
