@@ -67,6 +67,8 @@ export class CandidateSet {
   private readonly byCategory = new Map<string, number[]>();
   /** Scratch for one ranking (ranking is synchronous, so one is enough), all zero between uses. */
   private readonly scratch: Float64Array;
+  /** The scores of the latest ranking: read before the next one starts. */
+  private readonly buffer: Float64Array;
 
   constructor(candidates: readonly Candidate[]) {
     const n = candidates.length;
@@ -78,6 +80,7 @@ export class CandidateSet {
     this.values = new Uint16Array(nonzeros);
     this.popularity = new Float64Array(n);
     this.scratch = new Float64Array(n);
+    this.buffer = new Float64Array(n);
     let maxUp = 1;
     for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
     const popNorm = Math.log1p(maxUp);
@@ -125,11 +128,12 @@ export class CandidateSet {
   /**
    * Scores every candidate for the reader: the text model's cosine, authors and organizations
    * of papers they liked, what they follow, and popularity (all there is for a reader with no
-   * signal yet: the seed ranking). Excluded candidates get -Infinity.
+   * signal yet: the seed ranking). Excluded candidates get -Infinity. The array is the set's own,
+   * overwritten by the next call.
    */
   scores(model: ReaderModel, weights: Float64Array, followed: Followed, blend: typeof BLEND, exclude?: ReadonlySet<string>): Float64Array {
     const n = this.size;
-    const scores = new Float64Array(n);
+    const scores = this.buffer;
     for (let i = 0; i < n; i++) scores[i] = blend.popularity * this.popularity[i]!;
     if (model.positives > 0) {
       for (let i = 0; i < n; i++) scores[i]! += blend.text * this.text(i, weights);

@@ -158,7 +158,7 @@ export interface ForYou {
  * another instance stored a newer one meanwhile, that one is read and brought up to date instead.
  * Returns it, its version and how long learning took.
  */
-export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Promise<{ model: ReaderModel; version: number; learnedMs: number; liked: Set<string> }> {
+export async function readerModel(db: Db, userId: number, pool: Pool): Promise<{ model: ReaderModel; version: number; learnedMs: number; liked: Set<string> }> {
   const state = stateOf(db);
   const [signals, storedVersion] = await Promise.all([readerSignals(db.kysely, userId), storedModelVersion(db.kysely, userId)]);
   let kept = state.models.get(userId);
@@ -172,7 +172,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
     }
     const model = kept.model;
     const started = performance.now();
-    const changed = await learnSignals(db, state, model, signals, vocab);
+    const changed = await learnSignals(db, state, model, signals, pool);
     learnedMs += performance.now() - started;
     if (!changed) break;
     if (await storeModel(db.kysely, userId, version, model.toJSON())) {
@@ -192,7 +192,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
 }
 
 /** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
-async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], vocab: Vocabulary): Promise<boolean> {
+async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
   let changed = false;
   for (const key of model.keys()) {
@@ -203,12 +203,17 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
   }
   const fresh = signals.filter((s) => !model.has(ReaderModel.key(s)));
   if (fresh.length === 0) return changed;
-  const texts = new Map((await papersText(db.kysely, [...new Set(fresh.map((s) => s.paperId))])).map((p) => [p.id, p]));
+  // A recent paper (what a reader mostly saves) is learned from the pool's copy of it; others are read.
+  const inPool = (id: string) => pool.candidates.get(id) !== undefined && state.texts.has(id);
+  const texts = new Map((await papersText(db.kysely, [...new Set(fresh.filter((s) => !inPool(s.paperId)).map((s) => s.paperId))])).map((p) => [p.id, p]));
   // Oldest first, so a model trained in one go and one trained as the reader went agree.
   for (const s of [...fresh].reverse()) {
+    const c = pool.candidates.get(s.paperId);
+    const kept = state.texts.get(s.paperId);
     const p = texts.get(s.paperId);
-    if (!p) continue;
-    model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, vocab);
+    if (c && kept) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: state.table.decode(kept.counts), authors: c.authors, organization: c.organization }, pool.vocab);
+    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, pool.vocab);
+    else continue;
     changed = true;
   }
   return changed;
@@ -221,7 +226,7 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
  */
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool.vocab);
+  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool);
   const followed = await followedOf(db, pool, follows);
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
@@ -266,7 +271,7 @@ function denseWeights(state: State, userId: number, model: ReaderModel, vocab: V
  */
 export async function rankAmong(db: Db, userId: number, paperIds: readonly string[], limit: number): Promise<string[]> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, liked } = await readerModel(db, userId, pool.vocab);
+  const { model, liked } = await readerModel(db, userId, pool);
   const inPool = pool.candidates;
   const missing = paperIds.filter((id) => !inPool.indexOf.has(id));
   const state = stateOf(db);
