@@ -14,7 +14,7 @@ import { hiddenPaperIds } from '../library/queries.ts';
 import { DocumentFrequencies, TermTable, termCounts, type EncodedCounts, type Vocabulary } from './text.ts';
 import { ReaderModel, type SignalKind } from './model.ts';
 import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
-import { papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
+import { abstractsOf, papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
 export const RECENT_DAYS = 30;
@@ -71,16 +71,21 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   const latest = await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).where('hidden_at', 'is', null).executeTakeFirst();
   const since = addDays(((latest?.at as string | null | undefined) ?? new Date().toISOString()).slice(0, 10), -RECENT_DAYS);
   const papers = await recentPapers(db.kysely, since, MAX_CANDIDATES);
-  // Seconds of work in all: done a batch at a time, so that the pages asked for meanwhile are served between batches.
   // The table only grows (new papers, new words): past a bound, it starts again and every paper is read again.
   if (state.table.size > MAX_TERMS) {
     state.table = new TermTable();
     state.texts = new Map();
   }
+  // Only the papers new or changed since the last build are read in full.
+  const abstracts = await abstractsOf(
+    db.kysely,
+    papers.filter((p) => state.texts.get(p.id)?.modifiedAt !== p.modifiedAt).map((p) => p.id),
+  );
+  // Seconds of work in all: done a batch at a time, so that the pages asked for meanwhile are served between batches.
   const counts: EncodedCounts[] = [];
   const df = new DocumentFrequencies(state.table);
   for (let i = 0; i < papers.length; i++) {
-    counts.push(countsOf(state, papers[i]!));
+    counts.push(countsOf(state, { ...papers[i]!, abstract: abstracts.get(papers[i]!.id) ?? '' }));
     df.add(counts[i]!);
     if (i % BATCH === BATCH - 1) await breathe();
   }
