@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
 import { savePaper } from '../src/library/collections.ts';
@@ -23,6 +23,8 @@ const WINDOW_PAPERS = Number(process.env.BENCH_FORYOU_WINDOW || 25_000);
 const READERS = Number(process.env.BENCH_FORYOU_READERS || 60);
 const SAVES = 20;
 const OUT = path.resolve(import.meta.dirname, 'RECOMMEND.md');
+/** A folder where the built papers database is kept and found again by later runs (building a million papers takes most of an hour). */
+const KEEP = process.env.BENCH_FORYOU_KEEP;
 const log = (msg: string) => process.stderr.write(`bench:foryou-scale: ${msg}\n`);
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,40 +34,24 @@ const ms = (x: number) => x.toFixed(1);
 
 const started = performance.now();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-foryou-scale-'));
-const db = await connectDatabase(`sqlite:${path.join(dir, 'bench.db')}`);
+const file = path.join(dir, 'bench.db');
+const kept = KEEP && path.join(KEEP, `foryou-${PAPERS}-${WINDOW_PAPERS}.db`);
+const reused = Boolean(kept && fs.existsSync(kept));
+if (reused) {
+  log(`papers from ${kept}`);
+  fs.copyFileSync(kept!, file);
+} else {
+  await buildPapers(file);
+  if (kept) {
+    fs.mkdirSync(KEEP!, { recursive: true });
+    fs.copyFileSync(file, `${kept}.part`);
+    fs.renameSync(`${kept}.part`, kept);
+  }
+}
+const buildS = (performance.now() - started) / 1000;
+const db = await connectDatabase(`sqlite:${file}`);
 try {
   await migrateToLatest(db);
-  // The search index is not what is measured here, and filling it triples the build.
-  for (const t of ['papers_search_insert', 'papers_search_update', 'papers_search_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db.kysely);
-
-  log(`building ${PAPERS.toLocaleString('en')} papers`);
-  const base = await readBasePapers();
-  const now = new Date().toISOString();
-  let batch: ReturnType<typeof benchPapers> extends Generator<infer P> ? P[] : never = [];
-  let n = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    await db.kysely.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('papers')
-        .values(rows.map((p) => ({ id: p.id, version: 1, title: p.title, abstract: p.abstract, author_names: p.authors.join(', '), primary_category: p.categories[0] ?? null, published_at: p.publishedAt, upvotes_source: p.upvotes, upvotes: p.upvotes, comments_source: 0, trending_score: 0, created_at: now, modified_at: now })))
-        .execute();
-      const authors = rows.flatMap((p) => p.authors.slice(0, 10).map((name, position) => ({ paper_id: p.id, position, name, hidden: 0 })));
-      for (let i = 0; i < authors.length; i += 1000) await trx.insertInto('paper_authors').values(authors.slice(i, i + 1000)).execute();
-    });
-  };
-  const windowEnd = Date.UTC(2026, 7, 31);
-  for (const p of benchPapers(base, PAPERS)) {
-    // The last WINDOW_PAPERS papers: spread over the 30 days before the corpus ends.
-    if (n >= PAPERS - WINDOW_PAPERS) p.publishedAt = new Date(windowEnd - Math.floor(((PAPERS - n) / WINDOW_PAPERS) * (RECENT_DAYS - 1) * 86_400_000)).toISOString();
-    batch.push(p);
-    if (batch.length === 300) await flush();
-    if (++n % 50_000 === 0) log(`${n.toLocaleString('en')} papers`);
-  }
-  await flush();
-  const buildS = (performance.now() - started) / 1000;
 
   // Readers who saved papers of the recent window (what for-you ranks), each around one topic: a paper and those sharing its first author or words.
   const latest = (await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).executeTakeFirstOrThrow()).at as string;
@@ -90,41 +76,61 @@ try {
   const firstMs = performance.now() - t0;
   log(`candidate pool built and first page in ${ms(firstMs)} ms`);
 
-  const timed = async (fn: () => Promise<unknown>) => {
+  // Besides wall time, each page's CPU time (the machine is shared: a page can wait for a core) and the garbage collection during it.
+  // Observers hear of collections later than they end: each page's share is summed from their start times at the end.
+  const collections: { at: number; ms: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) collections.push({ at: e.startTime, ms: e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  interface Timings {
+    wall: number[];
+    cpu: number[];
+    spans: [number, number][];
+  }
+  const timings = (): Timings => ({ wall: [], cpu: [], spans: [] });
+  const timed = async <T>(into: Timings, fn: () => Promise<T>): Promise<T> => {
+    const cpu0 = process.cpuUsage();
     const t = performance.now();
-    await fn();
-    return performance.now() - t;
+    const result = await fn();
+    const end = performance.now();
+    into.wall.push(end - t);
+    into.spans.push([t, end]);
+    const cpu = process.cpuUsage(cpu0);
+    into.cpu.push((cpu.user + cpu.system) / 1000);
+    return result;
   };
-  const firstPages: number[] = [];
-  for (const id of readers.slice(1)) firstPages.push(await timed(() => forYou(db, id, { limit: 20, offset: 0 })));
-  const nextPages: number[] = [];
-  for (const id of readers) nextPages.push(await timed(() => forYou(db, id, { limit: 20, offset: 20 })));
-  const afterSave: number[] = [];
+  const firstPages = timings();
+  for (const id of readers.slice(1)) await timed(firstPages, () => forYou(db, id, { limit: 20, offset: 0 }));
+  const nextPages = timings();
+  for (const id of readers) await timed(nextPages, () => forYou(db, id, { limit: 20, offset: 20 }));
+  const afterSave = timings();
   const learned: number[] = [];
   for (let round = 0; round < 3; round++) {
     for (const id of readers) {
       await savePaper(db.kysely, id, recent[Math.floor(rnd() * recent.length)]!.id);
-      const t = performance.now();
-      const result = await forYou(db, id, { limit: 20, offset: 0 });
-      afterSave.push(performance.now() - t);
-      learned.push(result.learnedMs);
+      learned.push((await timed(afterSave, () => forYou(db, id, { limit: 20, offset: 0 }))).learnedMs);
     }
   }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gcObserver.disconnect();
+  const gcOf = (t: Timings) => t.spans.map(([from, to]) => collections.filter((c) => c.at >= from && c.at < to).reduce((sum, c) => sum + c.ms, 0));
   const stored = await db.kysely.selectFrom('reader_models').select((eb) => [eb.fn.avg<number>(sql`length(model)`).as('avg'), eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
   const totalS = (performance.now() - started) / 1000;
   const line = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} ms, p99 ${ms(quantile(xs, 0.99))} ms, max ${ms(Math.max(...xs))} ms over ${xs.length}`;
+  const page = (t: Timings) => `${line(t.wall)} (CPU p50 ${ms(quantile(t.cpu, 0.5))} ms, p99 ${ms(quantile(t.cpu, 0.99))} ms; garbage collection p50 ${ms(quantile(gcOf(t), 0.5))} ms, p99 ${ms(quantile(gcOf(t), 0.99))} ms)`;
   const body = [
     '## For-you at scale',
     '',
-    `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s building the database).`,
+    `Written by \`npm run bench\` (bench/foryou-scale.ts) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(totalS)} s (${Math.round(buildS)} s ${reused ? 'copying the kept' : 'building the'} database).`,
     '',
     `SQLite, ${PAPERS.toLocaleString('en')} papers (the search bench's corpus: real titles and abstracts, copied over the years), ${recent.length.toLocaleString('en')} of them in the ${RECENT_DAYS} days before the newest (the candidates, at most ${MAX_CANDIDATES.toLocaleString('en')}); ${READERS} readers, each with ${SAVES} saves (half recent, half older). Times of the served path (src/foryou/service.ts \`forYou\`, the database queries included, the cards' hydration not), one process:`,
     '',
     `- building the candidate pool (vectors of every candidate, once per content change and at most once a minute, in the background) and the first page: ${ms(firstMs)} ms;`,
-    `- a reader's first page (their ${SAVES} saves learned and stored, their ranking made): ${line(firstPages)};`,
-    `- the page right after a new save (the save learned, the model stored as the next version, the ranking made again): ${line(afterSave)};`,
+    `- a reader's first page (their ${SAVES} saves learned and stored, their ranking made): ${page(firstPages)};`,
+    `- the page right after a new save (the save learned, the model stored as the next version, the ranking made again): ${page(afterSave)};`,
     `- of which learning the new save: ${line(learned)} (goal ≤ 50 ms);`,
-    `- a next page (the ranking kept): ${line(nextPages)};`,
+    `- a next page (the ranking kept): ${page(nextPages)};`,
     `- stored models: ${Math.round(Number(stored.avg)).toLocaleString('en')} bytes on average (${SAVES + 3} saves), ${stored.n} readers;`,
     `- memory: ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB resident at the end.`,
     '',
@@ -135,4 +141,44 @@ try {
 } finally {
   await db.close();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** The papers' database, built afresh: papers and authors only, closed so that its file is whole. */
+async function buildPapers(file: string): Promise<void> {
+  const db = await connectDatabase(`sqlite:${file}`);
+  try {
+    await migrateToLatest(db);
+    // The search index is not what is measured here, and filling it triples the build.
+    for (const t of ['papers_search_insert', 'papers_search_update', 'papers_search_delete', 'papers_search_log_insert', 'papers_search_log_update', 'papers_search_log_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db.kysely);
+
+    log(`building ${PAPERS.toLocaleString('en')} papers`);
+    const base = await readBasePapers();
+    const now = new Date().toISOString();
+    let batch: ReturnType<typeof benchPapers> extends Generator<infer P> ? P[] : never = [];
+    let n = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('papers')
+          .values(rows.map((p) => ({ id: p.id, version: 1, title: p.title, abstract: p.abstract, author_names: p.authors.join(', '), primary_category: p.categories[0] ?? null, published_at: p.publishedAt, upvotes_source: p.upvotes, upvotes: p.upvotes, comments_source: 0, trending_score: 0, created_at: now, modified_at: now })))
+          .execute();
+        const authors = rows.flatMap((p) => p.authors.slice(0, 10).map((name, position) => ({ paper_id: p.id, position, name, hidden: 0 })));
+        for (let i = 0; i < authors.length; i += 1000) await trx.insertInto('paper_authors').values(authors.slice(i, i + 1000)).execute();
+      });
+    };
+    const windowEnd = Date.UTC(2026, 7, 31);
+    for (const p of benchPapers(base, PAPERS)) {
+      // The last WINDOW_PAPERS papers: spread over the 30 days before the corpus ends.
+      if (n >= PAPERS - WINDOW_PAPERS) p.publishedAt = new Date(windowEnd - Math.floor(((PAPERS - n) / WINDOW_PAPERS) * (RECENT_DAYS - 1) * 86_400_000)).toISOString();
+      batch.push(p);
+      if (batch.length === 300) await flush();
+      if (++n % 50_000 === 0) log(`${n.toLocaleString('en')} papers`);
+    }
+    await flush();
+  } finally {
+    await db.close();
+  }
 }

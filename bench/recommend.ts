@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { HF_ARCHIVE } from './corpus.ts';
 import { dot, termCounts, Vocabulary, type SparseVector } from '../src/foryou/text.ts';
 import { ReaderModel } from '../src/foryou/model.ts';
-import { BLEND, NOTHING_FOLLOWED, rankCandidates, reasonsFor, type Candidate } from '../src/foryou/rank.ts';
+import { BLEND, CandidateSet, NOTHING_FOLLOWED, rankCandidates, reasonsFor, type Candidate } from '../src/foryou/rank.ts';
 
 const OUT = path.resolve(import.meta.dirname, 'RECOMMEND.md');
 const MIN_SUBMISSIONS = 10;
@@ -163,7 +163,7 @@ async function main() {
       learnMs.push(performance.now() - t0);
     }
     const weights = model.weights(vocab);
-    const pool = candidates.map(candidateOf);
+    const pool = new CandidateSet(candidates.map(candidateOf));
     const record = (m: Method, ranked: string[]) => {
       scores[m].ndcg.push(ndcg(ranked, relevant));
       scores[m].recall.push(recall(ranked, relevant));
@@ -179,7 +179,7 @@ async function main() {
   }
 
   // Ranking one page for a reader among 20,000 candidates (for-you's bound): the whole archive, twice over.
-  const big = [...papers, ...papers].slice(0, 20_000).map((p, i) => ({ ...candidateOf(p), id: `${p.id}#${i}` }));
+  const big = new CandidateSet([...papers, ...papers].slice(0, 20_000).map((p, i) => ({ ...candidateOf(p), id: `${p.id}#${i}` })));
   const reader = new ReaderModel();
   for (const p of readers[1]?.[1].slice(0, 50) ?? []) reader.learn({ kind: 'save', paperId: p.id, title: p.title, counts: p.counts, authors: p.authors, organization: p.organization }, vocab);
   const rankMs: number[] = [];

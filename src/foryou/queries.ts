@@ -22,12 +22,15 @@ export interface PaperText {
 // Well under both databases' limits on bound parameters.
 const CHUNK = 5000;
 
-/** Visible papers published on or after `since`, newest first, at most `max`: for-you's candidates. */
-export async function recentPapers(db: Q, since: string, max: number): Promise<PaperText[]> {
+/** A paper as for-you reads it, but its abstract. */
+export type PaperHead = Omit<PaperText, 'abstract'>;
+
+/** Visible papers published on or after `since`, newest first, at most `max`: for-you's candidates (their abstracts: abstractsOf). */
+export async function recentPapers(db: Q, since: string, max: number): Promise<PaperHead[]> {
   const rows = await db
     .selectFrom('papers as p')
     .leftJoin('organizations as o', 'o.id', 'p.organization_id')
-    .select(['p.id', 'p.title', 'p.abstract', 'p.published_at', 'p.modified_at', 'p.upvotes', 'o.name as organization'])
+    .select(['p.id', 'p.title', 'p.published_at', 'p.modified_at', 'p.upvotes', 'o.name as organization'])
     .where('p.hidden_at', 'is', null)
     .where('p.published_at', '>=', since)
     .orderBy('p.published_at', 'desc')
@@ -48,7 +51,17 @@ export async function papersText(db: Q, ids: string[]): Promise<PaperText[]> {
   return withPeople(db, rows);
 }
 
-type Row = { id: string; title: string; abstract: string; published_at: string; modified_at: string; upvotes: number; organization: string | null };
+/** These papers' abstracts, by id. */
+export async function abstractsOf(db: Q, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await db.selectFrom('papers').select(['id', 'abstract']).where('id', 'in', ids.slice(i, i + CHUNK)).execute();
+    for (const r of rows) out.set(r.id, r.abstract);
+  }
+  return out;
+}
+
+type Row = { id: string; title: string; abstract?: string; published_at: string; modified_at: string; upvotes: number; organization: string | null };
 
 async function withPeople(db: Q, rows: Row[]): Promise<PaperText[]> {
   const out: PaperText[] = [];
@@ -60,7 +73,7 @@ async function withPeople(db: Q, rows: Row[]): Promise<PaperText[]> {
       out.push({
         id: r.id,
         title: r.title,
-        abstract: r.abstract,
+        abstract: r.abstract ?? '',
         publishedAt: r.published_at,
         modifiedAt: r.modified_at,
         upvotes: Number(r.upvotes),

@@ -1,4 +1,4 @@
-import { dot, type SparseVector, type Vocabulary } from './text.ts';
+import type { SparseVector, Vocabulary } from './text.ts';
 import type { ReaderModel, SignalKind } from './model.ts';
 
 /** A recent paper for-you can recommend, as held in memory. */
@@ -43,72 +43,220 @@ export interface Ranked {
   score: number;
 }
 
+/** Values of a unit vector are in [0, 1]: kept as 16-bit fractions of this (errors under 1e-5, far below a score's differences). */
+const QUANTUM = 65_535;
+
 /**
- * Scores every candidate for the reader: the text model's cosine, authors and organizations
- * of papers they liked, what they follow, and popularity (all there is for a reader with no
- * signal yet: the seed ranking). Best first; `exclude` never appears. `weights` are the model's
- * (model.weights(vocab)), passed in so that a caller can keep them while the model is unchanged.
+ * The candidates as ranking reads them, laid out once (per pool, not per page): every vector in
+ * one run of 16-bit term ids and 16-bit values (a reader's score is then one dot product per
+ * candidate over a few contiguous arrays), popularity as a number, and the candidates by author,
+ * organization and category, so that the people a reader liked or follows are looked up by
+ * them rather than against every candidate.
+ */
+export class CandidateSet {
+  readonly list: readonly Candidate[];
+  readonly indexOf = new Map<string, number>();
+  private readonly starts: Int32Array;
+  private readonly terms: Uint16Array;
+  private readonly values: Uint16Array;
+  /** log1p(upvotes), scaled so that the most upvoted candidate has 1. */
+  private readonly popularity: Float64Array;
+  private readonly byAuthor = new Map<string, number[]>();
+  private readonly byOrganization = new Map<string, number[]>();
+  /** By category and by each of its dotted prefixes (`cs` for `cs.LG`), as follows name them. */
+  private readonly byCategory = new Map<string, number[]>();
+  /** Scratch for one ranking (ranking is synchronous, so one is enough), all zero between uses. */
+  private readonly scratch: Float64Array;
+  /** The scores of the latest ranking: read before the next one starts. */
+  private readonly buffer: Float64Array;
+
+  constructor(candidates: readonly Candidate[]) {
+    const n = candidates.length;
+    this.list = candidates;
+    let nonzeros = 0;
+    for (const c of candidates) nonzeros += c.vec.ids.length;
+    this.starts = new Int32Array(n + 1);
+    this.terms = new Uint16Array(nonzeros);
+    this.values = new Uint16Array(nonzeros);
+    this.popularity = new Float64Array(n);
+    this.scratch = new Float64Array(n);
+    this.buffer = new Float64Array(n);
+    let maxUp = 1;
+    for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
+    const popNorm = Math.log1p(maxUp);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const c = candidates[i]!;
+      this.indexOf.set(c.id, i);
+      const { ids, vals } = c.vec;
+      for (let k = 0; k < ids.length; k++) {
+        if (ids[k]! > 0xffff) throw new Error('foryou: a vocabulary beyond 65,536 terms does not fit a candidate set');
+        this.terms[at] = ids[k]!;
+        this.values[at++] = Math.round(vals[k]! * QUANTUM);
+      }
+      this.starts[i + 1] = at;
+      this.popularity[i] = Math.log1p(Math.max(0, c.upvotes)) / popNorm;
+      for (const a of new Set(c.authors)) push(this.byAuthor, a, i);
+      if (c.organization) push(this.byOrganization, c.organization, i);
+      const prefixes = new Set<string>();
+      for (const cat of c.categories) {
+        prefixes.add(cat);
+        for (let dot = cat.indexOf('.'); dot > 0; dot = cat.indexOf('.', dot + 1)) prefixes.add(cat.slice(0, dot));
+      }
+      for (const x of prefixes) push(this.byCategory, x, i);
+    }
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(id: string): Candidate | undefined {
+    const i = this.indexOf.get(id);
+    return i === undefined ? undefined : this.list[i];
+  }
+
+  /** The candidate's vector dotted with dense weights. */
+  private text(i: number, w: Float64Array): number {
+    const terms = this.terms;
+    const values = this.values;
+    let s = 0;
+    for (let k = this.starts[i]!, end = this.starts[i + 1]!; k < end; k++) s += values[k]! * w[terms[k]!]!;
+    return s / QUANTUM;
+  }
+
+  /**
+   * Scores every candidate for the reader: the text model's cosine, authors and organizations
+   * of papers they liked, what they follow, and popularity (all there is for a reader with no
+   * signal yet: the seed ranking). Excluded candidates get -Infinity. The array is the set's own,
+   * overwritten by the next call.
+   */
+  scores(model: ReaderModel, weights: Float64Array, followed: Followed, blend: typeof BLEND, exclude?: ReadonlySet<string>): Float64Array {
+    const n = this.size;
+    const scores = this.buffer;
+    for (let i = 0; i < n; i++) scores[i] = blend.popularity * this.popularity[i]!;
+    if (model.positives > 0) {
+      for (let i = 0; i < n; i++) scores[i]! += blend.text * this.text(i, weights);
+      // Affinity is the best-liked of a paper's people: the most each candidate reached, then added.
+      if (model.authors.size > 0) this.addAffinity(scores, blend.author, this.byAuthor, model.authors);
+      if (model.organizations.size > 0) this.addAffinity(scores, blend.organization, this.byOrganization, model.organizations);
+    }
+    if (followed.authors.size > 0 || followed.organizations.size > 0 || followed.categories.length > 0 || (followed.searches?.size ?? 0) > 0) {
+      const f = this.scratch;
+      // Each part counts once however many of a paper's authors or categories match.
+      this.flag(f, followed.authors, this.byAuthor, 1);
+      this.flag(f, followed.organizations, this.byOrganization, 2);
+      this.flag(f, followed.categories, this.byCategory, 4);
+      if (followed.searches) for (const id of followed.searches.keys()) this.mark(f, this.indexOf.get(id), 8);
+      for (let i = 0; i < n; i++) {
+        const bits = f[i]!;
+        if (bits === 0) continue;
+        scores[i]! += blend.follow * ((bits & 1 ? 1 : 0) + (bits & 2 ? 1 : 0) + (bits & 4 ? 0.5 : 0) + (bits & 8 ? 1 : 0));
+      }
+      f.fill(0);
+    }
+    if (exclude) {
+      for (const id of exclude) {
+        const i = this.indexOf.get(id);
+        if (i !== undefined) scores[i] = -Infinity;
+      }
+    }
+    return scores;
+  }
+
+  private addAffinity(scores: Float64Array, weight: number, index: ReadonlyMap<string, number[]>, liked: ReadonlyMap<string, number>): void {
+    const best = this.scratch;
+    const touched: number[] = [];
+    for (const [key, value] of liked) {
+      for (const i of index.get(key) ?? []) {
+        if (best[i] === 0) touched.push(i);
+        if (value > best[i]!) best[i] = value;
+      }
+    }
+    for (const i of touched) {
+      scores[i]! += weight * Math.min(1, Math.log1p(best[i]!) / LOG6);
+      best[i] = 0;
+    }
+  }
+
+  private flag(f: Float64Array, keys: Iterable<string>, index: ReadonlyMap<string, number[]>, bit: number): void {
+    for (const key of keys) for (const i of index.get(key) ?? []) this.mark(f, i, bit);
+  }
+
+  private mark(f: Float64Array, i: number | undefined, bit: number): void {
+    if (i !== undefined) f[i] = f[i]! | bit;
+  }
+}
+
+function push(map: Map<string, number[]>, key: string, i: number): void {
+  const list = map.get(key);
+  if (list) list.push(i);
+  else map.set(key, [i]);
+}
+
+/**
+ * The candidates ranked for the reader (CandidateSet.scores), best first, newest first among
+ * equals; `exclude` never appears. `weights` are the model's (model.weights(vocab)), passed in
+ * so that a caller can keep them while the model is unchanged.
  */
 export function rankCandidates(
-  candidates: readonly Candidate[],
+  candidates: CandidateSet,
   model: ReaderModel,
   weights: Float64Array,
   followed: Followed,
   opts: { exclude?: ReadonlySet<string>; limit?: number; blend?: typeof BLEND } = {},
 ): Ranked[] {
-  const blend = opts.blend ?? BLEND;
-  const learned = model.positives > 0;
-  const likedPeople = learned && (model.authors.size > 0 || model.organizations.size > 0);
-  const follows = followed.authors.size > 0 || followed.organizations.size > 0 || followed.categories.length > 0 || (followed.searches?.size ?? 0) > 0;
-  let maxUp = 1;
-  for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
-  const popNorm = Math.log1p(maxUp);
-  const n = candidates.length;
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = candidates[i]!;
-    if (opts.exclude?.has(c.id)) {
-      scores[i] = -Infinity;
-      continue;
+  const scores = candidates.scores(model, weights, followed, opts.blend ?? BLEND, opts.exclude);
+  const list = candidates.list;
+  const before = (i: number, j: number) => scores[i]! > scores[j]! || (scores[i] === scores[j] && (list[i]!.publishedAt > list[j]!.publishedAt || (list[i]!.publishedAt === list[j]!.publishedAt && i < j)));
+  const n = scores.length;
+  let order: number[];
+  if (opts.limit === undefined || opts.limit >= n) {
+    order = [];
+    for (let i = 0; i < n; i++) if (scores[i]! > -Infinity) order.push(i);
+  } else {
+    // The limit's best in a heap whose root is the worst kept: one comparison for most candidates.
+    const k = Math.max(0, opts.limit);
+    order = [];
+    for (let i = 0; i < n && k > 0; i++) {
+      if (scores[i] === -Infinity) continue;
+      if (order.length < k) {
+        order.push(i);
+        siftUp(order, order.length - 1, before);
+      } else if (before(i, order[0]!)) {
+        order[0] = i;
+        siftDown(order, 0, before);
+      }
     }
-    let score = blend.popularity * (Math.log1p(Math.max(0, c.upvotes)) / popNorm);
-    if (learned) score += blend.text * dot(c.vec, weights);
-    if (likedPeople) {
-      score += blend.author * affinity(model.authors, c.authors);
-      if (c.organization) score += blend.organization * affinity(model.organizations, [c.organization]);
-    }
-    if (follows) score += blend.follow * followScore(c, followed);
-    scores[i] = score;
   }
-  // The limit's worth of best scores, found on a sorted copy (typed arrays sort natively), then ordered.
-  let threshold = -Infinity;
-  if (opts.limit !== undefined && opts.limit < n) threshold = Float64Array.from(scores).sort()[n - Math.max(1, opts.limit)]!;
-  const ranked: Ranked[] = [];
-  for (let i = 0; i < n; i++) if (scores[i]! >= threshold && scores[i]! > -Infinity) ranked.push({ candidate: candidates[i]!, score: scores[i]! });
-  ranked.sort((a, b) => b.score - a.score || (a.candidate.publishedAt < b.candidate.publishedAt ? 1 : a.candidate.publishedAt > b.candidate.publishedAt ? -1 : 0));
-  return opts.limit === undefined ? ranked : ranked.slice(0, opts.limit);
+  order.sort((i, j) => (before(i, j) ? -1 : before(j, i) ? 1 : 0));
+  return order.map((i) => ({ candidate: list[i]!, score: scores[i]! }));
 }
 
-/** How much a reader liked the best-liked of these people, 0 to 1 (five liked papers is all there is). */
-function affinity(map: ReadonlyMap<string, number>, keys: readonly string[]): number {
-  let best = 0;
-  for (const k of keys) {
-    const v = map.get(k);
-    if (v !== undefined && v > best) best = v;
+/** Heap helpers for rankCandidates: the root is the candidate every other one comes before. */
+function siftUp(h: number[], at: number, before: (i: number, j: number) => boolean): void {
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    if (!before(h[parent]!, h[at]!)) break;
+    [h[parent], h[at]] = [h[at]!, h[parent]!];
+    at = parent;
   }
-  return best === 0 ? 0 : Math.min(1, Math.log1p(best) / LOG6);
 }
+
+function siftDown(h: number[], at: number, before: (i: number, j: number) => boolean): void {
+  for (;;) {
+    const l = 2 * at + 1;
+    const r = l + 1;
+    let worst = at;
+    if (l < h.length && before(h[worst]!, h[l]!)) worst = l;
+    if (r < h.length && before(h[worst]!, h[r]!)) worst = r;
+    if (worst === at) return;
+    [h[worst], h[at]] = [h[at]!, h[worst]!];
+    at = worst;
+  }
+}
+
 const LOG6 = Math.log1p(5);
-
-function followScore(c: Candidate, f: Followed): number {
-  let s = 0;
-  if (c.authors.some((a) => f.authors.has(a))) s += 1;
-  if (c.organization && f.organizations.has(c.organization)) s += 1;
-  if (c.categories.some((cat) => f.categories.some((want) => cat === want || cat.startsWith(`${want}.`)))) s += 0.5;
-  // A search is narrower than a category: a match says as much as a followed author.
-  if (f.searches?.has(c.id)) s += 1;
-  return s;
-}
 
 /** Why a paper is recommended, most telling first: at most three reasons. */
 export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, surface?: ReadonlyMap<string, string>): Reason[] {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as breathe } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -10,10 +11,10 @@ import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
-import { termCounts, Vocabulary } from './text.ts';
+import { DocumentFrequencies, TermTable, termCounts, type EncodedCounts, type Vocabulary } from './text.ts';
 import { ReaderModel, type SignalKind } from './model.ts';
-import { BLEND, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
-import { papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
+import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
+import { abstractsOf, papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
 export const RECENT_DAYS = 30;
@@ -37,7 +38,7 @@ interface Pool {
   /** The first day of the recent window. */
   since: string;
   vocab: Vocabulary;
-  candidates: Candidate[];
+  candidates: CandidateSet;
   surface: Map<string, string>;
 }
 
@@ -45,7 +46,9 @@ interface State {
   pool?: Pool;
   building?: Promise<Pool>;
   /** Term counts by paper id and modification time: a paper's words are read once. */
-  texts: Map<string, { modifiedAt: string; counts: Map<string, number> }>;
+  texts: Map<string, { modifiedAt: string; counts: EncodedCounts }>;
+  /** The numbers of the terms in `texts`. */
+  table: TermTable;
   /** Readers' models as stored at `version` (reader_models). */
   models: Map<number, { version: number; model: ReaderModel }>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
@@ -60,7 +63,7 @@ interface State {
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), table: new TermTable(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -68,20 +71,48 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   const latest = await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).where('hidden_at', 'is', null).executeTakeFirst();
   const since = addDays(((latest?.at as string | null | undefined) ?? new Date().toISOString()).slice(0, 10), -RECENT_DAYS);
   const papers = await recentPapers(db.kysely, since, MAX_CANDIDATES);
-  const counts = papers.map((p) => countsOf(state, p));
-  const vocab = Vocabulary.fit(counts);
-  const texts = new Map<string, { modifiedAt: string; counts: Map<string, number> }>();
+  // The table only grows (new papers, new words): past a bound, it starts again and every paper is read again.
+  if (state.table.size > MAX_TERMS) {
+    state.table = new TermTable();
+    state.texts = new Map();
+  }
+  // Only the papers new or changed since the last build are read in full.
+  const abstracts = await abstractsOf(
+    db.kysely,
+    papers.filter((p) => state.texts.get(p.id)?.modifiedAt !== p.modifiedAt).map((p) => p.id),
+  );
+  // Seconds of work in all: done a batch at a time, so that the pages asked for meanwhile are served between batches.
+  const counts: EncodedCounts[] = [];
+  const df = new DocumentFrequencies(state.table);
+  for (let i = 0; i < papers.length; i++) {
+    counts.push(countsOf(state, { ...papers[i]!, abstract: abstracts.get(papers[i]!.id) ?? '' }));
+    df.add(counts[i]!);
+    if (i % BATCH === BATCH - 1) await breathe();
+  }
+  const vocab = df.vocabulary();
+  await breathe();
+  const texts = new Map<string, { modifiedAt: string; counts: EncodedCounts }>();
   papers.forEach((p, i) => texts.set(p.id, { modifiedAt: p.modifiedAt, counts: counts[i]! }));
   state.texts = texts;
-  const candidates = papers.map((p, i) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorize(counts[i]!) }));
-  return { version, builtAt: Date.now(), since, vocab, candidates, surface: state.surface };
+  const list: Candidate[] = [];
+  for (let i = 0; i < papers.length; i++) {
+    const p = papers[i]!;
+    list.push({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories, vec: vocab.vectorizeEncoded(counts[i]!) });
+    if (i % BATCH === BATCH - 1) await breathe();
+  }
+  return { version, builtAt: Date.now(), since, vocab, candidates: new CandidateSet(list), surface: state.surface };
 }
 
-function countsOf(state: State, p: PaperText): Map<string, number> {
+/** Papers a pool build handles between two pauses. */
+const BATCH = 500;
+/** Most terms numbered before the table starts again (a million papers' words hold about ten times fewer). */
+const MAX_TERMS = 4_000_000;
+
+function countsOf(state: State, p: PaperText): EncodedCounts {
   const kept = state.texts.get(p.id);
   if (kept && kept.modifiedAt === p.modifiedAt) return kept.counts;
   if (state.surface.size > 200_000) state.surface.clear();
-  return termCounts(p.title, p.abstract, state.surface);
+  return state.table.encode(termCounts(p.title, p.abstract, state.surface));
 }
 
 /**
@@ -132,7 +163,7 @@ export interface ForYou {
  * another instance stored a newer one meanwhile, that one is read and brought up to date instead.
  * Returns it, its version and how long learning took.
  */
-export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Promise<{ model: ReaderModel; version: number; learnedMs: number; liked: Set<string> }> {
+export async function readerModel(db: Db, userId: number, pool: Pool): Promise<{ model: ReaderModel; version: number; learnedMs: number; liked: Set<string> }> {
   const state = stateOf(db);
   const [signals, storedVersion] = await Promise.all([readerSignals(db.kysely, userId), storedModelVersion(db.kysely, userId)]);
   let kept = state.models.get(userId);
@@ -146,7 +177,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
     }
     const model = kept.model;
     const started = performance.now();
-    const changed = await learnSignals(db, state, model, signals, vocab);
+    const changed = await learnSignals(db, state, model, signals, pool);
     learnedMs += performance.now() - started;
     if (!changed) break;
     if (await storeModel(db.kysely, userId, version, model.toJSON())) {
@@ -166,7 +197,7 @@ export async function readerModel(db: Db, userId: number, vocab: Vocabulary): Pr
 }
 
 /** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
-async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], vocab: Vocabulary): Promise<boolean> {
+async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
   let changed = false;
   for (const key of model.keys()) {
@@ -177,12 +208,17 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
   }
   const fresh = signals.filter((s) => !model.has(ReaderModel.key(s)));
   if (fresh.length === 0) return changed;
-  const texts = new Map((await papersText(db.kysely, [...new Set(fresh.map((s) => s.paperId))])).map((p) => [p.id, p]));
+  // A recent paper (what a reader mostly saves) is learned from the pool's copy of it; others are read.
+  const inPool = (id: string) => pool.candidates.get(id) !== undefined && state.texts.has(id);
+  const texts = new Map((await papersText(db.kysely, [...new Set(fresh.filter((s) => !inPool(s.paperId)).map((s) => s.paperId))])).map((p) => [p.id, p]));
   // Oldest first, so a model trained in one go and one trained as the reader went agree.
   for (const s of [...fresh].reverse()) {
+    const c = pool.candidates.get(s.paperId);
+    const kept = state.texts.get(s.paperId);
     const p = texts.get(s.paperId);
-    if (!p) continue;
-    model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: countsOf(state, p), authors: p.authors, organization: p.organization }, vocab);
+    if (c && kept) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: state.table.decode(kept.counts), authors: c.authors, organization: c.organization }, pool.vocab);
+    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, pool.vocab);
+    else continue;
     changed = true;
   }
   return changed;
@@ -195,7 +231,7 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
  */
 export async function forYou(db: Db, userId: number, opts: { limit: number; offset: number; config?: Config }): Promise<ForYou> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool.vocab);
+  const { model, version, liked, learnedMs } = await readerModel(db, userId, pool);
   const followed = await followedOf(db, pool, follows);
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
@@ -240,9 +276,9 @@ function denseWeights(state: State, userId: number, model: ReaderModel, vocab: V
  */
 export async function rankAmong(db: Db, userId: number, paperIds: readonly string[], limit: number): Promise<string[]> {
   const [pool, follows, hidden] = await Promise.all([poolOf(db), followsOf(db.kysely, userId), hiddenPaperIds(db.kysely, userId)]);
-  const { model, liked } = await readerModel(db, userId, pool.vocab);
-  const inPool = new Map(pool.candidates.map((c) => [c.id, c]));
-  const missing = paperIds.filter((id) => !inPool.has(id));
+  const { model, liked } = await readerModel(db, userId, pool);
+  const inPool = pool.candidates;
+  const missing = paperIds.filter((id) => !inPool.indexOf.has(id));
   const state = stateOf(db);
   const extra = (await papersText(db.kysely, missing)).map((p) => ({
     id: p.id,
@@ -252,9 +288,9 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
     authors: p.authors,
     organization: p.organization,
     categories: p.categories,
-    vec: pool.vocab.vectorize(countsOf(state, p)),
+    vec: pool.vocab.vectorize(state.table.decode(countsOf(state, p))),
   }));
-  const candidates = [...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra];
+  const candidates = new CandidateSet([...paperIds.flatMap((id) => inPool.get(id) ?? []), ...extra]);
   const followed = await followedOf(db, pool, follows);
   return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
 }

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { DocumentFrequencies, TermTable, termCounts, Vocabulary } from './text.ts';
+import { ReaderModel } from './model.ts';
+import { CandidateSet, NOTHING_FOLLOWED, rankCandidates, type Candidate } from './rank.ts';
+
+const words = ['diffusion', 'reward', 'graph', 'protein', 'galaxy', 'language', 'robot', 'quantum'];
+const texts = Array.from({ length: 60 }, (_, i) => ({
+  id: `p${i}`,
+  title: `${words[i % 8]} ${words[(i * 3) % 8]} study`,
+  abstract: `We look at ${words[i % 8]} and ${words[(i + 1) % 8]} with ${words[(i * 5) % 8]} methods.`,
+  authors: [`author ${i % 7}`, `author ${(i * 2) % 11}`],
+  organization: i % 4 === 0 ? 'lab' : null,
+  categories: [i % 2 === 0 ? 'cs.LG' : 'astro-ph.CO'],
+  upvotes: (i * 7) % 13,
+  // Many share a day, so ties on score are broken by date and then by order.
+  publishedAt: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T00:00:00.000Z`,
+}));
+const counts = texts.map((t) => termCounts(t.title, t.abstract));
+const vocab = Vocabulary.fit(counts, 1);
+const candidates: Candidate[] = texts.map((t, i) => ({ ...t, vec: vocab.vectorize(counts[i]!) }));
+const set = new CandidateSet(candidates);
+
+const model = new ReaderModel();
+for (const i of [0, 8, 16, 3]) model.learn({ kind: 'save', paperId: `p${i}`, title: texts[i]!.title, counts: counts[i]!, authors: texts[i]!.authors, organization: texts[i]!.organization }, vocab);
+model.learn({ kind: 'hide', paperId: 'p5', title: texts[5]!.title, counts: counts[5]!, authors: [], organization: null }, vocab);
+const weights = model.weights(vocab);
+
+describe('papers kept as term numbers', () => {
+  it('make the same vocabulary and vectors as their counts', () => {
+    const table = new TermTable();
+    const df = new DocumentFrequencies(table);
+    const encoded = counts.map((c) => table.encode(c));
+    for (const e of encoded) df.add(e);
+    const numbered = df.vocabulary(1);
+    expect([...numbered.terms].sort()).toEqual([...vocab.terms].sort());
+    encoded.forEach((e, i) => {
+      expect(table.decode(e)).toEqual(counts[i]);
+      const a = numbered.vectorizeEncoded(e);
+      const b = vocab.vectorize(counts[i]!);
+      const byTerm = (v: typeof a, terms: readonly string[]) => new Map([...v.ids].map((id, k) => [terms[id]!, v.vals[k]!]));
+      expect(byTerm(a, numbered.terms)).toEqual(byTerm(b, vocab.terms));
+    });
+  });
+});
+
+describe('rankCandidates over a candidate set', () => {
+  it('keeps, with a limit, exactly the head of the full ranking (ties newest first, then in order)', () => {
+    const all = rankCandidates(set, model, weights, NOTHING_FOLLOWED).map((r) => r.candidate.id);
+    expect(all).toHaveLength(60);
+    for (const limit of [0, 1, 7, 20, 59, 60, 100]) expect(rankCandidates(set, model, weights, NOTHING_FOLLOWED, { limit }).map((r) => r.candidate.id)).toEqual(all.slice(0, limit));
+    const seeded = rankCandidates(set, new ReaderModel(), weights, NOTHING_FOLLOWED);
+    for (let i = 1; i < seeded.length; i++) {
+      const [a, b] = [seeded[i - 1]!, seeded[i]!];
+      expect(a.score > b.score || (a.score === b.score && a.candidate.publishedAt >= b.candidate.publishedAt)).toBe(true);
+    }
+  });
+
+  it('scores text as the dot product with the weights (to 16-bit precision) and never shows what is excluded', () => {
+    const ranked = rankCandidates(set, model, weights, NOTHING_FOLLOWED, { blend: { text: 1, author: 0, organization: 0, follow: 0, popularity: 0 }, exclude: new Set(['p0', 'p1']) });
+    expect(ranked.map((r) => r.candidate.id)).not.toContain('p0');
+    expect(ranked).toHaveLength(58);
+    for (const r of ranked) {
+      let exact = 0;
+      for (let k = 0; k < r.candidate.vec.ids.length; k++) exact += r.candidate.vec.vals[k]! * weights[r.candidate.vec.ids[k]!]!;
+      expect(Math.abs(r.score - exact)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('counts each kind of follow once per paper, however many of its authors or categories match', () => {
+    const blend = { text: 0, author: 0, organization: 0, follow: 1, popularity: 0 };
+    const none = new ReaderModel();
+    const score = (followed: Parameters<typeof rankCandidates>[3], id: string) => rankCandidates(set, none, weights, followed, { blend }).find((r) => r.candidate.id === id)!.score;
+    // p0: authors "author 0" twice over, lab, cs.LG.
+    expect(score({ authors: new Set(['author 0']), organizations: new Set(), categories: [] }, 'p0')).toBe(1);
+    expect(score({ authors: new Set(['author 0']), organizations: new Set(['lab']), categories: ['cs', 'cs.LG'] }, 'p0')).toBe(2.5);
+    expect(score({ authors: new Set(), organizations: new Set(), categories: ['cs'], searches: new Map([['p0', 'q']]) }, 'p0')).toBe(1.5);
+    expect(score({ authors: new Set(), organizations: new Set(), categories: ['c'] }, 'p0')).toBe(0);
+    expect(score({ authors: new Set(), organizations: new Set(), categories: ['astro-ph'] }, 'p1')).toBe(0.5);
+  });
+
+  it('weighs a liked author by the best-liked of the paper’s people', () => {
+    const blend = { text: 0, author: 1, organization: 0, follow: 0, popularity: 0 };
+    const ranked = rankCandidates(set, model, weights, NOTHING_FOLLOWED, { blend });
+    const byId = new Map(ranked.map((r) => [r.candidate.id, r.score]));
+    for (const c of candidates) {
+      const best = Math.max(0, ...c.authors.map((a) => model.authors.get(a) ?? 0));
+      expect(byId.get(c.id)).toBeCloseTo(best === 0 ? 0 : Math.min(1, Math.log1p(best) / Math.log1p(5)), 12);
+    }
+  });
+});
