@@ -16,7 +16,7 @@ import {
 } from '../core/periods.ts';
 import { viewerPaperState } from '../library/viewer.ts';
 import { countListings, latestDay, listingSummaries, neighbourDays, trendingListings } from './queries.ts';
-import { cardsVersion } from '../db/content-version.ts';
+import { currentCardsVersion } from '../db/content-version.ts';
 import { htmlPage } from '../http/respond.ts';
 
 const PAGE_SIZE = 50;
@@ -114,7 +114,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
     neighbourDays(db, period.first, period.last),
     // A day's papers are all on its page (up to DAY_LIMIT): their count needs no query.
     period.kind === 'day' ? undefined : countListings(db, period.first, period.last),
-    cardsVersion(db),
+    currentCardsVersion(db),
   ]);
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
