@@ -498,10 +498,12 @@ async function main(): Promise<void> {
     }
 
     // 2. The real server on each database, each in its own process; then the limits, serving the anonymous pages' bytes.
-    for (const d of databases) {
-      log(`starting the ${d.name} server on ${d.base}`);
-      children.push(await startServer(d.where, Number(new URL(d.base).port)));
-    }
+    // Side by side: each takes a while on a loaded machine.
+    log(`starting the servers: ${databases.map((d) => `${d.name} on ${d.base}`).join(', ')}`);
+    const servers = await Promise.allSettled(databases.map((d) => startServer(d.where, Number(new URL(d.base).port))));
+    for (const s of servers) if (s.status === 'fulfilled') children.push(s.value);
+    const failed = servers.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const dayPath = `/papers/date/${day}`;
     const paperPath = `/papers/${top.id}`;
     const files: Record<string, string> = {};
