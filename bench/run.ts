@@ -17,15 +17,13 @@
 // 4. Prints a Markdown report and writes it to bench/RESULTS.md.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { freePort, percentile, startLimitServer, startServer, stopServer } from './server.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { loadConfig, maskUrl } from '../src/core/config.ts';
-import { createApp } from '../src/app.ts';
+import { maskUrl } from '../src/core/config.ts';
 import { createAccount } from '../src/auth/users.ts';
 import { hashToken, newToken } from '../src/auth/tokens.ts';
 import { SESSION_COOKIE } from '../src/auth/sessions.ts';
@@ -33,6 +31,7 @@ import { castVote } from '../src/votes/votes.ts';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import { importHfPath, type ImportSummary } from '../src/ingest/hf-import.ts';
 import { importDemoData } from '../src/ingest/seed.ts';
+import { renderCpu } from './render.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const ARCHIVE = path.resolve(repoRoot, '../shared/fixtures/hf-api/hf_daily_papers_2024-05-27_to_2026-08-20.by_date.jsonl.gz');
@@ -221,7 +220,7 @@ function summarize(rounds: Sample[]): RunResult {
   };
 }
 
-const roundRps = (s: Sample) => s.requests / s.seconds;
+const roundRps = (s: Sample) => (s.seconds > 0 ? s.requests / s.seconds : 0);
 
 /** Each round's ratio of `a` to `b`, taken from the same round. */
 const roundRatios = (a: RunResult, b: RunResult) => a.rounds.map((s, i) => roundRps(s) / roundRps(b.rounds[i]!));
@@ -235,7 +234,8 @@ function median(values: number[]): number {
 
 // ---------------------------------------------------------------- report
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** A figure, or — where a run answered nothing to measure it by (every request of a round still in flight). */
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
 
 interface DatabaseRun {
   name: 'SQLite' | 'PostgreSQL';
@@ -362,10 +362,12 @@ function report(opts: {
 
   lines.push('### Rendering from nothing', '');
   lines.push(
-    'Measured in the bench process (an app on the same database, no HTTP): the time of one uncached render, ' +
-      'sequentially, median of 30 after 5 warm-up ones, and its CPU time (process.cpuUsage: this process, all threads). On SQLite the queries run in this thread, so this is CPU; on ' +
-      'PostgreSQL it includes the round trips (the server\'s own CPU is not in it). Compression of the stored page runs ' +
-      'afterwards on libuv\'s threads and is not in it.',
+    'Measured in the bench process by bench/render.ts (an app on the same database with the server\'s Request and ' +
+      'Response, no HTTP, no Accept-Encoding): the time of one uncached render, sequentially, median of 30 after 5 ' +
+      'warm-up ones, and its CPU time (process.cpuUsage: this process, all threads, including anything the render ' +
+      'leaves to libuv\'s threads). On SQLite the queries run in this thread, so this is CPU; on PostgreSQL it includes ' +
+      'the round trips (the server\'s own CPU is not in it). A stored page is compressed on the first request that asks ' +
+      'each encoding (docs/decisions/021-rendering-cpu.md), so none is in these figures.',
     '',
   );
   lines.push('| database | route | ms per render | CPU ms per render (goal ≤ 2) |');
@@ -375,28 +377,10 @@ function report(opts: {
   return lines.join('\n');
 }
 
-/** The median time of rendering `path` from nothing in this process (the page cache missed each time). */
+/** The median time and CPU of rendering each path from nothing in this process (the page cache missed each time): bench/render.ts. */
 async function renderTimes(db: Db, paths: Record<string, string>): Promise<{ route: string; ms: number; cpuMs: number }[]> {
-  const app = createApp({ db, config: loadConfig({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), BASE_URL: 'https://bench.invalid', LOG_LEVEL: 'silent' }) });
   const out: { route: string; ms: number; cpuMs: number }[] = [];
-  for (const [route, p] of Object.entries(paths)) {
-    const times: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < 35; i++) {
-      const started = performance.now();
-      const usage = process.cpuUsage();
-      const res = await app.request(`${p}?render=${i}`);
-      await res.arrayBuffer();
-      const used = process.cpuUsage(usage);
-      if (i >= 5) {
-        times.push(performance.now() - started);
-        cpu.push((used.user + used.system) / 1000);
-      }
-      // The stored page is compressed after it is sent, on libuv's threads (which process.cpuUsage counts): let it finish outside the next measurement.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    out.push({ route, ms: median(times), cpuMs: median(cpu) });
-  }
+  for (const [route, p] of Object.entries(paths)) out.push({ route, ...(await renderCpu(db, p, 30)) });
   return out;
 }
 
@@ -514,10 +498,12 @@ async function main(): Promise<void> {
     }
 
     // 2. The real server on each database, each in its own process; then the limits, serving the anonymous pages' bytes.
-    for (const d of databases) {
-      log(`starting the ${d.name} server on ${d.base}`);
-      children.push(await startServer(d.where, Number(new URL(d.base).port)));
-    }
+    // Side by side: each takes a while on a loaded machine.
+    log(`starting the servers: ${databases.map((d) => `${d.name} on ${d.base}`).join(', ')}`);
+    const servers = await Promise.allSettled(databases.map((d) => startServer(d.where, Number(new URL(d.base).port))));
+    for (const s of servers) if (s.status === 'fulfilled') children.push(s.value);
+    const failed = servers.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const dayPath = `/papers/date/${day}`;
     const paperPath = `/papers/${top.id}`;
     const files: Record<string, string> = {};
@@ -560,7 +546,8 @@ async function main(): Promise<void> {
       if (run.headers && (!body.includes('href="/users/benchreader"') || !body.includes('aria-pressed="true"'))) throw new Error(`${run.key}: the signed-in page does not show its reader`);
       if (run.unique) {
         const plain = await (await fetch(run.base + run.path)).text();
-        if (plain !== body) throw new Error(`${run.key} ${run.path}?v=check differs from ${run.path}: the handler reads ?v=`);
+        // The view and theme switches send the reader back to the page's own address, query string and all.
+        if (plain !== body.replaceAll('?v=check', '')) throw new Error(`${run.key} ${run.path}?v=check differs from ${run.path}: the handler reads ?v=`);
       }
     }
     for (const run of runs) {
@@ -587,7 +574,7 @@ async function main(): Promise<void> {
     for (const d of databases) {
       const db = await connectDatabase(d.where);
       try {
-        d.renders = await renderTimes(db, { 'daily page': dayPath, 'paper page': paperPath });
+        d.renders = await renderTimes(db, { 'daily page': dayPath, 'paper page': paperPath, 'trending page': '/papers/trending' });
       } finally {
         await db.close();
       }

@@ -2,14 +2,16 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { User } from '../db/schema.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { PaperList } from '../papers/components.tsx';
+import { CardList, listingCards } from '../papers/components.tsx';
+import { currentCardsVersion } from '../db/content-version.ts';
+import { PageParts } from '../ui/page-parts.ts';
 import { formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
-import { RequestError } from '../http/respond.ts';
-import type { ListingView } from '../papers/read-model.ts';
+import { htmlPage, RequestError } from '../http/respond.ts';
+import { paperSummaries } from '../papers/read-model.ts';
 import { viewerPaperState } from '../library/viewer.ts';
 import { collectionsOfOwner } from '../library/queries.ts';
 import { CollectionList } from '../library/pages.tsx';
-import { profileCounts, profilePapers, type ProfileTab } from './queries.ts';
+import { profileCounts, profilePaperIds, type ProfileTab } from './queries.ts';
 import { userByHandle } from '../auth/users.ts';
 import { Avatar } from '../images/components.tsx';
 import { storedImages } from '../images/store.ts';
@@ -45,8 +47,9 @@ export async function showProfile(c: C) {
   const [counts, images] = await Promise.all([profileCounts(db, user.id), storedImages(db, [user.avatar_url])]);
   // Without a tab asked for, the first that has papers: an imported author has authored, not submitted.
   const tab = asked ?? TABS.find(([key]) => counts[key] > 0)?.[0] ?? 'submitted';
-  const views = await profilePapers(db, user.id, tab, PAGE_SIZE);
-  const votes = await viewerPaperState(c, views.map((v) => v.paper.id));
+  const ids = await profilePaperIds(db, user.id, tab, PAGE_SIZE);
+  const [rows, votes, version] = await Promise.all([paperSummaries(db, ids), viewerPaperState(c, ids), currentCardsVersion(db)]);
+  const cards = await listingCards(db, rows, { start: 0, votes, cardsVersion: version });
   const avatar = user.avatar_url ? images.get(user.avatar_url) : undefined;
   // Accounts an import made: nobody signed up, so there is no join date to show.
   const joined = user.email !== null || user.password_hash !== null;
@@ -54,7 +57,9 @@ export async function showProfile(c: C) {
   const own = viewer?.id === user.id;
   // Private collections only to their owner.
   const collections = await collectionsOfOwner(db, user.id, own);
-  return c.html(
+  const parts = new PageParts();
+  return htmlPage(
+    c,
     <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`} preview={{ image: `/images/users/${encodeURIComponent(user.username)}.png`, type: 'profile' }}>
       <header class="profile-head">
         <Avatar image={avatar} name={user.fullname} size={72} round />
@@ -83,9 +88,8 @@ export async function showProfile(c: C) {
           </a>
         ))}
       </nav>
-      {views.length ? (
-        // Cards never read the listing, and upvoted or authored papers need not have one.
-        <PaperList views={views as ListingView[]} votes={votes} />
+      {cards.length ? (
+        <CardList cards={cards} parts={parts} />
       ) : (
         <p class="empty-note muted">{emptyNote(tab, own)}</p>
       )}
@@ -97,6 +101,8 @@ export async function showProfile(c: C) {
         </section>
       )}
     </Layout>,
+    200,
+    parts,
   );
 }
 

@@ -1,6 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApiTokenTable, Database, ImportedIdentity, User } from '../db/schema.ts';
-import { paperViews, type PaperView } from '../papers/read-model.ts';
 import type { Role } from '../auth/users.ts';
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -163,8 +162,8 @@ export async function profileCounts(db: Q, userId: number): Promise<Record<Profi
   return { submitted: Number(submitted?.n ?? 0), upvoted: Number(upvoted?.n ?? 0), authored: Number(authored?.n ?? 0) };
 }
 
-/** The visible papers on one profile tab, newest first, as cards (three queries plus hydration). */
-export async function profilePapers(db: Q, userId: number, tab: ProfileTab, limit: number): Promise<PaperView[]> {
+/** The ids of the visible papers on one profile tab, newest first. */
+export async function profilePaperIds(db: Q, userId: number, tab: ProfileTab, limit: number): Promise<string[]> {
   let ids: string[];
   if (tab === 'submitted') {
     const rows = await db
@@ -205,7 +204,7 @@ export async function profilePapers(db: Q, userId: number, tab: ProfileTab, limi
       .execute();
     ids = rows.map((r) => r.paper_id);
   }
-  return paperViews(db, ids);
+  return ids;
 }
 
 /** Signs the user out of every browser but the one whose session hash is `keep`. */

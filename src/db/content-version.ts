@@ -26,10 +26,11 @@ export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Dat
     .execute();
 }
 
-/** The version every kept card was rendered at; see bumpContentVersion. */
-export async function cardsVersion(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('site_state').select('value').where('key', '=', 'cards_version').executeTakeFirst();
-  return Number(row?.value ?? 0);
+/** The content version and the version every kept card was rendered at (see bumpContentVersion), in one read. */
+async function versions(db: Kysely<Database>): Promise<{ content: number; cards: number }> {
+  const rows = await db.selectFrom('site_state').select(['key', 'value']).where('key', 'in', ['content_version', 'cards_version']).execute();
+  const of = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
+  return { content: of('content_version'), cards: of('cards_version') };
 }
 
 /**
@@ -104,6 +105,7 @@ export function markContentChanged(): void {
 
 interface Tracker {
   value: number;
+  cards: number;
   readAt: number;
   seenChanges: number;
   reading: Promise<number> | null;
@@ -119,16 +121,17 @@ const trackers = new WeakMap<Kysely<Database>, Tracker>();
  */
 export function currentContentVersion(db: Kysely<Database>): number | Promise<number> {
   let t = trackers.get(db);
-  if (!t) trackers.set(db, (t = { value: 0, readAt: -Infinity, seenChanges: -1, reading: null, readingChanges: -1 }));
+  if (!t) trackers.set(db, (t = { value: 0, cards: 0, readAt: -Infinity, seenChanges: -1, reading: null, readingChanges: -1 }));
   if (t.seenChanges === localChanges && performance.now() - t.readAt < VERSION_TTL_MS) return t.value;
   if (t.reading && t.readingChanges === localChanges) return t.reading;
   const tracker = t;
   const changes = localChanges;
-  const reading = contentVersion(db).then(
-    (value) => {
+  const reading = versions(db).then(
+    ({ content, cards }) => {
       if (tracker.reading === reading) tracker.reading = null;
       // Versions only grow; a slower, older read finishing last must not take one back.
-      tracker.value = Math.max(tracker.value, value);
+      tracker.value = Math.max(tracker.value, content);
+      tracker.cards = Math.max(tracker.cards, cards);
       tracker.readAt = performance.now();
       tracker.seenChanges = changes;
       return tracker.value;
@@ -141,4 +144,11 @@ export function currentContentVersion(db: Kysely<Database>): number | Promise<nu
   tracker.reading = reading;
   tracker.readingChanges = changes;
   return reading;
+}
+
+/** The cards version (bumpContentVersion), held and refreshed with the content version: no query of its own. */
+export function currentCardsVersion(db: Kysely<Database>): number | Promise<number> {
+  const content = currentContentVersion(db);
+  const cards = () => trackers.get(db)!.cards;
+  return typeof content === 'number' ? cards() : content.then(cards);
 }

@@ -85,8 +85,33 @@ function openSqlite(file: string): Db {
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new WritingSqliteDialect({ database: native }) });
+  const kysely = new Kysely<Database>({ dialect: new WritingSqliteDialect({ database: withStatementCache(native) }) });
   return { kysely, dialect: 'sqlite', sqlite: native, close: () => kysely.destroy() };
+}
+
+/** Statements kept prepared, at most: a page's few queries are the same text every time. */
+const MAX_PREPARED = 500;
+
+/**
+ * The connection as Kysely's driver sees it, with its statements kept prepared by SQL text:
+ * the driver prepares every query anew, which cost more than running the busiest day's small
+ * queries (docs/decisions/021-rendering-cpu.md). A statement still being iterated (a streamed
+ * query) is busy: a second use of the same text gets its own.
+ */
+function withStatementCache(native: SQLite.Database): Pick<SQLite.Database, 'prepare' | 'close'> {
+  const prepared = new Map<string, SQLite.Statement>();
+  return {
+    prepare(text: string) {
+      const kept = prepared.get(text);
+      if (kept && !kept.busy) return kept;
+      const stmt = native.prepare(text);
+      if (kept) return stmt;
+      if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+      prepared.set(text, stmt);
+      return stmt;
+    },
+    close: () => native.close(),
+  } as Pick<SQLite.Database, 'prepare' | 'close'>;
 }
 
 /**

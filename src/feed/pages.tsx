@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf, type Chrome, type Tab } from '../ui/layout.tsx';
-import { CardList, listingCards, PaperList, previewImage } from '../papers/components.tsx';
+import { CardList, listingCards } from '../papers/components.tsx';
 import { NumberedPager, type VoteState } from '../ui/components.tsx';
 import { SubscribeCta, ViewSwitch } from '../ui/layout.tsx';
 import { formatLongDay, formatMonth, formatShortDate, plural } from '../ui/format.ts';
@@ -15,9 +15,10 @@ import {
   type Period,
 } from '../core/periods.ts';
 import { viewerPaperState } from '../library/viewer.ts';
-import { countListings, latestDay, listingSummaries, neighbourDays, trendingListings } from './queries.ts';
-import { cardsVersion } from '../db/content-version.ts';
+import { countListings, latestDay, listingSummaries, neighbourDays, trendingSummaries } from './queries.ts';
+import { currentCardsVersion } from '../db/content-version.ts';
 import { htmlPage } from '../http/respond.ts';
+import { PageParts } from '../ui/page-parts.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
@@ -77,12 +78,17 @@ export async function showMonth(c: Context<AppEnv>) {
 
 /** `/papers/trending`: upvotes decayed by age (papers/trending.ts). */
 export async function showTrending(c: Context<AppEnv>) {
+  const db = c.var.db.kysely;
   const page = pageNumber(c);
-  const views = await trendingListings(c.var.db.kysely, PAGE_SIZE + 1, page * PAGE_SIZE);
-  const votes = omittingRead(await viewerPaperState(c, views.map((v) => v.paper.id)));
+  const [rows, version] = await Promise.all([trendingSummaries(db, PAGE_SIZE + 1, page * PAGE_SIZE), currentCardsVersion(db)]);
+  const shownRows = rows.slice(0, PAGE_SIZE);
+  const votes = omittingRead(await viewerPaperState(c, shownRows.map((r) => r.p_id)));
+  const cards = await listingCards(db, shownRows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const chrome = chromeOf(c);
-  return c.html(
-    <Layout chrome={chrome} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={views[0] && { image: previewImage(views[0]) }} skipTo={SKIP_TO_PAPERS}>
+  const parts = new PageParts();
+  return htmlPage(
+    c,
+    <Layout chrome={chrome} title="Trending papers" tab="trending" description="Papers gaining upvotes right now." feeds={TRENDING_FEED} preview={cards[0] && { image: cards[0].preview }} skipTo={SKIP_TO_PAPERS}>
       <header class="period-head">
         <h1>Trending papers</h1>
         <p class="muted">Upvotes, weighed by how recently each paper was featured.</p>
@@ -91,9 +97,11 @@ export async function showTrending(c: Context<AppEnv>) {
         <span />
         <ViewSwitch chrome={chrome} />
       </div>
-      <PaperList views={views.slice(0, PAGE_SIZE)} start={page * PAGE_SIZE} votes={votes} switchable />
-      <Pager page={page} hasMore={views.length > PAGE_SIZE} base="/papers/trending" />
+      <CardList cards={cards} parts={parts} switchable />
+      <Pager page={page} hasMore={rows.length > PAGE_SIZE} base="/papers/trending" />
     </Layout>,
+    200,
+    parts,
   );
 }
 
@@ -114,7 +122,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
     neighbourDays(db, period.first, period.last),
     // A day's papers are all on its page (up to DAY_LIMIT): their count needs no query.
     period.kind === 'day' ? undefined : countListings(db, period.first, period.last),
-    cardsVersion(db),
+    currentCardsVersion(db),
   ]);
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -133,6 +141,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           ? `/papers/week/${weekKeyOf(day)}`
           : `/papers/month/${monthKeyOf(day)}`;
   const chrome = chromeOf(c);
+  const parts = new PageParts();
   return htmlPage(
     c,
     <Layout chrome={chrome} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
@@ -168,13 +177,15 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
             </p>
             <ViewSwitch chrome={chrome} />
           </div>
-          <CardList cards={shown} votes={votes} switchable />
+          <CardList cards={shown} parts={parts} switchable />
           {period.kind !== 'day' && (
             <NumberedPager page={page} pages={pages} href={(p) => (p === 0 ? link(period.first)! : `${link(period.first)!}?p=${p}`)} />
           )}
         </>
       )}
     </Layout>,
+    200,
+    parts,
   );
 }
 

@@ -68,11 +68,20 @@ export async function countListings(db: Q, first: string, last: string): Promise
 
 /** Trending papers: each paper once, by stored trending score, with its latest listing. */
 export async function trendingListings(db: Q, limit: number, offset: number): Promise<ListingView[]> {
-  const rows = await db
+  const rows = await trending(db, limit, offset).select(paperColumns).execute();
+  return hydrate(db, rows.map(splitRow));
+}
+
+/** Trending papers as summaries (short columns): what the trending page checks its kept cards against. */
+export async function trendingSummaries(db: Q, limit: number, offset: number): Promise<ListingSummary[]> {
+  return trending(db, limit, offset).select(cardColumns).execute();
+}
+
+function trending(db: Q, limit: number, offset: number) {
+  return db
     .selectFrom('daily_listings as l')
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
     .select(listingColumns)
-    .select(paperColumns)
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
@@ -89,9 +98,7 @@ export async function trendingListings(db: Q, limit: number, offset: number): Pr
     .orderBy('p.trending_score', 'desc')
     .orderBy('l.id', 'desc')
     .limit(limit)
-    .offset(offset)
-    .execute();
-  return hydrate(db, rows.map(splitRow));
+    .offset(offset);
 }
 
 /** The newest listings of papers in an arXiv category; undefined when no paper has that category. */

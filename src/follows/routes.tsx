@@ -4,14 +4,16 @@ import type { AppEnv } from '../http/env.ts';
 import { needViewer } from '../http/guards.ts';
 import { wantsJson } from '../http/authenticate.ts';
 import { formBody } from '../http/forms.ts';
-import { jsonBody, RequestError } from '../http/respond.ts';
+import { htmlPage, jsonBody, RequestError } from '../http/respond.ts';
 import { refererPath } from '../http/redirects.ts';
 import { DomainError } from '../core/errors.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
 import { FollowButton, templateFollowState, type FollowState } from '../ui/follow.tsx';
 import { plural } from '../ui/format.ts';
-import { PaperCard, PaperList } from '../papers/components.tsx';
-import { paperViews } from '../papers/read-model.ts';
+import { CardList, listingCards, PaperCard } from '../papers/components.tsx';
+import { paperSummaries, paperViews } from '../papers/read-model.ts';
+import { currentCardsVersion } from '../db/content-version.ts';
+import { PageParts } from '../ui/page-parts.ts';
 import { viewerVotes } from '../votes/queries.ts';
 import { organizationByName } from '../organizations/queries.ts';
 import { followSchema, normalizeTarget, type FollowKind, type FollowTarget } from './targets.ts';
@@ -99,10 +101,13 @@ export async function showAuthor(c: Context<AppEnv>) {
   const page = pageParam(c);
   const [{ ids, total }, accounts] = await Promise.all([papersByAuthorName(db, name, PAGE_SIZE + 1, page * PAGE_SIZE), claimedAccountsOf(db, name)]);
   if (total === 0) return c.notFound();
-  const views = await paperViews(db, ids.slice(0, PAGE_SIZE));
-  const votes = await viewerVotes(c, views.map((v) => v.paper.id));
+  const shownIds = ids.slice(0, PAGE_SIZE);
+  const [rows, votes, version] = await Promise.all([paperSummaries(db, shownIds), viewerVotes(c, shownIds), currentCardsVersion(db)]);
+  const cards = await listingCards(db, rows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const base = `/authors/${encodeURIComponent(name)}`;
-  return c.html(
+  const parts = new PageParts();
+  return htmlPage(
+    c,
     <Layout chrome={chromeOf(c)} title={name} description={`Papers by ${name}`}>
       <header class="org-head author-head">
         <div>
@@ -124,7 +129,7 @@ export async function showAuthor(c: Context<AppEnv>) {
         </div>
         <FollowButton kind="author" target={name} label={name} state={templateFollowState(c)} back={base} />
       </header>
-      <PaperList views={views} start={page * PAGE_SIZE} votes={votes} />
+      <CardList cards={cards} parts={parts} />
       {(page > 0 || ids.length > PAGE_SIZE) && (
         <nav class="pager" aria-label="Pages">
           {page > 0 ? <a href={`${base}${page > 1 ? `?p=${page - 1}` : ''}`}>← Newer papers</a> : <span />}
@@ -132,6 +137,8 @@ export async function showAuthor(c: Context<AppEnv>) {
         </nav>
       )}
     </Layout>,
+    200,
+    parts,
   );
 }
 

@@ -1,14 +1,17 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { PaperList } from '../papers/components.tsx';
+import { CardList, listingCards } from '../papers/components.tsx';
+import { paperSummaries } from '../papers/read-model.ts';
+import { currentCardsVersion } from '../db/content-version.ts';
+import { PageParts } from '../ui/page-parts.ts';
 import { plural, safeHttpUrl } from '../ui/format.ts';
-import { RequestError } from '../http/respond.ts';
+import { htmlPage, RequestError } from '../http/respond.ts';
 import { viewerPaperState } from '../library/viewer.ts';
 import { FollowButton, templateFollowState } from '../ui/follow.tsx';
 import { Avatar } from '../images/components.tsx';
 import { storedImages } from '../images/store.ts';
-import { countOrganizationPapers, membersOf, organizationByName, organizationPapers, type Member } from './queries.ts';
+import { countOrganizationPapers, membersOf, organizationByName, organizationPaperIds, organizationPapers, type Member } from './queries.ts';
 
 const PAGE_SIZE = 30;
 
@@ -25,18 +28,22 @@ export async function showOrganization(c: Context<AppEnv>) {
   const org = await organizationByName(db, c.req.param('name') ?? '');
   if (!org) return c.notFound();
   const { sort, page } = listQuery(c);
-  const [members, total, views, images] = await Promise.all([
+  const [members, total, ids, images, version] = await Promise.all([
     membersOf(db, org.id),
     countOrganizationPapers(db, org.id),
-    organizationPapers(db, org.id, sort, PAGE_SIZE + 1, page * PAGE_SIZE),
+    organizationPaperIds(db, org.id, sort, PAGE_SIZE + 1, page * PAGE_SIZE),
     storedImages(db, [org.avatar_url]),
+    currentCardsVersion(db),
   ]);
   const avatar = org.avatar_url ? images.get(org.avatar_url) : undefined;
-  const shown = views.slice(0, PAGE_SIZE);
-  const votes = await viewerPaperState(c, shown.map((v) => v.paper.id));
+  const shownIds = ids.slice(0, PAGE_SIZE);
+  const [rows, votes] = await Promise.all([paperSummaries(db, shownIds), viewerPaperState(c, shownIds)]);
+  const cards = await listingCards(db, rows, { start: page * PAGE_SIZE, votes, cardsVersion: version });
   const base = `/organizations/${encodeURIComponent(org.name)}`;
   const href = (s: Sort, p = 0) => `${base}?sort=${s}${p > 0 ? `&p=${p}` : ''}`;
-  return c.html(
+  const parts = new PageParts();
+  return htmlPage(
+    c,
     <Layout chrome={chromeOf(c)} title={org.fullname} description={`Papers by ${org.fullname}`} feeds={{ path: `/feeds/organization/${encodeURIComponent(org.name)}`, title: `Papers by ${org.fullname}` }} preview={{ image: `/images/organizations/${encodeURIComponent(org.name)}.png`, type: 'profile' }}>
       <header class="org-head">
         <Avatar image={avatar} name={org.fullname} size={64} />
@@ -61,11 +68,11 @@ export async function showOrganization(c: Context<AppEnv>) {
               </a>
             </nav>
           </div>
-          {shown.length === 0 ? <p class="muted">No papers yet.</p> : <PaperList views={shown} start={page * PAGE_SIZE} votes={votes} />}
-          {(page > 0 || views.length > PAGE_SIZE) && (
+          {cards.length === 0 ? <p class="muted">No papers yet.</p> : <CardList cards={cards} parts={parts} />}
+          {(page > 0 || ids.length > PAGE_SIZE) && (
             <nav class="pager" aria-label="Pages">
               {page > 0 ? <a href={href(sort, page - 1)}>← Previous page</a> : <span />}
-              {views.length > PAGE_SIZE && <a href={href(sort, page + 1)}>Next page →</a>}
+              {ids.length > PAGE_SIZE && <a href={href(sort, page + 1)}>Next page →</a>}
             </nav>
           )}
         </section>
@@ -75,6 +82,8 @@ export async function showOrganization(c: Context<AppEnv>) {
         </aside>
       </div>
     </Layout>,
+    200,
+    parts,
   );
 }
 

@@ -58,11 +58,15 @@ export async function countOrganizationPapers(db: Q, organizationId: number): Pr
  * never featured gets a stand-in listing dated by its arXiv date.
  */
 export async function organizationPapers(db: Q, organizationId: number, sort: 'upvotes' | 'newest', limit: number, offset: number): Promise<ListingView[]> {
+  const views = await paperViews(db, await organizationPaperIds(db, organizationId, sort, limit, offset));
+  return views.map((v) => ({ ...v, listing: v.listing ?? standIn(v.paper) }));
+}
+
+/** The ids of the organization's visible papers, by upvotes or newest first: what its page reads its cards' summaries by. */
+export async function organizationPaperIds(db: Q, organizationId: number, sort: 'upvotes' | 'newest', limit: number, offset: number): Promise<string[]> {
   let query = db.selectFrom('papers').select('id').where('organization_id', '=', organizationId).where('hidden_at', 'is', null);
   query = sort === 'upvotes' ? query.orderBy('upvotes', 'desc').orderBy('published_at', 'desc') : query.orderBy('published_at', 'desc');
-  const rows = await query.orderBy('id').limit(limit).offset(offset).execute();
-  const views = await paperViews(db, rows.map((r) => r.id));
-  return views.map((v) => ({ ...v, listing: v.listing ?? standIn(v.paper) }));
+  return (await query.orderBy('id').limit(limit).offset(offset).execute()).map((r) => r.id);
 }
 
 function standIn(paper: Paper): DailyListing {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { viewsOfSummaries, type ListingSummary, type PaperView } from './read-model.ts';
 import { HideButton, MathText, paperPath, ReadButton, SaveButton, UnlessHidden, Upvotes, type VoteState } from '../ui/components.tsx';
+import type { PageParts } from '../ui/page-parts.ts';
 import { hasMath, renderMathExcerpt } from '../ui/math.ts';
 import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.ts';
 import { Avatar, paperPicture } from '../images/components.tsx';
@@ -156,54 +157,77 @@ function CommentIcon() {
   );
 }
 
-/** The cards of a list; `switchable`: a grid of pictures on wide screens unless the reader chose the list (ui/layout.tsx ViewSwitch). */
-export function PaperList({ views, start = 0, votes, highlights, switchable = false }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted>; switchable?: boolean }) {
-  return <CardList cards={views.map((view, i) => ({ paperId: view.paper.id, html: cardHtml(view, start + i + 1, votes, highlights?.get(view.paper.id)) }))} votes={votes} switchable={switchable} />;
-}
-
-/** Cards as `listingCards` makes them, in order. */
-export function CardList({ cards, votes, switchable = false }: { cards: { paperId: string; html: unknown }[]; votes?: VoteState; switchable?: boolean }) {
+/** Cards rendered as they are: a reader's own lists (library, following) and search results; shared lists use `listingCards` and `CardList`. */
+export function PaperList({ views, start = 0, votes, highlights }: { views: PaperView[]; start?: number; votes?: VoteState; highlights?: Map<string, Highlighted> }) {
   return (
-    <ol class={switchable ? 'cards switchable' : 'cards'} id="papers" tabindex={-1}>
-      {cards.map((card) => (
-        <UnlessHidden paperId={card.paperId} votes={votes}>
-          <li>{card.html}</li>
+    <ol class="cards" id="papers" tabindex={-1}>
+      {views.map((view, i) => (
+        <UnlessHidden paperId={view.paper.id} votes={votes}>
+          <li>
+            <PaperCard view={view} rank={start + i + 1} votes={votes} highlighted={highlights?.get(view.paper.id)} />
+          </li>
         </UnlessHidden>
       ))}
     </ol>
   );
 }
 
-/** A list page's card, with its paper's link-preview picture (the page's own, when it comes first). */
+/**
+ * Cards as `listingCards` makes them, in order, put in the page as the bytes they are kept as
+ * (`parts`: htmlPage splices them in), so a page rendered anew encodes only its own frame;
+ * `switchable`: a grid of pictures on wide screens unless the reader chose the list (ui/layout.tsx ViewSwitch).
+ */
+export function CardList({ cards, parts, switchable = false }: { cards: ListingCard[]; parts: PageParts; switchable?: boolean }) {
+  return (
+    <ol class={switchable ? 'cards switchable' : 'cards'} id="papers" tabindex={-1}>
+      {parts.add(cards.map((card) => card.bytes))}
+    </ol>
+  );
+}
+
+/** A list page's card as its `<li>` (in its reader condition on a template), encoded, with its paper's link-preview picture. */
 export interface ListingCard {
   paperId: string;
-  html: ReturnType<typeof raw>;
+  bytes: Buffer;
   preview: string;
 }
 
 /**
- * The cards of a list page from its listings as first read (ids and the papers' short columns,
- * feed/queries.ts listingSummaries): a card kept for the same rank, kind of page, listing and
- * paper row at the current `cardsVersion` is taken as it is; only the others are loaded in full
- * (one hydration for all of them) and rendered. The paper's row is its version: votes and
- * comments change it (and bump the content version without cards_version); every other content
- * write (authors, organizations, names, pictures, imports) bumps cards_version, which drops
- * them all (db/content-version.ts). Busiest day: 50 cards, nothing loaded but the summaries.
+ * The cards of a shared list page from its rows as first read (listings or papers with the
+ * papers' short columns: feed/queries.ts listingSummaries, papers/queries.ts paperSummaries): a
+ * card kept for the same rank, kind of page, row (and search highlights) at the current
+ * `cardsVersion` is taken as it is; only the others are loaded in full (one hydration for all of
+ * them) and rendered. The paper's row is its version: votes and comments change it (and bump the
+ * content version without cards_version); every other content write (authors, organizations,
+ * names, pictures, imports) bumps cards_version, which drops them all (db/content-version.ts).
+ * Busiest day: 50 cards, nothing loaded but the summaries.
  */
-export async function listingCards(db: Kysely<Database>, rows: ListingSummary[], opts: { start: number; votes?: VoteState; cardsVersion: number }): Promise<ListingCard[]> {
-  const { votes } = opts;
-  // A page filled for one reader (an API token's) is rendered as it is.
-  if (votes && !votes.template) {
-    const views = await viewsOfSummaries(db, rows);
-    return views.map((view, i) => ({ paperId: view.paper.id, html: raw(String(<PaperCard view={view} rank={opts.start + i + 1} votes={votes} />)), preview: previewImage(view) }));
-  }
-  const kind = votes ? 'template' : 'anonymous';
+export async function listingCards(
+  db: Kysely<Database>,
+  rows: ListingSummary[],
+  opts: { start: number; votes?: VoteState; cardsVersion: number; highlights?: Map<string, Highlighted> },
+): Promise<ListingCard[]> {
+  const { votes, highlights } = opts;
+  const render = (view: PaperView, rank: number): ListingCard => {
+    const html = String(
+      <UnlessHidden paperId={view.paper.id} votes={votes}>
+        <li>
+          <PaperCard view={view} rank={rank} votes={votes} highlighted={highlights?.get(view.paper.id)} />
+        </li>
+      </UnlessHidden>,
+    );
+    return { paperId: view.paper.id, bytes: Buffer.from(html), preview: previewImage(view) };
+  };
+  // A page filled for one reader (an API token's, a profile seen signed in) is rendered as it is.
+  if (votes && !votes.template) return (await viewsOfSummaries(db, rows)).map((view, i) => render(view, opts.start + i + 1));
+  const kind = votes ? `template${votes.omitRead ? ' omit' : ''}${votes.showHidden ? ' all' : ''}` : 'anonymous';
   const out: (ListingCard | undefined)[] = [];
   const missing: { at: number; key: string; inputs: string; row: ListingSummary }[] = [];
   rows.forEach((row, i) => {
-    const key = `row\n${kind}\n${opts.start + i + 1}\n${row.p_id}`;
-    const inputs = `${opts.cardsVersion}\n${JSON.stringify(row)}`;
-    const kept = keptRows.get(key);
+    const key = `${kind}\n${opts.start + i + 1}\n${row.p_id}`;
+    const marked = highlights?.get(row.p_id);
+    const inputs = `${opts.cardsVersion}\n${JSON.stringify(row)}${marked ? `\n${marked.titleHtml}\n${marked.snippetHtml}` : ''}`;
+    const kept = keptCards.get(key);
     if (kept?.inputs === inputs) out.push(kept.card);
     else {
       out.push(undefined);
@@ -213,52 +237,16 @@ export async function listingCards(db: Kysely<Database>, rows: ListingSummary[],
   if (missing.length > 0) {
     const views = await viewsOfSummaries(db, missing.map((m) => m.row));
     missing.forEach((m, j) => {
-      const view = views[j]!;
-      const card = { paperId: view.paper.id, html: raw(flat(String(<PaperCard view={view} rank={opts.start + m.at + 1} votes={votes} />))), preview: previewImage(view) };
+      const card = render(views[j]!, opts.start + m.at + 1);
       out[m.at] = card;
-      keptRows.delete(m.key);
-      keptRows.set(m.key, { inputs: m.inputs, card });
-      if (keptRows.size > MAX_KEPT_CARDS) keptRows.delete(keptRows.keys().next().value!);
+      keptCards.delete(m.key);
+      keptCards.set(m.key, { inputs: m.inputs, card });
+      if (keptCards.size > MAX_KEPT_CARDS) keptCards.delete(keptCards.keys().next().value!);
     });
   }
   return out as ListingCard[];
 }
-const keptRows = new Map<string, { inputs: string; card: ListingCard }>();
-
-/**
- * A rendered string is a tree of thousands of pieces in V8, walked again by every page that
- * includes it; read as a number, it is flattened in place once (measured: 2 ms a busiest day).
- */
-function flat(s: string): string {
-  Number(s);
-  return s;
-}
 
 /** Cards kept rendered, at most: about 2.5 KB each. */
 const MAX_KEPT_CARDS = 5000;
-const keptCards = new Map<string, { inputs: string; html: ReturnType<typeof raw> }>();
-
-/**
- * A card on a shared page (anonymous, or a template for every reader), rendered once per state of
- * its paper: a page rendered anew after a vote renders only the card whose count moved, and
- * concatenates the others (issue 16). `inputs` is everything PaperCard reads (view.images: only
- * the pictures it shows); a card that comes to read more must add it there, or it is shown
- * stale. A reader's own page is rendered as it is.
- */
-function cardHtml(view: PaperView, rank: number, votes: VoteState | undefined, highlighted: Highlighted | undefined) {
-  if (highlighted || (votes && !votes.template)) return <PaperCard view={view} rank={rank} votes={votes} highlighted={highlighted} />;
-  const key = `${votes ? 'template' : 'anonymous'}\n${rank}\n${view.paper.id}`;
-  // The long texts are left out: only imports write them, and they set modified_at when they do.
-  const { paper, organization } = view;
-  const faces = view.authors.slice(0, FACES).map((a) => faceOf(view, a));
-  const pictures = [paper.thumbnail_url, organization?.avatar_url, view.submitter?.avatar_url, ...faces.map((f) => f.picture)];
-  const images = pictures.map((url) => (url ? (view.images.get(url) ?? null) : null));
-  const inputs = JSON.stringify([view.listing, { ...paper, abstract: '', ai_summary: null }, organization, view.submitter, view.authors, faces, images]);
-  const kept = keptCards.get(key);
-  if (kept?.inputs === inputs) return kept.html;
-  const html = raw(flat(String(<PaperCard view={view} rank={rank} votes={votes} />)));
-  keptCards.delete(key);
-  keptCards.set(key, { inputs, html });
-  if (keptCards.size > MAX_KEPT_CARDS) keptCards.delete(keptCards.keys().next().value!);
-  return html;
-}
+const keptCards = new Map<string, { inputs: string; card: ListingCard }>();

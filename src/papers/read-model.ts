@@ -66,6 +66,28 @@ export async function paperViews(db: Q, ids: string[]): Promise<PaperView[]> {
   return hydrate(db, found.map((paper) => ({ paper, listing: newest.get(paper.id) ?? null })));
 }
 
+/**
+ * Papers by id, in the given order (unknown ids are skipped), as summaries: each with its newest
+ * visible listing's columns (null without one) and its short columns, what a shared list checks
+ * its kept cards against (papers/components.tsx listingCards). Callers filter hidden papers.
+ */
+export async function paperSummaries(db: Q, ids: string[]): Promise<ListingSummary[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('daily_listings as l', (join) =>
+      join.on('l.id', '=', (eb) =>
+        eb.selectFrom('daily_listings as n').select('n.id').whereRef('n.paper_id', '=', 'p.id').where('n.hidden_at', 'is', null).orderBy('n.submitted_at', 'desc').orderBy('n.id', 'desc').limit(1),
+      ),
+    )
+    .select(listingColumns)
+    .select(cardColumns)
+    .where('p.id', 'in', ids)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.p_id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** Days a paper was featured on, oldest first. */
 export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<string[]> {
   const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).where('hidden_at', 'is', null).orderBy('day').execute();
@@ -76,14 +98,32 @@ export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<strin
 export const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
 
 /**
- * Papers' columns under a prefix, but the long texts (which only imports write, and they set
- * modified_at when they do) and the trending score (no card shows it; the sweep rewrites it):
- * what a list page reads to find which kept cards still hold (papers/components.tsx).
+ * The columns of a paper a card shows, and its `modified_at` (imports set it on any change),
+ * under a prefix: what a list page reads to find which kept cards still hold
+ * (papers/components.tsx). Votes and comments change `upvotes` and `comments` here; every other
+ * write of what a card shows bumps `cards_version` (db/content-version.ts).
  */
 export const cardColumns = [
   'p.id as p_id',
+  'p.title as p_title',
+  'p.published_at as p_published_at',
+  'p.github_repo as p_github_repo',
+  'p.github_stars as p_github_stars',
+  'p.project_page as p_project_page',
+  'p.organization_id as p_organization_id',
+  'p.upvotes as p_upvotes',
+  'p.comments_source as p_comments_source',
+  'p.comments as p_comments',
+  'p.thumbnail_url as p_thumbnail_url',
+  'p.modified_at as p_modified_at',
+] as const;
+
+/** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
+export const paperColumns = [
+  'p.id as p_id',
   'p.version as p_version',
   'p.title as p_title',
+  'p.abstract as p_abstract',
   'p.primary_category as p_primary_category',
   'p.published_at as p_published_at',
   'p.updated_at as p_updated_at',
@@ -102,14 +142,13 @@ export const cardColumns = [
   'p.comments_source as p_comments_source',
   'p.comments as p_comments',
   'p.discussion_id as p_discussion_id',
+  'p.ai_summary as p_ai_summary',
   'p.ai_keywords as p_ai_keywords',
   'p.thumbnail_url as p_thumbnail_url',
+  'p.trending_score as p_trending_score',
   'p.created_at as p_created_at',
   'p.modified_at as p_modified_at',
 ] as const;
-
-/** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
-export const paperColumns = ['p.abstract as p_abstract', 'p.ai_summary as p_ai_summary', 'p.trending_score as p_trending_score', ...cardColumns] as const;
 
 /**
  * A listing and its paper's short columns (listingColumns, cardColumns) as the database returns
@@ -118,18 +157,19 @@ export const paperColumns = ['p.abstract as p_abstract', 'p.ai_summary as p_ai_s
 export type ListingSummary = Record<string, unknown> & { p_id: string };
 
 /**
- * Full views of listings already read as summaries: the papers' long texts, then the usual
- * hydration (authors, organizations, submitters, images). For the cards not kept.
+ * Full views of rows already read as summaries (their listing, or none): the papers' rows, then
+ * the usual hydration (authors, organizations, submitters, images). For the cards not kept.
  */
-export async function viewsOfSummaries(db: Q, rows: ListingSummary[]): Promise<ListingView[]> {
+export async function viewsOfSummaries(db: Q, rows: ListingSummary[]): Promise<PaperView[]> {
   if (rows.length === 0) return [];
-  const texts = await db.selectFrom('papers').select(['id', 'abstract', 'ai_summary', 'trending_score']).where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute();
-  const byId = new Map(texts.map((t) => [t.id, t]));
+  const papers = await db.selectFrom('papers').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute();
+  const byId = new Map(papers.map((p) => [p.id, p]));
   return hydrate(
     db,
     rows.map((row) => {
-      const t = byId.get(row.p_id);
-      return splitRow({ ...row, p_abstract: t?.abstract ?? '', p_ai_summary: t?.ai_summary ?? null, p_trending_score: t?.trending_score ?? 0 });
+      const { listing, paper } = splitRow(row);
+      // A paper gone since the summary was read shows as it was then (its long texts empty).
+      return { listing: listing.id === null ? null : listing, paper: byId.get(row.p_id) ?? { ...paper, abstract: '', ai_summary: null, trending_score: 0 } };
     }),
   );
 }

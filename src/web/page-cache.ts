@@ -13,6 +13,7 @@ import { followKeysOf } from '../follows/queries.ts';
 import { cachedResponses } from '../core/metrics.ts';
 import { fillTemplate, parseTemplate, templateViewer, type ReaderState, type ReaderTemplate } from '../http/reader-template.ts';
 import { pageVariant } from '../http/preferences.ts';
+import { bytesOfPage } from '../http/respond.ts';
 
 /** A reader's state on a page's papers. */
 interface PaperStates {
@@ -48,8 +49,9 @@ interface Entry {
   version: number;
   etag: string;
   identity: Variant;
-  gzip?: Variant;
-  br?: Variant;
+  /** Compressed on the first request that asks for each encoding (see `compressed`). */
+  gzip?: Variant | Promise<Variant | null>;
+  br?: Variant | Promise<Variant | null>;
   /** Bytes held, for the cache's bound. */
   size: number;
 }
@@ -91,7 +93,13 @@ const READER_BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]:
 const READER_GZIP_LEVEL = 3;
 /** Below this, compressing a reader's page saves less than it costs. */
 const MIN_COMPRESSED_BYTES = 1024;
-const BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 6, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT } };
+/**
+ * A stored page's compression, once per encoding asked for. Measured on the busiest day (138 KB):
+ * brotli 5 makes 17.8 KB for half the CPU of brotli 6 (17.7 KB); gzip 6, 20.0 KB for 0.9 of gzip 9's
+ * (19.9 KB) (docs/decisions/021-rendering-cpu.md).
+ */
+const BROTLI_OPTIONS = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT } };
+const GZIP_LEVEL = 6;
 
 /** The cache of rendered pages: consulted ahead of the app for anonymous readers, and as a middleware for the rest. */
 export interface PageCache {
@@ -134,39 +142,54 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   };
 
   /** The anonymous entry for `url` at `version`, as a response to `req`; null on a miss. */
-  const answer = (req: Request, url: string, version: number): Response | null => {
+  const answer = (req: Request, url: string, version: number): Response | Promise<Response> | null => {
     const entry = entries.get(url);
     if (!entry || entry.version !== version || !('identity' in entry)) return null;
     cachedResponses.inc();
     if (req.headers.get('If-None-Match') === entry.etag) {
       return new Response(null, { status: 304, headers: { ...security, ETag: entry.etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' } });
     }
-    const accepted = req.headers.get('Accept-Encoding') ?? '';
-    const variant = (entry.br && /\bbr\b/.test(accepted) && entry.br) || (entry.gzip && /\bgzip\b/.test(accepted) && entry.gzip) || entry.identity;
-    return new Response(req.method === 'HEAD' ? null : bytes(variant.body), { status: 200, headers: variant.headers });
+    const accepted = req.headers.get('Accept-Encoding');
+    const encoding = accepted === null || entry.identity.body.byteLength < MIN_COMPRESSED_BYTES ? undefined : /\bbr\b/.test(accepted) ? 'br' : /\bgzip\b/.test(accepted) ? 'gzip' : undefined;
+    const send = (variant: Variant) => new Response(req.method === 'HEAD' ? null : bytes(variant.body), { status: 200, headers: variant.headers });
+    if (!encoding) return send(entry.identity);
+    const variant = compressed(url, entry, encoding);
+    return variant instanceof Promise ? variant.then((v) => send(v ?? entry.identity)) : send(variant);
+  };
+
+  /**
+   * The entry's bytes in `encoding`: compressed on the first request that asks, on libuv's
+   * threads, and kept; concurrent askers share it. A page nobody asks compressed (a crawler's
+   * one-off query string) costs no compression, and one encoding's clients never pay for the other's.
+   */
+  const compressed = (url: string, entry: Entry, encoding: 'br' | 'gzip'): Variant | Promise<Variant | null> => {
+    const kept = entry[encoding];
+    if (kept) return kept;
+    const body = entry.identity.body;
+    const making = (encoding === 'br' ? brotli(body, BROTLI_OPTIONS) : gzip(body, { level: GZIP_LEVEL })).then(
+      (packed): Variant => {
+        const variant = { body: packed, headers: { ...entry.identity.headers, 'Content-Encoding': encoding, 'Content-Length': String(packed.byteLength) } };
+        entry[encoding] = variant;
+        if (entries.get(url) === entry) {
+          entry.size += packed.byteLength;
+          totalBytes += packed.byteLength;
+        }
+        return variant;
+      },
+      () => {
+        entry[encoding] = undefined;
+        return null;
+      },
+    );
+    entry[encoding] = making;
+    return making;
   };
 
   const fillAnonymous = (url: string, version: number, etag: string, res: Response, body: Buffer) => {
     const headers: Record<string, string> = { ...security };
     for (const [name, value] of res.headers) if (BODY_HEADERS.test(name)) headers[name] = value;
-    Object.assign(headers, { 'Content-Type': res.headers.get('Content-Type')!, ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' });
-    const variant = (b: Buffer, encoding?: string): Variant => ({
-      body: b,
-      headers: { ...headers, ...(encoding ? { 'Content-Encoding': encoding } : {}), 'Content-Length': String(b.byteLength) },
-    });
-    const entry: Entry = { version, etag, identity: variant(body), size: body.byteLength };
-    store(url, entry);
-    // Compressed once, on libuv's threads; until then the entry is sent as it is.
-    void Promise.all([gzip(body, { level: 9 }), brotli(body, BROTLI_OPTIONS)]).then(
-      ([gz, br]) => {
-        if (entries.get(url) !== entry) return;
-        entry.gzip = variant(gz, 'gzip');
-        entry.br = variant(br, 'br');
-        entry.size += gz.byteLength + br.byteLength;
-        totalBytes += gz.byteLength + br.byteLength;
-      },
-      () => {},
-    );
+    Object.assign(headers, { 'Content-Type': res.headers.get('Content-Type')!, ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding', 'Content-Length': String(body.byteLength) });
+    store(url, { version, etag, identity: { body, headers }, size: body.byteLength });
   };
 
   const early: PageCache['early'] = (req) => {
@@ -237,10 +260,13 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     // A handler that knows its answer is momentary (e.g. search while a service is down) says so.
     if (res.headers.get('Cache-Control')?.includes('no-store')) return;
     for (const [name, value] of Object.entries({ ETag: etag, 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding' })) res.headers.set(name, value);
-    // Read once and answered from the same bytes: a clone tees the stream, which costs more.
-    const body = Buffer.from(await res.arrayBuffer());
-    c.res = undefined;
-    c.res = new Response(bytes(body), { status: res.status, headers: res.headers });
+    // A page's bytes as htmlPage made them; any other answer read once and answered from the same bytes (a clone tees the stream, which costs more).
+    let body = bytesOfPage(res);
+    if (!body) {
+      body = Buffer.from(await res.arrayBuffer());
+      c.res = undefined;
+      c.res = new Response(bytes(body), { status: res.status, headers: res.headers });
+    }
     if (body.byteLength > MAX_BODY_BYTES || !security) return;
     fillAnonymous(url, version, etag, res, body);
   };
