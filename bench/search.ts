@@ -34,7 +34,8 @@ import { saveArxivRecords } from '../src/ingest/save.ts';
 import { trendingScore } from '../src/papers/trending.ts';
 import { searchPapers } from '../src/search/engine.ts';
 import { reindex } from '../src/search/reindex.ts';
-import { buildSearchIndex } from '../src/search/search-index.ts';
+import { buildSearchIndex, keepSearchIndexFile, searchIndex, searchIndexFile, searchIndexWritten } from '../src/search/search-index.ts';
+import { bulkImportArxivRecords } from '../src/ingest/arxiv-bulk.ts';
 import { HF_ARCHIVE, LISTINGS, WITH_ABSTRACTS, benchPapers, readBasePapers, toArxivRecord, type BenchPaper } from './corpus.ts';
 import { replaceSection } from './results-file.ts';
 
@@ -793,10 +794,130 @@ function report(
   return lines.join('\n');
 }
 
+// ---------------------------------------------------------------- our engine alone, at scale
+
+/**
+ * `--load URL N`: N bench papers into the database at URL through `import snapshot`'s bulk path
+ * (much faster than the product's per-paper write path the full bench times), then their upvotes
+ * and code links; kept, so that the scale run (below) can be repeated on it.
+ */
+async function loadForScale(url: string, papers: number): Promise<void> {
+  const db = await connectDatabase(url, { poolSize: 2 });
+  await migrateToLatest(db);
+  const base = await readBasePapers();
+  const t = performance.now();
+  const voted: [string, number, string | null][] = [];
+  const records = function* () {
+    let n = 0;
+    for (const p of benchPapers(base, papers)) {
+      if (++n % 100_000 === 0) log(`${n.toLocaleString('en')} papers, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      if (p.upvotes > 0 || p.githubRepo) voted.push([p.id, p.upvotes, p.githubRepo]);
+      yield toArxivRecord(p);
+    }
+  };
+  await bulkImportArxivRecords(db, records(), 'bench');
+  for (let i = 0; i < voted.length; i += BATCH) {
+    await db.kysely.transaction().execute(async (trx) => {
+      for (const [id, upvotes, repo] of voted.slice(i, i + BATCH)) {
+        await trx.updateTable('papers').set({ upvotes_source: upvotes, upvotes, github_repo: repo }).where('id', '=', id).execute();
+      }
+    });
+  }
+  await sql`analyze`.execute(db.kysely);
+  log(`loaded ${papers.toLocaleString('en')} papers (${voted.length.toLocaleString('en')} with votes or code) in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  await db.close();
+}
+
+/**
+ * `--scale URL`: our engine alone on a loaded database (`--load`), the peers left out: the
+ * index's build from the database and its RSS, its file, the 200 queries (top 20, once
+ * untimed, then ROUNDS timed rounds), and a cold start in a fresh process (`--cold`): from
+ * spawn to the first answer, reading the file and catching up from the change log.
+ */
+async function scaleRun(url: string): Promise<void> {
+  const loadStart = os.loadavg();
+  const db = await connectDatabase(url, { poolSize: 2 });
+  await migrateToLatest(db);
+  keepSearchIndexFile(db, process.env.SEARCH_INDEX_DIR ?? '');
+  const queries = readQueries();
+  collect();
+  const before = process.memoryUsage();
+  let t = performance.now();
+  const index = await buildSearchIndex(db);
+  const buildS = (performance.now() - t) / 1000;
+  collect();
+  const built = process.memoryUsage();
+  t = performance.now();
+  await searchIndexWritten(db);
+  const writeS = (performance.now() - t) / 1000;
+  const file = (await searchIndexFile(db))!;
+  const postings = index.main.docs.length;
+  for (const q of queries) await searchPapers(db, { q, limit: 20 });
+  const ms: number[] = [];
+  const slow: [number, string][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const q of queries) {
+      const s0 = performance.now();
+      await searchPapers(db, { q, limit: 20 });
+      const took = performance.now() - s0;
+      ms.push(took);
+      slow.push([took, q]);
+    }
+  }
+  await db.close();
+  const colds: { ms: number; loadMs: number; rssMb: number; source: string }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s0 = performance.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      const proc = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--cold', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      proc.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      proc.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`cold start exited ${code}`))));
+    });
+    colds.push({ ms: performance.now() - s0, ...(JSON.parse(out) as { loadMs: number; rssMb: number; source: string }) });
+  }
+  const st = stats(ms);
+  const mbOf = (b: number) => Math.round(b / 1e6).toLocaleString('en');
+  const lines = [
+    `- ${db.dialect}, ${index.main.ids.length.toLocaleString('en')} papers, ${index.main.terms.length.toLocaleString('en')} terms, ${postings.toLocaleString('en')} postings`,
+    `- build from the database ${buildS.toFixed(1)} s; RSS after it ${mbOf(built.rss)} MB (+${mbOf(built.rss - before.rss)}), heap ${mbOf(built.heapUsed)} MB, array buffers ${mbOf(built.arrayBuffers)} MB; file ${mbOf(fs.statSync(file).size)} MB written in ${writeS.toFixed(1)} s`,
+    `- 200 queries × ${ROUNDS}, top 20: p50 ${st.p50.toFixed(2)} ms, p90 ${[...ms].sort((a, b) => a - b)[Math.ceil(0.9 * ms.length) - 1]!.toFixed(2)} ms, p99 ${st.p99.toFixed(2)} ms, mean ${st.mean.toFixed(2)} ms, max ${st.max.toFixed(1)} ms`,
+    `- slowest: ${slow.sort((a, b) => b[0] - a[0]).slice(0, 5).map(([m, q]) => `\`${q}\` ${m.toFixed(1)} ms`).join(', ')}`,
+    ...colds.map((c, i) => `- cold start ${i + 1}: spawn to the first answer ${(c.ms / 1000).toFixed(2)} s (index ${c.source} in ${(c.loadMs / 1000).toFixed(2)} s); RSS then ${c.rssMb} MB`),
+    `- load average at start ${loadStart.map((l) => l.toFixed(1)).join(' / ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (2 cores, shared with other work)`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `--cold URL`: a fresh process's first search; prints how long the index took and the RSS then. */
+async function coldStart(url: string): Promise<void> {
+  const db = await connectDatabase(url, { poolSize: 2 });
+  keepSearchIndexFile(db, process.env.SEARCH_INDEX_DIR ?? '');
+  const t = performance.now();
+  const index = await searchIndex(db);
+  const loadMs = performance.now() - t;
+  await searchPapers(db, { q: 'dark energy', limit: 20 });
+  collect();
+  process.stdout.write(JSON.stringify({ loadMs, rssMb: Math.round(process.memoryUsage().rss / 1e6), source: index.source }));
+  await db.close();
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const [mode, engine, papers, target, how] = process.argv.slice(2);
+  if (mode === '--scale') {
+    await scaleRun(engine!);
+    return;
+  }
+  if (mode === '--cold') {
+    await coldStart(engine!);
+    return;
+  }
+  if (mode === '--load') {
+    await loadForScale(engine!, Number(papers));
+    return;
+  }
   if (mode === '--child') {
     await child(engine as EngineName, Number(papers), target ?? '', how === 'reopen');
     return;

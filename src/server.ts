@@ -9,7 +9,7 @@ import { startScheduler } from './jobs/scheduler.ts';
 import { createLogger } from './core/log.ts';
 import { createMailer } from './mail/mailer.ts';
 import { resolveKeys } from './db/secrets.ts';
-import { searchIndex } from './search/search-index.ts';
+import { keepSearchIndexFile, searchIndex } from './search/search-index.ts';
 
 /** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
@@ -47,10 +47,12 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
   }
   ready.app = createApp({ db, config, keys, log, mailer });
   log.info({ port, database: db.dialect }, `listening on http://${config.HOST}:${port}`);
-  // The search index is built from the database now rather than by the first search (decision 019).
+  // The search index is read from its file (or built from the database) now rather than by the first search (decisions 019, 020).
+  if (config.SEARCH_INDEX_DIR !== 'off') keepSearchIndexFile(db, config.SEARCH_INDEX_DIR);
   const indexing = performance.now();
   searchIndex(db).then(
-    (index) => log.info(`search: indexed ${index.main.ids.length} papers in ${((performance.now() - indexing) / 1000).toFixed(1)} s`),
+    (index) =>
+      log.info(`search: ${index.source === 'file' ? 'read the index of' : 'indexed'} ${index.main.ids.length} papers in ${((performance.now() - indexing) / 1000).toFixed(1)} s`),
     (err: Error) => log.warn(`search: the index could not be built yet (${err.message}); the first search builds it`),
   );
   const stop = async () => {

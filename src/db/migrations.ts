@@ -750,6 +750,58 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
+    // Issue 19: a vote or a hide changes only per-paper numbers the index holds in arrays, so the
+    // log says which kind of change it was ('state': only upvotes or hidden_at; 'index': what the
+    // postings hold), and each process applies state changes in place instead of re-indexing the
+    // paper. And when each change was logged, so that rows older than a day can be pruned
+    // (search/search-index.ts pruneSearchChanges; a process further behind rebuilds).
+    '023_search_change_kinds': {
+      async up(db) {
+        const changed = (columns: string[], o: string, n: string, op: string) => columns.map((c) => `${o}.${c} ${op} ${n}.${c}`).join(' or ');
+        const indexed = ['title', 'author_names', 'abstract', 'published_at', 'github_repo', 'organization_id'];
+        const state = ['upvotes', 'hidden_at'];
+        await sql`alter table paper_search_changes add column kind text not null default 'index'`.execute(db);
+        await db.insertInto('site_state').values({ key: 'search_changes_pruned', value: 0 }).execute();
+        if (dialect === 'postgres') {
+          await sql`alter table paper_search_changes add column logged_at timestamptz not null default now()`.execute(db);
+          await sql`create or replace function paper_search_log_paper() returns trigger language plpgsql as $$ begin
+              insert into paper_search_changes (paper_id, kind) values (case when tg_op = 'DELETE' then old.id else new.id end, coalesce(tg_argv[0], 'index'));
+              return null;
+            end $$`.execute(db);
+          await sql`drop trigger papers_search_log_update on papers`.execute(db);
+          await sql
+            .raw(`create trigger papers_search_log_update after update on papers for each row when (${changed(indexed, 'old', 'new', 'is distinct from')})
+              execute function paper_search_log_paper()`)
+            .execute(db);
+          await sql
+            .raw(`create trigger papers_search_log_state after update on papers for each row
+              when (not (${changed(indexed, 'old', 'new', 'is distinct from')}) and (${changed(state, 'old', 'new', 'is distinct from')}))
+              execute function paper_search_log_paper('state')`)
+            .execute(db);
+          await sql`create index paper_search_changes_logged_at on paper_search_changes (logged_at)`.execute(db);
+          return;
+        }
+        // SQLite cannot add a column whose default is the time: the triggers write it.
+        await sql`alter table paper_search_changes add column logged_at text`.execute(db);
+        await sql`update paper_search_changes set logged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`.execute(db);
+        const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+        for (const t of ['papers_search_log_insert', 'papers_search_log_delete', 'papers_search_log_update', 'paper_categories_search_log_insert', 'paper_categories_search_log_delete']) {
+          await sql.raw(`drop trigger ${t}`).execute(db);
+        }
+        const log = (id: string, kind = 'index') => `insert into paper_search_changes (paper_id, kind, logged_at) values (${id}, '${kind}', ${now})`;
+        await sql.raw(`create trigger papers_search_log_insert after insert on papers begin ${log('new.id')}; end`).execute(db);
+        await sql.raw(`create trigger papers_search_log_delete after delete on papers begin ${log('old.id')}; end`).execute(db);
+        await sql.raw(`create trigger papers_search_log_update after update on papers when ${changed(indexed, 'old', 'new', 'is not')} begin ${log('new.id')}; end`).execute(db);
+        await sql
+          .raw(`create trigger papers_search_log_state after update on papers when not (${changed(indexed, 'old', 'new', 'is not')}) and (${changed(state, 'old', 'new', 'is not')})
+            begin ${log('new.id', 'state')}; end`)
+          .execute(db);
+        await sql.raw(`create trigger paper_categories_search_log_insert after insert on paper_categories begin ${log('new.paper_id')}; end`).execute(db);
+        await sql.raw(`create trigger paper_categories_search_log_delete after delete on paper_categories begin ${log('old.paper_id')}; end`).execute(db);
+        await sql`create index paper_search_changes_logged_at on paper_search_changes (logged_at)`.execute(db);
+      },
+    },
+
     // Issue 18: the header's suggestions scanned every title, author and organization with
     // `lower(col) like '% word%'` on each keystroke. Each of them now has a key per word start
     // (the text from that word on, lowered, its first 48 characters) that the database keeps in

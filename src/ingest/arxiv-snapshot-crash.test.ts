@@ -121,7 +121,7 @@ async function expectIndexInStep(url: string): Promise<void> {
     expect(await one(sql<{ n: number }>`select count(*) as n from paper_search_docsize`)).toBe(papers);
     const triggers = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger' and name like 'papers_search_%' order by name`.execute(db.kysely);
     // FTS5's three, and the search index's change log (decision 019).
-    expect(triggers.rows.map((r) => r.name)).toEqual(['papers_search_delete', 'papers_search_insert', 'papers_search_log_delete', 'papers_search_log_insert', 'papers_search_log_update', 'papers_search_update']);
+    expect(triggers.rows.map((r) => r.name)).toEqual(['papers_search_delete', 'papers_search_insert', 'papers_search_log_delete', 'papers_search_log_insert', 'papers_search_log_state', 'papers_search_log_update', 'papers_search_update']);
   });
 }
 

@@ -17,6 +17,7 @@ import { pruneOutbox } from '../digests/outbox.ts';
 import { describeEmbedRun, embedBacklog } from '../search/backlog.ts';
 import { fetchImages } from '../images/fetch.ts';
 import { describeRelatedRun, relatedBacklog } from '../search/related.ts';
+import { pruneSearchChanges } from '../search/search-index.ts';
 
 /** How often the embedding job takes up the backlog: new papers become findable by meaning within this. */
 export const EMBEDDINGS_PERIOD_MS = 5 * 60_000;
@@ -106,6 +107,12 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
     schedule: { everyMs: RELATED_PERIOD_MS },
     // Bounded to most of a period, so that no two instances work the backlog at once.
     run: async () => describeRelatedRun(await relatedBacklog(db, { deadline: Date.now() + RELATED_PERIOD_MS * 0.8 })),
+  });
+  jobs.push({
+    name: 'search-changes-prune',
+    schedule: { everyMs: 3_600_000 },
+    // The search index's change log (decision 019) past a day: every live process has read it.
+    run: async () => `pruned ${await pruneSearchChanges(db)} search index change(s) older than a day`,
   });
   if (config.EMBEDDINGS_URL) {
     jobs.push({

@@ -85,6 +85,28 @@ describe('the index’s top-k', () => {
     }
   }, 120_000);
 
+  it('stays exact after many votes set in place, up and down (block bounds only rise)', async () => {
+    const seg = buildSegment(corpus(6000, 4));
+    const next = random(4242);
+    for (let i = 0; i < 20_000; i++) {
+      const d = Math.floor(next() * seg.ids.length);
+      // Mostly small moves, some papers falling to zero, a few jumping far.
+      const to = next() < 0.1 ? 0 : next() < 0.02 ? Math.floor(next() * 5000) : Math.max(0, seg.upvotes[d]! + (next() < 0.7 ? 1 : -1));
+      setUpvotes(seg, d, to);
+    }
+    for (const q of QUERIES) {
+      await breathe();
+      const parsed = parseQuery(q);
+      const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+      for (const mode of ['relevance', 'upvotes'] as Mode[]) {
+        const s = scorer(mode, now, parsed.must.length);
+        const fast = topK(seg, plan, s, 20).hits.map((h) => `${h.id} ${h.score}`);
+        const slow = exhaustiveTopK(seg, plan, s, 20).map((h) => `${h.id} ${h.score}`);
+        expect(fast, `${mode}: ${q}`).toEqual(slow);
+      }
+    }
+  }, 120_000);
+
   it('skips work on a broad word: most of its postings are never scored', () => {
     const seg = buildSegment(corpus(6000, 9));
     const parsed = parseQuery('model');

@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { sqlitePath, type Db } from '../db/database.ts';
+import { migrations } from '../db/migrations.ts';
+import { readSegmentFile, writeSegmentFile } from './segment-file.ts';
 import { bumpContentVersion, currentContentVersion } from '../db/content-version.ts';
-import { SegmentBuilder, type Segment, type SourcePaper } from './segment.ts';
+import { SegmentBuilder, setUpvotes, type Segment, type SourcePaper } from './segment.ts';
 
 /**
  * The in-process search index of one database (docs/decisions/019-search-index.md): a main
@@ -20,6 +25,8 @@ export interface SearchIndex {
   version: number;
   /** Changes of the re-read window already reflected (so that only late commits count as new). */
   seen: Set<number>;
+  /** Where the main segment came from: built from the papers, or read from the index file. */
+  source: 'built' | 'file';
 }
 
 /** A change-log entry that asks every process to rebuild its index (`dailypapers search reindex`). */
@@ -39,14 +46,47 @@ interface Held {
   index: Promise<SearchIndex>;
   refreshing: Promise<SearchIndex> | null;
   rebuilding: boolean;
+  /** The last index file being written. */
+  writing?: Promise<void>;
 }
 const held = new WeakMap<Db, Held>();
+/** Directories (or '' for next to a SQLite file) where processes that asked keep their index files. */
+const fileDirs = new WeakMap<Db, string>();
+
+/**
+ * Keeps this database's main segment in a file (segment-file.ts), written after each full
+ * build and read at the first search instead of building: `dir` (SEARCH_INDEX_DIR), else next
+ * to a SQLite database, else the system's temporary folder (PostgreSQL). `serve` asks for it.
+ */
+export function keepSearchIndexFile(db: Db, dir = ''): void {
+  fileDirs.set(db, dir);
+}
+
+/** The index file of `db`, when it keeps one. */
+export async function searchIndexFile(db: Db): Promise<string | undefined> {
+  const dir = fileDirs.get(db);
+  if (dir === undefined) return undefined;
+  if (db.dialect === 'sqlite') {
+    const file = sqlitePath(db.sqlite?.name ?? ':memory:');
+    if (file === ':memory:' || file === '') return undefined;
+    return dir ? path.join(dir, `${path.basename(file)}.search-index`) : `${file}.search-index`;
+  }
+  const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(db.kysely);
+  return path.join(dir || path.join(os.tmpdir(), 'dailypapers-search'), `${rows[0]!.name}.search-index`);
+}
+
+/** Resolves when the index file this process last started writing is on disk (for tests and benches). */
+export async function searchIndexWritten(db: Db): Promise<void> {
+  await held.get(db)?.writing;
+}
+
+const schemaName = (db: Db) => `${db.dialect}:${Object.keys(migrations(db.dialect)).at(-1)}`;
 
 /** The index of `db`, built on first use, brought up to date with the database's changes. */
 export async function searchIndex(db: Db): Promise<SearchIndex> {
   let h = held.get(db);
   if (!h) {
-    h = { index: buildSearchIndex(db), refreshing: null, rebuilding: false };
+    h = { index: loadSearchIndex(db), refreshing: null, rebuilding: false };
     held.set(db, h);
   }
   const index = await h.index;
@@ -55,6 +95,20 @@ export async function searchIndex(db: Db): Promise<SearchIndex> {
   if (v === index.version) return index;
   h.refreshing ??= refresh(db, index, v).finally(() => (h.refreshing = null));
   return h.refreshing;
+}
+
+/** The index from its file when there is a usable one (brought up to date by the next search), else built. */
+async function loadSearchIndex(db: Db): Promise<SearchIndex> {
+  const file = await searchIndexFile(db);
+  if (file) {
+    const read = readSegmentFile(file, schemaName(db));
+    // A file ahead of the log belongs to another copy of the database (a restore): not this one's.
+    if ('seg' in read && read.position.lastSeq <= (await latestChange(db))) {
+      const { seg, position } = read;
+      return { main: seg, delta: null, changed: new Set(), lastSeq: position.lastSeq, version: -1, seen: new Set(position.seen), source: 'file' };
+    }
+  }
+  return buildSearchIndex(db);
 }
 
 /**
@@ -68,11 +122,20 @@ export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
   const builder = new SegmentBuilder();
   await readPapers(db, undefined, (p) => builder.add(p));
   const main = builder.finish();
-  const index: SearchIndex = { main, delta: null, changed: new Set(), lastSeq, version: -1, seen };
+  const index: SearchIndex = { main, delta: null, changed: new Set(), lastSeq, version: -1, seen, source: 'built' };
   // Changes that landed while building are applied by the next search (version -1 forces it).
-  const h = held.get(db);
+  let h = held.get(db);
   if (h) h.index = Promise.resolve(index);
-  else held.set(db, { index: Promise.resolve(index), refreshing: null, rebuilding: false });
+  else held.set(db, (h = { index: Promise.resolve(index), refreshing: null, rebuilding: false }));
+  const file = await searchIndexFile(db);
+  if (file) {
+    // In the background; the segment's arrays are copied where votes may change them meanwhile.
+    const written = fs.promises
+      .mkdir(path.dirname(file), { recursive: true })
+      .then(() => writeSegmentFile(file, main, { schema: schemaName(db), lastSeq, seen: [...seen] }))
+      .catch(() => undefined);
+    h.writing = written;
+  }
   return index;
 }
 
@@ -82,7 +145,7 @@ export async function buildSearchIndex(db: Db): Promise<SearchIndex> {
  */
 export async function rebuildSearchIndexEverywhere(db: Db): Promise<SearchIndex> {
   await db.kysely.transaction().execute(async (trx) => {
-    await sql`insert into paper_search_changes (paper_id) values (${REBUILD})`.execute(trx);
+    await sql`insert into paper_search_changes (paper_id, logged_at) values (${REBUILD}, ${new Date().toISOString()})`.execute(trx);
     await bumpContentVersion(trx);
   });
   return buildSearchIndex(db);
@@ -99,19 +162,26 @@ async function latestChange(db: Db): Promise<number> {
 }
 
 async function refresh(db: Db, index: SearchIndex, version: number): Promise<SearchIndex> {
-  const { rows } = await sql<{ seq: number | string; paper_id: string }>`
-    select seq, paper_id from paper_search_changes where seq > ${index.lastSeq - REREAD} order by seq`.execute(db.kysely);
+  if (index.lastSeq < (await prunedThrough(db))) return buildSearchIndex(db); // the changes it needs are gone
+  const { rows } = await sql<{ seq: number | string; paper_id: string; kind: string }>`
+    select seq, paper_id, kind from paper_search_changes where seq > ${index.lastSeq - REREAD} order by seq`.execute(db.kysely);
   // New changes, and older ones not seen yet (committed after a later one).
   const news = rows.filter((r) => !index.seen.has(Number(r.seq)));
   if (news.some((r) => r.paper_id === REBUILD)) return buildSearchIndex(db);
+  const reindexed = new Set<string>();
+  const state = new Set<string>();
   for (const r of news) {
     index.seen.add(Number(r.seq));
     index.lastSeq = Math.max(index.lastSeq, Number(r.seq));
-    index.changed.add(r.paper_id);
-    const ordinal = index.main.ordinalOf.get(r.paper_id);
+    (r.kind === 'state' ? state : reindexed).add(r.paper_id);
+  }
+  for (const id of await applyInPlace(db, index, [...state].filter((id) => !reindexed.has(id)))) reindexed.add(id);
+  for (const id of reindexed) {
+    index.changed.add(id);
+    const ordinal = index.main.ordinalOf.get(id);
     if (ordinal !== undefined) index.main.deleted[ordinal] = 1;
   }
-  if (news.length) {
+  if (reindexed.size) {
     const builder = new SegmentBuilder();
     const papers: SourcePaper[] = [];
     await readPapers(db, [...index.changed], (p) => papers.push(p));
@@ -130,6 +200,54 @@ async function refresh(db: Db, index: SearchIndex, version: number): Promise<Sea
       .finally(() => (h.rebuilding = false));
   }
   return index;
+}
+
+/**
+ * Votes and hides change only per-paper arrays: set them where the index holds the paper's
+ * text (the delta for a paper changed since the build, else the main segment). Returns the
+ * papers that need indexing instead: shown again but held nowhere (hidden when indexed).
+ */
+async function applyInPlace(db: Db, index: SearchIndex, ids: string[]): Promise<string[]> {
+  const reindex: string[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db.kysely.selectFrom('papers').select(['id', 'upvotes', 'hidden_at']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (const r of rows) {
+      const seg = index.changed.has(r.id) ? index.delta : index.main;
+      const ordinal = seg?.ordinalOf.get(r.id);
+      if (seg && ordinal !== undefined) {
+        setUpvotes(seg, ordinal, Number(r.upvotes));
+        seg.deleted[ordinal] = r.hidden_at === null ? 0 : 1;
+      } else if (r.hidden_at === null) {
+        reindex.push(r.id);
+      }
+    }
+  }
+  return reindex;
+}
+
+/** Changes older than this are pruned (pruneSearchChanges); a process further behind rebuilds its index. */
+export const CHANGES_KEPT_MS = 24 * 3_600_000;
+
+/** The last change pruned from the log: a process whose position is before it cannot catch up. */
+async function prunedThrough(db: Db): Promise<number> {
+  const row = await db.kysely.selectFrom('site_state').select('value').where('key', '=', 'search_changes_pruned').executeTakeFirst();
+  return Number(row?.value ?? 0);
+}
+
+/**
+ * Deletes the change-log rows logged more than `keptMs` ago (the `search-changes-prune` job),
+ * and records the last one deleted, so that a process whose index is further behind rebuilds
+ * it instead of missing them. Returns how many were deleted.
+ */
+export async function pruneSearchChanges(db: Db, keptMs = CHANGES_KEPT_MS, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - keptMs).toISOString();
+  return db.kysely.transaction().execute(async (trx) => {
+    // The write first: SQLite takes the write lock at once instead of upgrading a read.
+    await sql`update site_state set value = coalesce((select max(seq) from paper_search_changes where logged_at < ${cutoff}), value)
+      where key = 'search_changes_pruned'`.execute(trx);
+    const result = await sql`delete from paper_search_changes where seq <= (select value from site_state where key = 'search_changes_pruned')`.execute(trx);
+    return Number(result.numAffectedRows ?? 0);
+  });
 }
 
 interface PaperRow {

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import { crc32 } from 'node:zlib';
+import type { CorpusStats, Segment } from './segment.ts';
+
+/**
+ * A main segment in a file (docs/decisions/020-search-index-files.md), so that a process can
+ * serve search soon after it starts: a header (magic, JSON length, JSON), then each array's
+ * bytes at an 8-byte boundary, read straight into typed arrays. The JSON says the format, the
+ * schema it was built under, the change-log position it covers, and a CRC-32 of the bytes.
+ */
+const MAGIC = 'DPSEARCH';
+/** Bump when the layout or the scoring changes: older files are then ignored and rebuilt. */
+export const SEGMENT_FORMAT = 1;
+
+type Arrays = Pick<Segment, 'upvotes' | 'published' | 'popularity' | 'blockUpvotes' | 'deleted' | 'postStart' | 'blockStart' | 'docs' | 'impacts' | 'blockMax' | 'blockLast'>;
+const ARRAYS = {
+  upvotes: Int32Array,
+  published: Float64Array,
+  popularity: Float32Array,
+  blockUpvotes: Int32Array,
+  deleted: Uint8Array,
+  postStart: Uint32Array,
+  blockStart: Uint32Array,
+  docs: Uint32Array,
+  impacts: Uint16Array,
+  blockMax: Uint16Array,
+  blockLast: Uint32Array,
+} as const;
+const MUTABLE = new Set<keyof Arrays>(['upvotes', 'popularity', 'blockUpvotes', 'deleted']);
+type Name = keyof Arrays | 'ids' | 'terms';
+
+/** Where the file's segment stands in the database's history. */
+export interface SegmentPosition {
+  /** The schema it was built under (the last migration's name). */
+  schema: string;
+  /** The last change-log entry it reflects, and those of the re-read window it already holds. */
+  lastSeq: number;
+  seen: number[];
+}
+
+interface Header extends SegmentPosition {
+  format: number;
+  avgLength: number;
+  maxUpvotes: number;
+  sections: { name: Name; offset: number; length: number }[];
+  crc: number;
+}
+
+const align = (n: number) => Math.ceil(n / 8) * 8;
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Writes the segment to `file` atomically: a temporary file beside it, then a rename. */
+export async function writeSegmentFile(file: string, seg: Segment, position: SegmentPosition): Promise<void> {
+  const parts: { name: Name; bytes: Uint8Array }[] = [
+    { name: 'ids', bytes: Buffer.from(seg.ids.join('\n')) },
+    { name: 'terms', bytes: Buffer.from(seg.terms.join('\0')) },
+    // Votes and hides change the per-document arrays in place: written as they are now.
+    ...(Object.keys(ARRAYS) as (keyof Arrays)[]).map((name) => ({ name, bytes: bytesOf(MUTABLE.has(name) ? seg[name].slice() : seg[name]) })),
+  ];
+  let offset = 0;
+  let crc = 0;
+  const sections = parts.map((p) => {
+    const s = { name: p.name, offset, length: p.bytes.byteLength };
+    offset = align(offset + p.bytes.byteLength);
+    crc = crc32(p.bytes, crc);
+    return s;
+  });
+  const header: Header = { format: SEGMENT_FORMAT, ...position, avgLength: seg.avgLength, maxUpvotes: seg.maxUpvotes, sections, crc };
+  const json = Buffer.from(JSON.stringify(header));
+  const head = Buffer.alloc(align(MAGIC.length + 4 + json.length));
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt32LE(json.length, MAGIC.length);
+  json.copy(head, MAGIC.length + 4);
+
+  const tmp = `${file}.${process.pid}.tmp`;
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.write(head);
+    let at = head.length;
+    for (const [i, p] of parts.entries()) {
+      const start = head.length + sections[i]!.offset;
+      if (start > at) await handle.write(Buffer.alloc(start - at));
+      // In slices: one write of a very large view can be refused by the OS.
+      for (let j = 0; j < p.bytes.byteLength; j += 1 << 26) await handle.write(p.bytes.subarray(j, j + (1 << 26)));
+      at = start + p.bytes.byteLength;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.rename(tmp, file);
+}
+
+/**
+ * The segment of `file` and its position, or why it cannot be used (missing, another format or
+ * schema, damaged): the caller then builds from the database.
+ */
+export function readSegmentFile(file: string, schema: string): { seg: Segment; position: SegmentPosition } | { unusable: string } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { unusable: 'no file' };
+  }
+  try {
+    const start = Buffer.alloc(MAGIC.length + 4);
+    if (fs.readSync(fd, start, 0, start.length, 0) < start.length || start.toString('latin1', 0, MAGIC.length) !== MAGIC) return { unusable: 'not a search index file' };
+    const jsonLength = start.readUInt32LE(MAGIC.length);
+    const json = Buffer.alloc(jsonLength);
+    fs.readSync(fd, json, 0, jsonLength, start.length);
+    const header = JSON.parse(json.toString()) as Header;
+    if (header.format !== SEGMENT_FORMAT) return { unusable: `format ${header.format}, not ${SEGMENT_FORMAT}` };
+    if (header.schema !== schema) return { unusable: `built under schema ${header.schema}, not ${schema}` };
+    const base = align(start.length + jsonLength);
+    let crc = 0;
+    const read = <T extends ArrayBufferView>(name: Name, make: (bytes: number) => T): T => {
+      const s = header.sections.find((x) => x.name === name);
+      if (!s) throw new Error(`no section ${name}`);
+      const out = make(s.length);
+      const bytes = bytesOf(out);
+      for (let got = 0; got < s.length; ) {
+        const n = fs.readSync(fd, bytes, got, Math.min(s.length - got, 1 << 26), base + s.offset + got);
+        if (n === 0) throw new Error('file ends early');
+        got += n;
+      }
+      crc = crc32(bytes, crc);
+      return out;
+    };
+    const ids = read('ids', (n) => Buffer.alloc(n)).toString();
+    const terms = read('terms', (n) => Buffer.alloc(n)).toString();
+    const arrays = Object.fromEntries(
+      (Object.entries(ARRAYS) as [keyof Arrays, (typeof ARRAYS)[keyof Arrays]][]).map(([name, Type]) => [name, read(name, (n) => new Type(n / Type.BYTES_PER_ELEMENT))]),
+    ) as unknown as Arrays;
+    if (crc !== header.crc) return { unusable: 'checksum does not match' };
+    const idList = ids ? ids.split('\n') : [];
+    const termList = terms ? terms.split('\0') : [];
+    const termIndex = new Map(termList.map((t, i) => [t, i]));
+    const df = (term: string) => {
+      const t = termIndex.get(term);
+      return t === undefined ? 0 : arrays.postStart[t + 1]! - arrays.postStart[t]!;
+    };
+    const stats: CorpusStats = { docs: idList.length, avgLength: header.avgLength, df };
+    const seg: Segment = {
+      ...arrays,
+      ids: idList,
+      ordinalOf: new Map(idList.map((id, i) => [id, i])),
+      maxUpvotes: header.maxUpvotes,
+      terms: termList,
+      termIndex,
+      avgLength: header.avgLength,
+      stats,
+    };
+    return { seg, position: { schema: header.schema, lastSeq: header.lastSeq, seen: header.seen } };
+  } catch (err) {
+    return { unusable: `unreadable: ${(err as Error).message}` };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
