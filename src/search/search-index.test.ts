@@ -73,13 +73,17 @@ describe('the search index in step with the database', () => {
     let next = 12345;
     const rnd = () => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let t = 0; t < 100; t++) {
+      // A hundred votes up and down, as the votes module writes them: the counts and the content
+      // version, in one statement per batch (one per vote took a minute on PostgreSQL).
+      const votes = new Map<string, number>();
+      for (let v = 0; v < 100; v++) {
+        const id = ids[Math.floor(rnd() * PAPERS)]!;
+        votes.set(id, (votes.get(id) ?? 0) + (rnd() < 0.7 ? 1 : -1));
+      }
+      const rows = sql.join([...votes].map(([id, by]) => sql`(${id}, cast(${by} as integer))`));
       await db.kysely.transaction().execute(async (trx) => {
-        for (let v = 0; v < 100; v++) {
-          // Votes up and down, as the votes module writes them: the count, and the content version.
-          const id = ids[Math.floor(rnd() * PAPERS)]!;
-          const by = rnd() < 0.7 ? 1 : -1;
-          await trx.updateTable('papers').set({ upvotes: sql<number>`case when upvotes + ${by} < 0 then 0 else upvotes + ${by} end` }).where('id', '=', id).execute();
-        }
+        await sql`update papers set upvotes = case when papers.upvotes + v.column2 < 0 then 0 else papers.upvotes + v.column2 end
+          from (values ${rows}) as v where papers.id = v.column1`.execute(trx);
         await bumpContentVersion(trx, { papersOnly: true });
       });
       if (t % 25 === 24) expect(await upvotesOf(await byUpvotes())).toEqual(await expectedByUpvotes());
@@ -120,10 +124,10 @@ describe('the search index in step with the database', () => {
       await update(renamed, { title: 'Numbat wombat survey' });
       await searchPapers(db, { q: 'numbat' }); // this process follows before the prune
       const count = async () => Number((await sql<{ n: number }>`select count(*) as n from paper_search_changes`.execute(db.kysely)).rows[0]!.n);
-      expect(await count()).toBeGreaterThan(10_000);
+      expect(await count()).toBeGreaterThan(5_000);
       // Nothing is a day old yet; with nothing kept, everything goes.
       expect(await pruneSearchChanges(db)).toBe(0);
-      expect(await pruneSearchChanges(db, 0, new Date(Date.now() + 1000))).toBeGreaterThan(10_000);
+      expect(await pruneSearchChanges(db, 0, new Date(Date.now() + 1000))).toBeGreaterThan(5_000);
       expect(await count()).toBe(0);
 
       const mine = (await searchIndex(db)).main;
