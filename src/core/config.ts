@@ -56,7 +56,7 @@ const schema = z.object({
   RATE_LIMIT_SCALE: z.coerce.number().min(0).max(1000).default(1).describe('Multiplies every rate limit (0: no limits, for load tests)'),
   SUBMISSIONS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(10).describe('Papers one user may submit per day'),
   RELEASE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dots and dashes').optional().describe('Names the deployed release (e.g. the commit) so instances share ETags'),
-  SEARCH_INDEX_DIR: z.string().min(1).optional().describe("Folder of the search index's file, read at start (unset: next to a SQLite database, the system's temporary folder for PostgreSQL; off: none)"),
+  SEARCH_INDEX_DIR: z.string().min(1).optional().describe("Folder of the search index's file, read at start (unset: next to a SQLite database, none for PostgreSQL; off: none)"),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log verbosity'),
 });
 

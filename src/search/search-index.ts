@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { sqlitePath, type Db } from '../db/database.ts';
@@ -71,8 +70,11 @@ export async function searchIndexFile(db: Db): Promise<string | undefined> {
     if (file === ':memory:' || file === '') return undefined;
     return dir ? path.join(dir, `${path.basename(file)}.search-index`) : `${file}.search-index`;
   }
+  // PostgreSQL has no folder of its own here: only one the operator names. A default in the shared
+  // temporary folder would let another local account plant an index file this process then trusts.
+  if (!dir) return undefined;
   const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(db.kysely);
-  return path.join(dir || path.join(os.tmpdir(), 'dailypapers-search'), `${rows[0]!.name}.search-index`);
+  return path.join(dir, `${rows[0]!.name}.search-index`);
 }
 
 /** Resolves when the index file this process last started writing is on disk (for tests and benches). */
