@@ -212,12 +212,15 @@ function buildProgram(io: CliIo, status: { code: number }): Command {
   importCmd
     .command('snapshot <file>')
     .description("import arXiv's bulk metadata snapshot: one JSON object per line, optionally gzipped (.gz)")
-    .action((file: string) =>
+    .option('--batch-size <n>', 'new papers per transaction: a kill loses at most one batch; smaller batches use less memory', '5000')
+    .action((file: string, opts: { batchSize: string }) =>
       withDb(async (_config, db) => {
+        const batchSize = Number(opts.batchSize);
+        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new Error('import: --batch-size is a whole number from 1 to 100000');
         const { migrateToLatest } = await import('./db/database.ts');
         await migrateToLatest(db);
         const { importSnapshotFile } = await import('./ingest/arxiv-snapshot-cli.ts');
-        printSummary(await importSnapshotFile(db, file, io.tty));
+        printSummary(await importSnapshotFile(db, file, { tty: io.tty, batchSize }));
       }),
     );
 

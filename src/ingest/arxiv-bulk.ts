@@ -8,8 +8,8 @@ import type { ArxivRecord } from './arxiv-record.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import { RecordProblem, count, emptySummary, refreshStatistics, reject, type ImportSummary } from './summary.ts';
 
-/** Records per bulk transaction: large enough that per-transaction costs vanish, small enough to stay well inside the memory budget. */
-const BULK = 5000;
+/** Records per bulk transaction by default: large enough that per-transaction costs vanish, small enough to stay well inside the memory budget. */
+export const BULK_BATCH = 5000;
 /** Records per transaction of the ordinary path (papers already stored). */
 const UPDATE_BATCH = 1000;
 
@@ -26,6 +26,7 @@ export async function bulkImportArxivRecords(
   items: AsyncIterable<ArxivRecord | RecordProblem> | Iterable<ArxivRecord | RecordProblem>,
   source: string,
   onBatch?: (seen: number) => void,
+  batchSize = BULK_BATCH,
 ): Promise<ImportSummary> {
   const native = db.sqlite;
   if (!native && db.dialect !== 'postgres') return importArxivRecords(db, items, source, onBatch);
@@ -61,7 +62,7 @@ export async function bulkImportArxivRecords(
         continue;
       }
       batch.push(item);
-      if (batch.length >= BULK) await flush();
+      if (batch.length >= batchSize) await flush();
     }
     await flush();
   } finally {

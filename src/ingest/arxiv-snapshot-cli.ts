@@ -9,7 +9,8 @@ import type { ImportSummary } from './summary.ts';
  * `dailypapers import snapshot <file>`: streams arXiv's metadata snapshot into the
  * database, with a progress bar (bytes read, records/s, ETA) on `tty`, the terminal if stderr is one.
  */
-export async function importSnapshotFile(db: Db, file: string, tty?: NodeJS.WriteStream): Promise<ImportSummary> {
+export async function importSnapshotFile(db: Db, file: string, opts: { tty?: NodeJS.WriteStream; batchSize?: number } = {}): Promise<ImportSummary> {
+  const { tty, batchSize } = opts;
   let total: number;
   try {
     total = fs.statSync(file).size;
@@ -36,7 +37,7 @@ export async function importSnapshotFile(db: Db, file: string, tty?: NodeJS.Writ
     return await bulkImportArxivRecords(db, records, 'snapshot', (seen) => {
       const rate = Math.round(seen / Math.max((Date.now() - started) / 1000, 0.001));
       bar?.update(bytes, { read: mb(bytes), records: seen, rate });
-    });
+    }, batchSize);
   } finally {
     bar?.update(bytes);
     bar?.stop();

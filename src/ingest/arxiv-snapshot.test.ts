@@ -369,4 +369,15 @@ describe('importing snapshot lines', () => {
     expect(stdout).toContain('import: 2 new, 0 updated, 0 unchanged, 1 rejected');
     expect(stderr).toMatch(/rejected cli\.json:2: invalid JSON/);
   });
+
+  it('takes a batch size, and refuses one that is not a whole number of records', async () => {
+    const file = writeLines('batches.json', [1, 2, 3, 4, 5].map((n) => ({ ...(lines[0] as Json), id: `2001.0000${n}` })));
+    const url = await emptyDatabaseUrl();
+    expect((await cli(['import', 'snapshot', file, '--batch-size', '2'], { DATABASE_URL: url })).stdout).toContain('import: 5 new, 0 updated, 0 unchanged, 0 rejected');
+    for (const bad of ['0', 'many', '2.5']) {
+      const refused = await cli(['import', 'snapshot', file, '--batch-size', bad], { DATABASE_URL: url });
+      expect(refused.code, bad).toBe(1);
+      expect(refused.stderr).toContain('--batch-size is a whole number');
+    }
+  });
 });
