@@ -9,6 +9,7 @@ import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts
 import { createApp } from '../src/app.ts';
 import { deriveKeys } from '../src/db/secrets.ts';
 import { importHfPath } from '../src/ingest/hf-import.ts';
+import type { ImportSummary } from '../src/ingest/summary.ts';
 
 /** `../shared/fixtures`, beside the project root; absent on clones elsewhere. */
 export const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures');
@@ -117,10 +118,14 @@ export async function emptyDatabaseUrl(): Promise<string> {
 }
 
 /**
- * The URL of a fresh database holding the whole Hugging Face archive (HF_ARCHIVE): imported once
- * per run, by whichever worker asks first, and copied for each caller like the empty template.
+ * A fresh database holding the whole Hugging Face archive (HF_ARCHIVE), and what its import
+ * said: imported once per run, by whichever worker asks first (src/ingest/hf-import.test.ts checks
+ * that import), and copied for each caller like the empty template.
  */
-export async function archiveDatabaseUrl(): Promise<string> {
+export async function archiveImport(): Promise<{ url: string; summary: ImportSummary }> {
+  const runDir = inject('runDir');
+  const summaryFile = path.join(runDir, 'archive-summary.json');
+  const readSummary = () => JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as ImportSummary;
   const pgTemplate = inject('pgTemplate');
   if (pgTemplate) {
     const archive = `${pgTemplate}_archive`;
@@ -135,14 +140,13 @@ export async function archiveDatabaseUrl(): Promise<string> {
         await lock.query(`create database "${archive}" template "${pgTemplate}"`);
         const url = new URL(adminUrl);
         url.pathname = `/${archive}`;
-        await importArchive(url.href);
+        fs.writeFileSync(summaryFile, JSON.stringify(await importArchive(url.href)));
       }
     } finally {
       await lock.end();
     }
-    return copyDatabase(archive, `${pgTemplate}_${process.pid}_${++counter}`);
+    return { url: await copyDatabase(archive, `${pgTemplate}_${process.pid}_${++counter}`), summary: readSummary() };
   }
-  const runDir = inject('runDir');
   const archive = path.join(runDir, 'archive.db');
   const building = path.join(runDir, 'archive.building');
   for (;;) {
@@ -159,7 +163,7 @@ export async function archiveDatabaseUrl(): Promise<string> {
     try {
       const file = path.join(building, 'archive.db');
       fs.copyFileSync(await sqliteTemplateFile(), file);
-      await importArchive(`sqlite:${file}`);
+      fs.writeFileSync(summaryFile, JSON.stringify(await importArchive(`sqlite:${file}`)));
       fs.renameSync(file, archive);
     } finally {
       fs.rmSync(building, { recursive: true, force: true });
@@ -167,7 +171,12 @@ export async function archiveDatabaseUrl(): Promise<string> {
   }
   const file = path.join(tmpRoot, `archive-${process.pid}-${++counter}.db`);
   fs.copyFileSync(archive, file);
-  return `sqlite:${file}`;
+  return { url: `sqlite:${file}`, summary: readSummary() };
+}
+
+/** The URL of a fresh database holding the whole Hugging Face archive. */
+export async function archiveDatabaseUrl(): Promise<string> {
+  return (await archiveImport()).url;
 }
 
 /** A fresh database holding the whole Hugging Face archive, open. */
@@ -175,11 +184,10 @@ export async function archiveDb(): Promise<Db> {
   return connectDatabase(await archiveDatabaseUrl(), { poolSize: 4 });
 }
 
-async function importArchive(url: string): Promise<void> {
+async function importArchive(url: string): Promise<ImportSummary> {
   const db = await connectDatabase(url, { poolSize: 1 });
   try {
-    const summary = await importHfPath(db, HF_ARCHIVE);
-    if (summary.rejected !== 0) throw new Error(`the archive imported with ${summary.rejected} rejected records`);
+    return await importHfPath(db, HF_ARCHIVE);
   } finally {
     await db.close();
   }

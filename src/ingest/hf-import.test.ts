@@ -6,8 +6,10 @@ import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import type { Db } from '../db/database.ts';
-import { HF_ARCHIVE, HF_JUNE, breathe, hasFixtures, testApp } from '../../test/helpers.ts';
+import { connectDatabase, type Db } from '../db/database.ts';
+import { createApp } from '../app.ts';
+import type { ImportSummary } from './summary.ts';
+import { HF_ARCHIVE, HF_JUNE, archiveImport, breathe, hasFixtures, testApp, testConfig } from '../../test/helpers.ts';
 import { importHfPath } from './hf-import.ts';
 
 type Json = Record<string, any>;
@@ -24,15 +26,19 @@ describe.skipIf(!hasFixtures)('importing the Hugging Face archive', () => {
   let db: Db;
   let app: Hono<AppEnv>;
   let archive: { date: string; items: Json[] }[];
+  let summary: ImportSummary;
 
   beforeAll(async () => {
-    ({ db, app } = await testApp());
+    // The run's one import of the archive (test/helpers.ts), which the search tests read too.
+    const imported = await archiveImport();
+    summary = imported.summary;
+    db = await connectDatabase(imported.url, { poolSize: 4 });
+    app = createApp({ db, config: testConfig() });
     archive = await readArchive();
   });
   afterAll(() => db.close());
 
   it('imports every paper and listing of the archive', async () => {
-    const summary = await importHfPath(db, HF_ARCHIVE);
     expect(summary).toMatchObject({ new: 9538, updated: 0, unchanged: 0, rejected: 0 });
     const count = async (table: 'papers' | 'daily_listings') =>
       Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
