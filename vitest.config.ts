@@ -40,10 +40,11 @@ export const DATABASE_FREE = [
   'test/smtp.test.ts',
 ];
 
-// Browser files that check only what the browser makes of the pages (layout, keys, typeset math,
-// CSP, pixels): the queries behind those pages are tested on both databases in-process
-// (src/feed/pages.test.ts and the like), so `npm test` runs these in its SQLite pass only.
-export const FRONT_END = ['test/e2e/browser.test.ts', 'test/e2e/comment-box.test.ts'];
+// Browser files that check only what the browser makes of the pages (layout, looks, keys, typeset
+// math, CSP, pixels): the queries behind those pages are tested on both databases in-process
+// (src/feed/pages.test.ts, src/images, src/suggest and the like), so `npm test` runs these in its
+// SQLite pass only.
+export const FRONT_END = ['test/e2e/browser.test.ts', 'test/e2e/comment-box.test.ts', 'test/e2e/look.test.ts'];
 
 /** What `npm test` leaves out of a pass (test/run.ts); a project's own exclude would override vitest's --exclude. */
 const LEFT_OUT = (process.env.DP_TEST_EXCLUDE ?? '').split(',').filter(Boolean);
