@@ -15,20 +15,40 @@ declare module 'vitest' {
   }
 }
 
+interface RunSetup {
+  runDir: string;
+  pgTemplate: string | null;
+  teardown: () => Promise<void>;
+  users: number;
+}
+
 /**
  * With TEST_DATABASE_URL=postgres://… (an account that may create databases), the
  * whole suite runs on PostgreSQL: one template database is migrated here, each test
  * gets a copy of it (test/helpers.ts), and all of them are dropped at the end.
+ *
+ * vitest calls this once per project (unit, system); the run's folder and template are made on
+ * the first call and shared, so that what a run makes once (the imported archive) serves both.
  */
 export default async function setup(project: TestProject) {
+  const shared = globalThis as { dailypapersRun?: Promise<RunSetup> };
+  shared.dailypapersRun ??= prepareRun();
+  const run = await shared.dailypapersRun;
+  run.users++;
+  project.provide('runDir', run.runDir);
+  project.provide('pgTemplate', run.pgTemplate);
+  return async () => {
+    if (--run.users > 0) return;
+    delete shared.dailypapersRun;
+    await run.teardown();
+  };
+}
+
+async function prepareRun(): Promise<RunSetup> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-run-'));
-  project.provide('runDir', runDir);
   const removeRunDir = () => fs.rmSync(runDir, { recursive: true, force: true });
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) {
-    project.provide('pgTemplate', null);
-    return removeRunDir;
-  }
+  if (!adminUrl) return { runDir, pgTemplate: null, teardown: async () => removeRunDir(), users: 0 };
   // The start time names the run (for the cleanup below), a random part keeps two runs started together apart.
   const run = `dp_t_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const template = `${run}_template`;
@@ -52,14 +72,14 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(db);
   await db.close();
   console.log(`tests: running on PostgreSQL (${url.host}), template ${template}`);
-  project.provide('pgTemplate', template);
 
-  return async () => {
+  const teardown = async () => {
     const created = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${run}%`]);
     await admin.end();
     await dropDatabases(adminUrl, created.rows.map((row) => row.datname));
     removeRunDir();
   };
+  return { runDir, pgTemplate: template, teardown, users: 0 };
 }
 
 /**
