@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // Two projects: `unit` runs in this process only (functions, `app.request()`, the CLI as a
 // function: `npm run test:unit`, the inner loop); `system` starts processes, servers and a
@@ -46,6 +48,45 @@ export const DATABASE_FREE = [
 // SQLite pass only.
 export const FRONT_END = ['test/e2e/browser.test.ts', 'test/e2e/comment-box.test.ts', 'test/e2e/look.test.ts'];
 
+// The files that take longest, longest first: started first, they end before the short ones,
+// so a pass does not end on one long file with the other worker idle (vitest orders by the last
+// run's durations only where it has them, which a fresh clone does not). The files that read the
+// imported archive are apart, so that they do not wait for its import side by side.
+const LONGEST_FIRST = [
+  'test/e2e/community.test.ts',
+  'test/e2e/look.test.ts',
+  'src/ingest/hf-import.test.ts',
+  'test/e2e/library.test.ts',
+  'src/digests/crash.test.ts',
+  'src/db/copy.test.ts',
+  'src/search/fuzz.test.ts',
+  'test/e2e/browser.test.ts',
+  'src/search/search.test.ts',
+  'src/ingest/arxiv-oai.test.ts',
+  'src/ingest/arxiv-metadata-crash.test.ts',
+  'test/cli.test.ts',
+  'src/votes/concurrency.test.ts',
+  'src/ingest/arxiv-snapshot-crash.test.ts',
+  'test/e2e/follows.test.ts',
+  'src/search/related.test.ts',
+  'test/multi-instance.test.ts',
+  'test/e2e/digests.test.ts',
+  'test/e2e/search.test.ts',
+  'src/digests/digests.test.ts',
+  'test/e2e/comment-box.test.ts',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => {
+      const at = LONGEST_FIRST.indexOf(path.relative(import.meta.dirname, spec.moduleId));
+      return at < 0 ? LONGEST_FIRST.length : at;
+    };
+    // Array sort is stable: the rest keep vitest's own order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 /** What `npm test` leaves out of a pass (test/run.ts); a project's own exclude would override vitest's --exclude. */
 const LEFT_OUT = (process.env.DP_TEST_EXCLUDE ?? '').split(',').filter(Boolean);
 
@@ -59,6 +100,7 @@ export default defineConfig({
     // vite once per worker, not once per file, is most of what a file costs. Tests share no
     // state through modules (each makes its own database, app and servers).
     isolate: false,
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
