@@ -11,7 +11,7 @@ import { readerVersion } from '../db/content-version.ts';
 // version (decision 018): their cached pages and ETags change, and no one else's.
 
 const DAY = '2026-11-18';
-const IDS = ['2611.00701', '2611.00702', '2611.00703'];
+const IDS = ['2611.00701', '2611.00702', '2611.00703'] as const;
 const record = (id: string) => ({
   paper: { id, title: `Paper ${id}`, summary: 'An abstract.', publishedAt: '2026-11-17T00:00:00.000Z', upvotes: 1, authors: [{ _id: `a-${id}`, name: 'Ada Lovelace', hidden: false }] },
   publishedAt: `${DAY}T09:00:00.000Z`,
@@ -41,7 +41,7 @@ describe("a reader's own library writes bump their version", () => {
    * ETag (and the page `expectAfter` describes), and that Bob's cached page is the same one: his
    * ETag is answered with 304 and his version is untouched.
    */
-  const bumps = async (label: string, write: () => Promise<Response>, check?: (html: string) => void) => {
+  const bumps = async (label: string, write: () => Response | Promise<Response>, check?: (html: string) => void) => {
     const before = await view(ada);
     const bobBefore = await view(bob);
     const [adaVersion, bobVersion] = [await readerVersion(db.kysely, ada.id), await readerVersion(db.kysely, bob.id)];
