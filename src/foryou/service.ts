@@ -196,6 +196,8 @@ export async function readerModel(db: Db, userId: number, pool: Pool): Promise<{
   return { model: kept.model, version: kept.version, learnedMs, liked };
 }
 
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
 /** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
 async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
@@ -214,10 +216,11 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
   // Oldest first, so a model trained in one go and one trained as the reader went agree.
   for (const s of [...fresh].reverse()) {
     const c = pool.candidates.get(s.paperId);
-    const kept = state.texts.get(s.paperId);
     const p = texts.get(s.paperId);
-    if (c && kept) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: state.table.decode(kept.counts), authors: c.authors, organization: c.organization }, pool.vocab);
-    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, pool.vocab);
+    // A pool paper's vector is the one its counts make over the pool's vocabulary: learned as it is.
+    if (c && inPool(s.paperId)) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: EMPTY_COUNTS, authors: c.authors, organization: c.organization }, pool.vocab, c.vec);
+    // Another paper's words are counted for this once: not numbered into the table (which keeps the pool's papers).
+    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: termCounts(p.title, p.abstract, state.surface), authors: p.authors, organization: p.organization }, pool.vocab);
     else continue;
     changed = true;
   }
