@@ -142,10 +142,11 @@ export class ReaderModel {
 
   /**
    * The model's weights over `vocab`'s term ids, unit length; all zero with nothing learned.
-   * Made afresh on each call (the size of the vocabulary): callers keep it while `revision` holds.
+   * Made afresh on each call (the size of the vocabulary), into `into` when given (a buffer of
+   * that size no one reads any more): callers keep it while `revision` holds.
    */
-  weights(vocab: Vocabulary): Float64Array {
-    const w = new Float64Array(vocab.size);
+  weights(vocab: Vocabulary, into?: Float64Array): Float64Array {
+    const w = into?.length === vocab.size ? into.fill(0) : new Float64Array(vocab.size);
     const ids = vocab.ids;
     // forEach rather than for…of over entries: no [term, value] pair made for each of thousands of terms.
     const posWeight = this.posWeight;
