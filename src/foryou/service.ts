@@ -279,7 +279,7 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
 /**
  * A buffer for a reader's new weights: their last weights', or those last dropped from the cache,
  * unless a page still reads it. A new 400 KB (50,000 terms) after every change set off major
- * collections, which fell on pages (bench/foryou-scale.ts: a first page's CPU p99 145 -> 46 ms).
+ * collections, which fell on pages (decision 025).
  */
 function freeBuffer(state: State, last: Float64Array | undefined, size: number): Float64Array | undefined {
   const free = (b: Float64Array | undefined) => (b?.length === size && !state.held.has(b) ? b : undefined);
