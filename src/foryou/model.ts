@@ -1,4 +1,4 @@
-import { sparseDot, type SparseVector, type Vocabulary } from './text.ts';
+import type { SparseVector, Vocabulary } from './text.ts';
 
 /**
  * One reader's taste as a linear model over tf-idf terms: a Rocchio centroid, the mean of what
@@ -14,7 +14,7 @@ export interface Signal {
   kind: SignalKind;
   paperId: string;
   title: string;
-  counts: Map<string, number>;
+  counts: ReadonlyMap<string, number>;
   authors: string[];
   organization: string | null;
 }
@@ -67,15 +67,27 @@ export class ReaderModel {
     return this.posWeight;
   }
 
-  /** Learns from one signal: its paper's vector is added to the positive or negative side. */
-  learn(signal: Signal, vocab: Vocabulary): void {
+  /**
+   * Learns from one signal: its paper's vector is added to the positive or negative side.
+   * `vector`: the paper's vector over `vocab` when the caller has it (a paper of the candidate
+   * pool: vocab.vectorize(signal.counts) exactly), so that its counts need not be read or made.
+   */
+  learn(signal: Signal, vocab: Vocabulary, vector?: SparseVector): void {
     const key = ReaderModel.key(signal);
     if (this.learned.has(key)) return;
-    const v = vocab.vectorize(signal.counts);
+    const v = vector ?? vocab.vectorize(signal.counts);
     const terms = new Map<string, number>();
     // Rounded as stored (toJSON), so that a model read back and one learned here agree exactly.
-    for (let i = 0; i < v.ids.length; i++) terms.set(vocab.terms[v.ids[i]!]!, round5(v.vals[i]!));
-    this.learned.set(key, { signal, terms });
+    const rounded = new Float32Array(v.vals.length);
+    for (let i = 0; i < v.ids.length; i++) {
+      const x = round5(v.vals[i]!);
+      terms.set(vocab.terms[v.ids[i]!]!, x);
+      rounded[i] = x;
+    }
+    const learned = { signal, terms };
+    this.learned.set(key, learned);
+    // Its vector over this vocabulary as vectorOf would make it from `terms`: made here, where it is at hand.
+    vectors.set(learned, { vocab, v: { ids: v.ids, vals: rounded } });
     this.apply(signal, terms, 1);
   }
 
@@ -130,12 +142,27 @@ export class ReaderModel {
 
   /**
    * The model's weights over `vocab`'s term ids, unit length; all zero with nothing learned.
-   * Made afresh on each call (the size of the vocabulary): callers keep it while `revision` holds.
+   * Made afresh on each call (the size of the vocabulary), into `into` when given (a buffer of
+   * that size no one reads any more): callers keep it while `revision` holds.
    */
-  weights(vocab: Vocabulary): Float64Array {
-    const w = new Float64Array(vocab.size);
-    if (this.posWeight > 0) for (const [t, x] of this.pos) addAt(w, vocab, t, x / this.posWeight);
-    if (this.negWeight > 0) for (const [t, x] of this.neg) addAt(w, vocab, t, (-NEGATIVE_SHARE * x) / this.negWeight);
+  weights(vocab: Vocabulary, into?: Float64Array): Float64Array {
+    const w = into?.length === vocab.size ? into.fill(0) : new Float64Array(vocab.size);
+    const ids = vocab.ids;
+    // forEach rather than for…of over entries: no [term, value] pair made for each of thousands of terms.
+    const posWeight = this.posWeight;
+    if (posWeight > 0) {
+      this.pos.forEach((x, t) => {
+        const id = ids.get(t);
+        if (id !== undefined) w[id]! += x / posWeight;
+      });
+    }
+    const negWeight = this.negWeight;
+    if (negWeight > 0) {
+      this.neg.forEach((x, t) => {
+        const id = ids.get(t);
+        if (id !== undefined) w[id]! += (-NEGATIVE_SHARE * x) / negWeight;
+      });
+    }
     let sum = 0;
     for (let i = 0; i < w.length; i++) sum += w[i]! * w[i]!;
     if (sum > 0) {
@@ -145,16 +172,37 @@ export class ReaderModel {
     return w;
   }
 
+  /** The latest `max` liked signals, kept until the model changes: a page asks for each of its papers. */
+  private likedCache?: { revision: number; max: number; list: Learned[] };
+
   /** The liked paper most like `v` (for "because you saved …"), and how alike, among the latest `max`. */
   nearestLiked(v: SparseVector, vocab: Vocabulary, max = 200): { signal: Signal; similarity: number } | undefined {
+    let cache = this.likedCache;
+    if (!cache || cache.revision !== this.revision || cache.max !== max) {
+      cache = this.likedCache = { revision: this.revision, max, list: [...this.learned.values()].filter((l) => l.signal.kind !== 'hide').slice(-max) };
+    }
+    if (cache.list.length === 0) return undefined;
+    // `v` spread over the vocabulary once, then each liked vector dotted with it: the same
+    // products, added in the same (ascending term) order as a merge of the two sparse vectors.
+    const dense = denseScratch(vocab.size);
+    for (let i = 0; i < v.ids.length; i++) dense[v.ids[i]!] = v.vals[i]!;
     let best: { signal: Signal; similarity: number } | undefined;
-    const liked = [...this.learned.values()].filter((l) => l.signal.kind !== 'hide').slice(-max);
-    for (const l of liked) {
-      const similarity = sparseDot(v, vectorOf(l, vocab));
+    for (const l of cache.list) {
+      const { ids, vals } = vectorOf(l, vocab);
+      let similarity = 0;
+      for (let k = 0; k < ids.length; k++) similarity += dense[ids[k]!]! * vals[k]!;
       if (!best || similarity > best.similarity) best = { signal: l.signal, similarity };
     }
+    for (let i = 0; i < v.ids.length; i++) dense[v.ids[i]!] = 0;
     return best;
   }
+}
+
+/** A vocabulary-sized scratch vector, all zero between uses (nearestLiked is synchronous). */
+let scratch = new Float64Array(0);
+function denseScratch(size: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(size);
+  return scratch;
 }
 
 const vectors = new WeakMap<Learned, { vocab: Vocabulary; v: SparseVector }>();
@@ -169,11 +217,6 @@ function vectorOf(l: Learned, vocab: Vocabulary): SparseVector {
   const v = { ids: Int32Array.from(pairs.map((p) => p[0])), vals: Float32Array.from(pairs.map((p) => p[1])) };
   vectors.set(l, { vocab, v });
   return v;
-}
-
-function addAt(w: Float64Array, vocab: Vocabulary, term: string, x: number): void {
-  const id = vocab.ids.get(term);
-  if (id !== undefined) w[id]! += x;
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {

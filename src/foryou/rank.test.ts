@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentFrequencies, TermTable, termCounts, Vocabulary } from './text.ts';
+import { DocumentFrequencies, TermTable, sparseDot, termCounts, Vocabulary } from './text.ts';
 import { ReaderModel } from './model.ts';
 import { CandidateSet, NOTHING_FOLLOWED, rankCandidates, type Candidate } from './rank.ts';
 
@@ -43,6 +43,33 @@ describe('papers kept as term numbers', () => {
   });
 });
 
+describe("a reader's model", () => {
+  it('learns a paper from its vector as from its counts: the same stored model and weights', () => {
+    const fromVectors = new ReaderModel();
+    for (const i of [0, 8, 16, 3]) fromVectors.learn({ kind: 'save', paperId: `p${i}`, title: texts[i]!.title, counts: new Map(), authors: texts[i]!.authors, organization: texts[i]!.organization }, vocab, candidates[i]!.vec);
+    fromVectors.learn({ kind: 'hide', paperId: 'p5', title: texts[5]!.title, counts: new Map(), authors: [], organization: null }, vocab, candidates[5]!.vec);
+    expect(fromVectors.toJSON()).toBe(model.toJSON());
+    expect(fromVectors.weights(vocab)).toEqual(weights);
+  });
+
+  it('finds the liked paper nearest a candidate with the same similarity, to the last bit, as a merge of the two sparse vectors', () => {
+    const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+    const liked = [0, 8, 16, 3].map((i) => ({ id: `p${i}`, v: { ids: candidates[i]!.vec.ids, vals: Float32Array.from(candidates[i]!.vec.vals, round5) } }));
+    const loaded = ReaderModel.fromJSON(model.toJSON());
+    for (const c of candidates) {
+      let best: { id: string; similarity: number } | undefined;
+      for (const l of liked) {
+        const similarity = sparseDot(c.vec, l.v);
+        if (!best || similarity > best.similarity) best = { id: l.id, similarity };
+      }
+      for (const m of [model, loaded]) {
+        const near = m.nearestLiked(c.vec, vocab)!;
+        expect([near.signal.paperId, near.similarity]).toEqual([best!.id, best!.similarity]);
+      }
+    }
+  });
+});
+
 describe('rankCandidates over a candidate set', () => {
   it('keeps, with a limit, exactly the head of the full ranking (ties newest first, then in order)', () => {
     const all = rankCandidates(set, model, weights, NOTHING_FOLLOWED).map((r) => r.candidate.id);
@@ -63,6 +90,19 @@ describe('rankCandidates over a candidate set', () => {
       let exact = 0;
       for (let k = 0; k < r.candidate.vec.ids.length; k++) exact += r.candidate.vec.vals[k]! * weights[r.candidate.vec.ids[k]!]!;
       expect(Math.abs(r.score - exact)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('scores text term by term exactly as a walk of each candidate’s own quantized vector would, to the last bit', () => {
+    const blend = { text: 1, author: 0, organization: 0, follow: 0, popularity: 0 };
+    // The model's weights (negative ones too: it learned a hide), and the same with a third of them zero, as most are for a real reader.
+    for (const w of [weights, weights.map((x, i) => (i % 3 === 0 ? 0 : x))]) {
+      const byId = new Map(rankCandidates(set, model, w, NOTHING_FOLLOWED, { blend }).map((r) => [r.candidate.id, r.score]));
+      for (const c of candidates) {
+        let s = 0;
+        for (let k = 0; k < c.vec.ids.length; k++) s += Math.round(c.vec.vals[k]! * 65_535) * w[c.vec.ids[k]!]!;
+        expect(byId.get(c.id)).toBe(s / 65_535);
+      }
     }
   });
 

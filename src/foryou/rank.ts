@@ -56,8 +56,15 @@ const QUANTUM = 65_535;
 export class CandidateSet {
   readonly list: readonly Candidate[];
   readonly indexOf = new Map<string, number>();
-  private readonly starts: Int32Array;
-  private readonly terms: Uint16Array;
+  /**
+   * The vectors by term (postings): term t's candidates are `postings[offsets[t]..offsets[t+1])`,
+   * ascending, each with its value. A reader's weights are zero on most of the vocabulary (the
+   * terms of what they liked and hid), so a text score walks only the postings of their terms;
+   * each candidate's sum still adds its terms in ascending order, as a walk of its own vector
+   * would, so the scores are the same to the last bit.
+   */
+  private readonly offsets: Int32Array;
+  private readonly postings: Int32Array;
   private readonly values: Uint16Array;
   /** log1p(upvotes), scaled so that the most upvoted candidate has 1. */
   private readonly popularity: Float64Array;
@@ -74,9 +81,17 @@ export class CandidateSet {
     const n = candidates.length;
     this.list = candidates;
     let nonzeros = 0;
-    for (const c of candidates) nonzeros += c.vec.ids.length;
-    this.starts = new Int32Array(n + 1);
-    this.terms = new Uint16Array(nonzeros);
+    let terms = 0;
+    for (const c of candidates) {
+      nonzeros += c.vec.ids.length;
+      for (const t of c.vec.ids) if (t >= terms) terms = t + 1;
+    }
+    // Counted per term, then filled candidate by candidate: each term's postings come out ascending.
+    this.offsets = new Int32Array(terms + 1);
+    for (const c of candidates) for (const t of c.vec.ids) this.offsets[t + 1]!++;
+    for (let t = 0; t < terms; t++) this.offsets[t + 1]! += this.offsets[t]!;
+    const fill = this.offsets.slice(0, terms);
+    this.postings = new Int32Array(nonzeros);
     this.values = new Uint16Array(nonzeros);
     this.popularity = new Float64Array(n);
     this.scratch = new Float64Array(n);
@@ -84,17 +99,15 @@ export class CandidateSet {
     let maxUp = 1;
     for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
     const popNorm = Math.log1p(maxUp);
-    let at = 0;
     for (let i = 0; i < n; i++) {
       const c = candidates[i]!;
       this.indexOf.set(c.id, i);
       const { ids, vals } = c.vec;
       for (let k = 0; k < ids.length; k++) {
-        if (ids[k]! > 0xffff) throw new Error('foryou: a vocabulary beyond 65,536 terms does not fit a candidate set');
-        this.terms[at] = ids[k]!;
-        this.values[at++] = Math.round(vals[k]! * QUANTUM);
+        const at = fill[ids[k]!]!++;
+        this.postings[at] = i;
+        this.values[at] = Math.round(vals[k]! * QUANTUM);
       }
-      this.starts[i + 1] = at;
       this.popularity[i] = Math.log1p(Math.max(0, c.upvotes)) / popNorm;
       for (const a of new Set(c.authors)) push(this.byAuthor, a, i);
       if (c.organization) push(this.byOrganization, c.organization, i);
@@ -116,13 +129,19 @@ export class CandidateSet {
     return i === undefined ? undefined : this.list[i];
   }
 
-  /** The candidate's vector dotted with dense weights. */
-  private text(i: number, w: Float64Array): number {
-    const terms = this.terms;
-    const values = this.values;
-    let s = 0;
-    for (let k = this.starts[i]!, end = this.starts[i + 1]!; k < end; k++) s += values[k]! * w[terms[k]!]!;
-    return s / QUANTUM;
+  /**
+   * Every candidate's vector dotted with dense weights, into `sums` (all zero on entry), in
+   * fractions of QUANTUM: term by term, over the postings of the terms weighed (a zero weight
+   * adds nothing to any sum).
+   */
+  private text(w: Float64Array, sums: Float64Array): void {
+    const { offsets, postings, values } = this;
+    const terms = Math.min(w.length, offsets.length - 1);
+    for (let t = 0; t < terms; t++) {
+      const wt = w[t]!;
+      if (wt === 0) continue;
+      for (let k = offsets[t]!, end = offsets[t + 1]!; k < end; k++) sums[postings[k]!]! += values[k]! * wt;
+    }
   }
 
   /**
@@ -136,7 +155,10 @@ export class CandidateSet {
     const scores = this.buffer;
     for (let i = 0; i < n; i++) scores[i] = blend.popularity * this.popularity[i]!;
     if (model.positives > 0) {
-      for (let i = 0; i < n; i++) scores[i]! += blend.text * this.text(i, weights);
+      const sums = this.scratch;
+      this.text(weights, sums);
+      for (let i = 0; i < n; i++) scores[i]! += blend.text * (sums[i]! / QUANTUM);
+      sums.fill(0);
       // Affinity is the best-liked of a paper's people: the most each candidate reached, then added.
       if (model.authors.size > 0) this.addAffinity(scores, blend.author, this.byAuthor, model.authors);
       if (model.organizations.size > 0) this.addAffinity(scores, blend.organization, this.byOrganization, model.organizations);

@@ -55,6 +55,10 @@ interface State {
   surface: Map<string, string>;
   /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
   dense: Map<number, { vocab: Vocabulary; model: ReaderModel; revision: number; weights: Float64Array }>;
+  /** Weights a page being made still reads (across its awaits), with how many such pages: never written over. */
+  held: Map<Float64Array, number>;
+  /** The buffer of the weights last dropped from `dense`, for the next ones made. */
+  spare?: Float64Array;
   /** Each reader's latest ranking (the best RANKING_DEPTH), with what it was made from. */
   rankings: Map<number, { key: string; ranked: Ranked[] }>;
   /** The recent papers a followed search matches, by pool and query: the same for every reader who follows it. */
@@ -63,7 +67,7 @@ interface State {
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new Map(), table: new TermTable(), models: new Map(), surface: new Map(), dense: new Map(), rankings: new Map(), searches: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new Map(), table: new TermTable(), models: new Map(), surface: new Map(), dense: new Map(), held: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -196,6 +200,8 @@ export async function readerModel(db: Db, userId: number, pool: Pool): Promise<{
   return { model: kept.model, version: kept.version, learnedMs, liked };
 }
 
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
 /** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
 async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
@@ -214,10 +220,11 @@ async function learnSignals(db: Db, state: State, model: ReaderModel, signals: {
   // Oldest first, so a model trained in one go and one trained as the reader went agree.
   for (const s of [...fresh].reverse()) {
     const c = pool.candidates.get(s.paperId);
-    const kept = state.texts.get(s.paperId);
     const p = texts.get(s.paperId);
-    if (c && kept) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: state.table.decode(kept.counts), authors: c.authors, organization: c.organization }, pool.vocab);
-    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: state.table.decode(countsOf(state, p)), authors: p.authors, organization: p.organization }, pool.vocab);
+    // A pool paper's vector is the one its counts make over the pool's vocabulary: learned as it is.
+    if (c && inPool(s.paperId)) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: EMPTY_COUNTS, authors: c.authors, organization: c.organization }, pool.vocab, c.vec);
+    // Another paper's words are counted for this once: not numbered into the table (which keeps the pool's papers).
+    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: termCounts(p.title, p.abstract, state.surface), authors: p.authors, organization: p.organization }, pool.vocab);
     else continue;
     changed = true;
   }
@@ -236,37 +243,64 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
   const weights = denseWeights(state, userId, model, pool.vocab);
-  const wanted = opts.offset + opts.limit;
-  // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
-  const key = createHash('sha256')
-    .update(`${pool.builtAt}|${version}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
-    .digest('base64url');
-  const kept = state.rankings.get(userId);
-  let ranked: Ranked[];
-  if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
-  else {
-    // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
-    ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
-    if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
-    state.rankings.delete(userId);
-    state.rankings.set(userId, { key, ranked });
-    if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
+  // Read until the page's reasons are made, after awaits: held, so that no other page writes its next weights into it.
+  state.held.set(weights, (state.held.get(weights) ?? 0) + 1);
+  try {
+    const wanted = opts.offset + opts.limit;
+    // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
+    const key = createHash('sha256')
+      .update(`${pool.builtAt}|${version}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
+      .digest('base64url');
+    const kept = state.rankings.get(userId);
+    let ranked: Ranked[];
+    if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
+    else {
+      // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
+      ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
+      if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
+      state.rankings.delete(userId);
+      state.rankings.set(userId, { key, ranked });
+      if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
+    }
+    const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
+    const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
+    return {
+      items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
+      seeded: model.positives === 0 && follows.length === 0,
+      learnedMs,
+    };
+  } finally {
+    const n = state.held.get(weights)! - 1;
+    if (n === 0) state.held.delete(weights);
+    else state.held.set(weights, n);
   }
-  const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
-  const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
-  return {
-    items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, model, pool.vocab, weights, followed, pool.surface) })),
-    seeded: model.positives === 0 && follows.length === 0,
-    learnedMs,
-  };
+}
+
+/**
+ * A buffer for a reader's new weights: their last weights', or those last dropped from the cache,
+ * unless a page still reads it. A new 400 KB (50,000 terms) after every change set off major
+ * collections, which fell on pages (decision 025).
+ */
+function freeBuffer(state: State, last: Float64Array | undefined, size: number): Float64Array | undefined {
+  const free = (b: Float64Array | undefined) => (b?.length === size && !state.held.has(b) ? b : undefined);
+  const mine = free(last);
+  if (mine) return mine;
+  const spare = free(state.spare);
+  state.spare = undefined;
+  return spare;
 }
 
 function denseWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): Float64Array {
   const kept = state.dense.get(userId);
   state.dense.delete(userId);
-  const fresh = kept && kept.vocab === vocab && kept.model === model && kept.revision === model.revision ? kept : { vocab, model, revision: model.revision, weights: model.weights(vocab) };
+  const fresh =
+    kept && kept.vocab === vocab && kept.model === model && kept.revision === model.revision ? kept : { vocab, model, revision: model.revision, weights: model.weights(vocab, freeBuffer(state, kept?.weights, vocab.size)) };
   state.dense.set(userId, fresh);
-  if (state.dense.size > MAX_DENSE) state.dense.delete(state.dense.keys().next().value!);
+  if (state.dense.size > MAX_DENSE) {
+    const oldest = state.dense.keys().next().value!;
+    state.spare = state.dense.get(oldest)!.weights;
+    state.dense.delete(oldest);
+  }
   return fresh.weights;
 }
 

@@ -140,7 +140,7 @@ export class Vocabulary {
   }
 
   /** The paper's vector: sublinear tf × idf, unit length; terms outside the vocabulary dropped. */
-  vectorize(counts: Map<string, number>): SparseVector {
+  vectorize(counts: ReadonlyMap<string, number>): SparseVector {
     const pairs: [number, number][] = [];
     for (const [term, tf] of counts) {
       const id = this.ids.get(term);
