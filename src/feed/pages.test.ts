@@ -190,6 +190,31 @@ describe('pages', () => {
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: testDialect });
+    const body = (await res.json()) as { checkedMsAgo: number };
+    expect(body).toEqual({ status: 'ok', database: testDialect, checkedMsAgo: expect.any(Number) });
+    expect(body.checkedMsAgo).toBeGreaterThanOrEqual(0);
+    expect(body.checkedMsAgo).toBeLessThan(1000);
+  });
+
+  it('/healthz answers from one shared probe without waiting for it, and 503 once a probe fails', async () => {
+    const { createApp } = await import('../app.ts');
+    const { freshDb, testConfig } = await import('../../test/helpers.ts');
+    const own = await freshDb();
+    const probed = createApp({ db: own, config: testConfig() });
+    const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as { status: string; checkedMsAgo?: number } });
+    // The security headers are taken once, asynchronously: the first request may go through the chain.
+    expect((await probed.request('/healthz')).status).toBe(200);
+    expect((await probed.request('/healthz')).headers.get('content-security-policy')).toContain("default-src 'self'");
+    await own.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Past the version's 10 ms: answered from the last read (its age said), while the next probe starts.
+    const held = await json(await probed.request('/healthz'));
+    expect(held).toEqual({ status: 200, body: { status: 'ok', database: testDialect, checkedMsAgo: expect.any(Number) } });
+    expect(held.body.checkedMsAgo).toBeGreaterThanOrEqual(10);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // That probe failed: no more answering from the past; the database is asked and found unavailable.
+    const down = await json(await probed.request('/healthz'));
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('unavailable');
   });
 });
