@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { handleIs } from '../auth/users.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
-import { cardColumns, hydrate, listingColumns, paperColumns, splitRow, type ListingSummary, type ListingView } from '../papers/read-model.ts';
+import { hydrate, listingColumns, paperColumns, splitRow, summaryColumns, type ListingSummary, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
 
 type Q = Kysely<Database>;
@@ -25,9 +25,9 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   return hydrate(db, rows.map(splitRow));
 }
 
-/** Listings in a span of days, ranked, with their papers but the long texts: what a list page checks its kept cards against. */
+/** Listings in a span of days, ranked, as summaries: what a list page checks its kept cards against. */
 export async function listingSummaries(db: Q, q: ListingQuery): Promise<ListingSummary[]> {
-  return rankedListings(db, q).select(listingColumns).select(cardColumns).execute();
+  return rankedListings(db, q).select(summaryColumns).execute();
 }
 
 function rankedListings(db: Q, q: ListingQuery) {
@@ -68,13 +68,13 @@ export async function countListings(db: Q, first: string, last: string): Promise
 
 /** Trending papers: each paper once, by stored trending score, with its latest listing. */
 export async function trendingListings(db: Q, limit: number, offset: number): Promise<ListingView[]> {
-  const rows = await trending(db, limit, offset).select(paperColumns).execute();
+  const rows = await trending(db, limit, offset).select(listingColumns).select(paperColumns).execute();
   return hydrate(db, rows.map(splitRow));
 }
 
-/** Trending papers as summaries (short columns): what the trending page checks its kept cards against. */
+/** Trending papers as summaries: what the trending page checks its kept cards against. */
 export async function trendingSummaries(db: Q, limit: number, offset: number): Promise<ListingSummary[]> {
-  return trending(db, limit, offset).select(cardColumns).execute();
+  return trending(db, limit, offset).select(summaryColumns).execute();
 }
 
 /**
@@ -101,7 +101,6 @@ function trending(db: Q, limit: number, offset: number) {
         ),
       ),
     )
-    .select(listingColumns)
     .where('p.hidden_at', 'is', null)
     .orderBy('p.trending_score', 'desc')
     .orderBy('l.id', 'desc')
