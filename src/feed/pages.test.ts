@@ -187,6 +187,24 @@ describe('pages', () => {
     expect((await b.request('/papers')).headers.get('etag')).toBe(tagA);
   });
 
+  it("a day's previous and next days follow imports and moderation at once, kept across votes", async () => {
+    const { setVisibility } = await import('../moderation/queries.ts');
+    const { castVote } = await import('../votes/votes.ts');
+    const { signedInUser } = await import('../../test/community.ts');
+    const latest = /name="date" value="([\d-]+)"/.exec((await page('/papers')).html)![1]!;
+    const nextLink = async () => /<a class="period-step" href="([^"]+)" rel="next"/.exec((await page(`/papers/date/${latest}`)).html)?.[1];
+    expect(await nextLink()).toBeUndefined();
+    const later = { ...hostile, paper: { ...hostile.paper, id: '2612.00001', title: 'A paper on a later day' } };
+    await importHfItems(db, [later], '2031-12-24', 'later');
+    expect(await nextLink()).toBe('/papers/date/2031-12-24');
+    // A vote re-renders the day without asking its neighbours again; they are unchanged by it.
+    const voter = await signedInUser(db);
+    await castVote(db, voter.id, 'astro-ph/0601001', 'up');
+    expect(await nextLink()).toBe('/papers/date/2031-12-24');
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: '2612.00001' }, true, 'test');
+    expect(await nextLink()).toBeUndefined();
+  });
+
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);

@@ -15,7 +15,7 @@ import {
   type Period,
 } from '../core/periods.ts';
 import { viewerPaperState } from '../library/viewer.ts';
-import { countListings, latestDay, listingSummaries, neighbourDays, trendingSummaries } from './queries.ts';
+import { countListings, keptNeighbourDays, latestDay, listingSummaries, neighbourDays, trendingSummaries } from './queries.ts';
 import { currentCardsVersion } from '../db/content-version.ts';
 import { htmlPage } from '../http/respond.ts';
 import { PageParts } from '../ui/page-parts.ts';
@@ -117,12 +117,12 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const db = c.var.db.kysely;
   const page = period.kind === 'day' ? 0 : pageNumber(c);
   const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
-  const [rows, around, counted, version] = await Promise.all([
+  const version = await currentCardsVersion(db);
+  const [rows, around, counted] = await Promise.all([
     listingSummaries(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
-    neighbourDays(db, period.first, period.last),
+    keptNeighbourDays(db, period.first, period.last, version),
     // A day's papers are all on its page (up to DAY_LIMIT): their count needs no query.
     period.kind === 'day' ? undefined : countListings(db, period.first, period.last),
-    currentCardsVersion(db),
   ]);
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
