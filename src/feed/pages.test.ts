@@ -205,6 +205,16 @@ describe('pages', () => {
     expect(await nextLink()).toBeUndefined();
   });
 
+  it("a day's kept frame carries each address's own path, escaped, in its preference forms", async () => {
+    const nextOf = (html: string) => [...html.matchAll(/name="next" value="(\/papers\/date\/[^"]*)"/g)].map((m) => m[1]);
+    const first = await page('/papers/date/2026-11-18?from=one');
+    const second = await page('/papers/date/2026-11-18?from="two"&<x>');
+    // The banner's dismissal leads back to the day; the view and theme switches to the address itself.
+    expect(nextOf(first.html)).toEqual(['/papers/date/2026-11-18', '/papers/date/2026-11-18?from=one', '/papers/date/2026-11-18?from=one']);
+    expect(nextOf(second.html)).toEqual(['/papers/date/2026-11-18', '/papers/date/2026-11-18?from=%22two%22&amp;%3Cx%3E', '/papers/date/2026-11-18?from=%22two%22&amp;%3Cx%3E']);
+    expect(second.html.replaceAll('?from=%22two%22&amp;%3Cx%3E', '?from=one')).toBe(first.html);
+  });
+
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
