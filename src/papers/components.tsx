@@ -193,13 +193,13 @@ export interface ListingCard {
 }
 
 /**
- * The cards of a shared list page from its rows as first read (listings or papers with the
- * papers' short columns: feed/queries.ts listingSummaries, papers/queries.ts paperSummaries): a
- * card kept for the same rank, kind of page, row (and search highlights) at the current
- * `cardsVersion` is taken as it is; only the others are loaded in full (one hydration for all of
- * them) and rendered. The paper's row is its version: votes and comments change it (and bump the
- * content version without cards_version); every other content write (authors, organizations,
- * names, pictures, imports) bumps cards_version, which drops them all (db/content-version.ts).
+ * The cards of a shared list page from its rows as first read (summaries: the listing's and
+ * paper's ids and the paper's votes, comments and modified_at, papers/read-model.ts
+ * summaryColumns): a card kept for the same rank, kind of page, row (and search highlights) at the
+ * current `cardsVersion` is taken as it is; only the others are loaded in full (one hydration for
+ * all of them) and rendered. Votes and comments change the row (and bump the content version
+ * without cards_version); every other content write (authors, organizations, names, pictures,
+ * imports) bumps cards_version, which drops them all (db/content-version.ts).
  * Busiest day: 50 cards, nothing loaded but the summaries.
  */
 export async function listingCards(
