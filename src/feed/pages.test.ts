@@ -215,6 +215,34 @@ describe('pages', () => {
     expect(second.html.replaceAll('?from=%22two%22&amp;%3Cx%3E', '?from=one')).toBe(first.html);
   });
 
+  it("a paper page's related papers show each one's title, organization or authors, date and votes, hidden ones left out", async () => {
+    const { setVisibility } = await import('../moderation/queries.ts');
+    const ids = (await db.kysely.selectFrom('papers').select('id').where('hidden_at', 'is', null).where('id', '!=', 'astro-ph/0601001').orderBy('id').limit(3).execute()).map((r) => r.id);
+    await db.kysely.deleteFrom('related_papers').where('paper_id', '=', 'astro-ph/0601001').execute();
+    await db.kysely.insertInto('related_papers').values(ids.map((related_id, rank) => ({ paper_id: 'astro-ph/0601001', rank, related_id }))).execute();
+    await db.kysely.updateTable('papers').set({ related_at: new Date().toISOString() }).where('id', '=', 'astro-ph/0601001').execute();
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: ids[1]! }, true, 'test');
+    const section = /<section class="related"[\s\S]*?<\/section>/.exec((await page('/papers/astro-ph/0601001')).html)?.[0] ?? '';
+    const shown = [...section.matchAll(/<li><a href="\/papers\/([^"]+)">[\s\S]*?<span class="related-meta">([\s\S]*?)<\/span><\/li>/g)].map((m) => [m[1], m[2]]);
+    const expected = await db.kysely
+      .selectFrom('papers as p')
+      .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+      .select(['p.id', 'p.upvotes', 'p.published_at', 'o.fullname'])
+      .select((eb) => eb.selectFrom('paper_authors as a').select(eb.fn.countAll<number>().as('n')).whereRef('a.paper_id', '=', 'p.id').as('authors'))
+      .where('p.id', 'in', [ids[0]!, ids[2]!])
+      .orderBy('p.id')
+      .execute();
+    expect(shown.map(([id]) => id)).toEqual([ids[0], ids[2]]);
+    shown.forEach(([, meta], i) => {
+      const paper = expected[i]!;
+      const who = paper.fullname ?? `${Number(paper.authors)} author${Number(paper.authors) === 1 ? '' : 's'}`;
+      expect(meta).toContain(who);
+      expect(meta).toContain(`datetime="${paper.published_at}"`);
+      expect(meta).toContain(`${paper.upvotes} upvote`);
+    });
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: ids[1]! }, false, 'test');
+  });
+
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);

@@ -87,6 +87,35 @@ export async function paperSummaries(db: Q, ids: string[]): Promise<ListingSumma
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** What a paper page's list of related papers shows of each: its title, date, votes, organization's name and number of authors. */
+export interface RelatedLink {
+  id: string;
+  title: string;
+  published_at: string;
+  upvotes: number;
+  organization: string | null;
+  authors: number;
+}
+
+/**
+ * Visible papers by id, in the given order (unknown and hidden ones skipped), as a related-papers
+ * list shows them: one query, where full views (`paperViews`) took six and most of an uncached
+ * paper page's query time (the six papers' author rows alone).
+ */
+export async function relatedLinks(db: Q, ids: string[]): Promise<RelatedLink[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(['p.id', 'p.title', 'p.published_at', 'p.upvotes', 'o.fullname as organization'])
+    .select((eb) => eb.selectFrom('paper_authors as a').select(eb.fn.countAll<number>().as('n')).whereRef('a.paper_id', '=', 'p.id').as('authors'))
+    .where('p.id', 'in', ids)
+    .where('p.hidden_at', 'is', null)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, { ...r, authors: Number(r.authors ?? 0) }]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** Days a paper was featured on, oldest first. */
 export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<string[]> {
   const rows = await db.selectFrom('daily_listings').select('day').where('paper_id', '=', paperId).where('hidden_at', 'is', null).orderBy('day').execute();
