@@ -79,15 +79,16 @@ export function createApp(deps: { db: Db; config: Config; keys?: InstanceKeys; l
   // Ahead of authentication: the Bearer token /metrics takes is METRICS_TOKEN, not an API token.
   app.get('/metrics', metrics);
   // Forms and JSON bodies are small; anything bigger is refused before it is read.
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        const message = `request body larger than ${MAX_BODY_BYTES / 1024} KiB`;
-        return wantsJson(c) ? c.json({ error: message }, 413) : c.text(`413 Payload Too Large: ${message}`, 413);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      const message = `request body larger than ${MAX_BODY_BYTES / 1024} KiB`;
+      return wantsJson(c) ? c.json({ error: message }, 413) : c.text(`413 Payload Too Large: ${message}`, 413);
+    },
+  });
+  // Not for GET and HEAD, which have no body: asking for it made node-server build the whole
+  // fetch Request (an AbortSignal and its listeners) for every page rendered (decision 024).
+  app.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.use(parseFormFirst());
   app.use(authenticate());
   app.use(csrfProtection());

@@ -107,6 +107,8 @@ interface Tracker {
   value: number;
   cards: number;
   readAt: number;
+  /** Set when the latest read failed, cleared by the next one that succeeds. */
+  failed: boolean;
   seenChanges: number;
   reading: Promise<number> | null;
   readingChanges: number;
@@ -121,7 +123,7 @@ const trackers = new WeakMap<Kysely<Database>, Tracker>();
  */
 export function currentContentVersion(db: Kysely<Database>): number | Promise<number> {
   let t = trackers.get(db);
-  if (!t) trackers.set(db, (t = { value: 0, cards: 0, readAt: -Infinity, seenChanges: -1, reading: null, readingChanges: -1 }));
+  if (!t) trackers.set(db, (t = { value: 0, cards: 0, readAt: -Infinity, failed: false, seenChanges: -1, reading: null, readingChanges: -1 }));
   if (t.seenChanges === localChanges && performance.now() - t.readAt < VERSION_TTL_MS) return t.value;
   if (t.reading && t.readingChanges === localChanges) return t.reading;
   const tracker = t;
@@ -133,17 +135,38 @@ export function currentContentVersion(db: Kysely<Database>): number | Promise<nu
       tracker.value = Math.max(tracker.value, content);
       tracker.cards = Math.max(tracker.cards, cards);
       tracker.readAt = performance.now();
+      tracker.failed = false;
       tracker.seenChanges = changes;
       return tracker.value;
     },
     (err: unknown) => {
       if (tracker.reading === reading) tracker.reading = null;
+      tracker.failed = true;
       throw err;
     },
   );
   tracker.reading = reading;
   tracker.readingChanges = changes;
   return reading;
+}
+
+/**
+ * The content version without waiting for the database when this process read it successfully
+ * within `maxAgeMs` and wrote nothing since: a read older than VERSION_TTL_MS is started for the
+ * callers after this one, not awaited. Otherwise (no read yet, too old, the latest read failed, a
+ * write here since) as currentContentVersion. On PostgreSQL under load a version read is a round
+ * trip to a server competing for the same cores, and every caller awaiting it stalled with it.
+ */
+export function heldContentVersion(db: Kysely<Database>, maxAgeMs: number): { version: number; ageMs: number } | Promise<{ version: number; ageMs: number }> {
+  const t = trackers.get(db);
+  const age = t ? performance.now() - t.readAt : Infinity;
+  if (t && !t.failed && t.seenChanges === localChanges && age < maxAgeMs) {
+    if (age >= VERSION_TTL_MS) void Promise.resolve(currentContentVersion(db)).catch(() => {});
+    return { version: t.value, ageMs: age };
+  }
+  const fresh = (version: number) => ({ version, ageMs: performance.now() - trackers.get(db)!.readAt });
+  const version = currentContentVersion(db);
+  return typeof version === 'number' ? fresh(version) : version.then(fresh);
 }
 
 /** The cards version (bumpContentVersion), held and refreshed with the content version: no query of its own. */

@@ -187,9 +187,90 @@ describe('pages', () => {
     expect((await b.request('/papers')).headers.get('etag')).toBe(tagA);
   });
 
+  it("a day's previous and next days follow imports and moderation at once, kept across votes", async () => {
+    const { setVisibility } = await import('../moderation/queries.ts');
+    const { castVote } = await import('../votes/votes.ts');
+    const { signedInUser } = await import('../../test/community.ts');
+    const latest = /name="date" value="([\d-]+)"/.exec((await page('/papers')).html)![1]!;
+    const nextLink = async () => /<a class="period-step" href="([^"]+)" rel="next"/.exec((await page(`/papers/date/${latest}`)).html)?.[1];
+    expect(await nextLink()).toBeUndefined();
+    const later = { ...hostile, paper: { ...hostile.paper, id: '2612.00001', title: 'A paper on a later day' } };
+    await importHfItems(db, [later], '2031-12-24', 'later');
+    expect(await nextLink()).toBe('/papers/date/2031-12-24');
+    // A vote re-renders the day without asking its neighbours again; they are unchanged by it.
+    const voter = await signedInUser(db);
+    await castVote(db, voter.id, 'astro-ph/0601001', 'up');
+    expect(await nextLink()).toBe('/papers/date/2031-12-24');
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: '2612.00001' }, true, 'test');
+    expect(await nextLink()).toBeUndefined();
+  });
+
+  it("a day's kept frame carries each address's own path, escaped, in its preference forms", async () => {
+    const nextOf = (html: string) => [...html.matchAll(/name="next" value="(\/papers\/date\/[^"]*)"/g)].map((m) => m[1]);
+    const first = await page('/papers/date/2026-11-18?from=one');
+    const second = await page('/papers/date/2026-11-18?from="two"&<x>');
+    // The banner's dismissal leads back to the day; the view and theme switches to the address itself.
+    expect(nextOf(first.html)).toEqual(['/papers/date/2026-11-18', '/papers/date/2026-11-18?from=one', '/papers/date/2026-11-18?from=one']);
+    expect(nextOf(second.html)).toEqual(['/papers/date/2026-11-18', '/papers/date/2026-11-18?from=%22two%22&amp;%3Cx%3E', '/papers/date/2026-11-18?from=%22two%22&amp;%3Cx%3E']);
+    expect(second.html.replaceAll('?from=%22two%22&amp;%3Cx%3E', '?from=one')).toBe(first.html);
+  });
+
+  it("a paper page's related papers show each one's title, organization or authors, date and votes, hidden ones left out", async () => {
+    const { setVisibility } = await import('../moderation/queries.ts');
+    const ids = (await db.kysely.selectFrom('papers').select('id').where('hidden_at', 'is', null).where('id', '!=', 'astro-ph/0601001').orderBy('id').limit(3).execute()).map((r) => r.id);
+    await db.kysely.deleteFrom('related_papers').where('paper_id', '=', 'astro-ph/0601001').execute();
+    await db.kysely.insertInto('related_papers').values(ids.map((related_id, rank) => ({ paper_id: 'astro-ph/0601001', rank, related_id }))).execute();
+    await db.kysely.updateTable('papers').set({ related_at: new Date().toISOString() }).where('id', '=', 'astro-ph/0601001').execute();
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: ids[1]! }, true, 'test');
+    const section = /<section class="related"[\s\S]*?<\/section>/.exec((await page('/papers/astro-ph/0601001')).html)?.[0] ?? '';
+    const shown = [...section.matchAll(/<li><a href="\/papers\/([^"]+)">[\s\S]*?<span class="related-meta">([\s\S]*?)<\/span><\/li>/g)].map((m) => [m[1], m[2]]);
+    const expected = await db.kysely
+      .selectFrom('papers as p')
+      .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+      .select(['p.id', 'p.upvotes', 'p.published_at', 'o.fullname'])
+      .select((eb) => eb.selectFrom('paper_authors as a').select(eb.fn.countAll<number>().as('n')).whereRef('a.paper_id', '=', 'p.id').as('authors'))
+      .where('p.id', 'in', [ids[0]!, ids[2]!])
+      .orderBy('p.id')
+      .execute();
+    expect(shown.map(([id]) => id)).toEqual([ids[0], ids[2]]);
+    shown.forEach(([, meta], i) => {
+      const paper = expected[i]!;
+      const who = paper.fullname ?? `${Number(paper.authors)} author${Number(paper.authors) === 1 ? '' : 's'}`;
+      expect(meta).toContain(who);
+      expect(meta).toContain(`datetime="${paper.published_at}"`);
+      expect(meta).toContain(`${paper.upvotes} upvote`);
+    });
+    await setVisibility(db.kysely, { actorLabel: 'cli:test' }, { type: 'paper', id: ids[1]! }, false, 'test');
+  });
+
   it('/healthz checks the database', async () => {
     const res = await app.request('/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: testDialect });
+    const body = (await res.json()) as { checkedMsAgo: number };
+    expect(body).toEqual({ status: 'ok', database: testDialect, checkedMsAgo: expect.any(Number) });
+    expect(body.checkedMsAgo).toBeGreaterThanOrEqual(0);
+    expect(body.checkedMsAgo).toBeLessThan(1000);
+  });
+
+  it('/healthz answers from one shared probe without waiting for it, and 503 once a probe fails', async () => {
+    const { createApp } = await import('../app.ts');
+    const { freshDb, testConfig } = await import('../../test/helpers.ts');
+    const own = await freshDb();
+    const probed = createApp({ db: own, config: testConfig() });
+    const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as { status: string; checkedMsAgo?: number } });
+    // The security headers are taken once, asynchronously: the first request may go through the chain.
+    expect((await probed.request('/healthz')).status).toBe(200);
+    expect((await probed.request('/healthz')).headers.get('content-security-policy')).toContain("default-src 'self'");
+    await own.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Past the version's 10 ms: answered from the last read (its age said), while the next probe starts.
+    const held = await json(await probed.request('/healthz'));
+    expect(held).toEqual({ status: 200, body: { status: 'ok', database: testDialect, checkedMsAgo: expect.any(Number) } });
+    expect(held.body.checkedMsAgo).toBeGreaterThanOrEqual(10);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // That probe failed: no more answering from the past; the database is asked and found unavailable.
+    const down = await json(await probed.request('/healthz'));
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('unavailable');
   });
 });

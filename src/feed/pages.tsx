@@ -15,10 +15,10 @@ import {
   type Period,
 } from '../core/periods.ts';
 import { viewerPaperState } from '../library/viewer.ts';
-import { countListings, latestDay, listingSummaries, neighbourDays, trendingSummaries } from './queries.ts';
+import { countListings, keptNeighbourDays, latestDay, listingSummaries, neighbourDays, trendingSummaries } from './queries.ts';
 import { currentCardsVersion } from '../db/content-version.ts';
 import { htmlPage } from '../http/respond.ts';
-import { PageParts } from '../ui/page-parts.ts';
+import { KeptFrames, PATH_SLOT, PageParts } from '../ui/page-parts.ts';
 
 const PAGE_SIZE = 50;
 const DAY_LIMIT = 500;
@@ -117,12 +117,12 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
   const db = c.var.db.kysely;
   const page = period.kind === 'day' ? 0 : pageNumber(c);
   const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
-  const [rows, around, counted, version] = await Promise.all([
+  const version = await currentCardsVersion(db);
+  const [rows, around, counted] = await Promise.all([
     listingSummaries(db, { first: period.first, last: period.last, sort: 'upvotes', limit, offset: page * PAGE_SIZE }),
-    neighbourDays(db, period.first, period.last),
+    keptNeighbourDays(db, period.first, period.last, version),
     // A day's papers are all on its page (up to DAY_LIMIT): their count needs no query.
     period.kind === 'day' ? undefined : countListings(db, period.first, period.last),
-    currentCardsVersion(db),
   ]);
   const total = counted ?? (rows.length < DAY_LIMIT ? rows.length : await countListings(db, period.first, period.last));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -142,9 +142,12 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           : `/papers/month/${monthKeyOf(day)}`;
   const chrome = chromeOf(c);
   const parts = new PageParts();
-  return htmlPage(
-    c,
-    <Layout chrome={chrome} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
+  // Everything the frame shows but the cards and the path (in PATH_SLOT's place); the reader's
+  // role, name marker and token are in `chrome`.
+  const frameKey = JSON.stringify([{ ...chrome, path: undefined }, period, page, pages, total, around, shown.length, shown[0]?.preview]);
+  const framed = { ...chrome, path: PATH_SLOT };
+  const body = await frames.page(frameKey, chrome.path, parts, () => (
+    <Layout chrome={framed} title={heading} tab={tab} description={`${plural(total, 'paper')} featured: ${heading}.`} feeds={feeds} preview={shown[0] && { image: shown[0].preview }} skipTo={shown.length > 0 ? SKIP_TO_PAPERS : undefined}>
       <header class="period-head">
         <nav class="period-nav" aria-label="Dates">
           <PeriodLink href={link(around.previous)} rel="prev" label="Previous" />
@@ -159,7 +162,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           </form>
         )}
       </header>
-      {period.kind === 'day' && <SubscribeCta chrome={chrome} variant="banner" />}
+      {period.kind === 'day' && <SubscribeCta chrome={framed} variant="banner" />}
       {shown.length === 0 ? (
         <section class="empty">
           <p>No papers were featured {period.kind === 'day' ? 'on this day' : `in this ${period.kind}`}.</p>
@@ -175,7 +178,7 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
               {plural(total, 'paper')}, ranked by upvotes
               {period.kind !== 'day' && pages > 1 && ` · page ${page + 1} of ${pages}`}
             </p>
-            <ViewSwitch chrome={chrome} />
+            <ViewSwitch chrome={framed} />
           </div>
           <CardList cards={shown} parts={parts} switchable />
           {period.kind !== 'day' && (
@@ -183,11 +186,13 @@ async function renderPeriod(c: Context<AppEnv>, period: Period) {
           )}
         </>
       )}
-    </Layout>,
-    200,
-    parts,
-  );
+    </Layout>
+  ), () => shown.length > 0 && parts.add(shown.map((card) => card.bytes)));
+  return htmlPage(c, body);
 }
+
+/** Day, week and month pages' frames kept: a key per page, role and look (about 14 KB each). */
+const frames = new KeptFrames(500);
 
 function periodHeading(period: Period): string {
   if (period.kind === 'day') return formatLongDay(period.first);

@@ -2,8 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { handleIs } from '../auth/users.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
-import { cardColumns, hydrate, listingColumns, paperColumns, splitRow, type ListingSummary, type ListingView } from '../papers/read-model.ts';
+import { hydrate, listingColumns, paperColumns, splitRow, summaryColumns, type ListingSummary, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
+import { runKept } from '../db/kept-query.ts';
 
 type Q = Kysely<Database>;
 
@@ -25,9 +26,14 @@ export async function listings(db: Q, q: ListingQuery): Promise<ListingView[]> {
   return hydrate(db, rows.map(splitRow));
 }
 
-/** Listings in a span of days, ranked, with their papers but the long texts: what a list page checks its kept cards against. */
+/** Listings in a span of days, ranked, as summaries: what a list page checks its kept cards against. */
 export async function listingSummaries(db: Q, q: ListingQuery): Promise<ListingSummary[]> {
-  return rankedListings(db, q).select(listingColumns).select(cardColumns).execute();
+  // The day, week and month pages' shape, compiled once: it is every uncached list page's main query.
+  if (q.first && q.last && q.submitter === undefined) {
+    const { first, last, sort, limit, offset } = q;
+    return runKept(db, `listingSummaries ${sort}`, () => rankedListings(db, q).select(summaryColumns), [first, last, limit, offset]);
+  }
+  return rankedListings(db, q).select(summaryColumns).execute();
 }
 
 function rankedListings(db: Q, q: ListingQuery) {
@@ -68,13 +74,13 @@ export async function countListings(db: Q, first: string, last: string): Promise
 
 /** Trending papers: each paper once, by stored trending score, with its latest listing. */
 export async function trendingListings(db: Q, limit: number, offset: number): Promise<ListingView[]> {
-  const rows = await trending(db, limit, offset).select(paperColumns).execute();
+  const rows = await trending(db, limit, offset).select(listingColumns).select(paperColumns).execute();
   return hydrate(db, rows.map(splitRow));
 }
 
-/** Trending papers as summaries (short columns): what the trending page checks its kept cards against. */
+/** Trending papers as summaries: what the trending page checks its kept cards against. */
 export async function trendingSummaries(db: Q, limit: number, offset: number): Promise<ListingSummary[]> {
-  return trending(db, limit, offset).select(cardColumns).execute();
+  return trending(db, limit, offset).select(summaryColumns).execute();
 }
 
 /**
@@ -101,7 +107,6 @@ function trending(db: Q, limit: number, offset: number) {
         ),
       ),
     )
-    .select(listingColumns)
     .where('p.hidden_at', 'is', null)
     .orderBy('p.trending_score', 'desc')
     .orderBy('l.id', 'desc')
@@ -143,6 +148,31 @@ function visibleListings(db: Q) {
     .innerJoin('papers as p', 'p.id', 'l.paper_id')
     .where('l.hidden_at', 'is', null)
     .where('p.hidden_at', 'is', null);
+}
+
+/** Neighbour days kept, at most (a key per period asked). */
+const MAX_KEPT_NEIGHBOURS = 2000;
+const keptNeighbours = new WeakMap<Q, Map<string, { cardsVersion: number; days: Promise<{ previous?: string; next?: string }> }>>();
+
+/**
+ * `neighbourDays`, kept per period until `cards_version` changes: which days have visible
+ * listings changes only with listings and papers (imports, featuring, moderation), whose writes
+ * bump it; votes and comments, which re-render a day after each of them, do not. Two queries less
+ * for every page rendered anew after a vote (decision 024).
+ */
+export function keptNeighbourDays(db: Q, first: string, last: string, cardsVersion: number): Promise<{ previous?: string; next?: string }> {
+  let kept = keptNeighbours.get(db);
+  if (!kept) keptNeighbours.set(db, (kept = new Map()));
+  const key = `${first}\n${last}`;
+  const entry = kept.get(key);
+  if (entry && entry.cardsVersion === cardsVersion) return entry.days;
+  const fresh = { cardsVersion, days: neighbourDays(db, first, last) };
+  kept.delete(key);
+  kept.set(key, fresh);
+  if (kept.size > MAX_KEPT_NEIGHBOURS) kept.delete(kept.keys().next().value!);
+  const map = kept;
+  fresh.days.catch(() => map.get(key) === fresh && map.delete(key));
+  return fresh.days;
 }
 
 /** The nearest days with listings before and after `first..last` (empty days are skipped). */

@@ -38,14 +38,19 @@ export class RequestError extends Error {
 /**
  * An HTML page, sent as bytes: a string body costs undici a scan for lone surrogates
  * (toUSVString) on every response, about 2.5 ms for the busiest day's 100 KB, more than its cards.
- * `parts`: the bytes the page's markers stand for (ui/page-parts.ts PageParts).
+ * `parts`: the bytes the page's markers stand for (ui/page-parts.ts PageParts); `page` may be the bytes already.
  */
 export async function htmlPage(c: Context, page: unknown, status: 200 | 404 = 200, parts?: { encode(html: string): Buffer }): Promise<Response> {
-  const html = await (page as { toString(): string | Promise<string> }).toString();
-  const body = parts ? parts.encode(html) : Buffer.from(html);
+  // Already bytes: a kept frame filled in (ui/page-parts.ts KeptFrames).
+  const body = Buffer.isBuffer(page) ? page : await encodedPage(page, parts);
   const res = c.body(body as unknown as Uint8Array<ArrayBuffer>, status, { 'Content-Type': 'text/html; charset=UTF-8' });
   pageBytes.set(res, body);
   return res;
+}
+
+async function encodedPage(page: unknown, parts?: { encode(html: string): Buffer }): Promise<Buffer> {
+  const html = await (page as { toString(): string | Promise<string> }).toString();
+  return parts ? parts.encode(html) : Buffer.from(html);
 }
 
 const pageBytes = new WeakMap<Response, Buffer>();

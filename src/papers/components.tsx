@@ -193,13 +193,13 @@ export interface ListingCard {
 }
 
 /**
- * The cards of a shared list page from its rows as first read (listings or papers with the
- * papers' short columns: feed/queries.ts listingSummaries, papers/queries.ts paperSummaries): a
- * card kept for the same rank, kind of page, row (and search highlights) at the current
- * `cardsVersion` is taken as it is; only the others are loaded in full (one hydration for all of
- * them) and rendered. The paper's row is its version: votes and comments change it (and bump the
- * content version without cards_version); every other content write (authors, organizations,
- * names, pictures, imports) bumps cards_version, which drops them all (db/content-version.ts).
+ * The cards of a shared list page from its rows as first read (summaries: the listing's and
+ * paper's ids and the paper's votes, comments and modified_at, papers/read-model.ts
+ * summaryColumns): a card kept for the same rank, kind of page, row (and search highlights) at the
+ * current `cardsVersion` is taken as it is; only the others are loaded in full (one hydration for
+ * all of them) and rendered. Votes and comments change the row (and bump the content version
+ * without cards_version); every other content write (authors, organizations, names, pictures,
+ * imports) bumps cards_version, which drops them all (db/content-version.ts).
  * Busiest day: 50 cards, nothing loaded but the summaries.
  */
 export async function listingCards(
@@ -226,7 +226,7 @@ export async function listingCards(
   rows.forEach((row, i) => {
     const key = `${kind}\n${opts.start + i + 1}\n${row.p_id}`;
     const marked = highlights?.get(row.p_id);
-    const inputs = `${opts.cardsVersion}\n${JSON.stringify(row)}${marked ? `\n${marked.titleHtml}\n${marked.snippetHtml}` : ''}`;
+    const inputs = `${opts.cardsVersion}\n${row.l_id}\n${row.p_upvotes}\n${row.p_comments}\n${row.p_comments_source}\n${row.p_modified_at}${marked ? `\n${marked.titleHtml}\n${marked.snippetHtml}` : ''}`;
     const kept = keptCards.get(key);
     if (kept?.inputs === inputs) out.push(kept.card);
     else {
@@ -235,16 +235,19 @@ export async function listingCards(
     }
   });
   if (missing.length > 0) {
-    const views = await viewsOfSummaries(db, missing.map((m) => m.row));
-    missing.forEach((m, j) => {
-      const card = render(views[j]!, opts.start + m.at + 1);
+    const views = new Map((await viewsOfSummaries(db, missing.map((m) => m.row))).map((v) => [v.paper.id, v]));
+    missing.forEach((m) => {
+      const view = views.get(m.row.p_id);
+      if (!view) return;
+      const card = render(view, opts.start + m.at + 1);
       out[m.at] = card;
       keptCards.delete(m.key);
       keptCards.set(m.key, { inputs: m.inputs, card });
       if (keptCards.size > MAX_KEPT_CARDS) keptCards.delete(keptCards.keys().next().value!);
     });
   }
-  return out as ListingCard[];
+  // A paper gone since its row was read has no card.
+  return out.filter((card): card is ListingCard => card !== undefined);
 }
 
 /** Cards kept rendered, at most: about 2.5 KB each. */

@@ -68,8 +68,8 @@ export async function paperViews(db: Q, ids: string[]): Promise<PaperView[]> {
 
 /**
  * Papers by id, in the given order (unknown ids are skipped), as summaries: each with its newest
- * visible listing's columns (null without one) and its short columns, what a shared list checks
- * its kept cards against (papers/components.tsx listingCards). Callers filter hidden papers.
+ * visible listing's id (null without one) and the columns its kept card is checked against
+ * (papers/components.tsx listingCards). Callers filter hidden papers.
  */
 export async function paperSummaries(db: Q, ids: string[]): Promise<ListingSummary[]> {
   if (ids.length === 0) return [];
@@ -80,11 +80,39 @@ export async function paperSummaries(db: Q, ids: string[]): Promise<ListingSumma
         eb.selectFrom('daily_listings as n').select('n.id').whereRef('n.paper_id', '=', 'p.id').where('n.hidden_at', 'is', null).orderBy('n.submitted_at', 'desc').orderBy('n.id', 'desc').limit(1),
       ),
     )
-    .select(listingColumns)
-    .select(cardColumns)
+    .select(summaryColumns)
     .where('p.id', 'in', ids)
     .execute();
   const byId = new Map(rows.map((r) => [r.p_id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** What a paper page's list of related papers shows of each: its title, date, votes, organization's name and number of authors. */
+export interface RelatedLink {
+  id: string;
+  title: string;
+  published_at: string;
+  upvotes: number;
+  organization: string | null;
+  authors: number;
+}
+
+/**
+ * Visible papers by id, in the given order (unknown and hidden ones skipped), as a related-papers
+ * list shows them: one query, where full views (`paperViews`) took six and most of an uncached
+ * paper page's query time (the six papers' author rows alone).
+ */
+export async function relatedLinks(db: Q, ids: string[]): Promise<RelatedLink[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('papers as p')
+    .leftJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select(['p.id', 'p.title', 'p.published_at', 'p.upvotes', 'o.fullname as organization'])
+    .select((eb) => eb.selectFrom('paper_authors as a').select(eb.fn.countAll<number>().as('n')).whereRef('a.paper_id', '=', 'p.id').as('authors'))
+    .where('p.id', 'in', ids)
+    .where('p.hidden_at', 'is', null)
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, { ...r, authors: Number(r.authors ?? 0) }]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -98,25 +126,14 @@ export async function featuredDaysOfPaper(db: Q, paperId: string): Promise<strin
 export const listingColumns = ['l.id', 'l.day', 'l.paper_id', 'l.submitted_at', 'l.submitter_id', 'l.imported_submitter_id', 'l.source', 'l.created_at'] as const;
 
 /**
- * The columns of a paper a card shows, and its `modified_at` (imports set it on any change),
- * under a prefix: what a list page reads to find which kept cards still hold
- * (papers/components.tsx). Votes and comments change `upvotes` and `comments` here; every other
- * write of what a card shows bumps `cards_version` (db/content-version.ts).
+ * What a shared list reads of each of its rows to find which kept cards still hold
+ * (papers/components.tsx listingCards): the listing's and paper's ids, and the paper's columns
+ * that change without `cards_version` (votes and comments bump the content version only, with
+ * `papersOnly`: db/content-version.ts), with `modified_at`, which imports set on any change. Every
+ * other write of what a card shows bumps `cards_version`, which drops every kept card. Reading the
+ * card's twelve shown columns instead cost four times as much on the busiest day (decision 024).
  */
-export const cardColumns = [
-  'p.id as p_id',
-  'p.title as p_title',
-  'p.published_at as p_published_at',
-  'p.github_repo as p_github_repo',
-  'p.github_stars as p_github_stars',
-  'p.project_page as p_project_page',
-  'p.organization_id as p_organization_id',
-  'p.upvotes as p_upvotes',
-  'p.comments_source as p_comments_source',
-  'p.comments as p_comments',
-  'p.thumbnail_url as p_thumbnail_url',
-  'p.modified_at as p_modified_at',
-] as const;
+export const summaryColumns = ['l.id as l_id', 'p.id as p_id', 'p.upvotes as p_upvotes', 'p.comments as p_comments', 'p.comments_source as p_comments_source', 'p.modified_at as p_modified_at'] as const;
 
 /** Papers' columns under a prefix, so one joined row holds a listing and its paper. */
 export const paperColumns = [
@@ -150,26 +167,35 @@ export const paperColumns = [
   'p.modified_at as p_modified_at',
 ] as const;
 
-/**
- * A listing and its paper's short columns (listingColumns, cardColumns) as the database returns
- * them: what a kept card is checked against, split only for the cards not kept.
- */
-export type ListingSummary = Record<string, unknown> & { p_id: string };
+/** A row of a shared list as `summaryColumns` reads it: what a kept card is checked against. */
+export interface ListingSummary {
+  l_id: number | null;
+  p_id: string;
+  p_upvotes: number;
+  p_comments: number;
+  p_comments_source: number;
+  p_modified_at: string;
+}
 
 /**
- * Full views of rows already read as summaries (their listing, or none): the papers' rows, then
- * the usual hydration (authors, organizations, submitters, images). For the cards not kept.
+ * Full views of rows read as summaries (their listing, or none): the papers' and listings' rows,
+ * then the usual hydration (authors, organizations, submitters, images). For the cards not kept;
+ * a paper gone since its summary was read is left out.
  */
 export async function viewsOfSummaries(db: Q, rows: ListingSummary[]): Promise<PaperView[]> {
   if (rows.length === 0) return [];
-  const papers = await db.selectFrom('papers').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute();
-  const byId = new Map(papers.map((p) => [p.id, p]));
+  const listingIds = rows.flatMap((r) => (r.l_id === null ? [] : [r.l_id]));
+  const [papers, listingRows] = await Promise.all([
+    db.selectFrom('papers').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.p_id))]).execute(),
+    listingIds.length === 0 ? [] : db.selectFrom('daily_listings as l').select(listingColumns).where('l.id', 'in', listingIds).execute(),
+  ]);
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  const listingById = new Map(listingRows.map((l) => [l.id, { ...l, hidden_at: null, source_record: null } as DailyListing]));
   return hydrate(
     db,
-    rows.map((row) => {
-      const { listing, paper } = splitRow(row);
-      // A paper gone since the summary was read shows as it was then (its long texts empty).
-      return { listing: listing.id === null ? null : listing, paper: byId.get(row.p_id) ?? { ...paper, abstract: '', ai_summary: null, trending_score: 0 } };
+    rows.flatMap((row) => {
+      const paper = paperById.get(row.p_id);
+      return paper ? [{ listing: row.l_id === null ? null : (listingById.get(row.l_id) ?? null), paper }] : [];
     }),
   );
 }

@@ -4,24 +4,39 @@ import type { AppEnv } from '../http/env.ts';
 import { registry } from '../core/metrics.ts';
 import { fromLoopback } from '../http/origin.ts';
 import { sameSecret } from '../auth/tokens.ts';
-import { currentContentVersion } from '../db/content-version.ts';
+import { heldContentVersion } from '../db/content-version.ts';
 import type { Db } from '../db/database.ts';
 
 /**
- * `GET /healthz` ahead of the app: 200 as long as this process read the content version within
- * the last few milliseconds (db/content-version.ts), else after reading it; on a failed read,
- * null, and the route below answers (503).
+ * How old a successful read of the database /healthz may answer from. Within it, /healthz does
+ * not wait for the database: it answers from the last read and starts the next one (one shared
+ * probe, at most every VERSION_TTL_MS), so a PostgreSQL round trip under load no longer stalls
+ * every health check behind it (docs/decisions/024-render-frame-and-health.md).
+ */
+export const HEALTH_MAX_AGE_MS = 1000;
+
+/**
+ * `GET /healthz` ahead of the app: 200 with the age of the last successful read of the database
+ * (the content version, db/content-version.ts) while that read is under HEALTH_MAX_AGE_MS old and
+ * the latest read did not fail; else after reading it afresh; on a failed read, null, and the route
+ * below answers (503).
  */
 export function healthzEarly(db: Db, securityHeaders: Promise<Record<string, string>>): (req: Request) => Response | Promise<Response | null> | null {
-  const body = Buffer.from(JSON.stringify({ status: 'ok', database: db.dialect }));
   let headers: Record<string, string> | undefined;
-  void securityHeaders.then((h) => (headers = { ...h, 'Content-Type': 'application/json', 'Content-Length': String(body.byteLength), 'Cache-Control': 'no-store' }));
-  const ok = (req: Request) => new Response(req.method === 'HEAD' ? null : (body as unknown as Uint8Array<ArrayBuffer>), { status: 200, headers });
+  void securityHeaders.then((h) => (headers = { ...h, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }));
+  // The body's length varies only with the age's digits: one headers object per length, not one per request.
+  const byLength = new Map<number, Record<string, string>>();
+  const ok = (req: Request, ageMs: number) => {
+    const body = Buffer.from(`{"status":"ok","database":"${db.dialect}","checkedMsAgo":${Math.floor(ageMs)}}`);
+    let sent = byLength.get(body.byteLength);
+    if (!sent) byLength.set(body.byteLength, (sent = { 'Content-Length': String(body.byteLength), ...headers }));
+    return new Response(req.method === 'HEAD' ? null : (body as unknown as Uint8Array<ArrayBuffer>), { status: 200, headers: sent });
+  };
   return (req) => {
     if (!headers) return null;
-    const version = currentContentVersion(db.kysely);
-    if (typeof version === 'number') return ok(req);
-    return version.then(() => ok(req), () => null);
+    const held = heldContentVersion(db.kysely, HEALTH_MAX_AGE_MS);
+    if (!(held instanceof Promise)) return ok(req, held.ageMs);
+    return held.then((h) => ok(req, h.ageMs), () => null);
   };
 }
 
@@ -29,7 +44,7 @@ export function healthzEarly(db: Db, securityHeaders: Promise<Record<string, str
 export async function healthz(c: Context<AppEnv>) {
   try {
     await sql`select 1`.execute(c.var.db.kysely);
-    return c.json({ status: 'ok', database: c.var.db.dialect });
+    return c.json({ status: 'ok', database: c.var.db.dialect, checkedMsAgo: 0 });
   } catch (err) {
     return c.json({ status: 'unavailable', error: `database: ${(err as Error).message}` }, 503);
   }

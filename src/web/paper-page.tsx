@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import { featuredDaysOfPaper, paperView, paperViews, type PaperView } from '../papers/read-model.ts';
+import { featuredDaysOfPaper, paperView, relatedLinks, type PaperView, type RelatedLink } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
 import { HideButton, MathText, ReadButton, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { previewImage } from '../papers/components.tsx';
@@ -47,10 +47,9 @@ export async function showPaper(c: Context<AppEnv>) {
   return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} related={related} chrome={chromeOf(c)} />);
 }
 
-/** The papers most like this one, ready to show. */
-async function relatedViews(db: Db, paperId: string): Promise<PaperView[]> {
-  const views = await paperViews(db.kysely, await storedRelatedPapers(db, paperId));
-  return views.filter((v) => !v.paper.hidden_at);
+/** The papers most like this one, as their list shows them. */
+async function relatedViews(db: Db, paperId: string): Promise<RelatedLink[]> {
+  return relatedLinks(db.kysely, await storedRelatedPapers(db, paperId));
 }
 
 /** A well-formed arXiv id that was never featured here: point to arXiv. */
@@ -72,7 +71,7 @@ function UnknownPaper({ id, chrome }: { id: string; chrome: Chrome }) {
   );
 }
 
-function PaperPage({ view, days, categories, votes, discussion, related, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; related: PaperView[]; chrome: Chrome }) {
+function PaperPage({ view, days, categories, votes, discussion, related, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; related: RelatedLink[]; chrome: Chrome }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
@@ -256,19 +255,19 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
 }
 
 /** Compact links to the papers most like this one: title, then who and when. */
-function RelatedPapers({ views }: { views: PaperView[] }) {
+function RelatedPapers({ views }: { views: RelatedLink[] }) {
   if (views.length === 0) return <></>;
   return (
     <section class="related" aria-labelledby="related-h">
       <h2 id="related-h">Related papers</h2>
       <ol class="related-list">
-        {views.map(({ paper, organization, authors }) => (
+        {views.map((paper) => (
           <li>
             <a href={paperPath(paper.id)}>
               <MathText text={paper.title} />
             </a>
             <span class="related-meta">
-              {organization ? organization.fullname : plural(authors.length, 'author')} · <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time> · {plural(paper.upvotes, 'upvote')}
+              {paper.organization ?? plural(paper.authors, 'author')} · <time datetime={paper.published_at}>{formatShortDate(paper.published_at)}</time> · {plural(paper.upvotes, 'upvote')}
             </span>
           </li>
         ))}
