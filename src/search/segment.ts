@@ -1,5 +1,5 @@
 import { stemmer } from 'stemmer';
-import { tokensOf } from './query.ts';
+import { rawTokensOf, tokensOf } from './query.ts';
 import { popularity } from './score.ts';
 
 /**
@@ -90,21 +90,34 @@ export function stem(token: string): string {
 
 export const stemsOf = (text: string): string[] => tokensOf(text).map(stem);
 
-/** Grows a typed array by doubling. */
-class Growable<T extends Uint32Array | Uint16Array> {
+/** A typed array grown by doubling; `data` past `length` is spare room. */
+class Growable<T extends Uint32Array | Uint8Array> {
   length = 0;
   constructor(
     public data: T,
     private make: (n: number) => T,
   ) {}
+  /** Makes room for `n` more values. */
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    const next = this.make(Math.max(this.data.length * 2, this.length + n));
+    next.set(this.data);
+    this.data = next;
+  }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.reserve(1);
     this.data[this.length++] = v;
   }
+}
+
+/** Appends `v` (< 2^28) as a little-endian base-128 varint; the caller reserved 4 bytes. */
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[at++] = v;
+  return at;
 }
 
 /**
@@ -117,18 +130,35 @@ export function buildSegment(papers: Iterable<SourcePaper>, base?: CorpusStats):
   return builder.finish(base);
 }
 
+const IN_TITLE_FIELD = 2;
+const IN_AUTHORS_FIELD = 1;
+/** Weighted term frequencies are kept below this (a flag pair rides below them); no real text comes near. */
+const MAX_TF = (1 << 24) - 1;
+
+/**
+ * Tokenizes each paper once into its (term, weighted tf, fields) pairs, kept as varints in one
+ * byte stream in document order, then inverts the stream in `finish`. Per token the work is one
+ * regular-expression match and one Map lookup: the raw token's term number is cached, so each
+ * distinct spelling is normalized and stemmed once. Per document, term frequencies are summed
+ * in a typed array indexed by term number; nothing is allocated per posting.
+ */
 export class SegmentBuilder {
   private termIndex = new Map<string, number>();
   private terms: string[] = [];
-  // Per document, its (term, weighted tf | field flags) pairs, flat.
-  private docTermStart = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
-  private pairTerm = new Growable(new Uint32Array(1 << 16), (n) => new Uint32Array(n));
-  private pairTf = new Growable(new Uint32Array(1 << 16), (n) => new Uint32Array(n));
+  /** Raw token (rawTokensOf) → term number of its stem. */
+  private tokenTerm = new Map<string, number>();
+  /** Documents per term number. */
+  private df = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
+  /** Per document: pair count, then the pairs as varints (term number; tf × 4 + field bits). */
+  private pairs = new Growable(new Uint8Array(1 << 16), (n) => new Uint8Array(n));
+  private pairCounts = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private lengths = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private ids: string[] = [];
   private upvotes: number[] = [];
   private published: number[] = [];
-  private local = new Map<number, number>();
+  /** This document's weighted tf × 4 + field bits per term number, and the terms it touched. */
+  private tf = new Uint32Array(1024);
+  private touched = new Growable(new Uint32Array(256), (n) => new Uint32Array(n));
 
   private termOf(t: string): number {
     let i = this.termIndex.get(t);
@@ -136,86 +166,120 @@ export class SegmentBuilder {
       i = this.terms.length;
       this.terms.push(t);
       this.termIndex.set(t, i);
+      this.df.push(0);
+      if (i >= this.tf.length) {
+        const next = new Uint32Array(this.tf.length * 2);
+        next.set(this.tf);
+        this.tf = next;
+      }
     }
     return i;
   }
 
+  /** Adds one field's tokens with `weight`; returns how many there were. */
+  private field(text: string, weight: number, bit: number): number {
+    const tokens = rawTokensOf(text);
+    const { tokenTerm, touched } = this;
+    for (let k = 0; k < tokens.length; k++) {
+      const raw = tokens[k]!;
+      let t = tokenTerm.get(raw);
+      if (t === undefined) {
+        // A copy: a long token is a slice that would keep the whole text alive as the key.
+        const own = raw.length > 12 ? Buffer.from(raw).toString() : raw;
+        t = this.termOf(stem(own.normalize('NFC')));
+        tokenTerm.set(own, t);
+      }
+      const tf = this.tf; // termOf may have grown it
+      const v = tf[t]!;
+      if (v === 0) touched.push(t);
+      tf[t] = Math.min(MAX_TF * 4, v + weight * 4) | (v & 3) | bit;
+    }
+    return tokens.length;
+  }
+
+  private filter(term: string): void {
+    const t = this.termOf(term);
+    // Present with no weight: a marker bit keeps it apart from untouched terms, masked out below.
+    if (this.tf[t] === 0) {
+      this.touched.push(t);
+      this.tf[t] = 0x80000000;
+    }
+  }
+
   add(p: SourcePaper): void {
-    const local = this.local;
     this.ids.push(p.id);
     this.upvotes.push(p.upvotes);
     // Kept descending (the bounds read it so): a date out of the database's order, or unreadable, takes its predecessor's.
     const ms = Date.parse(p.publishedAt);
     const prev = this.published.at(-1) ?? Infinity;
     this.published.push(ms <= prev ? ms : prev === Infinity ? 0 : prev);
-    this.docTermStart.push(this.pairTerm.length);
-    local.clear();
-    let length = 0;
-    // weighted tf in the low 24 bits, the fields it was seen in above them
-    const add = (text: string, weight: number, flag: number) => {
-      for (const s of stemsOf(text)) {
-        length++;
-        const t = this.termOf(s);
-        local.set(t, ((local.get(t) ?? 0) + weight) | flag);
-      }
-    };
-    add(p.title, WEIGHTS.title, 1 << 24);
-    add(p.authorNames, WEIGHTS.authors, 1 << 25);
-    add(p.abstract, WEIGHTS.abstract, 0);
-    const filters = [...p.categories.map(categoryTerm), ...p.categories.map((c) => archiveTerm(c.split('.')[0]!))];
-    if (p.organization) filters.push(orgTerm(p.organization));
-    if (p.hasCode) filters.push(CODE_TERM);
-    for (const f of filters) local.set(this.termOf(f), 0);
-    for (const [t, tf] of local) {
-      this.pairTerm.push(t);
-      this.pairTf.push(tf);
+    this.touched.length = 0;
+    let length = this.field(p.title, WEIGHTS.title, IN_TITLE_FIELD);
+    length += this.field(p.authorNames, WEIGHTS.authors, IN_AUTHORS_FIELD);
+    length += this.field(p.abstract, WEIGHTS.abstract, 0);
+    for (const c of p.categories) {
+      this.filter(categoryTerm(c));
+      this.filter(archiveTerm(c.split('.')[0]!));
     }
+    if (p.organization) this.filter(orgTerm(p.organization));
+    if (p.hasCode) this.filter(CODE_TERM);
+    const { tf, touched, pairs, df } = this;
+    pairs.reserve(touched.length * 8);
+    let at = pairs.length;
+    for (let k = 0; k < touched.length; k++) {
+      const t = touched.data[k]!;
+      at = putVarint(pairs.data, at, t);
+      at = putVarint(pairs.data, at, tf[t]! & 0x7fffffff);
+      tf[t] = 0;
+      df.data[t]!++;
+    }
+    pairs.length = at;
+    this.pairCounts.push(touched.length);
     this.lengths.push(length);
   }
 
   finish(base?: CorpusStats): Segment {
-    const { terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published } = this;
-    const segment = finishSegment(terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published, base);
-    // The pairs take 8 bytes per (document, term): let them go even if the builder lingers.
-    for (const g of [docTermStart, pairTerm, pairTf, lengths]) g.data = new Uint32Array(0);
+    const segment = finishSegment(this.terms, this.df.data, this.pairs.data, this.pairCounts.data, this.lengths.data, this.ids, this.upvotes, this.published, base);
+    // The pairs take a few bytes per (document, term): let them go even if the builder lingers.
+    this.pairs.data = new Uint8Array(0);
     this.termIndex.clear();
+    this.tokenTerm.clear();
     return segment;
   }
 }
 
 function finishSegment(
   terms: string[],
-  docTermStart: Growable<Uint32Array>,
-  pairTerm: Growable<Uint32Array>,
-  pairTf: Growable<Uint32Array>,
-  lengths: Growable<Uint32Array>,
+  dfOf: Uint32Array,
+  pairs: Uint8Array,
+  pairCounts: Uint32Array,
+  lengths: Uint32Array,
   ids: string[],
   upvotes: number[],
   published: number[],
   base?: CorpusStats,
 ): Segment {
-  docTermStart.push(pairTerm.length);
   const n = ids.length;
 
   // Dictionary order, so that prefixes are ranges.
   const order = terms.map((_t, i) => i).sort((a, b) => (terms[a]! < terms[b]! ? -1 : 1));
   const rank = new Uint32Array(terms.length);
-  order.forEach((t, r) => (rank[t] = r));
+  for (let r = 0; r < order.length; r++) rank[order[r]!] = r;
   const sortedTerms = order.map((t) => terms[t]!);
 
-  const counts = new Uint32Array(terms.length + 1);
-  for (let i = 0; i < pairTerm.length; i++) counts[rank[pairTerm.data[i]!]! + 1]!++;
   const postStart = new Uint32Array(terms.length + 1);
   const blockStart = new Uint32Array(terms.length + 1);
-  for (let t = 0; t < terms.length; t++) {
-    postStart[t + 1] = postStart[t]! + counts[t + 1]!;
-    blockStart[t + 1] = blockStart[t]! + Math.ceil(counts[t + 1]! / BLOCK);
+  for (let r = 0; r < terms.length; r++) {
+    const count = dfOf[order[r]!]!;
+    postStart[r + 1] = postStart[r]! + count;
+    blockStart[r + 1] = blockStart[r]! + Math.ceil(count / BLOCK);
   }
   let total = 0;
-  for (let d = 0; d < n; d++) total += lengths.data[d]!;
+  for (let d = 0; d < n; d++) total += lengths[d]!;
   const avgLength = base ? base.avgLength : n ? total / n : 1;
   const dfLocal = (t: number) => postStart[t + 1]! - postStart[t]!;
-  const sortedIndex = new Map(sortedTerms.map((t, i) => [t, i]));
+  const sortedIndex = new Map<string, number>();
+  for (let r = 0; r < sortedTerms.length; r++) sortedIndex.set(sortedTerms[r]!, r);
   const stats: CorpusStats = base ?? { docs: n, avgLength, df: (term) => (sortedIndex.has(term) ? dfLocal(sortedIndex.get(term)!) : 0) };
   const idf = new Float64Array(terms.length);
   for (let t = 0; t < terms.length; t++) {
@@ -227,18 +291,30 @@ function finishSegment(
   const docs = new Uint32Array(postStart[terms.length]!);
   const impacts = new Uint16Array(docs.length);
   const fill = postStart.slice(0, terms.length);
+  let at = 0;
   for (let d = 0; d < n; d++) {
-    const norm = K1 * (1 - B + (B * lengths.data[d]!) / avgLength);
-    for (let i = docTermStart.data[d]!; i < docTermStart.data[d + 1]!; i++) {
-      const t = rank[pairTerm.data[i]!]!;
-      const packed = pairTf.data[i]!;
-      const tf = packed & 0xffffff;
-      const at = fill[t]!++;
-      docs[at] = d;
+    const norm = K1 * (1 - B + (B * lengths[d]!) / avgLength);
+    for (let k = pairCounts[d]!; k > 0; k--) {
+      let term = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        term |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      let packed = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        packed |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      const t = rank[term]!;
+      const tf = packed >>> 2;
+      const i = fill[t]!++;
+      docs[i] = d;
       if (tf === 0) continue; // a filter term: no impact
       const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
       const q = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE)));
-      impacts[at] = q | (packed & (1 << 24) ? IN_TITLE : 0) | (packed & (1 << 25) ? IN_AUTHORS : 0);
+      impacts[i] = q | (packed & IN_TITLE_FIELD ? IN_TITLE : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS : 0);
     }
   }
   const blocks = blockStart[terms.length]!;
@@ -247,15 +323,22 @@ function finishSegment(
   for (let t = 0; t < terms.length; t++) fillBlocks(docs, impacts, postStart[t]!, postStart[t + 1]!, blockMax, blockLast, blockStart[t]!);
 
   const blockUpvotes = new Int32Array(Math.ceil(n / STATIC_BLOCK));
-  for (let d = 0; d < n; d++) blockUpvotes[Math.floor(d / STATIC_BLOCK)] = Math.max(blockUpvotes[Math.floor(d / STATIC_BLOCK)]!, upvotes[d]!);
+  let maxUpvotes = 0;
+  for (let d = 0; d < n; d++) {
+    const b = Math.floor(d / STATIC_BLOCK);
+    if (upvotes[d]! > blockUpvotes[b]!) blockUpvotes[b] = upvotes[d]!;
+    if (upvotes[d]! > maxUpvotes) maxUpvotes = upvotes[d]!;
+  }
+  const ordinalOf = new Map<string, number>();
+  for (let d = 0; d < n; d++) ordinalOf.set(ids[d]!, d);
   return {
     ids,
-    ordinalOf: new Map(ids.map((id, i) => [id, i])),
+    ordinalOf,
     upvotes: Int32Array.from(upvotes),
     popularity: Float32Array.from(upvotes, popularity),
     published: Float64Array.from(published),
     blockUpvotes,
-    maxUpvotes: upvotes.reduce((a, b) => Math.max(a, b), 0),
+    maxUpvotes,
     deleted: new Uint8Array(n),
     terms: sortedTerms,
     termIndex: sortedIndex,
