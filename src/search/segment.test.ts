@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokensOf } from './query.ts';
-import { CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, archiveTerm, buildSegment, categoryTerm, orgTerm, stem, type Segment, type SourcePaper } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, archiveTerm, buildSegment, categoryTerm, orgTerm, stem, type Segment, type SourcePaper } from './segment.ts';
 import { storedList } from './topk.ts';
 
 // The builder caches its work per raw token and keeps its pairs as varints: it must index exactly
@@ -68,5 +68,38 @@ describe('the segment builder', () => {
     const impactOf = (doc: number) => gamma.find((m) => m.doc === doc)!.impact & IMPACT_MASK;
     expect(gamma.map((g) => g.doc)).toEqual([4, 5]);
     expect(impactOf(5)).toBeGreaterThan(impactOf(4));
+  });
+
+  it('keeps ordinals as varint gaps of every width, with each block’s start, last ordinal and largest impact', () => {
+    // Gaps of 0, of a few, of hundreds, of tens of thousands: one- to three-byte varints.
+    const n = 40_000;
+    const papers = Array.from({ length: n }, (_, i) =>
+      paper(i, {
+        title: i % 3 === 0 ? 'often' : 'title',
+        authorNames: '',
+        abstract: [i % 7 === 0 ? 'weekly' : '', i % 300 === 0 ? 'seldom' : '', i === 5 || i === 39_000 ? 'twice' : '', 'all'].join(' '),
+        categories: [],
+        organization: null,
+      }),
+    );
+    const seg = buildSegment(papers);
+    for (const [term, every, first] of [['all', 1, 0], ['often', 3, 0], ['weekli', 7, 0], ['seldom', 300, 0]] as const) {
+      const docs = postingsOf(seg, term).map((p) => p.doc);
+      expect(docs.length, term).toBe(Math.ceil(n / every));
+      expect(docs.every((d, k) => d === first + k * every), term).toBe(true);
+    }
+    expect(postingsOf(seg, 'twice').map((p) => p.doc)).toEqual([5, 39_000]);
+    for (const term of ['all', 'often', 'weekli', 'seldom', 'twice']) {
+      const t = seg.termIndex.get(term)!;
+      const postings = postingsOf(seg, term);
+      for (let b = seg.blockStart[t]!, k = 0; k < postings.length; b++, k += BLOCK) {
+        const block = postings.slice(k, k + BLOCK);
+        expect(seg.blockLast[b]).toBe(block.at(-1)!.doc);
+        expect(seg.blockMax[b]! & IMPACT_MASK).toBe(Math.max(...block.map((p) => p.impact & IMPACT_MASK)));
+        expect(Boolean(seg.blockMax[b]! & IN_TITLE)).toBe(block.some((p) => p.impact & IN_TITLE));
+        expect(seg.blockOffset[b + 1]).toBeGreaterThan(seg.blockOffset[b]!);
+      }
+    }
+    expect(seg.blockOffset.at(-1)).toBe(seg.postings.length);
   });
 });

@@ -61,12 +61,18 @@ export interface Segment {
   blockUpvotes: Int32Array;
   maxUpvotes: number;
   deleted: Uint8Array;
-  /** Sorted dictionary, and each term's postings: [start, end) in docs/impacts, first block in blockMax/blockLast. */
+  /** Sorted dictionary, and each term's postings: [start, end) in impacts, first block in blockMax/blockLast/blockOffset. */
   terms: string[];
   termIndex: Map<string, number>;
   postStart: Uint32Array;
   blockStart: Uint32Array;
-  docs: Uint32Array;
+  /**
+   * Each term's ordinals as varint gaps (ordinal − previous − 1, the previous of its first
+   * being −1), about 1.3 bytes a posting instead of 4; postingDocs decodes a term's list.
+   */
+  postings: Uint8Array;
+  /** Per block, the byte in `postings` where it starts; one more at the end (the total). */
+  blockOffset: Uint32Array;
   impacts: Uint16Array;
   /** Per block: largest impact (low 14 bits), with IN_TITLE / IN_AUTHORS when any posting has it. */
   blockMax: Uint16Array;
@@ -248,6 +254,43 @@ export class SegmentBuilder {
   }
 }
 
+/**
+ * The collection statistics of a segment. Its own function: a closure made inside finishSegment
+ * would keep that function's whole scope (the builder's pairs) alive as long as the segment.
+ */
+function corpusStats(docs: number, avgLength: number, termIndex: Map<string, number>, postStart: Uint32Array): CorpusStats {
+  return {
+    docs,
+    avgLength,
+    df: (term) => {
+      const t = termIndex.get(term);
+      return t === undefined ? 0 : postStart[t + 1]! - postStart[t]!;
+    },
+  };
+}
+
+/** Visits the builder's pairs in document order, with each term's dictionary rank. */
+function eachPair(n: number, pairs: Uint8Array, pairCounts: Uint32Array, rank: Uint32Array, visit: (d: number, t: number, packed: number) => void): void {
+  let at = 0;
+  for (let d = 0; d < n; d++) {
+    for (let k = pairCounts[d]!; k > 0; k--) {
+      let term = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        term |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      let packed = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        packed |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      visit(d, rank[term]!, packed);
+    }
+  }
+}
+
 function finishSegment(
   terms: string[],
   dfOf: Uint32Array,
@@ -277,50 +320,64 @@ function finishSegment(
   let total = 0;
   for (let d = 0; d < n; d++) total += lengths[d]!;
   const avgLength = base ? base.avgLength : n ? total / n : 1;
-  const dfLocal = (t: number) => postStart[t + 1]! - postStart[t]!;
   const sortedIndex = new Map<string, number>();
   for (let r = 0; r < sortedTerms.length; r++) sortedIndex.set(sortedTerms[r]!, r);
-  const stats: CorpusStats = base ?? { docs: n, avgLength, df: (term) => (sortedIndex.has(term) ? dfLocal(sortedIndex.get(term)!) : 0) };
+  const stats = base ?? corpusStats(n, avgLength, sortedIndex, postStart);
   const idf = new Float64Array(terms.length);
   for (let t = 0; t < terms.length; t++) {
-    const df = base ? Math.max(base.df(sortedTerms[t]!), dfLocal(t)) : dfLocal(t);
+    const local = postStart[t + 1]! - postStart[t]!;
+    const df = base ? Math.max(base.df(sortedTerms[t]!), local) : local;
     const docs = Math.max(stats.docs, df);
     idf[t] = Math.max(1e-6, Math.log((docs - df + 0.5) / (df + 0.5)));
   }
 
-  const docs = new Uint32Array(postStart[terms.length]!);
-  const impacts = new Uint16Array(docs.length);
-  const fill = postStart.slice(0, terms.length);
-  let at = 0;
-  for (let d = 0; d < n; d++) {
-    const norm = K1 * (1 - B + (B * lengths[d]!) / avgLength);
-    for (let k = pairCounts[d]!; k > 0; k--) {
-      let term = 0;
-      for (let shift = 0; ; shift += 7) {
-        const byte = pairs[at++]!;
-        term |= (byte & 0x7f) << shift;
-        if (byte < 0x80) break;
-      }
-      let packed = 0;
-      for (let shift = 0; ; shift += 7) {
-        const byte = pairs[at++]!;
-        packed |= (byte & 0x7f) << shift;
-        if (byte < 0x80) break;
-      }
-      const t = rank[term]!;
-      const tf = packed >>> 2;
-      const i = fill[t]!++;
-      docs[i] = d;
-      if (tf === 0) continue; // a filter term: no impact
-      const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
-      const q = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE)));
-      impacts[i] = q | (packed & IN_TITLE_FIELD ? IN_TITLE : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS : 0);
-    }
-  }
+  // Ordinals are written as varints of at most 4 bytes.
+  if (n >= 2 ** 28) throw new Error(`search: ${n} papers are more than one segment holds`);
   const blocks = blockStart[terms.length]!;
+  const impacts = new Uint16Array(postStart[terms.length]!);
   const blockMax = new Uint16Array(blocks);
   const blockLast = new Uint32Array(blocks);
-  for (let t = 0; t < terms.length; t++) fillBlocks(docs, impacts, postStart[t]!, postStart[t + 1]!, blockMax, blockLast, blockStart[t]!);
+  const blockOffset = new Uint32Array(blocks + 1);
+  // Two passes over the pairs: the first sizes each term's gaps, the second writes them in place.
+  const last = new Int32Array(terms.length).fill(-1);
+  const pos = new Uint32Array(terms.length);
+  eachPair(n, pairs, pairCounts, rank, (d, t) => {
+    const gap = d - last[t]! - 1;
+    pos[t]! += gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : 4;
+    last[t] = d;
+  });
+  let bytes = 0;
+  for (let t = 0; t < terms.length; t++) {
+    const size = pos[t]!;
+    pos[t] = bytes;
+    bytes += size;
+  }
+  blockOffset[blocks] = bytes;
+  const postings = new Uint8Array(bytes);
+  last.fill(-1);
+  const fill = postStart.slice(0, terms.length);
+  let norm = 0;
+  let normOf = -1;
+  eachPair(n, pairs, pairCounts, rank, (d, t, packed) => {
+    if (d !== normOf) {
+      normOf = d;
+      norm = K1 * (1 - B + (B * lengths[d]!) / avgLength);
+    }
+    const i = fill[t]!++;
+    const k = i - postStart[t]!;
+    const b = blockStart[t]! + (k >>> 7);
+    if ((k & (BLOCK - 1)) === 0) blockOffset[b] = pos[t]!;
+    pos[t] = putVarint(postings, pos[t]!, d - last[t]! - 1);
+    last[t] = d;
+    blockLast[b] = d;
+    const tf = packed >>> 2;
+    if (tf === 0) return; // a filter term: no impact
+    const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
+    const v = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE))) | (packed & IN_TITLE_FIELD ? IN_TITLE : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS : 0);
+    impacts[i] = v;
+    const m = blockMax[b]!;
+    blockMax[b] = Math.max(m & IMPACT_MASK, v & IMPACT_MASK) | ((m | v) & (IN_TITLE | IN_AUTHORS));
+  });
 
   const blockUpvotes = new Int32Array(Math.ceil(n / STATIC_BLOCK));
   let maxUpvotes = 0;
@@ -344,13 +401,57 @@ function finishSegment(
     termIndex: sortedIndex,
     postStart,
     blockStart,
-    docs,
+    postings,
+    blockOffset,
     impacts,
     blockMax,
     blockLast,
     avgLength,
     stats,
   };
+}
+
+/** Decoded lists kept per segment, the most recently used, up to this many postings (4 bytes each). */
+const DECODED_BUDGET = 8_000_000;
+const decodedLists = new WeakMap<Segment, { lists: Map<number, Uint32Array>; postings: number }>();
+
+/**
+ * The ordinals of dictionary term `t`, decoded from its varint gaps; the most recently used
+ * lists are kept decoded (a query's common words recur), up to DECODED_BUDGET postings.
+ */
+export function postingDocs(seg: Segment, t: number): Uint32Array {
+  let cache = decodedLists.get(seg);
+  if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
+  const hit = cache.lists.get(t);
+  if (hit) {
+    cache.lists.delete(t); // to the back: most recently used
+    cache.lists.set(t, hit);
+    return hit;
+  }
+  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const bytes = seg.postings;
+  let at = seg.blockOffset[seg.blockStart[t]!]!;
+  let d = -1;
+  for (let i = 0; i < out.length; i++) {
+    let gap = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      gap |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    d += gap + 1;
+    out[i] = d;
+  }
+  if (out.length <= DECODED_BUDGET / 4) {
+    cache.lists.set(t, out);
+    cache.postings += out.length;
+    for (const [old, list] of cache.lists) {
+      if (cache.postings <= DECODED_BUDGET) break;
+      cache.lists.delete(old);
+      cache.postings -= list.length;
+    }
+  }
+  return out;
 }
 
 /** Writes the block maxima of postings [from, to) into blockMax/blockLast from `firstBlock`. */
