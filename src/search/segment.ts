@@ -1,5 +1,5 @@
 import { stemmer } from 'stemmer';
-import { rawTokensOf, tokensOf } from './query.ts';
+import { rawTokensOf } from './query.ts';
 import { popularity } from './score.ts';
 
 /**
@@ -83,18 +83,23 @@ export interface Segment {
 }
 
 const stemCache = new Map<string, string>();
-/** Porter stem of a lowercase token, as FTS5's porter tokenizer and highlight.ts compute it. */
+/**
+ * Porter stem of a lowercase token, as FTS5's porter tokenizer and highlight.ts compute it. A raw
+ * token (rawTokensOf) may be given: it is put in NFC first, on a cache miss only.
+ */
 export function stem(token: string): string {
   let s = stemCache.get(token);
   if (s === undefined) {
-    s = stemmer(token);
+    s = stemmer(token.normalize('NFC'));
     if (stemCache.size > 500_000) stemCache.clear();
-    stemCache.set(token, s);
+    // A copy of a long token: it may be a slice that would keep its whole text alive as the key.
+    stemCache.set(token.length > 12 ? Buffer.from(token).toString() : token, s);
   }
   return s;
 }
 
-export const stemsOf = (text: string): string[] => tokensOf(text).map(stem);
+/** The stems of a text's tokens (tokensOf), each token's NFC step paid once per spelling. */
+export const stemsOf = (text: string): string[] => rawTokensOf(text).map(stem);
 
 /** A typed array grown by doubling; `data` past `length` is spare room. */
 class Growable<T extends Uint32Array | Uint8Array> {
@@ -192,7 +197,7 @@ export class SegmentBuilder {
       if (t === undefined) {
         // A copy: a long token is a slice that would keep the whole text alive as the key.
         const own = raw.length > 12 ? Buffer.from(raw).toString() : raw;
-        t = this.termOf(stem(own.normalize('NFC')));
+        t = this.termOf(stem(own));
         tokenTerm.set(own, t);
       }
       const tf = this.tf; // termOf may have grown it
