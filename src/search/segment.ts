@@ -438,11 +438,15 @@ export function postingDocs(seg: Segment, t: number): Uint32Array {
   let at = seg.blockOffset[seg.blockStart[t]!]!;
   let d = -1;
   for (let i = 0; i < out.length; i++) {
-    let gap = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = bytes[at++]!;
-      gap |= (byte & 0x7f) << shift;
-      if (byte < 0x80) break;
+    let gap = bytes[at++]!;
+    // Most gaps of a long list fit in one byte: the loop only for the others.
+    if (gap >= 0x80) {
+      gap &= 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        const byte = bytes[at++]!;
+        gap |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
     }
     d += gap + 1;
     out[i] = d;
