@@ -851,7 +851,7 @@ async function scaleRun(url: string): Promise<void> {
   await searchIndexWritten(db);
   const writeS = (performance.now() - t) / 1000;
   const file = (await searchIndexFile(db))!;
-  const postings = index.main.docs.length;
+  const postings = index.main.impacts.length;
   for (const q of queries) await searchPapers(db, { q, limit: 20 });
   const ms: number[] = [];
   const slow: [number, string][] = [];

@@ -116,11 +116,14 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
   const counted = segments.map((seg, i) => countMatches(seg, plans[i]!, COUNT_BUDGET));
   const relaxedTotal = counted.reduce((n, c) => n + c.count, 0);
   const exactCount = counted.every((c) => c.exact);
-  for (let depth = checked ? Math.max(want * 2, 50) : want; ; depth *= 4) {
+  // Each candidate's text is read and checked once, however many rounds it stays a candidate.
+  const verdicts = new Map<string, boolean>();
+  for (let depth = checked ? Math.max(want * 2, 50) : want; ; ) {
     const found = segments.map((seg, i) => topK(seg, plans[i]!, score, depth));
     const candidates = found.flatMap((f) => f.hits).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, depth);
     if (!checked) return { hits: candidates.slice(0, want), total: relaxedTotal, estimate: !exactCount };
-    const passed = await checkPhrases(db, candidates, parsed);
+    await checkPhrases(db, candidates.filter((c) => !verdicts.has(c.id)), parsed, verdicts);
+    const passed = candidates.filter((c) => verdicts.get(c.id));
     const complete = candidates.length < depth; // every match was a candidate
     if (passed.length >= want || complete) {
       // Phrases are checked only among the candidates: the count scales by the share that passed.
@@ -131,19 +134,27 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
         estimate: !(complete && exactCount),
       };
     }
+    // Deeper, by at least 4×, and by as much as the share that passed so far says is needed.
+    const share = passed.length / candidates.length;
+    depth = Math.max(depth * 4, Math.ceil((1.5 * want) / Math.max(share, 1 / 4096)));
   }
 }
 
-/** The candidates, in order, whose text has the query's phrases in order and none of its excluded phrases. */
-async function checkPhrases<T extends { id: string }>(db: Db, candidates: T[], parsed: ParsedQuery): Promise<T[]> {
+/** Records for each candidate whether its text has the query's phrases in order and none of its excluded phrases. */
+async function checkPhrases(db: Db, candidates: { id: string }[], parsed: ParsedQuery, verdicts: Map<string, boolean>): Promise<void> {
   const texts = await paperTexts(db, candidates.map((c) => c.id));
-  return candidates.filter((c) => {
+  for (const c of candidates) {
     const t = texts.get(c.id);
-    if (!t) return false;
-    const fields = { title: stemsOf(t.title), author: stemsOf(t.author_names), abstract: stemsOf(t.abstract) };
-    const has = (term: TextTerm) => (term.field ? [fields[term.field]] : [fields.title, fields.author, fields.abstract]).some((words) => containsPhrase(words, term));
-    return parsed.must.every((group) => group.some(has)) && !parsed.not.some(has);
-  });
+    if (!t) {
+      verdicts.set(c.id, false);
+      continue;
+    }
+    // Each field is stemmed only when a phrase asks for it: a title that has the phrase spares the abstract.
+    const stemmed: Partial<Record<'title' | 'author' | 'abstract', string[]>> = {};
+    const field = (f: 'title' | 'author' | 'abstract') => (stemmed[f] ??= stemsOf(f === 'title' ? t.title : f === 'author' ? t.author_names : t.abstract));
+    const has = (term: TextTerm) => (term.field ? [term.field] : (['title', 'author', 'abstract'] as const)).some((f) => containsPhrase(field(f), term));
+    verdicts.set(c.id, parsed.must.every((group) => group.some(has)) && !parsed.not.some(has));
+  }
 }
 
 function containsPhrase(words: string[], term: TextTerm): boolean {

@@ -23,9 +23,22 @@ export function matcherFor(query: ParsedQuery): TermMatcher {
   return { stems, prefixes };
 }
 
+const stems = new Map<string, string>();
+/** Porter's stem, cached: a page of snippets stems thousands of words, mostly the same few hundred. */
+function stemOf(lower: string): string {
+  let s = stems.get(lower);
+  if (s === undefined) {
+    s = stemmer(lower);
+    if (stems.size > 100_000) stems.clear();
+    // A copy of a long word: it may be a slice that would keep its whole text alive as the key.
+    stems.set(lower.length > 12 ? Buffer.from(lower).toString() : lower, s);
+  }
+  return s;
+}
+
 function matches(word: string, m: TermMatcher): boolean {
   const lower = word.toLowerCase();
-  return m.stems.has(stemmer(lower)) || m.prefixes.some((p) => lower.startsWith(p));
+  return m.stems.has(stemOf(lower)) || m.prefixes.some((p) => lower.startsWith(p));
 }
 
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;

@@ -59,7 +59,15 @@ const TOKEN = /[\p{L}\p{N}\p{M}]+/gu;
 
 /** The letters-and-digits words of a text, lowercased: what both databases index. */
 export function tokensOf(text: string): string[] {
-  return (text.normalize('NFKC').toLowerCase().match(TOKEN) ?? []).map((t) => t.normalize('NFC'));
+  return rawTokensOf(text).map((t) => t.normalize('NFC'));
+}
+
+/**
+ * tokensOf before each token's own NFC step: the index builder caches its work per raw token
+ * and normalizes only the ones it has not met yet.
+ */
+export function rawTokensOf(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().match(TOKEN) ?? [];
 }
 
 interface Lexeme {

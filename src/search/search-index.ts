@@ -298,7 +298,11 @@ async function readPapers(db: Db, ids: string[] | undefined, each: (p: SourcePap
   }
   let after: PaperRow | undefined;
   for (;;) {
-    const where = after ? sql`(p.published_at < ${after.published_at} or (p.published_at = ${after.published_at} and p.id < ${after.id}))` : sql`1 = 1`;
+    // The `<=` lets both databases seek the published_at index to the page's start; the plain
+    // `a < x or (a = x and id < y)` made SQLite scan from the newest paper on every page (quadratic).
+    const where = after
+      ? sql`p.published_at <= ${after.published_at} and (p.published_at < ${after.published_at} or p.id < ${after.id})`
+      : sql`1 = 1`;
     const { rows } = await select(where).execute(db.kysely);
     await add(rows);
     if (rows.length < PAGE) return;

@@ -104,6 +104,16 @@ describe.skipIf(!hasFixtures)('search over the real corpus', () => {
     for (const p of hits) expect(stems(textOf(p)).join(' '), p.id).toContain('reward model');
   });
 
+  it('a phrase whose words are mostly apart finds every paper that has it (candidates read in deepening rounds)', async () => {
+    const phrase = new Set(await allIds('"model language"'));
+    const apart = await papers(await allIds('model language'));
+    // Within one field, as the engine checks it.
+    const together = apart.filter((p) => [p.title, p.author_names, p.abstract].some((f) => ` ${stems(f).join(' ')} `.includes(' model languag ')));
+    expect(phrase.size).toBeGreaterThan(0);
+    expect(apart.length).toBeGreaterThan(10 * phrase.size);
+    expect([...phrase].sort()).toEqual(together.map((p) => p.id).sort());
+  });
+
   it('an excluded word keeps out every paper that has it', async () => {
     const hits = await narrowed('diffusion', '-video');
     for (const p of hits) {

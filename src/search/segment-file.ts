@@ -10,9 +10,9 @@ import type { CorpusStats, Segment } from './segment.ts';
  */
 const MAGIC = 'DPSEARCH';
 /** Bump when the layout or the scoring changes: older files are then ignored and rebuilt. */
-export const SEGMENT_FORMAT = 1;
+export const SEGMENT_FORMAT = 2;
 
-type Arrays = Pick<Segment, 'upvotes' | 'published' | 'popularity' | 'blockUpvotes' | 'deleted' | 'postStart' | 'blockStart' | 'docs' | 'impacts' | 'blockMax' | 'blockLast'>;
+type Arrays = Pick<Segment, 'upvotes' | 'published' | 'popularity' | 'blockUpvotes' | 'deleted' | 'postStart' | 'blockStart' | 'postings' | 'blockOffset' | 'impacts' | 'blockMax' | 'blockLast'>;
 const ARRAYS = {
   upvotes: Int32Array,
   published: Float64Array,
@@ -21,7 +21,8 @@ const ARRAYS = {
   deleted: Uint8Array,
   postStart: Uint32Array,
   blockStart: Uint32Array,
-  docs: Uint32Array,
+  postings: Uint8Array,
+  blockOffset: Uint32Array,
   impacts: Uint16Array,
   blockMax: Uint16Array,
   blockLast: Uint32Array,

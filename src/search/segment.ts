@@ -1,5 +1,5 @@
 import { stemmer } from 'stemmer';
-import { tokensOf } from './query.ts';
+import { rawTokensOf } from './query.ts';
 import { popularity } from './score.ts';
 
 /**
@@ -61,12 +61,18 @@ export interface Segment {
   blockUpvotes: Int32Array;
   maxUpvotes: number;
   deleted: Uint8Array;
-  /** Sorted dictionary, and each term's postings: [start, end) in docs/impacts, first block in blockMax/blockLast. */
+  /** Sorted dictionary, and each term's postings: [start, end) in impacts, first block in blockMax/blockLast/blockOffset. */
   terms: string[];
   termIndex: Map<string, number>;
   postStart: Uint32Array;
   blockStart: Uint32Array;
-  docs: Uint32Array;
+  /**
+   * Each term's ordinals as varint gaps (ordinal − previous − 1, the previous of its first
+   * being −1), about 1.3 bytes a posting instead of 4; postingDocs decodes a term's list.
+   */
+  postings: Uint8Array;
+  /** Per block, the byte in `postings` where it starts; one more at the end (the total). */
+  blockOffset: Uint32Array;
   impacts: Uint16Array;
   /** Per block: largest impact (low 14 bits), with IN_TITLE / IN_AUTHORS when any posting has it. */
   blockMax: Uint16Array;
@@ -77,34 +83,52 @@ export interface Segment {
 }
 
 const stemCache = new Map<string, string>();
-/** Porter stem of a lowercase token, as FTS5's porter tokenizer and highlight.ts compute it. */
+/**
+ * Porter stem of a lowercase token, as FTS5's porter tokenizer and highlight.ts compute it. A raw
+ * token (rawTokensOf) may be given: it is put in NFC first, on a cache miss only.
+ */
 export function stem(token: string): string {
   let s = stemCache.get(token);
   if (s === undefined) {
-    s = stemmer(token);
+    s = stemmer(token.normalize('NFC'));
     if (stemCache.size > 500_000) stemCache.clear();
-    stemCache.set(token, s);
+    // A copy of a long token: it may be a slice that would keep its whole text alive as the key.
+    stemCache.set(token.length > 12 ? Buffer.from(token).toString() : token, s);
   }
   return s;
 }
 
-export const stemsOf = (text: string): string[] => tokensOf(text).map(stem);
+/** The stems of a text's tokens (tokensOf), each token's NFC step paid once per spelling. */
+export const stemsOf = (text: string): string[] => rawTokensOf(text).map(stem);
 
-/** Grows a typed array by doubling. */
-class Growable<T extends Uint32Array | Uint16Array> {
+/** A typed array grown by doubling; `data` past `length` is spare room. */
+class Growable<T extends Uint32Array | Uint8Array> {
   length = 0;
   constructor(
     public data: T,
     private make: (n: number) => T,
   ) {}
+  /** Makes room for `n` more values. */
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    const next = this.make(Math.max(this.data.length * 2, this.length + n));
+    next.set(this.data);
+    this.data = next;
+  }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.reserve(1);
     this.data[this.length++] = v;
   }
+}
+
+/** Appends `v` (< 2^28) as a little-endian base-128 varint; the caller reserved 4 bytes. */
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[at++] = v;
+  return at;
 }
 
 /**
@@ -117,18 +141,35 @@ export function buildSegment(papers: Iterable<SourcePaper>, base?: CorpusStats):
   return builder.finish(base);
 }
 
+const IN_TITLE_FIELD = 2;
+const IN_AUTHORS_FIELD = 1;
+/** Weighted term frequencies are kept below this (a flag pair rides below them); no real text comes near. */
+const MAX_TF = (1 << 24) - 1;
+
+/**
+ * Tokenizes each paper once into its (term, weighted tf, fields) pairs, kept as varints in one
+ * byte stream in document order, then inverts the stream in `finish`. Per token the work is one
+ * regular-expression match and one Map lookup: the raw token's term number is cached, so each
+ * distinct spelling is normalized and stemmed once. Per document, term frequencies are summed
+ * in a typed array indexed by term number; nothing is allocated per posting.
+ */
 export class SegmentBuilder {
   private termIndex = new Map<string, number>();
   private terms: string[] = [];
-  // Per document, its (term, weighted tf | field flags) pairs, flat.
-  private docTermStart = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
-  private pairTerm = new Growable(new Uint32Array(1 << 16), (n) => new Uint32Array(n));
-  private pairTf = new Growable(new Uint32Array(1 << 16), (n) => new Uint32Array(n));
+  /** Raw token (rawTokensOf) → term number of its stem. */
+  private tokenTerm = new Map<string, number>();
+  /** Documents per term number. */
+  private df = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
+  /** Per document: pair count, then the pairs as varints (term number; tf × 4 + field bits). */
+  private pairs = new Growable(new Uint8Array(1 << 16), (n) => new Uint8Array(n));
+  private pairCounts = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private lengths = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private ids: string[] = [];
   private upvotes: number[] = [];
   private published: number[] = [];
-  private local = new Map<number, number>();
+  /** This document's weighted tf × 4 + field bits per term number, and the terms it touched. */
+  private tf = new Uint32Array(1024);
+  private touched = new Growable(new Uint32Array(256), (n) => new Uint32Array(n));
 
   private termOf(t: string): number {
     let i = this.termIndex.get(t);
@@ -136,138 +177,290 @@ export class SegmentBuilder {
       i = this.terms.length;
       this.terms.push(t);
       this.termIndex.set(t, i);
+      this.df.push(0);
+      if (i >= this.tf.length) {
+        const next = new Uint32Array(this.tf.length * 2);
+        next.set(this.tf);
+        this.tf = next;
+      }
     }
     return i;
   }
 
+  /** Adds one field's tokens with `weight`; returns how many there were. */
+  private field(text: string, weight: number, bit: number): number {
+    const tokens = rawTokensOf(text);
+    const { tokenTerm, touched } = this;
+    for (let k = 0; k < tokens.length; k++) {
+      const raw = tokens[k]!;
+      let t = tokenTerm.get(raw);
+      if (t === undefined) {
+        // A copy: a long token is a slice that would keep the whole text alive as the key.
+        const own = raw.length > 12 ? Buffer.from(raw).toString() : raw;
+        t = this.termOf(stem(own));
+        tokenTerm.set(own, t);
+      }
+      const tf = this.tf; // termOf may have grown it
+      const v = tf[t]!;
+      if (v === 0) touched.push(t);
+      tf[t] = Math.min(MAX_TF * 4, v + weight * 4) | (v & 3) | bit;
+    }
+    return tokens.length;
+  }
+
+  private filter(term: string): void {
+    const t = this.termOf(term);
+    // Present with no weight: a marker bit keeps it apart from untouched terms, masked out below.
+    if (this.tf[t] === 0) {
+      this.touched.push(t);
+      this.tf[t] = 0x80000000;
+    }
+  }
+
   add(p: SourcePaper): void {
-    const local = this.local;
     this.ids.push(p.id);
     this.upvotes.push(p.upvotes);
     // Kept descending (the bounds read it so): a date out of the database's order, or unreadable, takes its predecessor's.
     const ms = Date.parse(p.publishedAt);
     const prev = this.published.at(-1) ?? Infinity;
     this.published.push(ms <= prev ? ms : prev === Infinity ? 0 : prev);
-    this.docTermStart.push(this.pairTerm.length);
-    local.clear();
-    let length = 0;
-    // weighted tf in the low 24 bits, the fields it was seen in above them
-    const add = (text: string, weight: number, flag: number) => {
-      for (const s of stemsOf(text)) {
-        length++;
-        const t = this.termOf(s);
-        local.set(t, ((local.get(t) ?? 0) + weight) | flag);
-      }
-    };
-    add(p.title, WEIGHTS.title, 1 << 24);
-    add(p.authorNames, WEIGHTS.authors, 1 << 25);
-    add(p.abstract, WEIGHTS.abstract, 0);
-    const filters = [...p.categories.map(categoryTerm), ...p.categories.map((c) => archiveTerm(c.split('.')[0]!))];
-    if (p.organization) filters.push(orgTerm(p.organization));
-    if (p.hasCode) filters.push(CODE_TERM);
-    for (const f of filters) local.set(this.termOf(f), 0);
-    for (const [t, tf] of local) {
-      this.pairTerm.push(t);
-      this.pairTf.push(tf);
+    this.touched.length = 0;
+    let length = this.field(p.title, WEIGHTS.title, IN_TITLE_FIELD);
+    length += this.field(p.authorNames, WEIGHTS.authors, IN_AUTHORS_FIELD);
+    length += this.field(p.abstract, WEIGHTS.abstract, 0);
+    for (const c of p.categories) {
+      this.filter(categoryTerm(c));
+      this.filter(archiveTerm(c.split('.')[0]!));
     }
+    if (p.organization) this.filter(orgTerm(p.organization));
+    if (p.hasCode) this.filter(CODE_TERM);
+    const { tf, touched, pairs, df } = this;
+    pairs.reserve(touched.length * 8);
+    let at = pairs.length;
+    for (let k = 0; k < touched.length; k++) {
+      const t = touched.data[k]!;
+      at = putVarint(pairs.data, at, t);
+      at = putVarint(pairs.data, at, tf[t]! & 0x7fffffff);
+      tf[t] = 0;
+      df.data[t]!++;
+    }
+    pairs.length = at;
+    this.pairCounts.push(touched.length);
     this.lengths.push(length);
   }
 
   finish(base?: CorpusStats): Segment {
-    const { terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published } = this;
-    const segment = finishSegment(terms, docTermStart, pairTerm, pairTf, lengths, ids, upvotes, published, base);
-    // The pairs take 8 bytes per (document, term): let them go even if the builder lingers.
-    for (const g of [docTermStart, pairTerm, pairTf, lengths]) g.data = new Uint32Array(0);
+    const segment = finishSegment(this.terms, this.df.data, this.pairs.data, this.pairCounts.data, this.lengths.data, this.ids, this.upvotes, this.published, base);
+    // The pairs take a few bytes per (document, term): let them go even if the builder lingers.
+    this.pairs.data = new Uint8Array(0);
     this.termIndex.clear();
+    this.tokenTerm.clear();
     return segment;
+  }
+}
+
+/**
+ * The collection statistics of a segment. Its own function: a closure made inside finishSegment
+ * would keep that function's whole scope (the builder's pairs) alive as long as the segment.
+ */
+function corpusStats(docs: number, avgLength: number, termIndex: Map<string, number>, postStart: Uint32Array): CorpusStats {
+  return {
+    docs,
+    avgLength,
+    df: (term) => {
+      const t = termIndex.get(term);
+      return t === undefined ? 0 : postStart[t + 1]! - postStart[t]!;
+    },
+  };
+}
+
+/** Visits the builder's pairs in document order, with each term's dictionary rank. */
+function eachPair(n: number, pairs: Uint8Array, pairCounts: Uint32Array, rank: Uint32Array, visit: (d: number, t: number, packed: number) => void): void {
+  let at = 0;
+  for (let d = 0; d < n; d++) {
+    for (let k = pairCounts[d]!; k > 0; k--) {
+      let term = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        term |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      let packed = 0;
+      for (let shift = 0; ; shift += 7) {
+        const byte = pairs[at++]!;
+        packed |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      visit(d, rank[term]!, packed);
+    }
   }
 }
 
 function finishSegment(
   terms: string[],
-  docTermStart: Growable<Uint32Array>,
-  pairTerm: Growable<Uint32Array>,
-  pairTf: Growable<Uint32Array>,
-  lengths: Growable<Uint32Array>,
+  dfOf: Uint32Array,
+  pairs: Uint8Array,
+  pairCounts: Uint32Array,
+  lengths: Uint32Array,
   ids: string[],
   upvotes: number[],
   published: number[],
   base?: CorpusStats,
 ): Segment {
-  docTermStart.push(pairTerm.length);
   const n = ids.length;
 
   // Dictionary order, so that prefixes are ranges.
   const order = terms.map((_t, i) => i).sort((a, b) => (terms[a]! < terms[b]! ? -1 : 1));
   const rank = new Uint32Array(terms.length);
-  order.forEach((t, r) => (rank[t] = r));
+  for (let r = 0; r < order.length; r++) rank[order[r]!] = r;
   const sortedTerms = order.map((t) => terms[t]!);
 
-  const counts = new Uint32Array(terms.length + 1);
-  for (let i = 0; i < pairTerm.length; i++) counts[rank[pairTerm.data[i]!]! + 1]!++;
   const postStart = new Uint32Array(terms.length + 1);
   const blockStart = new Uint32Array(terms.length + 1);
-  for (let t = 0; t < terms.length; t++) {
-    postStart[t + 1] = postStart[t]! + counts[t + 1]!;
-    blockStart[t + 1] = blockStart[t]! + Math.ceil(counts[t + 1]! / BLOCK);
+  for (let r = 0; r < terms.length; r++) {
+    const count = dfOf[order[r]!]!;
+    postStart[r + 1] = postStart[r]! + count;
+    blockStart[r + 1] = blockStart[r]! + Math.ceil(count / BLOCK);
   }
   let total = 0;
-  for (let d = 0; d < n; d++) total += lengths.data[d]!;
+  for (let d = 0; d < n; d++) total += lengths[d]!;
   const avgLength = base ? base.avgLength : n ? total / n : 1;
-  const dfLocal = (t: number) => postStart[t + 1]! - postStart[t]!;
-  const sortedIndex = new Map(sortedTerms.map((t, i) => [t, i]));
-  const stats: CorpusStats = base ?? { docs: n, avgLength, df: (term) => (sortedIndex.has(term) ? dfLocal(sortedIndex.get(term)!) : 0) };
+  const sortedIndex = new Map<string, number>();
+  for (let r = 0; r < sortedTerms.length; r++) sortedIndex.set(sortedTerms[r]!, r);
+  const stats = base ?? corpusStats(n, avgLength, sortedIndex, postStart);
   const idf = new Float64Array(terms.length);
   for (let t = 0; t < terms.length; t++) {
-    const df = base ? Math.max(base.df(sortedTerms[t]!), dfLocal(t)) : dfLocal(t);
+    const local = postStart[t + 1]! - postStart[t]!;
+    const df = base ? Math.max(base.df(sortedTerms[t]!), local) : local;
     const docs = Math.max(stats.docs, df);
     idf[t] = Math.max(1e-6, Math.log((docs - df + 0.5) / (df + 0.5)));
   }
 
-  const docs = new Uint32Array(postStart[terms.length]!);
-  const impacts = new Uint16Array(docs.length);
-  const fill = postStart.slice(0, terms.length);
-  for (let d = 0; d < n; d++) {
-    const norm = K1 * (1 - B + (B * lengths.data[d]!) / avgLength);
-    for (let i = docTermStart.data[d]!; i < docTermStart.data[d + 1]!; i++) {
-      const t = rank[pairTerm.data[i]!]!;
-      const packed = pairTf.data[i]!;
-      const tf = packed & 0xffffff;
-      const at = fill[t]!++;
-      docs[at] = d;
-      if (tf === 0) continue; // a filter term: no impact
-      const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
-      const q = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE)));
-      impacts[at] = q | (packed & (1 << 24) ? IN_TITLE : 0) | (packed & (1 << 25) ? IN_AUTHORS : 0);
-    }
-  }
+  // Ordinals are written as varints of at most 4 bytes.
+  if (n >= 2 ** 28) throw new Error(`search: ${n} papers are more than one segment holds`);
   const blocks = blockStart[terms.length]!;
+  const impacts = new Uint16Array(postStart[terms.length]!);
   const blockMax = new Uint16Array(blocks);
   const blockLast = new Uint32Array(blocks);
-  for (let t = 0; t < terms.length; t++) fillBlocks(docs, impacts, postStart[t]!, postStart[t + 1]!, blockMax, blockLast, blockStart[t]!);
+  const blockOffset = new Uint32Array(blocks + 1);
+  // Two passes over the pairs: the first sizes each term's gaps, the second writes them in place.
+  const last = new Int32Array(terms.length).fill(-1);
+  const pos = new Uint32Array(terms.length);
+  eachPair(n, pairs, pairCounts, rank, (d, t) => {
+    const gap = d - last[t]! - 1;
+    pos[t]! += gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : 4;
+    last[t] = d;
+  });
+  let bytes = 0;
+  for (let t = 0; t < terms.length; t++) {
+    const size = pos[t]!;
+    pos[t] = bytes;
+    bytes += size;
+  }
+  blockOffset[blocks] = bytes;
+  const postings = new Uint8Array(bytes);
+  last.fill(-1);
+  const fill = postStart.slice(0, terms.length);
+  let norm = 0;
+  let normOf = -1;
+  eachPair(n, pairs, pairCounts, rank, (d, t, packed) => {
+    if (d !== normOf) {
+      normOf = d;
+      norm = K1 * (1 - B + (B * lengths[d]!) / avgLength);
+    }
+    const i = fill[t]!++;
+    const k = i - postStart[t]!;
+    const b = blockStart[t]! + (k >>> 7);
+    if ((k & (BLOCK - 1)) === 0) blockOffset[b] = pos[t]!;
+    pos[t] = putVarint(postings, pos[t]!, d - last[t]! - 1);
+    last[t] = d;
+    blockLast[b] = d;
+    const tf = packed >>> 2;
+    if (tf === 0) return; // a filter term: no impact
+    const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
+    const v = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE))) | (packed & IN_TITLE_FIELD ? IN_TITLE : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS : 0);
+    impacts[i] = v;
+    const m = blockMax[b]!;
+    blockMax[b] = Math.max(m & IMPACT_MASK, v & IMPACT_MASK) | ((m | v) & (IN_TITLE | IN_AUTHORS));
+  });
 
   const blockUpvotes = new Int32Array(Math.ceil(n / STATIC_BLOCK));
-  for (let d = 0; d < n; d++) blockUpvotes[Math.floor(d / STATIC_BLOCK)] = Math.max(blockUpvotes[Math.floor(d / STATIC_BLOCK)]!, upvotes[d]!);
+  let maxUpvotes = 0;
+  for (let d = 0; d < n; d++) {
+    const b = Math.floor(d / STATIC_BLOCK);
+    if (upvotes[d]! > blockUpvotes[b]!) blockUpvotes[b] = upvotes[d]!;
+    if (upvotes[d]! > maxUpvotes) maxUpvotes = upvotes[d]!;
+  }
+  const ordinalOf = new Map<string, number>();
+  for (let d = 0; d < n; d++) ordinalOf.set(ids[d]!, d);
   return {
     ids,
-    ordinalOf: new Map(ids.map((id, i) => [id, i])),
+    ordinalOf,
     upvotes: Int32Array.from(upvotes),
     popularity: Float32Array.from(upvotes, popularity),
     published: Float64Array.from(published),
     blockUpvotes,
-    maxUpvotes: upvotes.reduce((a, b) => Math.max(a, b), 0),
+    maxUpvotes,
     deleted: new Uint8Array(n),
     terms: sortedTerms,
     termIndex: sortedIndex,
     postStart,
     blockStart,
-    docs,
+    postings,
+    blockOffset,
     impacts,
     blockMax,
     blockLast,
     avgLength,
     stats,
   };
+}
+
+/** Decoded lists kept per segment, the most recently used, up to this many postings (4 bytes each). */
+const DECODED_BUDGET = 8_000_000;
+const decodedLists = new WeakMap<Segment, { lists: Map<number, Uint32Array>; postings: number }>();
+
+/**
+ * The ordinals of dictionary term `t`, decoded from its varint gaps; the most recently used
+ * lists are kept decoded (a query's common words recur), up to DECODED_BUDGET postings.
+ */
+export function postingDocs(seg: Segment, t: number): Uint32Array {
+  let cache = decodedLists.get(seg);
+  if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
+  const hit = cache.lists.get(t);
+  if (hit) {
+    cache.lists.delete(t); // to the back: most recently used
+    cache.lists.set(t, hit);
+    return hit;
+  }
+  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const bytes = seg.postings;
+  let at = seg.blockOffset[seg.blockStart[t]!]!;
+  let d = -1;
+  for (let i = 0; i < out.length; i++) {
+    let gap = bytes[at++]!;
+    // Most gaps of a long list fit in one byte: the loop only for the others.
+    if (gap >= 0x80) {
+      gap &= 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        const byte = bytes[at++]!;
+        gap |= (byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+    }
+    d += gap + 1;
+    out[i] = d;
+  }
+  if (out.length <= DECODED_BUDGET / 4) {
+    cache.lists.set(t, out);
+    cache.postings += out.length;
+    for (const [old, list] of cache.lists) {
+      if (cache.postings <= DECODED_BUDGET) break;
+      cache.lists.delete(old);
+      cache.postings -= list.length;
+    }
+  }
+  return out;
 }
 
 /** Writes the block maxima of postings [from, to) into blockMax/blockLast from `firstBlock`. */

@@ -1,4 +1,4 @@
-import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, fillBlocks, lowerBoundTerm, orgTerm, stem, type Segment } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, fillBlocks, lowerBoundTerm, orgTerm, postingDocs, stem, type Segment } from './segment.ts';
 import { RANKING } from './score.ts';
 import type { ParsedQuery, TextTerm } from './query.ts';
 import type { SearchFilters } from './types.ts';
@@ -63,7 +63,8 @@ const EPS = 1e-9;
 export function storedList(seg: Segment, term: string): PostingList {
   const t = seg.termIndex.get(term);
   if (t === undefined) return EMPTY;
-  return { docs: seg.docs, impacts: seg.impacts, from: seg.postStart[t]!, to: seg.postStart[t + 1]!, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]! };
+  const docs = postingDocs(seg, t);
+  return { docs, impacts: seg.impacts.subarray(seg.postStart[t]!, seg.postStart[t + 1]!), from: 0, to: docs.length, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]! };
 }
 
 function materialized(docs: Uint32Array, impacts: Uint16Array): PostingList {

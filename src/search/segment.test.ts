@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { tokensOf } from './query.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, archiveTerm, buildSegment, categoryTerm, orgTerm, stem, type Segment, type SourcePaper } from './segment.ts';
+import { storedList } from './topk.ts';
+
+// The builder caches its work per raw token and keeps its pairs as varints: it must index exactly
+// what the plain definition says (each field's tokensOf, stemmed; filters as terms), whatever the
+// spelling, so it is held here to a reference inversion written the slow, obvious way.
+function reference(papers: SourcePaper[]): Map<string, { doc: number; tf: number; title: boolean; authors: boolean }[]> {
+  const lists = new Map<string, { doc: number; tf: number; title: boolean; authors: boolean }[]>();
+  papers.forEach((p, doc) => {
+    const local = new Map<string, { doc: number; tf: number; title: boolean; authors: boolean }>();
+    const at = (term: string) => local.get(term) ?? local.set(term, { doc, tf: 0, title: false, authors: false }).get(term)!;
+    for (const t of tokensOf(p.title)) Object.assign(at(stem(t)), { tf: at(stem(t)).tf + 10, title: true });
+    for (const t of tokensOf(p.authorNames)) Object.assign(at(stem(t)), { tf: at(stem(t)).tf + 4, authors: true });
+    for (const t of tokensOf(p.abstract)) at(stem(t)).tf += 1;
+    for (const c of p.categories) [categoryTerm(c), archiveTerm(c.split('.')[0]!)].forEach(at);
+    if (p.organization) at(orgTerm(p.organization));
+    if (p.hasCode) at(CODE_TERM);
+    for (const [term, posting] of local) lists.set(term, [...(lists.get(term) ?? []), posting]);
+  });
+  return lists;
+}
+
+function postingsOf(seg: Segment, term: string) {
+  const list = storedList(seg, term);
+  return Array.from({ length: list.to - list.from }, (_, k) => ({ doc: list.docs[list.from + k]!, impact: list.impacts[list.from + k]! }));
+}
+
+const paper = (i: number, over: Partial<SourcePaper>): SourcePaper => ({
+  id: `p${i}`,
+  title: 'Reward models',
+  authorNames: 'Ada Lovelace',
+  abstract: 'We study reward models.',
+  upvotes: i,
+  publishedAt: new Date(Date.UTC(2026, 0, 30 - i)).toISOString(),
+  hasCode: i % 2 === 0,
+  organization: i % 3 === 0 ? 'NVIDIA' : null,
+  categories: i % 2 ? ['cs.LG', 'stat.ML'] : [],
+  ...over,
+});
+
+describe('the segment builder', () => {
+  it('indexes what tokensOf and stem define, for every spelling, with the field bits and filter terms', () => {
+    const papers = [
+      paper(0, { title: 'Ｆｕｌｌｗｉｄｔｈ Models and CAFÉ', abstract: 'café cafe\u0301 ﬁne-tuning of rewarding rewards' }),
+      paper(1, { abstract: 'supercalifragilisticexpialidocious supercalifragilisticexpialidocious pneumonoultramicroscopic' }),
+      paper(2, { title: 'Zoë and Ωmega', authorNames: 'Zoë Reward, Bo Models', abstract: '' }),
+      paper(3, { title: '', authorNames: '', abstract: '東京 大学 2024 v2 x86' }),
+      ...Array.from({ length: 300 }, (_, i) => paper(i + 4, { abstract: `reward ${'gamma '.repeat(i < 2 ? 1 + 4 * i : 0)} term${i % 13}` })),
+    ];
+    const seg = buildSegment(papers);
+    const want = reference(papers);
+    expect(seg.terms).toEqual([...want.keys()].sort());
+    for (const [term, postings] of want) {
+      const got = postingsOf(seg, term);
+      expect(got.map((p) => p.doc), term).toEqual(postings.map((p) => p.doc));
+      got.forEach((g, k) => {
+        const p = postings[k]!;
+        expect(Boolean(g.impact & IN_TITLE), term).toBe(p.title);
+        expect(Boolean(g.impact & IN_AUTHORS), term).toBe(p.authors);
+        // Filters carry no weight; words at least the smallest impact.
+        expect((g.impact & IMPACT_MASK) > 0, term).toBe(p.tf > 0);
+      });
+    }
+    // More of a word scores higher, other things equal (papers 4 and 5 differ only in how often `gamma` occurs).
+    const gamma = postingsOf(seg, 'gamma');
+    const impactOf = (doc: number) => gamma.find((m) => m.doc === doc)!.impact & IMPACT_MASK;
+    expect(gamma.map((g) => g.doc)).toEqual([4, 5]);
+    expect(impactOf(5)).toBeGreaterThan(impactOf(4));
+  });
+
+  it('keeps ordinals as varint gaps of every width, with each block’s start, last ordinal and largest impact', () => {
+    // Gaps of 0, of a few, of hundreds, of tens of thousands: one- to three-byte varints.
+    const n = 40_000;
+    const papers = Array.from({ length: n }, (_, i) =>
+      paper(i, {
+        title: i % 3 === 0 ? 'often' : 'title',
+        authorNames: '',
+        abstract: [i % 7 === 0 ? 'weekly' : '', i % 300 === 0 ? 'seldom' : '', i === 5 || i === 39_000 ? 'twice' : '', 'all'].join(' '),
+        categories: [],
+        organization: null,
+      }),
+    );
+    const seg = buildSegment(papers);
+    for (const [term, every, first] of [['all', 1, 0], ['often', 3, 0], ['weekli', 7, 0], ['seldom', 300, 0]] as const) {
+      const docs = postingsOf(seg, term).map((p) => p.doc);
+      expect(docs.length, term).toBe(Math.ceil(n / every));
+      expect(docs.every((d, k) => d === first + k * every), term).toBe(true);
+    }
+    expect(postingsOf(seg, 'twice').map((p) => p.doc)).toEqual([5, 39_000]);
+    for (const term of ['all', 'often', 'weekli', 'seldom', 'twice']) {
+      const t = seg.termIndex.get(term)!;
+      const postings = postingsOf(seg, term);
+      for (let b = seg.blockStart[t]!, k = 0; k < postings.length; b++, k += BLOCK) {
+        const block = postings.slice(k, k + BLOCK);
+        expect(seg.blockLast[b]).toBe(block.at(-1)!.doc);
+        expect(seg.blockMax[b]! & IMPACT_MASK).toBe(Math.max(...block.map((p) => p.impact & IMPACT_MASK)));
+        expect(Boolean(seg.blockMax[b]! & IN_TITLE)).toBe(block.some((p) => p.impact & IN_TITLE));
+        expect(seg.blockOffset[b + 1]).toBeGreaterThan(seg.blockOffset[b]!);
+      }
+    }
+    expect(seg.blockOffset.at(-1)).toBe(seg.postings.length);
+  });
+});
