@@ -1,5 +1,8 @@
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupAddress } from 'node:dns';
 import sharp, { type ResizeOptions } from 'sharp';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
@@ -32,23 +35,36 @@ const PRIVATE = new BlockList();
 for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
 
-/** Throws unless every address `host` resolves to is public. */
-async function assertPublicHost(host: string): Promise<void> {
-  const name = host.replace(/^\[|\]$/g, '');
-  let addresses: { address: string; family: number }[];
-  if (isIP(name)) addresses = [{ address: name, family: isIP(name) }];
-  else {
-    try {
-      addresses = await lookup(name, { all: true, verbatim: true });
-    } catch (err) {
-      throw new ImageProblem(`unknown host ${name}: ${(err as Error).message}`, true);
-    }
-  }
-  for (const { address, family } of addresses) {
-    // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is checked as the IPv4 one.
-    const v4 = family === 4 ? address : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    if (v4 ? PRIVATE.check(v4, 'ipv4') : PRIVATE.check(address, 'ipv6')) throw new ImageProblem(`refused: ${name} is a private address (${address})`, false);
-  }
+function isPrivate(address: string, family: number): boolean {
+  // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is checked as the IPv4 one.
+  const v4 = family === 4 ? address : /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  return v4 ? PRIVATE.check(v4, 'ipv4') : PRIVATE.check(address, 'ipv6');
+}
+
+/**
+ * The name lookup of a connection to a source: it refuses a private address when the socket is
+ * about to connect, not before, so that a name answering a public address to a check and a
+ * private one to the connection (DNS rebinding) reaches nothing.
+ */
+const publicLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true, verbatim: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const refused = addresses.find((a) => isPrivate(a.address, a.family));
+    if (refused) return callback(new ImageProblem(`refused: ${hostname} is a private address (${refused.address})`, false), '', 0);
+    if (options.all) (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, addresses);
+    else callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+/** One GET of `url`, redirects not followed; the answer's status, headers and body stream. */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal, anyAddress: boolean): Promise<http.IncomingMessage> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // A literal address is never looked up: it is checked here.
+  if (!anyAddress && isIP(host) && isPrivate(host, isIP(host))) return Promise.reject(new ImageProblem(`refused: ${host} is a private address (${host})`, false));
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).get(url, { headers, signal, lookup: anyAddress ? undefined : publicLookup }, resolve);
+    request.once('error', reject);
+  });
 }
 
 export const IMAGE_LIMITS: ImageLimits = { maxBytes: 8 * 1024 * 1024, timeoutMs: 15_000, maxPixels: 40_000_000, concurrency: 4, maxAttempts: 3 };
@@ -152,35 +168,39 @@ export async function fetchImage(url: string, kind: ImageKind, limits: ImageLimi
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ImageProblem(`not http(s): ${parsed.protocol}`, false);
   const signal = AbortSignal.timeout(limits.timeoutMs);
-  let res: Response;
+  let res: http.IncomingMessage;
   // Redirects followed by hand, so that each hop's host is checked like the first.
   for (let hops = 0; ; hops++) {
-    if (!limits.allowPrivateAddresses) await assertPublicHost(parsed.hostname);
     try {
-      res = await fetch(parsed, { signal, headers: { Accept: 'image/*', 'User-Agent': userAgent }, redirect: 'manual' });
+      res = await get(parsed, { Accept: 'image/*', 'User-Agent': userAgent }, signal, limits.allowPrivateAddresses === true);
     } catch (err) {
+      if (err instanceof ImageProblem) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new ImageProblem(`unknown host ${parsed.hostname}: ${(err as Error).message}`, true);
       throw new ImageProblem(signal.aborted ? `no answer within ${limits.timeoutMs} ms` : `unreachable: ${(err as Error).message}`, true);
     }
-    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    const status = res.statusCode ?? 0;
+    const location = status >= 300 && status < 400 ? (res.headers.location ?? null) : null;
     if (location === null) break;
-    await res.body?.cancel().catch(() => {});
+    res.destroy();
     if (hops === MAX_REDIRECTS) throw new ImageProblem(`more than ${MAX_REDIRECTS} redirects`, false);
     parsed = new URL(location, parsed);
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ImageProblem(`redirected to ${parsed.protocol}`, false);
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
-    throw new ImageProblem(`answered ${res.status}`, res.status >= 500 || res.status === 408 || res.status === 429);
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) {
+    res.destroy();
+    throw new ImageProblem(`answered ${status}`, status >= 500 || status === 408 || status === 429);
   }
-  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const declared = Number(res.headers['content-length'] ?? NaN);
   if (declared > limits.maxBytes) {
-    await res.body?.cancel().catch(() => {});
+    res.destroy();
     throw new ImageProblem(`too large: ${declared} bytes (at most ${limits.maxBytes})`, false);
   }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
       size += chunk.byteLength;
       if (size > limits.maxBytes) throw new ImageProblem(`too large: over ${limits.maxBytes} bytes`, false);
       chunks.push(Buffer.from(chunk));
