@@ -221,6 +221,8 @@ export async function listingCards(
   // A page filled for one reader (an API token's, a profile seen signed in) is rendered as it is.
   if (votes && !votes.template) return (await viewsOfSummaries(db, rows)).map((view, i) => render(view, opts.start + i + 1));
   const kind = votes ? `template${votes.omitRead ? ' omit' : ''}${votes.showHidden ? ' all' : ''}` : 'anonymous';
+  let keptCards = keptCardsOf.get(db);
+  if (!keptCards) keptCardsOf.set(db, (keptCards = new Map()));
   const out: (ListingCard | undefined)[] = [];
   const missing: { at: number; key: string; inputs: string; row: ListingSummary }[] = [];
   rows.forEach((row, i) => {
@@ -252,4 +254,5 @@ export async function listingCards(
 
 /** Cards kept rendered, at most: about 2.5 KB each. */
 const MAX_KEPT_CARDS = 5000;
-const keptCards = new Map<string, { inputs: string; card: ListingCard }>();
+/** Per database: two databases served by one process (tests, `dailypapers copy` checks) can hold equal rows and versions with different cards. */
+const keptCardsOf = new WeakMap<Kysely<Database>, Map<string, { inputs: string; card: ListingCard }>>();
