@@ -101,6 +101,8 @@ export default defineConfig({
     // state through modules (each makes its own database, app and servers).
     isolate: false,
     sequence: { sequencer: LongestFirst },
+    // expect.poll's own default (1 s) is a race with a busy machine; this bounds a hang instead.
+    expect: { poll: { timeout: 90_000 } },
     projects: [
       {
         extends: true,

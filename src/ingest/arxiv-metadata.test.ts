@@ -18,7 +18,7 @@ const INTERVAL_MS = 20;
 
 /** A fetcher on arXiv's terms, with test-sized waits. */
 function fetcher(overrides: Record<string, string> = {}) {
-  const config = testConfig({ ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '2', ARXIV_TIMEOUT_MS: '5000', CONTACT_EMAIL: 'ops@example.org', ...overrides });
+  const config = testConfig({ ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '2', ARXIV_TIMEOUT_MS: '60000', CONTACT_EMAIL: 'ops@example.org', ...overrides });
   return arxivFetcher(config, silentLogger, { backoffBaseMs: 10 });
 }
 

@@ -110,7 +110,7 @@ async function brokenPictures(page: Page): Promise<string[]> {
       await new Promise((r) => requestAnimationFrame(r));
     }
   });
-  await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete), undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete));
   return page.evaluate(() => Array.from(document.images).filter((img) => img.naturalWidth === 0).map((img) => img.src));
 }
 
