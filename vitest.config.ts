@@ -19,6 +19,7 @@ const SYSTEM = [
   'src/search/fuzz.test.ts',
   'src/search/search.test.ts',
   'src/search/related.test.ts',
+  'src/db/copy-archive.test.ts',
 ];
 
 // Files that never open a database (no test database, app or CLI on one): the same code runs
@@ -58,7 +59,7 @@ const LONGEST_FIRST = [
   'src/ingest/hf-import.test.ts',
   'test/e2e/library.test.ts',
   'src/digests/crash.test.ts',
-  'src/db/copy.test.ts',
+  'src/db/copy-archive.test.ts',
   'src/search/fuzz.test.ts',
   'test/e2e/browser.test.ts',
   'src/search/search.test.ts',

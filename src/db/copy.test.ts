@@ -2,35 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { HF_ARCHIVE, emptyDatabaseUrl, freshDatabaseUrl, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { emptyDatabaseUrl, freshDatabaseUrl, testDialect } from '../../test/helpers.ts';
+import { englishPostgresUrl, expectVerified } from '../../test/copy.ts';
 import { cli } from '../../test/run-cli.ts';
-import { createApp } from '../app.ts';
-import { importHfPath } from '../ingest/hf-import.ts';
 import { importDemoData } from '../ingest/seed.ts';
-import { COPIED_TABLES, copyDatabase, type TableReport } from './copy.ts';
+import { COPIED_TABLES, copyDatabase } from './copy.ts';
 import { connectDatabase, migrateToLatest, type Db } from './database.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-copy-'));
 let files = 0;
 /** A new SQLite file: the cross-dialect copies need one on the PostgreSQL pass too. */
 const sqliteUrl = async () => `sqlite:${path.join(tmp, `db-${++files}.db`)}`;
-
-/**
- * A new PostgreSQL database sorting text the en-US way, as many installations do, unlike
- * SQLite's byte order (and unlike the C.UTF-8 of the test server). Dropped with the run's others.
- */
-async function englishPostgresUrl(): Promise<string> {
-  const name = `${inject('pgTemplate')}_en_us_${process.pid}_${++files}`;
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}" locale_provider icu icu_locale 'en-US' template template0`);
-  await admin.end();
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${name}`;
-  return url.href;
-}
 
 /** A stored vector with bytes a text round trip would damage: NUL, 0xff, a NaN pattern. */
 const VECTOR = Buffer.from([0x00, 0x00, 0x80, 0x3f, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x00, 0x00, 0x00, 0xdb, 0x0f, 0x49, 0xc0]);
@@ -52,13 +35,6 @@ async function seeded(url: string): Promise<Db> {
 
 const count = async (db: Db, table: 'papers' | 'users' | 'organizations') =>
   Number((await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-
-function expectVerified(report: TableReport[]) {
-  expect(report.map((r) => r.table)).toEqual(COPIED_TABLES.map((t) => t.table));
-  for (const r of report) {
-    expect(r, r.table).toMatchObject({ ok: true, targetRows: r.sourceRows, targetChecksum: r.sourceChecksum });
-  }
-}
 
 describe('copying a database', () => {
   const directions: [string, () => Promise<string>, () => Promise<string>][] =
@@ -165,56 +141,4 @@ describe('dailypapers copy', () => {
     const missing = await cli(['copy', '--from', `sqlite:${path.join(tmp, 'nope.db')}`, '--to', to]);
     expect(missing.stderr.trim()).toBe(`dailypapers: copy: --from: no such SQLite file: ${path.join(tmp, 'nope.db')}`);
   });
-});
-
-// Needs ../shared/fixtures (the real Hugging Face archive): skipped where it is absent,
-// and on the SQLite pass, since what it proves is that PostgreSQL serves the same site.
-describe.skipIf(!hasFixtures || testDialect !== 'postgres')('copying the whole archive from SQLite to PostgreSQL (en-US collation)', () => {
-  let from: Db;
-  let to: Db;
-  beforeAll(async () => {
-    from = await connectDatabase(await sqliteUrl());
-    await migrateToLatest(from);
-    await importHfPath(from, HF_ARCHIVE);
-    to = await connectDatabase(await englishPostgresUrl());
-  }, 300_000);
-  afterAll(() => Promise.all([from?.close(), to?.close()]));
-
-  it('copies and verifies every table', async () => {
-    const report = await copyDatabase(from, to);
-    expectVerified(report);
-    expect(report.find((r) => r.table === 'papers')?.sourceRows).toBe(9534);
-    expect(report.find((r) => r.table === 'daily_listings')?.sourceRows).toBe(9538);
-  }, 300_000);
-
-  it('serves the same pages and API answers from the copy', async () => {
-    const apps = [from, to].map((db) => createApp({ db, config: testConfig() }));
-    const featured = await from.kysely
-      .selectFrom('paper_authors')
-      .innerJoin('daily_listings as l', 'l.paper_id', 'paper_authors.paper_id')
-      .select('l.paper_id')
-      .where('l.day', '=', '2026-06-18')
-      .groupBy('l.paper_id')
-      .orderBy((eb) => eb.fn.countAll(), 'desc')
-      .orderBy('l.paper_id')
-      .executeTakeFirstOrThrow();
-    const paths = [
-      '/papers',
-      '/papers/date/2026-06-18',
-      '/papers/week/2026-W25',
-      '/papers/month/2026-06',
-      '/papers/trending',
-      `/papers/${featured.paper_id}`,
-      '/api/daily_papers?date=2026-06-18&limit=100',
-      '/api/daily_papers?sort=trending&limit=20',
-      `/api/papers/${featured.paper_id}`,
-    ];
-    for (const p of paths) {
-      // Related papers are ranked by each database's own text scoring (BM25 or ts_rank): they may differ.
-      const withoutRelated = (html: string) => html.replace(/<section class="related"[\s\S]*?<\/section>/, '');
-      const [a, b] = await Promise.all(apps.map(async (app) => withoutRelated(await (await app.request(p)).text())));
-      expect(a?.length, p).toBeGreaterThan(500);
-      expect(b, p).toBe(a);
-    }
-  }, 120_000);
 });
