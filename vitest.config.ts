@@ -43,11 +43,21 @@ export const DATABASE_FREE = [
   'test/smtp.test.ts',
 ];
 
-// Browser files that check only what the browser makes of the pages (layout, looks, keys, typeset
-// math, CSP, pixels): the queries behind those pages are tested on both databases in-process
-// (src/feed/pages.test.ts, src/images, src/suggest and the like), so `npm test` runs these in its
-// SQLite pass only.
-export const FRONT_END = ['test/e2e/browser.test.ts', 'test/e2e/comment-box.test.ts', 'test/e2e/look.test.ts'];
+// Browser files run in the SQLite pass only: what they check is what the browser makes of the
+// pages (layout, looks, keys, typeset math, CSP, pixels, the buttons with and without script),
+// and the server side of each step (saves, collections, follows, subscriptions, search) is
+// tested on both databases in-process (src/library, src/follows, src/digests, src/search and the
+// like). community.test.ts stays on both: one whole browser journey on PostgreSQL, behind a real
+// server (sign-up by mail, submission, votes, comments, claims, moderation, hostile text).
+export const FRONT_END = [
+  'test/e2e/browser.test.ts',
+  'test/e2e/comment-box.test.ts',
+  'test/e2e/look.test.ts',
+  'test/e2e/library.test.ts',
+  'test/e2e/follows.test.ts',
+  'test/e2e/digests.test.ts',
+  'test/e2e/search.test.ts',
+];
 
 // The files that take longest, longest first: started first, they end before the short ones,
 // so a pass does not end on one long file with the other worker idle (vitest orders by the last

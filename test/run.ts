@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     const once = sqlite ? DATABASE_FREE.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
     console.log(`  not on PostgreSQL: ${DATABASE_FREE.length} files that never open a database${sqlite ? ` (${once} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
     const frontEnd = sqlite ? FRONT_END.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
-    console.log(`  not on PostgreSQL: ${FRONT_END.length} browser files of front-end behaviour only${sqlite ? ` (${frontEnd} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
+    console.log(`  not on PostgreSQL: ${FRONT_END.length} browser files whose server side is tested on both in-process${sqlite ? ` (${frontEnd} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
   }
   const unmet = after.missing.filter((m: Missing) => !m.optedOut);
   for (const m of unmet) console.log(`  MISSING ${m.what}: the run fails until it is there (or you opt out explicitly)`);
