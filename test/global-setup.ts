@@ -84,10 +84,12 @@ async function prepareRun(): Promise<RunSetup> {
 
 /**
  * Drops `names` over several connections at once: each DROP DATABASE waits for a checkpoint, and
- * drops waiting together share one (one at a time, a run's 200 databases took minutes).
+ * drops waiting together share one (one at a time, a run's 200 databases took minutes; 48 drops
+ * took 6.2 s over 8 connections and 3.7 s over 24). Two suites tearing down together stay well
+ * inside PostgreSQL's default 100 connections.
  */
 async function dropDatabases(adminUrl: string, names: string[]): Promise<void> {
-  const pool = new pg.Pool({ connectionString: adminUrl, max: 8 });
+  const pool = new pg.Pool({ connectionString: adminUrl, max: 24 });
   try {
     await Promise.all(names.map((name) => pool.query(`drop database if exists "${name}" with (force)`)));
   } finally {
