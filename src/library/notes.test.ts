@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
 import type { Db } from '../db/database.ts';
-import { testApp } from '../../test/helpers.ts';
-import { formHeaders, signedInUser, type TestUser } from '../../test/community.ts';
-import { importHfItems } from '../ingest/hf-import.ts';
+import { formHeaders, type TestUser } from '../../test/community.ts';
+import { appWithTwoReaders } from '../../test/library.ts';
 import { createCollection } from './collections.ts';
 
 // A note from the save button (issue 17): any card's or the paper page's "Note" leads to the
@@ -36,10 +35,7 @@ describe('notes from the save button', () => {
       .execute();
 
   beforeAll(async () => {
-    ({ db, app } = await testApp({ RATE_LIMIT_SCALE: '0' }));
-    await importHfItems(db, IDS.map(record), DAY, 'test');
-    ada = await signedInUser(db);
-    bob = await signedInUser(db);
+    ({ db, app, ada, bob } = await appWithTwoReaders(IDS.map(record), DAY));
   });
   afterAll(() => db.close());
 
