@@ -24,6 +24,8 @@ export const COPIED_TABLES = [
   { table: 'job_runs', key: ['job', 'period_start'] },
   // OAI-PMH harvest checkpoints: copied so a moved site resumes its harvests.
   { table: 'harvest_state', key: ['key'] },
+  // Whose turn it is to ask arXiv: a moved site keeps its pace.
+  { table: 'upstream_lanes', key: ['origin'] },
   { table: 'sessions', key: ['token_hash'] },
   { table: 'email_tokens', key: ['token_hash'] },
   { table: 'api_tokens', key: ['id'] },

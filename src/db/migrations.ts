@@ -881,6 +881,20 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index suggest_keys_target on suggest_keys (kind, target)`.execute(db);
       },
     },
+
+    // arXiv's terms hold for the whole site, not per process: one request at a time, three
+    // seconds apart. Every process that shares the database (app instances, their jobs, an
+    // operator's CLI) takes its turn through this row per upstream origin
+    // (ingest/upstream-lane.ts). `free_at` is epoch milliseconds.
+    '029_upstream_lanes': {
+      async up(db) {
+        await db.schema
+          .createTable('upstream_lanes')
+          .addColumn('origin', 'text', (c) => c.primaryKey())
+          .addColumn('free_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

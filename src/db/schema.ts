@@ -17,6 +17,7 @@ export interface Database {
   site_state: SiteStateTable;
   job_runs: JobRunTable;
   harvest_state: HarvestStateTable;
+  upstream_lanes: UpstreamLaneTable;
   sessions: SessionTable;
   email_tokens: EmailTokenTable;
   api_tokens: ApiTokenTable;
@@ -306,6 +307,12 @@ export interface RateLimitTable {
   key: string;
   window_start: string;
   count: number;
+}
+
+/** Whose turn it is to ask an upstream (arXiv) anything: the time, in epoch ms, from which the next request may start. */
+export interface UpstreamLaneTable {
+  origin: string;
+  free_at: number;
 }
 
 /** Checkpoint of an OAI-PMH harvest, one row per `${baseUrl}|${metadataPrefix}|${set}`. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReplayServer, expectedFromXml, readFixture, storedPapers, syntheticFeed } from '../../test/arxiv-replay.ts';
 import { freshDatabaseUrl, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
 import { cli as runCli } from '../../test/run-cli.ts';
-import { connectDatabase } from '../db/database.ts';
+import { connectDatabase, type Db } from '../db/database.ts';
 import { silentLogger } from '../core/log.ts';
 import { arxivBodyError, arxivFetcher, categoryQuery, fetchArxivIds, searchArxiv } from './arxiv-api.ts';
 import { importArxivRecords } from './arxiv-import.ts';
@@ -14,7 +14,7 @@ const INTERVAL_MS = 20;
 /** A fetcher on arXiv's terms, but with test-sized waits. */
 function fetcher(overrides: Record<string, string> = {}) {
   const config = testConfig({ ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '2', ARXIV_TIMEOUT_MS: '60000', CONTACT_EMAIL: 'ops@example.org', ...overrides });
-  return arxivFetcher(config, silentLogger, { backoffBaseMs: 10 });
+  return arxivFetcher(laneDb, config, silentLogger, { backoffBaseMs: 10 });
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -34,10 +34,16 @@ const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 const ARRIVAL_JITTER_MS = 60;
 
 let server: ReplayServer;
+/** Where the fetchers take their turns at the local arXiv (the lane shared across processes). */
+let laneDb: Db;
 beforeAll(async () => {
+  laneDb = await freshDb();
   server = await new ReplayServer().start();
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  await laneDb.close();
+});
 beforeEach(() => {
   server.requests.length = 0;
   server.script.length = 0;

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.ts';
+import type { Db } from '../db/database.ts';
 import type { Logger } from '../core/log.ts';
 import { silentLogger } from '../core/log.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
@@ -29,8 +30,8 @@ export function arxivBodyError(body: string): string | null {
 }
 
 /** The fetcher for the arXiv API, on the configured terms (interval, retries, timeout, contact). */
-export function arxivFetcher(config: Config, log: Logger = silentLogger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
-  return configuredArxivFetcher(config, log, arxivBodyError, overrides);
+export function arxivFetcher(db: Db, config: Config, log: Logger = silentLogger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
+  return configuredArxivFetcher(db, config, log, arxivBodyError, overrides);
 }
 
 const CATEGORY = /^[a-z-]+(?:\.[A-Za-z-]+)?$/;
@@ -135,21 +136,23 @@ async function fetchFeed(fetcher: PoliteFetcher, url: URL, where: string): Promi
   }
 }
 
-const interactiveFetchers = new WeakMap<Config, PoliteFetcher>();
+const interactiveFetchers = new WeakMap<Db, WeakMap<Config, PoliteFetcher>>();
 
 /**
  * One arXiv client per configuration, shared by all requests so they queue at
  * arXiv's pace. A person is waiting: few retries and a short timeout.
  */
-export function interactiveArxivFetcher(config: Config, log: Logger): PoliteFetcher {
-  let fetcher = interactiveFetchers.get(config);
+export function interactiveArxivFetcher(db: Db, config: Config, log: Logger): PoliteFetcher {
+  let ofDb = interactiveFetchers.get(db);
+  if (!ofDb) interactiveFetchers.set(db, (ofDb = new WeakMap()));
+  let fetcher = ofDb.get(config);
   if (!fetcher) {
-    fetcher = arxivFetcher(config, log, {
+    fetcher = arxivFetcher(db, config, log, {
       maxRetries: Math.min(config.ARXIV_MAX_RETRIES, 1),
       timeoutMs: Math.min(config.ARXIV_TIMEOUT_MS, 20_000),
       backoffBaseMs: 500,
     });
-    interactiveFetchers.set(config, fetcher);
+    ofDb.set(config, fetcher);
   }
   return fetcher;
 }

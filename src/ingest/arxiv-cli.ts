@@ -21,7 +21,7 @@ export async function ingestArxivCommand(config: Config, db: Db, opts: { categor
   const days = Number(opts.days);
   if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new Error(`ingest: --days must be a number of days above 0, not ${JSON.stringify(opts.days)}`);
   await migrateToLatest(db);
-  const fetcher = arxivFetcher(config, stderrLogger(config));
+  const fetcher = arxivFetcher(db, config, stderrLogger(config));
   const summary = await importArxivRecords(db, searchArxiv({ fetcher, apiUrl: config.ARXIV_API_URL, categories, days }), 'arxiv-api');
   return finish(summary, io);
 }
@@ -36,7 +36,7 @@ export async function ingestIdsCommand(config: Config, db: Db, ids: string[], io
     else bad.push(new RecordProblem(raw, 'not an arXiv id'));
   }
   await migrateToLatest(db);
-  const fetcher = arxivFetcher(config, stderrLogger(config));
+  const fetcher = arxivFetcher(db, config, stderrLogger(config));
   async function* all(): AsyncGenerator<ArxivRecord | RecordProblem> {
     yield* bad;
     if (good.length) yield* fetchArxivIds(fetcher, config.ARXIV_API_URL, good);
@@ -52,7 +52,7 @@ export async function ingestMetadataCommand(config: Config, db: Db, opts: { limi
   }
   await migrateToLatest(db);
   const log = stderrLogger(config);
-  const summary = await backfillArxivMetadata(db, { fetcher: arxivFetcher(config, log), apiUrl: config.ARXIV_API_URL, limit, log });
+  const summary = await backfillArxivMetadata(db, { fetcher: arxivFetcher(db, config, log), apiUrl: config.ARXIV_API_URL, limit, log });
   io.out(`ingest: metadata: ${describeBackfill(summary)}`);
 }
 

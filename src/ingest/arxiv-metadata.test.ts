@@ -19,7 +19,7 @@ const INTERVAL_MS = 20;
 /** A fetcher on arXiv's terms, with test-sized waits. */
 function fetcher(overrides: Record<string, string> = {}) {
   const config = testConfig({ ARXIV_MIN_INTERVAL_MS: String(INTERVAL_MS), ARXIV_MAX_RETRIES: '2', ARXIV_TIMEOUT_MS: '60000', CONTACT_EMAIL: 'ops@example.org', ...overrides });
-  return arxivFetcher(config, silentLogger, { backoffBaseMs: 10 });
+  return arxivFetcher(laneDb, config, silentLogger, { backoffBaseMs: 10 });
 }
 
 const backfill = (db: Db, opts: Partial<BackfillOptions> = {}) => backfillArxivMetadata(db, { fetcher: fetcher(), apiUrl: server.url, ...opts });
@@ -32,14 +32,20 @@ const UNKNOWN = '0808.05394';
 const idLists = () => server.requests.map((r) => r.url.searchParams.get('id_list')!.split(','));
 
 let server: ReplayServer;
+/** Where the fetchers take their turns at the local arXiv (the lane shared across processes). */
+let laneDb: Db;
 beforeAll(async () => {
+  laneDb = await freshDb();
   server = await new ReplayServer().start();
   if (hasFixtures) {
     const entries = recordedEntries();
     server.fallback = (url) => recordedIdList(entries, url);
   }
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  await laneDb.close();
+});
 beforeEach(() => {
   server.requests.length = 0;
   server.script.length = 0;

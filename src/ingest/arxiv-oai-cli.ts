@@ -22,7 +22,7 @@ export async function ingestOaiCommand(
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'dailypapers' } }, pino.destination({ dest: 2, sync: true }));
   const s = await harvestOai({
     db,
-    fetcher: oaiFetcher(config, log),
+    fetcher: oaiFetcher(db, config, log),
     baseUrl: config.ARXIV_OAI_URL,
     set: opts.set ?? null,
     metadataPrefix: opts.prefix as OaiPrefix,

@@ -344,8 +344,8 @@ export function oaiBodyError(body: string): string | null {
 }
 
 /** The fetcher for arXiv's OAI-PMH endpoint, on the configured terms. */
-export function oaiFetcher(config: Config, log: Logger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
-  return configuredArxivFetcher(config, log, oaiBodyError, overrides);
+export function oaiFetcher(db: Db, config: Config, log: Logger, overrides: Partial<PoliteFetchOptions> = {}): PoliteFetcher {
+  return configuredArxivFetcher(db, config, log, oaiBodyError, overrides);
 }
 
 function oaiUrl(baseUrl: string, params: Record<string, string | null | undefined>): string {

@@ -1,5 +1,7 @@
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
+import type { Db } from '../db/database.ts';
+import { databaseLane, type UpstreamLane } from './upstream-lane.ts';
 
 /**
  * HTTP GETs to arXiv on arXiv's terms (https://info.arxiv.org/help/api/tou.html):
@@ -19,6 +21,8 @@ export interface PoliteFetchOptions {
   isError?: (body: string) => string | null;
   /** First backoff step, doubled per retry (tests make it small). */
   backoffBaseMs?: number;
+  /** The turn shared with other processes (ingest/upstream-lane.ts); without it, this process keeps the pace alone. */
+  upstream?: UpstreamLane;
 }
 
 export class UpstreamError extends Error {}
@@ -62,24 +66,17 @@ export class PoliteFetcher {
       let waitMs: number;
       let reason: string;
       try {
-        await this.spacing(lane);
-        const response = await fetch(url, {
-          headers: { 'User-Agent': this.opts.userAgent, Accept: 'application/atom+xml, application/xml, text/xml' },
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
-        });
-        const body = await response.text();
-        // Space the next request from the end of this one: arXiv sees the full interval between them.
-        lane.lastStart = Date.now();
+        const { response, body } = await this.fetchInTurn(url, lane);
         const disguised = response.ok ? (this.opts.isError?.(body) ?? null) : null;
         if (response.ok && !disguised) return body;
         reason = disguised ?? `answered ${response.status}`;
-        const retryAfter = Number(response.headers.get('Retry-After'));
+        const retryAfter = retryAfterMs(response);
         if (!response.ok && response.status < 500 && response.status !== 429) {
           // A refusal is final; say what the server said (an Atom error entry's summary when there is one).
           const said = /<summary[^>]*>([^<]*)<\/summary>/.exec(body)?.[1] ?? body.slice(0, 200);
           throw new RefusedError(`arxiv: ${url} ${reason}: ${said.replace(/\s+/g, ' ').trim()}`);
         }
-        waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff(base, attempt);
+        waitMs = retryAfter ?? backoff(base, attempt);
       } catch (err) {
         if (err instanceof UpstreamError) throw err;
         reason = (err as Error).name === 'TimeoutError' ? `timed out after ${this.opts.timeoutMs} ms` : (err as Error).message;
@@ -91,11 +88,35 @@ export class PoliteFetcher {
     }
   }
 
-  private async spacing(lane: Lane): Promise<void> {
+  /** One request, in this process's turn and in the site's (the shared lane), each kept for its whole length. */
+  private async fetchInTurn(url: string, lane: Lane): Promise<{ response: Response; body: string }> {
     const wait = lane.lastStart + this.opts.minIntervalMs - Date.now();
     if (wait > 0) await sleep(wait);
-    lane.lastStart = Date.now();
+    const { upstream, minIntervalMs, timeoutMs } = this.opts;
+    const origin = new URL(url).origin;
+    await upstream?.take(origin, timeoutMs + minIntervalMs);
+    let restMs = minIntervalMs;
+    try {
+      const response = await fetch(url, {
+        headers: { 'User-Agent': this.opts.userAgent, Accept: 'application/atom+xml, application/xml, text/xml' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const body = await response.text();
+      // A Retry-After is for everyone who asks: the other processes wait it out too.
+      restMs = Math.max(restMs, retryAfterMs(response) ?? 0);
+      return { response, body };
+    } finally {
+      // Space the next request from the end of this one: arXiv sees the full interval between them.
+      lane.lastStart = Date.now();
+      await upstream?.release(origin, restMs);
+    }
   }
+}
+
+/** A `Retry-After` in seconds, as milliseconds; undefined when absent or not a number. */
+function retryAfterMs(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Exponential backoff with full jitter: a random wait up to base·2^attempt, at least base/2. */
@@ -111,8 +132,9 @@ export function arxivUserAgent(contact: string | undefined): string {
   return `dailypapers/0.1 (self-hosted research paper feed${contact ? `; mailto:${contact}` : ''})`;
 }
 
-/** A fetcher for one of arXiv's interfaces on the configured terms (interval, retries, timeout, contact). */
+/** A fetcher for one of arXiv's interfaces on the configured terms (interval, retries, timeout, contact), sharing its turn with every process on `db`. */
 export function configuredArxivFetcher(
+  db: Db,
   config: Config,
   log: Logger,
   isError: (body: string) => string | null,
@@ -125,6 +147,7 @@ export function configuredArxivFetcher(
     userAgent: arxivUserAgent(config.CONTACT_EMAIL),
     log,
     isError,
+    upstream: databaseLane(db),
     ...overrides,
   });
 }

@@ -44,7 +44,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       async run() {
         const seen: string[] = [];
         const records = async function* () {
-          for await (const rec of searchArxiv({ fetcher: arxivFetcher(config, log), apiUrl: config.ARXIV_API_URL, categories, days: 2 })) {
+          for await (const rec of searchArxiv({ fetcher: arxivFetcher(db, config, log), apiUrl: config.ARXIV_API_URL, categories, days: 2 })) {
             if (!(rec instanceof RecordProblem)) seen.push(rec.id);
             yield rec;
           }
@@ -63,7 +63,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       async run() {
         const summary = await harvestOai({
           db,
-          fetcher: oaiFetcher(config, log ?? silentLogger),
+          fetcher: oaiFetcher(db, config, log ?? silentLogger),
           baseUrl: config.ARXIV_OAI_URL,
           set: config.ARXIV_OAI_SET,
           metadataPrefix: 'arXivRaw',
@@ -93,7 +93,7 @@ export function scheduledJobs(db: Db, config: KeyedConfig, log?: Logger): Job[] 
       // Bounded to most of a period, so that no two instances ask arXiv for the same papers at once.
       async run() {
         const summary = await backfillArxivMetadata(db, {
-          fetcher: arxivFetcher(config, log),
+          fetcher: arxivFetcher(db, config, log),
           apiUrl: config.ARXIV_API_URL,
           deadline: Date.now() + periodMs * 0.8,
           log,

@@ -378,7 +378,7 @@ async function importText(c: C): Promise<string> {
 
 const runImport = (c: C, collection: q.Collection, text: string) => {
   const config = c.var.config;
-  return importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  return importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(c.var.db, config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
 };
 
 /** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */

@@ -71,7 +71,7 @@ export async function submitPaperApi(c: Context<AppEnv>) {
 
 function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<Submitted> {
   const { config, db, log } = c.var;
-  const fetcher = interactiveArxivFetcher(config, log);
+  const fetcher = interactiveArxivFetcher(db, config, log);
   return submitPaper({ db, fetcher, apiUrl: config.ARXIV_API_URL, perDay: config.SUBMISSIONS_PER_DAY }, userId, paperId);
 }
 
