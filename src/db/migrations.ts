@@ -885,13 +885,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // arXiv's terms hold for the whole site, not per process: one request at a time, three
     // seconds apart. Every process that shares the database (app instances, their jobs, an
     // operator's CLI) takes its turn through this row per upstream origin
-    // (ingest/upstream-lane.ts). `free_at` is epoch milliseconds.
+    // (ingest/upstream-lane.ts). `free_at` is epoch milliseconds; `holder` names the current turn.
     '029_upstream_lanes': {
       async up(db) {
         await db.schema
           .createTable('upstream_lanes')
           .addColumn('origin', 'text', (c) => c.primaryKey())
           .addColumn('free_at', 'bigint', (c) => c.notNull())
+          .addColumn('holder', 'text')
           .execute();
       },
     },

@@ -313,6 +313,8 @@ export interface RateLimitTable {
 export interface UpstreamLaneTable {
   origin: string;
   free_at: number;
+  /** The turn being held (a random id per turn), or null between turns. */
+  holder: string | null;
 }
 
 /** Checkpoint of an OAI-PMH harvest, one row per `${baseUrl}|${metadataPrefix}|${set}`. */

@@ -94,7 +94,7 @@ export class PoliteFetcher {
     if (wait > 0) await sleep(wait);
     const { upstream, minIntervalMs, timeoutMs } = this.opts;
     const origin = new URL(url).origin;
-    await upstream?.take(origin, timeoutMs + minIntervalMs);
+    const turn = await upstream?.take(origin);
     let restMs = minIntervalMs;
     try {
       const response = await fetch(url, {
@@ -108,7 +108,7 @@ export class PoliteFetcher {
     } finally {
       // Space the next request from the end of this one: arXiv sees the full interval between them.
       lane.lastStart = Date.now();
-      await upstream?.release(origin, restMs);
+      await turn?.end(restMs);
     }
   }
 }

@@ -32,12 +32,12 @@ describe(`the upstream lane shared by processes on one ${testDialect} database`,
     const worker = async (db: Db) => {
       const lane = databaseLane(db);
       for (let i = 0; i < 3; i++) {
-        await lane.take(ORIGIN, 10_000);
+        const turn = await lane.take(ORIGIN);
         const start = Date.now();
         await sleep(30);
         const end = Date.now();
         turns.push({ start, end });
-        await lane.release(ORIGIN, REST_MS);
+        await turn.end(REST_MS);
       }
     };
     await Promise.all([worker(first), worker(second), worker(first), worker(second)]);
@@ -47,12 +47,25 @@ describe(`the upstream lane shared by processes on one ${testDialect} database`,
     for (let i = 1; i < turns.length; i++) expect(turns[i]!.start - turns[i - 1]!.end).toBeGreaterThanOrEqual(REST_MS - SLACK_MS);
   });
 
-  it('frees a turn whose process died holding it once its hold has passed', async () => {
-    const origin = `${ORIGIN}/died`;
-    await databaseLane(first).take(origin, 400); // and never released
+  it('keeps a living holder\'s turn past its lease, and frees a dead one\'s once its lease has passed', async () => {
+    const LEASE = 300;
+    const origin = `${ORIGIN}/lease`;
+    const turn = await databaseLane(first, { leaseMs: LEASE }).take(origin);
+    const taken = Date.now();
+    let nextAt = 0;
+    const next = databaseLane(second, { leaseMs: LEASE }).take(origin).then((t) => ((nextAt = Date.now()), t));
+    await sleep(3 * LEASE); // renewed meanwhile
+    const ended = Date.now();
+    await turn.end(0);
+    await (await next).end(0);
+    expect(ended - taken).toBeGreaterThanOrEqual(3 * LEASE - SLACK_MS);
+    expect(nextAt).toBeGreaterThanOrEqual(ended);
+
+    // A process killed holding the turn leaves this row behind, and never renews it.
+    await first.kysely.updateTable('upstream_lanes').set({ free_at: Date.now() + LEASE, holder: 'killed' }).where('origin', '=', origin).execute();
     const asked = Date.now();
-    await databaseLane(second).take(origin, 10_000);
-    expect(Date.now() - asked).toBeGreaterThanOrEqual(400 - SLACK_MS - 10);
+    await (await databaseLane(second, { leaseMs: LEASE }).take(origin)).end(0);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(LEASE - SLACK_MS);
   });
 });
 
@@ -71,12 +84,12 @@ describe('arXiv fetchers on the shared lane', () => {
     const other = databaseLane(second);
 
     // Another process is asking arXiv for 500 ms: this one's request waits for it.
-    await other.take(origin, 60_000);
+    let turn = await other.take(origin);
     const held = Date.now();
     server.script.push({ status: 200, body: syntheticFeed(['2601.00001']) });
     const waiting = fetcher(first).get(`${server.url}?id_list=2601.00001`);
     await sleep(500);
-    await other.release(origin, 0);
+    await turn.end(0);
     await waiting;
     expect(server.requests.at(-1)!.at - held).toBeGreaterThanOrEqual(500 - SLACK_MS);
 
@@ -86,9 +99,9 @@ describe('arXiv fetchers on the shared lane', () => {
     const retried = fetcher(first).get(`${server.url}?id_list=2601.00002`);
     await expect.poll(() => server.requests.length).toBe(before + 1);
     const refused = server.requests.at(-1)!.at;
-    await other.take(origin, 60_000);
+    turn = await other.take(origin);
     expect(Date.now() - refused).toBeGreaterThanOrEqual(1000 - SLACK_MS);
-    await other.release(origin, 0);
+    await turn.end(0);
     await retried;
     expect(server.requests).toHaveLength(before + 2);
   });
