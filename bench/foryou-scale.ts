@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { connectDatabase, migrateToLatest } from '../src/db/database.ts';
 import { savePaper } from '../src/library/collections.ts';
@@ -78,9 +78,9 @@ try {
 
   // Besides wall time, each page's CPU time (the machine is shared: a page can wait for a core) and the garbage collection during it.
   // Observers hear of collections later than they end: each page's share is summed from their start times at the end.
-  const collections: { at: number; ms: number }[] = [];
+  const collections: { at: number; ms: number; major: boolean }[] = [];
   const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) collections.push({ at: e.startTime, ms: e.duration });
+    for (const e of list.getEntries()) collections.push({ at: e.startTime, ms: e.duration, major: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR });
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   interface Timings {
@@ -114,11 +114,13 @@ try {
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
   gcObserver.disconnect();
+  const during = (t: Timings) => t.spans.flatMap(([from, to]) => collections.filter((c) => c.at >= from && c.at < to));
   const gcOf = (t: Timings) => t.spans.map(([from, to]) => collections.filter((c) => c.at >= from && c.at < to).reduce((sum, c) => sum + c.ms, 0));
+  const counts = (t: Timings) => `${during(t).filter((c) => c.major).length} major and ${during(t).filter((c) => !c.major).length} other collections during them`;
   const stored = await db.kysely.selectFrom('reader_models').select((eb) => [eb.fn.avg<number>(sql`length(model)`).as('avg'), eb.fn.countAll<number>().as('n')]).executeTakeFirstOrThrow();
   const totalS = (performance.now() - started) / 1000;
   const line = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))} ms, p99 ${ms(quantile(xs, 0.99))} ms, max ${ms(Math.max(...xs))} ms over ${xs.length}`;
-  const page = (t: Timings) => `${line(t.wall)} (CPU p50 ${ms(quantile(t.cpu, 0.5))} ms, p99 ${ms(quantile(t.cpu, 0.99))} ms; garbage collection p50 ${ms(quantile(gcOf(t), 0.5))} ms, p99 ${ms(quantile(gcOf(t), 0.99))} ms)`;
+  const page = (t: Timings) => `${line(t.wall)} (CPU p50 ${ms(quantile(t.cpu, 0.5))} ms, p99 ${ms(quantile(t.cpu, 0.99))} ms; garbage collection p50 ${ms(quantile(gcOf(t), 0.5))} ms, p99 ${ms(quantile(gcOf(t), 0.99))} ms; ${counts(t)})`;
   const body = [
     '## For-you at scale',
     '',
@@ -132,7 +134,7 @@ try {
     `- of which learning the new save: ${line(learned)} (goal ≤ 50 ms);`,
     `- a next page (the ranking kept): ${page(nextPages)};`,
     `- stored models: ${Math.round(Number(stored.avg)).toLocaleString('en')} bytes on average (${SAVES + 3} saves), ${stored.n} readers;`,
-    `- memory: ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB resident at the end.`,
+    `- memory: ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB resident, ${Math.round(process.memoryUsage().heapUsed / 1024 / 1024)} MB of JavaScript heap in use at the end.`,
     '',
     `Load average during the run: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')} on ${os.cpus().length} cores (other work shares the machine; times are upper bounds).`,
   ].join('\n');
