@@ -121,7 +121,8 @@ export class ReaderModel {
       values[i] = x;
       rounded[i] = x;
     }
-    const learned = { signal, terms, values };
+    // Kept without its counts: an older paper's are a map of all its words, read for this once.
+    const learned = { signal: { ...signal, counts: NO_COUNTS }, terms, values };
     this.learned.set(key, learned);
     // Its vector over this vocabulary as vectorOf would make it from `terms`: made here, where it is at hand
     // (copied: `vector` may be a view into a candidate set's arrays, which this must not keep alive).
@@ -145,7 +146,7 @@ export class ReaderModel {
     if (data.v !== 1 || !Array.isArray(data.signals)) throw new Error('foryou: a stored model of an unknown shape');
     const model = new ReaderModel();
     for (const [kind, paperId, title, authors, organization, terms, values] of data.signals) {
-      const signal: Signal = { kind, paperId, title, counts: new Map(), authors, organization };
+      const signal: Signal = { kind, paperId, title, counts: NO_COUNTS, authors, organization };
       const learned = { signal, terms, values: Float64Array.from(values) };
       model.learned.set(ReaderModel.key(signal), learned);
       model.apply(learned, 1);
@@ -260,3 +261,4 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 }
 
 const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();
