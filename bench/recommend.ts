@@ -6,13 +6,14 @@
 // relevant ones. NDCG@10 and recall@50 for for-you, for popularity alone, and for
 // arxiv-sanity's recipe (tf-idf + a linear SVM per reader, negatives every earlier paper,
 // balanced classes); also how long for-you takes to learn one save and to rank 20,000
-// candidates. Writes bench/RECOMMEND.md.
+// candidates. Writes its section of bench/RECOMMEND.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { HF_ARCHIVE } from './corpus.ts';
+import { replaceSection } from './results-file.ts';
 import { dot, termCounts, Vocabulary, type SparseVector } from '../src/foryou/text.ts';
 import { ReaderModel } from '../src/foryou/model.ts';
 import { BLEND, CandidateSet, NOTHING_FOLLOWED, rankCandidates, reasonsFor, type Candidate } from '../src/foryou/rank.ts';
@@ -125,7 +126,7 @@ async function main() {
   log(`${papers.length} papers read`);
   const vocab = Vocabulary.fit(papers.map((p) => p.counts));
   for (const p of papers) p.vec = vocab.vectorize(p.counts);
-  const candidateOf = (p: Paper): Candidate => ({ id: p.id, title: p.title, publishedAt: p.submittedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: [], vec: p.vec! });
+  const candidateOf = (p: Paper): Candidate => ({ id: p.id, title: p.title, publishedAt: p.submittedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: [] });
   const byDay = new Map<string, Paper[]>();
   for (const p of papers) byDay.set(p.day, [...(byDay.get(p.day) ?? []), p]);
 
@@ -163,7 +164,7 @@ async function main() {
       learnMs.push(performance.now() - t0);
     }
     const weights = model.weights(vocab);
-    const pool = new CandidateSet(candidates.map(candidateOf));
+    const pool = new CandidateSet(candidates.map(candidateOf), candidates.map((p) => p.vec!));
     const record = (m: Method, ranked: string[]) => {
       scores[m].ndcg.push(ndcg(ranked, relevant));
       scores[m].recall.push(recall(ranked, relevant));
@@ -179,7 +180,8 @@ async function main() {
   }
 
   // Ranking one page for a reader among 20,000 candidates (for-you's bound): the whole archive, twice over.
-  const big = new CandidateSet([...papers, ...papers].slice(0, 20_000).map((p, i) => ({ ...candidateOf(p), id: `${p.id}#${i}` })));
+  const twice = [...papers, ...papers].slice(0, 20_000);
+  const big = new CandidateSet(twice.map((p, i) => ({ ...candidateOf(p), id: `${p.id}#${i}` })), twice.map((p) => p.vec!));
   const reader = new ReaderModel();
   for (const p of readers[1]?.[1].slice(0, 50) ?? []) reader.learn({ kind: 'save', paperId: p.id, title: p.title, counts: p.counts, authors: p.authors, organization: p.organization }, vocab);
   const rankMs: number[] = [];
@@ -192,7 +194,7 @@ async function main() {
     const t1 = performance.now();
     const cpu = process.cpuUsage();
     const top = rankCandidates(big, reader, w, NOTHING_FOLLOWED, { limit: 40 });
-    for (const r of top.slice(0, 20)) reasonsFor(r.candidate, reader, vocab, w, NOTHING_FOLLOWED);
+    for (const r of top.slice(0, 20)) reasonsFor(r.candidate, big.vectorOf(r.candidate.id)!, reader, vocab, w, NOTHING_FOLLOWED);
     rankMs.push(performance.now() - t1);
     const used = process.cpuUsage(cpu);
     rankCpuMs.push((used.user + used.system) / 1000);
@@ -200,7 +202,7 @@ async function main() {
   }
 
   const rows = (Object.keys(scores) as Method[]).map((m) => `| ${m} | ${mean(scores[m].ndcg).toFixed(3)} | ${mean(scores[m].recall).toFixed(3)} |`);
-  const text = `# For-you: offline evaluation
+  const text = `## Offline evaluation
 
 Written by \`npm run bench:recommend\` (bench/recommend.ts) on ${new Date().toISOString().slice(0, 10)}, in ${((performance.now() - started) / 1000).toFixed(0)} s.
 
@@ -229,7 +231,9 @@ Time (this machine, one process):
   page adds the reader's signals and follows (indexed queries), one visibility check and the cards' hydration.
 - Load average during the run: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} on ${os.cpus().length} cores (other work shares the machine; times are upper bounds).
 `;
-  fs.writeFileSync(OUT, text);
+  // Its own section: the at-scale one (bench/foryou-scale.ts) and the notes below it stay.
+  if (!fs.existsSync(OUT)) fs.writeFileSync(OUT, '# For-you\n');
+  replaceSection(OUT, 'Offline evaluation', text);
   process.stdout.write(text);
 }
 

@@ -26,14 +26,49 @@ const NEGATIVE_SHARE = 0.5;
 
 interface Learned {
   signal: Signal;
-  /** The paper's unit vector by term, as learned. */
-  terms: Map<string, number>;
+  /** The paper's unit vector by term, as learned: `terms[k]`'s value is `values[k]` (numbers in a typed array, not one boxed number each). */
+  terms: string[];
+  values: Float64Array;
+}
+
+/**
+ * Sums by term: each term's place in a map (small integers, which the engine keeps unboxed) and
+ * its sum in a typed array. A map of terms to sums held a boxed number per term, hundreds of
+ * thousands of objects for a few dozen readers that every garbage collection visited (decision 028).
+ */
+class TermSums {
+  private readonly at = new Map<string, number>();
+  private sums = new Float64Array(256);
+
+  /** Adds `by` to the term's sum; a sum this near zero is zero (as if the term were gone). */
+  add(term: string, by: number): void {
+    let i = this.at.get(term);
+    if (i === undefined) {
+      i = this.at.size;
+      this.at.set(term, i);
+      if (i === this.sums.length) {
+        const grown = new Float64Array(2 * i);
+        grown.set(this.sums);
+        this.sums = grown;
+      }
+    }
+    const next = this.sums[i]! + by;
+    this.sums[i] = Math.abs(next) < 1e-9 ? 0 : next;
+  }
+
+  /** Each term whose sum is not zero, with its sum. */
+  forEach(fn: (sum: number, term: string) => void): void {
+    const sums = this.sums;
+    this.at.forEach((i, term) => {
+      if (sums[i] !== 0) fn(sums[i]!, term);
+    });
+  }
 }
 
 export class ReaderModel {
   private readonly learned = new Map<string, Learned>();
-  private readonly pos = new Map<string, number>();
-  private readonly neg = new Map<string, number>();
+  private readonly pos = new TermSums();
+  private readonly neg = new TermSums();
   private posWeight = 0;
   private negWeight = 0;
   /** Authors and organizations of the papers the reader liked, weighted like their signals. */
@@ -76,19 +111,23 @@ export class ReaderModel {
     const key = ReaderModel.key(signal);
     if (this.learned.has(key)) return;
     const v = vector ?? vocab.vectorize(signal.counts);
-    const terms = new Map<string, number>();
+    const terms: string[] = [];
     // Rounded as stored (toJSON), so that a model read back and one learned here agree exactly.
+    const values = new Float64Array(v.vals.length);
     const rounded = new Float32Array(v.vals.length);
     for (let i = 0; i < v.ids.length; i++) {
       const x = round5(v.vals[i]!);
-      terms.set(vocab.terms[v.ids[i]!]!, x);
+      terms.push(vocab.terms[v.ids[i]!]!);
+      values[i] = x;
       rounded[i] = x;
     }
-    const learned = { signal, terms };
+    // Kept without its counts: an older paper's are a map of all its words, read for this once.
+    const learned = { signal: { ...signal, counts: NO_COUNTS }, terms, values };
     this.learned.set(key, learned);
-    // Its vector over this vocabulary as vectorOf would make it from `terms`: made here, where it is at hand.
-    vectors.set(learned, { vocab, v: { ids: v.ids, vals: rounded } });
-    this.apply(signal, terms, 1);
+    // Its vector over this vocabulary as vectorOf would make it from `terms`: made here, where it is at hand
+    // (copied: `vector` may be a view into a candidate set's arrays, which this must not keep alive).
+    vectors.set(learned, { vocab, v: { ids: Int32Array.from(v.ids), vals: rounded } });
+    this.apply(learned, 1);
   }
 
   /**
@@ -97,7 +136,7 @@ export class ReaderModel {
    * made again on load, so a stored model and one learned in memory agree.
    */
   toJSON(): string {
-    const signals = [...this.learned.values()].map(({ signal: s, terms }) => [s.kind, s.paperId, s.title, s.authors, s.organization, [...terms.keys()], [...terms.values()]]);
+    const signals = [...this.learned.values()].map(({ signal: s, terms, values }) => [s.kind, s.paperId, s.title, s.authors, s.organization, terms, [...values]]);
     return JSON.stringify({ v: 1, signals });
   }
 
@@ -107,10 +146,10 @@ export class ReaderModel {
     if (data.v !== 1 || !Array.isArray(data.signals)) throw new Error('foryou: a stored model of an unknown shape');
     const model = new ReaderModel();
     for (const [kind, paperId, title, authors, organization, terms, values] of data.signals) {
-      const signal: Signal = { kind, paperId, title, counts: new Map(), authors, organization };
-      const vector = new Map(terms.map((t, i) => [t, values[i]!]));
-      model.learned.set(ReaderModel.key(signal), { signal, terms: vector });
-      model.apply(signal, vector, 1);
+      const signal: Signal = { kind, paperId, title, counts: NO_COUNTS, authors, organization };
+      const learned = { signal, terms, values: Float64Array.from(values) };
+      model.learned.set(ReaderModel.key(signal), learned);
+      model.apply(learned, 1);
     }
     return model;
   }
@@ -120,17 +159,13 @@ export class ReaderModel {
     const entry = this.learned.get(key);
     if (!entry) return;
     this.learned.delete(key);
-    this.apply(entry.signal, entry.terms, -1);
+    this.apply(entry, -1);
   }
 
-  private apply(signal: Signal, terms: Map<string, number>, sign: 1 | -1): void {
+  private apply({ signal, terms, values }: Learned, sign: 1 | -1): void {
     const w = SIGNAL_WEIGHT[signal.kind] * sign;
     const side = signal.kind === 'hide' ? this.neg : this.pos;
-    for (const [t, x] of terms) {
-      const next = (side.get(t) ?? 0) + w * x;
-      if (Math.abs(next) < 1e-9) side.delete(t);
-      else side.set(t, next);
-    }
+    for (let k = 0; k < terms.length; k++) side.add(terms[k]!, w * values[k]!);
     if (signal.kind === 'hide') this.negWeight += w;
     else {
       this.posWeight += w;
@@ -209,9 +244,9 @@ const vectors = new WeakMap<Learned, { vocab: Vocabulary; v: SparseVector }>();
 function vectorOf(l: Learned, vocab: Vocabulary): SparseVector {
   const hit = vectors.get(l);
   if (hit?.vocab === vocab) return hit.v;
-  const pairs = [...l.terms].flatMap(([t, x]) => {
+  const pairs = l.terms.flatMap((t, k) => {
     const id = vocab.ids.get(t);
-    return id === undefined ? [] : [[id, x] as const];
+    return id === undefined ? [] : [[id, l.values[k]!] as const];
   });
   pairs.sort((a, b) => a[0] - b[0]);
   const v = { ids: Int32Array.from(pairs.map((p) => p[0])), vals: Float32Array.from(pairs.map((p) => p[1])) };
@@ -226,3 +261,4 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 }
 
 const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();

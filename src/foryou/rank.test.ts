@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentFrequencies, TermTable, sparseDot, termCounts, Vocabulary } from './text.ts';
+import { DocumentFrequencies, joinVectors, SurfaceWords, TermTable, sparseDot, termCounts, Vocabulary, type SparseVector } from './text.ts';
 import { ReaderModel } from './model.ts';
 import { CandidateSet, NOTHING_FOLLOWED, rankCandidates, type Candidate } from './rank.ts';
 
@@ -17,8 +17,8 @@ const texts = Array.from({ length: 60 }, (_, i) => ({
 }));
 const counts = texts.map((t) => termCounts(t.title, t.abstract));
 const vocab = Vocabulary.fit(counts, 1);
-const candidates: Candidate[] = texts.map((t, i) => ({ ...t, vec: vocab.vectorize(counts[i]!) }));
-const set = new CandidateSet(candidates);
+const candidates: (Candidate & { vec: SparseVector })[] = texts.map((t, i) => ({ ...t, vec: vocab.vectorize(counts[i]!) }));
+const set = new CandidateSet(candidates, candidates.map((c) => c.vec));
 
 const model = new ReaderModel();
 for (const i of [0, 8, 16, 3]) model.learn({ kind: 'save', paperId: `p${i}`, title: texts[i]!.title, counts: counts[i]!, authors: texts[i]!.authors, organization: texts[i]!.organization }, vocab);
@@ -40,6 +40,75 @@ describe('papers kept as term numbers', () => {
       const byTerm = (v: typeof a, terms: readonly string[]) => new Map([...v.ids].map((id, k) => [terms[id]!, v.vals[k]!]));
       expect(byTerm(a, numbered.terms)).toEqual(byTerm(b, vocab.terms));
     });
+  });
+});
+
+describe('the term table (terms kept as code units, found by hash)', () => {
+  it('numbers each term once, in order seen, and gives its text back, across many growths of its arrays', () => {
+    const table = new TermTable();
+    // Enough terms to grow every array many times; some not ASCII, some one another's prefixes, one empty.
+    const terms = Array.from({ length: 8000 }, (_, i) => (i % 5 === 0 ? `ünïcødé ${i} ∑` : i % 7 === 0 ? `t${Math.floor(i / 7)}` : `a longer term${i}`));
+    terms.push('', 'term1 term2', '😀 emoji');
+    const numbers = terms.map((t) => table.number(t));
+    expect(numbers).toEqual(terms.map((_, i) => i));
+    expect(table.size).toBe(terms.length);
+    expect(terms.map((t) => table.number(t))).toEqual(numbers);
+    expect(numbers.map((n) => table.term(n))).toEqual(terms);
+  });
+
+  it('encodes counts sorted by term number, counts above 65,535 held at 65,535', () => {
+    const table = new TermTable();
+    table.number('zeta');
+    const e = table.encode(new Map([['alpha', 3], ['zeta', 70_000], ['beta', 1]]));
+    expect([...e.terms]).toEqual([0, 1, 2]);
+    expect([...e.tf]).toEqual([65_535, 3, 1]);
+  });
+});
+
+describe('surface words kept as numbers', () => {
+  it('give each stem the word first seen for it, as a map of strings would', () => {
+    const kept = new SurfaceWords();
+    const map = new Map<string, string>();
+    for (const t of texts) {
+      termCounts(t.title, t.abstract, kept);
+      termCounts(t.title, t.abstract, map);
+    }
+    termCounts('Diffusing diffusions', 'Languages', kept);
+    expect(kept.size).toBe(map.size);
+    for (const [stem, word] of map) expect([kept.has(stem), kept.get(stem)]).toEqual([true, word]);
+    expect([kept.has('unseen'), kept.get('unseen')]).toEqual([false, undefined]);
+    // The first word stays; a word is not a stem with a word of its own.
+    kept.set('stem', 'stemming');
+    kept.set('stem', 'stems');
+    expect(kept.get('stem')).toBe('stemming');
+    expect(kept.has('stemming')).toBe(false);
+    kept.clear();
+    expect([kept.size, kept.get('stem')]).toEqual([0, undefined]);
+  });
+});
+
+describe('vectors written end to end', () => {
+  it('are, to the last bit, those made one paper at a time, and the candidate set gives each back', () => {
+    const table = new TermTable();
+    const df = new DocumentFrequencies(table);
+    const encoded = counts.map((c) => table.encode(c));
+    for (const e of encoded) df.add(e);
+    const numbered = df.vocabulary(1);
+    const packed = numbered.vectorizeAll(encoded.length, (i) => encoded[i]!);
+    // In parts joined, the same.
+    expect(joinVectors([numbered.vectorizeAll(25, (i) => encoded[i]!), numbered.vectorizeAll(0, () => encoded[0]!), numbered.vectorizeAll(35, (i) => encoded[25 + i]!)])).toEqual(packed);
+    expect(packed.starts).toHaveLength(encoded.length + 1);
+    const one = encoded.map((e) => numbered.vectorize(table.decode(e)));
+    const fromPacked = new CandidateSet(candidates, packed);
+    one.forEach((v, i) => {
+      expect([...packed.ids.subarray(packed.starts[i], packed.starts[i + 1])]).toEqual([...v.ids]);
+      expect([...packed.vals.subarray(packed.starts[i], packed.starts[i + 1])]).toEqual([...v.vals]);
+      expect(fromPacked.vectorOf(`p${i}`)).toEqual(fromPacked.vector(i));
+      expect([...fromPacked.vector(i).vals]).toEqual([...v.vals]);
+    });
+    expect(set.vectorOf('p7')!.ids).toEqual(candidates[7]!.vec.ids);
+    expect(set.vectorOf('nope')).toBeUndefined();
+    expect(() => new CandidateSet(candidates, one.slice(1))).toThrow(/60 candidates but 59 vectors/);
   });
 });
 
@@ -88,7 +157,8 @@ describe('rankCandidates over a candidate set', () => {
     expect(ranked).toHaveLength(58);
     for (const r of ranked) {
       let exact = 0;
-      for (let k = 0; k < r.candidate.vec.ids.length; k++) exact += r.candidate.vec.vals[k]! * weights[r.candidate.vec.ids[k]!]!;
+      const v = set.vectorOf(r.candidate.id)!;
+      for (let k = 0; k < v.ids.length; k++) exact += v.vals[k]! * weights[v.ids[k]!]!;
       expect(Math.abs(r.score - exact)).toBeLessThan(1e-4);
     }
   });

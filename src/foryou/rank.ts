@@ -1,4 +1,4 @@
-import type { SparseVector, Vocabulary } from './text.ts';
+import { packVectors, type PackedVectors, type SparseVector, type Surface, type Vocabulary } from './text.ts';
 import type { ReaderModel, SignalKind } from './model.ts';
 
 /** A recent paper for-you can recommend, as held in memory. */
@@ -10,7 +10,6 @@ export interface Candidate {
   authors: string[];
   organization: string | null;
   categories: string[];
-  vec: SparseVector;
 }
 
 /** What the reader follows, as for-you weighs it. */
@@ -57,6 +56,11 @@ export class CandidateSet {
   readonly list: readonly Candidate[];
   readonly indexOf = new Map<string, number>();
   /**
+   * The candidates' own vectors (for reasons and learning), packed: two typed arrays for all of
+   * them rather than two each, which every garbage collection would visit (decision 028).
+   */
+  private readonly vectors: PackedVectors;
+  /**
    * The vectors by term (postings): term t's candidates are `postings[offsets[t]..offsets[t+1])`,
    * ascending, each with its value. A reader's weights are zero on most of the vocabulary (the
    * terms of what they liked and hid), so a text score walks only the postings of their terms;
@@ -68,27 +72,29 @@ export class CandidateSet {
   private readonly values: Uint16Array;
   /** log1p(upvotes), scaled so that the most upvoted candidate has 1. */
   private readonly popularity: Float64Array;
-  private readonly byAuthor = new Map<string, number[]>();
-  private readonly byOrganization = new Map<string, number[]>();
+  private readonly byAuthor: Groups;
+  private readonly byOrganization: Groups;
   /** By category and by each of its dotted prefixes (`cs` for `cs.LG`), as follows name them. */
-  private readonly byCategory = new Map<string, number[]>();
+  private readonly byCategory: Groups;
   /** Scratch for one ranking (ranking is synchronous, so one is enough), all zero between uses. */
   private readonly scratch: Float64Array;
   /** The scores of the latest ranking: read before the next one starts. */
   private readonly buffer: Float64Array;
 
-  constructor(candidates: readonly Candidate[]) {
+  /** `vectors`: the candidates' vectors, in their order (packed or one by one). */
+  constructor(candidates: readonly Candidate[], vectors: PackedVectors | readonly SparseVector[]) {
     const n = candidates.length;
     this.list = candidates;
-    let nonzeros = 0;
+    const packed = Array.isArray(vectors) ? packVectors(vectors as readonly SparseVector[]) : (vectors as PackedVectors);
+    if (packed.starts.length !== n + 1) throw new Error(`foryou: ${n} candidates but ${packed.starts.length - 1} vectors`);
+    this.vectors = packed;
+    const { ids, vals, starts } = packed;
+    const nonzeros = starts[n]!;
     let terms = 0;
-    for (const c of candidates) {
-      nonzeros += c.vec.ids.length;
-      for (const t of c.vec.ids) if (t >= terms) terms = t + 1;
-    }
+    for (let k = 0; k < nonzeros; k++) if (ids[k]! >= terms) terms = ids[k]! + 1;
     // Counted per term, then filled candidate by candidate: each term's postings come out ascending.
     this.offsets = new Int32Array(terms + 1);
-    for (const c of candidates) for (const t of c.vec.ids) this.offsets[t + 1]!++;
+    for (let k = 0; k < nonzeros; k++) this.offsets[ids[k]! + 1]!++;
     for (let t = 0; t < terms; t++) this.offsets[t + 1]! += this.offsets[t]!;
     const fill = this.offsets.slice(0, terms);
     this.postings = new Int32Array(nonzeros);
@@ -99,25 +105,40 @@ export class CandidateSet {
     let maxUp = 1;
     for (const c of candidates) if (c.upvotes > maxUp) maxUp = c.upvotes;
     const popNorm = Math.log1p(maxUp);
+    const authors = new GroupsBuilder();
+    const organizations = new GroupsBuilder();
+    const categories = new GroupsBuilder();
     for (let i = 0; i < n; i++) {
       const c = candidates[i]!;
       this.indexOf.set(c.id, i);
-      const { ids, vals } = c.vec;
-      for (let k = 0; k < ids.length; k++) {
+      for (let k = starts[i]!; k < starts[i + 1]!; k++) {
         const at = fill[ids[k]!]!++;
         this.postings[at] = i;
         this.values[at] = Math.round(vals[k]! * QUANTUM);
       }
       this.popularity[i] = Math.log1p(Math.max(0, c.upvotes)) / popNorm;
-      for (const a of new Set(c.authors)) push(this.byAuthor, a, i);
-      if (c.organization) push(this.byOrganization, c.organization, i);
-      const prefixes = new Set<string>();
+      for (const a of c.authors) authors.add(a, i);
+      if (c.organization) organizations.add(c.organization, i);
       for (const cat of c.categories) {
-        prefixes.add(cat);
-        for (let dot = cat.indexOf('.'); dot > 0; dot = cat.indexOf('.', dot + 1)) prefixes.add(cat.slice(0, dot));
+        categories.add(cat, i);
+        for (let dot = cat.indexOf('.'); dot > 0; dot = cat.indexOf('.', dot + 1)) categories.add(cat.slice(0, dot), i);
       }
-      for (const x of prefixes) push(this.byCategory, x, i);
     }
+    this.byAuthor = authors.build();
+    this.byOrganization = organizations.build();
+    this.byCategory = categories.build();
+  }
+
+  /** Candidate i's vector (views into the packed arrays: read, never kept past the set). */
+  vector(i: number): SparseVector {
+    const { starts, ids, vals } = this.vectors;
+    return { ids: ids.subarray(starts[i]!, starts[i + 1]!), vals: vals.subarray(starts[i]!, starts[i + 1]!) };
+  }
+
+  /** The vector of the candidate of this id, if it is one. */
+  vectorOf(id: string): SparseVector | undefined {
+    const i = this.indexOf.get(id);
+    return i === undefined ? undefined : this.vector(i);
   }
 
   get size(): number {
@@ -186,11 +207,14 @@ export class CandidateSet {
     return scores;
   }
 
-  private addAffinity(scores: Float64Array, weight: number, index: ReadonlyMap<string, number[]>, liked: ReadonlyMap<string, number>): void {
+  private addAffinity(scores: Float64Array, weight: number, index: Groups, liked: ReadonlyMap<string, number>): void {
     const best = this.scratch;
     const touched: number[] = [];
     for (const [key, value] of liked) {
-      for (const i of index.get(key) ?? []) {
+      const g = index.keys.get(key);
+      if (g === undefined) continue;
+      for (let k = index.starts[g]!, end = index.starts[g + 1]!; k < end; k++) {
+        const i = index.members[k]!;
         if (best[i] === 0) touched.push(i);
         if (value > best[i]!) best[i] = value;
       }
@@ -201,8 +225,12 @@ export class CandidateSet {
     }
   }
 
-  private flag(f: Float64Array, keys: Iterable<string>, index: ReadonlyMap<string, number[]>, bit: number): void {
-    for (const key of keys) for (const i of index.get(key) ?? []) this.mark(f, i, bit);
+  private flag(f: Float64Array, keys: Iterable<string>, index: Groups, bit: number): void {
+    for (const key of keys) {
+      const g = index.keys.get(key);
+      if (g === undefined) continue;
+      for (let k = index.starts[g]!, end = index.starts[g + 1]!; k < end; k++) this.mark(f, index.members[k]!, bit);
+    }
   }
 
   private mark(f: Float64Array, i: number | undefined, bit: number): void {
@@ -210,10 +238,61 @@ export class CandidateSet {
   }
 }
 
-function push(map: Map<string, number[]>, key: string, i: number): void {
-  const list = map.get(key);
-  if (list) list.push(i);
-  else map.set(key, [i]);
+/** Candidates by key (an author, an organization, a category): key g's are `members[starts[g]..starts[g + 1])`, ascending, each once. */
+interface Groups {
+  keys: Map<string, number>;
+  starts: Int32Array;
+  members: Int32Array;
+}
+
+/** Groups made from (key, candidate) pairs added in ascending candidate order; a pair added twice counts once. */
+class GroupsBuilder {
+  private readonly keys = new Map<string, number>();
+  private group = new Int32Array(1024);
+  private member = new Int32Array(1024);
+  private n = 0;
+
+  add(key: string, i: number): void {
+    let g = this.keys.get(key);
+    if (g === undefined) this.keys.set(key, (g = this.keys.size));
+    if (this.n === this.group.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(2 * a.length);
+        b.set(a);
+        return b;
+      };
+      this.group = grow(this.group);
+      this.member = grow(this.member);
+    }
+    this.group[this.n] = g;
+    this.member[this.n++] = i;
+  }
+
+  build(): Groups {
+    const starts = new Int32Array(this.keys.size + 1);
+    for (let k = 0; k < this.n; k++) starts[this.group[k]! + 1]!++;
+    for (let g = 0; g < this.keys.size; g++) starts[g + 1]! += starts[g]!;
+    const fill = starts.slice(0, this.keys.size);
+    const members = new Int32Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      const g = this.group[k]!;
+      const i = this.member[k]!;
+      // Pairs come in candidate order: a repeat of the same pair is the group's last member so far.
+      if (fill[g]! > starts[g]! && members[fill[g]! - 1] === i) continue;
+      members[fill[g]!++] = i;
+    }
+    // Repeats left gaps at the ends of their groups: closed up.
+    let out = 0;
+    for (let g = 0; g < this.keys.size; g++) {
+      const from = starts[g]!;
+      const to = fill[g]!;
+      starts[g] = out;
+      members.copyWithin(out, from, to);
+      out += to - from;
+    }
+    starts[this.keys.size] = out;
+    return { keys: this.keys, starts, members: members.slice(0, out) };
+  }
 }
 
 /**
@@ -280,8 +359,8 @@ function siftDown(h: number[], at: number, before: (i: number, j: number) => boo
 
 const LOG6 = Math.log1p(5);
 
-/** Why a paper is recommended, most telling first: at most three reasons. */
-export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, surface?: ReadonlyMap<string, string>): Reason[] {
+/** Why a paper is recommended, most telling first: at most three reasons. `vec`: its vector over `vocab`. */
+export function reasonsFor(c: Candidate, vec: SparseVector, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, surface?: Pick<Surface, 'get'>): Reason[] {
   const out: Reason[] = [];
   const author = c.authors.find((a) => followed.authors.has(a));
   if (author) out.push({ kind: 'followed-author', name: author });
@@ -291,11 +370,11 @@ export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, 
   const query = followed.searches?.get(c.id);
   if (query !== undefined) out.push({ kind: 'followed-search', query });
   if (model.positives > 0) {
-    const near = model.nearestLiked(c.vec, vocab);
+    const near = model.nearestLiked(vec, vocab);
     if (near && near.similarity >= 0.1 && near.signal.paperId !== c.id) out.push({ kind: 'liked', verb: near.signal.kind, paperId: near.signal.paperId, title: near.signal.title });
     const liked = c.authors.find((a) => model.authors.has(a));
     if (liked && liked !== author) out.push({ kind: 'liked-author', name: liked });
-    const terms = topTerms(c.vec, weights, vocab, surface);
+    const terms = topTerms(vec, weights, vocab, surface);
     if (terms.length > 0) out.push({ kind: 'terms', terms });
   }
   if (out.length === 0) out.push({ kind: 'popular', upvotes: c.upvotes });
@@ -303,7 +382,7 @@ export function reasonsFor(c: Candidate, model: ReaderModel, vocab: Vocabulary, 
 }
 
 /** The terms that weighed most for this paper (weight × value), as words. */
-function topTerms(v: SparseVector, w: Float64Array, vocab: Vocabulary, surface?: ReadonlyMap<string, string>): string[] {
+function topTerms(v: SparseVector, w: Float64Array, vocab: Vocabulary, surface?: Pick<Surface, 'get'>): string[] {
   const parts: [number, number][] = [];
   for (let i = 0; i < v.ids.length; i++) {
     const contribution = v.vals[i]! * w[v.ids[i]!]!;
