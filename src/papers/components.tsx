@@ -205,7 +205,7 @@ export interface ListingCard {
 export async function listingCards(
   db: Kysely<Database>,
   rows: ListingSummary[],
-  opts: { start: number; votes?: VoteState; cardsVersion: number; highlights?: Map<string, Highlighted> },
+  opts: { start: number; votes?: VoteState; cardsVersion: number; highlights?: Map<string, Highlighted>; views?: PaperView[] },
 ): Promise<ListingCard[]> {
   const { votes, highlights } = opts;
   const render = (view: PaperView, rank: number): ListingCard => {
@@ -219,7 +219,9 @@ export async function listingCards(
     return { paperId: view.paper.id, bytes: Buffer.from(html), preview: previewImage(view) };
   };
   // A page filled for one reader (an API token's, a profile seen signed in) is rendered as it is.
-  if (votes && !votes.template) return (await viewsOfSummaries(db, rows)).map((view, i) => render(view, opts.start + i + 1));
+  // The rows' full views when the caller has them (search results), else read for the cards not kept.
+  const viewsOf = (wanted: ListingSummary[]) => opts.views ?? viewsOfSummaries(db, wanted);
+  if (votes && !votes.template) return (await viewsOf(rows)).map((view, i) => render(view, opts.start + i + 1));
   const kind = votes ? `template${votes.omitRead ? ' omit' : ''}${votes.showHidden ? ' all' : ''}` : 'anonymous';
   let kept = keptCardsOf.get(db);
   if (!kept) keptCardsOf.set(db, (kept = new KeptCards()));
@@ -233,7 +235,7 @@ export async function listingCards(
     if (!card) missing.push({ at: i, rank, row, marked });
   });
   if (missing.length > 0) {
-    const views = new Map((await viewsOfSummaries(db, missing.map((m) => m.row))).map((v) => [v.paper.id, v]));
+    const views = new Map((await viewsOf(missing.map((m) => m.row))).map((v) => [v.paper.id, v]));
     for (const m of missing) {
       const view = views.get(m.row.p_id);
       if (!view) continue;
@@ -303,6 +305,12 @@ class KeptCards {
       this.#size -= cards.length;
     }
   }
+}
+
+/** A full view as the row a shared list reads (`summaryColumns`): search results' views checked against kept cards. */
+export function summaryOfView(view: PaperView): ListingSummary {
+  const { paper } = view;
+  return { l_id: view.listing?.id ?? null, p_id: paper.id, p_upvotes: paper.upvotes, p_comments: paper.comments, p_comments_source: paper.comments_source, p_modified_at: paper.modified_at };
 }
 
 /** Cards kept rendered, at most: about 2.5 KB each. */
