@@ -26,8 +26,8 @@ type C = Context<AppEnv>;
  */
 function deliver(c: C, mail: Mail | null): void {
   if (!mail) return;
-  const log = c.var.log;
-  c.var.mailer.send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'accounts: mail not sent'));
+  const log = c.get('log');
+  c.get('mailer').send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'accounts: mail not sent'));
 }
 
 const email = z.string().trim().max(254, 'that address is too long').pipe(z.email('enter an e-mail address like ada@example.org'));
@@ -67,7 +67,7 @@ export async function signup(c: C) {
   if (!parsed.success) return c.html(<SignupPage c={c} values={values} errors={fieldErrors(parsed.error)} />, 422);
   const form = parsed.data;
   await enforceLimitFor(c, 'emailLink', byAddress(form.email));
-  const outcome = await requestSignup(c.var.db.kysely, linkContext(c), {
+  const outcome = await requestSignup(c.get('db').kysely, linkContext(c), {
     username: form.username,
     email: form.email,
     fullname: form.fullname,
@@ -129,14 +129,14 @@ export async function signin(c: C) {
   if (form.method === 'link') {
     await enforceLimit(c, 'emailLink');
     await enforceLimitFor(c, 'emailLink', byAddress(form.email));
-    deliver(c, await requestSigninLink(c.var.db.kysely, linkContext(c), form.email, next));
+    deliver(c, await requestSigninLink(c.get('db').kysely, linkContext(c), form.email, next));
     return c.html(<CheckInbox c={c} email={form.email} />);
   }
   if (!form.password) {
     return c.html(<SigninPage c={c} values={values} errors={{ password: 'enter your password, or have a sign-in link e-mailed to you' }} />, 422);
   }
   await enforceLimitFor(c, 'signin', byAddress(form.email));
-  const outcome = await passwordSignin(c.var.db.kysely, form.email, form.password);
+  const outcome = await passwordSignin(c.get('db').kysely, form.email, form.password);
   if ('failure' in outcome) {
     const message =
       outcome.failure === 'banned'
@@ -144,7 +144,7 @@ export async function signin(c: C) {
         : 'That e-mail and password do not match an account. Check both, or have a sign-in link e-mailed to you.';
     return c.html(<SigninPage c={c} values={values} errors={{ form: message }} />, outcome.failure === 'banned' ? 403 : 401);
   }
-  await startSession(c, c.var.db.kysely, outcome.userId);
+  await startSession(c, c.get('db').kysely, outcome.userId);
   return c.redirect(next ?? '/papers', 303);
 }
 
@@ -195,7 +195,7 @@ export async function showLink(c: C) {
  * someone who read the mail reaches it, so the password is set by whoever proved the address.
  */
 async function linkPage(c: C, token: string, errors?: FormErrors) {
-  const row = await liveEmailToken(c.var.db.kysely, hashToken(token), new Date());
+  const row = await liveEmailToken(c.get('db').kysely, hashToken(token), new Date());
   if (!row) return c.html(<DeadLink c={c} />, 410);
   const payload = JSON.parse(row.payload ?? '{}') as { username?: string };
   const signup = row.purpose === 'signup';
@@ -236,7 +236,7 @@ export async function confirmLink(c: C) {
   const { token, password } = parsed.data;
   // Hashed before the transaction: argon2 takes a while, and the database lock should not wait for it.
   const passwordHash = password ? await hashPassword(password) : undefined;
-  const outcome = await useLink(c.var.db.kysely, token, { passwordHash });
+  const outcome = await useLink(c.get('db').kysely, token, { passwordHash });
   if ('failure' in outcome) {
     if (outcome.failure === 'invalid') return c.html(<DeadLink c={c} />, 410);
     const message = outcome.failure === 'banned' ? 'This account is suspended.' : 'Someone took that username in the meantime. Please sign up again with another one.';
@@ -250,7 +250,7 @@ export async function confirmLink(c: C) {
       outcome.failure === 'banned' ? 403 : 409,
     );
   }
-  await startSession(c, c.var.db.kysely, outcome.userId);
+  await startSession(c, c.get('db').kysely, outcome.userId);
   return c.redirect(outcome.next ?? (outcome.created ? '/settings?done=welcome' : '/papers'), 303);
 }
 
@@ -269,10 +269,10 @@ function DeadLink({ c }: { c: C }) {
 
 /** `POST /signout`: this browser only. */
 export async function signout(c: C) {
-  await endSession(c, c.var.db.kysely);
+  await endSession(c, c.get('db').kysely);
   return c.redirect('/papers', 303);
 }
 
 function linkContext(c: C) {
-  return { origin: siteOrigin(c), siteName: c.var.config.SITE_NAME };
+  return { origin: siteOrigin(c), siteName: c.get('config').SITE_NAME };
 }

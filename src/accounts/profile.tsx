@@ -40,7 +40,7 @@ function publicUser(user: User) {
 
 /** `GET /users/:name`: who they are, and the papers they submitted, upvoted and wrote. */
 export async function showProfile(c: C) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const user = await userByHandle(db, c.req.param('name')!);
   if (!user) return c.notFound();
   const asked = TABS.find(([key]) => key === c.req.query('tab'))?.[0];
@@ -53,14 +53,15 @@ export async function showProfile(c: C) {
   const avatar = user.avatar_url ? images.get(user.avatar_url) : undefined;
   // Accounts an import made: nobody signed up, so there is no join date to show.
   const joined = user.email !== null || user.password_hash !== null;
-  const viewer = c.var.auth.kind === 'anonymous' ? null : c.var.auth.viewer;
+  const auth = c.get('auth');
+  const viewer = auth.kind === 'anonymous' ? null : auth.viewer;
   const own = viewer?.id === user.id;
   // Private collections only to their owner.
   const collections = await collectionsOfOwner(db, user.id, own);
   const parts = new PageParts();
   return htmlPage(
     c,
-    <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.var.config.SITE_NAME}`} preview={{ image: `/images/users/${encodeURIComponent(user.username)}.png`, type: 'profile' }}>
+    <Layout chrome={chromeOf(c)} title={`${user.fullname} (@${user.username})`} description={user.bio ?? `${user.fullname} on ${c.get('config').SITE_NAME}`} preview={{ image: `/images/users/${encodeURIComponent(user.username)}.png`, type: 'profile' }}>
       <header class="profile-head">
         <Avatar image={avatar} name={user.fullname} size={72} round />
         <div class="profile-id">
@@ -108,7 +109,7 @@ export async function showProfile(c: C) {
 
 /** `GET /api/users/:name`: the public profile and how many papers each list holds. */
 export async function getUser(c: C) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const user = await userByHandle(db, c.req.param('name')!);
   if (!user) throw new RequestError(404, `no user named ${c.req.param('name')}`);
   const counts = await profileCounts(db, user.id);

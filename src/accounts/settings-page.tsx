@@ -49,7 +49,7 @@ const DONE: Record<string, string> = {
 /** Settings are changed from a signed-in browser; API tokens may only edit the profile. */
 function needSession(c: C): Viewer {
   const viewer = needViewer(c, c.req.method === 'GET' ? 'read' : 'write');
-  if (c.var.auth.kind !== 'session') throw new RequestError(403, 'account settings need a browser session, not an API token');
+  if (c.get('auth').kind !== 'session') throw new RequestError(403, 'account settings need a browser session, not an API token');
   return viewer;
 }
 
@@ -64,10 +64,10 @@ export async function saveProfileForm(c: C) {
   await enforceLimit(c, 'profile');
   const parsed = profileForm.safeParse(await formFields(c));
   if (!parsed.success) {
-    if (c.var.auth.kind !== 'session') throw new RequestError(422, parsed.error.issues[0]!.message);
+    if (c.get('auth').kind !== 'session') throw new RequestError(422, parsed.error.issues[0]!.message);
     return renderSettings(c, viewer, { errors: fieldErrors(parsed.error) }, 422);
   }
-  await saveProfile(c.var.db.kysely, viewer.id, parsed.data);
+  await saveProfile(c.get('db').kysely, viewer.id, parsed.data);
   return c.redirect('/settings?done=profile', 303);
 }
 
@@ -76,10 +76,10 @@ export async function savePassword(c: C) {
   await enforceLimit(c, 'signin');
   const parsed = passwordForm.safeParse(await formFields(c));
   if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'pw-') }, 422);
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   const keep = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
   const revoke = revokesTokens(await formFields(c));
-  const outcome = await changePassword(c.var.db.kysely, viewer.id, parsed.data.current, parsed.data.password, keep, revoke);
+  const outcome = await changePassword(c.get('db').kysely, viewer.id, parsed.data.current, parsed.data.password, keep, revoke);
   if (outcome === 'wrong-current') return renderSettings(c, viewer, { errors: { 'pw-current': 'that is not your current password' } }, 403);
   return c.redirect(`/settings?done=${revoke ? 'password-tokens' : 'password'}`, 303);
 }
@@ -96,7 +96,7 @@ function revokesTokens(fields: Record<string, string>): boolean {
 /** `POST /settings/sessions/end-all`: "sign out everywhere", this browser included. */
 export async function signOutEverywhere(c: C) {
   const viewer = needSession(c);
-  await endEverywhere(c.var.db.kysely, viewer.id, revokesTokens(await formFields(c)));
+  await endEverywhere(c.get('db').kysely, viewer.id, revokesTokens(await formFields(c)));
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
   return c.redirect('/signin', 303);
 }
@@ -107,7 +107,7 @@ export async function createToken(c: C) {
   await enforceLimit(c, 'token');
   const parsed = tokenForm.safeParse(await formFields(c));
   if (!parsed.success) return renderSettings(c, viewer, { errors: fieldErrors(parsed.error, 'token-') }, 422);
-  const token = await createApiToken(c.var.db.kysely, viewer.id, parsed.data.name, parsed.data.scopes);
+  const token = await createApiToken(c.get('db').kysely, viewer.id, parsed.data.name, parsed.data.scopes);
   if (token === 'too-many') return renderSettings(c, viewer, { errors: { 'token-name': `you have ${MAX_API_TOKENS} tokens already; revoke one first` } }, 409);
   return renderSettings(c, viewer, { newToken: { name: parsed.data.name, token } }, 201);
 }
@@ -115,7 +115,7 @@ export async function createToken(c: C) {
 export async function revokeToken(c: C) {
   const viewer = needSession(c);
   const id = idParam(c, 'id');
-  if (!(await revokeOwnApiToken(c.var.db.kysely, viewer.id, id))) throw new RequestError(404, 'no such token');
+  if (!(await revokeOwnApiToken(c.get('db').kysely, viewer.id, id))) throw new RequestError(404, 'no such token');
   return c.redirect('/settings?done=revoked', 303);
 }
 
@@ -126,7 +126,7 @@ export async function saveDigestSettings(c: C) {
   if (!viewer.email) throw new RequestError(409, 'your account has no e-mail address to send a digest to');
   const { values, prefs, errors } = preferencesFromForm(await formFields(c));
   if (!prefs) return renderSettings(c, viewer, { errors: {}, digest: { values, errors: errors ?? {} } }, 400);
-  await subscribeAccount(c.var.db.kysely, viewer.id, viewer.email, prefs);
+  await subscribeAccount(c.get('db').kysely, viewer.id, viewer.email, prefs);
   return c.redirect('/settings?done=digest#digest', 303);
 }
 
@@ -134,14 +134,14 @@ export async function saveDigestSettings(c: C) {
 export async function saveForYouDigest(c: C) {
   const viewer = needSession(c);
   const { for_you } = await formBody(c, z.object({ for_you: z.enum(['on', 'off'], 'for_you must be "on" or "off"') }));
-  if (!(await setForYouDigest(c.var.db.kysely, viewer.id, for_you === 'on'))) throw new RequestError(409, 'subscribe to the digest first');
+  if (!(await setForYouDigest(c.get('db').kysely, viewer.id, for_you === 'on'))) throw new RequestError(409, 'subscribe to the digest first');
   return c.redirect('/settings?done=digest#digest', 303);
 }
 
 export async function leaveDigest(c: C) {
   const viewer = needSession(c);
-  const sub = await subscriptionFor(c.var.db.kysely, viewer.id);
-  if (sub) await unsubscribe(c.var.db.kysely, sub.id);
+  const sub = await subscriptionFor(c.get('db').kysely, viewer.id);
+  if (sub) await unsubscribe(c.get('db').kysely, sub.id);
   return c.redirect('/settings?done=digest-off#digest', 303);
 }
 
@@ -153,11 +153,11 @@ interface SettingsState {
 }
 
 async function renderSettings(c: C, viewer: Viewer, state: SettingsState, status: 200 | 201 | 400 | 403 | 409 | 422 = 200) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const now = new Date();
   const [user, sessions, tokens, subscription] = await Promise.all([userById(db, viewer.id), sessionsOfUser(db, viewer.id, now), apiTokensOfUser(db, viewer.id), subscriptionFor(db, viewer.id)]);
   if (!user) throw new RequestError(404, 'no such user');
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   const current = auth.kind === 'session' ? hashToken(auth.sessionToken) : null;
   const csrf = csrfToken(c);
   const errors = state.errors ?? {};

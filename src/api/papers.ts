@@ -11,7 +11,7 @@ import { DEFAULT_RELATED, MAX_RELATED, relatedPapers, STORED_RELATED, storedRela
 /** `GET /api/papers/{id}`: one paper object, as Hugging Face returns it. */
 export async function getPaper(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
-  const view = await paperView(c.var.db.kysely, paperId);
+  const view = await paperView(c.get('db').kysely, paperId);
   if (!view) throw new RequestError(404, `paper not found: ${paperId}`);
   if (view.paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
   return c.json((await apiPapers(c, [view]))[0]);
@@ -31,7 +31,7 @@ export async function getRelatedPapers(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
   const parsed = relatedQuery.safeParse(c.req.query());
   if (!parsed.success) throw new RequestError(400, 'invalid query parameters', zodDetails(parsed.error));
-  const db = c.var.db;
+  const db = c.get('db');
   const view = await paperView(db.kysely, paperId);
   if (!view) throw new RequestError(404, `paper not found: ${paperId}`);
   if (view.paper.hidden_at) throw new RequestError(410, removedPaper(paperId));
@@ -45,7 +45,7 @@ export async function getRelatedPapers(c: Context<AppEnv>) {
 /** Paper objects, each built from its newest listing's source record when it was featured. */
 async function apiPapers(c: Context<AppEnv>, views: PaperView[]) {
   const listed = await withSourceRecords(
-    c.var.db.kysely,
+    c.get('db').kysely,
     views.flatMap((v) => (v.listing ? [{ ...v, listing: v.listing }] : [])),
   );
   const full = new Map(listed.map((v) => [v.paper.id, v]));

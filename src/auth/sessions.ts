@@ -25,9 +25,9 @@ export const isModerator = (v: Viewer | null): boolean => v?.role === 'moderator
 
 /** Whether cookies must be Secure: the site is served over https, directly or behind a proxy. */
 export function secureContext(c: Context): boolean {
-  const base = c.var.config?.BASE_URL;
+  const base = c.get('config')?.BASE_URL;
   if (base) return base.startsWith('https:');
-  return new URL(c.req.url).protocol === 'https:' || (c.var.config?.TRUST_PROXY === true && c.req.header('X-Forwarded-Proto') === 'https');
+  return new URL(c.req.url).protocol === 'https:' || (c.get('config')?.TRUST_PROXY === true && c.req.header('X-Forwarded-Proto') === 'https');
 }
 
 /**

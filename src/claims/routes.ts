@@ -17,7 +17,7 @@ export async function claimAuthorship(c: Context<AppEnv>) {
   const form = await formBody(c, claimForm);
   // Claims cost moderators' time, so they are limited like reports, in a bucket of their own.
   await enforceLimit(c, 'claim');
-  const claimId = await createClaim(c.var.db.kysely, viewer.id, id, form.position);
+  const claimId = await createClaim(c.get('db').kysely, viewer.id, id, form.position);
   if (wantsJson(c)) return c.json({ id: claimId, status: 'pending' }, 201);
   return c.redirect(`/papers/${id}#claim-sent`, 303);
 }

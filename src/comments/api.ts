@@ -26,7 +26,7 @@ export async function getComments(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
   const query = commentsQuery.safeParse(c.req.query());
   if (!query.success) throw new RequestError(400, query.error.issues[0]!.message);
-  const found = await discussionJson(c.var.db.kysely, paperId, query.data.page);
+  const found = await discussionJson(c.get('db').kysely, paperId, query.data.page);
   c.header('X-Total-Pages', String(found.pages));
   c.header('X-Total-Count', String(found.count));
   return c.json(found.comments);
@@ -38,7 +38,7 @@ export async function createComment(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
   const input = await jsonBody(c, newComment, 'expected JSON: {"comment": "…", "parentId": <comment id, optional>}');
   await enforceLimit(c, 'comment');
-  const comment = await postComment(c.var.db.kysely, viewer, paperId, input.comment, input.parentId ?? null);
+  const comment = await postComment(c.get('db').kysely, viewer, paperId, input.comment, input.parentId ?? null);
   return c.json(commentJson(comment), 201);
 }
 
@@ -48,7 +48,7 @@ export async function patchComment(c: Context<AppEnv>) {
   const id = idParam(c, 'id');
   const input = await jsonBody(c, commentEdit, 'expected JSON: {"comment": "…"}');
   await enforceLimit(c, 'comment');
-  return c.json(commentJson(await editComment(c.var.db.kysely, viewer, id, input.comment)));
+  return c.json(commentJson(await editComment(c.get('db').kysely, viewer, id, input.comment)));
 }
 
 /** `DELETE /api/comments/{id}` → 204: one's own comment, or any as a moderator. */
@@ -56,6 +56,6 @@ export async function removeComment(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const id = idParam(c, 'id');
   await enforceLimit(c, 'comment');
-  await deleteComment(c.var.db.kysely, viewer, id, staffRole(c));
+  await deleteComment(c.get('db').kysely, viewer, id, staffRole(c));
   return c.body(null, 204);
 }

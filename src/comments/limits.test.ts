@@ -10,6 +10,7 @@ import { importHfItems } from '../ingest/hf-import.ts';
 import type { CommentJson } from './comments.ts';
 import { MAX_COMMENT_HTML_BYTES, MAX_MATH_SPANS, renderComment } from './markdown.ts';
 import { COMMENTS_PER_PAGE } from './thread.ts';
+import { refreshCommentCount } from './queries.ts';
 
 const item = (id: string) => ({
   paper: { id, title: `Paper ${id}`, summary: 'An abstract.', publishedAt: '2026-11-01T00:00:00.000Z', upvotes: 1, authors: [{ _id: `a-${id}`, name: 'Ada Lovelace', hidden: false }] },
@@ -48,8 +49,13 @@ describe('comments: bounded, typeset once, paged', () => {
   const page = async (path: string) => (await app.request(path, { headers: { Cookie: ada.cookie } })).text();
   const rows = (paperId: string) => db.kysely.selectFrom('comments').selectAll().where('paper_id', '=', paperId).orderBy('id').execute();
   /** A comment stored as one written before 013 would be (html null), or with the html given. */
-  const insert = async (paperId: string, body: string, html: string | null, parentId: number | null = null) =>
-    Number((await db.kysely.insertInto('comments').values({ paper_id: paperId, user_id: ada.id, parent_id: parentId, body, html, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
+  // Rows as an older release wrote them (no stored HTML, or HTML made elsewhere), counted in
+  // papers.comments as every release did: the paper page reads no comments of a paper without any.
+  const insert = async (paperId: string, body: string, html: string | null, parentId: number | null = null) => {
+    const id = Number((await db.kysely.insertInto('comments').values({ paper_id: paperId, user_id: ada.id, parent_id: parentId, body, html, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow()).id);
+    await refreshCommentCount(db.kysely, paperId);
+    return id;
+  };
 
   it('refuses 10,000 characters of `$x^2$ ` on the form and the API with a 413 that says why, storing nothing', async () => {
     const viaApi = await api('POST', `/api/papers/${SIZE}/comments`, { comment: FLOOD });

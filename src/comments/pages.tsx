@@ -39,19 +39,24 @@ export interface DiscussionProps {
   template?: boolean;
 }
 
+const NO_DISCUSSION = { threads: [], page: 1, pages: 1, count: 0 };
+
 /** Loads the page of the discussion that `?comments=` asks for (the first when it is not a number, the last when past it), for this viewer. */
-export async function loadDiscussion(c: Context<AppEnv>, paperId: string, sourceCount: number): Promise<DiscussionProps> {
+export async function loadDiscussion(c: Context<AppEnv>, paperId: string, sourceCount: number, comments?: number): Promise<DiscussionProps> {
   const viewer = viewerOf(c);
   const asked = Number(/^\d{1,6}$/.exec(c.req.query('comments') ?? '')?.[0] ?? 1);
-  const { threads, page, pages, count } = await discussionPage(c.var.db.kysely, paperId, asked);
-  const hf = new URL(c.var.config.HF_API_URL);
+  // `papers.comments` is the source's count plus the visible comments written here: when they are
+  // equal no thread shows (a deleted or removed comment shows only above a visible reply), so
+  // most papers' pages need no read of their comments.
+  const { threads, page, pages, count } = comments === sourceCount ? NO_DISCUSSION : await discussionPage(c.get('db').kysely, paperId, asked);
+  const hf = new URL(c.get('config').HF_API_URL);
   const source = { url: `${hf.origin}/papers/${paperId}#community`, name: hf.hostname === 'huggingface.co' ? 'Hugging Face' : hf.hostname };
   return { paperId, threads, page, pages, count, sourceCount, source, viewer, csrf: viewer ? csrfToken(c) : '', template: renderingTemplate(c) };
 }
 
 /** Where comment `id` of a paper is shown: its page of the discussion, at its anchor. */
 async function commentPath(c: Context<AppEnv>, paperId: string, id: number): Promise<string> {
-  const page = await pageOfComment(c.var.db.kysely, paperId, id);
+  const page = await pageOfComment(c.get('db').kysely, paperId, id);
   return `${discussionPath(paperId, page)}#c${id}`;
 }
 
@@ -295,7 +300,7 @@ export async function postCommentForm(c: Context<AppEnv>) {
   const paperId = paperIdParam(c);
   const form = await formBody(c, commentForm);
   await enforceLimit(c, 'comment');
-  const comment = await postComment(c.var.db.kysely, viewer, paperId, form.comment, form.parentId || null);
+  const comment = await postComment(c.get('db').kysely, viewer, paperId, form.comment, form.parentId || null);
   return c.redirect(await commentPath(c, paperId, comment.id), 303);
 }
 
@@ -312,7 +317,7 @@ export async function editCommentForm(c: Context<AppEnv>) {
   const id = idParam(c, 'id');
   const form = await formBody(c, editForm);
   await enforceLimit(c, 'comment');
-  const comment = await editComment(c.var.db.kysely, viewer, id, form.comment);
+  const comment = await editComment(c.get('db').kysely, viewer, id, form.comment);
   return c.redirect(await commentPath(c, comment.paper_id, comment.id), 303);
 }
 
@@ -321,7 +326,7 @@ export async function deleteCommentForm(c: Context<AppEnv>) {
   const viewer = needViewer(c);
   const id = idParam(c, 'id');
   await enforceLimit(c, 'comment');
-  const comment = await deleteComment(c.var.db.kysely, viewer, id, staffRole(c));
+  const comment = await deleteComment(c.get('db').kysely, viewer, id, staffRole(c));
   return c.redirect(comment.parent_id ? await commentPath(c, comment.paper_id, comment.parent_id) : `${paperPath(comment.paper_id)}#discussion`, 303);
 }
 
@@ -331,6 +336,6 @@ export async function reportCommentForm(c: Context<AppEnv>) {
   const id = idParam(c, 'id');
   const form = await formBody(c, reportForm);
   await enforceLimit(c, 'report');
-  const comment = await reportComment(c.var.db.kysely, viewer, id, form.reason, form.detail);
+  const comment = await reportComment(c.get('db').kysely, viewer, id, form.reason, form.detail);
   return c.redirect(await commentPath(c, comment.paper_id, comment.id), 303);
 }

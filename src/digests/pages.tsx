@@ -24,11 +24,11 @@ const subscribeForm = z.object({ email: emailSchema, frequency: frequencySchema.
 
 /** Sends without waiting for the mail server, so the answer's timing says nothing about the address (as sign-in does). */
 function deliver(c: C, mail: Mail): void {
-  const log = c.var.log;
-  c.var.mailer.send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'digests: mail not sent'));
+  const log = c.get('log');
+  c.get('mailer').send(mail).catch((err: unknown) => log?.error({ err, to: mail.to.replace(/^[^@]*/, '…') }, 'digests: mail not sent'));
 }
 
-const link = (c: C, purpose: TokenPurpose, id: number) => signedLink({ ...c.var.config, keys: c.var.keys }, purpose, id, siteOrigin(c));
+const link = (c: C, purpose: TokenPurpose, id: number) => signedLink({ ...c.get('config'), keys: c.get('keys') }, purpose, id, siteOrigin(c));
 
 // ---- subscribing
 
@@ -52,9 +52,9 @@ export async function subscribeAction(c: C) {
   const parsed = subscribeForm.safeParse(values);
   if (!parsed.success) return c.html(<SubscribePage c={c} values={values} errors={fieldErrors(parsed.error)} />, 400);
   const { email, frequency } = parsed.data;
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const viewer = viewerOf(c);
-  if (viewer?.email && c.var.auth.kind === 'session' && viewer.email.toLowerCase() === email) {
+  if (viewer?.email && c.get('auth').kind === 'session' && viewer.email.toLowerCase() === email) {
     const current = await subscriptionFor(db, viewer.id);
     const keep = current && current.email === email ? current : undefined;
     await subscribeAccount(db, viewer.id, email, { frequency, topics: keep ? topicsOf(keep) : { categories: [], queries: [], organizations: [], authors: [] }, maxPapers: keep?.max_papers ?? MAX_PAPERS.default });
@@ -62,7 +62,7 @@ export async function subscribeAction(c: C) {
   }
   await enforceLimitFor(c, 'subscribe', `e:${email}`);
   const outcome = await subscribe(db, { email, frequency });
-  const siteName = c.var.config.SITE_NAME;
+  const siteName = c.get('config').SITE_NAME;
   deliver(
     c,
     outcome.mail === 'confirm'
@@ -128,8 +128,8 @@ function CheckInbox({ c, email }: { c: C; email: string }) {
 /** The subscription a link's token names for `purpose`, or null when the token is forged, altered, expired or for something else. */
 async function fromToken(c: C, purpose: TokenPurpose): Promise<{ sub: Subscription; token: string } | null> {
   const token = c.req.query('token') ?? '';
-  const id = token.length <= 512 ? verifyToken(c.var.keys.mailLinks, purpose, token) : null;
-  const sub = id === null ? undefined : await subscriptionById(c.var.db.kysely, id);
+  const id = token.length <= 512 ? verifyToken(c.get('keys').mailLinks, purpose, token) : null;
+  const sub = id === null ? undefined : await subscriptionById(c.get('db').kysely, id);
   return sub ? { sub, token } : null;
 }
 
@@ -176,7 +176,7 @@ export async function showConfirm(c: C) {
 export async function confirmAction(c: C) {
   const found = await fromToken(c, 'confirm');
   if (!found) return badLink(c, 'confirm');
-  const state = await confirm(c.var.db.kysely, found.sub.id);
+  const state = await confirm(c.get('db').kysely, found.sub.id);
   if (state !== 'active') return ended(c, found.sub);
   return c.redirect(`${self('/subscription', signedToken(c, 'preferences', found.sub.id))}&done=confirmed`, 303);
 }
@@ -222,7 +222,7 @@ export async function savePreferences(c: C) {
   if (!found) return badLink(c, 'preferences');
   const { sub, token } = found;
   const fields = await formFields(c);
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   if (fields.action === 'resubscribe') {
     // The signed link proves the address, as the confirmation would.
     await resubscribe(db, sub.id);
@@ -328,7 +328,7 @@ export async function showUnsubscribe(c: C) {
 export async function unsubscribeAction(c: C) {
   const found = await fromToken(c, 'unsubscribe');
   if (!found) return badLink(c, 'unsubscribe');
-  await unsubscribe(c.var.db.kysely, found.sub.id);
+  await unsubscribe(c.get('db').kysely, found.sub.id);
   return leftPage(c, { ...found.sub, status: 'unsubscribed' });
 }
 

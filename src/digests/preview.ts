@@ -34,7 +34,7 @@ export async function showDigestPreview(c: Context<AppEnv>) {
   // Topics run saved searches: an open page that does that much work is limited per client.
   if (parsed.data.q?.length) await enforceLimit(c, 'digestPreview');
 
-  const { db, config } = c.var;
+  const [db, config] = [c.get('db'), c.get('config')];
   const period = await duePeriod(db, parsed.data.frequency, dayIn(config.DIGEST_TZ, new Date()));
   const builder = period ? await DigestBuilder.forPeriod(db, period) : null;
   if (!period || !builder || builder.papers.length === 0) {

@@ -33,7 +33,7 @@ export async function getDailyPapers(c: Context<AppEnv>) {
   const parsed = dailyPapersQuery.safeParse(c.req.query());
   if (!parsed.success) throw new RequestError(400, 'invalid query parameters', zodDetails(parsed.error));
   const q = parsed.data;
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const period: Period | null = q.date ? dayPeriod(q.date) : q.week ? parseWeek(q.week) : q.month ? parseMonth(q.month) : null;
 
   const offset = q.p * q.limit;

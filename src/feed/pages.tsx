@@ -31,7 +31,7 @@ const SKIP_TO_PAPERS = { href: '#papers', label: 'Skip to the papers' };
 
 /** `/papers`: the latest day that has papers. */
 export async function showLatestDay(c: Context<AppEnv>) {
-  const day = await latestDay(c.var.db.kysely);
+  const day = await latestDay(c.get('db').kysely);
   if (!day) return c.html(<EmptySite chrome={chromeOf(c)} />);
   return renderPeriod(c, dayPeriod(day));
 }
@@ -50,7 +50,7 @@ export async function showDay(c: Context<AppEnv>) {
 
 /** The picked day if it has papers, else the closer of the days before and after that do (the earlier on a tie). */
 async function nearestDayWithPapers(c: Context<AppEnv>, day: string): Promise<string> {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   if ((await countListings(db, day, day)) > 0) return day;
   const { previous, next } = await neighbourDays(db, day, day);
   if (!previous || !next) return previous ?? next ?? day;
@@ -78,7 +78,7 @@ export async function showMonth(c: Context<AppEnv>) {
 
 /** `/papers/trending`: upvotes decayed by age (papers/trending.ts). */
 export async function showTrending(c: Context<AppEnv>) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const page = pageNumber(c);
   const [rows, version] = await Promise.all([trendingSummaries(db, PAGE_SIZE + 1, page * PAGE_SIZE), currentCardsVersion(db)]);
   const shownRows = rows.slice(0, PAGE_SIZE);
@@ -109,12 +109,12 @@ export async function showTrending(c: Context<AppEnv>) {
 const omittingRead = (votes: VoteState | undefined): VoteState | undefined => votes && { ...votes, omitRead: true };
 
 async function redirectToLatest(c: Context<AppEnv>, path: (day: string) => string) {
-  const day = await latestDay(c.var.db.kysely);
+  const day = await latestDay(c.get('db').kysely);
   return c.redirect(day ? path(day) : '/papers');
 }
 
 async function renderPeriod(c: Context<AppEnv>, period: Period) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const page = period.kind === 'day' ? 0 : pageNumber(c);
   const limit = period.kind === 'day' ? DAY_LIMIT : PAGE_SIZE + 1;
   const version = await currentCardsVersion(db);

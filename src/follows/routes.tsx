@@ -41,7 +41,7 @@ export function followTargetPath(t: FollowTarget): string {
 /** A follow target checked and normalized; an organization must exist. */
 async function checkedTarget(c: Context<AppEnv>, input: { kind: FollowKind; target: string }): Promise<FollowTarget> {
   const target = normalizeTarget(input.kind, input.target);
-  if (input.kind === 'organization' && !(await organizationByName(c.var.db.kysely, target))) throw new DomainError('not-found', `no organization is named ${target}`);
+  if (input.kind === 'organization' && !(await organizationByName(c.get('db').kysely, target))) throw new DomainError('not-found', `no organization is named ${target}`);
   return { kind: input.kind, target };
 }
 
@@ -53,7 +53,7 @@ export async function followAction(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const target = await checkedTarget(c, form);
   const following = form.action === 'follow';
-  await setFollowing(c.var.db.kysely, viewer.id, target, following);
+  await setFollowing(c.get('db').kysely, viewer.id, target, following);
   if (wantsJson(c)) return c.json({ ...target, following });
   return c.redirect(refererPath(c) ?? followTargetPath(target), 303);
 }
@@ -61,7 +61,7 @@ export async function followAction(c: Context<AppEnv>) {
 /** `GET /api/follows`: what the token's owner follows. */
 export async function listFollows(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
-  const follows = await followsOf(c.var.db.kysely, viewer.id);
+  const follows = await followsOf(c.get('db').kysely, viewer.id);
   return c.json(follows.map((f) => ({ kind: f.kind, target: f.target, createdAt: f.createdAt })));
 }
 
@@ -70,7 +70,7 @@ export async function addFollow(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   const body = await jsonBody(c, followSchema, 'expected {"kind": "author" | "organization" | "category" | "search", "target": "…"}');
   const target = await checkedTarget(c, body);
-  await setFollowing(c.var.db.kysely, viewer.id, target, true);
+  await setFollowing(c.get('db').kysely, viewer.id, target, true);
   return c.json({ ...target, following: true });
 }
 
@@ -80,7 +80,7 @@ export async function removeFollow(c: Context<AppEnv>) {
   const parsed = followSchema.safeParse(c.req.query());
   if (!parsed.success) throw new RequestError(400, 'expected ?kind=author|organization|category|search&target=…');
   const target = { kind: parsed.data.kind, target: normalizeTarget(parsed.data.kind, parsed.data.target) };
-  await setFollowing(c.var.db.kysely, viewer.id, target, false);
+  await setFollowing(c.get('db').kysely, viewer.id, target, false);
   return c.json({ ...target, following: false });
 }
 
@@ -95,7 +95,7 @@ function pageParam(c: Context<AppEnv>): number {
  * a template whose follow button is filled in per reader.
  */
 export async function showAuthor(c: Context<AppEnv>) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const name = (c.req.param('name') ?? '').trim();
   if (name.length < 2 || name.length > 100) return c.notFound();
   const page = pageParam(c);
@@ -150,9 +150,9 @@ const KIND_LABEL: Record<FollowKind, string> = { author: 'Authors', organization
 /** `/following`: new papers from what the reader follows, newest first, each with why it is there. One reader's page: never cached. */
 export async function showFollowing(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
-  const follows = await followsOf(c.var.db.kysely, viewer.id);
-  const found = await followedPapers(c.var.db, follows, { exclude: await hiddenPaperIds(c.var.db.kysely, viewer.id) });
-  const views = await paperViews(c.var.db.kysely, found.map((f) => f.paperId));
+  const follows = await followsOf(c.get('db').kysely, viewer.id);
+  const found = await followedPapers(c.get('db'), follows, { exclude: await hiddenPaperIds(c.get('db').kysely, viewer.id) });
+  const views = await paperViews(c.get('db').kysely, found.map((f) => f.paperId));
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   const reasons = new Map(found.map((f) => [f.paperId, f.reasons]));
   const followed = new Set(follows.map((f) => `${f.kind}\n${f.target}`));

@@ -33,8 +33,8 @@ function params(c: Context<AppEnv>) {
 export async function getForYou(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const { limit, offset } = params(c);
-  const result = await forYou(c.var.db, viewer.id, { limit, offset, config: c.var.config });
-  const views = new Map((await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId))).map((v) => [v.paper.id, v]));
+  const result = await forYou(c.get('db'), viewer.id, { limit, offset, config: c.get('config') });
+  const views = new Map((await paperViews(c.get('db').kysely, result.items.map((i) => i.paperId))).map((v) => [v.paper.id, v]));
   c.header('Cache-Control', 'private, no-store');
   return c.json({
     seeded: result.seeded,
@@ -50,8 +50,8 @@ export async function getForYou(c: Context<AppEnv>) {
 export async function showForYou(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
   const { offset } = params(c);
-  const [result, feed] = await Promise.all([forYou(c.var.db, viewer.id, { limit: PAGE_SIZE, offset, config: c.var.config }), hasFeedToken(c.var.db.kysely, viewer.id)]);
-  const views = await paperViews(c.var.db.kysely, result.items.map((i) => i.paperId));
+  const [result, feed] = await Promise.all([forYou(c.get('db'), viewer.id, { limit: PAGE_SIZE, offset, config: c.get('config') }), hasFeedToken(c.get('db').kysely, viewer.id)]);
+  const views = await paperViews(c.get('db').kysely, result.items.map((i) => i.paperId));
   const votes = await viewerVotes(c, views.map((v) => v.paper.id));
   const reasons = new Map(result.items.map((i) => [i.paperId, i.reasons]));
   c.header('Cache-Control', 'private, no-store');
@@ -110,7 +110,7 @@ function FeedControls({ chrome, hasFeed }: { chrome: Chrome; hasFeed: boolean })
 /** `POST /for-you/feed`: a new private feed link (the last one stops working), shown once. */
 export async function createFeedLink(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  const token = await createFeedToken(c.var.db.kysely, viewer.id);
+  const token = await createFeedToken(c.get('db').kysely, viewer.id);
   const url = `${siteOrigin(c)}/feeds/for-you.rss?token=${token}`;
   c.header('Cache-Control', 'private, no-store');
   return c.html(
@@ -134,6 +134,6 @@ export async function createFeedLink(c: Context<AppEnv>) {
 /** `POST /for-you/feed/revoke`: every feed link of the reader stops working. */
 export async function revokeFeedLink(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  await revokeFeedTokens(c.var.db.kysely, viewer.id);
+  await revokeFeedTokens(c.get('db').kysely, viewer.id);
   return c.redirect('/for-you', 303);
 }

@@ -21,7 +21,7 @@ const ANON_CSRF_COOKIE = 'dp_csrf';
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const db = c.var.db.kysely;
+    const db = c.get('db').kysely;
     // Only Bearer is ours; other schemes (HTTP Basic in front of a staging site) are not our business.
     const bearer = /^Bearer\s+(\S*)$/i.exec(c.req.header('Authorization') ?? '');
     if (bearer) {
@@ -40,7 +40,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 }
 
 async function tokenAuth(c: Context<AppEnv>, token: string): Promise<Auth | null> {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const row = await db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
@@ -59,13 +59,13 @@ async function tokenAuth(c: Context<AppEnv>, token: string): Promise<Auth | null
 
 /** Whether this page is a template for every reader of a role, not one reader's page (http/reader-template.ts). */
 export function renderingTemplate(c: Context<AppEnv>): boolean {
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   return auth?.kind === 'session' && auth.template === true;
 }
 
 /** The signed-in person, or null. */
 export function viewerOf(c: Context<AppEnv>): Viewer | null {
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   return auth && auth.kind !== 'anonymous' ? auth.viewer : null;
 }
 
@@ -75,7 +75,7 @@ export function viewerOf(c: Context<AppEnv>): Viewer | null {
  * own (double submit), so sign-in and sign-up forms are protected too.
  */
 export function csrfToken(c: Context<AppEnv>): string {
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   if (auth?.kind === 'session') return auth.template ? SLOT.csrf : sessionCsrfToken(auth.sessionToken);
   let token = getCookie(c, ANON_CSRF_COOKIE);
   if (!token || !/^[\w-]{43}$/.test(token)) {
@@ -99,7 +99,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function csrfProtection(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (SAFE_METHODS.has(c.req.method) || c.var.auth?.kind === 'token') return next();
+    if (SAFE_METHODS.has(c.req.method) || c.get('auth')?.kind === 'token') return next();
     if (await isOneClickUnsubscribe(c)) return next();
     const origin = c.req.header('Origin');
     const ownOrigin = new URL(siteOrigin(c)).origin;
@@ -110,8 +110,8 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     // A look preference (web/preferences.ts) changes only this browser's cookie, and anonymous pages are shared and carry no token: a same-origin signal is the check.
     if (c.req.path === '/preferences' && (origin === ownOrigin || fetchSite === 'same-origin')) return next();
     // An anonymous API call carries no credentials to abuse: the handler answers it (401 where it must).
-    if (c.var.auth?.kind === 'anonymous' && c.req.path.startsWith('/api/')) return next();
-    const expected = c.var.auth?.kind === 'session' ? csrfToken(c) : getCookie(c, ANON_CSRF_COOKIE);
+    if (c.get('auth')?.kind === 'anonymous' && c.req.path.startsWith('/api/')) return next();
+    const expected = c.get('auth')?.kind === 'session' ? csrfToken(c) : getCookie(c, ANON_CSRF_COOKIE);
     const sent = c.req.header('X-CSRF-Token') ?? (await formField(c, '_csrf'));
     if (!expected || !sent || !sameSecret(sent, expected)) {
       return refuse(c, 'the form has expired or did not come from this site; reload the page and try again');

@@ -12,7 +12,7 @@ import { refererPath, safeRedirect } from './redirects.ts';
  */
 export function needViewer(c: Context<AppEnv>, access: 'read' | 'write' = 'write'): Viewer {
   const viewer = viewerOf(c);
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   if (!viewer) {
     if (wantsJson(c)) throw jsonFailure(401, 'sign in or send an API token (Authorization: Bearer …)');
     throw new HTTPException(303, { res: c.redirect(`/signin?next=${encodeURIComponent(returnPath(c))}`, 303) });
@@ -35,7 +35,7 @@ function returnPath(c: Context<AppEnv>): string {
  * powers. The one place that decides it: every route that exercises staff powers asks here.
  */
 export function staffRole(c: Context<AppEnv>): 'moderator' | 'admin' | null {
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   if (auth?.kind !== 'session' || !isModerator(auth.viewer)) return null;
   return auth.viewer.role === 'admin' ? 'admin' : 'moderator';
 }
@@ -55,7 +55,7 @@ export function needAdmin(c: Context<AppEnv>): Viewer {
 }
 
 function staffRefusal(c: Context<AppEnv>, message: string): RequestError {
-  if (c.var.auth.kind === 'token') return new RequestError(403, 'moderation needs a signed-in browser session, not an API token');
+  if (c.get('auth').kind === 'token') return new RequestError(403, 'moderation needs a signed-in browser session, not an API token');
   return new RequestError(403, message);
 }
 

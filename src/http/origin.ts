@@ -9,7 +9,7 @@ import { publicOrigin } from '../core/config.ts';
  * other Host header is the sender's to choose, so the configured HOST:PORT stands in.
  */
 export function siteOrigin(c: Context<AppEnv>): string {
-  const config = c.var.config;
+  const config = c.get('config');
   if (config.BASE_URL) return config.BASE_URL.replace(/\/+$/, '');
   const url = new URL(c.req.url);
   if (config.NODE_ENV !== 'production' && isLoopbackHost(url.hostname)) return url.origin;
@@ -39,5 +39,5 @@ export function fromLoopback(c: Context<AppEnv>): boolean {
  * server, never in production, and only to a browser on this machine.
  */
 export function outboxOpen(c: Context<AppEnv>): boolean {
-  return !c.var.config.SMTP_URL && c.var.config.NODE_ENV !== 'production' && fromLoopback(c);
+  return !c.get('config').SMTP_URL && c.get('config').NODE_ENV !== 'production' && fromLoopback(c);
 }

@@ -58,7 +58,7 @@ export async function hit(db: Kysely<Database>, key: string, limit: number, wind
 export function clientKey(c: Context<AppEnv>): string {
   const viewer = viewerOf(c);
   if (viewer) return `u:${viewer.id}`;
-  const forwarded = c.var.config.TRUST_PROXY ? c.req.header('X-Forwarded-For')?.split(',')[0]?.trim() : undefined;
+  const forwarded = c.get('config').TRUST_PROXY ? c.req.header('X-Forwarded-For')?.split(',')[0]?.trim() : undefined;
   return `ip:${forwarded || socketAddress(c) || 'unknown'}`;
 }
 
@@ -76,8 +76,8 @@ export async function enforceLimit(c: Context<AppEnv>, action: LimitedAction): P
  */
 export async function enforceLimitFor(c: Context<AppEnv>, action: LimitedAction, subject: string): Promise<void> {
   const { limit, windowSeconds } = RATE_LIMITS[action];
-  const scale = c.var.config.RATE_LIMIT_SCALE;
+  const scale = c.get('config').RATE_LIMIT_SCALE;
   if (scale === 0) return;
-  const { allowed, retryAfter } = await hit(c.var.db.kysely, `${action}:${subject}`, Math.ceil(limit * scale), windowSeconds);
+  const { allowed, retryAfter } = await hit(c.get('db').kysely, `${action}:${subject}`, Math.ceil(limit * scale), windowSeconds);
   if (!allowed) throw new RequestError(429, `too many requests; try again in ${retryAfter} s`, undefined, { 'Retry-After': String(retryAfter) });
 }

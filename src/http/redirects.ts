@@ -22,7 +22,7 @@ export function refererPath(c: Context<AppEnv>): string | undefined {
   const referer = c.req.header('Referer');
   if (!referer || !URL.canParse(referer)) return undefined;
   const url = new URL(referer);
-  const base = c.var.config.BASE_URL;
+  const base = c.get('config').BASE_URL;
   const own = url.origin === new URL(c.req.url).origin || (!!base && URL.canParse(base) && url.origin === new URL(base).origin);
   return own ? safeRedirect(url.pathname + url.search) : undefined;
 }

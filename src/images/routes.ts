@@ -12,7 +12,7 @@ const A_DAY = 'public, max-age=86400';
 /** `/images/{key}.webp`: an image fetched once by the images job and kept. */
 export async function showImage(c: Context<AppEnv>) {
   const key = (c.req.param('file') ?? '').replace(/\.webp$/, '');
-  const image = await imageBytes(c.var.db.kysely, key);
+  const image = await imageBytes(c.get('db').kysely, key);
   if (!image) return c.notFound();
   return c.body(new Uint8Array(image.data), 200, { 'Content-Type': image.contentType, 'Cache-Control': FOREVER, 'X-Content-Type-Options': 'nosniff' });
 }
@@ -21,7 +21,7 @@ export async function showImage(c: Context<AppEnv>) {
 export async function showPaperCard(c: Context<AppEnv>) {
   const match = /^(.+)\.(svg|png)$/.exec(c.req.param('file') ?? '');
   if (!match) return c.notFound();
-  const text = await paperCardText(c.var.db.kysely, match[1]!);
+  const text = await paperCardText(c.get('db').kysely, match[1]!);
   if (!text) return c.notFound();
   return sendCard(c, { title: mathAsText(text.title), subtitle: text.byline, seed: match[1]! }, match[2] as 'svg' | 'png');
 }
@@ -31,14 +31,14 @@ export function showProfileCard(kind: 'users' | 'organizations') {
   return async (c: Context<AppEnv>) => {
     const match = /^(.+)\.(svg|png)$/.exec(c.req.param('file') ?? '');
     if (!match) return c.notFound();
-    const text = await profileCardText(c.var.db.kysely, kind, match[1]!);
+    const text = await profileCardText(c.get('db').kysely, kind, match[1]!);
     if (!text) return c.notFound();
     return sendCard(c, { title: text.title, subtitle: text.byline, seed: text.byline }, match[2] as 'svg' | 'png');
   };
 }
 
 async function sendCard(c: Context<AppEnv>, card: { title: string; subtitle: string; seed: string }, format: 'svg' | 'png') {
-  const svg = cardSvg({ ...card, siteName: c.var.config.SITE_NAME });
+  const svg = cardSvg({ ...card, siteName: c.get('config').SITE_NAME });
   const headers = { 'Cache-Control': A_DAY, 'X-Content-Type-Options': 'nosniff' };
   if (format === 'svg') return c.body(svg, 200, { ...headers, 'Content-Type': 'image/svg+xml; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
   return c.body(new Uint8Array(await cardPng(svg)), 200, { ...headers, 'Content-Type': 'image/png' });

@@ -30,7 +30,7 @@ const PAGE = 100;
  * not, since list_collections sets it from the list's order.
  */
 async function hfCollection(c: Context<AppEnv>, collection: q.Collection, itemLimit?: number): Promise<Json> {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const position = itemLimit === undefined ? (await q.collectionsOfOwner(db, collection.owner_id, collection.owner_id === viewerId(c))).findIndex((x) => x.id === collection.id) : undefined;
   const all = await q.itemsOf(db, collection.id);
   const items = itemLimit === undefined ? all : all.slice(0, itemLimit);
@@ -68,13 +68,13 @@ async function hfCollection(c: Context<AppEnv>, collection: q.Collection, itemLi
 }
 
 const viewerId = (c: Context<AppEnv>) => viewerOf(c)?.id ?? null;
-const pathCollection = (c: Context<AppEnv>) => library.findCollection(c.var.db.kysely, c.req.param('namespace') ?? '', c.req.param('slug') ?? '', viewerId(c));
-const ownPathCollection = (c: Context<AppEnv>) => library.ownCollection(c.var.db.kysely, c.req.param('namespace') ?? '', c.req.param('slug') ?? '', needViewer(c, 'write').id);
+const pathCollection = (c: Context<AppEnv>) => library.findCollection(c.get('db').kysely, c.req.param('namespace') ?? '', c.req.param('slug') ?? '', viewerId(c));
+const ownPathCollection = (c: Context<AppEnv>) => library.ownCollection(c.get('db').kysely, c.req.param('namespace') ?? '', c.req.param('slug') ?? '', needViewer(c, 'write').id);
 
 /** `GET /api/whoami-v2`: who the token (or session) belongs to, in Hugging Face's shape. */
 export function whoami(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'read');
-  const auth = c.var.auth;
+  const auth = c.get('auth');
   const role = auth.kind === 'token' && !auth.scopes.has('write') ? 'read' : 'write';
   return c.json({
     type: 'user',
@@ -104,7 +104,7 @@ export async function createCollectionApi(c: Context<AppEnv>) {
     throw new RequestError(403, `you can create collections only in your own namespace (${viewer.username}), not ${body.namespace}`);
   }
   await enforceLimit(c, 'library');
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const same = (await q.collectionsOfOwner(db, viewer.id, true)).find((x) => x.title.trim().toLowerCase() === body.title.trim().toLowerCase());
   if (same) return c.json({ error: `you already have a collection titled "${same.title}"`, slug: library.fullSlug(same) }, 409);
   const paperId = body.item ? itemPaperId(body.item) : undefined;
@@ -143,7 +143,7 @@ export async function listCollectionsApi(c: Context<AppEnv>) {
     if (!arxiv) throw new RequestError(400, `item must be papers/{arXiv id}: ${i.slice(0, 80)}`);
     return arxiv.id;
   });
-  const found = await q.listCollections(c.var.db.kysely, { owners: owner, paperIds, viewerId: viewerId(c), limit, offset });
+  const found = await q.listCollections(c.get('db').kysely, { owners: owner, paperIds, viewerId: viewerId(c), limit, offset });
   const body = await Promise.all(found.map((x) => hfCollection(c, x, LIST_ITEMS)));
   if (found.length === limit) {
     const next = new URL(c.req.url);
@@ -167,14 +167,14 @@ export async function updateCollectionApi(c: Context<AppEnv>) {
   const collection = await ownPathCollection(c);
   const body = await jsonBody(c, updateBody, 'expected {"title"?, "description"?, "private"?, "position"?, "theme"?}');
   await enforceLimit(c, 'library');
-  const updated = await library.updateCollection(c.var.db.kysely, collection, { title: body.title, description: body.description, private: body.private });
+  const updated = await library.updateCollection(c.get('db').kysely, collection, { title: body.title, description: body.description, private: body.private });
   return c.json({ success: true, data: await hfCollection(c, updated) });
 }
 
 /** `DELETE /api/collections/{namespace}/{slug}`. */
 export async function deleteCollectionApi(c: Context<AppEnv>) {
   const collection = await ownPathCollection(c);
-  await library.deleteCollection(c.var.db.kysely, collection);
+  await library.deleteCollection(c.get('db').kysely, collection);
   return c.json({ success: true });
 }
 
@@ -192,8 +192,8 @@ export async function addCollectionItemApi(c: Context<AppEnv>) {
   const collection = await ownPathCollection(c);
   const body = await jsonBody(c, itemBody, 'expected {"item": {"type": "paper", "id": "<arXiv id>"}, "note"?}');
   await enforceLimit(c, 'library');
-  await library.addItem(c.var.db.kysely, collection, itemPaperId(body.item), body.note);
-  return c.json(await hfCollection(c, (await q.collectionById(c.var.db.kysely, collection.id))!));
+  await library.addItem(c.get('db').kysely, collection, itemPaperId(body.item), body.note);
+  return c.json(await hfCollection(c, (await q.collectionById(c.get('db').kysely, collection.id))!));
 }
 
 const itemUpdate = z.object({ note: z.string().nullish(), position: z.number().int().min(0).optional() });
@@ -203,14 +203,14 @@ export async function updateCollectionItemApi(c: Context<AppEnv>) {
   const collection = await ownPathCollection(c);
   const body = await jsonBody(c, itemUpdate, 'expected {"note"?, "position"?}');
   await enforceLimit(c, 'library');
-  await library.updateItem(c.var.db.kysely, collection, itemIdParam(c), body);
-  return c.json({ success: true, data: await hfCollection(c, (await q.collectionById(c.var.db.kysely, collection.id))!) });
+  await library.updateItem(c.get('db').kysely, collection, itemIdParam(c), body);
+  return c.json({ success: true, data: await hfCollection(c, (await q.collectionById(c.get('db').kysely, collection.id))!) });
 }
 
 /** `DELETE /api/collections/{namespace}/{slug}/items/{item_object_id}`. */
 export async function deleteCollectionItemApi(c: Context<AppEnv>) {
   const collection = await ownPathCollection(c);
-  await library.deleteItem(c.var.db.kysely, collection, itemIdParam(c));
+  await library.deleteItem(c.get('db').kysely, collection, itemIdParam(c));
   return c.json({ success: true });
 }
 

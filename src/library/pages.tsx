@@ -31,7 +31,7 @@ const collectionPath = (x: q.Collection) => `/collections/${library.fullSlug(x)}
 
 /** `/collections/{owner}/{slug}` (and `.bib`, `.ris`, `.csv`, `.json`): a collection, which only its owner sees when private. */
 export async function showCollection(c: C) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const rawSlug = c.req.param('slug') ?? '';
   const exported = EXPORT.exec(rawSlug);
   const viewer = viewerOf(c);
@@ -184,7 +184,7 @@ const libraryQuery = z.object({ q: z.string().max(200).default(''), collection: 
 /** `/library` (and `/library.bib` etc.): everything the reader saved, searchable and filterable; their collections; hidden papers with undo. */
 export async function showLibrary(c: C) {
   const viewer = needViewer(c, 'read');
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const parsed = libraryQuery.safeParse({ q: c.req.query('q') ?? '', collection: c.req.query('collection') || undefined, unread: c.req.query('unread') || undefined });
   if (!parsed.success) throw new RequestError(400, 'expected q= (words), collection= (a collection id) and unread=1');
   const unread = parsed.data.unread === '1';
@@ -311,24 +311,24 @@ export async function createCollectionForm(c: C) {
   const viewer = needViewer(c, 'write');
   const form = await formBody(c, collectionForm);
   await enforceLimit(c, 'library');
-  const created = await library.createCollection(c.var.db.kysely, viewer.id, { title: form.title, description: form.description, private: form.private === '1' });
+  const created = await library.createCollection(c.get('db').kysely, viewer.id, { title: form.title, description: form.description, private: form.private === '1' });
   return c.redirect(collectionPath(created), 303);
 }
 
-const ownForm = async (c: C) => library.ownCollection(c.var.db.kysely, c.req.param('owner') ?? '', c.req.param('slug') ?? '', needViewer(c, 'write').id);
+const ownForm = async (c: C) => library.ownCollection(c.get('db').kysely, c.req.param('owner') ?? '', c.req.param('slug') ?? '', needViewer(c, 'write').id);
 
 /** `POST /collections/{owner}/{slug}/edit`: title, description, privacy. */
 export async function editCollectionForm(c: C) {
   const collection = await ownForm(c);
   const form = await formBody(c, collectionForm);
   await enforceLimit(c, 'library');
-  const updated = await library.updateCollection(c.var.db.kysely, collection, { title: form.title, description: form.description ?? null, private: form.private === '1' });
+  const updated = await library.updateCollection(c.get('db').kysely, collection, { title: form.title, description: form.description ?? null, private: form.private === '1' });
   return c.redirect(collectionPath(updated), 303);
 }
 
 export async function deleteCollectionForm(c: C) {
   const collection = await ownForm(c);
-  await library.deleteCollection(c.var.db.kysely, collection);
+  await library.deleteCollection(c.get('db').kysely, collection);
   return c.redirect('/library', 303);
 }
 
@@ -341,7 +341,7 @@ export async function addItemForm(c: C) {
   const arxiv = arxivIdFromInput(form.paper);
   if (!arxiv) throw new RequestError(400, `not an arXiv id or URL: ${form.paper.slice(0, 100)}`);
   await enforceLimit(c, 'library');
-  await library.addItem(c.var.db.kysely, collection, arxiv.id, form.note);
+  await library.addItem(c.get('db').kysely, collection, arxiv.id, form.note);
   return c.redirect(collectionPath(collection), 303);
 }
 
@@ -352,13 +352,13 @@ export async function editItemForm(c: C) {
   const collection = await ownForm(c);
   const form = await formBody(c, itemForm);
   await enforceLimit(c, 'library');
-  await library.updateItem(c.var.db.kysely, collection, idParam(c, 'item'), { note: form.note, position: form.position === undefined ? undefined : Number(form.position) });
+  await library.updateItem(c.get('db').kysely, collection, idParam(c, 'item'), { note: form.note, position: form.position === undefined ? undefined : Number(form.position) });
   return c.redirect(collectionPath(collection), 303);
 }
 
 export async function deleteItemForm(c: C) {
   const collection = await ownForm(c);
-  await library.deleteItem(c.var.db.kysely, collection, idParam(c, 'item'));
+  await library.deleteItem(c.get('db').kysely, collection, idParam(c, 'item'));
   return c.redirect(collectionPath(collection), 303);
 }
 
@@ -377,8 +377,8 @@ async function importText(c: C): Promise<string> {
 }
 
 const runImport = (c: C, collection: q.Collection, text: string) => {
-  const config = c.var.config;
-  return importIntoCollection({ db: c.var.db, arxiv: { fetcher: interactiveArxivFetcher(c.var.db, config, c.var.log), apiUrl: config.ARXIV_API_URL } }, collection, text);
+  const config = c.get('config');
+  return importIntoCollection({ db: c.get('db'), arxiv: { fetcher: interactiveArxivFetcher(c.get('db'), config, c.get('log')), apiUrl: config.ARXIV_API_URL } }, collection, text);
 };
 
 /** `POST /collections/{owner}/{slug}/import`: a BibTeX, RIS or CSL JSON file (or pasted text); the page says what matched and what did not. */
@@ -407,7 +407,7 @@ export async function importIntoLibraryForm(c: C) {
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'libraryImport');
   const text = await importText(c);
-  const collection = await library.defaultCollection(c.var.db.kysely, viewer.id);
+  const collection = await library.defaultCollection(c.get('db').kysely, viewer.id);
   const report = await runImport(c, collection, text);
   if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(report);
   c.header('Cache-Control', 'private, no-store');
@@ -449,7 +449,7 @@ const settingsForm = z.object({ hide_read: z.enum(['1'], 'hide_read must be 1 or
 export async function librarySettingsForm(c: C) {
   const form = await formBody(c, settingsForm);
   const viewer = needViewer(c, 'write');
-  await library.setHideRead(c.var.db.kysely, viewer.id, form.hide_read === '1');
+  await library.setHideRead(c.get('db').kysely, viewer.id, form.hide_read === '1');
   return c.redirect('/library', 303);
 }
 
@@ -505,7 +505,7 @@ const noteForm = z.object({ collection: z.string().regex(/^\d{1,10}$/, 'collecti
  */
 export async function showNoteForm(c: C) {
   const viewer = needViewer(c, 'read');
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const paperId = paperIdParam(c);
   const parsed = noteQuery.safeParse({ collection: c.req.query('collection') || undefined });
   if (!parsed.success) throw new RequestError(400, 'expected collection= (a collection id)');
@@ -563,7 +563,7 @@ export async function saveNoteForm(c: C) {
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'library');
   const paperId = paperIdParam(c);
-  const collection = await library.setNote(c.var.db.kysely, viewer.id, paperId, form.collection ? Number(form.collection) : null, form.note);
+  const collection = await library.setNote(c.get('db').kysely, viewer.id, paperId, form.collection ? Number(form.collection) : null, form.note);
   if (wantsJson(c)) return c.json({ saved: true, collection: library.fullSlug(collection) });
   return c.redirect(safeBack(form.next) ?? paperPath(paperId), 303);
 }

@@ -24,7 +24,7 @@ export async function savePaperForm(c: Context<AppEnv>) {
   const { action } = await formBody(c, saveForm);
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'library');
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const result = action === 'save' ? await savePaper(db, viewer.id, paperIdParam(c)) : await unsavePaper(db, viewer.id, paperIdParam(c));
   return wantsJson(c) ? c.json(result) : c.redirect(backTo(c), 303);
 }
@@ -34,7 +34,7 @@ export async function hidePaperForm(c: Context<AppEnv>) {
   const { action } = await formBody(c, hideForm);
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'library');
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const result = action === 'unhide' ? await unhidePaper(db, viewer.id, paperIdParam(c)) : await hidePaper(db, viewer.id, paperIdParam(c), action === 'hide' ? 'hidden' : 'not-interested');
   return wantsJson(c) ? c.json(result) : c.redirect(backTo(c), 303);
 }
@@ -44,7 +44,7 @@ export async function readPaperForm(c: Context<AppEnv>) {
   const { action } = await formBody(c, readForm);
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'library');
-  const result = await markRead(c.var.db.kysely, viewer.id, paperIdParam(c), action === 'read');
+  const result = await markRead(c.get('db').kysely, viewer.id, paperIdParam(c), action === 'read');
   return wantsJson(c) ? c.json(result) : c.redirect(backTo(c), 303);
 }
 
@@ -52,13 +52,13 @@ export async function readPaperForm(c: Context<AppEnv>) {
 export async function savePaperApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'library');
-  return c.json(await savePaper(c.var.db.kysely, viewer.id, paperIdParam(c)));
+  return c.json(await savePaper(c.get('db').kysely, viewer.id, paperIdParam(c)));
 }
 
 /** `DELETE /api/papers/{id}/save`: out of every collection of the reader's. */
 export async function unsavePaperApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  return c.json(await unsavePaper(c.var.db.kysely, viewer.id, paperIdParam(c)));
+  return c.json(await unsavePaper(c.get('db').kysely, viewer.id, paperIdParam(c)));
 }
 
 /** `POST /api/papers/{id}/hide` with an optional `{"reason": "hidden" | "not-interested"}`. */
@@ -67,19 +67,19 @@ export async function hidePaperApi(c: Context<AppEnv>) {
   await enforceLimit(c, 'library');
   const text = await c.req.text();
   const body = text.trim() ? parseHideBody(text) : {};
-  return c.json(await hidePaper(c.var.db.kysely, viewer.id, paperIdParam(c), (body.reason ?? 'hidden') as HideReason));
+  return c.json(await hidePaper(c.get('db').kysely, viewer.id, paperIdParam(c), (body.reason ?? 'hidden') as HideReason));
 }
 
 /** `POST /api/papers/{id}/unhide` and `DELETE /api/papers/{id}/hide`. */
 export async function unhidePaperApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  return c.json(await unhidePaper(c.var.db.kysely, viewer.id, paperIdParam(c)));
+  return c.json(await unhidePaper(c.get('db').kysely, viewer.id, paperIdParam(c)));
 }
 
 /** `POST`/`DELETE /api/papers/{id}/read`: marks the paper read, or not. */
 export async function markReadApi(c: Context<AppEnv>) {
   const viewer = needViewer(c, 'write');
-  return c.json(await markRead(c.var.db.kysely, viewer.id, paperIdParam(c), c.req.method === 'POST'));
+  return c.json(await markRead(c.get('db').kysely, viewer.id, paperIdParam(c), c.req.method === 'POST'));
 }
 
 const HIDE_EXPECTED = 'expected {"reason": "hidden" | "not-interested"} or no body';

@@ -12,12 +12,13 @@ import { hiddenPaperIds, libraryStateAmong } from './queries.ts';
 export async function viewerPaperState(c: Context<AppEnv>, paperIds: string[]): Promise<VoteState | undefined> {
   const votes = await viewerVotes(c, paperIds);
   if (!votes || votes.template) return votes;
-  const { saved, hidden, read, omitted } = await libraryStateAmong(c.var.db.kysely, c.var.auth.kind === 'anonymous' ? -1 : c.var.auth.viewer.id, paperIds);
+  const auth = c.get('auth');
+  const { saved, hidden, read, omitted } = await libraryStateAmong(c.get('db').kysely, auth.kind === 'anonymous' ? -1 : auth.viewer.id, paperIds);
   return { ...votes, saved, hidden, read, omitted };
 }
 
 /** The papers the signed-in reader (session or token) hid, to leave out of their lists; none for anonymous readers. */
 export async function viewerHidden(c: Context<AppEnv>): Promise<Set<string>> {
-  const auth = c.var.auth;
-  return auth.kind === 'anonymous' ? new Set() : hiddenPaperIds(c.var.db.kysely, auth.viewer.id);
+  const auth = c.get('auth');
+  return auth.kind === 'anonymous' ? new Set() : hiddenPaperIds(c.get('db').kysely, auth.viewer.id);
 }

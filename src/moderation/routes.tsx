@@ -39,7 +39,7 @@ const username = z.string().trim().min(1, 'give a username').max(100);
 /** `/admin`: open reports, pending claims, forms, what is hidden, recent actions. */
 export async function showAdmin(c: Context<AppEnv>) {
   const viewer = needModerator(c);
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const [reports, claims, hidden, recent, staffList] = await Promise.all([openReports(db), pendingClaims(db), hiddenNow(db), auditLog(db, 20), staff(db)]);
   const notice = c.req.query('notice')?.slice(0, 300);
   return c.html(<AdminPage chrome={chromeOf(c)} isAdmin={viewer.role === 'admin'} {...{ reports, claims, hidden, recent, staff: staffList, notice }} />);
@@ -49,7 +49,7 @@ export async function showAdmin(c: Context<AppEnv>) {
 export async function showAuditLog(c: Context<AppEnv>) {
   needModerator(c);
   const page = Math.min(Number(/^\d{1,6}$/.exec(c.req.query('p') ?? '')?.[0] ?? 0), 100_000);
-  const rows = await auditLog(c.var.db.kysely, AUDIT_PAGE + 1, page * AUDIT_PAGE);
+  const rows = await auditLog(c.get('db').kysely, AUDIT_PAGE + 1, page * AUDIT_PAGE);
   return c.html(<AuditPage chrome={chromeOf(c)} rows={rows.slice(0, AUDIT_PAGE)} page={page} hasMore={rows.length > AUDIT_PAGE} />);
 }
 
@@ -72,7 +72,7 @@ function visibilityAction(type: Hideable['type'], hidden: boolean) {
   return async (c: Context<AppEnv>) => {
     const viewer = needModerator(c);
     const { target, reason } = await formBody(c, targetForms[type]);
-    const changed = await setVisibility(c.var.db.kysely, actorOf(viewer), target, hidden, reason);
+    const changed = await setVisibility(c.get('db').kysely, actorOf(viewer), target, hidden, reason);
     const what = describe(target);
     return done(c, changed ? `${hidden ? 'Hid' : 'Showed again'} ${what}.` : `Nothing to do: ${what} was already ${hidden ? 'hidden' : 'visible'}.`);
   };
@@ -90,14 +90,14 @@ const userForm = z.object({ username, reason });
 export async function banUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const form = await formBody(c, userForm);
-  const changed = await banUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason);
+  const changed = await banUser(c.get('db').kysely, actorOf(viewer), form.username, form.reason);
   return done(c, changed ? `Banned ${form.username}.` : `${form.username} was already banned.`);
 }
 
 export async function unbanUserAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const form = await formBody(c, userForm);
-  const changed = await unbanUser(c.var.db.kysely, actorOf(viewer), form.username, form.reason);
+  const changed = await unbanUser(c.get('db').kysely, actorOf(viewer), form.username, form.reason);
   return done(c, changed ? `Lifted the ban on ${form.username}.` : `${form.username} was not banned.`);
 }
 
@@ -105,7 +105,7 @@ export async function unbanUserAction(c: Context<AppEnv>) {
 export async function setRoleAction(c: Context<AppEnv>) {
   const viewer = needAdmin(c);
   const form = await formBody(c, z.object({ username, role: z.enum(ROLES) }));
-  const was = await setRole(c.var.db.kysely, actorOf(viewer), form.username, form.role);
+  const was = await setRole(c.get('db').kysely, actorOf(viewer), form.username, form.role);
   return done(c, was ? `${form.username} is now ${withArticle(form.role)}.` : `${form.username} already was ${withArticle(form.role)}.`);
 }
 
@@ -114,7 +114,7 @@ export async function resolveReportAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const id = idParam(c, 'report');
   const form = await formBody(c, z.object({ resolution: z.enum(['dismiss', 'hide', 'ban']), note: reason }));
-  await resolveReport(c.var.db.kysely, actorOf(viewer), id, form.resolution, form.note);
+  await resolveReport(c.get('db').kysely, actorOf(viewer), id, form.resolution, form.note);
   return done(c, `Report ${id}: ${form.resolution === 'dismiss' ? 'dismissed' : form.resolution === 'hide' ? 'hidden' : 'author banned'}.`);
 }
 
@@ -123,7 +123,7 @@ function decideClaimAction(approve: boolean) {
   return async (c: Context<AppEnv>) => {
     const viewer = needModerator(c);
     const id = idParam(c, 'claim');
-    await decideClaim(c.var.db.kysely, actorOf(viewer), id, approve);
+    await decideClaim(c.get('db').kysely, actorOf(viewer), id, approve);
     return done(c, `Claim ${id} ${approve ? 'approved' : 'rejected'}.`);
   };
 }
@@ -135,7 +135,7 @@ export const rejectClaim = decideClaimAction(false);
 export async function assignPaperAction(c: Context<AppEnv>) {
   const viewer = needModerator(c);
   const form = await formBody(c, z.object({ paper: paperId, organization: z.string().trim().max(100).default('') }));
-  await setPaperOrganization(c.var.db.kysely, actorOf(viewer), form.paper, form.organization || null);
+  await setPaperOrganization(c.get('db').kysely, actorOf(viewer), form.paper, form.organization || null);
   return done(c, form.organization ? `${form.paper} now belongs to ${form.organization}.` : `${form.paper} belongs to no organization now.`);
 }
 
@@ -145,7 +145,7 @@ export async function reportPaper(c: Context<AppEnv>) {
   const id = paperIdParam(c);
   const form = await formBody(c, z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }));
   await enforceLimit(c, 'report');
-  const reportId = await createReport(c.var.db.kysely, viewer.id, 'paper', id, form.reason);
+  const reportId = await createReport(c.get('db').kysely, viewer.id, 'paper', id, form.reason);
   if (wantsJson(c)) return c.json({ id: reportId }, 201);
   return c.redirect(`/papers/${id}#report-sent`, 303);
 }

@@ -24,7 +24,7 @@ function listQuery(c: Context<AppEnv>): { sort: Sort; page: number } {
 
 /** `/organizations/{name}`: who they are, their members, their papers. */
 export async function showOrganization(c: Context<AppEnv>) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const org = await organizationByName(db, c.req.param('name') ?? '');
   if (!org) return c.notFound();
   const { sort, page } = listQuery(c);
@@ -103,7 +103,7 @@ function MemberList({ members }: { members: Member[] }) {
 
 /** `GET /api/organizations/{name}`: the organization, its members, and a page of its papers. */
 export async function getOrganization(c: Context<AppEnv>) {
-  const db = c.var.db.kysely;
+  const db = c.get('db').kysely;
   const org = await organizationByName(db, c.req.param('name') ?? '');
   if (!org) throw new RequestError(404, `organization not found: ${(c.req.param('name') ?? '').slice(0, 100)}`);
   const { sort, page } = listQuery(c);

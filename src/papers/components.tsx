@@ -205,7 +205,7 @@ export interface ListingCard {
 export async function listingCards(
   db: Kysely<Database>,
   rows: ListingSummary[],
-  opts: { start: number; votes?: VoteState; cardsVersion: number; highlights?: Map<string, Highlighted> },
+  opts: { start: number; votes?: VoteState; cardsVersion: number; highlights?: Map<string, Highlighted>; views?: PaperView[] },
 ): Promise<ListingCard[]> {
   const { votes, highlights } = opts;
   const render = (view: PaperView, rank: number): ListingCard => {
@@ -219,40 +219,101 @@ export async function listingCards(
     return { paperId: view.paper.id, bytes: Buffer.from(html), preview: previewImage(view) };
   };
   // A page filled for one reader (an API token's, a profile seen signed in) is rendered as it is.
-  if (votes && !votes.template) return (await viewsOfSummaries(db, rows)).map((view, i) => render(view, opts.start + i + 1));
+  // The rows' full views when the caller has them (search results), else read for the cards not kept.
+  const viewsOf = (wanted: ListingSummary[]) => opts.views ?? viewsOfSummaries(db, wanted);
+  if (votes && !votes.template) return (await viewsOf(rows)).map((view, i) => render(view, opts.start + i + 1));
   const kind = votes ? `template${votes.omitRead ? ' omit' : ''}${votes.showHidden ? ' all' : ''}` : 'anonymous';
-  let keptCards = keptCardsOf.get(db);
-  if (!keptCards) keptCardsOf.set(db, (keptCards = new Map()));
+  let kept = keptCardsOf.get(db);
+  if (!kept) keptCardsOf.set(db, (kept = new KeptCards()));
   const out: (ListingCard | undefined)[] = [];
-  const missing: { at: number; key: string; inputs: string; row: ListingSummary }[] = [];
+  const missing: { at: number; rank: number; row: ListingSummary; marked?: Highlighted }[] = [];
   rows.forEach((row, i) => {
-    const key = `${kind}\n${opts.start + i + 1}\n${row.p_id}`;
+    const rank = opts.start + i + 1;
     const marked = highlights?.get(row.p_id);
-    const inputs = `${opts.cardsVersion}\n${row.l_id}\n${row.p_upvotes}\n${row.p_comments}\n${row.p_comments_source}\n${row.p_modified_at}${marked ? `\n${marked.titleHtml}\n${marked.snippetHtml}` : ''}`;
-    const kept = keptCards.get(key);
-    if (kept?.inputs === inputs) out.push(kept.card);
-    else {
-      out.push(undefined);
-      missing.push({ at: i, key, inputs, row });
-    }
+    const card = kept.card(kind, rank, row, opts.cardsVersion, marked);
+    out.push(card);
+    if (!card) missing.push({ at: i, rank, row, marked });
   });
   if (missing.length > 0) {
-    const views = new Map((await viewsOfSummaries(db, missing.map((m) => m.row))).map((v) => [v.paper.id, v]));
-    missing.forEach((m) => {
+    const views = new Map((await viewsOf(missing.map((m) => m.row))).map((v) => [v.paper.id, v]));
+    for (const m of missing) {
       const view = views.get(m.row.p_id);
-      if (!view) return;
-      const card = render(view, opts.start + m.at + 1);
+      if (!view) continue;
+      const card = render(view, m.rank);
       out[m.at] = card;
-      keptCards.delete(m.key);
-      keptCards.set(m.key, { inputs: m.inputs, card });
-      if (keptCards.size > MAX_KEPT_CARDS) keptCards.delete(keptCards.keys().next().value!);
-    });
+      kept.keep(kind, m.rank, m.row, opts.cardsVersion, m.marked, card);
+    }
   }
   // A paper gone since its row was read has no card.
   return out.filter((card): card is ListingCard => card !== undefined);
 }
 
+/** A kept card and what it was rendered from: its page's kind, its rank, its row and search highlights, the cards version. */
+interface KeptCard {
+  kind: string;
+  rank: number;
+  cardsVersion: number;
+  row: ListingSummary;
+  marked: Highlighted | undefined;
+  card: ListingCard;
+}
+
+/**
+ * Cards kept by paper, then by kind of page and rank, checked field by field against the row read
+ * now: no key or fingerprint string is made per row (those were a fifth of what rendering the
+ * busiest day from nothing allocated, decision 029). At most MAX_KEPT_CARDS, the papers least
+ * recently rendered anew dropped first.
+ */
+class KeptCards {
+  readonly #byPaper = new Map<string, KeptCard[]>();
+  #size = 0;
+
+  /** The card kept for `row` at `rank` on a page of `kind`, if what it shows is what `row` says. */
+  card(kind: string, rank: number, row: ListingSummary, cardsVersion: number, marked: Highlighted | undefined): ListingCard | undefined {
+    const kept = this.#byPaper.get(row.p_id);
+    if (!kept) return undefined;
+    for (const k of kept) {
+      if (k.kind !== kind || k.rank !== rank) continue;
+      const r = k.row;
+      const same =
+        k.cardsVersion === cardsVersion &&
+        r.l_id === row.l_id &&
+        r.p_upvotes === row.p_upvotes &&
+        r.p_comments === row.p_comments &&
+        r.p_comments_source === row.p_comments_source &&
+        r.p_modified_at === row.p_modified_at &&
+        k.marked?.titleHtml === marked?.titleHtml &&
+        k.marked?.snippetHtml === marked?.snippetHtml;
+      return same ? k.card : undefined;
+    }
+    return undefined;
+  }
+
+  keep(kind: string, rank: number, row: ListingSummary, cardsVersion: number, marked: Highlighted | undefined, card: ListingCard): void {
+    const kept = this.#byPaper.get(row.p_id) ?? [];
+    const at = kept.findIndex((k) => k.kind === kind && k.rank === rank);
+    const entry = { kind, rank, cardsVersion, row, marked, card };
+    if (at === -1) {
+      kept.push(entry);
+      this.#size++;
+    } else kept[at] = entry;
+    this.#byPaper.delete(row.p_id);
+    this.#byPaper.set(row.p_id, kept);
+    while (this.#size > MAX_KEPT_CARDS) {
+      const [oldest, cards] = this.#byPaper.entries().next().value!;
+      this.#byPaper.delete(oldest);
+      this.#size -= cards.length;
+    }
+  }
+}
+
+/** A full view as the row a shared list reads (`summaryColumns`): search results' views checked against kept cards. */
+export function summaryOfView(view: PaperView): ListingSummary {
+  const { paper } = view;
+  return { l_id: view.listing?.id ?? null, p_id: paper.id, p_upvotes: paper.upvotes, p_comments: paper.comments, p_comments_source: paper.comments_source, p_modified_at: paper.modified_at };
+}
+
 /** Cards kept rendered, at most: about 2.5 KB each. */
 const MAX_KEPT_CARDS = 5000;
 /** Per database: two databases served by one process (tests, `dailypapers copy` checks) can hold equal rows and versions with different cards. */
-const keptCardsOf = new WeakMap<Kysely<Database>, Map<string, { inputs: string; card: ListingCard }>>();
+const keptCardsOf = new WeakMap<Kysely<Database>, KeptCards>();

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, DailyListing, ImportedIdentity, Organization, Paper, PaperAuthor, Person, User } from '../db/schema.ts';
 import { authorsOfPapers, importedIdentitiesById, organizationsById, usersById } from './queries.ts';
 import { storedImages, type StoredImage } from '../images/store.ts';
+import { runKept } from '../db/kept-query.ts';
 
 type Q = Kysely<Database>;
 
@@ -114,6 +115,49 @@ export async function relatedLinks(db: Q, ids: string[]): Promise<RelatedLink[]>
     .execute();
   const byId = new Map(rows.map((r) => [r.id, { ...r, authors: Number(r.authors ?? 0) }]));
   return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** What a paper page reads on every render, its frame kept (web/paper-page.tsx): what votes, comments and the related-papers job change without `cards_version`. */
+export interface PaperPageState {
+  hidden: boolean;
+  upvotes: number;
+  /** `comments_source` plus the visible comments written here (schema.ts). */
+  comments: number;
+  comments_source: number;
+  /** When its related papers were stored; null until they are (search/related.ts). */
+  related_at: string | null;
+  /** Its stored related papers, visible ones only, in rank order. */
+  related: RelatedLink[];
+}
+
+/**
+ * A paper page's live state in one indexed read: the paper's row by its key, its stored related
+ * papers (related_papers' key) each with what its link shows; undefined for an unknown paper.
+ * Compiled once: it is every paper page's query when its frame is kept (decision 029).
+ */
+export async function paperPageState(db: Q, paperId: string): Promise<PaperPageState | undefined> {
+  const rows = await runKept(
+    db,
+    'paperPageState',
+    () =>
+      db
+        .selectFrom('papers as p')
+        .leftJoin('related_papers as r', 'r.paper_id', 'p.id')
+        .leftJoin('papers as rp', (join) => join.onRef('rp.id', '=', 'r.related_id').on('rp.hidden_at', 'is', null))
+        .leftJoin('organizations as o', 'o.id', 'rp.organization_id')
+        .select(['p.hidden_at', 'p.upvotes', 'p.comments', 'p.comments_source', 'p.related_at', 'rp.id as r_id', 'rp.title as r_title', 'rp.published_at as r_published_at', 'rp.upvotes as r_upvotes', 'o.fullname as r_organization'])
+        .select((eb) => eb.selectFrom('paper_authors as a').select(eb.fn.countAll<number>().as('n')).whereRef('a.paper_id', '=', 'rp.id').as('r_authors'))
+        .where('p.id', '=', paperId)
+        .orderBy('r.rank'),
+    [paperId],
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  const related: RelatedLink[] = [];
+  for (const r of rows) {
+    if (r.r_id !== null) related.push({ id: r.r_id, title: r.r_title!, published_at: r.r_published_at!, upvotes: r.r_upvotes!, organization: r.r_organization, authors: Number(r.r_authors ?? 0) });
+  }
+  return { hidden: first.hidden_at !== null, upvotes: first.upvotes, comments: first.comments, comments_source: first.comments_source, related_at: first.related_at, related };
 }
 
 /** Days a paper was featured on, oldest first. */

@@ -28,10 +28,10 @@ export async function searchPapersApi(c: Context<AppEnv>) {
     if (err instanceof SearchParamsError) throw new RequestError(400, 'invalid query parameters', err.details);
     throw err;
   }
-  const db = c.var.db;
+  const db = c.get('db');
   let page;
   try {
-    page = await searchWithViews(db, c.var.config, request);
+    page = await searchWithViews(db, c.get('config'), request);
   } catch (err) {
     if (err instanceof QueryError) throw new RequestError(400, `invalid query: ${err.message}`, [`q: ${err.message}`]);
     throw err;

@@ -3,13 +3,15 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../http/env.ts';
 import { Layout, chromeOf } from '../ui/layout.tsx';
-import { type VoteState } from '../ui/components.tsx';
-import { PaperList } from '../papers/components.tsx';
+import { CardList, listingCards, summaryOfView, type ListingCard } from '../papers/components.tsx';
+import { PageParts } from '../ui/page-parts.ts';
+import { htmlPage } from '../http/respond.ts';
 import { viewerPaperState } from '../library/viewer.ts';
 import { FollowButton, templateFollowState, type FollowState } from '../ui/follow.tsx';
 import { QueryError, parseQuery } from './query.ts';
 import { FILTER_FIELDS, linkQuery, pageSearch, SearchParamsError, type PageSearch } from './request.ts';
-import { searchWithViews, type SearchPage } from './results.ts';
+import { keptSearchPage, type SearchPage } from './results.ts';
+import { currentCardsVersion, currentContentVersion } from '../db/content-version.ts';
 import type { SearchSort } from './types.ts';
 
 const PAGE_SIZE = 20;
@@ -41,9 +43,10 @@ export async function showSearch(c: Context<AppEnv>) {
   const { request, params } = search;
   if (!request.q.trim() && !search.filtered) return c.html(<SearchLayout c={c} raw={raw} />);
 
+  const db = c.get('db');
   let page: SearchPage;
   try {
-    page = await searchWithViews(c.var.db, c.var.config, request);
+    page = await keptSearchPage(db, c.get('config'), request, await currentContentVersion(db.kysely));
   } catch (err) {
     if (err instanceof QueryError) return c.html(<SearchLayout c={c} raw={raw} problem={err.message} />, 400);
     throw err;
@@ -53,10 +56,16 @@ export async function showSearch(c: Context<AppEnv>) {
   const pageIndex = params.p ?? 0;
   // A fallback to text lasts only while the embedding service is down: never kept by a cache.
   if (page.result.notice) c.header('Cache-Control', 'no-store');
-  return c.html(
+  // The hits as kept cards (their highlights compared too), spliced in as bytes like a list page's.
+  const cards = await listingCards(db.kysely, page.views.map(summaryOfView), { start: pageIndex * PAGE_SIZE, votes, cardsVersion: await currentCardsVersion(db.kysely), highlights: page.highlights, views: page.views });
+  const parts = new PageParts();
+  return htmlPage(
+    c,
     <SearchLayout c={c} raw={raw} search={search}>
-      <Results raw={raw} page={page} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} votes={votes} q={request.q} follow={templateFollowState(c)} />
+      <Results raw={raw} page={page} cards={cards} parts={parts} pageIndex={pageIndex} sort={request.sort ?? 'relevance'} q={request.q} follow={templateFollowState(c)} />
     </SearchLayout>,
+    200,
+    parts,
   );
 }
 
@@ -170,8 +179,8 @@ function Filters({ raw, signedIn }: { raw: Raw; signedIn: boolean }) {
   );
 }
 
-function Results({ raw, page, pageIndex, sort, votes, q, follow }: { raw: Raw; page: SearchPage; pageIndex: number; sort: SearchSort; votes: VoteState | undefined; q: string; follow: FollowState | undefined }) {
-  const { result, views, highlights } = page;
+function Results({ raw, page, cards, parts, pageIndex, sort, q, follow }: { raw: Raw; page: SearchPage; cards: ListingCard[]; parts: PageParts; pageIndex: number; sort: SearchSort; q: string; follow: FollowState | undefined }) {
+  const { result, views } = page;
   const count = `${result.total.toLocaleString('en-US')}${result.totalIsEstimate ? '+' : ''} ${result.total === 1 && !result.totalIsEstimate ? 'result' : 'results'}`;
   const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
   const feed = `/feeds/search.rss${linkQuery(raw, { sort: undefined })}`;
@@ -201,7 +210,7 @@ function Results({ raw, page, pageIndex, sort, votes, q, follow }: { raw: Raw; p
           No more results. <a href={`/papers/search${linkQuery(raw, {})}`}>Back to the first page</a>
         </p>
       ) : (
-        <PaperList views={views} start={pageIndex * PAGE_SIZE} votes={votes} highlights={highlights} />
+        <CardList cards={cards} parts={parts} />
       )}
       <Pager raw={raw} page={pageIndex} pages={pages} more={result.totalIsEstimate} />
     </>

@@ -25,3 +25,30 @@ export async function searchWithViews(db: Db, config: Config, request: SearchReq
   const highlights = new Map(result.hits.map((h) => [h.paperId, { titleHtml: h.titleHtml, snippetHtml: h.snippetHtml }]));
   return { result, views, highlights };
 }
+
+/** Search pages kept, per database, at most (about 100 KB each: twenty hydrated papers). */
+const MAX_KEPT_PAGES = 200;
+const keptPages = new WeakMap<Db, Map<string, { version: number; page: Promise<SearchPage> }>>();
+
+/**
+ * `searchWithViews`, kept per normalised request (the query's runs of spaces as one, trimmed) until
+ * the content version changes: the same search asked again, spelled with other spaces, with other
+ * parameters that do not change it, or by a reader of another role, runs no engine and no query.
+ * Nothing in it is a reader's: hidden papers, votes and follows are the page's reader conditions
+ * (http/reader-template.ts). A result that fell back to text (`notice`) is not kept.
+ */
+export async function keptSearchPage(db: Db, config: Config, request: SearchRequest, version: number): Promise<SearchPage> {
+  let kept = keptPages.get(db);
+  if (!kept) keptPages.set(db, (kept = new Map()));
+  const key = JSON.stringify({ ...request, q: request.q.trim().replace(/\s+/g, ' ') });
+  const entry = kept.get(key);
+  if (entry && entry.version === version) return entry.page;
+  const fresh = { version, page: searchWithViews(db, config, request) };
+  kept.delete(key);
+  kept.set(key, fresh);
+  if (kept.size > MAX_KEPT_PAGES) kept.delete(kept.keys().next().value!);
+  const map = kept;
+  const forget = () => map.get(key) === fresh && map.delete(key);
+  fresh.page.then((page) => page.result.notice && forget(), forget);
+  return fresh.page;
+}

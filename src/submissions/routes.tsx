@@ -63,21 +63,21 @@ export async function submitPaperApi(c: Context<AppEnv>) {
   const arxiv = arxivIdFromInput(input);
   if (!arxiv) return c.json({ error: `not an arXiv id or arXiv link: ${input.slice(0, 100)}` }, 400);
   const { paperId } = await submit(c, viewer.id, arxiv.id);
-  const listing = await latestListingOfPaper(c.var.db.kysely, paperId);
-  const [full] = await withSourceRecords(c.var.db.kysely, [listing!]);
+  const listing = await latestListingOfPaper(c.get('db').kysely, paperId);
+  const [full] = await withSourceRecords(c.get('db').kysely, [listing!]);
   c.header('Location', `/api/papers/${paperId}`);
   return c.json(hfEnvelope(full!), 201);
 }
 
 function submit(c: Context<AppEnv>, userId: number, paperId: string): Promise<Submitted> {
-  const { config, db, log } = c.var;
+  const [config, db, log] = [c.get('config'), c.get('db'), c.get('log')];
   const fetcher = interactiveArxivFetcher(db, config, log);
   return submitPaper({ db, fetcher, apiUrl: config.ARXIV_API_URL, perDay: config.SUBMISSIONS_PER_DAY }, userId, paperId);
 }
 
 async function submissionsLeft(c: Context<AppEnv>, userId: number): Promise<number> {
   const since = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
-  return Math.max(0, c.var.config.SUBMISSIONS_PER_DAY - (await submissionsSince(c.var.db.kysely, userId, since)));
+  return Math.max(0, c.get('config').SUBMISSIONS_PER_DAY - (await submissionsSince(c.get('db').kysely, userId, since)));
 }
 
 interface Problem {

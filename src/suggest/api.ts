@@ -15,6 +15,6 @@ export async function getSuggestions(c: Context<AppEnv>) {
   const q = (c.req.query('q') ?? '').trim().replace(/\s+/g, ' ');
   if (q.length > MAX_QUERY) throw new RequestError(400, 'invalid query parameters', [`q: at most ${MAX_QUERY} characters`]);
   if (q.length < 2) return c.json({ q, papers: [], authors: [], organizations: [] });
-  const found = await suggestionsFor(c.var.db.kysely, c.var.db.dialect, q, LIMIT);
+  const found = await suggestionsFor(c.get('db').kysely, c.get('db').dialect, q, LIMIT);
   return c.json({ q, ...found, papers: found.papers.map((p) => ({ id: p.id, title: mathAsText(p.title) })) });
 }

@@ -108,7 +108,7 @@ export async function searchFeed(c: Context<AppEnv>) {
   const query = linkQuery(raw, { sort: undefined });
   return serveFeed(c, file.format, async () => {
     try {
-      const { views } = await searchWithViews(c.var.db, c.var.config, search.request);
+      const { views } = await searchWithViews(c.get('db'), c.get('config'), search.request);
       const q = search.request.q.trim();
       const about = q ? `The newest papers matching “${q}”.` : 'The newest papers matching these filters.';
       return {
@@ -131,11 +131,11 @@ export async function forYouFeed(c: Context<AppEnv>) {
   const file = feedFile(c.req.param('file') ?? '', 'for-you');
   if (!file) return refuse(c, 404, 'feeds end in .rss, .atom or .json');
   const token = c.req.query('token') ?? '';
-  const owner = await feedTokenOwner(c.var.db.kysely, token);
+  const owner = await feedTokenOwner(c.get('db').kysely, token);
   if (!owner) return c.text('401: this feed link is unknown or was revoked; make a new one on /for-you', 401);
-  const result = await forYou(c.var.db, owner.userId, { limit: PAGE_SIZE, offset: 0, config: c.var.config });
+  const result = await forYou(c.get('db'), owner.userId, { limit: PAGE_SIZE, offset: 0, config: c.get('config') });
   const ids = result.items.map((i) => i.paperId);
-  const [views, categories] = await Promise.all([paperViews(c.var.db.kysely, ids), categoriesOfPapers(c.var.db.kysely, ids)]);
+  const [views, categories] = await Promise.all([paperViews(c.get('db').kysely, ids), categoriesOfPapers(c.get('db').kysely, ids)]);
   const spec = { title: `${siteName(c)} — For ${owner.username}`, description: 'Recent papers ranked for you.', page: '/for-you', path: '/feeds/for-you', query: `?token=${token}` };
   const { body } = renderFeed(spec, views.map((view) => ({ view, categories: categories.get(view.paper.id) ?? [] })), file.format, siteName(c), siteOrigin(c));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
@@ -144,7 +144,7 @@ export async function forYouFeed(c: Context<AppEnv>) {
   return c.body(body, 200, { ...headers, 'Content-Type': FEED_TYPES[file.format] });
 }
 
-const siteName = (c: Context<AppEnv>) => c.var.config.SITE_NAME;
+const siteName = (c: Context<AppEnv>) => c.get('config').SITE_NAME;
 
 // Feed readers are programs: a plain-text status line says what is wrong.
 function refuse(c: Context<AppEnv>, status: 400 | 404, message: string) {

@@ -54,7 +54,7 @@ export function feedFile(file: string, name?: string): { name: string; format: F
  * host, so shared caches are told to keep out.
  */
 export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (db: Kysely<Database>) => Promise<FeedContent | Response>): Promise<Response> {
-  const db = c.var.db;
+  const db = c.get('db');
   const version = await currentContentVersion(db.kysely);
   // The query string is part of the key: it names the search of a search feed.
   const url = new URL(c.req.url);
@@ -79,7 +79,7 @@ export async function serveFeed(c: Context<AppEnv>, format: FeedFormat, load: (d
     cache.delete(oldest);
   }
 
-  const shared = c.var.config.BASE_URL ? 'public' : 'private';
+  const shared = c.get('config').BASE_URL ? 'public' : 'private';
   const headers: Record<string, string> = { ETag: feed.etag, 'Last-Modified': feed.lastModified, 'Cache-Control': `${shared}, max-age=300` };
   if (notModified(c, feed)) return c.body(null, 304, headers);
   return c.body(feed.body, 200, { ...headers, 'Content-Type': FEED_TYPES[format] });
@@ -89,9 +89,9 @@ async function build(c: Context<AppEnv>, { spec, views }: FeedContent, format: F
   // A paper featured on two days of a period is one entry, at its better rank.
   const seen = new Set<string>();
   const unique = views.filter((v) => !seen.has(v.paper.id) && seen.add(v.paper.id));
-  const categories = await categoriesOfPapers(c.var.db.kysely, unique.map((v) => v.paper.id));
+  const categories = await categoriesOfPapers(c.get('db').kysely, unique.map((v) => v.paper.id));
   const entries = unique.map((view) => ({ view, categories: categories.get(view.paper.id) ?? [] }));
-  const { body } = renderFeed(spec, entries, format, c.var.config.SITE_NAME, siteOrigin(c));
+  const { body } = renderFeed(spec, entries, format, c.get('config').SITE_NAME, siteOrigin(c));
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   // Whole seconds, as HTTP dates have.
   return { version, body, etag, lastModified: new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString() };

@@ -29,11 +29,11 @@ export interface Chrome {
 }
 
 export function chromeOf(c: Context<AppEnv>): Chrome {
-  const viewer = c.var.auth ? viewerOf(c) : null;
+  const viewer = c.get('auth') ? viewerOf(c) : null;
   const here = new URL(c.req.url);
-  const url = c.var.config ? `${siteOrigin(c)}${here.pathname}` : '';
+  const url = c.get('config') ? `${siteOrigin(c)}${here.pathname}` : '';
   const cookie = c.req.header('Cookie');
-  return { siteName: c.var.config?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(cookie), theme: themeOf(cookie), view: viewOf(cookie), path: here.pathname + here.search };
+  return { siteName: c.get('config')?.SITE_NAME ?? 'Daily Papers', viewer, csrf: viewer ? csrfToken(c) : '', url, bannerOff: bannerDismissed(cookie), theme: themeOf(cookie), view: viewOf(cookie), path: here.pathname + here.search };
 }
 
 /** What a shared link shows (Open Graph, Twitter card): the page's picture, a path on this site. */

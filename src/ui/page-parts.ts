@@ -85,6 +85,11 @@ export class KeptFrames {
   readonly #frames = new Map<string, Frame>();
   constructor(private readonly max: number) {}
 
+  /** Whether a frame is kept under `key`: a page whose frame needs reads of its own makes them only when it is not. */
+  has(key: string): boolean {
+    return this.#frames.has(key);
+  }
+
   /**
    * The page's bytes: the frame kept under `key`, else `render()`'s (its HTML, with `PATH_SLOT` for
    * the path and `parts`' markers for what they hold) kept; `path` escaped where the slot is.

@@ -103,5 +103,5 @@ export async function viewerVotes(c: Context<AppEnv>, paperIds: string[]): Promi
   const viewer = viewerOf(c);
   if (!viewer) return undefined;
   if (renderingTemplate(c)) return { csrf: csrfToken(c), voted: new Set(), template: true };
-  return { csrf: csrfToken(c), voted: await votedPaperIds(c.var.db.kysely, viewer.id, paperIds) };
+  return { csrf: csrfToken(c), voted: await votedPaperIds(c.get('db').kysely, viewer.id, paperIds) };
 }

@@ -37,7 +37,7 @@ async function vote(c: Context<AppEnv>, action: VoteAction): Promise<{ upvoted: 
   const paperId = paperIdParam(c);
   const viewer = needViewer(c, 'write');
   await enforceLimit(c, 'vote');
-  return castVote(c.var.db, viewer.id, paperId, action);
+  return castVote(c.get('db'), viewer.id, paperId, action);
 }
 
 /** The same-site page the form was on, else the paper's page. */

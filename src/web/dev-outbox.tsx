@@ -16,7 +16,7 @@ async function readMail(dir: string, name: string) {
 /** `GET /dev/outbox`: the mails a development instance "sent", newest first. */
 export async function showOutbox(c: C) {
   if (!outboxOpen(c)) return c.notFound();
-  const dir = c.var.config.MAIL_OUTBOX_DIR;
+  const dir = c.get('config').MAIL_OUTBOX_DIR;
   const files = (await outboxFiles(dir)).slice(0, 100);
   const mails = await Promise.all(files.map(async (f) => ({ ...f, mail: await readMail(dir, f.name).catch(() => null) })));
   return c.html(
@@ -51,8 +51,8 @@ export async function showOutboxMail(c: C) {
   if (!outboxOpen(c)) return c.notFound();
   const name = c.req.param('name')!;
   // Only file names the outbox itself lists: no paths.
-  if (!(await outboxFiles(c.var.config.MAIL_OUTBOX_DIR)).some((f) => f.name === name)) return c.notFound();
-  const mail = await readMail(c.var.config.MAIL_OUTBOX_DIR, name);
+  if (!(await outboxFiles(c.get('config').MAIL_OUTBOX_DIR)).some((f) => f.name === name)) return c.notFound();
+  const mail = await readMail(c.get('config').MAIL_OUTBOX_DIR, name);
   const text = mail.text ?? '';
   const links = [...new Set([...text.matchAll(/https?:\/\/[^\s<>"')]+/g)].map((m) => m[0]))];
   return c.html(

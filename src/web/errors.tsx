@@ -58,17 +58,17 @@ export function serverError(err: Error, c: Context<AppEnv>) {
   // on PostgreSQL): the request's fault or bad luck, never a 500. Handlers check first; this is the net.
   const conflict = databaseConflict(err);
   if (conflict) {
-    c.var.log?.warn({ err, path: c.req.path }, 'request refused by the database');
+    c.get('log')?.warn({ err, path: c.req.path }, 'request refused by the database');
     const message = conflict === 409 ? 'that was just done by another request; reload and try again' : 'a value in the request is malformed or out of range';
     return wantsJson(c) ? c.json({ error: message }, conflict) : c.text(`${conflict}: ${message}`, conflict);
   }
-  c.var.log?.error({ err, path: c.req.path }, 'request failed');
+  c.get('log')?.error({ err, path: c.req.path }, 'request failed');
   if (wantsJson(c)) return jsonError(c, 500, 'internal error');
   return c.html(
     <Layout chrome={chromeOf(c)} title="Something went wrong">
       <section class="empty">
         <h1>Something went wrong</h1>
-        <p>The error was logged (request {c.var.requestId}). Please try again.</p>
+        <p>The error was logged (request {c.get('requestId')}). Please try again.</p>
       </section>
     </Layout>,
     500,

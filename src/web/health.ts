@@ -43,8 +43,8 @@ export function healthzEarly(db: Db, securityHeaders: Promise<Record<string, str
 /** `GET /healthz`: 200 when the database answers, 503 when it does not. */
 export async function healthz(c: Context<AppEnv>) {
   try {
-    await sql`select 1`.execute(c.var.db.kysely);
-    return c.json({ status: 'ok', database: c.var.db.dialect, checkedMsAgo: 0 });
+    await sql`select 1`.execute(c.get('db').kysely);
+    return c.json({ status: 'ok', database: c.get('db').dialect, checkedMsAgo: 0 });
   } catch (err) {
     return c.json({ status: 'unavailable', error: `database: ${(err as Error).message}` }, 503);
   }
@@ -57,7 +57,7 @@ export async function healthz(c: Context<AppEnv>) {
  * on this machine does (others get 404, as if there were nothing here). docs/deploy.md.
  */
 export async function metrics(c: Context<AppEnv>) {
-  const { METRICS_TOKEN, NODE_ENV } = c.var.config;
+  const { METRICS_TOKEN, NODE_ENV } = c.get('config');
   if (METRICS_TOKEN) {
     if (!sameSecret(/^Bearer (.+)$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? '', METRICS_TOKEN)) {
       return c.text('401 Unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>', 401, { 'WWW-Authenticate': 'Bearer realm="metrics"' });

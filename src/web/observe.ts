@@ -12,7 +12,7 @@ import { httpRequestDuration } from '../core/metrics.ts';
 export function observe(log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const requestLog = log.child({ requestId: c.var.requestId });
+    const requestLog = log.child({ requestId: c.get('requestId') });
     c.set('log', requestLog);
     await next();
     const seconds = (performance.now() - started) / 1000;

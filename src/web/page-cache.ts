@@ -237,7 +237,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
 
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return next();
-    const auth = c.var.auth;
+    const auth = c.get('auth');
     if (auth.kind === 'session' && !c.req.path.startsWith('/api/')) return personalPage(c, next, auth.viewer, auth.sessionToken);
     // API tokens read the API as themselves: never shared.
     if (auth.kind !== 'anonymous') {
@@ -285,7 +285,7 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
     let entry = entries.get(key);
     if (!entry || entry.version !== version || !('template' in entry)) {
       entry = undefined;
-      const auth = c.var.auth;
+      const auth = c.get('auth');
       c.set('auth', { kind: 'session', viewer: templateViewer(viewer.role), sessionToken: '', template: true });
       try {
         await next();

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/env.ts';
-import { featuredDaysOfPaper, paperView, relatedLinks, type PaperView, type RelatedLink } from '../papers/read-model.ts';
+import { featuredDaysOfPaper, paperPageState, paperView, relatedLinks, type PaperView, type RelatedLink } from '../papers/read-model.ts';
 import { Layout, chromeOf, type Chrome } from '../ui/layout.tsx';
 import { HideButton, MathText, ReadButton, SaveButton, Upvotes, paperPath, type VoteState } from '../ui/components.tsx';
 import { previewImage } from '../papers/components.tsx';
@@ -8,12 +8,17 @@ import { formatCount, formatShortDate, plural, safeHttpUrl } from '../ui/format.
 import { mathAsText, stripMath } from '../ui/math.ts';
 import { parseArxivId } from '../core/arxiv-id.ts';
 import { categoriesOfPapers } from '../papers/queries.ts';
-import { Discussion, loadDiscussion, type DiscussionProps } from '../comments/pages.tsx';
+import { Discussion, loadDiscussion } from '../comments/pages.tsx';
 import { PaperModerationForms, RemovedPaper, VerifiedAuthor } from '../moderation/components.tsx';
 import { viewerPaperState } from '../library/viewer.ts';
 import { storedRelatedPapers } from '../search/related.ts';
 import type { Db } from '../db/database.ts';
 import { Avatar, paperPicture } from '../images/components.tsx';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { currentCardsVersion } from '../db/content-version.ts';
+import { htmlPage } from '../http/respond.ts';
+import { KeptFrames, PATH_SLOT, PageParts } from '../ui/page-parts.ts';
 
 /** `/papers/{id}` and `/papers/{id}.md`. */
 
@@ -36,16 +41,57 @@ export async function showPaper(c: Context<AppEnv>) {
   const arxiv = parseArxivId(markdown ? path.slice(0, -3) : path);
   if (!arxiv) return c.notFound();
   if (arxiv.version !== null) return c.redirect(`/papers/${arxiv.id}${markdown ? '.md' : ''}`, 301);
-  const db = c.var.db.kysely;
-  const view = await paperView(db, arxiv.id);
-  if (!view) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
-  if (view.paper.hidden_at) return c.html(<RemovedPaper id={arxiv.id} chrome={chromeOf(c)} />, 410);
+  const db = c.get('db').kysely;
   if (markdown) {
-    return c.body(paperMarkdown(view, c.var.config.BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
+    const view = await paperView(db, arxiv.id);
+    if (!view) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
+    if (view.paper.hidden_at) return c.html(<RemovedPaper id={arxiv.id} chrome={chromeOf(c)} />, 410);
+    return c.body(paperMarkdown(view, c.get('config').BASE_URL), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
   }
-  const [days, categories, votes, discussion, related] = await Promise.all([featuredDaysOfPaper(db, arxiv.id), categoriesOfPapers(db, [arxiv.id]), viewerPaperState(c, [arxiv.id]), loadDiscussion(c, arxiv.id, view.paper.comments_source), relatedViews(c.var.db, arxiv.id)]);
-  return c.html(<PaperPage view={view} days={days} categories={categories.get(arxiv.id) ?? []} votes={votes} discussion={discussion} related={related} chrome={chromeOf(c)} />);
+  const [state, cardsVersion, votes] = await Promise.all([paperPageState(db, arxiv.id), currentCardsVersion(db), viewerPaperState(c, [arxiv.id])]);
+  if (!state) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
+  if (state.hidden) return c.html(<RemovedPaper id={arxiv.id} chrome={chromeOf(c)} />, 410);
+  const [discussion, related] = await Promise.all([
+    loadDiscussion(c, arxiv.id, state.comments_source, state.comments),
+    // Stored when the paper or its neighbours change (search/related.ts); a paper whose list was
+    // never stored, or was marked to do again, has it computed here once.
+    state.related_at === null ? relatedViews(c.get('db'), arxiv.id) : state.related,
+  ]);
+  const chrome = chromeOf(c);
+  const parts = new PageParts();
+  // What votes, comments and the related-papers job change without cards_version: put in per page.
+  const live = () => ({
+    upvotes: parts.add([Buffer.from(String(<Upvotes paperId={arxiv.id} count={state.upvotes} votes={votes} />))]),
+    related: parts.add([Buffer.from(String(<RelatedPapers views={related} />))]),
+    discussion: parts.add([Buffer.from(String(<Discussion {...discussion} />))]),
+  });
+  // A page filled for one reader (an API token's) is rendered as it is; anonymous readers' and
+  // templates' frames are kept, like the list pages' (ui/page-parts.ts).
+  const keep = !votes || votes.template === true;
+  const frameKey = JSON.stringify([{ ...chrome, path: undefined }, arxiv.id, cardsVersion, keep && votes !== undefined]);
+  let frames = paperFrames.get(db);
+  if (!frames) paperFrames.set(db, (frames = new KeptFrames(MAX_PAPER_FRAMES)));
+  const frame = keep && frames.has(frameKey) ? undefined : await paperFrame(db, arxiv.id);
+  if (frame === null) return c.html(<UnknownPaper id={arxiv.id} chrome={chromeOf(c)} />, 404);
+  const page = (shown: Chrome) => <PaperPage {...frame!} votes={votes} live={live()} chrome={shown} />;
+  if (!keep) return htmlPage(c, page(chrome), 200, parts);
+  return htmlPage(c, await frames.page(frameKey, chrome.path, parts, () => page({ ...chrome, path: PATH_SLOT }), live));
 }
+
+/** What only a paper page's frame shows (the paper, its authors, days and categories): read when its frame is not kept; null for an unknown paper. */
+async function paperFrame(db: Kysely<Database>, paperId: string): Promise<{ view: PaperView; days: string[]; categories: string[] } | null> {
+  const [view, days, categories] = await Promise.all([paperView(db, paperId), featuredDaysOfPaper(db, paperId), categoriesOfPapers(db, [paperId])]);
+  return view ? { view, days, categories: categories.get(paperId) ?? [] } : null;
+}
+
+/**
+ * Paper pages' frames kept: everything but the upvote box, the related papers and the discussion,
+ * by the reader's chrome, the paper and `cards_version` (every write of what the frame shows but
+ * votes and comments bumps it: db/content-version.ts). About 15 KB each. Per database: two
+ * databases served by one process (tests, `dailypapers copy` checks) hold different papers by the same ids.
+ */
+const paperFrames = new WeakMap<Kysely<Database>, KeptFrames>();
+const MAX_PAPER_FRAMES = 1000;
 
 /** The papers most like this one, as their list shows them. */
 async function relatedViews(db: Db, paperId: string): Promise<RelatedLink[]> {
@@ -71,7 +117,8 @@ function UnknownPaper({ id, chrome }: { id: string; chrome: Chrome }) {
   );
 }
 
-function PaperPage({ view, days, categories, votes, discussion, related, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; discussion: DiscussionProps; related: RelatedLink[]; chrome: Chrome }) {
+/** The paper page; `live` holds the markers of what is put in per page (`PageParts`): the upvote box, the related papers and the discussion. */
+function PaperPage({ view, days, categories, votes, live, chrome }: { view: PaperView; days: string[]; categories: string[]; votes?: VoteState; live: { upvotes: unknown; related: unknown; discussion: unknown }; chrome: Chrome }) {
   const { paper, authors, organization, submitter } = view;
   const links = arxivLinks(paper.id, paper.pdf_url);
   const code = safeHttpUrl(paper.github_repo);
@@ -199,7 +246,7 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
             )}
           </dl>
           <div class="actions">
-            <Upvotes paperId={paper.id} count={paper.upvotes} votes={votes} />
+            {live.upvotes}
             <SaveButton paperId={paper.id} votes={votes} />
             <ReadButton paperId={paper.id} votes={votes} />
             <HideButton paperId={paper.id} votes={votes} />
@@ -245,8 +292,8 @@ function PaperPage({ view, days, categories, votes, discussion, related, chrome 
             <pre>{bibtex(view)}</pre>
           </details>
         </section>
-        <RelatedPapers views={related} />
-        <Discussion {...discussion} />
+        {live.related}
+        {live.discussion}
         <script src="/static/comment-preview.js" defer />
         <PaperModerationForms paperId={paper.id} authors={authors} chrome={chrome} />
       </article>
