@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'coverage/', '*.tmp.mjs', 'src/web/static/'] },
+  { ignores: ['.scratch/', 'node_modules/', 'data/', 'dist/', 'coverage/', '*.tmp.mjs', 'src/web/static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,6 +10,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Hono's `c.var` builds a new object of every variable on each read; `c.get('name')` reads one (decision 029).
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='c'][property.name='var']", message: "Use c.get('name'): c.var copies every variable per read." }],
     },
   },
 );
