@@ -68,7 +68,7 @@ export interface Segment {
   blockStart: Uint32Array;
   /**
    * Each term's ordinals as varint gaps (ordinal − previous − 1, the previous of its first
-   * being −1), about 1.3 bytes a posting instead of 4; postingDocs decodes a term's list.
+   * being −1), about 1.3 bytes a posting instead of 4; decodeBlock decodes one block of a list.
    */
   postings: Uint8Array;
   /** Per block, the byte in `postings` where it starts; one more at the end (the total). */
@@ -418,13 +418,25 @@ function finishSegment(
 
 /** Decoded lists kept per segment, the most recently used, up to this many postings (4 bytes each). */
 const DECODED_BUDGET = 8_000_000;
-const decodedLists = new WeakMap<Segment, { lists: Map<number, Uint32Array>; postings: number }>();
 
 /**
- * The ordinals of dictionary term `t`, decoded from its varint gaps; the most recently used
- * lists are kept decoded (a query's common words recur), up to DECODED_BUDGET postings.
+ * A term's ordinals as far as they are decoded: `docs` has room for the whole list, and block k
+ * (postings k × BLOCK on) holds its ordinals once `ready[k]` is set. A walk decodes only the
+ * blocks it reads (decodeBlock), so a broad word's first query pays for what its walk reads.
  */
-export function postingDocs(seg: Segment, t: number): Uint32Array {
+export interface DecodedList {
+  docs: Uint32Array;
+  ready: Uint8Array;
+  /** Blocks decoded so far. */
+  decoded: number;
+}
+const decodedLists = new WeakMap<Segment, { lists: Map<number, DecodedList>; postings: number }>();
+
+/**
+ * The decoding state of dictionary term `t`; the most recently used lists are kept (a query's
+ * common words recur), up to DECODED_BUDGET postings, their decoded blocks with them.
+ */
+export function decodedList(seg: Segment, t: number): DecodedList {
   let cache = decodedLists.get(seg);
   if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
   const hit = cache.lists.get(t);
@@ -433,11 +445,29 @@ export function postingDocs(seg: Segment, t: number): Uint32Array {
     cache.lists.set(t, hit);
     return hit;
   }
-  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const n = seg.postStart[t + 1]! - seg.postStart[t]!;
+  const list: DecodedList = { docs: new Uint32Array(n), ready: new Uint8Array(Math.ceil(n / BLOCK)), decoded: 0 };
+  if (n <= DECODED_BUDGET / 4) {
+    cache.lists.set(t, list);
+    cache.postings += n;
+    for (const [old, kept] of cache.lists) {
+      if (cache.postings <= DECODED_BUDGET) break;
+      cache.lists.delete(old);
+      cache.postings -= kept.docs.length;
+    }
+  }
+  return list;
+}
+
+/** Decodes block `k` of term `t`'s list into `list`: its gaps start from the previous block's last ordinal. */
+export function decodeBlock(seg: Segment, t: number, list: DecodedList, k: number): void {
+  const b = seg.blockStart[t]! + k;
   const bytes = seg.postings;
-  let at = seg.blockOffset[seg.blockStart[t]!]!;
-  let d = -1;
-  for (let i = 0; i < out.length; i++) {
+  const out = list.docs;
+  let at = seg.blockOffset[b]!;
+  let d = k === 0 ? -1 : seg.blockLast[b - 1]!;
+  const end = Math.min(out.length, (k + 1) * BLOCK);
+  for (let i = k * BLOCK; i < end; i++) {
     let gap = bytes[at++]!;
     // Most gaps of a long list fit in one byte: the loop only for the others.
     if (gap >= 0x80) {
@@ -451,14 +481,35 @@ export function postingDocs(seg: Segment, t: number): Uint32Array {
     d += gap + 1;
     out[i] = d;
   }
-  if (out.length <= DECODED_BUDGET / 4) {
-    cache.lists.set(t, out);
-    cache.postings += out.length;
-    for (const [old, list] of cache.lists) {
-      if (cache.postings <= DECODED_BUDGET) break;
-      cache.lists.delete(old);
-      cache.postings -= list.length;
+  list.ready[k] = 1;
+  list.decoded++;
+}
+
+/** The ordinals of dictionary term `t`, every block decoded (kept like decodedList's). */
+export function postingDocs(seg: Segment, t: number): Uint32Array {
+  const list = decodedList(seg, t);
+  if (list.decoded < list.ready.length) for (let k = 0; k < list.ready.length; k++) if (!list.ready[k]) decodeBlock(seg, t, list, k);
+  return list.docs;
+}
+
+/**
+ * The ordinals of dictionary term `t` decoded from the start in one pass, nothing cached: the
+ * plain reading of the format, which exhaustive rankings and tests hold the block decoding to.
+ */
+export function decodeWholeList(seg: Segment, t: number): Uint32Array {
+  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const bytes = seg.postings;
+  let at = seg.blockOffset[seg.blockStart[t]!]!;
+  let d = -1;
+  for (let i = 0; i < out.length; i++) {
+    let gap = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      gap |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
     }
+    d += gap + 1;
+    out[i] = d;
   }
   return out;
 }
