@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokensOf } from './query.ts';
-import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, archiveTerm, buildSegment, categoryTerm, decodeBlock, decodeWholeList, decodedList, orgTerm, postingDocs, stem, type Segment, type SourcePaper } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, SegmentBuilder, archiveTerm, buildSegment, categoryTerm, decodeBlock, decodeWholeList, decodedList, orgTerm, postingDocs, stem, type Segment, type SourcePaper } from './segment.ts';
 
 // The builder caches its work per raw token and keeps its pairs as varints: it must index exactly
 // what the plain definition says (each field's tokensOf, stemmed; filters as terms), whatever the
@@ -102,6 +102,23 @@ describe('the segment builder', () => {
       }
     }
     expect(seg.blockOffset.at(-1)).toBe(seg.postings.length);
+  });
+
+  it('builds the same segment, array for array, when its pairs go to a file in many small chunks', () => {
+    const papers = Array.from({ length: 5000 }, (_, i) =>
+      paper(i, { title: i % 3 ? 'Reward models for agents' : 'Ｆｕｌｌｗｉｄｔｈ diffusion', abstract: `reward ${'gamma '.repeat(i % 5)} term${i % 13} ${i % 977 === 0 ? 'rare' : ''}`, authorNames: i % 7 ? 'Ada Lovelace' : '' }),
+    );
+    // One paper with no text at all, last: its chunk holds no pairs.
+    papers.push(paper(5000, { title: '', authorNames: '', abstract: '', categories: [], organization: null, hasCode: false }));
+    const inMemory = buildSegment(papers);
+    const builder = new SegmentBuilder(300); // a chunk every few papers
+    for (const p of papers) builder.add(p);
+    const spilled = builder.finish();
+    for (const key of ['ids', 'terms', 'postStart', 'blockStart', 'postings', 'blockOffset', 'impacts', 'blockMax', 'blockLast', 'upvotes', 'published'] as const) {
+      expect(spilled[key], key).toEqual(inMemory[key]);
+    }
+    expect(spilled.avgLength).toBe(inMemory.avgLength);
+    expect(spilled.postings.length).toBeGreaterThan(5000);
   });
 
   it('decodes any one block alone, in any order, as the whole list read from its start has it', () => {
