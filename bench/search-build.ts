@@ -2,6 +2,7 @@
 //
 //   node --import tsx bench/search-build.ts build URL [--file]   build from the database: CPU, wall, peak RSS (VmHWM), sizes; --file writes the index file
 //   node --import tsx bench/search-build.ts synth N               the builder alone on N bench papers (bench/corpus.ts), no database: CPU, peak RSS after adding, after finishing
+//   node --import tsx bench/search-build.ts queries URL            with the index file: bench/search-queries.txt's 200 queries, top 20, CPU each: the first round (lists cold), then 3 rounds
 //   node --import tsx bench/search-build.ts cold URL WORD...      with the index file: each word's first walk (its list cold), then again, and a whole-list decode, CPU each
 //
 // CPU from process.cpuUsage (user + system), so that a loaded machine's waiting is not counted.
@@ -10,6 +11,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { connectDatabase } from '../src/db/database.ts';
 import { parseQuery } from '../src/search/query.ts';
+import { searchPapers } from '../src/search/engine.ts';
 import { SegmentBuilder, decodeWholeList, decodedList, stem } from '../src/search/segment.ts';
 import { benchPapers, readBasePapers } from './corpus.ts';
 import { planQuery, scorer, topK } from '../src/search/topk.ts';
@@ -75,6 +77,27 @@ if (mode === 'build') {
       load: load(),
     }),
   );
+} else if (mode === 'queries') {
+  keepSearchIndexFile(db);
+  if ((await searchIndex(db)).source !== 'file') throw new Error('bench: no index file; run `build URL --file` first');
+  const queries = fs
+    .readFileSync(new URL('./search-queries.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const round = async () => {
+    const ms: number[] = [];
+    for (const q of queries) {
+      const c = process.cpuUsage();
+      await searchPapers(db, { q, limit: 20 });
+      ms.push(cpuMs(c));
+    }
+    return ms;
+  };
+  const pct = (ms: number[], p: number) => [...ms].sort((a, b) => a - b)[Math.ceil(p * ms.length) - 1]!.toFixed(2);
+  const first = await round();
+  const warm = [...(await round()), ...(await round()), ...(await round())];
+  console.log(`first round (cold lists): p50 ${pct(first, 0.5)} ms, p90 ${pct(first, 0.9)} ms, p99 ${pct(first, 0.99)} ms; 3 rounds after: p50 ${pct(warm, 0.5)} ms, p90 ${pct(warm, 0.9)} ms, p99 ${pct(warm, 0.99)} ms; load ${load()}`);
 } else if (mode === 'cold') {
   // Per word, its list cold: the walk of its first query (top 20 by relevance), the blocks that
   // walk decoded, and what decoding the whole list costs (what a first use paid before: decision 027).
