@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from './query.ts';
-import { buildSegment, setUpvotes, type SourcePaper } from './segment.ts';
+import { buildSegment, decodedList, setUpvotes, type SourcePaper } from './segment.ts';
 import { exhaustiveTopK, planQuery, scorer, topK, type Mode } from './topk.ts';
 import type { SearchFilters } from './types.ts';
 import { breathe } from '../../test/helpers.ts';
@@ -114,5 +114,27 @@ describe('the index’s top-k', () => {
     expect(result.driverPostings).toBeGreaterThan(3000);
     expect(result.evaluated).toBeLessThan(result.driverPostings);
     expect(result.exact).toBe(false);
+  });
+
+  it('decodes only the blocks a walk reads on a cold broad word, and ranks exactly all the same', () => {
+    for (const [q, broad] of [
+      ['model', 'model'],
+      ['galaxy model', 'model'], // the broad word seeked block by block behind a rarer driver
+      ['model upvotes:100', 'model'],
+      ['model after:2019-06-01 before:2020-01', 'model'],
+    ] as const) {
+      for (const mode of ['relevance', 'upvotes', 'date'] as Mode[]) {
+        const seg = buildSegment(corpus(6000, 11)); // its own segment: nothing decoded yet
+        const parsed = parseQuery(q);
+        const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+        const s = scorer(mode, now, parsed.must.length);
+        const fast = topK(seg, plan, s, 20).hits.map((h) => `${h.id} ${h.score}`);
+        const list = decodedList(seg, seg.termIndex.get(broad)!);
+        expect(list.ready.length, q).toBeGreaterThan(30);
+        // By upvotes a block's bound is its most upvoted paper's, which most blocks of this corpus have: fewer are skipped.
+        expect(list.decoded, `${mode}: ${q}`).toBeLessThan(mode === 'upvotes' ? list.ready.length : list.ready.length / 2);
+        expect(fast, `${mode}: ${q}`).toEqual(exhaustiveTopK(seg, plan, s, 20).map((h) => `${h.id} ${h.score}`));
+      }
+    }
   });
 });

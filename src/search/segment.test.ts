@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokensOf } from './query.ts';
-import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, archiveTerm, buildSegment, categoryTerm, orgTerm, stem, type Segment, type SourcePaper } from './segment.ts';
-import { storedList } from './topk.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, SegmentBuilder, archiveTerm, buildSegment, categoryTerm, decodeBlock, decodeWholeList, decodedList, orgTerm, postingDocs, stem, type Segment, type SourcePaper } from './segment.ts';
 
 // The builder caches its work per raw token and keeps its pairs as varints: it must index exactly
 // what the plain definition says (each field's tokensOf, stemmed; filters as terms), whatever the
@@ -23,8 +22,10 @@ function reference(papers: SourcePaper[]): Map<string, { doc: number; tf: number
 }
 
 function postingsOf(seg: Segment, term: string) {
-  const list = storedList(seg, term);
-  return Array.from({ length: list.to - list.from }, (_, k) => ({ doc: list.docs[list.from + k]!, impact: list.impacts[list.from + k]! }));
+  const t = seg.termIndex.get(term);
+  if (t === undefined) return [];
+  const docs = postingDocs(seg, t);
+  return Array.from(docs, (doc, k) => ({ doc, impact: seg.impacts[seg.postStart[t]! + k]! }));
 }
 
 const paper = (i: number, over: Partial<SourcePaper>): SourcePaper => ({
@@ -101,5 +102,46 @@ describe('the segment builder', () => {
       }
     }
     expect(seg.blockOffset.at(-1)).toBe(seg.postings.length);
+  });
+
+  it('builds the same segment, array for array, when its pairs go to a file in many small chunks', () => {
+    const papers = Array.from({ length: 5000 }, (_, i) =>
+      paper(i, { title: i % 3 ? 'Reward models for agents' : 'Ｆｕｌｌｗｉｄｔｈ diffusion', abstract: `reward ${'gamma '.repeat(i % 5)} term${i % 13} ${i % 977 === 0 ? 'rare' : ''}`, authorNames: i % 7 ? 'Ada Lovelace' : '' }),
+    );
+    // One paper with no text at all, last: its chunk holds no pairs.
+    papers.push(paper(5000, { title: '', authorNames: '', abstract: '', categories: [], organization: null, hasCode: false }));
+    const inMemory = buildSegment(papers);
+    const builder = new SegmentBuilder(300); // a chunk every few papers
+    for (const p of papers) builder.add(p);
+    const spilled = builder.finish();
+    for (const key of ['ids', 'terms', 'postStart', 'blockStart', 'postings', 'blockOffset', 'impacts', 'blockMax', 'blockLast', 'upvotes', 'published'] as const) {
+      expect(spilled[key], key).toEqual(inMemory[key]);
+    }
+    expect(spilled.avgLength).toBe(inMemory.avgLength);
+    expect(spilled.postings.length).toBeGreaterThan(5000);
+  });
+
+  it('decodes any one block alone, in any order, as the whole list read from its start has it', () => {
+    const n = 40_000;
+    const papers = Array.from({ length: n }, (_, i) =>
+      paper(i, { abstract: [i % 2 === 0 ? 'even' : '', i % 977 === 0 || i === 1 ? 'rare' : '', i > 30_000 && i % 5 === 0 ? 'late' : ''].join(' '), categories: [], organization: null }),
+    );
+    const seg = buildSegment(papers);
+    for (const term of ['even', 'rare', 'late']) {
+      const t = seg.termIndex.get(term)!;
+      const want = decodeWholeList(seg, t);
+      const list = decodedList(seg, t);
+      const blocks = list.ready.length;
+      expect(blocks, term).toBe(Math.ceil(want.length / BLOCK));
+      // Last block first, then every third from the middle, then the rest: each from its predecessor's last ordinal alone.
+      const order = [blocks - 1, ...Array.from({ length: blocks }, (_, k) => (Math.floor(blocks / 2) + 3 * k) % blocks)];
+      for (const k of order) {
+        if (list.ready[k]) continue;
+        decodeBlock(seg, t, list, k);
+        expect(Array.from(list.docs.subarray(k * BLOCK, (k + 1) * BLOCK)), `${term} block ${k}`).toEqual(Array.from(want.subarray(k * BLOCK, (k + 1) * BLOCK)));
+      }
+      expect(Array.from(postingDocs(seg, t)), term).toEqual(Array.from(want));
+      expect(list.decoded, term).toBe(blocks);
+    }
   });
 });

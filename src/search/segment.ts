@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { stemmer } from 'stemmer';
 import { rawTokensOf } from './query.ts';
 import { popularity } from './score.ts';
@@ -68,7 +71,7 @@ export interface Segment {
   blockStart: Uint32Array;
   /**
    * Each term's ordinals as varint gaps (ordinal − previous − 1, the previous of its first
-   * being −1), about 1.3 bytes a posting instead of 4; postingDocs decodes a term's list.
+   * being −1), about 1.3 bytes a posting instead of 4; decodeBlock decodes one block of a list.
    */
   postings: Uint8Array;
   /** Per block, the byte in `postings` where it starts; one more at the end (the total). */
@@ -146,9 +149,21 @@ const IN_AUTHORS_FIELD = 1;
 /** Weighted term frequencies are kept below this (a flag pair rides below them); no real text comes near. */
 const MAX_TF = (1 << 24) - 1;
 
+/** Pair bytes held in memory before they go to the builder's spill file (a chunk of whole documents). */
+export const SPILL_BYTES = 1 << 24;
+
+/** The pair stream as chunks of whole documents: in memory, or written to an unlinked file. */
+interface PairChunks {
+  fd: number | null;
+  /** Per chunk written: its bytes and documents. */
+  sizes: { bytes: number; docs: number }[];
+}
+
 /**
  * Tokenizes each paper once into its (term, weighted tf, fields) pairs, kept as varints in one
- * byte stream in document order, then inverts the stream in `finish`. Per token the work is one
+ * byte stream in document order, then inverts the stream in `finish`. Past `spillBytes` the
+ * stream goes to a temporary file in chunks (decision 027): a whole corpus's pairs (≈ 3 bytes a
+ * posting, 375 MB at a million papers) need not sit in memory beside the final arrays. Per token the work is one
  * regular-expression match and one Map lookup: the raw token's term number is cached, so each
  * distinct spelling is normalized and stemmed once. Per document, term frequencies are summed
  * in a typed array indexed by term number; nothing is allocated per posting.
@@ -170,6 +185,24 @@ export class SegmentBuilder {
   /** This document's weighted tf × 4 + field bits per term number, and the terms it touched. */
   private tf = new Uint32Array(1024);
   private touched = new Growable(new Uint32Array(256), (n) => new Uint32Array(n));
+  private spilled: PairChunks = { fd: null, sizes: [] };
+  private docsInMemory = 0;
+
+  constructor(private spillBytes = SPILL_BYTES) {}
+
+  /** Writes the pairs held in memory to the spill file (made and unlinked on first use: nothing is left behind). */
+  private spill(): void {
+    if (this.spilled.fd === null) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-segment-'));
+      const file = path.join(dir, 'pairs');
+      this.spilled.fd = fs.openSync(file, 'w+');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    fs.writeSync(this.spilled.fd, this.pairs.data, 0, this.pairs.length);
+    this.spilled.sizes.push({ bytes: this.pairs.length, docs: this.docsInMemory });
+    this.pairs.length = 0;
+    this.docsInMemory = 0;
+  }
 
   private termOf(t: string): number {
     let i = this.termIndex.get(t);
@@ -247,17 +280,30 @@ export class SegmentBuilder {
     pairs.length = at;
     this.pairCounts.push(touched.length);
     this.lengths.push(length);
+    this.docsInMemory++;
+    if (pairs.length >= this.spillBytes) this.spill();
   }
 
   finish(base?: CorpusStats): Segment {
-    const segment = finishSegment(this.terms, this.df.data, this.pairs.data, this.pairCounts.data, this.lengths.data, this.ids, this.upvotes, this.published, base);
-    // The pairs take a few bytes per (document, term): let them go even if the builder lingers.
-    this.pairs.data = new Uint8Array(0);
+    // The spellings and the term numbers' Map are done with: let them go before the final arrays are made.
     this.termIndex.clear();
     this.tokenTerm.clear();
-    return segment;
+    const chunks = this.spilled;
+    if (chunks.fd !== null && this.docsInMemory > 0) this.spill();
+    if (chunks.fd !== null) this.pairs.data = new Uint8Array(0);
+    try {
+      const source: PairSource = chunks.fd === null ? { fd: null, sizes: [{ bytes: this.pairs.length, docs: this.docsInMemory }], memory: this.pairs.data } : { ...chunks, memory: null };
+      return finishSegment(this.terms, this.df.data, source, this.pairCounts.data, this.lengths.data, this.ids, this.upvotes, this.published, base);
+    } finally {
+      // The pairs take a few bytes per (document, term): let them go even if the builder lingers.
+      this.pairs.data = new Uint8Array(0);
+      if (chunks.fd !== null) fs.closeSync(chunks.fd);
+      chunks.fd = null;
+    }
   }
 }
+
+type PairSource = PairChunks & { memory: Uint8Array | null };
 
 /**
  * The collection statistics of a segment. Its own function: a closure made inside finishSegment
@@ -274,10 +320,25 @@ function corpusStats(docs: number, avgLength: number, termIndex: Map<string, num
   };
 }
 
-/** Visits the builder's pairs in document order, with each term's dictionary rank. */
-function eachPair(n: number, pairs: Uint8Array, pairCounts: Uint32Array, rank: Uint32Array, visit: (d: number, t: number, packed: number) => void): void {
+/** Visits the builder's pairs in document order, with each term's dictionary rank, chunk by chunk. */
+function eachPair(source: PairSource, pairCounts: Uint32Array, rank: Uint32Array, visit: (d: number, t: number, packed: number) => void): void {
+  const largest = source.sizes.reduce((m, c) => Math.max(m, c.bytes), 0);
+  const buffer = source.memory ?? new Uint8Array(largest);
+  let d = 0;
+  let offset = 0;
+  for (const chunk of source.sizes) {
+    if (source.fd !== null) {
+      for (let got = 0; got < chunk.bytes; ) got += fs.readSync(source.fd, buffer, got, chunk.bytes - got, offset + got);
+      offset += chunk.bytes;
+    }
+    pairsOf(buffer, d, d + chunk.docs, pairCounts, rank, visit);
+    d += chunk.docs;
+  }
+}
+
+function pairsOf(pairs: Uint8Array, from: number, to: number, pairCounts: Uint32Array, rank: Uint32Array, visit: (d: number, t: number, packed: number) => void): void {
   let at = 0;
-  for (let d = 0; d < n; d++) {
+  for (let d = from; d < to; d++) {
     for (let k = pairCounts[d]!; k > 0; k--) {
       let term = 0;
       for (let shift = 0; ; shift += 7) {
@@ -299,7 +360,7 @@ function eachPair(n: number, pairs: Uint8Array, pairCounts: Uint32Array, rank: U
 function finishSegment(
   terms: string[],
   dfOf: Uint32Array,
-  pairs: Uint8Array,
+  pairs: PairSource,
   pairCounts: Uint32Array,
   lengths: Uint32Array,
   ids: string[],
@@ -346,7 +407,7 @@ function finishSegment(
   // Two passes over the pairs: the first sizes each term's gaps, the second writes them in place.
   const last = new Int32Array(terms.length).fill(-1);
   const pos = new Uint32Array(terms.length);
-  eachPair(n, pairs, pairCounts, rank, (d, t) => {
+  eachPair(pairs, pairCounts, rank, (d, t) => {
     const gap = d - last[t]! - 1;
     pos[t]! += gap < 0x80 ? 1 : gap < 0x4000 ? 2 : gap < 0x200000 ? 3 : 4;
     last[t] = d;
@@ -363,7 +424,7 @@ function finishSegment(
   const fill = postStart.slice(0, terms.length);
   let norm = 0;
   let normOf = -1;
-  eachPair(n, pairs, pairCounts, rank, (d, t, packed) => {
+  eachPair(pairs, pairCounts, rank, (d, t, packed) => {
     if (d !== normOf) {
       normOf = d;
       norm = K1 * (1 - B + (B * lengths[d]!) / avgLength);
@@ -418,13 +479,25 @@ function finishSegment(
 
 /** Decoded lists kept per segment, the most recently used, up to this many postings (4 bytes each). */
 const DECODED_BUDGET = 8_000_000;
-const decodedLists = new WeakMap<Segment, { lists: Map<number, Uint32Array>; postings: number }>();
 
 /**
- * The ordinals of dictionary term `t`, decoded from its varint gaps; the most recently used
- * lists are kept decoded (a query's common words recur), up to DECODED_BUDGET postings.
+ * A term's ordinals as far as they are decoded: `docs` has room for the whole list, and block k
+ * (postings k × BLOCK on) holds its ordinals once `ready[k]` is set. A walk decodes only the
+ * blocks it reads (decodeBlock), so a broad word's first query pays for what its walk reads.
  */
-export function postingDocs(seg: Segment, t: number): Uint32Array {
+export interface DecodedList {
+  docs: Uint32Array;
+  ready: Uint8Array;
+  /** Blocks decoded so far. */
+  decoded: number;
+}
+const decodedLists = new WeakMap<Segment, { lists: Map<number, DecodedList>; postings: number }>();
+
+/**
+ * The decoding state of dictionary term `t`; the most recently used lists are kept (a query's
+ * common words recur), up to DECODED_BUDGET postings, their decoded blocks with them.
+ */
+export function decodedList(seg: Segment, t: number): DecodedList {
   let cache = decodedLists.get(seg);
   if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
   const hit = cache.lists.get(t);
@@ -433,11 +506,29 @@ export function postingDocs(seg: Segment, t: number): Uint32Array {
     cache.lists.set(t, hit);
     return hit;
   }
-  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const n = seg.postStart[t + 1]! - seg.postStart[t]!;
+  const list: DecodedList = { docs: new Uint32Array(n), ready: new Uint8Array(Math.ceil(n / BLOCK)), decoded: 0 };
+  if (n <= DECODED_BUDGET / 4) {
+    cache.lists.set(t, list);
+    cache.postings += n;
+    for (const [old, kept] of cache.lists) {
+      if (cache.postings <= DECODED_BUDGET) break;
+      cache.lists.delete(old);
+      cache.postings -= kept.docs.length;
+    }
+  }
+  return list;
+}
+
+/** Decodes block `k` of term `t`'s list into `list`: its gaps start from the previous block's last ordinal. */
+export function decodeBlock(seg: Segment, t: number, list: DecodedList, k: number): void {
+  const b = seg.blockStart[t]! + k;
   const bytes = seg.postings;
-  let at = seg.blockOffset[seg.blockStart[t]!]!;
-  let d = -1;
-  for (let i = 0; i < out.length; i++) {
+  const out = list.docs;
+  let at = seg.blockOffset[b]!;
+  let d = k === 0 ? -1 : seg.blockLast[b - 1]!;
+  const end = Math.min(out.length, (k + 1) * BLOCK);
+  for (let i = k * BLOCK; i < end; i++) {
     let gap = bytes[at++]!;
     // Most gaps of a long list fit in one byte: the loop only for the others.
     if (gap >= 0x80) {
@@ -451,14 +542,35 @@ export function postingDocs(seg: Segment, t: number): Uint32Array {
     d += gap + 1;
     out[i] = d;
   }
-  if (out.length <= DECODED_BUDGET / 4) {
-    cache.lists.set(t, out);
-    cache.postings += out.length;
-    for (const [old, list] of cache.lists) {
-      if (cache.postings <= DECODED_BUDGET) break;
-      cache.lists.delete(old);
-      cache.postings -= list.length;
+  list.ready[k] = 1;
+  list.decoded++;
+}
+
+/** The ordinals of dictionary term `t`, every block decoded (kept like decodedList's). */
+export function postingDocs(seg: Segment, t: number): Uint32Array {
+  const list = decodedList(seg, t);
+  if (list.decoded < list.ready.length) for (let k = 0; k < list.ready.length; k++) if (!list.ready[k]) decodeBlock(seg, t, list, k);
+  return list.docs;
+}
+
+/**
+ * The ordinals of dictionary term `t` decoded from the start in one pass, nothing cached: the
+ * plain reading of the format, which exhaustive rankings and tests hold the block decoding to.
+ */
+export function decodeWholeList(seg: Segment, t: number): Uint32Array {
+  const out = new Uint32Array(seg.postStart[t + 1]! - seg.postStart[t]!);
+  const bytes = seg.postings;
+  let at = seg.blockOffset[seg.blockStart[t]!]!;
+  let d = -1;
+  for (let i = 0; i < out.length; i++) {
+    let gap = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++]!;
+      gap |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
     }
+    d += gap + 1;
+    out[i] = d;
   }
   return out;
 }

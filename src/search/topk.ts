@@ -1,4 +1,4 @@
-import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, fillBlocks, lowerBoundTerm, orgTerm, postingDocs, stem, type Segment } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, decodeBlock, decodeWholeList, decodedList, fillBlocks, lowerBoundTerm, orgTerm, postingDocs, stem, type DecodedList, type Segment } from './segment.ts';
 import { RANKING } from './score.ts';
 import type { ParsedQuery, TextTerm } from './query.ts';
 import type { SearchFilters } from './types.ts';
@@ -22,6 +22,11 @@ export interface PostingList {
   blockMax: Uint16Array;
   blockLast: Uint32Array;
   firstBlock: number;
+  /**
+   * A stored list read as it is walked: `docs` holds a block's ordinals once that block is
+   * decoded (seekList, readyAt); `from` is 0, so position i is in the list's block i / BLOCK.
+   */
+  lazy?: { seg: Segment; term: number; state: DecodedList };
 }
 
 export interface Plan {
@@ -63,8 +68,53 @@ const EPS = 1e-9;
 export function storedList(seg: Segment, term: string): PostingList {
   const t = seg.termIndex.get(term);
   if (t === undefined) return EMPTY;
-  const docs = postingDocs(seg, t);
-  return { docs, impacts: seg.impacts.subarray(seg.postStart[t]!, seg.postStart[t + 1]!), from: 0, to: docs.length, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]! };
+  const state = decodedList(seg, t);
+  return { docs: state.docs, impacts: seg.impacts.subarray(seg.postStart[t]!, seg.postStart[t + 1]!), from: 0, to: state.docs.length, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]!, lazy: { seg, term: t, state } };
+}
+
+/** The list with every block decoded, for the merges that read it all. */
+function whole(l: PostingList): PostingList {
+  if (!l.lazy) return l;
+  postingDocs(l.lazy.seg, l.lazy.term);
+  return { ...l, lazy: undefined };
+}
+
+/** Makes sure position i of `l` is decoded. */
+function readyAt(l: PostingList, i: number): void {
+  const lazy = l.lazy;
+  if (lazy && !lazy.state.ready[i >> 7]) decodeBlock(lazy.seg, lazy.term, lazy.state, i >> 7);
+}
+
+/**
+ * seek on a list that may be read lazily: the blocks whose last ordinal is below `target` are
+ * passed over on blockLast (galloping, then binary search), and only the block it stops in is decoded.
+ */
+export function seekList(l: PostingList, from: number, to: number, target: number): number {
+  const lazy = l.lazy;
+  if (!lazy || from >= to) return seek(l.docs, from, to, target);
+  const fb = l.firstBlock;
+  let k = from >> 7;
+  const lastK = (to - 1) >> 7;
+  if (l.blockLast[fb + k]! < target) {
+    let lo = k;
+    let hi = k + 1;
+    let step = 1;
+    while (hi <= lastK && l.blockLast[fb + hi]! < target) {
+      lo = hi;
+      step *= 2;
+      hi = Math.min(lastK + 1, hi + step);
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (l.blockLast[fb + mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > lastK) return to;
+    k = lo;
+    from = k * BLOCK;
+  }
+  if (!lazy.state.ready[k]) decodeBlock(lazy.seg, lazy.term, lazy.state, k);
+  return seek(l.docs, from, Math.min(to, (k + 1) * BLOCK), target);
 }
 
 function materialized(docs: Uint32Array, impacts: Uint16Array): PostingList {
@@ -79,6 +129,7 @@ function materialized(docs: Uint32Array, impacts: Uint16Array): PostingList {
 export function union(lists: PostingList[]): PostingList {
   const live = lists.filter((l) => l.to > l.from);
   if (live.length <= 1) return live[0] ?? EMPTY;
+  for (let j = 0; j < live.length; j++) live[j] = whole(live[j]!);
   const n = live.reduce((s, l) => s + l.to - l.from, 0);
   const keys = new Float64Array(n);
   let k = 0;
@@ -106,7 +157,8 @@ export function intersection(lists: PostingList[]): PostingList {
   if (lists.length === 1) return lists[0]!;
   if (lists.some((l) => l.to === l.from)) return EMPTY;
   const sorted = [...lists].sort((a, b) => a.to - a.from - (b.to - b.from));
-  const [first, ...rest] = sorted;
+  const first = whole(sorted[0]!);
+  const rest = sorted.slice(1);
   const pos = rest.map((l) => l.from);
   const docs: number[] = [];
   const impacts: number[] = [];
@@ -116,7 +168,7 @@ export function intersection(lists: PostingList[]): PostingList {
     let flags = first!.impacts[i]! & (IN_TITLE | IN_AUTHORS);
     for (let j = 0; j < rest.length; j++) {
       const l = rest[j]!;
-      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
       if (p >= l.to) break outer;
       if (l.docs[p] !== d) continue outer;
       sum += l.impacts[p]! & IMPACT_MASK;
@@ -129,7 +181,8 @@ export function intersection(lists: PostingList[]): PostingList {
 }
 
 /** Keeps the postings with `flag` (a `title:` or `author:` term). */
-function withFlag(list: PostingList, flag: number): PostingList {
+function withFlag(lazyList: PostingList, flag: number): PostingList {
+  const list = whole(lazyList);
   const docs: number[] = [];
   const impacts: number[] = [];
   for (let i = list.from; i < list.to; i++) {
@@ -340,8 +393,8 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   const otherTitled = otherMax.reduce((a, o) => a + o.title, 0);
   const driverText = groups[0]!.text;
 
-  let i = seek(driver.docs, driver.from, driver.to, plan.lo);
-  const end = seek(driver.docs, i, driver.to, plan.hi);
+  let i = seekList(driver, driver.from, driver.to, plan.lo);
+  const end = seekList(driver, i, driver.to, plan.hi);
   result.driverPostings = end - i;
   let checkedBlock = -1;
   while (i < end) {
@@ -350,15 +403,19 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
       checkedBlock = b;
       const blockEnd = Math.min(end, driver.from + (b - driver.firstBlock + 1) * BLOCK);
       if (heap.full) {
+        // A block not decoded yet is bounded over [after the previous block's last, its own last]: wider, still a bound.
+        const decoded = !driver.lazy || driver.lazy.state.ready[i >> 7];
+        const first = decoded ? driver.docs[i]! : b > driver.firstBlock ? driver.blockLast[b - 1]! + 1 : 0;
+        const last = decoded ? driver.docs[blockEnd - 1]! : driver.blockLast[b]!;
         const bm = driver.blockMax[b]!;
-        const last = driver.docs[blockEnd - 1]!;
-        const ub = bound(s, seg, driver.docs[i]!, last, (bm & IMPACT_MASK) + otherSum, (driverText && bm & IN_TITLE ? 1 : 0) + otherTitled);
-        if (ub < heap.bar || (plan.minUpvotes > 0 && maxUpvotes(seg, driver.docs[i]!, last) < plan.minUpvotes)) {
+        const ub = bound(s, seg, first, last, (bm & IMPACT_MASK) + otherSum, (driverText && bm & IN_TITLE ? 1 : 0) + otherTitled);
+        if (ub < heap.bar || (plan.minUpvotes > 0 && maxUpvotes(seg, first, last) < plan.minUpvotes)) {
           result.exact = false;
           i = blockEnd;
           continue;
         }
       }
+      readyAt(driver, i);
     }
     const d = driver.docs[i]!;
     const v = driver.impacts[i]!;
@@ -393,7 +450,7 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     let next = -1;
     for (let j = 0; j < others.length; j++) {
       const l = others[j]!.list;
-      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
       if (p >= l.to) {
         next = Infinity;
         break;
@@ -408,13 +465,13 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     if (next === Infinity) break;
     if (next >= 0) {
       // Leapfrog: the driver jumps to the first document that list has.
-      i = seek(driver.docs, i, end, next);
+      i = seekList(driver, i, end, next);
       continue;
     }
     let out = false;
     for (let j = 0; j < plan.excluded.length; j++) {
       const l = plan.excluded[j]!;
-      const p = (excl[j] = seek(l.docs, excl[j]!, l.to, d));
+      const p = (excl[j] = seekList(l, excl[j]!, l.to, d));
       if (p < l.to && l.docs[p] === d) out = true;
     }
     if (out) continue;
@@ -436,26 +493,27 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
   const others = groups.slice(1).map((g) => g.list);
   const pos = others.map((l) => l.from);
   const excl = plan.excluded.map((l) => l.from);
-  const start = seek(driver.docs, driver.from, driver.to, plan.lo);
-  const end = seek(driver.docs, start, driver.to, plan.hi);
+  const start = seekList(driver, driver.from, driver.to, plan.lo);
+  const end = seekList(driver, start, driver.to, plan.hi);
   const stop = Math.min(end, start + budget);
   let count = 0;
   let i = start;
   outer: while (i < stop) {
+    readyAt(driver, i);
     const d = driver.docs[i++]!;
     if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
     for (let j = 0; j < others.length; j++) {
       const l = others[j]!;
-      const p = (pos[j] = seek(l.docs, pos[j]!, l.to, d));
+      const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
       if (p >= l.to) break outer;
       if (l.docs[p] !== d) {
-        i = seek(driver.docs, i, stop, l.docs[p]!);
+        i = seekList(driver, i, stop, l.docs[p]!);
         continue outer;
       }
     }
     for (let j = 0; j < plan.excluded.length; j++) {
       const l = plan.excluded[j]!;
-      const p = (excl[j] = seek(l.docs, excl[j]!, l.to, d));
+      const p = (excl[j] = seekList(l, excl[j]!, l.to, d));
       if (p < l.to && l.docs[p] === d) continue outer;
     }
     count++;
@@ -466,9 +524,13 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
 
 /** The same ranking by brute force over every document: the reference the property test holds topK to. */
 export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): Scored[] {
+  // Stored lists decoded afresh from their first byte: not the blocks the walk decoded.
+  const plain = new Map<PostingList, Uint32Array>();
+  const docsOf = (l: PostingList) => (l.lazy ? (plain.get(l) ?? plain.set(l, decodeWholeList(l.lazy.seg, l.lazy.term)).get(l)!) : l.docs);
   const find = (l: PostingList, d: number) => {
-    const p = seek(l.docs, l.from, l.to, d);
-    return p < l.to && l.docs[p] === d ? l.impacts[p]! : -1;
+    const docs = docsOf(l);
+    const p = seek(docs, l.from, l.to, d);
+    return p < l.to && docs[p] === d ? l.impacts[p]! : -1;
   };
   const all: Scored[] = [];
   for (let d = plan.lo; d < Math.min(plan.hi, seg.ids.length); d++) {
