@@ -886,7 +886,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // seconds apart. Every process that shares the database (app instances, their jobs, an
     // operator's CLI) takes its turn through this row per upstream origin
     // (ingest/upstream-lane.ts). `free_at` is epoch milliseconds; `holder` names the current turn.
-    '029_upstream_lanes': {
+    '026_upstream_lanes': {
       async up(db) {
         await db.schema
           .createTable('upstream_lanes')
