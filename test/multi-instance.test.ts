@@ -17,6 +17,8 @@ describe(`three instances on one ${testDialect} database`, () => {
   const PERIOD_SECONDS = 2;
   let upstream: http.Server;
   const upstreamCalls: number[] = [];
+  /** The days the syncs asked for: one, or two when the run crosses midnight (UTC). */
+  const upstreamDays = new Set<string>();
   let upstreamBusy = 0;
   let servers: RunningServer[] = [];
   let db: Db;
@@ -29,6 +31,7 @@ describe(`three instances on one ${testDialect} database`, () => {
       upstreamBusy++;
       res.once('close', () => upstreamBusy--);
       const day = url.searchParams.get('date')!;
+      upstreamDays.add(day);
       const items = [1, 2, 3].map((n) => ({
         paper: {
           id: `2611.0${n}000`,
@@ -132,8 +135,8 @@ describe(`three instances on one ${testDialect} database`, () => {
     expect([callsBefore * 3, upstreamCalls.length * 3]).toContain(upvotes);
 
     const listings = await db.kysely.selectFrom('daily_listings').select(['day', 'paper_id']).execute();
-    // The seeded demo (40), the two imported days (13) and the three synced papers.
-    expect(listings).toHaveLength(56);
+    // The seeded demo (40), the two imported days (13) and the three synced papers on each day synced.
+    expect(listings).toHaveLength(53 + 3 * upstreamDays.size);
     expect(new Set(listings.map((l) => `${l.day} ${l.paper_id}`)).size).toBe(listings.length);
 
     for (const path of ['/api/daily_papers?limit=100', '/papers/trending', '/api/papers/2611.03000']) {
