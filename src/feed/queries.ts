@@ -5,6 +5,7 @@ import { categoriesOfPapers } from '../papers/queries.ts';
 import { hydrate, listingColumns, paperColumns, splitRow, summaryColumns, type ListingSummary, type ListingView } from '../papers/read-model.ts';
 import { trendingScore } from '../papers/trending.ts';
 import { runKept } from '../db/kept-query.ts';
+import { keptByVersion } from '../core/kept.ts';
 
 type Q = Kysely<Database>;
 
@@ -152,7 +153,7 @@ function visibleListings(db: Q) {
 
 /** Neighbour days kept, at most (a key per period asked). */
 const MAX_KEPT_NEIGHBOURS = 2000;
-const keptNeighbours = new WeakMap<Q, Map<string, { cardsVersion: number; days: Promise<{ previous?: string; next?: string }> }>>();
+const keptNeighbours = keptByVersion<Q, { previous?: string; next?: string }>(MAX_KEPT_NEIGHBOURS);
 
 /**
  * `neighbourDays`, kept per period until `cards_version` changes: which days have visible
@@ -161,18 +162,7 @@ const keptNeighbours = new WeakMap<Q, Map<string, { cardsVersion: number; days: 
  * for every page rendered anew after a vote (decision 024).
  */
 export function keptNeighbourDays(db: Q, first: string, last: string, cardsVersion: number): Promise<{ previous?: string; next?: string }> {
-  let kept = keptNeighbours.get(db);
-  if (!kept) keptNeighbours.set(db, (kept = new Map()));
-  const key = `${first}\n${last}`;
-  const entry = kept.get(key);
-  if (entry && entry.cardsVersion === cardsVersion) return entry.days;
-  const fresh = { cardsVersion, days: neighbourDays(db, first, last) };
-  kept.delete(key);
-  kept.set(key, fresh);
-  if (kept.size > MAX_KEPT_NEIGHBOURS) kept.delete(kept.keys().next().value!);
-  const map = kept;
-  fresh.days.catch(() => map.get(key) === fresh && map.delete(key));
-  return fresh.days;
+  return keptNeighbours(db, `${first}\n${last}`, cardsVersion, () => neighbourDays(db, first, last));
 }
 
 /** The nearest days with listings before and after `first..last` (empty days are skipped). */

@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.ts';
+import { keptByVersion } from '../core/kept.ts';
 import type { Db } from '../db/database.ts';
 import { paperViews, type PaperView } from '../papers/read-model.ts';
 import type { Highlighted } from '../papers/components.tsx';
@@ -28,7 +29,7 @@ export async function searchWithViews(db: Db, config: Config, request: SearchReq
 
 /** Search pages kept, per database, at most (about 100 KB each: twenty hydrated papers). */
 const MAX_KEPT_PAGES = 200;
-const keptPages = new WeakMap<Db, Map<string, { version: number; page: Promise<SearchPage> }>>();
+const keptPages = keptByVersion<Db, SearchPage>(MAX_KEPT_PAGES, (page) => !page.result.notice);
 
 /**
  * `searchWithViews`, kept per normalised request (the query's runs of spaces as one, trimmed) until
@@ -37,18 +38,7 @@ const keptPages = new WeakMap<Db, Map<string, { version: number; page: Promise<S
  * Nothing in it is a reader's: hidden papers, votes and follows are the page's reader conditions
  * (http/reader-template.ts). A result that fell back to text (`notice`) is not kept.
  */
-export async function keptSearchPage(db: Db, config: Config, request: SearchRequest, version: number): Promise<SearchPage> {
-  let kept = keptPages.get(db);
-  if (!kept) keptPages.set(db, (kept = new Map()));
+export function keptSearchPage(db: Db, config: Config, request: SearchRequest, version: number): Promise<SearchPage> {
   const key = JSON.stringify({ ...request, q: request.q.trim().replace(/\s+/g, ' ') });
-  const entry = kept.get(key);
-  if (entry && entry.version === version) return entry.page;
-  const fresh = { version, page: searchWithViews(db, config, request) };
-  kept.delete(key);
-  kept.set(key, fresh);
-  if (kept.size > MAX_KEPT_PAGES) kept.delete(kept.keys().next().value!);
-  const map = kept;
-  const forget = () => map.get(key) === fresh && map.delete(key);
-  fresh.page.then((page) => page.result.notice && forget(), forget);
-  return fresh.page;
+  return keptPages(db, key, version, () => searchWithViews(db, config, request));
 }
