@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HF_JUNE, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
+import { searchPapers } from '../search/engine.ts';
 import { seedIfEmpty } from './seed.ts';
 
 const count = async (db: Awaited<ReturnType<typeof freshDb>>) =>
@@ -19,6 +20,16 @@ describe('first start', () => {
     // Made-up ids: the metadata job must never ask arXiv about them (another paper has each id there).
     const { n } = await db.kysely.selectFrom('arxiv_metadata_checks').select((eb) => eb.fn.countAll().as('n')).where('outcome', '=', 'fictional').where('retry_at', 'is', null).executeTakeFirstOrThrow();
     expect(Number(n)).toBe(40);
+    // Every demo paper has the categories arXiv would give it, primary first, so that the
+    // category filter has something to find on a first start.
+    const paper = await db.kysely.selectFrom('papers').select('primary_category').where('id', '=', '2611.09128').executeTakeFirstOrThrow();
+    expect(paper.primary_category).toBe('cs.CL');
+    const categorised = await db.kysely.selectFrom('paper_categories').select('paper_id').distinct().execute();
+    expect(categorised).toHaveLength(40);
+    const robotics = await searchPapers(db, { q: 'cat:cs.RO' });
+    expect(robotics.total).toBeGreaterThanOrEqual(5);
+    const withCode = await searchPapers(db, { q: 'cat:cs.CL has:code' });
+    expect(withCode.total).toBeGreaterThan(0);
     expect(await seedIfEmpty(db, config)).toBeNull();
     expect(await count(db)).toBe(40);
     await db.close();

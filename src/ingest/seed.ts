@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../db/database.ts';
+import { writeContent } from '../db/content-version.ts';
 import { importHfItems, type ImportSummary } from './hf-import.ts';
 import { addSummary, emptySummary } from './summary.ts';
 import { importRecentHfDays } from './hf-api.ts';
@@ -37,21 +38,42 @@ export async function seedIfEmpty(db: Db, config: Config, today = new Date()): P
 
 /** Loads the demo data shipped with the project (fictional papers, written for it). */
 export async function importDemoData(db: Db): Promise<ImportSummary> {
-  const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as { days: { date: string; items: { paper: { id: string } }[] }[] };
+  const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as {
+    categories: Record<string, string[]>;
+    days: { date: string; items: { paper: { id: string } }[] }[];
+  };
   const total = emptySummary();
   for (const { date, items } of demo.days) {
     const summary = await importHfItems(db, items, date, `demo ${date}`);
     addSummary(total, summary);
   }
-  // Their ids are made up: arXiv's metadata for the same ids belongs to other papers.
-  const now = new Date().toISOString();
   const listed = demo.days.flatMap((d) => d.items.map((i) => i.paper.id));
   const ids = (await db.kysely.selectFrom('papers').select('id').where('id', 'in', listed).execute()).map((p) => p.id);
-  if (ids.length > 0)
-    await db.kysely
-    .insertInto('arxiv_metadata_checks')
-    .values(ids.map((paper_id) => ({ paper_id, outcome: 'fictional', attempts: 0, checked_at: now, retry_at: null })))
-    .onConflict((oc) => oc.column('paper_id').doNothing())
-    .execute();
+  if (ids.length === 0) return total;
+  const now = new Date().toISOString();
+  await writeContent(
+    db.kysely,
+    async (trx) => {
+      // The categories arXiv would give them, so that category filters, follows, feeds and
+      // digest topics have something to show on a first start (papers without any only).
+      const categorised = new Set(
+        (await trx.selectFrom('paper_categories').select('paper_id').distinct().where('paper_id', 'in', ids).execute()).map((r) => r.paper_id),
+      );
+      const uncategorised = ids.filter((id) => !categorised.has(id) && (demo.categories[id]?.length ?? 0) > 0);
+      for (const id of uncategorised) {
+        await trx.updateTable('papers').set({ primary_category: demo.categories[id]![0]!, modified_at: now }).where('id', '=', id).where('primary_category', 'is', null).execute();
+      }
+      const rows = uncategorised.flatMap((paper_id) => demo.categories[paper_id]!.map((category) => ({ paper_id, category })));
+      if (rows.length > 0) await trx.insertInto('paper_categories').values(rows).execute();
+      // Their ids are made up: arXiv's metadata for the same ids belongs to other papers.
+      await trx
+        .insertInto('arxiv_metadata_checks')
+        .values(ids.map((paper_id) => ({ paper_id, outcome: 'fictional', attempts: 0, checked_at: now, retry_at: null })))
+        .onConflict((oc) => oc.column('paper_id').doNothing())
+        .execute();
+      return uncategorised.length;
+    },
+    (n) => n > 0,
+  );
   return total;
 }
