@@ -124,10 +124,9 @@ describe.skipIf(!hasFixtures)('related papers', () => {
   it('are stored: computed once, on import or on first read, and again when the paper or its neighbourhood changes', async () => {
     const stored = async (id: string) => (await db.kysely.selectFrom('related_papers').select('related_id').where('paper_id', '=', id).orderBy('rank').execute()).map((r) => r.related_id);
     const relatedAt = async (id: string) => (await db.kysely.selectFrom('papers').select('related_at').where('id', '=', id).executeTakeFirstOrThrow()).related_at;
-    const pageLinks = async (id: string) => {
-      const section = /<section class="related"[\s\S]*?<\/section>/.exec(await (await app.request(`/papers/${id}?fresh=${Math.random()}`)).text())?.[0] ?? '';
-      return [...section.matchAll(/href="\/papers\/([^"]+)"/g)].map((m) => m[1]);
-    };
+    const links = (html: string) => [...(/<section class="related"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '').matchAll(/href="\/papers\/([^"]+)"/g)].map((m) => m[1]);
+    const pageLinks = async (id: string) => links(await (await app.request(`/papers/${id}?fresh=${Math.random()}`)).text());
+    const keptPageLinks = async (id: string) => links(await (await app.request(`/papers/${id}`)).text());
     // Imported papers are to do; a page's first view computes them and stores them.
     await db.kysely.updateTable('papers').set({ related_at: null }).where('id', '=', RRM).execute();
     await pageLinks(RRM);
@@ -146,11 +145,15 @@ describe.skipIf(!hasFixtures)('related papers', () => {
     await importArxivRecords(db, [{ id: twin, version: 1, title: rrm.title, abstract: rrm.abstract, authors: [{ name: 'A. Twin', affiliation: null }], categories: ['cs.CL'], primaryCategory: 'cs.CL', publishedAt: '2026-11-01T00:00:00.000Z', updatedAt: null, comment: null, journalRef: null, doi: null, pdfUrl: null, withdrawnAt: null }], 'test');
     expect(await relatedAt(twin)).toBeNull();
     expect(await relatedRemaining(db)).toBe(before + 1);
+    // RRM's page as anonymous readers get it, kept until the content changes.
+    expect(await keptPageLinks(RRM)).not.toContain(twin);
     // Newest first: the twin is the first paper the backlog takes.
     const run = await relatedBacklog(db, { limit: 1 });
     expect((await stored(twin))[0]).toBe(RRM);
     expect(await relatedAt(RRM)).toBeNull();
     expect(run).toEqual({ computed: 1, remaining: before + 1 });
+    // The backlog changed a list that pages show: the kept page goes, and RRM's next view computes its list anew.
+    expect((await keptPageLinks(RRM))[0]).toBe(twin);
     await storedRelatedPapers(db, RRM);
     expect((await stored(RRM))[0]).toBe(twin);
     expect(await pageLinks(RRM)).toEqual(await stored(RRM));

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { stemmer } from 'stemmer';
 import type { Db } from '../db/database.ts';
+import { writeContent } from '../db/content-version.ts';
 import { tokensOf } from './query.ts';
 
 /**
@@ -71,14 +72,22 @@ export async function storedRelatedPapers(db: Db, paperId: string): Promise<stri
  * computed now postdates every paper there is).
  */
 export async function refreshRelatedPaper(db: Db, paperId: string): Promise<string[]> {
+  return (await storeRelatedPaper(db, paperId)).ids;
+}
+
+/** refreshRelatedPaper, telling also whether the stored list is not what it was. */
+async function storeRelatedPaper(db: Db, paperId: string): Promise<{ ids: string[]; changed: boolean }> {
   const ids = await relatedPapers(db, paperId, STORED_RELATED);
   const now = new Date().toISOString();
+  let changed = false;
   await db.kysely.transaction().execute(async (trx) => {
     // A write first: on SQLite a transaction that reads before it writes fails at once ("database
     // is locked", no busy wait) when another process wrote in between.
-    await trx.deleteFrom('related_papers').where('paper_id', '=', paperId).execute();
+    const was = await trx.deleteFrom('related_papers').where('paper_id', '=', paperId).returning(['rank', 'related_id']).execute();
     const paper = await trx.selectFrom('papers').select('created_at').where('id', '=', paperId).executeTakeFirst();
     if (!paper) return;
+    const before = was.sort((a, b) => a.rank - b.rank).map((r) => r.related_id);
+    changed = before.length !== ids.length || before.some((id, i) => id !== ids[i]);
     if (ids.length > 0) {
       await trx
         .insertInto('related_papers')
@@ -90,7 +99,7 @@ export async function refreshRelatedPaper(db: Db, paperId: string): Promise<stri
     }
     await trx.updateTable('papers').set({ related_at: now }).where('id', '=', paperId).execute();
   });
-  return ids;
+  return { ids, changed };
 }
 
 export interface RelatedBacklogSummary {
@@ -124,16 +133,23 @@ export async function relatedBacklog(db: Db, opts: { limit?: number; deadline?: 
       .limit(BACKLOG_PAGE)
       .execute();
     if (page.length === 0) break;
-    for (const { id } of page) {
-      if ((opts.limit !== undefined && computed >= opts.limit) || (opts.deadline !== undefined && Date.now() >= opts.deadline)) {
-        return { computed, remaining: await relatedRemaining(db) };
+    let changed = false;
+    try {
+      for (const { id } of page) {
+        if ((opts.limit !== undefined && computed >= opts.limit) || (opts.deadline !== undefined && Date.now() >= opts.deadline)) {
+          return { computed, remaining: await relatedRemaining(db) };
+        }
+        if ((await storeRelatedPaper(db, id)).changed) changed = true;
+        computed++;
+        // better-sqlite3 answers synchronously: without a turn of the event loop between papers, a
+        // server working its backlog would answer no request until the whole backlog was done.
+        await new Promise((resolve) => setImmediate(resolve));
+        opts.onProgress?.(computed);
       }
-      await refreshRelatedPaper(db, id);
-      computed++;
-      // better-sqlite3 answers synchronously: without a turn of the event loop between papers, a
-      // server working its backlog would answer no request until the whole backlog was done.
-      await new Promise((resolve) => setImmediate(resolve));
-      opts.onProgress?.(computed);
+    } finally {
+      // Pages kept by content version show related papers: one bump per batch that changed a list
+      // (not per paper, so a long backlog does not empty every cache a hundred times over).
+      if (changed) await writeContent(db.kysely, async () => true, () => true, { papersOnly: true });
     }
   }
   return { computed, remaining: await relatedRemaining(db) };
