@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
+import { runKept } from './kept-query.ts';
 
 /**
  * The content version: a counter that every write changing what readers see
@@ -28,7 +29,8 @@ export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Dat
 
 /** The content version and the version every kept card was rendered at (see bumpContentVersion), in one read. */
 async function versions(db: Kysely<Database>): Promise<{ content: number; cards: number }> {
-  const rows = await db.selectFrom('site_state').select(['key', 'value']).where('key', 'in', ['content_version', 'cards_version']).execute();
+  const keys = ['content_version', 'cards_version'];
+  const rows = await runKept(db, 'versions', () => db.selectFrom('site_state').select(['key', 'value']).where('key', 'in', keys), keys);
   const of = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
   return { content: of('content_version'), cards: of('cards_version') };
 }
