@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { runKept } from '../db/kept-query.ts';
 import { hashToken, newToken } from './tokens.ts';
 import type { Role } from './users.ts';
 
@@ -69,12 +70,17 @@ export async function endSession(c: Context, db: Kysely<Database>): Promise<void
 export async function sessionViewer(db: Kysely<Database>, token: string): Promise<{ viewer: Viewer; sessionHash: string; stateVersion: number } | null> {
   const tokenHash = hashToken(token);
   const now = new Date();
-  const row = await db
-    .selectFrom('sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['u.id', 'u.username', 'u.fullname', 'u.email', 'u.role', 'u.avatar_url', 'u.banned_at', 'u.state_version', 's.expires_at', 's.last_seen_at'])
-    .where('s.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+  const [row] = await runKept(
+    db,
+    'sessionViewer',
+    () =>
+      db
+        .selectFrom('sessions as s')
+        .innerJoin('users as u', 'u.id', 's.user_id')
+        .select(['u.id', 'u.username', 'u.fullname', 'u.email', 'u.role', 'u.avatar_url', 'u.banned_at', 'u.state_version', 's.expires_at', 's.last_seen_at'])
+        .where('s.token_hash', '=', tokenHash),
+    [tokenHash],
+  );
   if (!row || row.banned_at || row.expires_at <= now.toISOString()) return null;
   if (now.getTime() - Date.parse(row.last_seen_at) > TOUCH_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('token_hash', '=', tokenHash).execute();

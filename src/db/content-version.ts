@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.ts';
+import { runKept } from './kept-query.ts';
 
 /**
  * The content version: a counter that every write changing what readers see
@@ -28,7 +29,8 @@ export async function bumpContentVersion(trx: Transaction<Database> | Kysely<Dat
 
 /** The content version and the version every kept card was rendered at (see bumpContentVersion), in one read. */
 async function versions(db: Kysely<Database>): Promise<{ content: number; cards: number }> {
-  const rows = await db.selectFrom('site_state').select(['key', 'value']).where('key', 'in', ['content_version', 'cards_version']).execute();
+  const keys = ['content_version', 'cards_version'];
+  const rows = await runKept(db, 'versions', () => db.selectFrom('site_state').select(['key', 'value']).where('key', 'in', keys), keys);
   const of = (key: string) => Number(rows.find((r) => r.key === key)?.value ?? 0);
   return { content: of('content_version'), cards: of('cards_version') };
 }
@@ -91,6 +93,12 @@ export const anyChanged = (outcomes: readonly string[]): boolean => outcomes.som
 
 /** How long a version read from the database is trusted before the next request reads it again. */
 export const VERSION_TTL_MS = 10;
+/**
+ * How old a read may be before the next is started ahead, without waiting for it: under steady
+ * traffic the next read is back before VERSION_TTL_MS, so no request waits on a round trip (on
+ * PostgreSQL, to a server competing for the same cores, every request waited for it every 10 ms).
+ */
+const VERSION_REFRESH_MS = VERSION_TTL_MS / 2;
 
 /**
  * Bumped by every content write in this process (bumpContentVersion) and by the web layer when a
@@ -119,14 +127,26 @@ const trackers = new WeakMap<Kysely<Database>, Tracker>();
  * The content version as this process knows it: held in memory and read again at most every
  * VERSION_TTL_MS (so another process's write shows within that), and at once after a write by
  * this one (markContentChanged). Synchronous when fresh, so the page cache's hot path awaits
- * nothing; concurrent stale readers share one query.
+ * nothing; concurrent stale readers share one query. A read older than VERSION_REFRESH_MS starts
+ * the next one and is answered from meanwhile (never once older than VERSION_TTL_MS).
  */
 export function currentContentVersion(db: Kysely<Database>): number | Promise<number> {
   let t = trackers.get(db);
   if (!t) trackers.set(db, (t = { value: 0, cards: 0, readAt: -Infinity, failed: false, seenChanges: -1, reading: null, readingChanges: -1 }));
-  if (t.seenChanges === localChanges && performance.now() - t.readAt < VERSION_TTL_MS) return t.value;
-  if (t.reading && t.readingChanges === localChanges) return t.reading;
-  const tracker = t;
+  const current = t.reading !== null && t.readingChanges === localChanges;
+  if (t.seenChanges === localChanges) {
+    const age = performance.now() - t.readAt;
+    if (age < VERSION_TTL_MS) {
+      if (age >= VERSION_REFRESH_MS && !current) readVersions(db, t).catch(() => {});
+      return t.value;
+    }
+  }
+  if (current) return t.reading!;
+  return readVersions(db, t);
+}
+
+/** Reads the versions into `tracker`, shared by every caller until it is back. */
+function readVersions(db: Kysely<Database>, tracker: Tracker): Promise<number> {
   const changes = localChanges;
   const reading = versions(db).then(
     ({ content, cards }) => {

@@ -62,10 +62,33 @@ function openPostgres(url: string, max: number): Db {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  pool.on('connect', runNamedStatements);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
 
+/** SQL texts run as named statements on PostgreSQL, by text: see `prepareOnPostgres`. */
+const statementNames = new Map<string, string>();
+
+/**
+ * Has PostgreSQL parse and plan `text` once per connection and run it by name from then on, where
+ * Kysely's driver sends every query unnamed: parsed, analysed and planned again on each run. For
+ * queries of a fixed shape only (db/kept-query.ts): a connection keeps each statement until it
+ * closes. Measured on the busiest day's list query (decision 030): the server's CPU per run 2.0 →
+ * 0.4 ms, the client's 0.9 → 0.5. SQLite's statements are kept prepared by text already.
+ */
+export function prepareOnPostgres(text: string): void {
+  if (!statementNames.has(text)) statementNames.set(text, `kept_${statementNames.size + 1}`);
+}
+
+/** A pool's new client: queries whose text is kept named (prepareOnPostgres) run as named statements. */
+function runNamedStatements(client: pg.PoolClient): void {
+  const unnamed = client.query.bind(client) as (text: unknown, values?: unknown) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown) => {
+    const name = typeof text === 'string' ? statementNames.get(text) : undefined;
+    return name ? unnamed({ name, text, values }) : unnamed(text, values);
+  };
+}
 
 /** `sqlite:./data/x.db`, `file:x.db`, `./x.db` and `:memory:` all name a SQLite file. */
 export function sqlitePath(url: string): string {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from './database.ts';
 import { freshDb } from '../../test/helpers.ts';
@@ -18,6 +19,17 @@ describe('runKept', () => {
     expect((await between(1, 2)).map((r) => r.key)).toEqual(['kept_a', 'kept_b']);
     expect((await between(2, 3)).map((r) => r.key)).toEqual(['kept_b', 'kept_c']);
     expect(await between(5, 9)).toEqual([]);
+  });
+
+  it('runs as a statement its connection prepared once, on PostgreSQL (where unnamed queries are parsed and planned on every run)', async () => {
+    if (db.dialect !== 'postgres') return;
+    await db.kysely.connection().execute(async (conn) => {
+      const run = (low: number) => runKept(conn, 'test prepared', () => conn.selectFrom('site_state').select('key').where('key', 'like', 'kept_%').where('value', '>=', low).orderBy('value'), ['kept_%', low]);
+      expect((await run(2)).map((r) => r.key)).toEqual(['kept_b', 'kept_c']);
+      expect((await run(3)).map((r) => r.key)).toEqual(['kept_c']);
+      const prepared = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(conn);
+      expect(prepared.rows.filter((r) => r.statement.includes('"value" >= $2 order by'))).toHaveLength(1);
+    });
   });
 
   it('refuses parameters that are not the compiled query\'s, in its order', async () => {

@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema.ts';
+import { prepareOnPostgres } from './database.ts';
 
 const compiled = new WeakMap<Kysely<Database>, Map<string, CompiledQuery>>();
 
@@ -9,7 +10,8 @@ const compiled = new WeakMap<Kysely<Database>, Map<string, CompiledQuery>>();
  * with Kysely cost about 100 µs a query, as much as running the busiest day's (decision 024).
  * `parameters` are the query's own, in the order the compiled SQL takes them: checked against the
  * first compile, so a builder that reorders them (or inlines one) fails loudly instead of running
- * with the wrong values. `key` must name everything that changes the query's shape.
+ * with the wrong values. `key` must name everything that changes the query's shape. On PostgreSQL
+ * it runs as a named statement, parsed and planned once per connection (prepareOnPostgres).
  */
 export async function runKept<R>(db: Kysely<Database>, key: string, build: () => Compilable<R>, parameters: readonly unknown[]): Promise<R[]> {
   let byKey = compiled.get(db);
@@ -22,6 +24,7 @@ export async function runKept<R>(db: Kysely<Database>, key: string, build: () =>
       throw new Error(`db: kept query ${key}: its parameters are ${JSON.stringify(got)}, not ${JSON.stringify(parameters)}`);
     }
     byKey.set(key, query);
+    prepareOnPostgres(query.sql);
     return (await db.executeQuery(query)).rows;
   }
   return (await db.executeQuery<R>({ ...query, parameters })).rows;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import zlib from 'node:zlib';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../http/env.ts';
@@ -308,6 +308,33 @@ describe('page cache: readers who chose a theme or a list view', () => {
         expect(tags.size).toBe(choices.length);
       }
     } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('page cache: a session ended on another instance', () => {
+  it('shows on the reader’s page within the session’s second, read ahead while their pages are answered', async () => {
+    const { app, db } = await testApp();
+    // The clock the kept session's age is taken on, moved by hand.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      await importHfItems(db, IDS.map(record), DAY, 'test');
+      const reader = await signedInUser(db);
+      const page = `/papers/date/${DAY}`;
+      const name = `<span class="menu-name">${reader.username}</span>`;
+      const html = async () => (await app.request(page, { headers: { Cookie: reader.cookie } })).text();
+      // The first view fills the readers' template; the second is answered ahead of the chain, its session kept.
+      for (let i = 0; i < 2; i++) expect(await html()).toContain(name);
+      // Signed out elsewhere: this instance hears nothing of it.
+      await db.kysely.deleteFrom('sessions').where('user_id', '=', reader.id).execute();
+      vi.advanceTimersByTime(600);
+      // Still within the kept session's second: answered from it, and its next read starts.
+      expect(await html()).toContain(name);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await html()).not.toContain(name);
+    } finally {
+      vi.useRealTimers();
       await db.close();
     }
   });

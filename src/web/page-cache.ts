@@ -368,19 +368,35 @@ export function createPageCache(opts: { db: Db; buildId: string; securityHeaders
   /**
    * The session a cookie names, as read at most SESSION_TTL_MS ago: a page view does not query
    * for it each time. Writes go through the chain, which reads it afresh; any write in this
-   * process forgets them all (a sign-out, a ban), another process's shows within the TTL.
+   * process forgets them all (a sign-out, a ban), another process's shows within the TTL. A read
+   * older than half the TTL starts the next one, answered from meanwhile: a reader reading steadily
+   * never waits on it (on PostgreSQL, every view of theirs waited for it once a second).
    */
-  const sessions = new Map<string, { at: number; session: Promise<{ viewer: Viewer; stateVersion: number } | null> }>();
+  type KeptSession = { at: number; session: Promise<{ viewer: Viewer; stateVersion: number } | null>; refreshing?: boolean };
+  const sessions = new Map<string, KeptSession>();
+  const readSession = (token: string, now: number) => {
+    const fresh: KeptSession = { at: now, session: sessionViewer(db.kysely, token) };
+    fresh.session.catch(() => sessions.get(token) === fresh && sessions.delete(token));
+    return fresh;
+  };
+  const keep = (token: string, fresh: KeptSession) => {
+    sessions.delete(token);
+    sessions.set(token, fresh);
+    if (sessions.size > MAX_KEPT_READERS) sessions.delete(sessions.keys().next().value!);
+  };
   const recentSession = (token: string) => {
     const now = performance.now();
-    let kept = sessions.get(token);
+    const kept = sessions.get(token);
     if (!kept || now - kept.at > SESSION_TTL_MS) {
-      kept = { at: now, session: sessionViewer(db.kysely, token) };
-      sessions.delete(token);
-      sessions.set(token, kept);
-      if (sessions.size > MAX_KEPT_READERS) sessions.delete(sessions.keys().next().value!);
-      const failed = kept;
-      kept.session.catch(() => sessions.get(token) === failed && sessions.delete(token));
+      const fresh = readSession(token, now);
+      keep(token, fresh);
+      return fresh.session;
+    }
+    if (now - kept.at > SESSION_TTL_MS / 2 && !kept.refreshing) {
+      kept.refreshing = true;
+      const next = readSession(token, now);
+      // Only in place of the entry it refreshes: a write here meanwhile (forgetReaders) dropped that one.
+      next.session.then(() => sessions.get(token) === kept && keep(token, next), () => {});
     }
     return kept.session;
   };
