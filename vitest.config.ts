@@ -31,7 +31,6 @@ export const DATABASE_FREE = [
   'src/core/arxiv-id.test.ts',
   'src/core/config.test.ts',
   'src/core/periods.test.ts',
-  'src/foryou/pool-builder.test.ts',
   'src/foryou/rank.test.ts',
   'src/papers/components.test.tsx',
   'src/papers/trending.test.ts',

@@ -1,4 +1,4 @@
-import { packVectors, type PackedVectors, type SparseVector, type TermWords, type Vocabulary } from './text.ts';
+import { packVectors, type PackedVectors, type SparseVector, type Surface, type Vocabulary } from './text.ts';
 import type { ReaderModel, SignalKind } from './model.ts';
 
 /** A recent paper for-you can recommend, as held in memory. */
@@ -81,17 +81,24 @@ export class CandidateSet {
   /** The scores of the latest ranking: read before the next one starts. */
   private readonly buffer: Float64Array;
 
-  /**
-   * `vectors`: the candidates' vectors, in their order (packed or one by one); `postings`: the same
-   * by term (postingsOf), when made elsewhere (the pool's builder thread makes them).
-   */
-  constructor(candidates: readonly Candidate[], vectors: PackedVectors | readonly SparseVector[], postings?: Postings) {
+  /** `vectors`: the candidates' vectors, in their order (packed or one by one). */
+  constructor(candidates: readonly Candidate[], vectors: PackedVectors | readonly SparseVector[]) {
     const n = candidates.length;
     this.list = candidates;
     const packed = Array.isArray(vectors) ? packVectors(vectors as readonly SparseVector[]) : (vectors as PackedVectors);
     if (packed.starts.length !== n + 1) throw new Error(`foryou: ${n} candidates but ${packed.starts.length - 1} vectors`);
     this.vectors = packed;
-    ({ offsets: this.offsets, postings: this.postings, values: this.values } = postings ?? postingsOf(packed));
+    const { ids, vals, starts } = packed;
+    const nonzeros = starts[n]!;
+    let terms = 0;
+    for (let k = 0; k < nonzeros; k++) if (ids[k]! >= terms) terms = ids[k]! + 1;
+    // Counted per term, then filled candidate by candidate: each term's postings come out ascending.
+    this.offsets = new Int32Array(terms + 1);
+    for (let k = 0; k < nonzeros; k++) this.offsets[ids[k]! + 1]!++;
+    for (let t = 0; t < terms; t++) this.offsets[t + 1]! += this.offsets[t]!;
+    const fill = this.offsets.slice(0, terms);
+    this.postings = new Int32Array(nonzeros);
+    this.values = new Uint16Array(nonzeros);
     this.popularity = new Float64Array(n);
     this.scratch = new Float64Array(n);
     this.buffer = new Float64Array(n);
@@ -104,6 +111,11 @@ export class CandidateSet {
     for (let i = 0; i < n; i++) {
       const c = candidates[i]!;
       this.indexOf.set(c.id, i);
+      for (let k = starts[i]!; k < starts[i + 1]!; k++) {
+        const at = fill[ids[k]!]!++;
+        this.postings[at] = i;
+        this.values[at] = Math.round(vals[k]! * QUANTUM);
+      }
       this.popularity[i] = Math.log1p(Math.max(0, c.upvotes)) / popNorm;
       for (const a of c.authors) authors.add(a, i);
       if (c.organization) organizations.add(c.organization, i);
@@ -224,38 +236,6 @@ export class CandidateSet {
   private mark(f: Float64Array, i: number | undefined, bit: number): void {
     if (i !== undefined) f[i] = f[i]! | bit;
   }
-}
-
-/**
- * Vectors by term: term t's candidates are `postings[offsets[t]..offsets[t + 1])`, ascending, each
- * with its value in fractions of QUANTUM. Typed arrays only, so that another thread can make them.
- */
-export interface Postings {
-  offsets: Int32Array;
-  postings: Int32Array;
-  values: Uint16Array;
-}
-
-export function postingsOf({ ids, vals, starts }: PackedVectors): Postings {
-  const n = starts.length - 1;
-  const nonzeros = starts[n]!;
-  let terms = 0;
-  for (let k = 0; k < nonzeros; k++) if (ids[k]! >= terms) terms = ids[k]! + 1;
-  // Counted per term, then filled candidate by candidate: each term's postings come out ascending.
-  const offsets = new Int32Array(terms + 1);
-  for (let k = 0; k < nonzeros; k++) offsets[ids[k]! + 1]!++;
-  for (let t = 0; t < terms; t++) offsets[t + 1]! += offsets[t]!;
-  const fill = offsets.slice(0, terms);
-  const postings = new Int32Array(nonzeros);
-  const values = new Uint16Array(nonzeros);
-  for (let i = 0; i < n; i++) {
-    for (let k = starts[i]!; k < starts[i + 1]!; k++) {
-      const at = fill[ids[k]!]!++;
-      postings[at] = i;
-      values[at] = Math.round(vals[k]! * QUANTUM);
-    }
-  }
-  return { offsets, postings, values };
 }
 
 /** Candidates by key (an author, an organization, a category): key g's are `members[starts[g]..starts[g + 1])`, ascending, each once. */
@@ -386,8 +366,8 @@ function swap(h: number[], a: number, b: number): void {
 
 const LOG6 = Math.log1p(5);
 
-/** Why a paper is recommended, most telling first: at most three reasons. `vec`: its vector over `vocab`; `words`: its terms in words (else the stems). */
-export function reasonsFor(c: Candidate, vec: SparseVector, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, words?: TermWords): Reason[] {
+/** Why a paper is recommended, most telling first: at most three reasons. `vec`: its vector over `vocab`. */
+export function reasonsFor(c: Candidate, vec: SparseVector, model: ReaderModel, vocab: Vocabulary, weights: Float64Array, followed: Followed, surface?: Pick<Surface, 'get'>): Reason[] {
   const out: Reason[] = [];
   const author = c.authors.find((a) => followed.authors.has(a));
   if (author) out.push({ kind: 'followed-author', name: author });
@@ -401,7 +381,7 @@ export function reasonsFor(c: Candidate, vec: SparseVector, model: ReaderModel, 
     if (near && near.similarity >= 0.1 && near.signal.paperId !== c.id) out.push({ kind: 'liked', verb: near.signal.kind, paperId: near.signal.paperId, title: near.signal.title });
     const liked = c.authors.find((a) => model.authors.has(a));
     if (liked && liked !== author) out.push({ kind: 'liked-author', name: liked });
-    const terms = topTerms(vec, weights, vocab, words);
+    const terms = topTerms(vec, weights, vocab, surface);
     if (terms.length > 0) out.push({ kind: 'terms', terms });
   }
   if (out.length === 0) out.push({ kind: 'popular', upvotes: c.upvotes });
@@ -409,14 +389,15 @@ export function reasonsFor(c: Candidate, vec: SparseVector, model: ReaderModel, 
 }
 
 /** The terms that weighed most for this paper (weight × value), as words. */
-function topTerms(v: SparseVector, w: Float64Array, vocab: Vocabulary, words?: TermWords): string[] {
+function topTerms(v: SparseVector, w: Float64Array, vocab: Vocabulary, surface?: Pick<Surface, 'get'>): string[] {
   const parts: [number, number][] = [];
   for (let i = 0; i < v.ids.length; i++) {
     const contribution = v.vals[i]! * w[v.ids[i]!]!;
     if (contribution > 0.005) parts.push([v.ids[i]!, contribution]);
   }
   parts.sort((a, b) => b[1] - a[1]);
-  return parts.slice(0, 3).map(([id]) => words?.of(id) ?? vocab.terms[id]!);
+  const words = (term: string) => term.split(' ').map((s) => surface?.get(s) ?? s).join(' ');
+  return parts.slice(0, 3).map(([id]) => words(vocab.terms[id]!));
 }
 
 /** A reason in words: "because you saved “…”", "by an author you follow (…)", "terms: …". */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as breathe } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -10,11 +11,10 @@ import { currentContentVersion } from '../db/content-version.ts';
 import { addDays } from '../core/periods.ts';
 import { followsOf, type Follow } from '../follows/queries.ts';
 import { hiddenPaperIds } from '../library/queries.ts';
-import { termCounts, type TermWords, type Vocabulary } from './text.ts';
-import { PoolBuilderClient } from './pool-builder.ts';
+import { DocumentFrequencies, grown, joinVectors, SurfaceWords, TermTable, termCounts, type EncodedCounts, type PackedVectors, type Vocabulary } from './text.ts';
 import { ReaderModel, type SignalKind } from './model.ts';
 import { BLEND, CandidateSet, rankCandidates, reasonsFor, type Candidate, type Followed, type Ranked, type Reason } from './rank.ts';
-import { abstractsOf, papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong } from './queries.ts';
+import { abstractsOf, papersText, readerSignals, recentPapers, storedModel, storedModelVersion, storeModel, visibleAmong, type PaperText } from './queries.ts';
 
 /** How far back "recent" reaches, from the newest paper; and at most how many papers are candidates. */
 export const RECENT_DAYS = 30;
@@ -39,17 +39,20 @@ interface Pool {
   since: string;
   vocab: Vocabulary;
   candidates: CandidateSet;
-  /** The vocabulary's terms in words, for reasons. */
-  words: TermWords;
+  surface: SurfaceWords;
 }
 
 interface State {
   pool?: Pool;
   building?: Promise<Pool>;
-  /** The thread that builds pools' vectors (and keeps the papers' counts between builds). */
-  builder: PoolBuilderClient;
+  /** The pool's papers' term counts, with their modification times: a paper's words are read once. */
+  texts: Texts;
+  /** The numbers of the terms in `texts`. */
+  table: TermTable;
   /** Readers' models as stored at `version` (reader_models). */
   models: Map<number, { version: number; model: ReaderModel }>;
+  /** A word for each stem seen, to say the terms that weighed most in words. */
+  surface: SurfaceWords;
   /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
   dense: Map<number, { vocab: Vocabulary; model: ReaderModel; revision: number; weights: Float64Array }>;
   /** Weights a page being made still reads (across its awaits), with how many such pages: never written over. */
@@ -62,14 +65,9 @@ interface State {
   searches: Map<string, Promise<string[]>>;
 }
 const states = new WeakMap<Kysely<Database>, State>();
-/** A database's state gone (closed and collected): its builder thread is ended. */
-const builders = new FinalizationRegistry<PoolBuilderClient>((builder) => builder.close());
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) {
-    states.set(db.kysely, (s = { builder: new PoolBuilderClient(), models: new Map(), dense: new Map(), held: new Map(), rankings: new Map(), searches: new Map() }));
-    builders.register(s, s.builder);
-  }
+  if (!s) states.set(db.kysely, (s = { texts: new TextsBuilder().build(), table: new TermTable(), models: new Map(), surface: new SurfaceWords(), dense: new Map(), held: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -77,10 +75,114 @@ async function buildPool(db: Db, state: State, version: number): Promise<Pool> {
   const latest = await db.kysely.selectFrom('papers').select((eb) => eb.fn.max('published_at').as('at')).where('hidden_at', 'is', null).executeTakeFirst();
   const since = addDays(((latest?.at as string | null | undefined) ?? new Date().toISOString()).slice(0, 10), -RECENT_DAYS);
   const papers = await recentPapers(db.kysely, since, MAX_CANDIDATES);
-  // Words counted, vectors and postings made on the builder's thread, its garbage collected there (decision 031).
-  const { vocab, words, vectors, postings } = await state.builder.build(papers, (ids) => abstractsOf(db.kysely, ids));
+  // The table only grows (new papers, new words): past a bound, it starts again and every paper is read again.
+  if (state.table.size > MAX_TERMS) {
+    state.table = new TermTable();
+    state.texts = new TextsBuilder().build();
+  }
+  // Only the papers new or changed since the last build are read in full.
+  const abstracts = await abstractsOf(
+    db.kysely,
+    papers.filter((p) => state.texts.modifiedAt(p.id) !== p.modifiedAt).map((p) => p.id),
+  );
+  // Seconds of work in all: done a batch at a time, so that the pages asked for meanwhile are served between batches.
+  const texts = new TextsBuilder();
+  const df = new DocumentFrequencies(state.table);
+  for (let i = 0; i < papers.length; i++) {
+    const p = papers[i]!;
+    texts.add(p.id, p.modifiedAt, countsOf(state, { ...p, abstract: abstracts.get(p.id) ?? '' }));
+    if (i % BATCH === BATCH - 1) await breathe();
+  }
+  const kept = (state.texts = texts.build());
+  for (let i = 0; i < papers.length; i++) df.add(kept.counts(i));
+  const vocab = df.vocabulary();
+  await breathe();
+  // The candidates' vectors written into two arrays a batch at a time, then joined: no pair of arrays per candidate (decision 028).
+  const parts: PackedVectors[] = [];
+  for (let from = 0; from < papers.length; from += BATCH) {
+    parts.push(vocab.vectorizeAll(Math.min(BATCH, papers.length - from), (i) => kept.counts(from + i)));
+    await breathe();
+  }
+  const vectors = joinVectors(parts);
   const list: Candidate[] = papers.map((p) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories }));
-  return { version, builtAt: Date.now(), since, vocab, candidates: new CandidateSet(list, vectors, postings), words };
+  return { version, builtAt: Date.now(), since, vocab, candidates: new CandidateSet(list, vectors), surface: state.surface };
+}
+
+/**
+ * Papers' term counts end to end (paper i's: `terms/tf[starts[i]..starts[i + 1])`), found by
+ * paper id: four typed arrays for a pool's 20,000 papers rather than two each (decision 028).
+ */
+class Texts {
+  constructor(
+    private readonly at: Map<string, number>,
+    private readonly modified: string[],
+    private readonly starts: Int32Array,
+    private readonly terms: Int32Array,
+    private readonly tf: Uint16Array,
+  ) {}
+
+  has(id: string): boolean {
+    return this.at.has(id);
+  }
+
+  modifiedAt(id: string): string | undefined {
+    const i = this.at.get(id);
+    return i === undefined ? undefined : this.modified[i];
+  }
+
+  /** Paper i's counts (views: read, not kept). */
+  counts(i: number): EncodedCounts {
+    return { terms: this.terms.subarray(this.starts[i]!, this.starts[i + 1]!), tf: this.tf.subarray(this.starts[i]!, this.starts[i + 1]!) };
+  }
+
+  /** The counts of this paper as it was when last modified at `modifiedAt`, if kept. */
+  countsOf(id: string, modifiedAt: string): EncodedCounts | undefined {
+    const i = this.at.get(id);
+    return i === undefined || this.modified[i] !== modifiedAt ? undefined : this.counts(i);
+  }
+}
+
+class TextsBuilder {
+  private readonly at = new Map<string, number>();
+  private readonly modified: string[] = [];
+  private starts: Int32Array = new Int32Array(1024);
+  private terms: Int32Array = new Int32Array(1 << 16);
+  private tf: Uint16Array = new Uint16Array(1 << 16);
+
+  add(id: string, modifiedAt: string, doc: EncodedCounts): void {
+    const i = this.modified.length;
+    this.at.set(id, i);
+    this.modified.push(modifiedAt);
+    if (this.starts.length < i + 2) this.starts = grown(this.starts, 2 * this.starts.length);
+    const from = this.starts[i]!;
+    const to = from + doc.terms.length;
+    if (this.terms.length < to) {
+      this.terms = grown(this.terms, Math.max(to, 2 * this.terms.length));
+      this.tf = grown(this.tf, this.terms.length);
+    }
+    this.terms.set(doc.terms, from);
+    this.tf.set(doc.tf, from);
+    this.starts[i + 1] = to;
+  }
+
+  build(): Texts {
+    const n = this.modified.length;
+    const end = this.starts[n]!;
+    return new Texts(this.at, this.modified, this.starts.slice(0, n + 1), this.terms.slice(0, end), this.tf.slice(0, end));
+  }
+}
+
+
+/** Papers a pool build handles between two pauses. */
+const BATCH = 500;
+/** Most terms numbered before the table starts again (a million papers' words hold about ten times fewer). */
+const MAX_TERMS = 4_000_000;
+
+function countsOf(state: State, p: PaperText): EncodedCounts {
+  const kept = state.texts.countsOf(p.id, p.modifiedAt);
+  if (kept) return kept;
+  if (state.surface.size > 200_000) state.surface.clear();
+  return state.table.encode(termCounts(p.title, p.abstract, state.surface));
 }
 
 /**
@@ -145,7 +247,7 @@ export async function readerModel(db: Db, userId: number, pool: Pool): Promise<{
     }
     const model = kept.model;
     const started = performance.now();
-    const changed = await learnSignals(db, model, signals, pool);
+    const changed = await learnSignals(db, state, model, signals, pool);
     learnedMs += performance.now() - started;
     if (!changed) break;
     if (await storeModel(db.kysely, userId, version, model.toJSON())) {
@@ -168,7 +270,7 @@ const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
 const NO_VECTOR = { ids: new Int32Array(0), vals: new Float32Array(0) };
 
 /** Learns the signals the model lacks (oldest first) and forgets those taken back; whether anything changed. */
-async function learnSignals(db: Db, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
+async function learnSignals(db: Db, state: State, model: ReaderModel, signals: { kind: SignalKind; paperId: string }[], pool: Pool): Promise<boolean> {
   const current = new Set(signals.map((s) => ReaderModel.key(s)));
   let changed = false;
   for (const key of model.keys()) {
@@ -189,7 +291,7 @@ async function learnSignals(db: Db, model: ReaderModel, signals: { kind: SignalK
     // A pool paper's vector is the one its counts make over the pool's vocabulary: learned as it is.
     if (c) model.learn({ kind: s.kind, paperId: c.id, title: c.title, counts: EMPTY_COUNTS, authors: c.authors, organization: c.organization }, pool.vocab, pool.candidates.vectorOf(c.id));
     // Another paper's words are counted for this once: not numbered into the table (which keeps the pool's papers).
-    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: termCounts(p.title, p.abstract), authors: p.authors, organization: p.organization }, pool.vocab);
+    else if (p) model.learn({ kind: s.kind, paperId: p.id, title: p.title, counts: termCounts(p.title, p.abstract, state.surface), authors: p.authors, organization: p.organization }, pool.vocab);
     else continue;
     changed = true;
   }
@@ -230,7 +332,7 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
     const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
     const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
     return {
-      items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, pool.candidates.vectorOf(r.candidate.id) ?? NO_VECTOR, model, pool.vocab, weights, followed, pool.words) })),
+      items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, pool.candidates.vectorOf(r.candidate.id) ?? NO_VECTOR, model, pool.vocab, weights, followed, pool.surface) })),
       seeded: model.positives === 0 && follows.length === 0,
       learnedMs,
     };
@@ -283,7 +385,7 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
   const present = paperIds.filter((id) => inPool.indexOf.has(id));
   const candidates = new CandidateSet(
     [...present.map((id) => inPool.get(id)!), ...extra.map((p) => ({ id: p.id, title: p.title, publishedAt: p.publishedAt, upvotes: p.upvotes, authors: p.authors, organization: p.organization, categories: p.categories }))],
-    [...present.map((id) => inPool.vectorOf(id)!), ...extra.map((p) => pool.vocab.vectorize(termCounts(p.title, p.abstract)))],
+    [...present.map((id) => inPool.vectorOf(id)!), ...extra.map((p) => pool.vocab.vectorize(state.table.decode(countsOf(state, p))))],
   );
   const followed = await followedOf(db, pool, follows);
   return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);

@@ -229,40 +229,6 @@ export class SurfaceWords implements Surface {
   }
 }
 
-/**
- * A vocabulary's terms in words (each stem as the word first seen for it: "reward model" for
- * `reward model`), end to end in one string: term i's are `text[starts[i]..starts[i + 1])`.
- * One string rather than one per term, made by the pool's builder thread and sent whole.
- */
-export class TermWords {
-  constructor(
-    private readonly text: string,
-    private readonly starts: Int32Array,
-  ) {}
-
-  static of(terms: readonly string[], surface: Pick<Surface, 'get'>): TermWords {
-    const starts = new Int32Array(terms.length + 1);
-    const parts: string[] = [];
-    let at = 0;
-    terms.forEach((term, i) => {
-      const words = term.split(' ').map((s) => surface.get(s) ?? s).join(' ');
-      parts.push(words);
-      starts[i + 1] = at += words.length;
-    });
-    return new TermWords(parts.join(''), starts);
-  }
-
-  /** Term i in words. */
-  of(i: number): string {
-    return this.text.slice(this.starts[i]!, this.starts[i + 1]!);
-  }
-
-  /** What another thread needs to make these again (structured clone). */
-  get parts(): { text: string; starts: Int32Array } {
-    return { text: this.text, starts: this.starts };
-  }
-}
-
 /** FNV-1a over a string's code units. */
 function hash(s: string): number {
   let h = 0x811c9dc5;
