@@ -29,6 +29,8 @@ interface Learned {
   /** The paper's unit vector by term, as learned: `terms[k]`'s value is `values[k]` (numbers in a typed array, not one boxed number each). */
   terms: string[];
   values: Float64Array;
+  /** Its vector over the latest vocabulary asked for (vectorOf): a field, not a WeakMap entry (whose table every learn grew). */
+  vector?: { vocab: Vocabulary; v: SparseVector };
 }
 
 /**
@@ -122,11 +124,10 @@ export class ReaderModel {
       rounded[i] = x;
     }
     // Kept without its counts: an older paper's are a map of all its words, read for this once.
-    const learned = { signal: { ...signal, counts: NO_COUNTS }, terms, values };
-    this.learned.set(key, learned);
     // Its vector over this vocabulary as vectorOf would make it from `terms`: made here, where it is at hand
     // (copied: `vector` may be a view into a candidate set's arrays, which this must not keep alive).
-    vectors.set(learned, { vocab, v: { ids: Int32Array.from(v.ids), vals: rounded } });
+    const learned: Learned = { signal: { ...signal, counts: NO_COUNTS }, terms, values, vector: { vocab, v: { ids: Int32Array.from(v.ids), vals: rounded } } };
+    this.learned.set(key, learned);
     this.apply(learned, 1);
   }
 
@@ -136,8 +137,10 @@ export class ReaderModel {
    * made again on load, so a stored model and one learned in memory agree.
    */
   toJSON(): string {
-    const signals = [...this.learned.values()].map(({ signal: s, terms, values }) => [s.kind, s.paperId, s.title, s.authors, s.organization, terms, [...values]]);
-    return JSON.stringify({ v: 1, signals });
+    // JSON.stringify({ v: 1, signals: [[kind, paper, title, authors, organization, terms, values], …] }), the values
+    // written by join (the same text for finite numbers) rather than copied into an array of boxed numbers first.
+    const signals = [...this.learned.values()].map(({ signal: s, terms, values }) => `${JSON.stringify([s.kind, s.paperId, s.title, s.authors, s.organization, terms]).slice(0, -1)},[${values.join(',')}]]`);
+    return `{"v":1,"signals":[${signals.join(',')}]}`;
   }
 
   /** A model as stored by toJSON; throws on anything else. */
@@ -147,7 +150,7 @@ export class ReaderModel {
     const model = new ReaderModel();
     for (const [kind, paperId, title, authors, organization, terms, values] of data.signals) {
       const signal: Signal = { kind, paperId, title, counts: NO_COUNTS, authors, organization };
-      const learned = { signal, terms, values: Float64Array.from(values) };
+      const learned: Learned = { signal, terms, values: Float64Array.from(values) };
       model.learned.set(ReaderModel.key(signal), learned);
       model.apply(learned, 1);
     }
@@ -240,17 +243,15 @@ function denseScratch(size: number): Float64Array {
   return scratch;
 }
 
-const vectors = new WeakMap<Learned, { vocab: Vocabulary; v: SparseVector }>();
 function vectorOf(l: Learned, vocab: Vocabulary): SparseVector {
-  const hit = vectors.get(l);
-  if (hit?.vocab === vocab) return hit.v;
+  if (l.vector?.vocab === vocab) return l.vector.v;
   const pairs = l.terms.flatMap((t, k) => {
     const id = vocab.ids.get(t);
     return id === undefined ? [] : [[id, l.values[k]!] as const];
   });
   pairs.sort((a, b) => a[0] - b[0]);
   const v = { ids: Int32Array.from(pairs.map((p) => p[0])), vals: Float32Array.from(pairs.map((p) => p[1])) };
-  vectors.set(l, { vocab, v });
+  l.vector = { vocab, v };
   return v;
 }
 

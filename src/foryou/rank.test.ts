@@ -121,6 +121,15 @@ describe("a reader's model", () => {
     expect(fromVectors.weights(vocab)).toEqual(weights);
   });
 
+  it('is stored as the text JSON.stringify makes of its signals, values as numbers, and read back the same', () => {
+    const text = model.toJSON();
+    const data = JSON.parse(text) as { v: number; signals: unknown[][] };
+    expect(JSON.stringify(data)).toBe(text);
+    expect(data.signals.map((s) => [s[0], s[1]])).toEqual([['save', 'p0'], ['save', 'p8'], ['save', 'p16'], ['save', 'p3'], ['hide', 'p5']]);
+    expect((data.signals[0]![6] as number[]).every((x) => typeof x === 'number' && x > 0 && x < 1)).toBe(true);
+    expect(ReaderModel.fromJSON(text).toJSON()).toBe(text);
+  });
+
   it('finds the liked paper nearest a candidate with the same similarity, to the last bit, as a merge of the two sparse vectors', () => {
     const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
     const liked = [0, 8, 16, 3].map((i) => ({ id: `p${i}`, v: { ids: candidates[i]!.vec.ids, vals: Float32Array.from(candidates[i]!.vec.vals, round5) } }));

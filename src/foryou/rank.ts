@@ -339,7 +339,7 @@ function siftUp(h: number[], at: number, before: (i: number, j: number) => boole
   while (at > 0) {
     const parent = (at - 1) >> 1;
     if (!before(h[parent]!, h[at]!)) break;
-    [h[parent], h[at]] = [h[at]!, h[parent]!];
+    swap(h, parent, at);
     at = parent;
   }
 }
@@ -352,9 +352,16 @@ function siftDown(h: number[], at: number, before: (i: number, j: number) => boo
     if (l < h.length && before(h[worst]!, h[l]!)) worst = l;
     if (r < h.length && before(h[worst]!, h[r]!)) worst = r;
     if (worst === at) return;
-    [h[worst], h[at]] = [h[at]!, h[worst]!];
+    swap(h, worst, at);
     at = worst;
   }
+}
+
+/** Through a local, not `[a, b] = [b, a]`: no array made per swap. */
+function swap(h: number[], a: number, b: number): void {
+  const x = h[a]!;
+  h[a] = h[b]!;
+  h[b] = x;
 }
 
 const LOG6 = Math.log1p(5);

@@ -311,12 +311,20 @@ export class Vocabulary {
 
   /** The paper's vector: sublinear tf × idf, unit length; terms outside the vocabulary dropped. */
   vectorize(counts: ReadonlyMap<string, number>): SparseVector {
-    const pairs: [number, number][] = [];
-    for (const [term, tf] of counts) {
+    // Into scratch arrays, as vectorizeAll: no pair of numbers per term (a reader's first page learns ten such papers).
+    const { raw, order } = vectorScratch(counts.size);
+    let k = 0;
+    counts.forEach((tf, term) => {
       const id = this.ids.get(term);
-      if (id !== undefined) pairs.push([id, (1 + Math.log(tf)) * this.idf[id]!]);
-    }
-    return unitVector(pairs);
+      if (id === undefined) return;
+      raw[k] = (1 + Math.log(tf)) * this.idf[id]!;
+      order[k] = id * PLACES + k;
+      k++;
+    });
+    const ids = new Int32Array(k);
+    const vals = new Float32Array(k);
+    unitInto(k, raw, order, ids, vals, 0);
+    return { ids, vals };
   }
 
   /** The same for a paper's counts as numbered by the TermTable this vocabulary was counted over. */
@@ -353,17 +361,7 @@ export class Vocabulary {
         order[k] = id * PLACES + k;
         k++;
       }
-      const sorted = order.subarray(0, k).sort();
-      let sum = 0;
-      for (let j = 0; j < k; j++) {
-        const x = raw[sorted[j]! % PLACES]!;
-        sum += x * x;
-      }
-      const norm = Math.sqrt(sum) || 1;
-      for (let j = 0; j < k; j++) {
-        ids[at + j] = Math.floor(sorted[j]! / PLACES);
-        vals[at + j] = raw[sorted[j]! % PLACES]! / norm;
-      }
+      unitInto(k, raw, order, ids, vals, at);
       at += k;
       starts[i + 1] = at;
     }
@@ -377,12 +375,30 @@ export class Vocabulary {
 
 const PLACES = 0x100000;
 
-function unitVector(pairs: [number, number][]): SparseVector {
-  pairs.sort((a, b) => a[0] - b[0]);
+/**
+ * A vector's `k` raw values (`raw`, by place) as a unit vector, ids ascending, written into
+ * `ids`/`vals` from `at`: `order` holds each id and place packed (id × PLACES + place), sorted here.
+ * The squares are summed in ascending id order.
+ */
+function unitInto(k: number, raw: Float64Array, order: Float64Array, ids: Int32Array, vals: Float32Array, at: number): void {
+  const sorted = order.subarray(0, k).sort();
   let sum = 0;
-  for (const p of pairs) sum += p[1] * p[1];
+  for (let j = 0; j < k; j++) {
+    const x = raw[sorted[j]! % PLACES]!;
+    sum += x * x;
+  }
   const norm = Math.sqrt(sum) || 1;
-  return { ids: Int32Array.from(pairs, (p) => p[0]), vals: Float32Array.from(pairs, (p) => p[1] / norm) };
+  for (let j = 0; j < k; j++) {
+    ids[at + j] = Math.floor(sorted[j]! / PLACES);
+    vals[at + j] = raw[sorted[j]! % PLACES]! / norm;
+  }
+}
+
+/** Scratch for vectorize (synchronous: one is enough), grown as needed. */
+let scratch = { raw: new Float64Array(256), order: new Float64Array(256) };
+function vectorScratch(size: number): { raw: Float64Array; order: Float64Array } {
+  if (scratch.raw.length < size) scratch = { raw: new Float64Array(2 * size), order: new Float64Array(2 * size) };
+  return scratch;
 }
 
 /** Dot product of a sparse vector with a dense one. */
