@@ -118,7 +118,7 @@ interface Engine {
 
 const BATCH = 1000;
 /** Above this many papers our backends load through the bulk path (BENCH_SEARCH_PER_PAPER_MAX). */
-const PER_PAPER_MAX = Number(process.env.BENCH_SEARCH_PER_PAPER_MAX || 250_000);
+const PER_PAPER_MAX = Number(process.env.BENCH_SEARCH_PER_PAPER_MAX || 50_000);
 
 /** A bench paper's votes and code link, which arXiv records do not carry. */
 async function setVotes(trx: Transaction<Database>, p: BenchPaper): Promise<void> {
