@@ -23,11 +23,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { Document, Resolver } from 'flexsearch';
 import MiniSearch from 'minisearch';
 import { create as createOrama, insert as oramaInsert, search as oramaSearch } from '@orama/orama';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
+import type { Database } from '../src/db/schema.ts';
 import { anyChanged, writeContent } from '../src/db/content-version.ts';
 import { maskUrl } from '../src/core/config.ts';
 import { saveArxivRecords } from '../src/ingest/save.ts';
@@ -116,14 +117,55 @@ interface Engine {
 }
 
 const BATCH = 1000;
+/** Above this many papers our backends load through the bulk path (BENCH_SEARCH_PER_PAPER_MAX). */
+const PER_PAPER_MAX = Number(process.env.BENCH_SEARCH_PER_PAPER_MAX || 50_000);
 
-/** Our backends: the product's write path in, searchPapers out. */
-function ourEngine(url: string): Engine {
+/** A bench paper's votes and code link, which arXiv records do not carry. */
+async function setVotes(trx: Transaction<Database>, p: BenchPaper): Promise<void> {
+  await trx
+    .updateTable('papers')
+    .set({ upvotes_source: p.upvotes, upvotes: p.upvotes, github_repo: p.githubRepo, trending_score: trendingScore(p.upvotes, new Date(p.publishedAt)) })
+    .where('id', '=', p.id)
+    .execute();
+}
+
+/**
+ * The papers through `import snapshot`'s bulk path (bulkImportArxivRecords), then their
+ * votes and code links in transactions of BATCH, then ANALYZE.
+ */
+async function loadBulk(db: Db, papers: Iterable<BenchPaper>): Promise<void> {
+  const voted: BenchPaper[] = [];
+  const records = function* () {
+    for (const p of papers) {
+      if (p.upvotes > 0 || p.githubRepo) voted.push(p);
+      yield toArxivRecord(p);
+    }
+  };
+  await bulkImportArxivRecords(db, records(), 'bench');
+  for (let i = 0; i < voted.length; i += BATCH) {
+    await writeContent(db.kysely, async (trx) => {
+      for (const p of voted.slice(i, i + BATCH)) await setVotes(trx, p);
+    }, () => true);
+  }
+  await sql`analyze`.execute(db.kysely);
+}
+
+/**
+ * Our backends: the product's write path in, searchPapers out. Up to PER_PAPER_MAX papers
+ * they load through the per-paper path (saveArxivRecords), whose time is then the build
+ * figure; above it through `import snapshot`'s bulk path (loadBulk), which a million
+ * papers need (the per-paper path took 36 min for 300,000 under load).
+ */
+function ourEngine(url: string, papersWanted: number): Engine {
   let db: Db;
   return {
     async build(papers) {
       db = await connectDatabase(url, { poolSize: 2 });
       await migrateToLatest(db);
+      if (papersWanted > PER_PAPER_MAX) {
+        await loadBulk(db, papers);
+        return;
+      }
       let batch: BenchPaper[] = [];
       const flush = async () => {
         const now = new Date().toISOString();
@@ -136,11 +178,7 @@ function ourEngine(url: string): Engine {
             // arXiv records carry no votes or code links: the Hugging Face copies get theirs here.
             for (const p of records) {
               if (p.upvotes === 0 && !p.githubRepo) continue;
-              await trx
-                .updateTable('papers')
-                .set({ upvotes_source: p.upvotes, upvotes: p.upvotes, github_repo: p.githubRepo, trending_score: trendingScore(p.upvotes, new Date(p.publishedAt)) })
-                .where('id', '=', p.id)
-                .execute();
+              await setVotes(trx, p);
             }
             return outcomes;
           },
@@ -337,7 +375,7 @@ function collect(): void {
 async function child(engineName: EngineName, papers: number, target: string, reopen: boolean): Promise<void> {
   const engine =
     engineName === 'sqlite' || engineName === 'postgres'
-      ? ourEngine(target)
+      ? ourEngine(target, papers)
       : engineName === 'minisearch'
         ? miniSearchEngine()
         : engineName === 'flexsearch'
@@ -772,12 +810,15 @@ function report(
     `- PostgreSQL: ${pg ? `${pg.version} on the same machine over TCP, default settings (${pg.settings}), a throwaway database dropped at the end` : 'not measured'}`,
     `- Corpus: the real papers of \`${path.basename(HF_ARCHIVE)}\` (9,534 ML papers with abstracts and upvotes), \`${path.basename(WITH_ABSTRACTS)}\` and \`${path.basename(LISTINGS)}\` (astro-ph titles and authors, abstracts borrowed from the astro-ph \`.abs\` records), then copies under synthesised \`YYMM.NNNNN\` ids with new dates, shuffled authors and varied upvotes (bench/corpus.ts). Each engine indexes title, authors and abstract.`,
     `- Queries: the ${queries.length} of \`bench/search-queries.txt\` (topics, phrases, \`author:\`/\`cat:\`/\`after:\`/\`has:\` filters, prefixes \`diffus*\`, broad single words), ${LIMIT} results each. Once untimed, then ${ROUNDS} timed rounds; latencies are over all ${ROUNDS * queries.length} timed answers, measured inside each engine's process (no IPC in the figure).`,
-    '- Ours: `searchPapers(db, { q, limit: 10 })` (src/search/engine.ts): parsing, exact top-k of the blended score (BM25 impacts, title coverage, upvotes, recency) over every match from the in-process index (docs/decisions/019-search-index.md), phrases checked on the text, highlighted titles and snippets. Loaded through `saveArxivRecords` in content transactions of 1,000 (the import path; the database keeps FTS5 / tsvector as it loads); build time includes a final `ANALYZE`. Then the in-process index is built from the database (its time and memory: V8 heap plus typed arrays after a full GC, and RSS, shown in the memory column).',
+    '- Ours: `searchPapers(db, { q, limit: 10 })` (src/search/engine.ts): parsing, exact top-k of the blended score (BM25 impacts, title coverage, upvotes, recency) over every match from the in-process index (docs/decisions/019-search-index.md), phrases checked on the text, highlighted titles and snippets. Up to ' +
+      PER_PAPER_MAX.toLocaleString('en') +
+      ' papers loaded through `saveArxivRecords` in content transactions of 1,000 (the per-paper import path; the database keeps FTS5 / tsvector as it loads), above it through the bulk path of `import snapshot` (`bulkImportArxivRecords`, then votes and code links in transactions of 1,000); build time includes a final `ANALYZE`. Then the in-process index is built from the database (its time and memory: V8 heap plus typed arrays after a full GC, and RSS, shown in the memory column).',
     '- Peers: the same documents, in-process; title boosted 3× and authors 2× over the abstract where the engine supports it; every word required (MiniSearch `combineWith: AND`, Orama `threshold: 0`; FlexSearch per field). **They get plain words**: our filters (`cat:`, `after:`, `has:` …) are dropped, `author:` keeps its words, quotes are dropped (no phrase search), so they answer easier questions than ours on those queries. Prefix queries (`diffus*`) are prefix searches in MiniSearch (last word), FlexSearch (forward tokenizer on title and authors) and Orama (prefix by default). Memory is the child process\'s RSS and V8 heap after the build minus before it (the base corpus is loaded in both).',
     '',
   ];
   for (const run of runs) {
     lines.push(`### ${run.papers.toLocaleString('en')} papers`, '');
+    lines.push(`Ours loaded through ${run.papers > PER_PAPER_MAX ? "the bulk path (`bulkImportArxivRecords`)" : 'the per-paper path (`saveArxivRecords`)'}.`, '');
     lines.push(
       run.interleaved
         ? `All engines built one after another, then stayed up; the timed rounds took turns across engines (each round starting with a different one).`
@@ -806,25 +847,15 @@ async function loadForScale(url: string, papers: number): Promise<void> {
   await migrateToLatest(db);
   const base = await readBasePapers();
   const t = performance.now();
-  const voted: [string, number, string | null][] = [];
-  const records = function* () {
+  const counted = function* () {
     let n = 0;
     for (const p of benchPapers(base, papers)) {
       if (++n % 100_000 === 0) log(`${n.toLocaleString('en')} papers, ${((performance.now() - t) / 1000).toFixed(0)} s`);
-      if (p.upvotes > 0 || p.githubRepo) voted.push([p.id, p.upvotes, p.githubRepo]);
-      yield toArxivRecord(p);
+      yield p;
     }
   };
-  await bulkImportArxivRecords(db, records(), 'bench');
-  for (let i = 0; i < voted.length; i += BATCH) {
-    await db.kysely.transaction().execute(async (trx) => {
-      for (const [id, upvotes, repo] of voted.slice(i, i + BATCH)) {
-        await trx.updateTable('papers').set({ upvotes_source: upvotes, upvotes, github_repo: repo }).where('id', '=', id).execute();
-      }
-    });
-  }
-  await sql`analyze`.execute(db.kysely);
-  log(`loaded ${papers.toLocaleString('en')} papers (${voted.length.toLocaleString('en')} with votes or code) in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  await loadBulk(db, counted());
+  log(`loaded ${papers.toLocaleString('en')} papers in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   await db.close();
 }
 
@@ -843,8 +874,11 @@ async function scaleRun(url: string): Promise<void> {
   collect();
   const before = process.memoryUsage();
   let t = performance.now();
+  const cpu = process.cpuUsage();
   const index = await buildSearchIndex(db);
   const buildS = (performance.now() - t) / 1000;
+  const buildCpu = process.cpuUsage(cpu);
+  const peakMb = peakRssMb();
   collect();
   const built = process.memoryUsage();
   t = performance.now();
@@ -880,13 +914,18 @@ async function scaleRun(url: string): Promise<void> {
   const mbOf = (b: number) => Math.round(b / 1e6).toLocaleString('en');
   const lines = [
     `- ${db.dialect}, ${index.main.ids.length.toLocaleString('en')} papers, ${index.main.terms.length.toLocaleString('en')} terms, ${postings.toLocaleString('en')} postings`,
-    `- build from the database ${buildS.toFixed(1)} s; RSS after it ${mbOf(built.rss)} MB (+${mbOf(built.rss - before.rss)}), heap ${mbOf(built.heapUsed)} MB, array buffers ${mbOf(built.arrayBuffers)} MB; file ${mbOf(fs.statSync(file).size)} MB written in ${writeS.toFixed(1)} s`,
+    `- build from the database ${buildS.toFixed(1)} s (CPU ${((buildCpu.user + buildCpu.system) / 1e6).toFixed(1)} s), peak RSS of the process by then ${peakMb} MB (VmHWM; ${mbOf(before.rss)} MB before it); RSS after it ${mbOf(built.rss)} MB (+${mbOf(built.rss - before.rss)}), heap ${mbOf(built.heapUsed)} MB, array buffers ${mbOf(built.arrayBuffers)} MB; file ${mbOf(fs.statSync(file).size)} MB written in ${writeS.toFixed(1)} s`,
     `- 200 queries × ${ROUNDS}, top 20: p50 ${st.p50.toFixed(2)} ms, p90 ${[...ms].sort((a, b) => a - b)[Math.ceil(0.9 * ms.length) - 1]!.toFixed(2)} ms, p99 ${st.p99.toFixed(2)} ms, mean ${st.mean.toFixed(2)} ms, max ${st.max.toFixed(1)} ms`,
     `- slowest: ${slow.sort((a, b) => b[0] - a[0]).slice(0, 5).map(([m, q]) => `\`${q}\` ${m.toFixed(1)} ms`).join(', ')}`,
     ...colds.map((c, i) => `- cold start ${i + 1}: spawn to the first answer ${(c.ms / 1000).toFixed(2)} s (index ${c.source} in ${(c.loadMs / 1000).toFixed(2)} s); RSS then ${c.rssMb} MB`),
     `- load average at start ${loadStart.map((l) => l.toFixed(1)).join(' / ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (2 cores, shared with other work)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The process's peak resident memory so far (VmHWM), MB. */
+function peakRssMb(): number {
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024 / 1e6);
 }
 
 /** `--cold URL`: a fresh process's first search; prints how long the index took and the RSS then. */

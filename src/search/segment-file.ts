@@ -10,9 +10,9 @@ import type { CorpusStats, Segment } from './segment.ts';
  */
 const MAGIC = 'DPSEARCH';
 /** Bump when the layout or the scoring changes: older files are then ignored and rebuilt. */
-export const SEGMENT_FORMAT = 2;
+export const SEGMENT_FORMAT = 3;
 
-type Arrays = Pick<Segment, 'upvotes' | 'published' | 'popularity' | 'blockUpvotes' | 'deleted' | 'postStart' | 'blockStart' | 'postings' | 'blockOffset' | 'impacts' | 'blockMax' | 'blockLast'>;
+type Arrays = Pick<Segment, 'upvotes' | 'published' | 'popularity' | 'blockUpvotes' | 'deleted' | 'postStart' | 'blockStart' | 'postings' | 'blockOffset' | 'impacts' | 'impactStep' | 'blockMax' | 'blockLast'>;
 const ARRAYS = {
   upvotes: Int32Array,
   published: Float64Array,
@@ -23,7 +23,8 @@ const ARRAYS = {
   blockStart: Uint32Array,
   postings: Uint8Array,
   blockOffset: Uint32Array,
-  impacts: Uint16Array,
+  impacts: Uint8Array,
+  impactStep: Float32Array,
   blockMax: Uint16Array,
   blockLast: Uint32Array,
 } as const;

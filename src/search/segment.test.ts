@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokensOf } from './query.ts';
-import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, SegmentBuilder, archiveTerm, buildSegment, categoryTerm, decodeBlock, decodeWholeList, decodedList, orgTerm, postingDocs, stem, type Segment, type SourcePaper } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IN_AUTHORS, IN_TITLE, SegmentBuilder, archiveTerm, buildSegment, categoryTerm, decodeBlock, decodeWholeList, decodedList, orgTerm, postingDocs, stem, storedImpact, wholeList, type Segment, type SourcePaper } from './segment.ts';
 
 // The builder caches its work per raw token and keeps its pairs as varints: it must index exactly
 // what the plain definition says (each field's tokensOf, stemmed; filters as terms), whatever the
@@ -24,8 +24,8 @@ function reference(papers: SourcePaper[]): Map<string, { doc: number; tf: number
 function postingsOf(seg: Segment, term: string) {
   const t = seg.termIndex.get(term);
   if (t === undefined) return [];
-  const docs = postingDocs(seg, t);
-  return Array.from(docs, (doc, k) => ({ doc, impact: seg.impacts[seg.postStart[t]! + k]! }));
+  const list = wholeList(seg, t);
+  return Array.from(list.docs, (doc, k) => ({ doc, impact: list.impacts[k]! }));
 }
 
 const paper = (i: number, over: Partial<SourcePaper>): SourcePaper => ({
@@ -71,6 +71,24 @@ describe('the segment builder', () => {
     expect(impactOf(5)).toBeGreaterThan(impactOf(4));
   });
 
+  it('stores an impact in one byte, within half a level of BM25, ordered as BM25 orders', () => {
+    // One word, its weighted frequency 1…40 in documents of the same length: BM25 grows with it.
+    const papers = Array.from({ length: 40 }, (_, i) => paper(i, { title: '', authorNames: '', abstract: `${'delta '.repeat(i + 1)}${'pad '.repeat(40 - i)}`, categories: [], organization: null }));
+    papers.push(...Array.from({ length: 200 }, (_, i) => paper(40 + i, { title: '', authorNames: '', abstract: 'pad '.repeat(41), categories: [], organization: null })));
+    const seg = buildSegment(papers);
+    const t = seg.termIndex.get('delta')!;
+    expect(seg.impacts).toBeInstanceOf(Uint8Array);
+    const idf = Math.log((240 - 40 + 0.5) / (40 + 0.5));
+    const avg = seg.avgLength;
+    const step = seg.impactStep[t]!;
+    postingsOf(seg, 'delta').forEach(({ doc, impact }, k, all) => {
+      const tf = doc + 1;
+      const bm25 = (idf * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * 41) / avg));
+      expect(Math.abs((impact & IMPACT_MASK) - bm25 * 512), `tf ${tf}`).toBeLessThanOrEqual(step / 2 + 1);
+      if (k > 0) expect(impact & IMPACT_MASK).toBeGreaterThanOrEqual(all[k - 1]!.impact & IMPACT_MASK);
+    });
+  });
+
   it('keeps ordinals as varint gaps of every width, with each block’s start, last ordinal and largest impact', () => {
     // Gaps of 0, of a few, of hundreds, of tens of thousands: one- to three-byte varints.
     const n = 40_000;
@@ -114,7 +132,7 @@ describe('the segment builder', () => {
     const builder = new SegmentBuilder(300); // a chunk every few papers
     for (const p of papers) builder.add(p);
     const spilled = builder.finish();
-    for (const key of ['ids', 'terms', 'postStart', 'blockStart', 'postings', 'blockOffset', 'impacts', 'blockMax', 'blockLast', 'upvotes', 'published'] as const) {
+    for (const key of ['ids', 'terms', 'postStart', 'blockStart', 'postings', 'blockOffset', 'impacts', 'impactStep', 'blockMax', 'blockLast', 'upvotes', 'published'] as const) {
       expect(spilled[key], key).toEqual(inMemory[key]);
     }
     expect(spilled.avgLength).toBe(inMemory.avgLength);
@@ -139,6 +157,8 @@ describe('the segment builder', () => {
         if (list.ready[k]) continue;
         decodeBlock(seg, t, list, k);
         expect(Array.from(list.docs.subarray(k * BLOCK, (k + 1) * BLOCK)), `${term} block ${k}`).toEqual(Array.from(want.subarray(k * BLOCK, (k + 1) * BLOCK)));
+        const bytes = seg.impacts.subarray(seg.postStart[t]! + k * BLOCK, seg.postStart[t]! + Math.min(want.length, (k + 1) * BLOCK));
+        expect(Array.from(list.impacts.subarray(k * BLOCK, (k + 1) * BLOCK)), `${term} block ${k} impacts`).toEqual(Array.from(bytes, (b) => storedImpact(b, seg.impactStep[t]!)));
       }
       expect(Array.from(postingDocs(seg, t)), term).toEqual(Array.from(want));
       expect(list.decoded, term).toBe(blocks);

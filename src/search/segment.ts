@@ -7,13 +7,16 @@ import { popularity } from './score.ts';
 
 /**
  * One segment of the in-process inverted index (docs/decisions/019-search-index.md): documents
- * numbered by ordinal in publication order, per term a posting list of ordinals with a 16-bit
- * impact each, in blocks of BLOCK postings with the block's largest impact and last ordinal, and
+ * numbered by ordinal in publication order, per term a posting list of ordinals with an impact
+ * each, in blocks of BLOCK postings with the block's largest impact and last ordinal, and
  * per-document static arrays (upvotes, date, code) that ranking and filters read.
  *
  * An impact is BM25 as FTS5 computes it (title, authors and abstract weighted 10/4/1 inside the
  * term frequency, k1 1.2, b 0.75), fixed-point in the low 14 bits (IMPACT_SCALE per unit), with
- * bit 15 set when the term is in the title and bit 14 when it is in the authors.
+ * bit 15 set when the term is in the title and bit 14 when it is in the authors. It is stored in
+ * one byte (decision 032): the two field bits and a level of 1–63 in steps of 1/63 of the term's
+ * largest possible BM25 (idf × (k1 + 1)); decodeBlock widens it back to 16 bits. Ranking, block
+ * maxima and the exhaustive reference all read the widened value: top-k is exact for it.
  */
 export const BLOCK = 128;
 export const STATIC_BLOCK = 256;
@@ -21,6 +24,8 @@ export const IMPACT_SCALE = 512;
 export const IMPACT_MASK = 0x3fff;
 export const IN_TITLE = 0x8000;
 export const IN_AUTHORS = 0x4000;
+/** Stored impact levels (the low 6 bits of a stored byte; its top two bits are the field bits). */
+const LEVELS = 63;
 
 const WEIGHTS = { title: 10, authors: 4, abstract: 1 } as const;
 const K1 = 1.2;
@@ -76,7 +81,10 @@ export interface Segment {
   postings: Uint8Array;
   /** Per block, the byte in `postings` where it starts; one more at the end (the total). */
   blockOffset: Uint32Array;
-  impacts: Uint16Array;
+  /** Per posting: field bits (IN_TITLE, IN_AUTHORS shifted to bits 7 and 6) and a level of 1–63 (0 for filter terms). */
+  impacts: Uint8Array;
+  /** Per term: the fixed-point impact of one level (storedImpact). */
+  impactStep: Float32Array;
   /** Per block: largest impact (low 14 bits), with IN_TITLE / IN_AUTHORS when any posting has it. */
   blockMax: Uint16Array;
   blockLast: Uint32Array;
@@ -400,7 +408,9 @@ function finishSegment(
   // Ordinals are written as varints of at most 4 bytes.
   if (n >= 2 ** 28) throw new Error(`search: ${n} papers are more than one segment holds`);
   const blocks = blockStart[terms.length]!;
-  const impacts = new Uint16Array(postStart[terms.length]!);
+  const impacts = new Uint8Array(postStart[terms.length]!);
+  const impactStep = new Float32Array(terms.length);
+  for (let t = 0; t < terms.length; t++) impactStep[t] = (idf[t]! * (K1 + 1) * IMPACT_SCALE) / LEVELS;
   const blockMax = new Uint16Array(blocks);
   const blockLast = new Uint32Array(blocks);
   const blockOffset = new Uint32Array(blocks + 1);
@@ -439,8 +449,9 @@ function finishSegment(
     const tf = packed >>> 2;
     if (tf === 0) return; // a filter term: no impact
     const bm25 = (idf[t]! * (tf * (K1 + 1))) / (tf + norm);
-    const v = Math.min(IMPACT_MASK, Math.max(1, Math.round(bm25 * IMPACT_SCALE))) | (packed & IN_TITLE_FIELD ? IN_TITLE : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS : 0);
-    impacts[i] = v;
+    const code = Math.min(LEVELS, Math.max(1, Math.round((bm25 * IMPACT_SCALE) / impactStep[t]!))) | (packed & IN_TITLE_FIELD ? IN_TITLE >> 8 : 0) | (packed & IN_AUTHORS_FIELD ? IN_AUTHORS >> 8 : 0);
+    impacts[i] = code;
+    const v = storedImpact(code, impactStep[t]!);
     const m = blockMax[b]!;
     blockMax[b] = Math.max(m & IMPACT_MASK, v & IMPACT_MASK) | ((m | v) & (IN_TITLE | IN_AUTHORS));
   });
@@ -470,6 +481,7 @@ function finishSegment(
     postings,
     blockOffset,
     impacts,
+    impactStep,
     blockMax,
     blockLast,
     avgLength,
@@ -477,16 +489,24 @@ function finishSegment(
   };
 }
 
-/** Decoded lists kept per segment, the most recently used, up to this many postings (4 bytes each). */
+/** A stored impact byte widened to the 16-bit form ranking reads: field bits 15 and 14, fixed-point value below. */
+export function storedImpact(code: number, step: number): number {
+  const level = code & LEVELS;
+  return ((code & 0xc0) << 8) | (level === 0 ? 0 : Math.min(IMPACT_MASK, Math.max(1, Math.round(level * step))));
+}
+
+/** Decoded lists kept per segment, the most recently used, up to this many postings (6 bytes each: ordinal and widened impact). */
 const DECODED_BUDGET = 8_000_000;
 
 /**
- * A term's ordinals as far as they are decoded: `docs` has room for the whole list, and block k
- * (postings k × BLOCK on) holds its ordinals once `ready[k]` is set. A walk decodes only the
- * blocks it reads (decodeBlock), so a broad word's first query pays for what its walk reads.
+ * A term's ordinals and impacts as far as they are decoded: `docs` and `impacts` have room for the
+ * whole list, and block k (postings k × BLOCK on) holds its ordinals and widened impacts once
+ * `ready[k]` is set. A walk decodes only the blocks it reads (decodeBlock), so a broad word's
+ * first query pays for what its walk reads.
  */
 export interface DecodedList {
   docs: Uint32Array;
+  impacts: Uint16Array;
   ready: Uint8Array;
   /** Blocks decoded so far. */
   decoded: number;
@@ -507,7 +527,7 @@ export function decodedList(seg: Segment, t: number): DecodedList {
     return hit;
   }
   const n = seg.postStart[t + 1]! - seg.postStart[t]!;
-  const list: DecodedList = { docs: new Uint32Array(n), ready: new Uint8Array(Math.ceil(n / BLOCK)), decoded: 0 };
+  const list: DecodedList = { docs: new Uint32Array(n), impacts: new Uint16Array(n), ready: new Uint8Array(Math.ceil(n / BLOCK)), decoded: 0 };
   if (n <= DECODED_BUDGET / 4) {
     cache.lists.set(t, list);
     cache.postings += n;
@@ -528,7 +548,11 @@ export function decodeBlock(seg: Segment, t: number, list: DecodedList, k: numbe
   let at = seg.blockOffset[b]!;
   let d = k === 0 ? -1 : seg.blockLast[b - 1]!;
   const end = Math.min(out.length, (k + 1) * BLOCK);
+  const codes = seg.impacts;
+  const first = seg.postStart[t]!;
+  const step = seg.impactStep[t]!;
   for (let i = k * BLOCK; i < end; i++) {
+    list.impacts[i] = storedImpact(codes[first + i]!, step);
     let gap = bytes[at++]!;
     // Most gaps of a long list fit in one byte: the loop only for the others.
     if (gap >= 0x80) {
@@ -546,11 +570,16 @@ export function decodeBlock(seg: Segment, t: number, list: DecodedList, k: numbe
   list.decoded++;
 }
 
-/** The ordinals of dictionary term `t`, every block decoded (kept like decodedList's). */
-export function postingDocs(seg: Segment, t: number): Uint32Array {
+/** The ordinals and impacts of dictionary term `t`, every block decoded (kept like decodedList's). */
+export function wholeList(seg: Segment, t: number): DecodedList {
   const list = decodedList(seg, t);
   if (list.decoded < list.ready.length) for (let k = 0; k < list.ready.length; k++) if (!list.ready[k]) decodeBlock(seg, t, list, k);
-  return list.docs;
+  return list;
+}
+
+/** The ordinals of dictionary term `t`, every block decoded (kept like decodedList's). */
+export function postingDocs(seg: Segment, t: number): Uint32Array {
+  return wholeList(seg, t).docs;
 }
 
 /**

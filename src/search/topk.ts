@@ -1,4 +1,4 @@
-import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, decodeBlock, decodeWholeList, decodedList, fillBlocks, lowerBoundTerm, orgTerm, postingDocs, stem, type DecodedList, type Segment } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, decodeBlock, decodeWholeList, decodedList, fillBlocks, storedImpact, lowerBoundTerm, orgTerm, postingDocs, stem, type DecodedList, type Segment } from './segment.ts';
 import { RANKING } from './score.ts';
 import type { ParsedQuery, TextTerm } from './query.ts';
 import type { SearchFilters } from './types.ts';
@@ -69,7 +69,7 @@ export function storedList(seg: Segment, term: string): PostingList {
   const t = seg.termIndex.get(term);
   if (t === undefined) return EMPTY;
   const state = decodedList(seg, t);
-  return { docs: state.docs, impacts: seg.impacts.subarray(seg.postStart[t]!, seg.postStart[t + 1]!), from: 0, to: state.docs.length, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]!, lazy: { seg, term: t, state } };
+  return { docs: state.docs, impacts: state.impacts, from: 0, to: state.docs.length, blockMax: seg.blockMax, blockLast: seg.blockLast, firstBlock: seg.blockStart[t]!, lazy: { seg, term: t, state } };
 }
 
 /** The list with every block decoded, for the merges that read it all. */
@@ -530,7 +530,9 @@ export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): 
   const find = (l: PostingList, d: number) => {
     const docs = docsOf(l);
     const p = seek(docs, l.from, l.to, d);
-    return p < l.to && docs[p] === d ? l.impacts[p]! : -1;
+    if (p >= l.to || docs[p] !== d) return -1;
+    // A stored list's impact read from its byte, not from the blocks the walk widened.
+    return l.lazy ? storedImpact(seg.impacts[seg.postStart[l.lazy.term]! + p]!, seg.impactStep[l.lazy.term]!) : l.impacts[p]!;
   };
   const all: Scored[] = [];
   for (let d = plan.lo; d < Math.min(plan.hi, seg.ids.length); d++) {
