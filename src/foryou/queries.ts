@@ -1,3 +1,4 @@
+import { setImmediate as breathe } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { authorsOfPapers, categoriesOfPapers } from '../papers/queries.ts';
@@ -19,8 +20,13 @@ export interface PaperText {
   categories: string[];
 }
 
-// Well under both databases' limits on bound parameters.
-const CHUNK = 5000;
+/**
+ * Papers per query when reading many (the candidate pool reads 20,000). Each query is a synchronous
+ * stretch on SQLite, and the event loop is let through between them, so that pages asked for while
+ * the pool is read are served meanwhile: at 1M papers the pool's reads held the loop 1.2 s in one go
+ * (its one query of 20,000 heads alone takes about 0.15 s).
+ */
+const CHUNK = 1000;
 
 /** A paper as for-you reads it, but its abstract. */
 export type PaperHead = Omit<PaperText, 'abstract'>;
@@ -36,6 +42,7 @@ export async function recentPapers(db: Q, since: string, max: number): Promise<P
     .orderBy('p.published_at', 'desc')
     .limit(max)
     .execute();
+  await breathe();
   return withPeople(db, rows);
 }
 
@@ -55,6 +62,7 @@ export async function papersText(db: Q, ids: string[]): Promise<PaperText[]> {
 export async function abstractsOf(db: Q, ids: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += CHUNK) {
+    if (i > 0) await breathe();
     const rows = await db.selectFrom('papers').select(['id', 'abstract']).where('id', 'in', ids.slice(i, i + CHUNK)).execute();
     for (const r of rows) out.set(r.id, r.abstract);
   }
@@ -66,6 +74,7 @@ type Row = { id: string; title: string; abstract?: string; published_at: string;
 async function withPeople(db: Q, rows: Row[]): Promise<PaperText[]> {
   const out: PaperText[] = [];
   for (let i = 0; i < rows.length; i += CHUNK) {
+    if (i > 0) await breathe();
     const chunk = rows.slice(i, i + CHUNK);
     const ids = chunk.map((r) => r.id);
     const [authors, categories] = await Promise.all([authorsOfPapers(db, ids), categoriesOfPapers(db, ids)]);
