@@ -101,6 +101,34 @@ describe('GET /api/suggest', () => {
     expect((await suggest(`${long.slice(0, 60)} but not this`)).papers).toEqual([]);
   });
 
+  it('keeps a key for each word start within the first 256 characters: the text from it, 48 characters', async () => {
+    const q = db.kysely;
+    const paper = await q.selectFrom('papers').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow();
+    // The rule (decision 023), in JavaScript: whitespace runs as one space, lowered, trimmed.
+    const expected = (title: string) => {
+      const s = title.toLowerCase().replace(/\s+/g, ' ').trim();
+      const keys = new Set<string>();
+      for (let n = 0; n < Math.min(s.length, 256); n++) if ((n === 0 || s[n - 1] === ' ') && s[n] !== ' ') keys.add(s.slice(n, n + 48));
+      return [...keys].sort();
+    };
+    const stored = async () =>
+      (await q.selectFrom('suggest_keys').select('key').where('kind', '=', 'paper').where('target', '=', paper.id).execute()).map((r) => r.key).sort();
+    // Words that start at the 255th, 256th (kept) and 258th character (not), repeated words, tabs, newlines and runs of spaces.
+    const filler = 'Word '.repeat(50);
+    const titles = [
+      `  Alpha\tBeta\n\nGamma   Delta ${filler}ab Cd Ef`,
+      `${filler}abcd Xy Zw`,
+      `${filler}abcde Xy Zw`,
+      'Echo Echo Echo echo',
+      'One',
+      `A${'b'.repeat(300)} Tail`,
+    ];
+    for (const title of titles) {
+      await q.updateTable('papers').set({ title }).where('id', '=', paper.id).execute();
+      expect(await stored(), JSON.stringify(title)).toEqual(expected(title));
+    }
+  });
+
   it('looks suggestions up through indexes, never by scanning papers, authors or organizations', async () => {
     for (const [name, query] of Object.entries(suggestionQueries(db.kysely, db.dialect, 'koopman emb', 5))) {
       const { sql: text, parameters } = query.compile();
