@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HF_JUNE, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
 import { searchPapers } from '../search/engine.ts';
+import { importHfItems } from './hf-import.ts';
 import { seedIfEmpty } from './seed.ts';
 
 const count = async (db: Awaited<ReturnType<typeof freshDb>>) =>
@@ -32,6 +33,26 @@ describe('first start', () => {
     expect(withCode.total).toBeGreaterThan(0);
     expect(await seedIfEmpty(db, config)).toBeNull();
     expect(await count(db)).toBe(40);
+    await db.close();
+  });
+
+  it('finishes the demo data on the next start when a start was killed while loading it', async () => {
+    const db = await freshDb();
+    const config = testConfig({ HF_API_URL: 'http://127.0.0.1:9', SEED_DAYS: '0' });
+    // What a kill after the first demo day leaves: the mark set before loading, one day's papers, no categories, no fictional marks.
+    const demo = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'demo-papers.json'), 'utf8')) as { days: { date: string; items: unknown[] }[] };
+    await db.kysely.insertInto('site_state').values({ key: 'demo_seed_pending', value: 1 }).execute();
+    const first = demo.days[0]!;
+    await importHfItems(db, first.items, first.date, 'demo');
+    expect(await count(db)).toBe(first.items.length);
+
+    expect(await seedIfEmpty(db, config)).toBe(`finished loading the demo data an earlier start began: ${40 - first.items.length} more fictional papers`);
+    expect(await count(db)).toBe(40);
+    const fictional = await db.kysely.selectFrom('arxiv_metadata_checks').select((eb) => eb.fn.countAll().as('n')).where('outcome', '=', 'fictional').executeTakeFirstOrThrow();
+    expect(Number(fictional.n)).toBe(40);
+    expect(await db.kysely.selectFrom('paper_categories').select('paper_id').distinct().execute()).toHaveLength(40);
+    expect(await db.kysely.selectFrom('site_state').select('key').where('key', '=', 'demo_seed_pending').execute()).toEqual([]);
+    expect(await seedIfEmpty(db, config)).toBeNull();
     await db.close();
   });
 

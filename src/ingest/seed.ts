@@ -16,7 +16,13 @@ const DEMO_FILE = fileURLToPath(new URL('./demo-papers.json', import.meta.url));
  * already had papers.
  */
 export async function seedIfEmpty(db: Db, config: Config, today = new Date()): Promise<string | null> {
-  const existing = await db.kysely.selectFrom('daily_listings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const q = db.kysely;
+  // A start killed while loading the demo data left some of it: the load is idempotent, so finish it.
+  if (await q.selectFrom('site_state').select('key').where('key', '=', DEMO_PENDING).executeTakeFirst()) {
+    const summary = await loadDemoData(db);
+    return `finished loading the demo data an earlier start began: ${summary.new} more fictional papers`;
+  }
+  const existing = await q.selectFrom('daily_listings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   if (Number(existing?.n ?? 0) > 0) return null;
 
   let unreachable = '';
@@ -32,11 +38,22 @@ export async function seedIfEmpty(db: Db, config: Config, today = new Date()): P
       unreachable = ` because ${config.HF_API_URL} is not reachable (${(err as Error).message})`;
     }
   }
-  const summary = await importDemoData(db);
+  const summary = await loadDemoData(db);
   return `loaded the demo data${unreachable}: ${summary.new} fictional papers (set HF_API_URL or run \`dailypapers import hf\` for real ones)`;
 }
 
-/** Loads the demo data shipped with the project (fictional papers, written for it). */
+/** site_state: set while the demo data is being loaded, so that a start killed halfway finishes it (the list is no longer empty then). */
+const DEMO_PENDING = 'demo_seed_pending';
+
+/** importDemoData between the pending mark's setting and its removal. */
+async function loadDemoData(db: Db): Promise<ImportSummary> {
+  await db.kysely.insertInto('site_state').values({ key: DEMO_PENDING, value: 1 }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  const summary = await importDemoData(db);
+  await db.kysely.deleteFrom('site_state').where('key', '=', DEMO_PENDING).execute();
+  return summary;
+}
+
+/** Loads the demo data shipped with the project (fictional papers, written for it); a second run changes nothing. */
 export async function importDemoData(db: Db): Promise<ImportSummary> {
   const demo = JSON.parse(fs.readFileSync(DEMO_FILE, 'utf8')) as {
     categories: Record<string, string[]>;
