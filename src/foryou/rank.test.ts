@@ -54,6 +54,9 @@ describe('the term table (terms kept as code units, found by hash)', () => {
     expect(table.size).toBe(terms.length);
     expect(terms.map((t) => table.number(t))).toEqual(numbers);
     expect(numbers.map((n) => table.term(n))).toEqual(terms);
+    // Found again after its slots were made again (from the hashes kept, not the texts), and nothing else is.
+    expect(terms.map((t) => table.find(t))).toEqual(numbers);
+    expect([table.find('never numbered'), table.find('a longer term')]).toEqual([-1, -1]);
   });
 
   it('encodes counts sorted by term number, counts above 65,535 held at 65,535', () => {
