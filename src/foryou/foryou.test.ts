@@ -94,6 +94,24 @@ describe('for you', () => {
     expect(body.papers.map((p) => p.id)).not.toContain(id(0, 2));
   });
 
+  it('fills a page past papers a moderator hid after the ranking was made, and the next page goes on from there', async () => {
+    const pager = await signedInUser(db);
+    await upvote(pager, id(1, 0));
+    const all = (await get(pager, '?limit=50')).papers.map((p) => p.id);
+    expect(all.length).toBeGreaterThan(6);
+    // The first and third of the kept ranking hidden: each page is checked as far as it needs.
+    const gone = [all[0]!, all[2]!];
+    await db.kysely.updateTable('papers').set({ hidden_at: new Date().toISOString() }).where('id', 'in', gone).execute();
+    try {
+      const pages = [];
+      for (const offset of [0, 2, 4]) pages.push(...(await get(pager, `?limit=2&offset=${offset}`)).papers.map((p) => p.id));
+      expect(pages).toEqual(all.filter((p) => !gone.includes(p)).slice(0, 6));
+      expect((await get(pager, '?limit=50')).papers.map((p) => p.id)).toEqual(all.filter((p) => !gone.includes(p)));
+    } finally {
+      await db.kysely.updateTable('papers').set({ hidden_at: null }).where('id', 'in', gone).execute();
+    }
+  });
+
   it('learns from saves and hides (rows as the library writes them): hidden papers never appear and pull their topic down', async () => {
     const saver = await signedInUser(db);
     const now = new Date().toISOString();
