@@ -112,6 +112,28 @@ describe('for you', () => {
     }
   });
 
+  it('serves readers of different tastes at once as it serves them one by one (their weights share one scratch buffer)', async () => {
+    const a = await signedInUser(db);
+    const b = await signedInUser(db);
+    await upvote(a, id(0, 1));
+    await upvote(b, id(2, 1));
+    const alone = [await get(a, '?limit=50'), await get(b, '?limit=50')];
+    // Fresh models for both (a new signal each), learned and ranked side by side.
+    await upvote(a, id(0, 2));
+    await upvote(b, id(2, 2));
+    const together = await Promise.all([get(a, '?limit=50'), get(b, '?limit=50'), get(a, '?limit=5&offset=3'), get(b, '?limit=5&offset=3')]);
+    expect(together[0]).toEqual(await get(a, '?limit=50'));
+    expect(together[1]).toEqual(await get(b, '?limit=50'));
+    expect(together[2]!.papers).toEqual(together[0]!.papers.slice(3, 8));
+    expect(together[3]!.papers).toEqual(together[1]!.papers.slice(3, 8));
+    // Each page is its reader's: the diffusion reader's is led by diffusion, the graphs reader's by graphs, with their reasons.
+    expect(together[0]!.papers[0]!.id.startsWith('2611.00')).toBe(true);
+    expect(together[1]!.papers[0]!.id.startsWith('2611.02')).toBe(true);
+    expect(together[0]!.papers[0]!.reasons.join(' | ')).toMatch(/because you upvoted “(Denoising|Latent)/);
+    expect(together[1]!.papers[0]!.reasons.join(' | ')).toMatch(/because you upvoted “(Message passing|Graph transformers)/);
+    expect(alone[0]!.papers[0]!.id).not.toBe(alone[1]!.papers[0]!.id);
+  });
+
   it('learns from saves and hides (rows as the library writes them): hidden papers never appear and pull their topic down', async () => {
     const saver = await signedInUser(db);
     const now = new Date().toISOString();
