@@ -28,8 +28,8 @@ const RANKING_DEPTH = 120;
 const SEMANTIC_DEPTH = 200;
 /** How much closeness in meaning to what the reader liked weighs beside the text model. */
 const SEMANTIC_WEIGHT = BLEND.text;
-/** Readers whose weights are kept (those not zero: a few thousand terms each). */
-const MAX_WEIGHTS = 1024;
+/** Readers whose weights are kept (those not zero: a few thousand terms each, at most the vocabulary's 50,000). */
+const MAX_WEIGHTS = 64;
 
 /** The recent papers as vectors, one vocabulary over them: built once per content change (at most every minute), shared by every reader. */
 interface Pool {
