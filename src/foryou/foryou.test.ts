@@ -94,6 +94,46 @@ describe('for you', () => {
     expect(body.papers.map((p) => p.id)).not.toContain(id(0, 2));
   });
 
+  it('fills a page past papers a moderator hid after the ranking was made, and the next page goes on from there', async () => {
+    const pager = await signedInUser(db);
+    await upvote(pager, id(1, 0));
+    const all = (await get(pager, '?limit=50')).papers.map((p) => p.id);
+    expect(all.length).toBeGreaterThan(6);
+    // The first and third of the kept ranking hidden: each page is checked as far as it needs.
+    const gone = [all[0]!, all[2]!];
+    await db.kysely.updateTable('papers').set({ hidden_at: new Date().toISOString() }).where('id', 'in', gone).execute();
+    try {
+      const pages = [];
+      for (const offset of [0, 2, 4]) pages.push(...(await get(pager, `?limit=2&offset=${offset}`)).papers.map((p) => p.id));
+      expect(pages).toEqual(all.filter((p) => !gone.includes(p)).slice(0, 6));
+      expect((await get(pager, '?limit=50')).papers.map((p) => p.id)).toEqual(all.filter((p) => !gone.includes(p)));
+    } finally {
+      await db.kysely.updateTable('papers').set({ hidden_at: null }).where('id', 'in', gone).execute();
+    }
+  });
+
+  it('serves readers of different tastes at once as it serves them one by one (their weights share one scratch buffer)', async () => {
+    const a = await signedInUser(db);
+    const b = await signedInUser(db);
+    await upvote(a, id(0, 1));
+    await upvote(b, id(2, 1));
+    const alone = [await get(a, '?limit=50'), await get(b, '?limit=50')];
+    // Fresh models for both (a new signal each), learned and ranked side by side.
+    await upvote(a, id(0, 2));
+    await upvote(b, id(2, 2));
+    const together = await Promise.all([get(a, '?limit=50'), get(b, '?limit=50'), get(a, '?limit=5&offset=3'), get(b, '?limit=5&offset=3')]);
+    expect(together[0]).toEqual(await get(a, '?limit=50'));
+    expect(together[1]).toEqual(await get(b, '?limit=50'));
+    expect(together[2]!.papers).toEqual(together[0]!.papers.slice(3, 8));
+    expect(together[3]!.papers).toEqual(together[1]!.papers.slice(3, 8));
+    // Each page is its reader's: the diffusion reader's is led by diffusion, the graphs reader's by graphs, with their reasons.
+    expect(together[0]!.papers[0]!.id.startsWith('2611.00')).toBe(true);
+    expect(together[1]!.papers[0]!.id.startsWith('2611.02')).toBe(true);
+    expect(together[0]!.papers[0]!.reasons.join(' | ')).toMatch(/because you upvoted “(Denoising|Latent)/);
+    expect(together[1]!.papers[0]!.reasons.join(' | ')).toMatch(/because you upvoted “(Message passing|Graph transformers)/);
+    expect(alone[0]!.papers[0]!.id).not.toBe(alone[1]!.papers[0]!.id);
+  });
+
   it('learns from saves and hides (rows as the library writes them): hidden papers never appear and pull their topic down', async () => {
     const saver = await signedInUser(db);
     const now = new Date().toISOString();

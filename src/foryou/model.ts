@@ -41,9 +41,16 @@ interface Learned {
 class TermSums {
   private readonly at = new Map<string, number>();
   private sums = new Float64Array(256);
+  /**
+   * Each place's term id in `vocab` (-1: not in it, UNKNOWN: not looked up yet), so that weights
+   * over the vocabulary a term was learned with need no lookup by string per term (decision 035).
+   */
+  private vocab?: Vocabulary;
+  private ids = new Int32Array(256);
+  private unknown = 0;
 
-  /** Adds `by` to the term's sum; a sum this near zero is zero (as if the term were gone). */
-  add(term: string, by: number): void {
+  /** Adds `by` to the term's sum; a sum this near zero is zero (as if the term were gone). `id`: the term's id in `vocab`, when known. */
+  add(term: string, by: number, vocab?: Vocabulary, id?: number): void {
     let i = this.at.get(term);
     if (i === undefined) {
       i = this.at.size;
@@ -52,20 +59,46 @@ class TermSums {
         const grown = new Float64Array(2 * i);
         grown.set(this.sums);
         this.sums = grown;
+        const ids = new Int32Array(2 * i);
+        ids.set(this.ids);
+        this.ids = ids;
+      }
+      if (vocab !== undefined && id !== undefined && this.at.size === 1) this.vocab = vocab;
+      if (vocab !== undefined && vocab === this.vocab && id !== undefined) this.ids[i] = id;
+      else {
+        this.ids[i] = UNKNOWN;
+        this.unknown++;
       }
     }
     const next = this.sums[i]! + by;
     this.sums[i] = Math.abs(next) < 1e-9 ? 0 : next;
   }
 
-  /** Each term whose sum is not zero, with its sum. */
-  forEach(fn: (sum: number, term: string) => void): void {
+  /** Adds each term's sum (where not zero) times `scale` to `w`, at the term's id in `vocab`. */
+  addInto(w: Float64Array, vocab: Vocabulary, divisor: number, share: number): void {
+    if (this.vocab !== vocab) {
+      this.vocab = vocab;
+      this.ids.fill(UNKNOWN, 0, this.at.size);
+      this.unknown = this.at.size;
+    }
+    const ids = this.ids;
+    if (this.unknown > 0) {
+      // forEach rather than for…of over entries: no [term, value] pair made for each of thousands of terms.
+      this.at.forEach((i, term) => {
+        if (ids[i] === UNKNOWN) ids[i] = vocab.ids.get(term) ?? -1;
+      });
+      this.unknown = 0;
+    }
     const sums = this.sums;
-    this.at.forEach((i, term) => {
-      if (sums[i] !== 0) fn(sums[i]!, term);
-    });
+    for (let i = 0, n = this.at.size; i < n; i++) {
+      const id = ids[i]!;
+      // As before, term by term: w[id] += x / posWeight, or (-NEGATIVE_SHARE * x) / negWeight.
+      if (id >= 0 && sums[i] !== 0) w[id]! += (share === 1 ? sums[i]! : share * sums[i]!) / divisor;
+    }
   }
 }
+
+const UNKNOWN = -2;
 
 export class ReaderModel {
   private readonly learned = new Map<string, Learned>();
@@ -128,7 +161,7 @@ export class ReaderModel {
     // (copied: `vector` may be a view into a candidate set's arrays, which this must not keep alive).
     const learned: Learned = { signal: { ...signal, counts: NO_COUNTS }, terms, values, vector: { vocab, v: { ids: Int32Array.from(v.ids), vals: rounded } } };
     this.learned.set(key, learned);
-    this.apply(learned, 1);
+    this.apply(learned, 1, vocab, learned.vector!.v.ids);
   }
 
   /**
@@ -165,10 +198,11 @@ export class ReaderModel {
     this.apply(entry, -1);
   }
 
-  private apply({ signal, terms, values }: Learned, sign: 1 | -1): void {
+  /** `learnedIn`: the vocabulary the signal is being learned with, where `ids[k]` is `terms[k]`'s id (learn). */
+  private apply({ signal, terms, values }: Learned, sign: 1 | -1, learnedIn?: Vocabulary, ids: Int32Array = NO_IDS): void {
     const w = SIGNAL_WEIGHT[signal.kind] * sign;
     const side = signal.kind === 'hide' ? this.neg : this.pos;
-    for (let k = 0; k < terms.length; k++) side.add(terms[k]!, w * values[k]!);
+    for (let k = 0; k < terms.length; k++) side.add(terms[k]!, w * values[k]!, learnedIn, learnedIn && ids[k]);
     if (signal.kind === 'hide') this.negWeight += w;
     else {
       this.posWeight += w;
@@ -185,22 +219,8 @@ export class ReaderModel {
    */
   weights(vocab: Vocabulary, into?: Float64Array): Float64Array {
     const w = into?.length === vocab.size ? into.fill(0) : new Float64Array(vocab.size);
-    const ids = vocab.ids;
-    // forEach rather than for…of over entries: no [term, value] pair made for each of thousands of terms.
-    const posWeight = this.posWeight;
-    if (posWeight > 0) {
-      this.pos.forEach((x, t) => {
-        const id = ids.get(t);
-        if (id !== undefined) w[id]! += x / posWeight;
-      });
-    }
-    const negWeight = this.negWeight;
-    if (negWeight > 0) {
-      this.neg.forEach((x, t) => {
-        const id = ids.get(t);
-        if (id !== undefined) w[id]! += (-NEGATIVE_SHARE * x) / negWeight;
-      });
-    }
+    if (this.posWeight > 0) this.pos.addInto(w, vocab, this.posWeight, 1);
+    if (this.negWeight > 0) this.neg.addInto(w, vocab, this.negWeight, -NEGATIVE_SHARE);
     let sum = 0;
     for (let i = 0; i < w.length; i++) sum += w[i]! * w[i]!;
     if (sum > 0) {
@@ -263,3 +283,4 @@ function bump(map: Map<string, number>, key: string, by: number): void {
 
 const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
 const NO_COUNTS: ReadonlyMap<string, number> = new Map();
+const NO_IDS = new Int32Array(0);

@@ -54,6 +54,9 @@ describe('the term table (terms kept as code units, found by hash)', () => {
     expect(table.size).toBe(terms.length);
     expect(terms.map((t) => table.number(t))).toEqual(numbers);
     expect(numbers.map((n) => table.term(n))).toEqual(terms);
+    // Found again after its slots were made again (from the hashes kept, not the texts), and nothing else is.
+    expect(terms.map((t) => table.find(t))).toEqual(numbers);
+    expect([table.find('never numbered'), table.find('a longer term')]).toEqual([-1, -1]);
   });
 
   it('encodes counts sorted by term number, counts above 65,535 held at 65,535', () => {
@@ -119,6 +122,51 @@ describe("a reader's model", () => {
     fromVectors.learn({ kind: 'hide', paperId: 'p5', title: texts[5]!.title, counts: new Map(), authors: [], organization: null }, vocab, candidates[5]!.vec);
     expect(fromVectors.toJSON()).toBe(model.toJSON());
     expect(fromVectors.weights(vocab)).toEqual(weights);
+  });
+
+  it('makes the same weights, to the last bit, whether its terms\' ids were kept from learning or looked up by string', () => {
+    // The weights as made before the ids were kept (decision 035): sums by term in a map, each looked up in the vocabulary.
+    const reference = (m: ReaderModel, v: Vocabulary) => {
+      const data = JSON.parse(m.toJSON()) as { signals: [string, string, string, string[], string | null, string[], number[]][] };
+      const pos = new Map<string, number>();
+      const neg = new Map<string, number>();
+      let posWeight = 0;
+      let negWeight = 0;
+      for (const [kind, , , , , terms, values] of data.signals) {
+        const w = kind === 'upvote' ? 0.7 : 1;
+        const side = kind === 'hide' ? neg : pos;
+        terms.forEach((t, k) => {
+          const next = (side.get(t) ?? 0) + w * values[k]!;
+          side.set(t, Math.abs(next) < 1e-9 ? 0 : next);
+        });
+        if (kind === 'hide') negWeight += w;
+        else posWeight += w;
+      }
+      const w = new Float64Array(v.size);
+      pos.forEach((x, t) => {
+        if (x !== 0 && v.ids.has(t)) w[v.ids.get(t)!]! += x / posWeight;
+      });
+      neg.forEach((x, t) => {
+        if (x !== 0 && v.ids.has(t)) w[v.ids.get(t)!]! += (-0.5 * x) / negWeight;
+      });
+      let sum = 0;
+      for (let i = 0; i < w.length; i++) sum += w[i]! * w[i]!;
+      for (let i = 0; i < w.length; i++) w[i]! /= Math.sqrt(sum);
+      return w;
+    };
+    // Another vocabulary (of half the papers: some terms missing, the others numbered apart).
+    const other = Vocabulary.fit(counts.slice(0, 30).reverse(), 1);
+    const loaded = ReaderModel.fromJSON(model.toJSON());
+    for (const v of [vocab, other, vocab]) {
+      expect(model.weights(v)).toEqual(reference(model, v));
+      expect(loaded.weights(v)).toEqual(reference(model, v));
+    }
+    // Learned across two vocabularies, and upvoted (another signal weight).
+    const mixed = new ReaderModel();
+    for (const i of [1, 9]) mixed.learn({ kind: 'save', paperId: `p${i}`, title: texts[i]!.title, counts: counts[i]!, authors: [], organization: null }, vocab);
+    for (const i of [2, 17]) mixed.learn({ kind: 'upvote', paperId: `p${i}`, title: texts[i]!.title, counts: counts[i]!, authors: [], organization: null }, other);
+    mixed.learn({ kind: 'hide', paperId: 'p6', title: texts[6]!.title, counts: counts[6]!, authors: [], organization: null }, other);
+    for (const v of [vocab, other, vocab]) expect(mixed.weights(v)).toEqual(reference(mixed, v));
   });
 
   it('is stored as the text JSON.stringify makes of its signals, values as numbers, and read back the same', () => {

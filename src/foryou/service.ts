@@ -28,8 +28,8 @@ const RANKING_DEPTH = 120;
 const SEMANTIC_DEPTH = 200;
 /** How much closeness in meaning to what the reader liked weighs beside the text model. */
 const SEMANTIC_WEIGHT = BLEND.text;
-/** Readers whose dense weights are kept (a vocabulary's size in doubles each, 400 KB at most). */
-const MAX_DENSE = 64;
+/** Readers whose weights are kept (those not zero: a few thousand terms each, at most the vocabulary's 50,000). */
+const MAX_WEIGHTS = 64;
 
 /** The recent papers as vectors, one vocabulary over them: built once per content change (at most every minute), shared by every reader. */
 interface Pool {
@@ -53,12 +53,10 @@ interface State {
   models: Map<number, { version: number; model: ReaderModel }>;
   /** A word for each stem seen, to say the terms that weighed most in words. */
   surface: SurfaceWords;
-  /** The latest readers' dense weights, while their model and the vocabulary are unchanged. */
-  dense: Map<number, { vocab: Vocabulary; model: ReaderModel; revision: number; weights: Float64Array }>;
-  /** Weights a page being made still reads (across its awaits), with how many such pages: never written over. */
-  held: Map<Float64Array, number>;
-  /** The buffer of the weights last dropped from `dense`, for the next ones made. */
-  spare?: Float64Array;
+  /** The latest readers' weights, while their model and the vocabulary are unchanged. */
+  weights: Map<number, { vocab: Vocabulary; model: ReaderModel; revision: number; weights: ReaderWeights }>;
+  /** A vocabulary-sized buffer, all zero between uses: a reader's weights are spread into it for one synchronous stretch at a time. */
+  scratch?: Float64Array;
   /** Each reader's latest ranking (the best RANKING_DEPTH), with what it was made from. */
   rankings: Map<number, { key: string; ranked: Ranked[] }>;
   /** The recent papers a followed search matches, by pool and query: the same for every reader who follows it. */
@@ -67,7 +65,7 @@ interface State {
 const states = new WeakMap<Kysely<Database>, State>();
 const stateOf = (db: Db): State => {
   let s = states.get(db.kysely);
-  if (!s) states.set(db.kysely, (s = { texts: new TextsBuilder().build(), table: new TermTable(), models: new Map(), surface: new SurfaceWords(), dense: new Map(), held: new Map(), rankings: new Map(), searches: new Map() }));
+  if (!s) states.set(db.kysely, (s = { texts: new TextsBuilder().build(), table: new TermTable(), models: new Map(), surface: new SurfaceWords(), weights: new Map(), rankings: new Map(), searches: new Map() }));
   return s;
 };
 
@@ -309,66 +307,102 @@ export async function forYou(db: Db, userId: number, opts: { limit: number; offs
   const followed = await followedOf(db, pool, follows);
   const exclude = new Set([...hidden, ...liked]);
   const state = stateOf(db);
-  const weights = denseWeights(state, userId, model, pool.vocab);
-  // Read until the page's reasons are made, after awaits: held, so that no other page writes its next weights into it.
-  state.held.set(weights, (state.held.get(weights) ?? 0) + 1);
-  try {
-    const wanted = opts.offset + opts.limit;
-    // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
-    const key = createHash('sha256')
-      .update(`${pool.builtAt}|${version}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
-      .digest('base64url');
-    const kept = state.rankings.get(userId);
-    let ranked: Ranked[];
-    if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
-    else {
-      // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
-      ranked = rankCandidates(pool.candidates, model, weights, followed, { exclude, limit: Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0) });
-      if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
-      state.rankings.delete(userId);
-      state.rankings.set(userId, { key, ranked });
-      if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
-    }
-    const visible = await visibleAmong(db.kysely, ranked.map((r) => r.candidate.id));
-    const page = ranked.filter((r) => visible.has(r.candidate.id)).slice(opts.offset, wanted);
-    return {
-      items: page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, pool.candidates.vectorOf(r.candidate.id) ?? NO_VECTOR, model, pool.vocab, weights, followed, pool.surface) })),
-      seeded: model.positives === 0 && follows.length === 0,
-      learnedMs,
-    };
-  } finally {
-    const n = state.held.get(weights)! - 1;
-    if (n === 0) state.held.delete(weights);
-    else state.held.set(weights, n);
+  const weights = readerWeights(state, userId, model, pool.vocab);
+  const wanted = opts.offset + opts.limit;
+  // The ranking changes only with the pool, the model, the follows and the hidden papers: a reader paging or coming back reuses it.
+  const key = createHash('sha256')
+    .update(`${pool.builtAt}|${version}|${model.revision}|${opts.config?.EMBEDDINGS_URL ?? ''}|${follows.map((f) => `${f.kind}:${f.target}`).join('\n')}|${[...hidden].sort().join(',')}`)
+    .digest('base64url');
+  const kept = state.rankings.get(userId);
+  let ranked: Ranked[];
+  if (kept && kept.key === key && kept.ranked.length >= wanted + 20) ranked = kept.ranked;
+  else {
+    // More than asked for: the next pages, and spares in case a moderator hid some since the pool was built.
+    const limit = Math.max(wanted + 20, RANKING_DEPTH, opts.config?.EMBEDDINGS_URL ? SEMANTIC_DEPTH : 0);
+    ranked = withWeights(state, pool.vocab, weights, (w) => rankCandidates(pool.candidates, model, w, followed, { exclude, limit }));
+    if (opts.config?.EMBEDDINGS_URL && model.positives > 0) ranked = await withMeaning(db, opts.config, ranked, model);
+    state.rankings.delete(userId);
+    state.rankings.set(userId, { key, ranked });
+    if (state.rankings.size > MAX_MODELS) state.rankings.delete(state.rankings.keys().next().value!);
   }
+  const page = await visiblePage(db, ranked, opts.offset, wanted);
+  return {
+    items: withWeights(state, pool.vocab, weights, (w) => page.map((r) => ({ paperId: r.candidate.id, score: r.score, reasons: reasonsFor(r.candidate, pool.candidates.vectorOf(r.candidate.id) ?? NO_VECTOR, model, pool.vocab, w, followed, pool.surface) }))),
+    seeded: model.positives === 0 && follows.length === 0,
+    learnedMs,
+  };
 }
 
 /**
- * A buffer for a reader's new weights: their last weights', or those last dropped from the cache,
- * unless a page still reads it. A new 400 KB (50,000 terms) after every change set off major
- * collections, which fell on pages (decision 025).
+ * The ranking's papers from `offset` to `wanted` once those a moderator hid since the pool was built
+ * are left out (ranked.filter(visible).slice(offset, wanted)), the ranking checked only as far as
+ * that needs: its first `wanted` (one query), and more only for as many as were hidden. Checking all
+ * of it (120 papers, each a row of the papers table) took a fifth of a first page's CPU at 1M papers (decision 035).
  */
-function freeBuffer(state: State, last: Float64Array | undefined, size: number): Float64Array | undefined {
-  const free = (b: Float64Array | undefined) => (b?.length === size && !state.held.has(b) ? b : undefined);
-  const mine = free(last);
-  if (mine) return mine;
-  const spare = free(state.spare);
-  state.spare = undefined;
-  return spare;
+async function visiblePage(db: Db, ranked: readonly Ranked[], offset: number, wanted: number): Promise<Ranked[]> {
+  const shown: Ranked[] = [];
+  for (let checked = 0; shown.length < wanted && checked < ranked.length; ) {
+    const next = ranked.slice(checked, checked + wanted - shown.length);
+    checked += next.length;
+    const visible = await visibleAmong(db.kysely, next.map((r) => r.candidate.id));
+    for (const r of next) if (visible.has(r.candidate.id)) shown.push(r);
+  }
+  return shown.slice(offset, wanted);
 }
 
-function denseWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): Float64Array {
-  const kept = state.dense.get(userId);
-  state.dense.delete(userId);
-  const fresh =
-    kept && kept.vocab === vocab && kept.model === model && kept.revision === model.revision ? kept : { vocab, model, revision: model.revision, weights: model.weights(vocab, freeBuffer(state, kept?.weights, vocab.size)) };
-  state.dense.set(userId, fresh);
-  if (state.dense.size > MAX_DENSE) {
-    const oldest = state.dense.keys().next().value!;
-    state.spare = state.dense.get(oldest)!.weights;
-    state.dense.delete(oldest);
+/** A reader's weights where they are not zero, term ids ascending: a few thousand terms, not the vocabulary's 50,000. */
+interface ReaderWeights {
+  ids: Int32Array;
+  vals: Float64Array;
+}
+
+function scratchOf(state: State, size: number): Float64Array {
+  if (state.scratch?.length !== size) state.scratch = new Float64Array(size);
+  return state.scratch;
+}
+
+/**
+ * The reader's weights over the vocabulary, kept while their model is unchanged: made densely
+ * (model.weights) in the shared scratch, and kept as the terms they are not zero on. Each reader
+ * kept a dense 400 KB array (64 of them), one made new for every new reader, which drove major
+ * collections onto first pages (decision 035).
+ */
+function readerWeights(state: State, userId: number, model: ReaderModel, vocab: Vocabulary): ReaderWeights {
+  const kept = state.weights.get(userId);
+  state.weights.delete(userId);
+  let fresh = kept;
+  if (!kept || kept.vocab !== vocab || kept.model !== model || kept.revision !== model.revision) {
+    const dense = model.weights(vocab, scratchOf(state, vocab.size));
+    let n = 0;
+    for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) n++;
+    const weights = { ids: new Int32Array(n), vals: new Float64Array(n) };
+    for (let i = 0, k = 0; i < dense.length; i++) {
+      if (dense[i] === 0) continue;
+      weights.ids[k] = i;
+      weights.vals[k++] = dense[i]!;
+      dense[i] = 0;
+    }
+    fresh = { vocab, model, revision: model.revision, weights };
   }
-  return fresh.weights;
+  state.weights.set(userId, fresh!);
+  if (state.weights.size > MAX_WEIGHTS) state.weights.delete(state.weights.keys().next().value!);
+  return fresh!.weights;
+}
+
+/**
+ * `fn` given the reader's weights spread over the vocabulary (the dense weights ranking and reasons
+ * read: the same numbers, zero elsewhere), in the shared scratch: `fn` is synchronous, and the
+ * scratch is all zero again after it.
+ */
+function withWeights<T>(state: State, vocab: Vocabulary, weights: ReaderWeights, fn: (dense: Float64Array) => T): T {
+  const dense = scratchOf(state, vocab.size);
+  const { ids, vals } = weights;
+  for (let k = 0; k < ids.length; k++) dense[ids[k]!] = vals[k]!;
+  try {
+    return fn(dense);
+  } finally {
+    for (let k = 0; k < ids.length; k++) dense[ids[k]!] = 0;
+  }
 }
 
 /**
@@ -388,7 +422,8 @@ export async function rankAmong(db: Db, userId: number, paperIds: readonly strin
     [...present.map((id) => inPool.vectorOf(id)!), ...extra.map((p) => pool.vocab.vectorize(state.table.decode(countsOf(state, p))))],
   );
   const followed = await followedOf(db, pool, follows);
-  return rankCandidates(candidates, model, denseWeights(state, userId, model, pool.vocab), followed, { exclude: new Set([...hidden, ...liked]), limit }).map((r) => r.candidate.id);
+  const exclude = new Set([...hidden, ...liked]);
+  return withWeights(state, pool.vocab, readerWeights(state, userId, model, pool.vocab), (w) => rankCandidates(candidates, model, w, followed, { exclude, limit })).map((r) => r.candidate.id);
 }
 
 async function followedOf(db: Db, pool: Pool, follows: Follow[]): Promise<Followed> {
