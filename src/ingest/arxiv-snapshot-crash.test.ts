@@ -67,6 +67,8 @@ describe.skipIf(!hasFixtures)('dailypapers import snapshot across a kill', () =>
     await expectIndexInStep(crashed);
     // The kept batches skipped the suggest-key triggers and noted their papers, in their own transactions, for the build the run never reached.
     expect(await pendingCount(crashed)).toBe(kept);
+    // …and wrote no keys of their own: the per-row triggers were skipped.
+    expect(await withDb(crashed, async (db) => Number((await sql<{ n: number }>`select count(*) as n from suggest_keys where kind in ('paper', 'author')`.execute(db.kysely)).rows[0]!.n))).toBe(0);
 
     const again = await exited(startCli(crashed, whole));
     expect(again).toMatchObject({ code: 0, signal: null });
