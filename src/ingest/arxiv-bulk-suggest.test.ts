@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/database.ts';
 import { buildPendingSuggestKeys } from '../db/suggest-keys.ts';
 import { createApp } from '../app.ts';
-import { FIXTURES, freshDb, hasFixtures, testConfig } from '../../test/helpers.ts';
+import { FIXTURES, freshDb, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
 import { bulkImportArxivRecords } from './arxiv-bulk.ts';
 import { importArxivRecords } from './arxiv-import.ts';
 import { parseSnapshotLine } from './arxiv-snapshot.ts';
@@ -91,6 +91,19 @@ describe.skipIf(!hasFixtures)('suggest keys of a bulk import', () => {
     expect((await ask(word.toLowerCase())).papers.map((p) => p.id)).toContain(last.id);
     const author = last.authors.at(-1)!.name;
     expect((await ask(author.split(' ').at(-1)!)).authors.map((a) => a.name)).toContain(author);
+  });
+
+  it.runIf(testDialect === 'postgres')('PostgreSQL: suggest_keys_of by words (028) gives the keys of the character scan it replaced (025)', async () => {
+    // 025's function, inline: every one of the first 256 characters that starts a word.
+    const scan = sql`select distinct left(substr(s, n), 48) from (select btrim(regexp_replace(lower(x.t), '\\s+', ' ', 'g')) as s) y, generate_series(1, least(length(s), 256)) n
+      where (n = 1 or substr(s, n - 1, 1) = ' ') and substr(s, n, 1) <> ' '`;
+    const texts = sql`(select title as t from papers union all select distinct name from paper_authors
+      union all values (''), ('  a  b	c\n d '), (repeat('word ', 80)), (repeat('x', 300) || ' tail'), (repeat('ab ', 120) || 'end of a long text'))`;
+    const { rows } = await sql<{ texts: number; differ: number }>`select count(*) as texts, count(*) filter (where
+        array(select distinct k from suggest_keys_of(x.t) k order by 1) is distinct from array(select * from (${scan}) z order by 1)) as differ
+      from ${texts} x`.execute(bulk.kysely);
+    expect(Number(rows[0]!.texts)).toBeGreaterThan(input.first.length);
+    expect(Number(rows[0]!.differ)).toBe(0);
   });
 
   it('a note left by a killed import is finished by the next migrate, into the same keys', async () => {
