@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/database.ts';
 import { migrateToLatest } from '../db/database.ts';
-import { buildPendingSuggestKeys } from '../db/suggest-keys.ts';
+import { buildPendingSuggestKeys, sqliteKeysByWords, sqliteKeysOf } from '../db/suggest-keys.ts';
 import { createApp } from '../app.ts';
 import { FIXTURES, freshDb, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
 import { bulkImportArxivRecords } from './arxiv-bulk.ts';
@@ -104,6 +104,17 @@ describe.skipIf(!hasFixtures)('suggest keys of a bulk import', () => {
       from ${texts} x`.execute(bulk.kysely);
     expect(Number(rows[0]!.texts)).toBeGreaterThan(input.first.length);
     expect(Number(rows[0]!.differ)).toBe(0);
+  });
+
+  it.runIf(testDialect === 'sqlite')('SQLite: the set-wise keys by words are the triggers\' keys by offsets', async () => {
+    const edges = ["''", "'  a  b' || char(9) || 'c' || char(10) || ' d '", "'a' || printf('%.20c', ' ') || 'b  c'", "replace(printf('%.80c', 'w'), 'w', 'word ')",
+      "printf('%.300c', 'x') || ' tail'", "replace(printf('%.120c', 'w'), 'w', 'ab ') || 'end of a long text'", "'   '", "'Émile Zola — un très long titre ' || printf('%.60c', 'x') || ' fin'"];
+    const from = `from (select title as t from papers union all select distinct name from paper_authors union all ${edges.map((e) => `select ${e}`).join(' union all ')})`;
+    const [offsets, words] = [sqliteKeysOf('t', 't', from), `select * from (${sqliteKeysByWords('t', 't', from)})`];
+    const count = async (q: string) => Number((await sql<{ n: number }>`select count(*) as n from (${sql.raw(q)})`.execute(bulk.kysely)).rows[0]!.n);
+    expect(await count(offsets)).toBeGreaterThan(input.first.length * 10);
+    expect(await count(`${offsets} except ${words}`)).toBe(0);
+    expect(await count(`${words} except ${offsets}`)).toBe(0);
   });
 
   it('a note left by a killed import is finished by the next migrate, into the same keys', async () => {
