@@ -26,6 +26,7 @@ import {
 import { maskUrl, type Config } from '../core/config.ts';
 import type { CommandOutput } from '../core/command-output.ts';
 import { migrations } from './migrations.ts';
+import { buildPendingSuggestKeys } from './suggest-keys.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -168,6 +169,8 @@ export async function migrateToLatest(db: Db, steps = migrations(db.dialect)): P
   const { error, results } = await migrator(db, steps).migrateToLatest();
   if (error) throw new DatabaseError(`db: migration failed: ${(error as Error).message ?? error}`);
   await recordChecksums(db, steps);
+  // Suggest keys a killed bulk import left to build (decision 033).
+  if ('027_suggest_keys_pending' in steps) await buildPendingSuggestKeys(db.kysely, db.dialect);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 

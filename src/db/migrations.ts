@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.ts';
+import { DEFER_SETTING, sqliteKeysOf } from './suggest-keys.ts';
 
 /**
  * The schema's history: one ordered list, each step run in its own transaction
@@ -851,12 +852,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           await sql`create table suggest_offsets (n integer primary key)`.execute(db);
           await sql.raw(`insert into suggest_offsets (n) select value from json_each(json_array(${Array.from({ length: SPAN }, (_, i) => i + 1).join(',')}))`).execute(db);
           // Whitespace as one space (runs of up to eight), then every offset that starts a word: rows of (id, k).
-          const keysOf = (text: string, id: string, from = '') => {
-            let s = `lower(replace(replace(replace(${text}, char(9), ' '), char(10), ' '), char(13), ' '))`;
-            for (let i = 0; i < 3; i++) s = `replace(${s}, '  ', ' ')`;
-            return `select distinct t.id as id, substr(t.s, o.n, ${KEY}) as k from (select ${id} as id, trim(${s}) as s ${from}) t join suggest_offsets o on o.n <= length(t.s)
-              where (o.n = 1 or substr(t.s, o.n - 1, 1) = ' ') and substr(t.s, o.n, 1) <> ' '`;
-          };
+          const keysOf = sqliteKeysOf; // shared with the bulk import's set-wise build (db/suggest-keys.ts)
           const keys = (kind: string, select: string) => `insert into suggest_keys (key, kind, target) select k, '${kind}', id from (${select}) where true on conflict do nothing;`;
           const run = (statement: string) => sql.raw(statement).execute(db);
           await run(`create trigger papers_suggest_insert after insert on papers begin ${keys('paper', keysOf('new.title', 'new.id'))} end`);
@@ -897,17 +893,40 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
 
-    // PostgreSQL's word-start split (025) took substr(s, n) at each of a title's first 256
-    // offsets, each a walk from the text's start: about half of the server's time in an import
-    // (the archive: 16 s of 33). The same keys from the words: the key of word i is words i…i+47
-    // joined (48 words are more than 48 characters), kept while the word starts within 256.
-    '031_suggest_keys_by_words': {
+    // Issue 19: `import snapshot` at a million papers spent hours in the per-row suggest-key
+    // triggers (about 13 keys a paper at random places of suggest_keys, decision 032). A bulk
+    // import skips them and notes its new papers here, in the same transaction as the papers;
+    // their keys are then built set-wise in key order (db/suggest-keys.ts, decision 033). A row
+    // left here by a kill is finished by the next import, `migrate` or `serve`. PostgreSQL's
+    // triggers skip inserts in a transaction that sets dailypapers.suggest_keys = 'deferred';
+    // SQLite's bulk loader drops and re-creates its triggers inside its transaction instead.
+    '027_suggest_keys_pending': {
+      async up(db) {
+        await sql`create table suggest_keys_pending (paper_id text not null)`.execute(db);
+        if (dialect !== 'postgres') return;
+        const deferred = `current_setting('${DEFER_SETTING}', true) is distinct from 'deferred'`;
+        await sql`drop trigger papers_suggest on papers`.execute(db);
+        await sql`drop trigger paper_authors_suggest on paper_authors`.execute(db);
+        await sql.raw(`create trigger papers_suggest_insert after insert on papers for each row when (${deferred}) execute function suggest_keys_paper()`).execute(db);
+        await sql`create trigger papers_suggest after delete or update of title on papers for each row execute function suggest_keys_paper()`.execute(db);
+        await sql.raw(`create trigger paper_authors_suggest_insert after insert on paper_authors for each row when (${deferred}) execute function suggest_keys_author()`).execute(db);
+        await sql`create trigger paper_authors_suggest after delete or update of name on paper_authors for each row execute function suggest_keys_author()`.execute(db);
+      },
+    },
+
+    // PostgreSQL's suggest_keys_of (025) tried each of a text's first 256 characters as a word
+    // start, character by character, and sorted each text's keys for `distinct`: 1.2 ms a title,
+    // 24 s of a 20,000-paper import's 43 (decision 033). The same keys from the text's words:
+    // the rest of the text from each word on, for the words that start within its first 256
+    // characters. Duplicates (two word starts whose first 48 characters agree) are left to the
+    // callers' `on conflict do nothing` and `union`.
+    '028_suggest_keys_by_words': {
       async up(db) {
         if (dialect !== 'postgres') return;
         await sql.raw(`create or replace function suggest_keys_of(t text) returns setof text language sql immutable as $$
-            select distinct left(array_to_string(w[i:i + 47], ' '), 48)
-            from (select string_to_array(s, ' ') w, s from (select btrim(regexp_replace(lower(t), '\\s+', ' ', 'g')) as s) x) y, generate_subscripts(w, 1) i
-            where s <> '' and length(array_to_string(w[:i - 1], ' ')) + 1 < 256 $$`).execute(db);
+            select left(array_to_string(w[i:], ' '), 48)
+            from (select string_to_array(s, ' ') as w, length(s) as l from (select btrim(regexp_replace(lower(t), '\\s+', ' ', 'g')) as s) x) y, generate_subscripts(w, 1) i
+            where l <= 256 or length(array_to_string(w[:i], ' ')) - length(w[i]) < 256 $$`).execute(db);
       },
     },
   };

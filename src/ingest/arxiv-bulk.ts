@@ -3,6 +3,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { anyChanged, bumpContentVersion, lockContent, markContentChanged, writeContent } from '../db/content-version.ts';
 import type { Database } from '../db/schema.ts';
+import { DEFER_SETTING, buildPendingSuggestKeys } from '../db/suggest-keys.ts';
 import { saveArxivRecords } from './save.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { importArxivRecords } from './arxiv-import.ts';
@@ -68,6 +69,8 @@ export async function bulkImportArxivRecords(
   } finally {
     native?.pragma(`cache_size = ${cacheSize}`);
   }
+  // The keys of the papers noted above (and of any a killed run left noted), set-wise in key order.
+  await buildPendingSuggestKeys(db.kysely, db.dialect);
   await refreshStatistics(db, summary);
   return summary;
 }
@@ -96,6 +99,9 @@ async function insertNewPostgres(trx: Transaction<Database>, records: ArxivRecor
   const fresh = [...byId.values()].filter((r) => !stored.has(r.id));
   const rest = [...byId.values()].filter((r) => stored.has(r.id));
   if (fresh.length === 0) return { inserted: 0, skipped, rest };
+  // The suggest-key triggers skip this transaction's inserts; the papers are noted for the set-wise build at the end.
+  await sql`select set_config(${DEFER_SETTING}, 'deferred', true)`.execute(trx);
+  await sql`insert into suggest_keys_pending (paper_id) select * from unnest(${fresh.map((r) => r.id)}::text[])`.execute(trx);
   const col = <T>(f: (r: ArxivRecord) => T) => fresh.map(f);
   await sql`insert into papers (id, version, title, abstract, author_names, primary_category, published_at, updated_at, comment, journal_ref, doi, pdf_url,
       withdrawn_at, license, upvotes_source, upvotes, comments_source, trending_score, created_at, modified_at)
@@ -125,6 +131,8 @@ const CATEGORY_COLUMNS = ['paper_id', 'category'] as const;
 const ROWS = 200;
 /** The trigger that indexes each inserted paper (migration 006_search); the bulk load does its work set-wise. */
 const INSERT_TRIGGER = 'papers_search_insert';
+/** The triggers that add suggest keys per inserted row (migration 025); the bulk load notes its papers for buildPendingSuggestKeys instead. */
+const SUGGEST_TRIGGERS = ['papers_suggest_insert', 'paper_authors_suggest_insert'];
 
 /** Writes new papers on SQLite with prepared multi-row statements, their index rows in one statement per batch. */
 class SqliteBulkLoader {
@@ -166,9 +174,14 @@ class SqliteBulkLoader {
 
       // Take the write lock and bump the content version first, as writeContent does.
       this.statement('bump', () => "update site_state set value = value + 1 where key = 'content_version'").run();
-      const trigger = this.statement('trigger', () => "select sql from sqlite_master where type = 'trigger' and name = ?").pluck().get(INSERT_TRIGGER) as string | undefined;
+      const triggerSql = (name: string) => this.statement('trigger', () => "select sql from sqlite_master where type = 'trigger' and name = ?").pluck().get(name) as string | undefined;
+      const trigger = triggerSql(INSERT_TRIGGER);
       // Dropped and re-created inside this transaction: no other connection ever sees the table without it.
       if (trigger) this.native.exec(`drop trigger ${INSERT_TRIGGER}`);
+      // Likewise the suggest-key triggers: this batch's papers are noted instead, in this transaction, for the set-wise build.
+      const suggestTriggers = SUGGEST_TRIGGERS.map(triggerSql).filter((t) => t !== undefined);
+      for (const name of SUGGEST_TRIGGERS) this.native.exec(`drop trigger if exists ${name}`);
+      this.statement('pending', () => 'insert into suggest_keys_pending (paper_id) select value from json_each(?)').run(JSON.stringify(fresh.map((r) => r.id)));
       const lastDoc = trigger ? (this.statement('last-doc', () => 'select coalesce(max(doc), 0) from paper_search_rows').pluck().get() as number) : 0;
       this.insertRows(
         'papers',
@@ -190,6 +203,7 @@ class SqliteBulkLoader {
       }
       this.insertRows('paper_authors', AUTHOR_COLUMNS, fresh.flatMap((r) => r.authors.map((a, i) => [r.id, i, a.name, a.affiliation, 0])));
       this.insertRows('paper_categories', CATEGORY_COLUMNS, fresh.flatMap((r) => [...new Set(r.categories)].map((c) => [r.id, c])));
+      for (const t of suggestTriggers) this.native.exec(t);
       return { inserted: fresh.length, skipped, rest };
     });
     const result = run.immediate();

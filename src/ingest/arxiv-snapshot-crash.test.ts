@@ -65,6 +65,10 @@ describe.skipIf(!hasFixtures)('dailypapers import snapshot across a kill', () =>
     // Whole transactions only, of BATCH records each.
     expect(kept % BATCH).toBe(0);
     await expectIndexInStep(crashed);
+    // The kept batches skipped the suggest-key triggers and noted their papers, in their own transactions, for the build the run never reached.
+    expect(await pendingCount(crashed)).toBe(kept);
+    // …and wrote no keys of their own: the per-row triggers were skipped.
+    expect(await withDb(crashed, async (db) => Number((await sql<{ n: number }>`select count(*) as n from suggest_keys where kind in ('paper', 'author')`.execute(db.kysely)).rows[0]!.n))).toBe(0);
 
     const again = await exited(startCli(crashed, whole));
     expect(again).toMatchObject({ code: 0, signal: null });
@@ -76,6 +80,8 @@ describe.skipIf(!hasFixtures)('dailypapers import snapshot across a kill', () =>
     const [a, b] = [await dump(crashed), await dump(clean)];
     expect(a.papers).toHaveLength(LINES);
     expect(a.found.length).toBeGreaterThan(0);
+    expect(a.suggestKeys.length).toBeGreaterThan(LINES * 10);
+    expect(await pendingCount(crashed)).toBe(0);
     expect(a).toEqual(b);
   });
 });
@@ -107,6 +113,7 @@ async function withDb<T>(url: string, work: (db: Awaited<ReturnType<typeof conne
   }
 }
 
+const pendingCount = (url: string) => withDb(url, async (db) => Number((await sql<{ n: number }>`select count(*) as n from suggest_keys_pending`.execute(db.kysely)).rows[0]!.n));
 const paperCount = (url: string) => withDb(url, async (db) => Number((await sql<{ n: number }>`select count(*) as n from papers`.execute(db.kysely)).rows[0]!.n));
 
 /** The full-text index holds exactly the stored papers, and the insert trigger is in place for the next write. */
@@ -124,10 +131,12 @@ async function expectIndexInStep(url: string): Promise<void> {
     const triggers = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger' and name like 'papers_search_%' order by name`.execute(db.kysely);
     // FTS5's three, and the search index's change log (decision 019).
     expect(triggers.rows.map((r) => r.name)).toEqual(['papers_search_delete', 'papers_search_insert', 'papers_search_log_delete', 'papers_search_log_insert', 'papers_search_log_state', 'papers_search_log_update', 'papers_search_update']);
+    const suggest = await sql<{ name: string }>`select name from sqlite_master where type = 'trigger' and name like '%suggest_insert' order by name`.execute(db.kysely);
+    expect(suggest.rows.map((r) => r.name)).toEqual(['organizations_suggest_insert', 'paper_authors_suggest_insert', 'papers_suggest_insert']);
   });
 }
 
-/** What an import leaves: papers (write times left out), authors, categories, and what a few searches find. */
+/** What an import leaves: papers (write times left out), authors, categories, what a few searches find, and the suggest keys. */
 async function dump(url: string) {
   return withDb(url, async (db) => {
     const papers = (await db.kysely.selectFrom('papers').selectAll().orderBy('id').execute()).map(({ created_at: _c, modified_at: _m, ...rest }) => rest);
@@ -141,6 +150,8 @@ async function dump(url: string) {
           : await sql<{ id: string }>`select r.paper_id as id from paper_search s join paper_search_rows r on r.doc = s.rowid where paper_search match ${word} order by r.paper_id`.execute(db.kysely);
       found.push(...rows.rows.map((r) => `${word}:${r.id}`));
     }
-    return { papers, authors, categories, found };
+    // The whole suggest_keys table: built set-wise after the kill and in one go without it, it must come out the same.
+    const suggestKeys = (await sql<{ k: string }>`select kind || '|' || key || '|' || target as k from suggest_keys order by kind, key, target`.execute(db.kysely)).rows.map((r) => r.k);
+    return { papers, authors, categories, found, suggestKeys };
   });
 }

@@ -136,22 +136,37 @@ export function readSegmentFile(file: string, schema: string): { seg: Segment; p
     if (crc !== header.crc) return { unusable: 'checksum does not match' };
     const idList = ids ? ids.split('\n') : [];
     const termList = terms ? terms.split('\0') : [];
-    const termIndex = new Map(termList.map((t, i) => [t, i]));
+    // Filled by loops: `new Map(list.map((x, i) => [x, i]))` made a pair array per entry (a million at 1M papers) first.
+    const termIndex = new Map<string, number>();
+    for (let i = 0; i < termList.length; i++) termIndex.set(termList[i]!, i);
+
     const df = (term: string) => {
       const t = termIndex.get(term);
       return t === undefined ? 0 : arrays.postStart[t + 1]! - arrays.postStart[t]!;
     };
     const stats: CorpusStats = { docs: idList.length, avgLength: header.avgLength, df };
-    const seg: Segment = {
+    const seg = {
       ...arrays,
       ids: idList,
-      ordinalOf: new Map(idList.map((id, i) => [id, i])),
       maxUpvotes: header.maxUpvotes,
       terms: termList,
       termIndex,
       avgLength: header.avgLength,
       stats,
-    };
+    } as Segment;
+    // Only applying changes looks papers up by id, never a search: the map (about a second of a
+    // cold start at 1M papers) is made by the first lookup.
+    let ordinalOf: Map<string, number> | undefined;
+    Object.defineProperty(seg, 'ordinalOf', {
+      enumerable: true,
+      get: () => {
+        if (!ordinalOf) {
+          ordinalOf = new Map();
+          for (let i = 0; i < idList.length; i++) ordinalOf.set(idList[i]!, i);
+        }
+        return ordinalOf;
+      },
+    });
     return { seg, position: { schema: header.schema, lastSeq: header.lastSeq, seen: header.seen } };
   } catch (err) {
     return { unusable: `unreadable: ${(err as Error).message}` };
