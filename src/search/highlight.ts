@@ -78,11 +78,8 @@ export function highlight(text: string, m: TermMatcher): string {
 }
 
 /** A text's words (WORD) as start and end offsets, and whether each matched. */
-interface Words {
-  start: Int32Array;
-  end: Int32Array;
+interface Words extends Spans {
   hit: Uint8Array;
-  count: number;
 }
 
 /** Per BMP code point: 0 not classified yet, 1 in WORD's class, 2 not (classified on first sight). */
@@ -98,16 +95,22 @@ function wordChar(cp: number): boolean {
   return k === 1;
 }
 
-/** words()'s arrays, reused call after call (read before the next call: highlight and snippet use them at once). */
-let scratch: Words = { start: new Int32Array(512), end: new Int32Array(512), hit: new Uint8Array(512), count: 0 };
+/** Where a text's words (WORD) start and end, the first `count` of the arrays. */
+export interface Spans {
+  start: Int32Array;
+  end: Int32Array;
+  count: number;
+}
+
+export const newSpans = (): Spans => ({ start: new Int32Array(512), end: new Int32Array(512), count: 0 });
 
 /**
- * The runs of WORD in `text`, found by a scan of its code points (what the regular expression
- * matches, lone surrogates outside words, at a fraction of its cost on a whole abstract).
+ * The runs of WORD in `text` into `into` (its arrays reused, grown when short), found by a scan of
+ * its code points: what the regular expression matches, lone surrogates outside words, at a fraction
+ * of its cost on a whole abstract.
  */
-function words(text: string, m: TermMatcher): Words {
-  let out = scratch;
-  out.count = 0;
+export function wordSpans(text: string, into: Spans): Spans {
+  into.count = 0;
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -129,20 +132,29 @@ function words(text: string, m: TermMatcher): Words {
         i += cp > 0xffff ? 2 : 1;
       }
     }
-    if (out.count === out.start.length) {
-      const cap = out.count * 2;
-      const grown: Words = { start: new Int32Array(cap), end: new Int32Array(cap), hit: new Uint8Array(cap), count: out.count };
-      grown.start.set(out.start);
-      grown.end.set(out.end);
-      grown.hit.set(out.hit);
-      out = scratch = grown;
+    if (into.count === into.start.length) {
+      const start2 = new Int32Array(into.count * 2);
+      const end2 = new Int32Array(into.count * 2);
+      start2.set(into.start);
+      end2.set(into.end);
+      into.start = start2;
+      into.end = end2;
     }
-    const k = out.count++;
-    out.start[k] = start;
-    out.end[k] = i;
-    out.hit[k] = matchesAt(text, start, i - start, m) ? 1 : 0;
+    into.start[into.count] = start;
+    into.end[into.count++] = i;
   }
-  return out;
+  return into;
+}
+
+/** words()'s arrays, reused call after call (read before the next call: highlight and snippet use them at once). */
+const scratch: Words = { ...newSpans(), hit: new Uint8Array(512) };
+
+/** A text's words and whether each matched. */
+function words(text: string, m: TermMatcher): Words {
+  wordSpans(text, scratch);
+  if (scratch.hit.length < scratch.start.length) scratch.hit = new Uint8Array(scratch.start.length);
+  for (let k = 0; k < scratch.count; k++) scratch.hit[k] = matchesAt(text, scratch.start[k]!, scratch.end[k]! - scratch.start[k]!, m) ? 1 : 0;
+  return scratch;
 }
 
 /** text[from, to) as HTML with words [first, last) of `w` (all inside it) marked where they matched. */
