@@ -28,8 +28,11 @@ export const POOL = 2000;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-/** Postings of a query's shortest list counted exactly; past them the count is scaled from a prefix. */
-const COUNT_BUDGET = 50_000;
+/**
+ * Postings of a query's shortest list counted exactly; past them the count is estimated from
+ * windows spread over the list (topk.ts countMatches), and the page says "about".
+ */
+export const COUNT_BUDGET = 10_000;
 
 /** The text ranking's depth that hybrid search fuses with the nearest papers by meaning. */
 const TEXT_DEPTH = 200;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from './query.ts';
 import { buildSegment, decodedList, setUpvotes, type SourcePaper } from './segment.ts';
-import { exhaustiveTopK, planQuery, scorer, termList, topK, type Mode } from './topk.ts';
+import { countMatches, exhaustiveTopK, planQuery, scorer, termList, topK, type Mode } from './topk.ts';
 import type { SearchFilters } from './types.ts';
 import { breathe } from '../../test/helpers.ts';
 
@@ -130,6 +130,26 @@ describe('the index’s top-k', () => {
         expect(apart, `${mode}: ${q}`).toEqual(topK(seg, merged, s, 20).hits.map((h) => `${h.id} ${h.score}`));
       }
     }
+  });
+
+  it('counts exactly up to its budget, and past it estimates from windows spread over the list, within 10 %', () => {
+    const seg = buildSegment(corpus(6000, 6));
+    for (let d = 0; d < seg.ids.length; d += 17) seg.deleted[d] = 1;
+    const errors: number[] = [];
+    for (const q of QUERIES) {
+      const parsed = parseQuery(q);
+      const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+      const exact = countMatches(seg, plan, Infinity);
+      expect(exact.exact).toBe(true);
+      expect(exact.count, q).toBe(exhaustiveTopK(seg, plan, scorer('relevance', now, parsed.must.length), 1e9).length);
+      const driver = Math.min(...plan.groups.map((g) => g.list.to - g.list.from));
+      const sampled = countMatches(seg, plan, 1000, { window: 32, windows: 16 });
+      expect(sampled.exact, q).toBe(driver <= 1000);
+      if (sampled.exact) expect(sampled.count, q).toBe(exact.count);
+      else errors.push(Math.abs(sampled.count - exact.count) / Math.max(exact.count, 1));
+    }
+    expect(errors.length).toBeGreaterThan(5);
+    expect(Math.max(...errors)).toBeLessThan(0.1);
   });
 
   it('skips work on a broad word: most of its postings are never scored', () => {

@@ -540,23 +540,44 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   return result;
 }
 
+/** Postings of each window a count samples past its budget, and how many windows. */
+export const COUNT_WINDOW = 256;
+export const COUNT_WINDOWS = 32;
+
 /**
  * How many documents match the plan: exact when the driving list has at most `budget` postings in
- * range, else counted over its first `budget` and scaled (`exact` false).
+ * range; past that an estimate (`exact` false) from COUNT_WINDOWS windows of COUNT_WINDOW postings
+ * spread evenly over the driver's range (its oldest and newest included), each counted exactly:
+ * the share of driver postings that match, times the driver's postings in range. A share read in
+ * windows across the whole range follows matches that thicken or thin with time, which a prefix of
+ * the list (the newest papers) does not.
  */
-export function countMatches(seg: Segment, plan: Plan, budget: number): { count: number; exact: boolean } {
+export function countMatches(seg: Segment, plan: Plan, budget: number, sample = { window: COUNT_WINDOW, windows: COUNT_WINDOWS }): { count: number; exact: boolean } {
+  const { window, windows } = sample;
   const groups = [...plan.groups].sort((a, b) => a.list.to - a.list.from - (b.list.to - b.list.from));
   if (groups.length === 0) return { count: 0, exact: true };
   const driver = groups[0]!.list;
-  const others = groups.slice(1).map((g) => g.list);
-  const pos = others.map((l) => l.from);
-  const excl = plan.excluded.map((l) => l.from);
   const start = seekList(driver, driver.from, driver.to, plan.lo);
   const end = seekList(driver, start, driver.to, plan.hi);
-  const stop = Math.min(end, start + budget);
+  const ctx = { others: groups.slice(1).map((g) => g.list), pos: groups.slice(1).map((g) => g.list.from), excl: plan.excluded.map((l) => l.from) };
+  if (end - start <= budget || end - start <= window * windows) return { count: countRange(seg, plan, driver, ctx, start, end), exact: true };
+  let matched = 0;
+  let seen = 0;
+  const room = end - start - window;
+  for (let w = 0; w < windows; w++) {
+    const from = start + Math.floor((room * w) / (windows - 1));
+    matched += countRange(seg, plan, driver, ctx, from, from + window);
+    seen += window;
+  }
+  return { count: Math.round((matched * (end - start)) / seen), exact: false };
+}
+
+/** Matches among driver postings [from, to); `ctx` holds the other lists' positions, which only move on. */
+function countRange(seg: Segment, plan: Plan, driver: PostingList, ctx: { others: PostingList[]; pos: number[]; excl: number[] }, from: number, to: number): number {
+  const { others, pos, excl } = ctx;
   let count = 0;
-  let i = start;
-  outer: while (i < stop) {
+  let i = from;
+  outer: while (i < to) {
     readyAt(driver, i);
     const d = driver.docs[i++]!;
     if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
@@ -565,7 +586,7 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
       const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
       if (p >= l.to) break outer;
       if (l.docs[p] !== d) {
-        i = seekList(driver, i, stop, l.docs[p]!);
+        i = seekList(driver, i, to, l.docs[p]!);
         continue outer;
       }
     }
@@ -576,8 +597,7 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
     }
     count++;
   }
-  if (stop === end) return { count, exact: true };
-  return { count: Math.round((count * (end - start)) / Math.max(1, i - start)), exact: false };
+  return count;
 }
 
 /** The same ranking by brute force over every document: the reference the property test holds topK to. */
