@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { highlight, matcherFor, snippet } from './highlight.ts';
+import { highlight, matcherFor, newSpans, snippet, wordSpans } from './highlight.ts';
 import { hasText, parseQuery, QueryError, type ParsedQuery, type TextTerm } from './query.ts';
 import { searchIndex } from './search-index.ts';
-import { stem, stemsOf } from './segment.ts';
+import { stem } from './segment.ts';
 import { countMatches, planQuery, scorer, topK } from './topk.ts';
 import type { SearchFilters, SearchHit, SearchRequest, SearchResult, SearchSort } from './types.ts';
 import { fuseRankings } from './fusion.ts';
@@ -28,8 +28,11 @@ export const POOL = 2000;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-/** Postings of a query's shortest list counted exactly; past them the count is scaled from a prefix. */
-const COUNT_BUDGET = 50_000;
+/**
+ * Postings of a query's shortest list counted exactly; past them the count is estimated from
+ * windows spread over the list (topk.ts countMatches), and the page says "about".
+ */
+export const COUNT_BUDGET = 10_000;
 
 /** The text ranking's depth that hybrid search fuses with the nearest papers by meaning. */
 const TEXT_DEPTH = 200;
@@ -140,31 +143,55 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
   }
 }
 
+/** A phrase's words as checked on a text: each a stem, or (a prefix's last word) the start of one. */
+type Wanted = ({ stem: string } | { prefix: string })[];
+
 /** Records for each candidate whether its text has the query's phrases in order and none of its excluded phrases. */
 async function checkPhrases(db: Db, candidates: { id: string }[], parsed: ParsedQuery, verdicts: Map<string, boolean>): Promise<void> {
   const texts = await paperTexts(db, candidates.map((c) => c.id));
+  const wanted = new Map<TextTerm, Wanted>();
+  for (const term of [...parsed.must.flat(), ...parsed.not]) {
+    wanted.set(term, term.tokens.map((token, i) => (term.prefix && i === term.tokens.length - 1 ? { prefix: token } : { stem: stem(token) })));
+  }
   for (const c of candidates) {
     const t = texts.get(c.id);
     if (!t) {
       verdicts.set(c.id, false);
       continue;
     }
-    // Each field is stemmed only when a phrase asks for it: a title that has the phrase spares the abstract.
-    const stemmed: Partial<Record<'title' | 'author' | 'abstract', string[]>> = {};
-    const field = (f: 'title' | 'author' | 'abstract') => (stemmed[f] ??= stemsOf(f === 'title' ? t.title : f === 'author' ? t.author_names : t.abstract));
-    const has = (term: TextTerm) => (term.field ? [term.field] : (['title', 'author', 'abstract'] as const)).some((f) => containsPhrase(field(f), term));
+    // Each field is read only when a phrase asks for it: a title that has the phrase spares the abstract.
+    const read: Partial<Record<'title' | 'author' | 'abstract', string>> = {};
+    const field = (f: 'title' | 'author' | 'abstract') => (read[f] ??= indexedForm(f === 'title' ? t.title : f === 'author' ? t.author_names : t.abstract));
+    const has = (term: TextTerm) => (term.field ? [term.field] : (['title', 'author', 'abstract'] as const)).some((f) => containsPhrase(field(f), wanted.get(term)!));
     verdicts.set(c.id, parsed.must.every((group) => group.some(has)) && !parsed.not.some(has));
   }
 }
 
-function containsPhrase(words: string[], term: TextTerm): boolean {
-  const want = term.tokens.map((token, i) => (term.prefix && i === term.tokens.length - 1 ? { prefix: token } : { stem: stem(token) }));
-  outer: for (let i = 0; i + want.length <= words.length; i++) {
-    for (let j = 0; j < want.length; j++) {
-      const w = want[j]!;
-      const word = words[i + j]!;
-      if (w.stem !== undefined ? word !== w.stem : !word.startsWith(w.prefix!)) continue outer;
-    }
+/** A field as the index tokenizes it (query.ts rawTokensOf): NFKC, lowercase; its words are WORD's runs. */
+const indexedForm = (text: string) => text.normalize('NFKC').toLowerCase();
+
+const spans = newSpans();
+
+/**
+ * Whether `text` (indexedForm) has the phrase's words in a row, by their stems (segment.ts stem).
+ * A word is stemmed only where it can match: Porter's steps keep a word's first unit (highlight.ts
+ * TermMatcher), and NFC cannot change a first unit followed by an ASCII one, so a word whose first
+ * two units are ASCII and whose first is not the wanted stem's (or prefix's) first is passed over.
+ */
+function containsPhrase(text: string, want: Wanted): boolean {
+  const { start, end, count } = wordSpans(text, spans);
+  const firsts = want.map((w) => ('stem' in w ? w.stem : w.prefix).charCodeAt(0));
+  const matches = (k: number, j: number) => {
+    const a = start[k]!;
+    const length = end[k]! - a;
+    const c = text.charCodeAt(a);
+    if (c < 0x80 && (length === 1 || text.charCodeAt(a + 1) < 0x80) && c !== firsts[j]) return false;
+    const w = want[j]!;
+    const s = stem(text.slice(a, a + length));
+    return 'stem' in w ? s === w.stem : s.startsWith(w.prefix);
+  };
+  outer: for (let i = 0; i + want.length <= count; i++) {
+    for (let j = 0; j < want.length; j++) if (!matches(i + j, j)) continue outer;
     return true;
   }
   return false;

@@ -181,7 +181,8 @@ function Filters({ raw, signedIn }: { raw: Raw; signedIn: boolean }) {
 
 function Results({ raw, page, cards, parts, pageIndex, sort, q, follow }: { raw: Raw; page: SearchPage; cards: ListingCard[]; parts: PageParts; pageIndex: number; sort: SearchSort; q: string; follow: FollowState | undefined }) {
   const { result, views } = page;
-  const count = `${result.total.toLocaleString('en-US')}${result.totalIsEstimate ? '+' : ''} ${result.total === 1 && !result.totalIsEstimate ? 'result' : 'results'}`;
+  // An estimate (a broad query's count from samples of its list, or phrases checked among the best) may be high or low.
+  const count = `${result.totalIsEstimate ? 'about ' : ''}${result.total.toLocaleString('en-US')} ${result.total === 1 && !result.totalIsEstimate ? 'result' : 'results'}`;
   const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
   const feed = `/feeds/search.rss${linkQuery(raw, { sort: undefined })}`;
   if (result.total === 0) return <NoResults raw={raw} q={q} />;

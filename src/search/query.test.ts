@@ -171,6 +171,18 @@ describe('highlight and snippet', () => {
     expect(highlight('<mark>x</mark>', m('nothing'))).toBe('&lt;mark&gt;x&lt;/mark&gt;');
   });
 
+  it('finds words as the pattern [\\p{L}\\p{N}\\p{M}]+ does: capitals outside ASCII, marks, astral letters, lone surrogates', () => {
+    expect(highlight('ÄRGER über Ärger; İzmir', m('ärger izmir'))).toBe('<mark>ÄRGER</mark> über <mark>Ärger</mark>; İzmir');
+    expect(highlight('İzmir', m('i̇zmir'))).toBe('<mark>İzmir</mark>');
+    // A combining mark (q + acute has no precomposed form) is part of its word, an astral letter (U+10400,
+    // lowercase U+10428) too; a lone surrogate splits words.
+    expect(highlight('aq\u0301b aq b x\u{10400}y a\ud800b', m('aq\u0301b x\u{10428}y b'))).toBe(
+      '<mark>aq\u0301b</mark> aq <mark>b</mark> <mark>x\u{10400}y</mark> a\ud800<mark>b</mark>',
+    );
+    // A stem begins with its word's first letter, though not always its second (`ays` is `ai`).
+    expect(highlight('Yielding yields; lies, Lying, ays AYS', m('yield lies ays'))).toBe('<mark>Yielding</mark> <mark>yields</mark>; <mark>lies</mark>, Lying, <mark>ays</mark> <mark>AYS</mark>');
+  });
+
   it('gives a short text whole, whitespace collapsed, and a long one cut with ellipses', () => {
     expect(snippet('short\n\n  <i>text</i>   reward', m('reward'))).toBe('short &lt;i&gt;text&lt;/i&gt; <mark>reward</mark>');
     const long = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from './query.ts';
 import { buildSegment, decodedList, setUpvotes, type SourcePaper } from './segment.ts';
-import { exhaustiveTopK, planQuery, scorer, topK, type Mode } from './topk.ts';
+import { countMatches, exhaustiveTopK, planQuery, scorer, termList, topK, type Mode } from './topk.ts';
 import type { SearchFilters } from './types.ts';
 import { breathe } from '../../test/helpers.ts';
 
@@ -50,6 +50,14 @@ const QUERIES = [
   'author:reward model',
   'graph neural -policy',
   '"dark energy"',
+  // Multi-word terms alone in their group: one list per word, walked lazily, in the title only together.
+  '"reward model" diffus*',
+  'dark-energy galaxy',
+  '"dark energy" "vision language"',
+  '"graph neural" cat:cs.LG',
+  'dark-ener*',
+  '"graph neural" OR vision',
+  'title:"dark energy"',
   'model cat:cs.LG',
   'language cat:astro-ph',
   'model has:code org:nvidia',
@@ -106,6 +114,43 @@ describe('the index’s top-k', () => {
       }
     }
   }, 120_000);
+
+  it('ranks a phrase walked as its words\' lists as the whole intersection of them would', () => {
+    const seg = buildSegment(corpus(6000, 5));
+    for (const q of ['"dark energy"', '"reward model" diffus*', 'dark-ener* galaxy', '"graph neural" "vision language" cat:cs.LG']) {
+      const parsed = parseQuery(q);
+      const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+      expect(plan.groups.length, q).toBeGreaterThan(parsed.must.length + (parsed.filters.category ? 1 : 0));
+      // The plan before: each query group one list, a phrase's words intersected whole.
+      const merged = { ...plan, groups: [...parsed.must.map((g, unit) => ({ list: termList(seg, g[0]!), text: true, unit })), ...plan.groups.filter((g) => !g.text)] };
+      for (const mode of ['relevance', 'upvotes'] as Mode[]) {
+        const s = scorer(mode, now, parsed.must.length);
+        const apart = topK(seg, plan, s, 20).hits.map((h) => `${h.id} ${h.score}`);
+        expect(apart.length, q).toBeGreaterThan(0);
+        expect(apart, `${mode}: ${q}`).toEqual(topK(seg, merged, s, 20).hits.map((h) => `${h.id} ${h.score}`));
+      }
+    }
+  });
+
+  it('counts exactly up to its budget, and past it estimates from windows spread over the list, within 10 %', () => {
+    const seg = buildSegment(corpus(6000, 6));
+    for (let d = 0; d < seg.ids.length; d += 17) seg.deleted[d] = 1;
+    const errors: number[] = [];
+    for (const q of QUERIES) {
+      const parsed = parseQuery(q);
+      const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+      const exact = countMatches(seg, plan, Infinity);
+      expect(exact.exact).toBe(true);
+      expect(exact.count, q).toBe(exhaustiveTopK(seg, plan, scorer('relevance', now, parsed.must.length), 1e9).length);
+      const driver = Math.min(...plan.groups.map((g) => g.list.to - g.list.from));
+      const sampled = countMatches(seg, plan, 1000, { window: 32, windows: 16 });
+      expect(sampled.exact, q).toBe(driver <= 1000);
+      if (sampled.exact) expect(sampled.count, q).toBe(exact.count);
+      else errors.push(Math.abs(sampled.count - exact.count) / Math.max(exact.count, 1));
+    }
+    expect(errors.length).toBeGreaterThan(5);
+    expect(Math.max(...errors)).toBeLessThan(0.1);
+  });
 
   it('skips work on a broad word: most of its postings are never scored', () => {
     const seg = buildSegment(corpus(6000, 9));

@@ -30,8 +30,13 @@ export interface PostingList {
 }
 
 export interface Plan {
-  /** Required lists; `text` ones score and count for title coverage, the others are filters. */
-  groups: { list: PostingList; text: boolean }[];
+  /**
+   * Required lists; `text` ones score and count for title coverage, the others are filters. A
+   * query's group is one list, or (a multi-word term alone in its group) one list per word,
+   * walked and sought like any other instead of intersected whole at plan time: `unit` is the
+   * query group a list belongs to, which is in the title when all its lists are.
+   */
+  groups: { list: PostingList; text: boolean; unit: number }[];
   excluded: PostingList[];
   /** Ordinal range [lo, hi) that after:/before: leave, and the same as times (ordinals follow dates). */
   lo: number;
@@ -129,27 +134,57 @@ function materialized(docs: Uint32Array, impacts: Uint16Array): PostingList {
 export function union(lists: PostingList[]): PostingList {
   const live = lists.filter((l) => l.to > l.from);
   if (live.length <= 1) return live[0] ?? EMPTY;
-  for (let j = 0; j < live.length; j++) live[j] = whole(live[j]!);
-  const n = live.reduce((s, l) => s + l.to - l.from, 0);
-  const keys = new Float64Array(n);
-  let k = 0;
-  for (const l of live) for (let i = l.from; i < l.to; i++) keys[k++] = l.docs[i]! * 65536 + l.impacts[i]!;
-  keys.sort();
-  const docs = new Uint32Array(n);
-  const impacts = new Uint16Array(n);
-  let m = -1;
-  for (let i = 0; i < n; i++) {
-    const doc = Math.floor(keys[i]! / 65536);
-    const v = keys[i]! - doc * 65536;
-    if (m >= 0 && docs[m] === doc) {
-      const flags = (impacts[m]! | v) & (IN_TITLE | IN_AUTHORS);
-      impacts[m] = Math.max(impacts[m]! & IMPACT_MASK, v & IMPACT_MASK) | flags;
+  // Merged two by two, shortest first, each merge one linear pass (a sort of all the postings cost
+  // n log n: 10 ms for a 30,000-posting prefix at 100,000 papers).
+  let runs = live.map((l) => {
+    const w = whole(l);
+    return { docs: w.docs.subarray(w.from, w.to), impacts: w.impacts.subarray(w.from, w.to) };
+  });
+  while (runs.length > 1) {
+    runs.sort((x, y) => x.docs.length - y.docs.length);
+    const [x, y] = runs as [Run, Run];
+    runs = [mergeRuns(x, y), ...runs.slice(2)];
+  }
+  return materialized(runs[0]!.docs, runs[0]!.impacts);
+}
+
+interface Run {
+  docs: Uint32Array;
+  impacts: Uint16Array;
+}
+
+/** Two sorted runs as one: a document in both keeps the larger impact and the field flags of either. */
+function mergeRuns(x: Run, y: Run): Run {
+  const docs = new Uint32Array(x.docs.length + y.docs.length);
+  const impacts = new Uint16Array(docs.length);
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < x.docs.length && j < y.docs.length) {
+    const a = x.docs[i]!;
+    const b = y.docs[j]!;
+    if (a < b) {
+      docs[m] = a;
+      impacts[m++] = x.impacts[i++]!;
+    } else if (b < a) {
+      docs[m] = b;
+      impacts[m++] = y.impacts[j++]!;
     } else {
-      docs[++m] = doc;
-      impacts[m] = v;
+      const u = x.impacts[i++]!;
+      const v = y.impacts[j++]!;
+      docs[m] = a;
+      impacts[m++] = Math.max(u & IMPACT_MASK, v & IMPACT_MASK) | ((u | v) & (IN_TITLE | IN_AUTHORS));
     }
   }
-  return materialized(docs.slice(0, m + 1), impacts.slice(0, m + 1));
+  while (i < x.docs.length) {
+    docs[m] = x.docs[i]!;
+    impacts[m++] = x.impacts[i++]!;
+  }
+  while (j < y.docs.length) {
+    docs[m] = y.docs[j]!;
+    impacts[m++] = y.impacts[j++]!;
+  }
+  return m === docs.length ? { docs, impacts } : { docs: docs.slice(0, m), impacts: impacts.slice(0, m) };
 }
 
 /** Documents in every list: impacts summed, field flags of all. */
@@ -203,12 +238,16 @@ export function expansions(seg: Segment, prefix: string): string[] {
   return out.sort((a, b) => df(b) - df(a) || (a < b ? -1 : 1)).slice(0, MAX_EXPANSIONS);
 }
 
-/** The postings of one word or phrase: its tokens' lists intersected (phrases are checked later, on the text). */
-export function termList(seg: Segment, term: TextTerm): PostingList {
-  const lists = term.tokens.map((token, i) =>
+/** One list per token of a word or phrase (the last one a prefix's expansions merged, for a prefix). */
+function tokenLists(seg: Segment, term: TextTerm): PostingList[] {
+  return term.tokens.map((token, i) =>
     term.prefix && i === term.tokens.length - 1 ? union(expansions(seg, token).map((t) => storedList(seg, t))) : storedList(seg, stem(token)),
   );
-  const list = intersection(lists);
+}
+
+/** The postings of one word or phrase: its tokens' lists intersected (phrases are checked later, on the text). */
+export function termList(seg: Segment, term: TextTerm): PostingList {
+  const list = intersection(tokenLists(seg, term));
   if (term.field === 'title') return withFlag(list, IN_TITLE);
   if (term.field === 'author') return withFlag(list, IN_AUTHORS);
   return list;
@@ -216,13 +255,20 @@ export function termList(seg: Segment, term: TextTerm): PostingList {
 
 /** The index's lists for a query in one segment: each required group, the filters, the exclusions. */
 export function planQuery(seg: Segment, parsed: ParsedQuery, filters: SearchFilters): Plan {
-  const groups: Plan['groups'] = parsed.must.map((group) => ({ list: union(group.map((t) => termList(seg, t))), text: true }));
+  const groups: Plan['groups'] = [];
+  parsed.must.forEach((group, unit) => {
+    const only = group.length === 1 ? group[0]! : undefined;
+    // A phrase alone in its group (`"star formation rate"`, `x-ray`): its words' lists, each
+    // walked lazily like a word of its own, their impacts summed as an intersection would.
+    if (only && !only.field && only.tokens.length > 1) for (const list of tokenLists(seg, only)) groups.push({ list, text: true, unit });
+    else groups.push({ list: union(group.map((t) => termList(seg, t))), text: true, unit });
+  });
   if (filters.category) {
     const [archive, subject] = filters.category.split('.');
-    groups.push({ list: subject ? storedList(seg, categoryTerm(filters.category)) : storedList(seg, archiveTerm(archive!)), text: false });
+    groups.push({ list: subject ? storedList(seg, categoryTerm(filters.category)) : storedList(seg, archiveTerm(archive!)), text: false, unit: -1 });
   }
-  if (filters.organization) groups.push({ list: storedList(seg, orgTerm(filters.organization)), text: false });
-  if (filters.hasCode) groups.push({ list: storedList(seg, CODE_TERM), text: false });
+  if (filters.organization) groups.push({ list: storedList(seg, orgTerm(filters.organization)), text: false, unit: -1 });
+  if (filters.hasCode) groups.push({ list: storedList(seg, CODE_TERM), text: false, unit: -1 });
   const afterMs = filters.after ? Date.parse(filters.after) : -Infinity;
   const beforeMs = filters.before ? Date.parse(filters.before) : Infinity;
   return {
@@ -299,6 +345,13 @@ function modeScore(s: Scorer, seg: Segment, d: number, impactSum: number, titled
   if (s.mode === 'upvotes') return seg.upvotes[d]! + b / 4;
   if (s.mode === 'date') return seg.published[d]! / 1000 + b / 4;
   return b;
+}
+
+/** The bits set in a 32-bit mask. */
+function bitCount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** Worse first: a lower score, or an equal one with a later id. */
@@ -387,11 +440,16 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
       max = Math.max(max, g.list.blockMax[b]! & IMPACT_MASK);
       title |= g.list.blockMax[b]! & IN_TITLE;
     }
-    return { max, title: g.text && title ? 1 : 0 };
+    return { max, title };
   });
   const otherSum = otherMax.reduce((a, o) => a + o.max, 0);
-  const otherTitled = otherMax.reduce((a, o) => a + o.title, 0);
-  const driverText = groups[0]!.text;
+  // Title coverage by units (Plan.groups): a unit's bit is cleared when one of its lists has no title
+  // posting there; the titled groups are the bits left.
+  const unitBit = groups.map((g) => (g.text ? 1 << g.unit : 0));
+  const units = unitBit.reduce((a, b) => a | b, 0);
+  const driverBit = unitBit[0]!;
+  const otherBit = unitBit.slice(1);
+  const otherLacking = otherMax.reduce((a, o, j) => (o.title ? a : a | otherBit[j]!), 0);
 
   let i = seekList(driver, driver.from, driver.to, plan.lo);
   const end = seekList(driver, i, driver.to, plan.hi);
@@ -408,7 +466,7 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
         const first = decoded ? driver.docs[i]! : b > driver.firstBlock ? driver.blockLast[b - 1]! + 1 : 0;
         const last = decoded ? driver.docs[blockEnd - 1]! : driver.blockLast[b]!;
         const bm = driver.blockMax[b]!;
-        const ub = bound(s, seg, first, last, (bm & IMPACT_MASK) + otherSum, (driverText && bm & IN_TITLE ? 1 : 0) + otherTitled);
+        const ub = bound(s, seg, first, last, (bm & IMPACT_MASK) + otherSum, bitCount(units & ~(otherLacking | (bm & IN_TITLE ? 0 : driverBit))));
         if (ub < heap.bar || (plan.minUpvotes > 0 && maxUpvotes(seg, first, last) < plan.minUpvotes)) {
           result.exact = false;
           i = blockEnd;
@@ -425,7 +483,7 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     if (heap.full) {
       // The other lists' current blocks bound their impacts at d.
       let sum = v & IMPACT_MASK;
-      let titled = driverText && v & IN_TITLE ? 1 : 0;
+      let lacking = v & IN_TITLE ? 0 : driverBit;
       let ended = false;
       for (let j = 0; j < others.length; j++) {
         const l = others[j]!.list;
@@ -437,16 +495,16 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
         }
         const bm = l.blockMax[blk[j]!]!;
         sum += bm & IMPACT_MASK;
-        if (others[j]!.text && bm & IN_TITLE) titled++;
+        if (!(bm & IN_TITLE)) lacking |= otherBit[j]!;
       }
       if (ended) break;
-      if (bound(s, seg, d, d, sum, titled) < heap.bar) {
+      if (bound(s, seg, d, d, sum, bitCount(units & ~lacking)) < heap.bar) {
         result.exact = false;
         continue;
       }
     }
     let sum = v & IMPACT_MASK;
-    let titled = driverText && v & IN_TITLE ? 1 : 0;
+    let lacking = v & IN_TITLE ? 0 : driverBit;
     let next = -1;
     for (let j = 0; j < others.length; j++) {
       const l = others[j]!.list;
@@ -460,7 +518,7 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
         break;
       }
       sum += l.impacts[p]! & IMPACT_MASK;
-      if (others[j]!.text && l.impacts[p]! & IN_TITLE) titled++;
+      if (!(l.impacts[p]! & IN_TITLE)) lacking |= otherBit[j]!;
     }
     if (next === Infinity) break;
     if (next >= 0) {
@@ -476,29 +534,50 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     }
     if (out) continue;
     result.matched++;
-    heap.offer({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, titled) });
+    heap.offer({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, bitCount(units & ~lacking)) });
   }
   result.hits = heap.sorted();
   return result;
 }
 
+/** Postings of each window a count samples past its budget, and how many windows. */
+export const COUNT_WINDOW = 256;
+export const COUNT_WINDOWS = 32;
+
 /**
  * How many documents match the plan: exact when the driving list has at most `budget` postings in
- * range, else counted over its first `budget` and scaled (`exact` false).
+ * range; past that an estimate (`exact` false) from COUNT_WINDOWS windows of COUNT_WINDOW postings
+ * spread evenly over the driver's range (its oldest and newest included), each counted exactly:
+ * the share of driver postings that match, times the driver's postings in range. A share read in
+ * windows across the whole range follows matches that thicken or thin with time, which a prefix of
+ * the list (the newest papers) does not.
  */
-export function countMatches(seg: Segment, plan: Plan, budget: number): { count: number; exact: boolean } {
+export function countMatches(seg: Segment, plan: Plan, budget: number, sample = { window: COUNT_WINDOW, windows: COUNT_WINDOWS }): { count: number; exact: boolean } {
+  const { window, windows } = sample;
   const groups = [...plan.groups].sort((a, b) => a.list.to - a.list.from - (b.list.to - b.list.from));
   if (groups.length === 0) return { count: 0, exact: true };
   const driver = groups[0]!.list;
-  const others = groups.slice(1).map((g) => g.list);
-  const pos = others.map((l) => l.from);
-  const excl = plan.excluded.map((l) => l.from);
   const start = seekList(driver, driver.from, driver.to, plan.lo);
   const end = seekList(driver, start, driver.to, plan.hi);
-  const stop = Math.min(end, start + budget);
+  const ctx = { others: groups.slice(1).map((g) => g.list), pos: groups.slice(1).map((g) => g.list.from), excl: plan.excluded.map((l) => l.from) };
+  if (end - start <= budget || end - start <= window * windows) return { count: countRange(seg, plan, driver, ctx, start, end), exact: true };
+  let matched = 0;
+  let seen = 0;
+  const room = end - start - window;
+  for (let w = 0; w < windows; w++) {
+    const from = start + Math.floor((room * w) / (windows - 1));
+    matched += countRange(seg, plan, driver, ctx, from, from + window);
+    seen += window;
+  }
+  return { count: Math.round((matched * (end - start)) / seen), exact: false };
+}
+
+/** Matches among driver postings [from, to); `ctx` holds the other lists' positions, which only move on. */
+function countRange(seg: Segment, plan: Plan, driver: PostingList, ctx: { others: PostingList[]; pos: number[]; excl: number[] }, from: number, to: number): number {
+  const { others, pos, excl } = ctx;
   let count = 0;
-  let i = start;
-  outer: while (i < stop) {
+  let i = from;
+  outer: while (i < to) {
     readyAt(driver, i);
     const d = driver.docs[i++]!;
     if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
@@ -507,7 +586,7 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
       const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
       if (p >= l.to) break outer;
       if (l.docs[p] !== d) {
-        i = seekList(driver, i, stop, l.docs[p]!);
+        i = seekList(driver, i, to, l.docs[p]!);
         continue outer;
       }
     }
@@ -518,8 +597,7 @@ export function countMatches(seg: Segment, plan: Plan, budget: number): { count:
     }
     count++;
   }
-  if (stop === end) return { count, exact: true };
-  return { count: Math.round((count * (end - start)) / Math.max(1, i - start)), exact: false };
+  return count;
 }
 
 /** The same ranking by brute force over every document: the reference the property test holds topK to. */
@@ -540,7 +618,9 @@ export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): 
     const found = plan.groups.map((g) => find(g.list, d));
     if (found.some((v) => v < 0) || plan.excluded.some((l) => find(l, d) >= 0)) continue;
     const sum = found.reduce((a, v) => a + (v & IMPACT_MASK), 0);
-    const titled = found.filter((v, j) => plan.groups[j]!.text && v & IN_TITLE).length;
+    // A query group is in the title when each of its lists' postings is.
+    const units = new Set(plan.groups.filter((g) => g.text).map((g) => g.unit));
+    const titled = [...units].filter((u) => plan.groups.every((g, j) => !g.text || g.unit !== u || found[j]! & IN_TITLE)).length;
     all.push({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, titled) });
   }
   return all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);

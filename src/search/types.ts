@@ -42,7 +42,7 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
-  /** Papers that match; a lower bound when `totalIsEstimate` (a broad query ranks a bounded pool). */
+  /** Papers that match; when `totalIsEstimate`, an estimate that may be high or low (engine.ts COUNT_BUDGET, topk.ts countMatches). */
   total: number;
   totalIsEstimate: boolean;
   /** How the results were ranked: `text`, or `hybrid` when semantic search took part. */
