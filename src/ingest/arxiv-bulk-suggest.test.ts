@@ -93,7 +93,7 @@ describe.skipIf(!hasFixtures)('suggest keys of a bulk import', () => {
     expect((await ask(author.split(' ').at(-1)!)).authors.map((a) => a.name)).toContain(author);
   });
 
-  it.runIf(testDialect === 'postgres')('PostgreSQL: suggest_keys_of by words (028) gives the keys of the character scan it replaced (025)', async () => {
+  it.runIf(testDialect === 'postgres')('PostgreSQL: suggest_keys_of by offsets (031) gives the keys of the character scan it replaced (025)', async () => {
     // 025's function, inline: every one of the first 256 characters that starts a word.
     const scan = sql`select distinct left(substr(s, n), 48) from (select btrim(regexp_replace(lower(x.t), '\\s+', ' ', 'g')) as s) y, generate_series(1, least(length(s), 256)) n
       where (n = 1 or substr(s, n - 1, 1) = ' ') and substr(s, n, 1) <> ' '`;
