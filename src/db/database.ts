@@ -27,6 +27,7 @@ import { maskUrl, type Config } from '../core/config.ts';
 import type { CommandOutput } from '../core/command-output.ts';
 import { migrations } from './migrations.ts';
 import { buildPendingSuggestKeys } from './suggest-keys.ts';
+import { ensureSearchGin } from './search-gin.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -171,6 +172,8 @@ export async function migrateToLatest(db: Db, steps = migrations(db.dialect)): P
   await recordChecksums(db, steps);
   // Suggest keys a killed bulk import left to build (decision 033).
   if ('027_suggest_keys_pending' in steps) await buildPendingSuggestKeys(db.kysely, db.dialect);
+  // The GIN index a killed bulk import dropped (decision 040).
+  if (db.dialect === 'postgres' && '006_search' in steps) await ensureSearchGin(db.kysely);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { anyChanged, bumpContentVersion, lockContent, markContentChanged, writeContent } from '../db/content-version.ts';
 import type { Database } from '../db/schema.ts';
 import { DEFER_SETTING, buildPendingSuggestKeys } from '../db/suggest-keys.ts';
+import { dropSearchGin, ensureSearchGin } from '../db/search-gin.ts';
 import { saveArxivRecords } from './save.ts';
 import type { ArxivRecord } from './arxiv-record.ts';
 import { importArxivRecords } from './arxiv-import.ts';
@@ -26,13 +27,19 @@ export async function bulkImportArxivRecords(
   db: Db,
   items: AsyncIterable<ArxivRecord | RecordProblem> | Iterable<ArxivRecord | RecordProblem>,
   source: string,
-  onBatch?: (seen: number) => void,
+  onBatch?: (seen: number) => void | Promise<void>,
   batchSize = BULK_BATCH,
 ): Promise<ImportSummary> {
   const native = db.sqlite;
   if (!native && db.dialect !== 'postgres') return importArxivRecords(db, items, source, onBatch);
   const summary = emptySummary();
   const loader = native ? new SqliteBulkLoader(native) : null;
+  // PostgreSQL: once the import has added as many papers as the table held, its GIN index is
+  // dropped and built once at the end (search-gin.ts): from there on a rebuild costs less than
+  // keeping it row by row. Small imports into a large table keep it.
+  const ginBudget = loader ? Infinity : Math.max(batchSize, await storedPapers(db));
+  let added = 0;
+  let ginDropped = false;
   let batch: ArxivRecord[] = [];
   let seen = 0;
   const flush = async () => {
@@ -42,13 +49,18 @@ export async function bulkImportArxivRecords(
     const now = new Date().toISOString();
     const { inserted, skipped, rest } = loader ? loader.insertNew(records, now) : await db.kysely.transaction().execute((trx) => insertNewPostgres(trx, records, now));
     for (let i = 0; i < inserted; i++) count(summary, source, 'new');
+    added += inserted;
+    if (!ginDropped && added >= ginBudget) {
+      await dropSearchGin(db.kysely);
+      ginDropped = true;
+    }
     for (let i = 0; i < skipped; i++) count(summary, source, 'unchanged');
     for (let i = 0; i < rest.length; i += UPDATE_BATCH) {
       const part = rest.slice(i, i + UPDATE_BATCH);
       const outcomes = await writeContent(db.kysely, (trx) => saveArxivRecords(trx, part, now), anyChanged);
       for (const o of outcomes) count(summary, source, o);
     }
-    onBatch?.(seen);
+    await onBatch?.(seen);
     // Let timers and I/O run between synchronous bulk transactions.
     await new Promise((resolve) => setImmediate(resolve));
   };
@@ -68,11 +80,17 @@ export async function bulkImportArxivRecords(
     await flush();
   } finally {
     native?.pragma(`cache_size = ${cacheSize}`);
+    if (ginDropped) await ensureSearchGin(db.kysely);
   }
   // The keys of the papers noted above (and of any a killed run left noted), set-wise in key order.
   await buildPendingSuggestKeys(db.kysely, db.dialect);
   await refreshStatistics(db, summary);
   return summary;
+}
+
+async function storedPapers(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*) as n from papers`.execute(db.kysely);
+  return Number(rows[0]!.n);
 }
 
 /** Within a batch, the last record of an id with the highest version counts, as in saveArxivRecords. */
