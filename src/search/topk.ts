@@ -420,6 +420,23 @@ function bound(s: Scorer, seg: Segment, a: number, b: number, impactSum: number,
   return best;
 }
 
+/**
+ * The largest driver impact in [0, top] whose bound over ordinals [a, b] (the other lists adding
+ * `otherSum`, `titled` groups in the title) is below `bar`, or -1: bound is monotone in the impact.
+ */
+function floorBelow(s: Scorer, seg: Segment, a: number, b: number, top: number, otherSum: number, titled: number, bar: number): number {
+  if (bound(s, seg, a, b, otherSum, titled) >= bar) return -1;
+  if (bound(s, seg, a, b, top + otherSum, titled) < bar) return top;
+  let lo = 0; // bound(lo) < bar
+  let hi = top; // bound(hi) >= bar
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (bound(s, seg, a, b, mid + otherSum, titled) < bar) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Exact top k of the plan over the segment, with the early termination described above. */
 export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   const heap = new Heap(k);
@@ -455,6 +472,11 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   const end = seekList(driver, i, driver.to, plan.hi);
   result.driverPostings = end - i;
   let checkedBlock = -1;
+  // Per driver block, the largest impact of a posting with / without the title bit whose bound
+  // (the block's range, the other lists' global maxima) is below the bar: postings up to it are
+  // passed over on one comparison. -1 while the heap is not full.
+  let floorTitled = -1;
+  let floorPlain = -1;
   while (i < end) {
     const b = driver.firstBlock + ((i - driver.from) >> 7);
     if (b !== checkedBlock) {
@@ -472,6 +494,12 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
           i = blockEnd;
           continue;
         }
+        const top = bm & IMPACT_MASK;
+        floorTitled = bm & IN_TITLE ? floorBelow(s, seg, first, last, top, otherSum, bitCount(units & ~otherLacking), heap.bar) : -1;
+        floorPlain = floorBelow(s, seg, first, last, top, otherSum, bitCount(units & ~(otherLacking | driverBit)), heap.bar);
+      } else {
+        floorTitled = -1;
+        floorPlain = -1;
       }
       readyAt(driver, i);
     }
@@ -479,6 +507,10 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     const v = driver.impacts[i]!;
     i++;
     result.evaluated++;
+    if ((v & IMPACT_MASK) <= (v & IN_TITLE ? floorTitled : floorPlain)) {
+      result.exact = false;
+      continue;
+    }
     if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
     if (heap.full) {
       // The other lists' current blocks bound their impacts at d.
