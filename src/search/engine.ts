@@ -294,7 +294,9 @@ export function tsQuery(q: ParsedQuery): string {
 /** The texts of papers `ids`, added to `out`. */
 async function paperTexts(db: Db, ids: string[], out = new Map<string, PaperText>()): Promise<Map<string, PaperText>> {
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db.kysely.selectFrom('papers').select(['id', 'title', 'author_names', 'abstract']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    // The sql tag, not the query builder: building and compiling this small query cost a third
+    // as much again as running it on SQLite (0.34 against 0.26 ms for 20 rows whose pages are cached).
+    const { rows } = await sql<PaperText>`select id, title, author_names, abstract from papers where id in (${sql.join(ids.slice(i, i + 500))})`.execute(db.kysely);
     for (const r of rows) out.set(r.id, r);
   }
   return out;
