@@ -87,7 +87,9 @@ export async function searchPapers(db: Db, req: SearchRequest, opts: { semantic?
   }
 
   const page = ranked.slice(offset, offset + limit);
-  const texts = await paperTexts(db, page.map((r) => r.id));
+  // A phrase query's page was read to check its phrases: only the rest is read now.
+  const read = ranking.texts ?? new Map<string, PaperText>();
+  const texts = await paperTexts(db, page.map((r) => r.id).filter((id) => !read.has(id)), read);
   const matcher = matcherFor(parsed);
   const hits: SearchHit[] = page.flatMap((r) => {
     const paper = texts.get(r.id);
@@ -102,6 +104,8 @@ interface Ranking {
   total: number;
   /** `total` is an estimate (the walk stopped early, or phrases were checked only among the best). */
   estimate: boolean;
+  /** Texts already read (to check phrases), by id. */
+  texts?: Map<string, PaperText>;
 }
 
 /**
@@ -121,11 +125,12 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
   const exactCount = counted.every((c) => c.exact);
   // Each candidate's text is read and checked once, however many rounds it stays a candidate.
   const verdicts = new Map<string, boolean>();
+  const texts = new Map<string, PaperText>();
   for (let depth = checked ? Math.max(want * 2, 50) : want; ; ) {
     const found = segments.map((seg, i) => topK(seg, plans[i]!, score, depth));
     const candidates = found.flatMap((f) => f.hits).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, depth);
     if (!checked) return { hits: candidates.slice(0, want), total: relaxedTotal, estimate: !exactCount };
-    await checkPhrases(db, candidates.filter((c) => !verdicts.has(c.id)), parsed, verdicts);
+    await checkPhrases(db, candidates.filter((c) => !verdicts.has(c.id)), parsed, verdicts, texts);
     const passed = candidates.filter((c) => verdicts.get(c.id));
     const complete = candidates.length < depth; // every match was a candidate
     if (passed.length >= want || complete) {
@@ -135,6 +140,7 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
         hits: passed.slice(0, want),
         total: complete ? (exactCount ? passed.length : Math.round(relaxedTotal * share)) : Math.max(passed.length, Math.round(relaxedTotal * share)),
         estimate: !(complete && exactCount),
+        texts,
       };
     }
     // Deeper, by at least 4×, and by as much as the share that passed so far says is needed.
@@ -146,9 +152,12 @@ async function indexRanking(db: Db, parsed: ParsedQuery, filters: SearchFilters,
 /** A phrase's words as checked on a text: each a stem, or (a prefix's last word) the start of one. */
 type Wanted = ({ stem: string } | { prefix: string })[];
 
-/** Records for each candidate whether its text has the query's phrases in order and none of its excluded phrases. */
-async function checkPhrases(db: Db, candidates: { id: string }[], parsed: ParsedQuery, verdicts: Map<string, boolean>): Promise<void> {
-  const texts = await paperTexts(db, candidates.map((c) => c.id));
+/**
+ * Records for each candidate whether its text has the query's phrases in order and none of its
+ * excluded phrases; the texts read are added to `texts`.
+ */
+async function checkPhrases(db: Db, candidates: { id: string }[], parsed: ParsedQuery, verdicts: Map<string, boolean>, texts: Map<string, PaperText>): Promise<void> {
+  await paperTexts(db, candidates.map((c) => c.id), texts);
   const wanted = new Map<TextTerm, Wanted>();
   for (const term of [...parsed.must.flat(), ...parsed.not]) {
     wanted.set(term, term.tokens.map((token, i) => (term.prefix && i === term.tokens.length - 1 ? { prefix: token } : { stem: stem(token) })));
@@ -163,7 +172,9 @@ async function checkPhrases(db: Db, candidates: { id: string }[], parsed: Parsed
     const read: Partial<Record<'title' | 'author' | 'abstract', string>> = {};
     const field = (f: 'title' | 'author' | 'abstract') => (read[f] ??= indexedForm(f === 'title' ? t.title : f === 'author' ? t.author_names : t.abstract));
     const has = (term: TextTerm) => (term.field ? [term.field] : (['title', 'author', 'abstract'] as const)).some((f) => containsPhrase(field(f), wanted.get(term)!));
-    verdicts.set(c.id, parsed.must.every((group) => group.some(has)) && !parsed.not.some(has));
+    const verdict = parsed.must.every((group) => group.some(has)) && !parsed.not.some(has);
+    verdicts.set(c.id, verdict);
+    if (!verdict) texts.delete(c.id); // only a passing paper can be on the page
   }
 }
 
@@ -280,10 +291,12 @@ export function tsQuery(q: ParsedQuery): string {
   return [...groups, ...q.not.map((t) => `!${term(t)}`)].join(' & ');
 }
 
-async function paperTexts(db: Db, ids: string[]): Promise<Map<string, PaperText>> {
-  const out = new Map<string, PaperText>();
+/** The texts of papers `ids`, added to `out`. */
+async function paperTexts(db: Db, ids: string[], out = new Map<string, PaperText>()): Promise<Map<string, PaperText>> {
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await db.kysely.selectFrom('papers').select(['id', 'title', 'author_names', 'abstract']).where('id', 'in', ids.slice(i, i + 500)).execute();
+    // The sql tag, not the query builder: building and compiling this small query cost a third
+    // as much again as running it on SQLite (0.34 against 0.26 ms for 20 rows whose pages are cached).
+    const { rows } = await sql<PaperText>`select id, title, author_names, abstract from papers where id in (${sql.join(ids.slice(i, i + 500))})`.execute(db.kysely);
     for (const r of rows) out.set(r.id, r);
   }
   return out;

@@ -412,12 +412,39 @@ function maxUpvotes(seg: Segment, a: number, b: number): number {
 /** Upper bound of modeScore over ordinals [a, b] given bounds of the impact sum and titled groups. */
 function bound(s: Scorer, seg: Segment, a: number, b: number, impactSum: number, titled: number): number {
   const up = maxUpvotes(seg, a, b);
-  // Popularity is monotone in upvotes, recency in the date: the newest in range (the first) bounds it.
-  const pop = Math.min(1, Math.log1p(Math.max(0, up)) / Math.log1p(RANKING.popularitySaturation)) + 1e-6;
-  const best = blended(s, impactSum, titled, pop, seg.published[a]!) + EPS;
+  return boundFrom(s, up, popularityBound(up), seg.published[a]!, impactSum, titled);
+}
+
+/** Popularity is monotone in upvotes: the largest upvotes in a range bound it there. */
+const popularityBound = (up: number) => Math.min(1, Math.log1p(Math.max(0, up)) / Math.log1p(RANKING.popularitySaturation)) + 1e-6;
+
+/** bound's arithmetic, from a range's largest upvotes, their popularity and its newest date (recency is monotone in it). */
+function boundFrom(s: Scorer, up: number, pop: number, newest: number, impactSum: number, titled: number): number {
+  const best = blended(s, impactSum, titled, pop, newest) + EPS;
   if (s.mode === 'upvotes') return up + best / 4;
-  if (s.mode === 'date') return seg.published[a]! / 1000 + best / 4 + EPS;
+  if (s.mode === 'date') return newest / 1000 + best / 4 + EPS;
   return best;
+}
+
+/**
+ * The largest driver impact in [0, top] whose bound over ordinals [a, b] (the other lists adding
+ * `otherSum`, `titled` groups in the title) is below `bar`, or -1: bound is monotone in the impact.
+ */
+function floorBelow(s: Scorer, seg: Segment, a: number, b: number, top: number, otherSum: number, titled: number, bar: number): number {
+  // bound's parts that do not depend on the impact, read once.
+  const up = maxUpvotes(seg, a, b);
+  const pop = popularityBound(up);
+  const newest = seg.published[a]!;
+  if (boundFrom(s, up, pop, newest, otherSum, titled) >= bar) return -1;
+  if (boundFrom(s, up, pop, newest, top + otherSum, titled) < bar) return top;
+  let lo = 0; // bound(lo) < bar
+  let hi = top; // bound(hi) >= bar
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (boundFrom(s, up, pop, newest, mid + otherSum, titled) < bar) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Exact top k of the plan over the segment, with the early termination described above. */
@@ -455,6 +482,12 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
   const end = seekList(driver, i, driver.to, plan.hi);
   result.driverPostings = end - i;
   let checkedBlock = -1;
+  // Per driver block, the largest impact of a posting with / without the title bit whose bound
+  // (the block's range, the other lists' global maxima) is below the bar: postings up to it are
+  // passed over on one comparison. -1 while the heap is not full.
+  let floorTitled = -1;
+  let floorPlain = -1;
+  const filtered = plan.minUpvotes > 0 || plan.afterMs !== -Infinity || plan.beforeMs !== Infinity;
   while (i < end) {
     const b = driver.firstBlock + ((i - driver.from) >> 7);
     if (b !== checkedBlock) {
@@ -472,6 +505,12 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
           i = blockEnd;
           continue;
         }
+        const top = bm & IMPACT_MASK;
+        floorTitled = bm & IN_TITLE ? floorBelow(s, seg, first, last, top, otherSum, bitCount(units & ~otherLacking), heap.bar) : -1;
+        floorPlain = floorBelow(s, seg, first, last, top, otherSum, bitCount(units & ~(otherLacking | driverBit)), heap.bar);
+      } else {
+        floorTitled = -1;
+        floorPlain = -1;
       }
       readyAt(driver, i);
     }
@@ -479,7 +518,11 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     const v = driver.impacts[i]!;
     i++;
     result.evaluated++;
-    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
+    if ((v & IMPACT_MASK) <= (v & IN_TITLE ? floorTitled : floorPlain)) {
+      result.exact = false;
+      continue;
+    }
+    if (seg.deleted[d] || (filtered && (seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs))) continue;
     if (heap.full) {
       // The other lists' current blocks bound their impacts at d.
       let sum = v & IMPACT_MASK;
@@ -575,12 +618,12 @@ export function countMatches(seg: Segment, plan: Plan, budget: number, sample = 
 /** Matches among driver postings [from, to); `ctx` holds the other lists' positions, which only move on. */
 function countRange(seg: Segment, plan: Plan, driver: PostingList, ctx: { others: PostingList[]; pos: number[]; excl: number[] }, from: number, to: number): number {
   const { others, pos, excl } = ctx;
+  const filtered = plan.minUpvotes > 0 || plan.afterMs !== -Infinity || plan.beforeMs !== Infinity;
   let count = 0;
   let i = from;
   outer: while (i < to) {
     readyAt(driver, i);
     const d = driver.docs[i++]!;
-    if (seg.deleted[d] || seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs) continue;
     for (let j = 0; j < others.length; j++) {
       const l = others[j]!;
       const p = (pos[j] = seekList(l, pos[j]!, l.to, d));
@@ -590,6 +633,9 @@ function countRange(seg: Segment, plan: Plan, driver: PostingList, ctx: { others
         continue outer;
       }
     }
+    // The per-document arrays only for a document in every list: reading them for each driver
+    // posting was most of a count's cost at a million papers (a cache miss each).
+    if (seg.deleted[d] || (filtered && (seg.upvotes[d]! < plan.minUpvotes || seg.published[d]! < plan.afterMs || seg.published[d]! >= plan.beforeMs))) continue;
     for (let j = 0; j < plan.excluded.length; j++) {
       const l = plan.excluded[j]!;
       const p = (excl[j] = seekList(l, excl[j]!, l.to, d));
