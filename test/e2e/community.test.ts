@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARXIV_FIXTURES, ReplayServer } from '../arxiv-replay.ts';
-import { hasFixtures, testDialect } from '../helpers.ts';
+import { hasFixtures } from '../helpers.ts';
 import { linksIn, startSmtpServer, type TestSmtpServer } from '../smtp.ts';
 import { HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, demoDay, importHostileRecord, launchChromium, newContext as newContextOf, openPage, withPage, type Seen } from './browser-kit.ts';
 import { startServer, type RunningServer } from './server.ts';
@@ -468,8 +468,7 @@ describe('the community, in a browser', () => {
     ] as const;
 
     // As served (CSP on), and with CSP bypassed so that the escaping alone is tested: six readers at once, one tab each.
-    // The escaped HTML is the same whichever database stored the text: the PostgreSQL pass checks it as served only.
-    const bypassing = testDialect === 'postgres' ? [false] : [false, true];
+    const bypassing = [false, true];
     const roles: [BrowserContext | undefined, readonly (readonly [string, readonly string[]])[]][] = [
       [ada, [...everyone, ...adaOnly]],
       [grace, [...everyone, ...graceOnly]],
