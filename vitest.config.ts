@@ -47,8 +47,7 @@ export const DATABASE_FREE = [
 // pages (layout, looks, keys, typeset math, CSP, pixels, the buttons with and without script),
 // and the server side of each step (saves, collections, follows, subscriptions, search) is
 // tested on both databases in-process (src/library, src/follows, src/digests, src/search and the
-// like). community.test.ts stays on both: one whole browser journey on PostgreSQL, behind a real
-// server (sign-up by mail, submission, votes, comments, claims, moderation, hostile text).
+// like). community.test.ts is the one whole browser journey behind a real server (ONCE_ON_POSTGRES).
 export const FRONT_END = [
   'test/e2e/browser.test.ts',
   'test/e2e/comment-box.test.ts',
@@ -58,6 +57,13 @@ export const FRONT_END = [
   'test/e2e/digests.test.ts',
   'test/e2e/search.test.ts',
 ];
+
+// The whole browser journey behind a real server (sign-up by mail, submission, votes, comments,
+// claims, moderation, hostile text) runs once, in the PostgreSQL pass when `npm test` has one (else
+// in the SQLite pass): the SQLite pass drives a real server through a browser in every FRONT_END
+// file, and each step's server side is tested on both databases in-process (src/accounts,
+// src/submissions, src/votes, src/comments, src/claims, src/moderation, src/http). Decision 039.
+export const ONCE_ON_POSTGRES = ['test/e2e/community.test.ts'];
 
 // The files that take longest, longest first: started first, they end before the short ones,
 // so a pass does not end on one long file with the other worker idle (vitest orders by the last

@@ -123,32 +123,44 @@ export async function emptyDatabaseUrl(): Promise<string> {
  * that import), and copied for each caller like the empty template.
  */
 export async function archiveImport(): Promise<{ url: string; summary: ImportSummary }> {
-  const runDir = inject('runDir');
-  const summaryFile = path.join(runDir, 'archive-summary.json');
-  const readSummary = () => JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as ImportSummary;
   const pgTemplate = inject('pgTemplate');
-  if (pgTemplate) {
-    const archive = `${pgTemplate}_archive`;
-    const adminUrl = process.env.TEST_DATABASE_URL!;
-    const lock = new pg.Client({ connectionString: adminUrl });
-    await lock.connect();
-    try {
-      // A session lock: the other workers wait here while the first one imports.
-      await lock.query('select pg_advisory_lock(hashtext($1))', [archive]);
-      const exists = await lock.query('select 1 from pg_database where datname = $1', [archive]);
-      if (exists.rowCount === 0) {
-        await lock.query(`create database "${archive}" template "${pgTemplate}"`);
-        const url = new URL(adminUrl);
-        url.pathname = `/${archive}`;
-        fs.writeFileSync(summaryFile, JSON.stringify(await importArchive(url.href)));
-      }
-    } finally {
-      await lock.end();
-    }
-    return { url: await copyDatabase(archive, `${pgTemplate}_${process.pid}_${++counter}`), summary: readSummary() };
+  if (!pgTemplate) {
+    const { file, summary } = await sqliteArchiveImport();
+    return { url: `sqlite:${file}`, summary };
   }
-  const archive = path.join(runDir, 'archive.db');
-  const building = path.join(runDir, 'archive.building');
+  const summaryFile = path.join(inject('runDir'), 'archive-postgres-summary.json');
+  const archive = `${pgTemplate}_archive`;
+  const adminUrl = process.env.TEST_DATABASE_URL!;
+  const lock = new pg.Client({ connectionString: adminUrl });
+  await lock.connect();
+  try {
+    // A session lock: the other workers wait here while the first one imports.
+    await lock.query('select pg_advisory_lock(hashtext($1))', [archive]);
+    const exists = await lock.query('select 1 from pg_database where datname = $1', [archive]);
+    if (exists.rowCount === 0) {
+      await lock.query(`create database "${archive}" template "${pgTemplate}"`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${archive}`;
+      fs.writeFileSync(summaryFile, JSON.stringify(await importArchive(url.href)));
+    }
+  } finally {
+    await lock.end();
+  }
+  const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as ImportSummary;
+  return { url: await copyDatabase(archive, `${pgTemplate}_${process.pid}_${++counter}`), summary };
+}
+
+/**
+ * A SQLite file of its own holding the whole Hugging Face archive, and what its import said,
+ * on either database's run (copying the archive to PostgreSQL starts from one). Imported once,
+ * by whichever worker asks first: once per run, or once for both passes of `npm test`, which
+ * share a folder for it (DP_TEST_SHARED_DIR, test/run.ts).
+ */
+export async function sqliteArchiveImport(): Promise<{ file: string; summary: ImportSummary }> {
+  const dir = process.env.DP_TEST_SHARED_DIR || inject('runDir');
+  const archive = path.join(dir, 'archive.db');
+  const summaryFile = path.join(dir, 'archive-sqlite-summary.json');
+  const building = path.join(dir, 'archive.building');
   for (;;) {
     if (fs.existsSync(archive)) break;
     let builder = false;
@@ -156,7 +168,7 @@ export async function archiveImport(): Promise<{ url: string; summary: ImportSum
       fs.mkdirSync(building);
       builder = true;
     } catch {
-      // Another worker is importing: wait for its file (or for it to give up, and try ourselves).
+      // Another worker (of this pass or the other) is importing: wait for its file (or for it to give up, and try ourselves).
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     if (!builder) continue;
@@ -171,7 +183,7 @@ export async function archiveImport(): Promise<{ url: string; summary: ImportSum
   }
   const file = path.join(tmpRoot, `archive-${process.pid}-${++counter}.db`);
   fs.copyFileSync(archive, file);
-  return { url: `sqlite:${file}`, summary: readSummary() };
+  return { file, summary: JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as ImportSummary };
 }
 
 /** The URL of a fresh database holding the whole Hugging Face archive. */

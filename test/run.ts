@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { carryOut, planSetup, probe, type Missing } from './setup.ts';
-import { DATABASE_FREE, FRONT_END } from '../vitest.config.ts';
+import { DATABASE_FREE, FRONT_END, ONCE_ON_POSTGRES } from '../vitest.config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VITEST = path.join(ROOT, 'node_modules', '.bin', 'vitest');
@@ -63,7 +63,14 @@ async function main(argv: string[]): Promise<number> {
   // The two passes run side by side: each leaves a core idle much of its time (servers starting,
   // a browser rendering, PostgreSQL working in its own processes), and the other fills it.
   const running = passes.filter((pass) => !(pass === 'postgres' && noPostgres));
-  const results = await Promise.all(running.map((pass) => runPass(pass, vitestArgs, noBrowser, running.length > 1)));
+  // A folder the passes share: what both would make alike (the archive imported into SQLite) is made once, by whichever asks first.
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-shared-'));
+  let results: PassResult[];
+  try {
+    results = await Promise.all(running.map((pass) => runPass(pass, vitestArgs, noBrowser, running, shared)));
+  } finally {
+    fs.rmSync(shared, { recursive: true, force: true });
+  }
 
   const leftOutBrowserTests = noBrowser ? countTests(BROWSER_SUITES) : 0;
   console.log('\n== npm test summary');
@@ -79,10 +86,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(`  not on PostgreSQL: ${DATABASE_FREE.length} files that never open a database${sqlite ? ` (${once} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
     const frontEnd = sqlite ? FRONT_END.reduce((n, f) => n + (sqlite.perFile.get(f) ?? 0), 0) : NaN;
     console.log(`  not on PostgreSQL: ${FRONT_END.length} browser files whose server side is tested on both in-process${sqlite ? ` (${frontEnd} tests, run on SQLite)` : ''}, listed in vitest.config.ts`);
+    const postgres = results.find((r) => r.pass === 'postgres')!;
+    const journey = ONCE_ON_POSTGRES.reduce((n, f) => n + (postgres.perFile.get(f) ?? 0), 0);
+    if (sqlite) console.log(`  not on SQLite: ${ONCE_ON_POSTGRES.length} whole browser journey run once, on PostgreSQL (${journey} tests), listed in vitest.config.ts`);
   }
   const unmet = after.missing.filter((m: Missing) => !m.optedOut);
   for (const m of unmet) console.log(`  MISSING ${m.what}: the run fails until it is there (or you opt out explicitly)`);
-  const ok = results.every((r) => r.ok) && unmet.length === 0;
+  const nothing = results.every((r) => r.counts?.total === 0);
+  if (nothing) console.log('  MISSING tests: no pass found any');
+  const ok = results.every((r) => r.ok) && unmet.length === 0 && !nothing;
   console.log(ok ? '  npm test: passed' : '  npm test: FAILED');
   return ok ? 0 : 1;
 }
@@ -91,18 +103,23 @@ async function main(argv: string[]): Promise<number> {
  * One whole vitest run on one database. Its report goes to the terminal as it runs; beside
  * another pass, each of its lines is prefixed with the pass's name.
  */
-async function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean, beside: boolean): Promise<PassResult> {
+async function runPass(pass: Pass, vitestArgs: string[], noBrowser: boolean, running: Pass[], shared: string): Promise<PassResult> {
+  const beside = running.length > 1;
   const name = pass === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   console.log(`\n== tests on ${name}`);
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dp-test-')), 'report.json');
   const env = { ...process.env };
   if (pass === 'postgres') env.TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   else delete env.TEST_DATABASE_URL;
-  // The files that never open a database, and the front-end browser files, run once: in the SQLite pass.
-  const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...(pass === 'postgres' ? [...DATABASE_FREE, ...FRONT_END] : [])];
+  // The files that never open a database, and the front-end browser files, run once: in the SQLite
+  // pass; the whole browser journey runs once too: in the PostgreSQL pass, when there is one.
+  const onceElsewhere = pass === 'postgres' ? [...DATABASE_FREE, ...FRONT_END] : running.includes('postgres') ? ONCE_ON_POSTGRES : [];
+  const excluded = [...(noBrowser ? [BROWSER_SUITES] : []), ...onceElsewhere];
   env.DP_TEST_EXCLUDE = excluded.join(',');
+  env.DP_TEST_SHARED_DIR = shared;
   if (beside) env.FORCE_COLOR ??= process.stdout.isTTY ? '1' : '0';
-  const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs];
+  // A pass may find none of the files asked for (they run in the other pass): the summary fails a run that found none in any pass.
+  const args = ['run', '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs];
   const child = spawn(VITEST, args, { cwd: ROOT, env, stdio: beside ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
   if (beside) {
     const tag = `[${pass}] `.padEnd(11);

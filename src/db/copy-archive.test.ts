@@ -1,16 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HF_ARCHIVE, hasFixtures, testConfig, testDialect } from '../../test/helpers.ts';
+import { hasFixtures, sqliteArchiveImport, testConfig, testDialect } from '../../test/helpers.ts';
 import { englishPostgresUrl, expectVerified } from '../../test/copy.ts';
 import { createApp } from '../app.ts';
-import { importHfPath } from '../ingest/hf-import.ts';
 import { copyDatabase } from './copy.ts';
-import { connectDatabase, migrateToLatest, type Db } from './database.ts';
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-copy-archive-'));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+import { connectDatabase, type Db } from './database.ts';
 
 // Needs ../shared/fixtures (the real Hugging Face archive): skipped where it is absent,
 // and on the SQLite pass, since what it proves is that PostgreSQL serves the same site.
@@ -18,9 +11,8 @@ describe.skipIf(!hasFixtures || testDialect !== 'postgres')('copying the whole a
   let from: Db;
   let to: Db;
   beforeAll(async () => {
-    from = await connectDatabase(`sqlite:${path.join(tmp, 'archive.db')}`);
-    await migrateToLatest(from);
-    await importHfPath(from, HF_ARCHIVE);
+    // The SQLite pass imports the same archive for its own tests: it is imported once for both (test/helpers.ts).
+    from = await connectDatabase(`sqlite:${(await sqliteArchiveImport()).file}`);
     to = await connectDatabase(await englishPostgresUrl());
   }, 300_000);
   afterAll(() => Promise.all([from?.close(), to?.close()]));
