@@ -1,0 +1,118 @@
+// What an operator sees at a cold start (issue 19: "a cold start that can serve search in <= 5 s
+// at 1M"): `dailypapers serve` (bin/dailypapers.js) spawned on a loaded database, timed until
+// `GET /papers/search?q=dark+energy` answers 200, then `GET /api/papers/search`. Each run starts
+// the built entry point (dist/, `npm run build`) and the sources through tsx (DP_FROM_SOURCE=1)
+// one after the other, so both see the same machine; the index file must exist (a first start
+// writes it). The server's CPU time (/proc) and RSS are read when the first answer arrives.
+//
+//   npm run bench:coldstart -- sqlite:/path/to/1m.db [runs]      (default 3 runs)
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, stopServer } from './server.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const TIMEOUT_MS = 300_000;
+const TICK_MS = 1000 / 100; // /proc/PID/stat counts CPU in clock ticks of 1/100 s on Linux.
+
+interface Start {
+  how: 'dist' | 'tsx';
+  listenS: number;
+  pageS: number;
+  apiS: number;
+  cpuS: number;
+  rssMb: number;
+  peakMb: number;
+  indexLine: string;
+  mode: string;
+}
+
+/** The server's CPU so far (user + system), seconds. */
+function cpuOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * TICK_MS) / 1000;
+}
+
+/** VmRSS and VmHWM of the server, MB. */
+function memOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)![1]);
+  return { rssMb: Math.round((kb('VmRSS') * 1024) / 1e6), peakMb: Math.round((kb('VmHWM') * 1024) / 1e6) };
+}
+
+async function once(url: string, how: Start['how']): Promise<Start> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      BASE_URL: 'https://bench.invalid',
+      LOG_LEVEL: 'info',
+      SCHEDULER_ENABLED: 'false',
+      ...(process.env.SEARCH_INDEX_DIR ? { SEARCH_INDEX_DIR: process.env.SEARCH_INDEX_DIR } : {}),
+      ...(how === 'tsx' ? { DP_FROM_SOURCE: '1' } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${output}`))));
+  exited.catch(() => undefined);
+  try {
+    let listenS = 0;
+    // Refused until it listens, 503 until the app exists; then the search waits for the index.
+    const answer = async (route: string) => {
+      for (;;) {
+        if (performance.now() - t0 > TIMEOUT_MS) throw new Error(`no answer within ${TIMEOUT_MS / 1000} s:\n${output}`);
+        const res = await Promise.race([fetch(`${base}${route}`).catch(() => null), exited]);
+        if (res && !listenS) listenS = (performance.now() - t0) / 1000;
+        if (res?.status === 200) return res;
+        await res?.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await (await answer('/papers/search?q=dark+energy')).arrayBuffer();
+    const pageS = (performance.now() - t0) / 1000;
+    const cpuS = cpuOf(child.pid!);
+    const mem = memOf(child.pid!);
+    const api = await answer('/api/papers/search?q=dark+energy&limit=20');
+    await api.arrayBuffer();
+    const apiS = (performance.now() - t0) / 1000;
+    const indexLine = /"msg":"(search: [^"]*)"/.exec(output)?.[1] ?? '(no index line yet)';
+    return { how, listenS, pageS, apiS, cpuS, ...mem, indexLine, mode: api.headers.get('x-search-mode') ?? '?' };
+  } finally {
+    await stopServer(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const [url, runsArg] = process.argv.slice(2);
+  if (!url) throw new Error('usage: bench/coldstart.ts DATABASE_URL [runs]');
+  const runs = Number(runsArg ?? 3);
+  const built = fs.existsSync(path.join(repoRoot, 'dist/manifest.json'));
+  if (!built) process.stderr.write('coldstart: no dist/ (npm run build): both columns run the sources\n');
+  const loadStart = os.loadavg();
+  // A first start writes the index file when there is none; not timed.
+  await once(url, 'dist');
+  const starts: Start[] = [];
+  for (let i = 0; i < runs; i++) for (const how of ['dist', 'tsx'] as const) starts.push(await once(url, how));
+  const lines = starts.map(
+    (s) =>
+      `- ${s.how}: listening ${s.listenS.toFixed(2)} s, **first search page ${s.pageS.toFixed(2)} s**, API search ${s.apiS.toFixed(2)} s (${s.mode}); server CPU by the first answer ${s.cpuS.toFixed(2)} s; RSS then ${s.rssMb} MB (peak ${s.peakMb}); ${s.indexLine}`,
+  );
+  lines.push(`- ${url}; load average at start ${loadStart.map((l) => l.toFixed(1)).join(' / ')}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (${os.cpus().length} cores)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();
