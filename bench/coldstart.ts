@@ -5,7 +5,8 @@
 // one after the other, so both see the same machine; the index file must exist (a first start
 // writes it). The server's CPU time (/proc) and RSS are read when the first answer arrives.
 //
-//   npm run bench:coldstart -- sqlite:/path/to/1m.db [runs]      (default 3 runs)
+//   npm run bench:coldstart -- sqlite:/path/to/1m.db [runs] [checkout...]   (default 3 runs, this checkout)
+// Other checkouts (another branch's, an older commit's) run in the same rounds, for a before/after.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ const TIMEOUT_MS = 300_000;
 const TICK_MS = 1000 / 100; // /proc/PID/stat counts CPU in clock ticks of 1/100 s on Linux.
 
 interface Start {
-  how: 'dist' | 'tsx';
+  how: string;
   listenS: number;
   pageS: number;
   apiS: number;
@@ -42,12 +43,13 @@ function memOf(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: Math.round((kb('VmRSS') * 1024) / 1e6), peakMb: Math.round((kb('VmHWM') * 1024) / 1e6) };
 }
 
-async function once(url: string, how: Start['how']): Promise<Start> {
+async function once(url: string, root: string, fromSource: boolean): Promise<Start> {
+  const how = `${path.relative(repoRoot, root) || '.'} ${fromSource ? 'tsx' : 'dist'}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/dailypapers.js'), 'serve'], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, [path.join(root, 'bin/dailypapers.js'), 'serve'], {
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -60,7 +62,7 @@ async function once(url: string, how: Start['how']): Promise<Start> {
       LOG_LEVEL: 'info',
       SCHEDULER_ENABLED: 'false',
       ...(process.env.SEARCH_INDEX_DIR ? { SEARCH_INDEX_DIR: process.env.SEARCH_INDEX_DIR } : {}),
-      ...(how === 'tsx' ? { DP_FROM_SOURCE: '1' } : {}),
+      ...(fromSource ? { DP_FROM_SOURCE: '1' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -97,16 +99,18 @@ async function once(url: string, how: Start['how']): Promise<Start> {
 }
 
 async function main(): Promise<void> {
-  const [url, runsArg] = process.argv.slice(2);
-  if (!url) throw new Error('usage: bench/coldstart.ts DATABASE_URL [runs]');
+  const [url, runsArg, ...others] = process.argv.slice(2);
+  if (!url) throw new Error('usage: bench/coldstart.ts DATABASE_URL [runs] [checkout...]');
   const runs = Number(runsArg ?? 3);
-  const built = fs.existsSync(path.join(repoRoot, 'dist/manifest.json'));
-  if (!built) process.stderr.write('coldstart: no dist/ (npm run build): both columns run the sources\n');
+  // A checkout without dist/ (never built, or from before it) runs its sources only.
+  const variants = [repoRoot, ...others.map((o) => path.resolve(o))].flatMap((root) =>
+    fs.existsSync(path.join(root, 'dist/manifest.json')) ? [{ root, fromSource: false }, { root, fromSource: true }] : [{ root, fromSource: true }],
+  );
   const loadStart = os.loadavg();
-  // A first start writes the index file when there is none; not timed.
-  await once(url, 'dist');
+  // A first start writes the index file when there is none (and finishes writing it before it stops); not timed.
+  await once(url, repoRoot, false);
   const starts: Start[] = [];
-  for (let i = 0; i < runs; i++) for (const how of ['dist', 'tsx'] as const) starts.push(await once(url, how));
+  for (let i = 0; i < runs; i++) for (const v of variants) starts.push(await once(url, v.root, v.fromSource));
   const lines = starts.map(
     (s) =>
       `- ${s.how}: listening ${s.listenS.toFixed(2)} s, **first search page ${s.pageS.toFixed(2)} s**, API search ${s.apiS.toFixed(2)} s (${s.mode}); server CPU by the first answer ${s.cpuS.toFixed(2)} s; RSS then ${s.rssMb} MB (peak ${s.peakMb}); ${s.indexLine}`,
