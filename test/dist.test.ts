@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,4 +68,29 @@ describe('currentEntry', () => {
     fs.rmSync(path.join(root, 'dist/manifest.json'));
     expect(currentEntry(root)).toBeUndefined();
   });
+});
+
+// The executable itself, in a copy of bin/ beside a one-line src/cli.ts and a dist/ built from it.
+describe('bin/dailypapers.js', () => {
+  it('runs dist/ while it is current, and the edited source once a source changes', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-bin-'));
+    try {
+      const repo = path.resolve(import.meta.dirname, '..');
+      fs.cpSync(path.join(repo, 'bin'), path.join(root, 'bin'), { recursive: true });
+      fs.symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
+      fs.writeFileSync(path.join(root, 'package.json'), '{ "type": "module" }\n');
+      fs.mkdirSync(path.join(root, 'src'));
+      fs.writeFileSync(path.join(root, 'src/cli.ts'), "export function main(): void { console.log('source 1'); }\n");
+      fs.mkdirSync(path.join(root, 'dist'));
+      fs.writeFileSync(path.join(root, 'dist/cli-ABC.js'), "export function main() { console.log('built 1'); }\n");
+      fs.writeFileSync(path.join(root, 'dist/manifest.json'), JSON.stringify({ entry: 'cli-ABC.js', inputs: { 'src/cli.ts': fingerprint('src/cli.ts', root) } }));
+      const run = (env: Record<string, string> = {}) => execFileSync(process.execPath, [path.join(root, 'bin/dailypapers.js')], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' }).trim();
+      expect(run()).toBe('built 1');
+      expect(run({ DP_FROM_SOURCE: '1' })).toBe('source 1');
+      fs.writeFileSync(path.join(root, 'src/cli.ts'), "export function main(): void { console.log('source 2'); }\n");
+      expect(run()).toBe('source 2');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
