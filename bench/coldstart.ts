@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, stopServer } from './server.ts';
@@ -72,13 +73,25 @@ async function once(url: string, root: string, fromSource: boolean): Promise<Sta
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`serve exited (${code}):\n${output}`))));
   exited.catch(() => undefined);
   try {
-    let listenS = 0;
-    // Refused until it listens, 503 until the app exists; then the search waits for the index.
+    // Refused until it listens (a connection is accepted before the index is read, even while the main thread is busy).
+    for (;;) {
+      if (performance.now() - t0 > TIMEOUT_MS) throw new Error(`not listening within ${TIMEOUT_MS / 1000} s:\n${output}`);
+      const connected = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+          socket.once('error', () => resolve(false));
+        }),
+        exited,
+      ]);
+      if (connected) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const listenS = (performance.now() - t0) / 1000;
+    // 503 until the app exists; then the search waits for the index.
     const answer = async (route: string) => {
       for (;;) {
         if (performance.now() - t0 > TIMEOUT_MS) throw new Error(`no answer within ${TIMEOUT_MS / 1000} s:\n${output}`);
         const res = await Promise.race([fetch(`${base}${route}`).catch(() => null), exited]);
-        if (res && !listenS) listenS = (performance.now() - t0) / 1000;
         if (res?.status === 200) return res;
         await res?.arrayBuffer();
         await new Promise((r) => setTimeout(r, 5));
