@@ -9,6 +9,7 @@ const SYSTEM = [
   'test/e2e/**/*.test.ts',
   'test/cli.test.ts',
   'test/multi-instance.test.ts',
+  'test/dist.test.ts',
   'test/setup.test.ts',
   'src/digests/crash.test.ts',
   'src/votes/concurrency.test.ts',
@@ -39,6 +40,7 @@ export const DATABASE_FREE = [
   'src/search/query.test.ts',
   'src/search/rank.test.ts',
   'src/ui/math.test.ts',
+  'test/dist.test.ts',
   'test/setup.test.ts',
   'test/smtp.test.ts',
 ];

@@ -9,7 +9,7 @@ import { startScheduler } from './jobs/scheduler.ts';
 import { createLogger } from './core/log.ts';
 import { createMailer } from './mail/mailer.ts';
 import { resolveKeys } from './db/secrets.ts';
-import { keepSearchIndexFile, searchIndex } from './search/search-index.ts';
+import { keepSearchIndexFile, searchIndex, searchIndexWritten } from './search/search-index.ts';
 
 /** Opens the database, brings it up to date, and serves the site (and its scheduled jobs) until stopped. */
 export async function startServer(config: Config, opts: { seed: boolean; migrate: boolean }): Promise<void> {
@@ -58,6 +58,8 @@ export async function startServer(config: Config, opts: { seed: boolean; migrate
   const stop = async () => {
     server.close();
     await stopScheduler();
+    // An index file still being written after a build (seconds at 1M papers) is finished: killed, the next start builds again.
+    await searchIndexWritten(db);
     mailer.close();
     await db.close();
     process.exit(0);

@@ -1,4 +1,3 @@
-import { parse as parseBibtex } from '@retorquere/bibtex-parser';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Db } from '../db/database.ts';
@@ -48,8 +47,10 @@ function arxivIn(text: string | undefined | null): string | null {
 
 const cleanDoi = (text: string | undefined | null) => text?.trim().replace(/^https?:\/\/(dx\.)?doi\.org\//i, '').toLowerCase() || null;
 
+type Parsed = { format: ImportReport['format']; citations: Citation[]; errors: string[] };
+
 /** Reads BibTeX, RIS or CSL JSON (Zotero's exports), whichever the text is; broken parts become errors, never exceptions. */
-export function parseCitations(text: string): { format: ImportReport['format']; citations: Citation[]; errors: string[] } {
+export async function parseCitations(text: string): Promise<Parsed> {
   const trimmed = text.trim();
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) return parseCslJson(trimmed);
   if (/^TY {2}- /m.test(text)) return parseRis(text);
@@ -57,7 +58,9 @@ export function parseCitations(text: string): { format: ImportReport['format']; 
   return { format: 'unknown', citations: [], errors: ['not BibTeX, RIS or CSL JSON: no entry found'] };
 }
 
-function parseBib(text: string): ReturnType<typeof parseCitations> {
+async function parseBib(text: string): Promise<Parsed> {
+  // Loaded by the first BibTeX file: its modules are 0.3 s of CPU that a start need not pay (decision 038).
+  const { parse: parseBibtex } = await import('@retorquere/bibtex-parser');
   let library;
   try {
     library = parseBibtex(text, { sentenceCase: false, english: false });
@@ -76,7 +79,7 @@ function parseBib(text: string): ReturnType<typeof parseCitations> {
 }
 
 /** RIS: `TAG  - value` lines, `ER  -` ends a record (https://en.wikipedia.org/wiki/RIS_(file_format)). */
-export function parseRis(text: string): ReturnType<typeof parseCitations> {
+export function parseRis(text: string): Parsed {
   const citations: Citation[] = [];
   const errors: string[] = [];
   let fields: Record<string, string[]> | null = null;
@@ -113,7 +116,7 @@ export function parseRis(text: string): ReturnType<typeof parseCitations> {
   return { format: 'ris', citations, errors };
 }
 
-function parseCslJson(text: string): ReturnType<typeof parseCitations> {
+function parseCslJson(text: string): Parsed {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -144,7 +147,7 @@ export interface ImportDeps {
 
 /** Imports a file's references into a collection: arXiv ids and DOIs matched to papers, unknown arXiv ids fetched. */
 export async function importIntoCollection(deps: ImportDeps, collection: Collection, text: string): Promise<ImportReport> {
-  const { format, citations, errors } = parseCitations(text);
+  const { format, citations, errors } = await parseCitations(text);
   const report: ImportReport = { format, added: [], alreadyThere: [], fetched: [], unmatched: [], errors };
   const db = deps.db.kysely;
   const doiMatches = await papersByDoi(db, citations.flatMap((c) => (c.arxivId || !c.doi ? [] : [c.doi])));

@@ -104,7 +104,7 @@ export async function searchIndex(db: Db): Promise<SearchIndex> {
 async function loadSearchIndex(db: Db): Promise<SearchIndex> {
   const file = await searchIndexFile(db);
   if (file) {
-    const read = readSegmentFile(file, schemaName(db));
+    const read = await readSegmentFile(file, schemaName(db));
     // A file ahead of the log belongs to another copy of the database (a restore): not this one's.
     if ('seg' in read && read.position.lastSeq <= (await latestChange(db))) {
       const { seg, position } = read;
