@@ -39,6 +39,7 @@ export const DATABASE_FREE = [
   'src/search/fusion.test.ts',
   'src/search/query.test.ts',
   'src/search/rank.test.ts',
+  'src/search/segment-file.test.ts',
   'src/ui/math.test.ts',
   'test/dist.test.ts',
   'test/setup.test.ts',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import type { CorpusStats, Segment } from './segment.ts';
+import { ordinalsOnFirstUse, type CorpusStats, type Segment } from './segment.ts';
 
 /**
  * A main segment in a file (docs/decisions/020-search-index-files.md), so that a process can
@@ -52,20 +52,49 @@ interface Header extends SegmentPosition {
 const align = (n: number) => Math.ceil(n / 8) * 8;
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+/** Strings per piece of a joined section: the whole list's joined text (≈ 22 MB at 1M papers, string and buffer) is never made at once. */
+export const JOIN_PIECE = 1 << 16;
+
+/** A section's bytes, in pieces made as they are written (so twice: once for the checksum). */
+interface Part {
+  name: Name;
+  length: number;
+  pieces: () => Iterable<Uint8Array>;
+}
+
+/** `list.join(separator)` as UTF-8, in pieces of JOIN_PIECE strings. */
+function joinedPart(name: Name, list: string[], separator: string): Part {
+  let length = Math.max(0, list.length - 1) * Buffer.byteLength(separator);
+  for (const s of list) length += Buffer.byteLength(s);
+  return {
+    name,
+    length,
+    *pieces() {
+      for (let i = 0; i < list.length; i += JOIN_PIECE) {
+        const end = Math.min(list.length, i + JOIN_PIECE);
+        yield Buffer.from(list.slice(i, end).join(separator) + (end < list.length ? separator : ''));
+      }
+    },
+  };
+}
+
 /** Writes the segment to `file` atomically: a temporary file beside it, then a rename. */
 export async function writeSegmentFile(file: string, seg: Segment, position: SegmentPosition): Promise<void> {
-  const parts: { name: Name; bytes: Uint8Array }[] = [
-    { name: 'ids', bytes: Buffer.from(seg.ids.join('\n')) },
-    { name: 'terms', bytes: Buffer.from(seg.terms.join('\0')) },
+  const parts: Part[] = [
+    joinedPart('ids', seg.ids, '\n'),
+    joinedPart('terms', seg.terms, '\0'),
     // Votes and hides change the per-document arrays in place: written as they are now.
-    ...(Object.keys(ARRAYS) as (keyof Arrays)[]).map((name) => ({ name, bytes: bytesOf(MUTABLE.has(name) ? seg[name].slice() : seg[name]) })),
+    ...(Object.keys(ARRAYS) as (keyof Arrays)[]).map((name) => {
+      const bytes = bytesOf(MUTABLE.has(name) ? seg[name].slice() : seg[name]);
+      return { name, length: bytes.byteLength, pieces: () => [bytes] };
+    }),
   ];
   let offset = 0;
   let crc = 0;
   const sections = parts.map((p) => {
-    const s = { name: p.name, offset, length: p.bytes.byteLength };
-    offset = align(offset + p.bytes.byteLength);
-    crc = crc32(p.bytes, crc);
+    const s = { name: p.name, offset, length: p.length };
+    offset = align(offset + p.length);
+    for (const piece of p.pieces()) crc = crc32(piece, crc);
     return s;
   });
   const header: Header = { format: SEGMENT_FORMAT, ...position, avgLength: seg.avgLength, maxUpvotes: seg.maxUpvotes, sections, crc };
@@ -83,9 +112,12 @@ export async function writeSegmentFile(file: string, seg: Segment, position: Seg
     for (const [i, p] of parts.entries()) {
       const start = head.length + sections[i]!.offset;
       if (start > at) await handle.write(Buffer.alloc(start - at));
-      // In slices: one write of a very large view can be refused by the OS.
-      for (let j = 0; j < p.bytes.byteLength; j += 1 << 26) await handle.write(p.bytes.subarray(j, j + (1 << 26)));
-      at = start + p.bytes.byteLength;
+      at = start;
+      for (const piece of p.pieces()) {
+        // In slices: one write of a very large view can be refused by the OS.
+        for (let j = 0; j < piece.byteLength; j += 1 << 26) await handle.write(piece.subarray(j, j + (1 << 26)));
+        at += piece.byteLength;
+      }
     }
     await handle.sync();
   } finally {
@@ -185,7 +217,9 @@ export async function readSegmentFile(file: string, schema: string): Promise<{ s
       return t === undefined ? 0 : arrays.postStart[t + 1]! - arrays.postStart[t]!;
     };
     const stats: CorpusStats = { docs: idList.length, avgLength: header.avgLength, df };
-    const seg = {
+    // Only applying changes looks papers up by id, never a search: the map (about a second of a
+    // cold start at 1M papers) is made by the first lookup.
+    const seg: Segment = ordinalsOnFirstUse({
       ...arrays,
       ids: idList,
       maxUpvotes: header.maxUpvotes,
@@ -193,19 +227,6 @@ export async function readSegmentFile(file: string, schema: string): Promise<{ s
       termIndex,
       avgLength: header.avgLength,
       stats,
-    } as Segment;
-    // Only applying changes looks papers up by id, never a search: the map (about a second of a
-    // cold start at 1M papers) is made by the first lookup.
-    let ordinalOf: Map<string, number> | undefined;
-    Object.defineProperty(seg, 'ordinalOf', {
-      enumerable: true,
-      get: () => {
-        if (!ordinalOf) {
-          ordinalOf = new Map();
-          for (let i = 0; i < idList.length; i++) ordinalOf.set(idList[i]!, i);
-        }
-        return ordinalOf;
-      },
     });
     return { seg, position: { schema: header.schema, lastSeq: header.lastSeq, seen: header.seen } };
   } catch (err) {

@@ -113,7 +113,7 @@ export function stem(token: string): string {
 export const stemsOf = (text: string): string[] => rawTokensOf(text).map(stem);
 
 /** A typed array grown by doubling; `data` past `length` is spare room. */
-class Growable<T extends Uint32Array | Uint8Array> {
+class Growable<T extends Uint32Array | Uint8Array | Int32Array | Float64Array> {
   length = 0;
   constructor(
     public data: T,
@@ -188,8 +188,8 @@ export class SegmentBuilder {
   private pairCounts = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private lengths = new Growable(new Uint32Array(1024), (n) => new Uint32Array(n));
   private ids: string[] = [];
-  private upvotes: number[] = [];
-  private published: number[] = [];
+  private upvotes = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
+  private published = new Growable(new Float64Array(1024), (n) => new Float64Array(n));
   /** This document's weighted tf × 4 + field bits per term number, and the terms it touched. */
   private tf = new Uint32Array(1024);
   private touched = new Growable(new Uint32Array(256), (n) => new Uint32Array(n));
@@ -238,7 +238,9 @@ export class SegmentBuilder {
       if (t === undefined) {
         // A copy: a long token is a slice that would keep the whole text alive as the key.
         const own = raw.length > 12 ? Buffer.from(raw).toString() : raw;
-        t = this.termOf(stem(own));
+        // Not through stem's cache: this map already holds each spelling once, and a second copy
+        // (up to 500,000 spellings and their stems) would sit beside the final arrays in finish.
+        t = this.termOf(stemmer(own.normalize('NFC')));
         tokenTerm.set(own, t);
       }
       const tf = this.tf; // termOf may have grown it
@@ -263,7 +265,7 @@ export class SegmentBuilder {
     this.upvotes.push(p.upvotes);
     // Kept descending (the bounds read it so): a date out of the database's order, or unreadable, takes its predecessor's.
     const ms = Date.parse(p.publishedAt);
-    const prev = this.published.at(-1) ?? Infinity;
+    const prev = this.published.length ? this.published.data[this.published.length - 1]! : Infinity;
     this.published.push(ms <= prev ? ms : prev === Infinity ? 0 : prev);
     this.touched.length = 0;
     let length = this.field(p.title, WEIGHTS.title, IN_TITLE_FIELD);
@@ -301,7 +303,13 @@ export class SegmentBuilder {
     if (chunks.fd !== null) this.pairs.data = new Uint8Array(0);
     try {
       const source: PairSource = chunks.fd === null ? { fd: null, sizes: [{ bytes: this.pairs.length, docs: this.docsInMemory }], memory: this.pairs.data } : { ...chunks, memory: null };
-      return finishSegment(this.terms, this.df.data, source, this.pairCounts.data, this.lengths.data, this.ids, this.upvotes, this.published, base);
+      // The per-document arrays at their length, the builder's let go (they grew by doubling).
+      const n = this.ids.length;
+      const upvotes = this.upvotes.data.slice(0, n);
+      const published = this.published.data.slice(0, n);
+      this.upvotes = new Growable(new Int32Array(0), (m) => new Int32Array(m));
+      this.published = new Growable(new Float64Array(0), (m) => new Float64Array(m));
+      return finishSegment(this.terms, this.df.data, source, this.pairCounts.data, this.lengths.data, this.ids, upvotes, published, base);
     } finally {
       // The pairs take a few bytes per (document, term): let them go even if the builder lingers.
       this.pairs.data = new Uint8Array(0);
@@ -372,8 +380,8 @@ function finishSegment(
   pairCounts: Uint32Array,
   lengths: Uint32Array,
   ids: string[],
-  upvotes: number[],
-  published: number[],
+  upvotes: Int32Array,
+  published: Float64Array,
   base?: CorpusStats,
 ): Segment {
   const n = ids.length;
@@ -456,6 +464,9 @@ function finishSegment(
     blockMax[b] = Math.max(m & IMPACT_MASK, v & IMPACT_MASK) | ((m | v) & (IN_TITLE | IN_AUTHORS));
   });
 
+  // By a loop: Float32Array.from(upvotes, popularity) first lists the values as a million numbers on the heap.
+  const popularityOf = new Float32Array(n);
+  for (let d = 0; d < n; d++) popularityOf[d] = popularity(upvotes[d]!);
   const blockUpvotes = new Int32Array(Math.ceil(n / STATIC_BLOCK));
   let maxUpvotes = 0;
   for (let d = 0; d < n; d++) {
@@ -463,14 +474,11 @@ function finishSegment(
     if (upvotes[d]! > blockUpvotes[b]!) blockUpvotes[b] = upvotes[d]!;
     if (upvotes[d]! > maxUpvotes) maxUpvotes = upvotes[d]!;
   }
-  const ordinalOf = new Map<string, number>();
-  for (let d = 0; d < n; d++) ordinalOf.set(ids[d]!, d);
-  return {
+  return ordinalsOnFirstUse({
     ids,
-    ordinalOf,
-    upvotes: Int32Array.from(upvotes),
-    popularity: Float32Array.from(upvotes, popularity),
-    published: Float64Array.from(published),
+    upvotes,
+    popularity: popularityOf,
+    published,
     blockUpvotes,
     maxUpvotes,
     deleted: new Uint8Array(n),
@@ -486,7 +494,28 @@ function finishSegment(
     blockLast,
     avgLength,
     stats,
-  };
+  });
+}
+
+/**
+ * Gives `seg` its `ordinalOf`, made by the first lookup: only applying changes looks papers up
+ * by id, never a search, and at a million papers the map (≈ 50 MB of heap, about a second) made
+ * at the end of a build sat on its peak beside the final arrays. Its own function, so that the
+ * getter keeps only `ids` alive, not a builder's scope.
+ */
+export function ordinalsOnFirstUse<T extends { ids: string[] }>(seg: T): T & { ordinalOf: Map<string, number> } {
+  const { ids } = seg;
+  let ordinalOf: Map<string, number> | undefined;
+  return Object.defineProperty(seg, 'ordinalOf', {
+    enumerable: true,
+    get: () => {
+      if (!ordinalOf) {
+        ordinalOf = new Map();
+        for (let d = 0; d < ids.length; d++) ordinalOf.set(ids[d]!, d);
+      }
+      return ordinalOf;
+    },
+  }) as T & { ordinalOf: Map<string, number> };
 }
 
 /** A stored impact byte widened to the 16-bit form ranking reads: field bits 15 and 14, fixed-point value below. */

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JOIN_PIECE, readSegmentFile, writeSegmentFile } from './segment-file.ts';
+import { buildSegment, type SourcePaper } from './segment.ts';
+
+describe('the search index file', () => {
+  it('reads back what was written, ids and terms of more than one written piece included, ordinals found by id', async () => {
+    // More ids than one piece of the joined list, some of them beyond ASCII, and as many distinct words.
+    const papers: SourcePaper[] = Array.from({ length: JOIN_PIECE + 1500 }, (_, i) => ({
+      id: `${2401 + (i % 9)}.${String(i).padStart(5, '0')}${i % 4 === 0 ? 'é' : ''}`,
+      title: `word${i} über graphs`,
+      authorNames: 'Zoë Ann',
+      abstract: `東京 w${i % 997}`,
+      upvotes: i % 13,
+      publishedAt: new Date(Date.UTC(2026, 0, 1) - i * 60_000).toISOString(),
+      hasCode: i % 2 === 0,
+      organization: null,
+      categories: ['cs.LG'],
+    }));
+    const seg = buildSegment(papers);
+    expect(seg.terms.length).toBeGreaterThan(JOIN_PIECE);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-segment-file-'));
+    try {
+      const file = path.join(dir, 'index');
+      await writeSegmentFile(file, seg, { schema: 's', lastSeq: 7, seen: [6, 7] });
+      const read = readSegmentFile(file, 's');
+      if (!('seg' in read)) throw new Error(read.unusable);
+      expect(read.position).toEqual({ schema: 's', lastSeq: 7, seen: [6, 7] });
+      // Compared as whole texts and bytes: a deep equality of 67,000 elements takes seconds.
+      expect(read.seg.ids.length).toBe(seg.ids.length);
+      expect(read.seg.ids.join('\n')).toBe(seg.ids.join('\n'));
+      expect(read.seg.terms.length).toBe(seg.terms.length);
+      expect(read.seg.terms.join('\0')).toBe(seg.terms.join('\0'));
+      const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      for (const name of ['upvotes', 'published', 'popularity', 'postStart', 'blockStart', 'postings', 'blockOffset', 'impacts', 'impactStep', 'blockMax', 'blockLast'] as const) {
+        expect(read.seg[name].length, name).toBe(seg[name].length);
+        expect(bytes(read.seg[name]).equals(bytes(seg[name])), name).toBe(true);
+      }
+      const last = papers.at(-1)!.id;
+      expect(read.seg.ordinalOf.get(last)).toBe(papers.length - 1);
+      expect(seg.ordinalOf.get(last)).toBe(papers.length - 1);
+      expect(seg.ordinalOf.get(papers[JOIN_PIECE]!.id)).toBe(JOIN_PIECE);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
