@@ -25,7 +25,7 @@ describe('the search index file', () => {
     try {
       const file = path.join(dir, 'index');
       await writeSegmentFile(file, seg, { schema: 's', lastSeq: 7, seen: [6, 7] });
-      const read = readSegmentFile(file, 's');
+      const read = await readSegmentFile(file, 's');
       if (!('seg' in read)) throw new Error(read.unusable);
       expect(read.position).toEqual({ schema: 's', lastSeq: 7, seen: [6, 7] });
       // Compared as whole texts and bytes: a deep equality of 67,000 elements takes seconds.
