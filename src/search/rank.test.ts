@@ -182,4 +182,23 @@ describe('the index’s top-k', () => {
       }
     }
   });
+  it('keeps a prefix’s merged list for the next query, which ranks exactly after deletions and votes', () => {
+    const seg = buildSegment(corpus(3000, 23));
+    const next = random(5);
+    for (const q of ['diffus*', 'trans* model', 'galaxy dark trans*', 'diffus* upvotes:50']) {
+      const parsed = parseQuery(q);
+      const first = termList(seg, parsed.must.flat().find((t) => t.prefix)!);
+      expect(first.to, q).toBeGreaterThan(first.from);
+      // The second time the same prefix is merged it is the kept list (its arrays, not a copy).
+      expect(termList(seg, parsed.must.flat().find((t) => t.prefix)!).docs, q).toBe(first.docs);
+      for (let d = 0; d < seg.ids.length; d++) if (next() < 0.03) seg.deleted[d] = 1;
+      for (let i = 0; i < 30; i++) setUpvotes(seg, Math.floor(next() * seg.ids.length), Math.floor(next() * 5000));
+      for (const mode of ['relevance', 'upvotes', 'date'] as Mode[]) {
+        const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+        const s = scorer(mode, now, parsed.must.length);
+        expect(topK(seg, plan, s, 20).hits.map((h) => `${h.id} ${h.score}`), `${mode}: ${q}`).toEqual(exhaustiveTopK(seg, plan, s, 20).map((h) => `${h.id} ${h.score}`));
+        expect(countMatches(seg, plan, Infinity).count, `${mode}: ${q}`).toBe(exhaustiveTopK(seg, plan, s, seg.ids.length).length);
+      }
+    }
+  });
 });
