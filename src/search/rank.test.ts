@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from './query.ts';
 import { buildSegment, decodedList, setUpvotes, type SourcePaper } from './segment.ts';
-import { countMatches, exhaustiveTopK, planQuery, scorer, termList, topK, type Mode } from './topk.ts';
+import { countMatches, exhaustiveTopK, expansions, planQuery, scorer, termList, topK, type Mode } from './topk.ts';
 import type { SearchFilters } from './types.ts';
 import { breathe } from '../../test/helpers.ts';
 
@@ -179,6 +179,27 @@ describe('the index’s top-k', () => {
         // By upvotes a block's bound is its most upvoted paper's, which most blocks of this corpus have: fewer are skipped.
         expect(list.decoded, `${mode}: ${q}`).toBeLessThan(mode === 'upvotes' ? list.ready.length : list.ready.length / 2);
         expect(fast, `${mode}: ${q}`).toEqual(exhaustiveTopK(seg, plan, s, 20).map((h) => `${h.id} ${h.score}`));
+      }
+    }
+  });
+  it('keeps a prefix’s merged list for the next query, which ranks exactly after deletions and votes', () => {
+    const seg = buildSegment(corpus(3000, 23));
+    const next = random(5);
+    for (const q of ['d*', 's* model', 'galaxy dark g*', 'r* upvotes:50']) {
+      const parsed = parseQuery(q);
+      const prefix = parsed.must.flat().find((t) => t.prefix)!;
+      expect(expansions(seg, prefix.tokens[0]!).length, q).toBeGreaterThan(1); // merged, not one stored list
+      const first = termList(seg, prefix);
+      expect(first.to, q).toBeGreaterThan(first.from);
+      // The second time the same prefix is merged it is the kept list (its arrays, not a copy).
+      expect(termList(seg, prefix).docs, q).toBe(first.docs);
+      for (let d = 0; d < seg.ids.length; d++) if (next() < 0.03) seg.deleted[d] = 1;
+      for (let i = 0; i < 30; i++) setUpvotes(seg, Math.floor(next() * seg.ids.length), Math.floor(next() * 5000));
+      for (const mode of ['relevance', 'upvotes', 'date'] as Mode[]) {
+        const plan = planQuery(seg, parsed, parsed.filters as SearchFilters);
+        const s = scorer(mode, now, parsed.must.length);
+        expect(topK(seg, plan, s, 20).hits.map((h) => `${h.id} ${h.score}`), `${mode}: ${q}`).toEqual(exhaustiveTopK(seg, plan, s, 20).map((h) => `${h.id} ${h.score}`));
+        expect(countMatches(seg, plan, Infinity).count, `${mode}: ${q}`).toBe(exhaustiveTopK(seg, plan, s, seg.ids.length).length);
       }
     }
   });

@@ -545,7 +545,37 @@ export interface DecodedList {
   /** Blocks decoded so far. */
   decoded: number;
 }
-const decodedLists = new WeakMap<Segment, { lists: Map<number, DecodedList>; postings: number }>();
+/** What the budget keeps: decoded lists by term number, and other lists built from them by key (kept). */
+const decodedLists = new WeakMap<Segment, { lists: Map<number | string, { docs: { length: number } }>; postings: number }>();
+
+/** Keeps `list` under `key` in `cache`, dropping the least recently used past the budget. */
+function keepInBudget(cache: { lists: Map<number | string, { docs: { length: number } }>; postings: number }, key: number | string, list: { docs: { length: number } }): void {
+  cache.lists.set(key, list);
+  cache.postings += list.docs.length;
+  for (const [old, kept] of cache.lists) {
+    if (cache.postings <= DECODED_BUDGET) break;
+    cache.lists.delete(old);
+    cache.postings -= kept.docs.length;
+  }
+}
+
+/**
+ * A list derived from the segment's stored lists alone (a prefix's expansions merged), kept under
+ * `key` with the decoded lists and within their budget: `make` runs only when it is not kept.
+ */
+export function kept<T extends { docs: { length: number } }>(seg: Segment, key: string, make: () => T): T {
+  let cache = decodedLists.get(seg);
+  if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
+  const hit = cache.lists.get(key);
+  if (hit) {
+    cache.lists.delete(key); // to the back: most recently used
+    cache.lists.set(key, hit);
+    return hit as T;
+  }
+  const list = make();
+  if (list.docs.length <= DECODED_BUDGET / 4) keepInBudget(cache, key, list);
+  return list;
+}
 
 /**
  * The decoding state of dictionary term `t`; the most recently used lists are kept (a query's
@@ -554,7 +584,7 @@ const decodedLists = new WeakMap<Segment, { lists: Map<number, DecodedList>; pos
 export function decodedList(seg: Segment, t: number): DecodedList {
   let cache = decodedLists.get(seg);
   if (!cache) decodedLists.set(seg, (cache = { lists: new Map(), postings: 0 }));
-  const hit = cache.lists.get(t);
+  const hit = cache.lists.get(t) as DecodedList | undefined;
   if (hit) {
     cache.lists.delete(t); // to the back: most recently used
     cache.lists.set(t, hit);
@@ -562,15 +592,7 @@ export function decodedList(seg: Segment, t: number): DecodedList {
   }
   const n = seg.postStart[t + 1]! - seg.postStart[t]!;
   const list: DecodedList = { docs: new Uint32Array(n), impacts: new Uint16Array(n), ready: new Uint8Array(Math.ceil(n / BLOCK)), decoded: 0 };
-  if (n <= DECODED_BUDGET / 4) {
-    cache.lists.set(t, list);
-    cache.postings += n;
-    for (const [old, kept] of cache.lists) {
-      if (cache.postings <= DECODED_BUDGET) break;
-      cache.lists.delete(old);
-      cache.postings -= kept.docs.length;
-    }
-  }
+  if (n <= DECODED_BUDGET / 4) keepInBudget(cache, t, list);
   return list;
 }
 

@@ -1,4 +1,4 @@
-import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, decodeBlock, decodeWholeList, decodedList, fillBlocks, storedImpact, lowerBoundTerm, orgTerm, postingDocs, stem, type DecodedList, type Segment } from './segment.ts';
+import { BLOCK, CODE_TERM, IMPACT_MASK, IMPACT_SCALE, IN_AUTHORS, IN_TITLE, STATIC_BLOCK, archiveTerm, categoryTerm, decodeBlock, decodeWholeList, decodedList, fillBlocks, kept, storedImpact, lowerBoundTerm, orgTerm, postingDocs, stem, type DecodedList, type Segment } from './segment.ts';
 import { RANKING } from './score.ts';
 import type { ParsedQuery, TextTerm } from './query.ts';
 import type { SearchFilters } from './types.ts';
@@ -238,10 +238,21 @@ export function expansions(seg: Segment, prefix: string): string[] {
   return out.sort((a, b) => df(b) - df(a) || (a < b ? -1 : 1)).slice(0, MAX_EXPANSIONS);
 }
 
+/**
+ * A prefix's expansions merged: kept with the decoded lists (segment.ts kept), since a merge reads
+ * every posting of every expansion (`galax*` at a million papers: ~100,000 postings) and the same
+ * prefix recurs as one types. A segment's lists never change, so neither does their merge.
+ */
+function prefixList(seg: Segment, prefix: string): PostingList {
+  const terms = expansions(seg, prefix);
+  if (terms.length <= 1) return union(terms.map((t) => storedList(seg, t))); // a stored list: kept as such
+  return { ...kept(seg, `prefix:${prefix}`, () => union(terms.map((t) => storedList(seg, t)))) };
+}
+
 /** One list per token of a word or phrase (the last one a prefix's expansions merged, for a prefix). */
 function tokenLists(seg: Segment, term: TextTerm): PostingList[] {
   return term.tokens.map((token, i) =>
-    term.prefix && i === term.tokens.length - 1 ? union(expansions(seg, token).map((t) => storedList(seg, t))) : storedList(seg, stem(token)),
+    term.prefix && i === term.tokens.length - 1 ? prefixList(seg, token) : storedList(seg, stem(token)),
   );
 }
 
