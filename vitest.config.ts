@@ -41,7 +41,6 @@ export const DATABASE_FREE = [
   'src/search/rank.test.ts',
   'src/search/segment-file.test.ts',
   'src/ui/math.test.ts',
-  'test/dist.test.ts',
   'test/setup.test.ts',
   'test/smtp.test.ts',
 ];
