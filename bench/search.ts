@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { sql, type Transaction } from 'kysely';
 import { Document, Resolver } from 'flexsearch';
 import MiniSearch from 'minisearch';
+import BetterSqlite3 from 'better-sqlite3';
 import { create as createOrama, insert as oramaInsert, search as oramaSearch } from '@orama/orama';
 import { connectDatabase, migrateToLatest, type Db } from '../src/db/database.ts';
 import type { Database } from '../src/db/schema.ts';
@@ -46,6 +47,8 @@ const RESULTS = process.env.BENCH_SEARCH_RESULTS || path.join(repoRoot, 'bench/R
 const PAPERS = Number(process.env.BENCH_SEARCH_PAPERS || 1_000_000);
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = 3;
+/** BENCH_SEARCH_REINDEX=0 leaves out the timing of `search reindex` (minutes at a million papers). */
+const REINDEX = process.env.BENCH_SEARCH_REINDEX !== '0';
 const BUILD_TIMEOUT_S = Number(process.env.BENCH_SEARCH_BUILD_TIMEOUT_S || 600);
 const INTERLEAVE_MAX = 250_000;
 /** Sizes to rerun the whole comparison at when a peer cannot build (BENCH_SEARCH_FALLBACK=none: report the failed size alone). */
@@ -59,13 +62,14 @@ const PROJECT_AFTER_S = 60;
 /** A query still running after this long is stopped and reported as such (its time counts as this long). */
 const QUERY_TIMEOUT_S = Number(process.env.BENCH_SEARCH_QUERY_TIMEOUT_S || 30);
 
-const ALL_ENGINES = ['sqlite', 'postgres', 'minisearch', 'flexsearch', 'orama'] as const;
+const ALL_ENGINES = ['sqlite', 'postgres', 'fts5', 'minisearch', 'flexsearch', 'orama'] as const;
 type EngineName = (typeof ALL_ENGINES)[number];
 /** BENCH_SEARCH_ENGINES=sqlite,orama narrows the run (for trying things out; the report is then partial). */
 const ENGINES = ALL_ENGINES.filter((e) => !process.env.BENCH_SEARCH_ENGINES || process.env.BENCH_SEARCH_ENGINES.split(',').includes(e));
 const LABELS: Record<EngineName, string> = {
   sqlite: 'dailypapers, SQLite (in-process index)',
   postgres: 'dailypapers, PostgreSQL (in-process index)',
+  fts5: 'SQLite FTS5, plain `ORDER BY bm25`',
   minisearch: 'MiniSearch 7',
   flexsearch: 'FlexSearch 0.8',
   orama: 'Orama 3',
@@ -228,6 +232,7 @@ function ourEngine(url: string, papersWanted: number): Engine {
         out.diskBytes = Number(rows[0]!.db);
         out.indexBytes = Number(rows[0]!.idx);
       }
+      if (!REINDEX) return out;
       const t = performance.now();
       await reindex(db);
       out.reindexSeconds = (performance.now() - t) / 1000;
@@ -248,6 +253,64 @@ async function notReopenable(): Promise<void> {
 }
 
 const peerDoc = (p: BenchPaper): PeerDoc => ({ id: p.id, title: p.title, authors: p.authors.join(', '), abstract: p.abstract });
+
+/**
+ * Plain SQLite FTS5, what a developer gets from one virtual table: the same tokenizer and
+ * prefix indexes as ours, rows inserted in transactions of 10,000 (FTS5 indexes as it
+ * inserts), every word required, `ORDER BY bm25` with title 3× and authors 2×. No upvotes,
+ * no recency, no filters, no snippets.
+ */
+function fts5Engine(file: string): Engine {
+  let db: BetterSqlite3.Database;
+  let query: BetterSqlite3.Statement<[string], { rowid: number }>;
+  const open = () => {
+    db = new BetterSqlite3(file);
+    db.pragma('journal_mode = wal');
+    db.pragma('synchronous = normal');
+  };
+  const prepare = () => {
+    query = db.prepare('select rowid from docs where docs match ? order by bm25(docs, 3, 2, 1) limit ' + LIMIT);
+  };
+  return {
+    async build(papers) {
+      open();
+      db.exec(`create virtual table docs using fts5(title, authors, abstract, tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')`);
+      const insert = db.prepare('insert into docs (title, authors, abstract) values (?, ?, ?)');
+      const insertMany = db.transaction((docs: PeerDoc[]) => {
+        for (const d of docs) insert.run(d.title, d.authors, d.abstract);
+      });
+      let batch: PeerDoc[] = [];
+      for (const p of papers) {
+        batch.push(peerDoc(p));
+        if (batch.length === 10_000) {
+          insertMany(batch);
+          batch = [];
+        }
+      }
+      insertMany(batch);
+      prepare();
+    },
+    async reopen() {
+      open();
+      prepare();
+    },
+    async search(q) {
+      const { text, prefix } = plainWords(q);
+      // Each word quoted (FTS5's syntax characters stay text); the last one a prefix when asked.
+      const words = text.split(' ').filter(Boolean).map((w) => `"${w.replaceAll('"', '""')}"`);
+      if (!words.length) return 0;
+      if (prefix) words[words.length - 1] += '*';
+      return query.all(words.join(' ')).length;
+    },
+    async extra() {
+      db.pragma('wal_checkpoint(truncate)');
+      return { diskBytes: fs.statSync(file).size };
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
 
 /** MiniSearch: BM25+, title 3× and authors 2× over abstract, all words required, prefix on request. */
 function miniSearchEngine(): Engine {
@@ -376,7 +439,9 @@ async function child(engineName: EngineName, papers: number, target: string, reo
   const engine =
     engineName === 'sqlite' || engineName === 'postgres'
       ? ourEngine(target, papers)
-      : engineName === 'minisearch'
+      : engineName === 'fts5'
+        ? fts5Engine(target)
+        : engineName === 'minisearch'
         ? miniSearchEngine()
         : engineName === 'flexsearch'
           ? flexSearchEngine()
@@ -680,7 +745,14 @@ async function runSize(papers: number, queries: string[], tmp: string): Promise<
   try {
     for (const engine of ENGINES) {
       if (engine === 'postgres' && 'unavailable' in postgres) continue;
-      const target = engine === 'sqlite' ? `sqlite:${path.join(tmp, `search-${papers}.db`)}` : engine === 'postgres' ? (postgres as Postgres).url : '';
+      const target =
+        engine === 'sqlite'
+          ? `sqlite:${path.join(tmp, `search-${papers}.db`)}`
+          : engine === 'postgres'
+            ? (postgres as Postgres).url
+            : engine === 'fts5'
+              ? path.join(tmp, `fts5-${papers}.db`)
+              : '';
       const result: EngineResult = { engine, papers, rounds: [] };
       results.push(result);
       log(`${engine}: building ${papers.toLocaleString('en')} papers`);
@@ -717,9 +789,9 @@ async function runSize(papers: number, queries: string[], tmp: string): Promise<
   } finally {
     for (const slot of alive.values()) await slot.child.exit().catch(() => slot.child.kill());
     if (!('unavailable' in postgres)) await postgres.drop();
-    fs.rmSync(path.join(tmp, `search-${papers}.db`), { force: true });
-    fs.rmSync(path.join(tmp, `search-${papers}.db-wal`), { force: true });
-    fs.rmSync(path.join(tmp, `search-${papers}.db-shm`), { force: true });
+    for (const name of [`search-${papers}.db`, `fts5-${papers}.db`]) {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(tmp, name + suffix), { force: true });
+    }
   }
   return { results, postgres, interleaved };
 }
@@ -752,7 +824,9 @@ function table(results: EngineResult[], queries: string[]): string[] {
     const ratio = (x: number, y: number | undefined) => (y ? `${(x / y).toFixed(2)}×` : '');
     const memory = ours(r.engine)
       ? `${mb(Number(r.built.extra.diskBytes))} on disk${r.built.extra.indexBytes ? ` (FTS index ${mb(Number(r.built.extra.indexBytes))})` : ''}; in-process index ${r.built.extra.indexMb} MB (RSS +${r.built.extra.indexRssMb} MB), built from the database in ${Number(r.built.extra.indexSeconds).toFixed(1)} s`
-      : `RSS +${r.built.rssMb.toLocaleString('en')} MB (heap +${r.built.heapMb.toLocaleString('en')} MB)`;
+      : r.engine === 'fts5'
+        ? `${mb(Number(r.built.extra.diskBytes))} on disk (index and texts); RSS +${r.built.rssMb.toLocaleString('en')} MB`
+        : `RSS +${r.built.rssMb.toLocaleString('en')} MB (heap +${r.built.heapMb.toLocaleString('en')} MB)`;
     const first = r.rounds[0]!;
     const zero = first.hits.filter((h, i) => h === 0 && !first.timedOut[i] && !first.errors[i]).length;
     const errors = first.errors.filter(Boolean).length;
@@ -813,7 +887,7 @@ function report(
     '- Ours: `searchPapers(db, { q, limit: 10 })` (src/search/engine.ts): parsing, exact top-k of the blended score (BM25 impacts, title coverage, upvotes, recency) over every match from the in-process index (docs/decisions/019-search-index.md), phrases checked on the text, highlighted titles and snippets. Up to ' +
       PER_PAPER_MAX.toLocaleString('en') +
       ' papers loaded through `saveArxivRecords` in content transactions of 1,000 (the per-paper import path; the database keeps FTS5 / tsvector as it loads), above it through the bulk path of `import snapshot` (`bulkImportArxivRecords`, then votes and code links in transactions of 1,000); build time includes a final `ANALYZE`. Then the in-process index is built from the database (its time and memory: V8 heap plus typed arrays after a full GC, and RSS, shown in the memory column).',
-    '- Peers: the same documents, in-process; title boosted 3× and authors 2× over the abstract where the engine supports it; every word required (MiniSearch `combineWith: AND`, Orama `threshold: 0`; FlexSearch per field). **They get plain words**: our filters (`cat:`, `after:`, `has:` …) are dropped, `author:` keeps its words, quotes are dropped (no phrase search), so they answer easier questions than ours on those queries. Prefix queries (`diffus*`) are prefix searches in MiniSearch (last word), FlexSearch (forward tokenizer on title and authors) and Orama (prefix by default). Memory is the child process\'s RSS and V8 heap after the build minus before it (the base corpus is loaded in both).',
+    '- Peers: the same documents; plain SQLite FTS5 in its own database file (one virtual table with our tokenizer and prefix indexes, rows inserted in transactions of 10,000, `ORDER BY bm25`: no votes, recency, filters or snippets), the others in-process; title boosted 3× and authors 2× over the abstract where the engine supports it; every word required (FTS5 and MiniSearch `combineWith: AND`, Orama `threshold: 0`; FlexSearch per field). **They get plain words**: our filters (`cat:`, `after:`, `has:` …) are dropped, `author:` keeps its words, quotes are dropped (no phrase search), so they answer easier questions than ours on those queries. Prefix queries (`diffus*`) are prefix searches in FTS5 and MiniSearch (last word), FlexSearch (forward tokenizer on title and authors) and Orama (prefix by default). Memory is the child process\'s RSS and V8 heap after the build minus before it (the base corpus is loaded in both).',
     '',
   ];
   for (const run of runs) {
