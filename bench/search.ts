@@ -51,6 +51,8 @@ const ROUNDS = 3;
 const WARM_UP = 5;
 /** BENCH_SEARCH_REINDEX=0 leaves out the timing of `search reindex` (minutes at a million papers). */
 const REINDEX = process.env.BENCH_SEARCH_REINDEX !== '0';
+/** BENCH_SEARCH_KEEP_SQLITE=FILE keeps our SQLite database there, for `--scale` and bench/search-build.ts. */
+const KEEP_SQLITE = process.env.BENCH_SEARCH_KEEP_SQLITE;
 const BUILD_TIMEOUT_S = Number(process.env.BENCH_SEARCH_BUILD_TIMEOUT_S || 600);
 const INTERLEAVE_MAX = 250_000;
 /** Sizes to rerun the whole comparison at when a peer cannot build (BENCH_SEARCH_FALLBACK=none: report the failed size alone). */
@@ -795,6 +797,15 @@ async function runSize(papers: number, queries: string[], tmp: string): Promise<
   } finally {
     for (const slot of alive.values()) await slot.child.exit().catch(() => slot.child.kill());
     if (!('unavailable' in postgres)) await postgres.drop();
+    const sqliteFile = path.join(tmp, `search-${papers}.db`);
+    if (KEEP_SQLITE && fs.existsSync(sqliteFile)) {
+      try {
+        fs.renameSync(sqliteFile, KEEP_SQLITE);
+      } catch {
+        fs.copyFileSync(sqliteFile, KEEP_SQLITE); // another filesystem
+      }
+      log(`kept our SQLite database as ${KEEP_SQLITE}`);
+    }
     for (const name of [`search-${papers}.db`, `fts5-${papers}.db`]) {
       for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(tmp, name + suffix), { force: true });
     }
