@@ -181,7 +181,7 @@ async function refresh(db: Db, index: SearchIndex, version: number): Promise<Sea
   for (const id of await applyInPlace(db, index, [...state].filter((id) => !reindexed.has(id)))) reindexed.add(id);
   for (const id of reindexed) {
     index.changed.add(id);
-    const ordinal = index.main.ordinalOf.get(id);
+    const ordinal = index.main.ids.ordinalOf(id);
     if (ordinal !== undefined) index.main.deleted[ordinal] = 1;
   }
   if (reindexed.size) {
@@ -216,7 +216,7 @@ async function applyInPlace(db: Db, index: SearchIndex, ids: string[]): Promise<
     const rows = await db.kysely.selectFrom('papers').select(['id', 'upvotes', 'hidden_at']).where('id', 'in', ids.slice(i, i + 500)).execute();
     for (const r of rows) {
       const seg = index.changed.has(r.id) ? index.delta : index.main;
-      const ordinal = seg?.ordinalOf.get(r.id);
+      const ordinal = seg?.ids.ordinalOf(r.id);
       if (seg && ordinal !== undefined) {
         setUpvotes(seg, ordinal, Number(r.upvotes));
         seg.deleted[ordinal] = r.hidden_at === null ? 0 : 1;
