@@ -112,7 +112,7 @@ describe('the search index in step with the database', () => {
     const index = await searchIndex(db);
     expect(index.main).toBe(main);
     expect([...index.changed]).toEqual([edited]);
-    expect(index.delta?.upvotes[index.delta.ordinalOf.get(edited)!]).toBe(1_000_000);
+    expect(index.delta?.upvotes[index.delta.ids.ordinalOf(edited)!]).toBe(1_000_000);
   }, 60_000);
 
   it('prunes the change log; a process behind what was pruned rebuilds its index', async () => {

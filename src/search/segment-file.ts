@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { ordinalsOnFirstUse, type CorpusStats, type Segment } from './segment.ts';
+import { IdList } from './id-list.ts';
+import type { CorpusStats, Segment } from './segment.ts';
 
 /**
  * A main segment in a file (docs/decisions/020-search-index-files.md), so that a process can
@@ -52,7 +53,7 @@ interface Header extends SegmentPosition {
 const align = (n: number) => Math.ceil(n / 8) * 8;
 const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Strings per piece of a joined section: the whole list's joined text (≈ 22 MB at 1M papers, string and buffer) is never made at once. */
+/** Strings per piece of the joined terms: the whole list's joined text (string and buffer) is never made at once. */
 export const JOIN_PIECE = 1 << 16;
 
 /** A section's bytes, in pieces made as they are written (so twice: once for the checksum). */
@@ -81,7 +82,7 @@ function joinedPart(name: Name, list: string[], separator: string): Part {
 /** Writes the segment to `file` atomically: a temporary file beside it, then a rename. */
 export async function writeSegmentFile(file: string, seg: Segment, position: SegmentPosition): Promise<void> {
   const parts: Part[] = [
-    joinedPart('ids', seg.ids, '\n'),
+    { name: 'ids', length: seg.ids.joined.byteLength, pieces: () => [seg.ids.joined] },
     joinedPart('terms', seg.terms, '\0'),
     // Votes and hides change the per-document arrays in place: written as they are now.
     ...(Object.keys(ARRAYS) as (keyof Arrays)[]).map((name) => {
@@ -204,9 +205,8 @@ export async function readSegmentFile(file: string, schema: string): Promise<{ s
     const arrays = Object.fromEntries(Object.keys(ARRAYS).map((name, i) => [name, arrayList[i]])) as unknown as Arrays;
     const crc = await checked;
     if (crc !== header.crc) return { unusable: 'checksum does not match' };
-    const ids = idBytes!.toString();
+    const ids = IdList.fromJoined(idBytes!);
     const terms = termBytes!.toString();
-    const idList = ids ? ids.split('\n') : [];
     const termList = terms ? terms.split('\0') : [];
     // Filled by loops: `new Map(list.map((x, i) => [x, i]))` made a pair array per entry (a million at 1M papers) first.
     const termIndex = new Map<string, number>();
@@ -216,18 +216,16 @@ export async function readSegmentFile(file: string, schema: string): Promise<{ s
       const t = termIndex.get(term);
       return t === undefined ? 0 : arrays.postStart[t + 1]! - arrays.postStart[t]!;
     };
-    const stats: CorpusStats = { docs: idList.length, avgLength: header.avgLength, df };
-    // Only applying changes looks papers up by id, never a search: the map (about a second of a
-    // cold start at 1M papers) is made by the first lookup.
-    const seg: Segment = ordinalsOnFirstUse({
+    const stats: CorpusStats = { docs: ids.length, avgLength: header.avgLength, df };
+    const seg: Segment = {
       ...arrays,
-      ids: idList,
+      ids,
       maxUpvotes: header.maxUpvotes,
       terms: termList,
       termIndex,
       avgLength: header.avgLength,
       stats,
-    });
+    };
     return { seg, position: { schema: header.schema, lastSeq: header.lastSeq, seen: header.seen } };
   } catch (err) {
     return { unusable: `unreadable: ${(err as Error).message}` };

@@ -378,8 +378,11 @@ class Heap {
   get bar(): number {
     return this.full ? this.items[0]!.score : -Infinity;
   }
-  offer(x: Scored): void {
+  /** Offers ordinal `d` of `seg`; its id is made only when it can enter (ties are broken by id). */
+  offer(seg: Segment, d: number, score: number): void {
     const h = this.items;
+    if (this.full && score < h[0]!.score) return;
+    const x: Scored = { ordinal: d, id: seg.ids.at(d), score };
     if (!this.full) {
       h.push(x);
       let i = h.length - 1;
@@ -588,7 +591,7 @@ export function topK(seg: Segment, plan: Plan, s: Scorer, k: number): TopK {
     }
     if (out) continue;
     result.matched++;
-    heap.offer({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, bitCount(units & ~lacking)) });
+    heap.offer(seg, d, modeScore(s, seg, d, sum, bitCount(units & ~lacking)));
   }
   result.hits = heap.sorted();
   return result;
@@ -678,7 +681,7 @@ export function exhaustiveTopK(seg: Segment, plan: Plan, s: Scorer, k: number): 
     // A query group is in the title when each of its lists' postings is.
     const units = new Set(plan.groups.filter((g) => g.text).map((g) => g.unit));
     const titled = [...units].filter((u) => plan.groups.every((g, j) => !g.text || g.unit !== u || found[j]! & IN_TITLE)).length;
-    all.push({ ordinal: d, id: seg.ids[d]!, score: modeScore(s, seg, d, sum, titled) });
+    all.push({ ordinal: d, id: seg.ids.at(d), score: modeScore(s, seg, d, sum, titled) });
   }
   return all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
 }
