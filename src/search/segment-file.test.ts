@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,21 @@ describe('the search index file', () => {
       expect(read.seg.ids.ordinalOf(last)).toBe(papers.length - 1);
       expect(seg.ids.ordinalOf(last)).toBe(papers.length - 1);
       expect(read.seg.ids.ordinalOf(papers[JOIN_PIECE]!.id)).toBe(JOIN_PIECE);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes what a writer killed mid-write left, and leaves the file of a live writer alone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-segment-file-'));
+    try {
+      const file = path.join(dir, 'db.search-index');
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited by now
+      const left = [`db.search-index.${dead}.tmp`, `db.search-index.${process.ppid}.tmp`, 'other.search-index.1.tmp', 'db.search-index.x.tmp'];
+      for (const name of left) fs.writeFileSync(path.join(dir, name), 'partial');
+      const seg = buildSegment([{ id: '2501.00001', title: 'a', authorNames: 'b', abstract: 'c', upvotes: 0, publishedAt: '2025-01-01T00:00:00Z', hasCode: false, organization: null, categories: [] }]);
+      await writeSegmentFile(file, seg, { schema: 's', lastSeq: 0, seen: [] });
+      expect(fs.readdirSync(dir).sort()).toEqual(['db.search-index', ...left.slice(1)].sort());
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { IdList } from './id-list.ts';
@@ -105,6 +106,7 @@ export async function writeSegmentFile(file: string, seg: Segment, position: Seg
   head.writeUInt32LE(json.length, MAGIC.length);
   json.copy(head, MAGIC.length + 4);
 
+  await removeAbandoned(file);
   const tmp = `${file}.${process.pid}.tmp`;
   const handle = await fs.promises.open(tmp, 'w');
   try {
@@ -125,6 +127,30 @@ export async function writeSegmentFile(file: string, seg: Segment, position: Seg
     await handle.close();
   }
   await fs.promises.rename(tmp, file);
+}
+
+/**
+ * Removes the temporary files of writers that died mid-write (`kill -9`, a crash): each is as
+ * large as the index, and nothing else would remove it. A live writer's file is left alone.
+ */
+async function removeAbandoned(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  for (const name of await fs.promises.readdir(dir).catch(() => [])) {
+    const middle = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -'.tmp'.length) : '';
+    const pid = /^\d+$/.test(middle) ? Number(middle) : 0;
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await fs.promises.rm(path.join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: alive
+  }
 }
 
 /**
