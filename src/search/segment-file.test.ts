@@ -49,16 +49,25 @@ describe('the search index file', () => {
     }
   });
 
-  it('removes what a writer killed mid-write left, and leaves the file of a live writer alone', async () => {
+  it('removes what a writer killed mid-write left, and leaves alone the file of a live writer or one written lately', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dailypapers-segment-file-'));
     try {
       const file = path.join(dir, 'db.search-index');
-      const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited by now
-      const left = [`db.search-index.${dead}.tmp`, `db.search-index.${process.ppid}.tmp`, 'other.search-index.1.tmp', 'db.search-index.x.tmp'];
+      const [dead, deadToo] = [0, 1].map(() => spawnSync(process.execPath, ['-e', '']).pid!); // exited by now
+      // The dead writer's first file was last written an hour ago; its second just now (another host's, maybe).
+      const left = [`db.search-index.${dead}.tmp`, `db.search-index.${deadToo}.tmp`, `db.search-index.${process.ppid}.tmp`, 'other.search-index.1.tmp', 'db.search-index.x.tmp'];
       for (const name of left) fs.writeFileSync(path.join(dir, name), 'partial');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      for (const name of left.filter((n) => n !== left[1])) fs.utimesSync(path.join(dir, name), hourAgo, hourAgo);
       const seg = buildSegment([{ id: '2501.00001', title: 'a', authorNames: 'b', abstract: 'c', upvotes: 0, publishedAt: '2025-01-01T00:00:00Z', hasCode: false, organization: null, categories: [] }]);
       await writeSegmentFile(file, seg, { schema: 's', lastSeq: 0, seen: [] });
       expect(fs.readdirSync(dir).sort()).toEqual(['db.search-index', ...left.slice(1)].sort());
+
+      // An id with the separator in it would shift every id after it: such a file is not used.
+      const odd = buildSegment([{ id: '2501.00001\nx', title: 'a', authorNames: 'b', abstract: 'c', upvotes: 0, publishedAt: '2025-01-01T00:00:00Z', hasCode: false, organization: null, categories: [] }]);
+      expect(odd.ids.at(0)).toBe('2501.00001\nx');
+      await writeSegmentFile(file, odd, { schema: 's', lastSeq: 0, seen: [] });
+      expect(await readSegmentFile(file, 's')).toEqual({ unusable: '2 ids for 1 papers' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -129,9 +129,13 @@ export async function writeSegmentFile(file: string, seg: Segment, position: Seg
   await fs.promises.rename(tmp, file);
 }
 
+/** A temporary file not written to for this long, whose writer is not running here, is abandoned. */
+const ABANDONED_MS = 10 * 60_000;
+
 /**
  * Removes the temporary files of writers that died mid-write (`kill -9`, a crash): each is as
- * large as the index, and nothing else would remove it. A live writer's file is left alone.
+ * large as the index, and nothing else would remove it. A live writer's file is left alone, and
+ * so is one written to lately: on a folder several machines share, its PID is another host's.
  */
 async function removeAbandoned(file: string): Promise<void> {
   const dir = path.dirname(file);
@@ -140,7 +144,9 @@ async function removeAbandoned(file: string): Promise<void> {
     const middle = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -'.tmp'.length) : '';
     const pid = /^\d+$/.test(middle) ? Number(middle) : 0;
     if (!pid || pid === process.pid || alive(pid)) continue;
-    await fs.promises.rm(path.join(dir, name), { force: true });
+    const stale = path.join(dir, name);
+    const written = await fs.promises.stat(stale).then((st) => st.mtimeMs, () => Date.now());
+    if (Date.now() - written > ABANDONED_MS) await fs.promises.rm(stale, { force: true });
   }
 }
 
@@ -232,6 +238,7 @@ export async function readSegmentFile(file: string, schema: string): Promise<{ s
     const crc = await checked;
     if (crc !== header.crc) return { unusable: 'checksum does not match' };
     const ids = IdList.fromJoined(idBytes!);
+    if (ids.length !== arrays.upvotes.length) return { unusable: `${ids.length} ids for ${arrays.upvotes.length} papers` };
     const terms = termBytes!.toString();
     const termList = terms ? terms.split('\0') : [];
     // Filled by loops: `new Map(list.map((x, i) => [x, i]))` made a pair array per entry (a million at 1M papers) first.
